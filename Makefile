@@ -1,0 +1,46 @@
+# pugan-bench: `make` alone prints the documented targets.
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+N_JOBS ?= 2
+
+.PHONY: help install test lint reproduce-paper sweep-imbalance report check-regression update-reference bench bench-compare clean
+
+help: ## list the documented targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON) (set PYTHON=...)"; exit 1; }
+	[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	# torch first, the CPU build, so no later step asks for a newer (CUDA) one
+	$(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP) ## create .venv: torch==2.13.0 (CPU) first, then the project with dev extras
+
+test: $(STAMP) ## run the test suite (CPU, a few minutes)
+	$(PY) -m pytest -q
+
+lint: $(STAMP) ## ruff over the code
+	$(VENV)/bin/ruff check pugan baselines benchmarks tests
+
+reproduce-paper: $(STAMP) ## regenerate the paper's Tables 1 and 2 into results/paper and reports/
+	$(PY) -m benchmarks run benchmarks/configs/paper.yaml --out results/paper --n-jobs $(N_JOBS)
+	$(PY) -m benchmarks report results/paper
+
+sweep-imbalance: $(STAMP) ## anomaly ratio x labelled fraction sweep into results/imbalance and reports/figures
+	$(PY) -m benchmarks run benchmarks/configs/imbalance.yaml --out results/imbalance --n-jobs $(N_JOBS)
+	$(PY) -m benchmarks report results/imbalance
+
+report: $(STAMP) ## regenerate tables and figures from results/*/results.csv (DIR=results/paper)
+	$(PY) -m benchmarks report $(or $(DIR),results/paper)
+
+clean: ## remove caches (keeps .venv and results)
+	rm -rf .pytest_cache .ruff_cache .benchmarks

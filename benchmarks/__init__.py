@@ -1,0 +1,1 @@
+"""The benchmark suite: datasets, splits, registry, harness, metrics, reports and CLI."""
