@@ -1,0 +1,145 @@
+"""The detector registry: one table of name -> factory and metadata.
+
+A sweep names detectors by these names; the CLI lists them (``pugan-bench detectors``).
+Registrations live in :mod:`benchmarks.detectors` and import their libraries lazily inside the
+factory, so listing the registry costs nothing. Adding a detector is one decorated function::
+
+    @register("my-iforest", supervision="unsupervised")
+    def _my_iforest(random_state=None, **params):
+        from baselines.pyod_adapters import PyODDetector
+        return PyODDetector("IForest", random_state=random_state, **params)
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = [
+    "SUPERVISION",
+    "DetectorSpec",
+    "UnknownDetectorError",
+    "get_spec",
+    "make_detector",
+    "register",
+    "registry",
+    "registry_table",
+]
+
+#: what a detector learns from: all rows unlabelled; only the known normals (P);
+#: P and U (positive-unlabelled); or test-free but training labels seen (an oracle bound).
+SUPERVISION = ("unsupervised", "normals-only", "pu", "oracle")
+
+
+class UnknownDetectorError(KeyError):
+    """A detector name that is not in the registry; the message lists the known names."""
+
+    def __str__(self) -> str:  # KeyError quotes its message; keep it readable
+        return str(self.args[0])
+
+
+@dataclass(frozen=True)
+class DetectorSpec:
+    """Metadata of one registered detector.
+
+    Attributes
+    ----------
+    name : registry name used in sweeps and on the command line.
+    factory : callable ``factory(random_state=None, **params) -> detector``.
+    supervision : one of :data:`SUPERVISION`.
+    deep : True for neural detectors (torch), which get their thread count from the harness.
+    max_train_rows : largest training set the detector accepts; larger cells are recorded as
+        skipped with the reason, never attempted.
+    test_params : small parameters that make the detector run in seconds, for the test suite.
+    description : one line for the registry table.
+    """
+
+    name: str
+    factory: Callable[..., Any]
+    supervision: str
+    deep: bool = False
+    max_train_rows: int | None = None
+    test_params: Mapping[str, Any] = field(default_factory=dict)
+    description: str = ""
+
+    def __post_init__(self):
+        if self.supervision not in SUPERVISION:
+            raise ValueError(
+                f"detector {self.name!r}: supervision must be one of {SUPERVISION}, "
+                f"got {self.supervision!r}"
+            )
+
+
+_REGISTRY: dict[str, DetectorSpec] = {}
+_LOADED = False
+
+
+def register(name: str, *, supervision: str, deep: bool = False,
+             max_train_rows: int | None = None, test_params: Mapping[str, Any] | None = None,
+             description: str = "") -> Callable:
+    """Decorator that registers ``factory`` under ``name`` (re-registering replaces it)."""
+
+    def decorator(factory: Callable[..., Any]) -> Callable[..., Any]:
+        doc = description or (inspect.getdoc(factory) or "").split("\n")[0]
+        _REGISTRY[name] = DetectorSpec(
+            name=name, factory=factory, supervision=supervision, deep=deep,
+            max_train_rows=max_train_rows, test_params=dict(test_params or {}),
+            description=doc,
+        )
+        return factory
+
+    return decorator
+
+
+def _ensure_loaded() -> None:
+    global _LOADED
+    if not _LOADED:
+        _LOADED = True
+        import benchmarks.detectors  # noqa: F401  (registers the built-in detectors)
+
+
+def registry() -> dict[str, DetectorSpec]:
+    """All registered detectors, by name (a copy)."""
+    _ensure_loaded()
+    return dict(_REGISTRY)
+
+
+def get_spec(name: str) -> DetectorSpec:
+    """The spec of ``name``, or an :class:`UnknownDetectorError` listing the known names."""
+    _ensure_loaded()
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        known = ", ".join(sorted(_REGISTRY))
+        raise UnknownDetectorError(
+            f"unknown detector {name!r}; known detectors: {known}"
+        ) from None
+
+
+def make_detector(name: str, *, random_state=None, **params):
+    """Build detector ``name`` with ``params``; a mistyped parameter raises a TypeError naming it."""
+    spec = get_spec(name)
+    try:
+        return spec.factory(random_state=random_state, **params)
+    except TypeError as exc:
+        raise TypeError(f"detector {name!r}: bad parameter(s) {sorted(params)}: {exc}") from exc
+
+
+def registry_table():
+    """The registry as a pandas DataFrame (name, supervision, deep, max_train_rows, description)."""
+    import pandas as pd
+
+    rows = [
+        {
+            "name": s.name,
+            "supervision": s.supervision,
+            "deep": s.deep,
+            "max_train_rows": s.max_train_rows,
+            "description": s.description,
+        }
+        for s in sorted(registry().values(), key=lambda s: s.name)
+    ]
+    return pd.DataFrame(rows, columns=["name", "supervision", "deep", "max_train_rows",
+                                       "description"])
