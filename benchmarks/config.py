@@ -1,0 +1,535 @@
+"""Sweep configuration: a YAML file -> a validated :class:`SweepConfig` -> frozen :class:`Cell` s.
+
+A sweep is datasets x detectors x anomaly ratios x labelled fractions x seeds. Everything is
+checked before any cell runs, and every error names the key and what was expected.
+
+Format (see docs/harness.md for the full reference)::
+
+    name: paper                       # optional; default: the file's stem
+    seeds: [0, 1, 2]                  # or an integer n, meaning 0 .. n-1
+    anomaly_ratios: [0.05, 0.2]       # the axes, for dataset entries that are not presets
+    labelled_fractions: [0.2]
+    n_jobs: 2                         # default for --n-jobs
+    time_limit: 1800                  # seconds per cell (fit + score); null = none
+    plugins: [my_detectors.py]        # modules or .py files imported first (they may register
+                                      # detectors); relative paths are taken from the config's folder
+    datasets:
+      - moons-paper                   # a preset: it fixes its own ratio and fraction
+      - preset: kddcup99-low
+        label: kdd-low-20k            # optional display name (default: the preset name)
+        split: {n_normal: 20000}      # overrides of the preset's split arguments
+      - dataset: moons                # a dataset by name: crossed with the ratio/fraction axes
+        split: {n_normal: 5000}       # make_pu_split keyword arguments
+        dataset_params: {noise: 0.1}  # loader keyword arguments
+        anomaly_ratios: [0.5]         # optional per-entry axes, replacing the global ones
+      - dataset: file:data/mine.csv   # a user's file (relative: from the config's folder)
+        dataset_params: {label_column: y, anomaly_values: [1]}
+    detectors:
+      - iforest                       # a registry name
+      - name: ocsvm-normals
+        params: {nu: 0.05}
+        label: ocsvm-nu0.05           # optional (default: name, plus params when there are any)
+        test_params: true             # merge the registry's tiny test parameters under params
+
+A preset (``benchmarks.splits.PRESETS``) carries its anomaly ratio and labelled fraction, so the
+ratio/fraction axes do not apply to it; use ``dataset:`` with axes to vary them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import importlib.util
+import inspect
+import json
+import math
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+__all__ = [
+    "CACHE_SCHEMA",
+    "Cell",
+    "ConfigError",
+    "DatasetEntry",
+    "DetectorEntry",
+    "SweepConfig",
+    "canonical_json",
+    "code_version",
+    "derive_seed",
+    "expand_cells",
+    "import_plugins",
+    "load_config",
+    "parse_config",
+]
+
+#: bump when the meaning of a cached cell changes (row fields, metric definitions)
+CACHE_SCHEMA = 1
+
+TOP_KEYS = {"name", "description", "datasets", "detectors", "anomaly_ratios",
+            "labelled_fractions", "seeds", "n_jobs", "time_limit", "plugins"}
+DATASET_KEYS = {"preset", "dataset", "label", "split", "dataset_params", "anomaly_ratios",
+                "labelled_fractions"}
+DETECTOR_KEYS = {"name", "params", "label", "test_params"}
+# split arguments that a config may set (the axes and the seed come from the sweep)
+_AXIS_ARGS = {"dataset", "anomaly_ratio", "labelled_fraction", "seed"}
+
+
+class ConfigError(ValueError):
+    """An invalid sweep configuration; the message names the key and what was expected."""
+
+
+def canonical_json(obj) -> str:
+    """Stable JSON: sorted keys, no spaces, tuples as lists; used for keys and hashes."""
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), default=_json_default)
+
+
+def _json_default(o):
+    if isinstance(o, tuple | set | frozenset):
+        return sorted(o) if isinstance(o, set | frozenset) else list(o)
+    if isinstance(o, Path):
+        return str(o)
+    if hasattr(o, "item"):  # numpy scalars
+        return o.item()
+    raise TypeError(f"not JSON-serialisable: {o!r} ({type(o).__name__})")
+
+
+def derive_seed(*key) -> int:
+    """A 32-bit seed from any key, stable across processes and machines (unlike ``hash``)."""
+    return int.from_bytes(hashlib.sha256(repr(key).encode()).digest()[:4], "little")
+
+
+def code_version() -> str:
+    """The installed pugan-bench version; part of every cache key."""
+    try:
+        from importlib.metadata import version
+
+        return version("pugan-bench")
+    except Exception:  # not installed (running from a bare checkout)
+        return "unknown"
+
+
+@dataclass(frozen=True)
+class DatasetEntry:
+    """One resolved dataset entry: loader name, loader params, split params, its axes."""
+
+    label: str
+    dataset: str
+    preset: str | None
+    split: dict = field(hash=False)
+    dataset_params: dict = field(hash=False)
+    anomaly_ratios: tuple[float, ...]
+    labelled_fractions: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class DetectorEntry:
+    label: str
+    name: str
+    params: dict = field(hash=False)
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One run cell: (dataset + split params, detector + params, ratio, fraction, seed).
+
+    Parameters are kept as canonical JSON strings so a cell is hashable and picklable as is.
+    ``split_seed`` is the same for every detector on the same split; ``model_seed`` is derived
+    from it and the detector.
+    """
+
+    dataset: str            # display label
+    dataset_name: str       # loader name passed to make_pu_split
+    preset: str | None
+    split_json: str         # make_pu_split keyword arguments (without the axes and the seed)
+    dataset_params_json: str
+    detector: str           # display label
+    detector_name: str      # registry name
+    detector_params_json: str
+    anomaly_ratio: float
+    labelled_fraction: float
+    seed: int
+    version: str = field(default_factory=code_version)
+
+    @property
+    def split_params(self) -> dict:
+        return json.loads(self.split_json)
+
+    @property
+    def dataset_params(self) -> dict:
+        return json.loads(self.dataset_params_json)
+
+    @property
+    def detector_params(self) -> dict:
+        return json.loads(self.detector_params_json)
+
+    @property
+    def split_key(self) -> str:
+        """Canonical identity of the split (shared by every detector)."""
+        return canonical_json([self.dataset_name, self.dataset_params_json, self.split_json,
+                               self.anomaly_ratio, self.labelled_fraction, self.seed])
+
+    @property
+    def split_seed(self) -> int:
+        return derive_seed(self.dataset_name, self.dataset_params_json, self.split_json,
+                           self.anomaly_ratio, self.labelled_fraction, self.seed)
+
+    @property
+    def model_seed(self) -> int:
+        return derive_seed(self.split_seed, self.detector_name, self.detector_params_json)
+
+    @property
+    def key(self) -> str:
+        """Cache key: a hash of the full configuration of the cell and the code version.
+
+        Display labels are not part of it (renaming an entry recomputes nothing).
+        """
+        payload = canonical_json({
+            "dataset": self.dataset_name, "dataset_params": self.dataset_params_json,
+            "split": self.split_json, "anomaly_ratio": self.anomaly_ratio,
+            "labelled_fraction": self.labelled_fraction, "seed": self.seed,
+            "detector": self.detector_name, "detector_params": self.detector_params_json,
+            "version": self.version, "schema": CACHE_SCHEMA,
+        })
+        return hashlib.sha256(payload.encode()).hexdigest()[:20]
+
+    def split_kwargs(self) -> dict:
+        """Keyword arguments for :func:`benchmarks.splits.make_pu_split`."""
+        kw = dict(self.split_params)
+        if self.dataset_params:
+            kw["dataset_params"] = self.dataset_params
+        return dict(dataset=self.dataset_name, anomaly_ratio=self.anomaly_ratio,
+                    labelled_fraction=self.labelled_fraction, seed=self.split_seed, **kw)
+
+
+@dataclass(frozen=True)
+class SweepConfig:
+    name: str
+    datasets: tuple[DatasetEntry, ...]
+    detectors: tuple[DetectorEntry, ...]
+    seeds: tuple[int, ...]
+    n_jobs: int = 1
+    time_limit: float | None = None
+    plugins: tuple[str, ...] = ()
+    description: str = ""
+    source: str | None = None
+
+    def cells(self) -> list[Cell]:
+        return expand_cells(self)
+
+
+# --- helpers -----------------------------------------------------------------------------------
+
+def _check_keys(obj: dict, allowed: set, where: str) -> None:
+    unknown = sorted(set(obj) - allowed)
+    if unknown:
+        raise ConfigError(f"{where}: unknown key(s) {unknown}; allowed keys: {sorted(allowed)}")
+
+
+def _axis(values, key: str, where: str, *, allow_one: bool) -> tuple[float, ...]:
+    if not isinstance(values, list | tuple):
+        values = [values]
+    if len(values) == 0:
+        raise ConfigError(f"{where}: {key} is empty; give at least one value")
+    out = []
+    interval = "(0, 1]" if allow_one else "(0, 1)"
+    for v in values:
+        if isinstance(v, bool) or not isinstance(v, int | float):
+            raise ConfigError(f"{where}: {key} must hold numbers in {interval}; got {v!r}")
+        ok = 0 < v <= 1 if allow_one else 0 < v < 1
+        if not ok or not math.isfinite(v):
+            raise ConfigError(f"{where}: every value of {key} must be in {interval}; got {v!r}")
+        out.append(float(v))
+    if len(set(out)) != len(out):
+        raise ConfigError(f"{where}: {key} has duplicate values {out}")
+    return tuple(out)
+
+
+def _seeds(value) -> tuple[int, ...]:
+    if isinstance(value, bool):
+        raise ConfigError(f"seeds must be a list of non-negative integers or a count; got {value!r}")
+    if isinstance(value, int):
+        if value < 1:
+            raise ConfigError(f"seeds: a count must be >= 1; got {value}")
+        return tuple(range(value))
+    if not isinstance(value, list | tuple) or not value:
+        raise ConfigError(f"seeds must be a non-empty list of non-negative integers or a count "
+                          f"(e.g. 3 for 0, 1, 2); got {value!r}")
+    for s in value:
+        if isinstance(s, bool) or not isinstance(s, int) or s < 0:
+            raise ConfigError(f"seeds must be non-negative integers; got {s!r}")
+    if len(set(value)) != len(value):
+        raise ConfigError(f"seeds has duplicate values {list(value)}")
+    return tuple(value)
+
+
+def _mapping(value, key: str, where: str) -> dict:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where}: {key} must be a mapping of keyword arguments; got {value!r}")
+    return dict(value)
+
+
+def import_plugins(plugins, base_dir: str | Path | None = None) -> None:
+    """Import each plugin (a module name or a .py file) once, so its registrations run."""
+    for plugin in plugins:
+        if plugin.endswith(".py") or os.sep in plugin:
+            path = Path(plugin)
+            if not path.is_absolute() and base_dir is not None:
+                path = Path(base_dir) / path
+            path = path.resolve()
+            if not path.is_file():
+                raise ConfigError(f"plugins: file {str(path)!r} not found")
+            modname = "pugan_bench_plugin_" + hashlib.sha256(str(path).encode()).hexdigest()[:12]
+            if modname in sys.modules:
+                continue
+            spec = importlib.util.spec_from_file_location(modname, path)
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[modname] = module
+            try:
+                spec.loader.exec_module(module)
+            except Exception:
+                del sys.modules[modname]
+                raise
+        else:
+            try:
+                importlib.import_module(plugin)
+            except ImportError as exc:
+                raise ConfigError(f"plugins: cannot import module {plugin!r}: {exc}") from exc
+
+
+def _split_arg_names() -> set[str]:
+    from benchmarks.splits import make_pu_split
+
+    return set(inspect.signature(make_pu_split).parameters) - _AXIS_ARGS - {"dataset_params"}
+
+
+def _check_dataset_name(name: str, params: dict, where: str, base_dir: Path | None) -> tuple[str, dict]:
+    """Validate a loader name; resolve a relative user file path. Returns (name, params)."""
+    from benchmarks.datasets import available_datasets
+
+    if not isinstance(name, str) or not name:
+        raise ConfigError(f"{where}: dataset must be a non-empty string; got {name!r}")
+    known = available_datasets()
+    if name in known:
+        return name, params
+    if name.startswith("file:") or name == "file" or name == "adbench":
+        raw = name.split(":", 1)[1] if ":" in name else params.get("path")
+        if not raw:
+            raise ConfigError(f"{where}: dataset {name!r} needs a path (file:<path> or "
+                              "dataset_params: {path: ...})")
+        path = Path(raw)
+        if not path.is_absolute() and base_dir is not None and not path.exists():
+            path = base_dir / path
+        if not path.is_file():
+            raise ConfigError(f"{where}: data file {raw!r} not found (looked in the working "
+                              f"folder and in {base_dir})")
+        path = str(path.resolve())
+        if name.startswith("file:"):
+            return f"file:{path}", params
+        return name, {**params, "path": path}
+    from benchmarks.splits import PRESETS
+
+    raise ConfigError(
+        f"{where}: unknown dataset {name!r}; known datasets: {', '.join(known)}, "
+        f"'file:<path>' for a user's CSV/Parquet/NPZ; presets (use 'preset:'): "
+        f"{', '.join(PRESETS)}"
+    )
+
+
+def _parse_dataset(entry, i: int, axes: dict, base_dir: Path | None) -> DatasetEntry:
+    from benchmarks.splits import PRESETS
+
+    where = f"datasets[{i}]"
+    if isinstance(entry, str):
+        entry = {"preset": entry} if entry in PRESETS else {"dataset": entry}
+    if not isinstance(entry, dict):
+        raise ConfigError(f"{where}: expected a preset name, a dataset name or a mapping; "
+                          f"got {entry!r}")
+    _check_keys(entry, DATASET_KEYS, where)
+    if ("preset" in entry) == ("dataset" in entry):
+        raise ConfigError(f"{where}: give exactly one of 'preset' or 'dataset'; got {sorted(entry)}")
+    split = _mapping(entry.get("split"), "split", where)
+    dparams = _mapping(entry.get("dataset_params"), "dataset_params", where)
+    allowed = _split_arg_names()
+    bad = sorted(set(split) - allowed)
+    if bad:
+        hint = (" (the axes and the seed come from the sweep: use anomaly_ratios, "
+                "labelled_fractions, seeds)" if set(bad) & _AXIS_ARGS else "")
+        raise ConfigError(f"{where}: unknown split argument(s) {bad}; allowed: {sorted(allowed)}"
+                          f"{hint}")
+    if "preset" in entry:
+        preset = entry["preset"]
+        if preset not in PRESETS:
+            raise ConfigError(f"{where}: unknown preset {preset!r}; presets: {', '.join(PRESETS)}")
+        for ax in ("anomaly_ratios", "labelled_fractions"):
+            if ax in entry:
+                raise ConfigError(
+                    f"{where}: preset {preset!r} fixes its anomaly ratio and labelled fraction; "
+                    f"remove {ax!r} or use 'dataset: {PRESETS[preset]['dataset']}' with axes")
+        p = dict(PRESETS[preset])
+        name = p.pop("dataset")
+        ratios = (float(p.pop("anomaly_ratio")),)
+        fracs = (float(p.pop("labelled_fraction")),)
+        dparams = {**p.pop("dataset_params", {}), **dparams}
+        split = {**p, **split}
+        name, dparams = _check_dataset_name(name, dparams, where, base_dir)
+        label = entry.get("label", preset)
+    else:
+        name, dparams = _check_dataset_name(entry["dataset"], dparams, where, base_dir)
+        preset = None
+        ratios_v = entry.get("anomaly_ratios", axes.get("anomaly_ratios"))
+        fracs_v = entry.get("labelled_fractions", axes.get("labelled_fractions"))
+        if ratios_v is None or fracs_v is None:
+            missing = "anomaly_ratios" if ratios_v is None else "labelled_fractions"
+            raise ConfigError(f"{where}: dataset {entry['dataset']!r} needs {missing} (at the top "
+                              "level or in the entry); only presets fix their own")
+        ratios = _axis(ratios_v, "anomaly_ratios", where, allow_one=False)
+        fracs = _axis(fracs_v, "labelled_fractions", where, allow_one=True)
+        label = entry.get("label", entry["dataset"])
+    if not isinstance(label, str) or not label:
+        raise ConfigError(f"{where}: label must be a non-empty string; got {label!r}")
+    return DatasetEntry(label=label, dataset=name, preset=preset, split=split,
+                        dataset_params=dparams, anomaly_ratios=ratios, labelled_fractions=fracs)
+
+
+def _default_label(name: str, params: dict) -> str:
+    if not params:
+        return name
+    inner = ",".join(f"{k}={params[k]}" for k in sorted(params))
+    return f"{name}({inner})"
+
+
+def _parse_detector(entry, i: int) -> DetectorEntry:
+    from benchmarks.registry import UnknownDetectorError, get_spec, make_detector
+
+    where = f"detectors[{i}]"
+    if isinstance(entry, str):
+        entry = {"name": entry}
+    if not isinstance(entry, dict):
+        raise ConfigError(f"{where}: expected a registry name or a mapping; got {entry!r}")
+    _check_keys(entry, DETECTOR_KEYS, where)
+    if "name" not in entry:
+        raise ConfigError(f"{where}: missing key 'name' (a registry name; see "
+                          "`pugan-bench detectors`)")
+    name = entry["name"]
+    try:
+        spec = get_spec(name)
+    except UnknownDetectorError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+    user_params = _mapping(entry.get("params"), "params", where)
+    params = dict(user_params)
+    use_test = entry.get("test_params", False)
+    if not isinstance(use_test, bool):
+        raise ConfigError(f"{where}: test_params must be true or false; got {use_test!r}")
+    if use_test:
+        params = {**dict(spec.test_params), **params}
+    try:
+        canonical_json(params)
+    except TypeError as exc:
+        raise ConfigError(f"{where}: params must be plain YAML values: {exc}") from None
+    try:  # construction only stores arguments: a cheap check of parameter names
+        make_detector(name, random_state=0, **params)
+    except Exception as exc:
+        raise ConfigError(f"{where}: cannot build detector {name!r} with params {params}: "
+                          f"{exc}") from None
+    label = entry.get("label", _default_label(name, user_params))
+    if not isinstance(label, str) or not label:
+        raise ConfigError(f"{where}: label must be a non-empty string; got {label!r}")
+    return DetectorEntry(label=label, name=name, params=params)
+
+
+def parse_config(raw, *, source: str | None = None, base_dir: str | Path | None = None) -> SweepConfig:
+    """Validate a config mapping (as read from YAML); raise :class:`ConfigError` on any problem."""
+    if not isinstance(raw, dict):
+        raise ConfigError(f"a sweep config must be a mapping of keys; got {type(raw).__name__}")
+    _check_keys(raw, TOP_KEYS, "config")
+    base = Path(base_dir) if base_dir is not None else None
+    plugins = raw.get("plugins") or []
+    if isinstance(plugins, str):
+        plugins = [plugins]
+    if not isinstance(plugins, list) or not all(isinstance(p, str) for p in plugins):
+        raise ConfigError(f"plugins must be a list of module names or .py paths; got {plugins!r}")
+    resolved_plugins = []
+    for p in plugins:
+        if p.endswith(".py") or os.sep in p:
+            path = Path(p) if Path(p).is_absolute() or base is None else base / p
+            resolved_plugins.append(str(path.resolve()))
+        else:
+            resolved_plugins.append(p)
+    import_plugins(resolved_plugins)
+
+    for key in ("datasets", "detectors"):
+        if key not in raw:
+            raise ConfigError(f"config: missing required key {key!r}")
+        if not isinstance(raw[key], list) or not raw[key]:
+            raise ConfigError(f"config: {key} must be a non-empty list; got {raw[key]!r}")
+    if "seeds" not in raw:
+        raise ConfigError("config: missing required key 'seeds' (a list, or a count such as 3)")
+    seeds = _seeds(raw["seeds"])
+    axes = {}
+    for ax, one in (("anomaly_ratios", False), ("labelled_fractions", True)):
+        if ax in raw:
+            axes[ax] = _axis(raw[ax], ax, "config", allow_one=one)
+    datasets = tuple(_parse_dataset(e, i, axes, base) for i, e in enumerate(raw["datasets"]))
+    detectors = tuple(_parse_detector(e, i) for i, e in enumerate(raw["detectors"]))
+    for kind, entries in (("dataset", datasets), ("detector", detectors)):
+        labels = [e.label for e in entries]
+        dupes = sorted({x for x in labels if labels.count(x) > 1})
+        if dupes:
+            raise ConfigError(f"config: duplicate {kind} label(s) {dupes}; give each entry a "
+                              "distinct 'label'")
+    n_jobs = raw.get("n_jobs", 1)
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs == 0 or n_jobs < -1:
+        raise ConfigError(f"n_jobs must be a positive integer or -1 (all cores); got {n_jobs!r}")
+    time_limit = raw.get("time_limit")
+    if time_limit is not None and (isinstance(time_limit, bool)
+                                   or not isinstance(time_limit, int | float) or time_limit <= 0):
+        raise ConfigError(f"time_limit must be a positive number of seconds or null; "
+                          f"got {time_limit!r}")
+    name = raw.get("name") or (Path(source).stem if source else "sweep")
+    return SweepConfig(name=str(name), datasets=datasets, detectors=detectors, seeds=seeds,
+                       n_jobs=n_jobs, time_limit=None if time_limit is None else float(time_limit),
+                       plugins=tuple(resolved_plugins), description=str(raw.get("description", "")),
+                       source=source)
+
+
+def load_config(path: str | Path) -> SweepConfig:
+    """Read and validate a YAML sweep config."""
+    import yaml
+
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"config file not found: {path}")
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    return parse_config(raw, source=str(path), base_dir=path.resolve().parent)
+
+
+def expand_cells(config: SweepConfig) -> list[Cell]:
+    """The cartesian product, ordered so that cells sharing a split are adjacent."""
+    version = code_version()
+    cells = []
+    for d in config.datasets:
+        split_json = canonical_json(d.split)
+        dparams_json = canonical_json(d.dataset_params)
+        for ratio in d.anomaly_ratios:
+            for frac in d.labelled_fractions:
+                for seed in config.seeds:
+                    for det in config.detectors:
+                        cells.append(Cell(
+                            dataset=d.label, dataset_name=d.dataset, preset=d.preset,
+                            split_json=split_json, dataset_params_json=dparams_json,
+                            detector=det.label, detector_name=det.name,
+                            detector_params_json=canonical_json(det.params),
+                            anomaly_ratio=ratio, labelled_fraction=frac, seed=seed,
+                            version=version))
+    keys = [c.key for c in cells]
+    if len(set(keys)) != len(keys):
+        raise ConfigError("config: two entries describe the same cell (same dataset, split, "
+                          "detector and params under different labels); remove the duplicate")
+    return cells

@@ -1,0 +1,166 @@
+"""Sweep config validation: every bad input is refused before any cell runs, with a clear message."""
+
+from pathlib import Path
+
+import pytest
+
+from benchmarks.config import ConfigError, derive_seed, load_config, parse_config
+from benchmarks.splits import PRESETS
+
+PLUGIN = str(Path(__file__).with_name("harness_detectors.py"))
+
+
+def base(**over):
+    raw = {
+        "seeds": [0, 1],
+        "anomaly_ratios": [0.2],
+        "labelled_fractions": [0.5],
+        "plugins": [PLUGIN],
+        "datasets": [{"dataset": "moons", "split": {"n_normal": 200}}],
+        "detectors": ["t-centroid"],
+    }
+    raw.update(over)
+    return raw
+
+
+def test_valid_config_expands_to_the_product():
+    cfg = parse_config(base(detectors=["t-centroid", "t-oracle"], labelled_fractions=[0.2, 1.0]))
+    cells = cfg.cells()
+    assert len(cells) == 1 * 2 * 2 * 2  # ratio x fractions x seeds x detectors
+    assert {c.labelled_fraction for c in cells} == {0.2, 1.0}
+
+
+@pytest.mark.parametrize("over, match", [
+    ({"bogus": 1}, r"config: unknown key\(s\) \['bogus'\]"),
+    ({"datasets": [{"dataset": "moons", "splitt": {}}]}, r"datasets\[0\]: unknown key\(s\) \['splitt'\]"),
+    ({"detectors": [{"name": "t-centroid", "param": {}}]}, r"detectors\[0\]: unknown key\(s\) \['param'\]"),
+    ({"datasets": ["no-such-data"]}, r"unknown dataset 'no-such-data'; known datasets: moons"),
+    ({"datasets": [{"preset": "moons-papr"}]}, r"unknown preset 'moons-papr'"),
+    ({"detectors": ["no-such-detector"]}, r"detectors\[0\]: unknown detector 'no-such-detector'; known"),
+    ({"detectors": [{"name": "t-centroid", "params": {"nope": 1}}]}, r"cannot build detector 't-centroid'.*nope"),
+    ({"anomaly_ratios": []}, r"anomaly_ratios is empty"),
+    ({"labelled_fractions": []}, r"labelled_fractions is empty"),
+    ({"seeds": []}, r"seeds must be a non-empty list"),
+    ({"datasets": []}, r"datasets must be a non-empty list"),
+    ({"detectors": []}, r"detectors must be a non-empty list"),
+    ({"anomaly_ratios": [0.0]}, r"anomaly_ratios must be in \(0, 1\); got 0.0"),
+    ({"anomaly_ratios": [1.0]}, r"anomaly_ratios must be in \(0, 1\); got 1.0"),
+    ({"anomaly_ratios": [-0.1]}, r"anomaly_ratios must be in \(0, 1\)"),
+    ({"anomaly_ratios": ["a"]}, r"anomaly_ratios must hold numbers"),
+    ({"labelled_fractions": [0]}, r"labelled_fractions must be in \(0, 1\]; got 0"),
+    ({"labelled_fractions": [1.5]}, r"labelled_fractions must be in \(0, 1\]; got 1.5"),
+    ({"anomaly_ratios": [0.1, 0.1]}, r"duplicate values"),
+    ({"seeds": [-1]}, r"seeds must be non-negative integers"),
+    ({"seeds": 0}, r"seeds: a count must be >= 1"),
+    ({"n_jobs": 0}, r"n_jobs must be a positive integer or -1"),
+    ({"time_limit": -5}, r"time_limit must be a positive number"),
+    ({"plugins": ["/no/such/plugin.py"]}, r"plugins: file .* not found"),
+    ({"plugins": ["no_such_module_xyz"]}, r"cannot import module 'no_such_module_xyz'"),
+    ({"datasets": [{"dataset": "moons", "split": {"anomaly_ratio": 0.1}}]}, r"unknown split argument\(s\) \['anomaly_ratio'\].*axes"),
+    ({"datasets": [{"dataset": "moons", "split": {"n_normals": 3}}]}, r"unknown split argument\(s\) \['n_normals'\]"),
+    ({"datasets": [{"preset": "moons-paper", "anomaly_ratios": [0.1]}]}, r"preset 'moons-paper' fixes its anomaly ratio"),
+    ({"datasets": [{"preset": "moons-paper", "dataset": "moons"}]}, r"exactly one of 'preset' or 'dataset'"),
+    ({"datasets": ["moons", "moons"]}, r"duplicate dataset label\(s\) \['moons'\]"),
+    ({"detectors": ["t-centroid", "t-centroid"]}, r"duplicate detector label\(s\)"),
+    ({"detectors": [{"params": {}}]}, r"missing key 'name'"),
+    ({"datasets": ["file:/no/such/file.csv"]}, r"data file '/no/such/file.csv' not found"),
+])
+def test_bad_config_is_refused(over, match):
+    with pytest.raises(ConfigError, match=match):
+        parse_config(base(**over))
+
+
+def test_missing_axes_for_a_plain_dataset():
+    raw = base()
+    del raw["anomaly_ratios"]
+    with pytest.raises(ConfigError, match=r"dataset 'moons' needs anomaly_ratios"):
+        parse_config(raw)
+
+
+def test_missing_required_keys():
+    for key in ("datasets", "detectors", "seeds"):
+        raw = base()
+        del raw[key]
+        with pytest.raises(ConfigError, match=f"missing required key '{key}'"):
+            parse_config(raw)
+
+
+def test_a_preset_fixes_ratio_and_fraction_and_ignores_the_axes():
+    cfg = parse_config(base(datasets=["moons-paper", {"dataset": "moons"}],
+                            anomaly_ratios=[0.1, 0.2]))
+    cells = cfg.cells()
+    preset_cells = [c for c in cells if c.preset == "moons-paper"]
+    assert {c.anomaly_ratio for c in preset_cells} == {PRESETS["moons-paper"]["anomaly_ratio"]}
+    assert {c.labelled_fraction for c in preset_cells} == {PRESETS["moons-paper"]["labelled_fraction"]}
+    assert len(preset_cells) == 2  # seeds only
+    assert len([c for c in cells if c.preset is None]) == 4  # 2 ratios x 2 seeds
+    kw = preset_cells[0].split_kwargs()
+    assert kw["dataset"] == "moons" and kw["test_size"] == PRESETS["moons-paper"]["test_size"]
+    assert kw["dataset_params"] == PRESETS["moons-paper"]["dataset_params"]
+
+
+def test_preset_overrides_and_label():
+    cfg = parse_config(base(datasets=[{"preset": "kddcup99-low", "label": "kdd-small",
+                                       "split": {"n_normal": 3000}}]))
+    cell = cfg.cells()[0]
+    assert cell.dataset == "kdd-small" and cell.preset == "kddcup99-low"
+    assert cell.split_params["n_normal"] == 3000
+    assert cell.split_params["test_size"] == PRESETS["kddcup99-low"]["test_size"]
+
+
+def test_seeds_keys_and_labels():
+    cfg = parse_config(base(detectors=["t-centroid", {"name": "t-centroid", "params":
+                                                      {"quantile": 0.9}}]))
+    a, b = [c for c in cfg.cells() if c.seed == 0]
+    assert b.detector == "t-centroid(quantile=0.9)"
+    assert a.split_seed == b.split_seed  # the split never depends on the detector
+    assert a.model_seed != b.model_seed and a.key != b.key
+    assert a.split_seed == derive_seed(a.dataset_name, a.dataset_params_json, a.split_json,
+                                       a.anomaly_ratio, a.labelled_fraction, a.seed)
+    assert a.model_seed == derive_seed(a.split_seed, a.detector_name, a.detector_params_json)
+    # a display label is not part of the cache key
+    relabelled = parse_config(base(detectors=[{"name": "t-centroid", "label": "centroid"}]))
+    c = [x for x in relabelled.cells() if x.seed == 0][0]
+    assert c.detector == "centroid" and c.key == a.key
+    # seeds as a count
+    assert parse_config(base(seeds=3)).seeds == (0, 1, 2)
+
+
+def test_test_params_are_merged_under_params():
+    cfg = parse_config(base(detectors=[{"name": "t-centroid", "test_params": True}]))
+    assert cfg.detectors[0].params == {}  # t-centroid has no test params
+    with pytest.raises(ConfigError, match="test_params must be true or false"):
+        parse_config(base(detectors=[{"name": "t-centroid", "test_params": "yes"}]))
+
+
+def test_user_file_relative_to_the_config_folder(tmp_path):
+    (tmp_path / "data.csv").write_text("a,b,y\n1,2,0\n3,4,1\n")
+    (tmp_path / "sweep.yaml").write_text(
+        "seeds: [0]\nanomaly_ratios: [0.2]\nlabelled_fractions: [0.5]\n"
+        f"plugins: [{PLUGIN}]\n"
+        "datasets:\n  - dataset: file:data.csv\n    dataset_params: {label_column: y}\n"
+        "detectors: [t-centroid]\n")
+    cfg = load_config(tmp_path / "sweep.yaml")
+    assert cfg.name == "sweep"
+    assert cfg.datasets[0].dataset == f"file:{(tmp_path / 'data.csv').resolve()}"
+
+
+def test_load_config_errors(tmp_path):
+    with pytest.raises(ConfigError, match="config file not found"):
+        load_config(tmp_path / "missing.yaml")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("seeds: [0\n")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_config(bad)
+    listy = tmp_path / "list.yaml"
+    listy.write_text("- 1\n- 2\n")
+    with pytest.raises(ConfigError, match="must be a mapping"):
+        load_config(listy)
+
+
+def test_shipped_configs_are_valid():
+    folder = Path(__file__).resolve().parent.parent / "benchmarks" / "configs"
+    configs = sorted(folder.glob("*.yaml"))
+    for path in configs:
+        cfg = load_config(path)
+        assert cfg.cells(), path

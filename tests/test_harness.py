@@ -1,0 +1,164 @@
+"""The sweep harness: fault isolation, resume, determinism, shared splits, Dask == loky."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from benchmarks.cache import CellCache
+from benchmarks.config import parse_config
+from benchmarks.harness import RESULT_COLUMNS, TIMING_COLUMNS, run_sweep
+
+PLUGIN = str(Path(__file__).with_name("harness_detectors.py"))
+
+
+def config(detectors, *, seeds=(0, 1), fractions=(0.5,), time_limit=20, **over):
+    raw = {
+        "name": "t",
+        "seeds": list(seeds),
+        "anomaly_ratios": [0.2],
+        "labelled_fractions": list(fractions),
+        "time_limit": time_limit,
+        "plugins": [PLUGIN],
+        "datasets": [{"dataset": "moons", "split": {"n_normal": 300},
+                      "dataset_params": {"n_samples": 1000}}],
+        "detectors": detectors,
+    }
+    raw.update(over)
+    return parse_config(raw)
+
+
+def comparable(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.drop(columns=list(TIMING_COLUMNS)).reset_index(drop=True)
+
+
+def test_fault_isolation_marks_the_cell_and_the_sweep_goes_on(tmp_path):
+    cfg = config(["t-centroid", "t-raise", {"name": "t-sleep", "params": {"seconds": 60}},
+                  "t-kill", {"name": "t-kill", "params": {"how": "kill"}}, "t-small",
+                  "t-oracle"], seeds=(0,), time_limit=2)
+    df = run_sweep(cfg, tmp_path / "out", n_jobs=2, progress=False)
+    assert list(df.columns) == list(RESULT_COLUMNS)
+    status = dict(zip(df["detector"], df["status"], strict=True))
+    error = dict(zip(df["detector"], df["error"], strict=True))
+    assert status == {"t-centroid": "ok", "t-raise": "failed", "t-sleep(seconds=60)": "timeout",
+                      "t-kill": "failed", "t-kill(how=kill)": "failed", "t-small": "skipped",
+                      "t-oracle": "ok"}
+    assert error["t-raise"] == "RuntimeError: deliberate failure in fit"
+    assert "time limit of 2 s exceeded" in error["t-sleep(seconds=60)"]
+    assert "exited with code 7" in error["t-kill"]
+    assert "killed by SIGKILL" in error["t-kill(how=kill)"]
+    assert error["t-small"] == "t-small cannot scale to 262 training rows (max 100)"
+    ok = df[df["status"] == "ok"]
+    assert ok[["precision", "recall", "f1", "best_f1", "auroc", "auprc"]].notna().all().all()
+    assert (ok["best_f1"] >= ok["f1"] - 1e-12).all()  # the oracle is an upper bound
+    assert (df["n_train"] == 262).all() and (df["n_test"] == 112).all()
+    # the failed cell keeps its traceback in its cell file (not in the CSV)
+    raise_key = df.loc[df["detector"] == "t-raise", "cell_id"].item()
+    rec = json.loads((tmp_path / "out" / "cells" / f"{raise_key}.json").read_text())
+    assert "deliberate failure" in rec["traceback"]
+    on_disk = pd.read_csv(tmp_path / "out" / "results.csv", keep_default_na=False)
+    assert len(on_disk) == len(df)
+
+
+def test_resume_recomputes_only_missing_and_failed_cells(tmp_path):
+    out = tmp_path / "out"
+    cfg = config(["t-centroid", "t-oracle", "t-raise"])
+    first = run_sweep(cfg, out, n_jobs=1, progress=False)
+    cache = CellCache(out)
+    mtimes = {k: cache.path(k).stat().st_mtime_ns for k in cache.keys()}
+    assert len(mtimes) == 6
+    ok_keys = first.loc[first["status"] == "ok", "cell_id"].tolist()
+    failed_keys = set(first.loc[first["status"] == "failed", "cell_id"])
+    deleted = ok_keys[0]
+    cache.path(deleted).unlink()
+    second = run_sweep(cfg, out, n_jobs=1, progress=False)
+    after = {k: cache.path(k).stat().st_mtime_ns for k in cache.keys()}
+    rerun = {k for k in after if after[k] != mtimes.get(k)}
+    assert rerun == {deleted} | failed_keys  # failed cells are retried, done cells are not
+    pd.testing.assert_frame_equal(comparable(first), comparable(second))
+    untouched = second["cell_id"].isin(set(ok_keys) - {deleted})
+    pd.testing.assert_frame_equal(first[untouched], second[untouched])  # timings from the cache
+    # retry_failed=False keeps the failures as recorded
+    before = {k: cache.path(k).stat().st_mtime_ns for k in cache.keys()}
+    run_sweep(cfg, out, n_jobs=1, progress=False, retry_failed=False)
+    assert before == {k: cache.path(k).stat().st_mtime_ns for k in cache.keys()}
+
+
+def test_same_config_twice_gives_the_same_csv(tmp_path):
+    cfg = config(["t-centroid", {"name": "t-centroid", "params": {"jitter": 0.3}}],
+                 fractions=(0.2, 1.0))
+    a = run_sweep(cfg, tmp_path / "a", n_jobs=2, progress=False)
+    b = run_sweep(cfg, tmp_path / "b", n_jobs=1, progress=False)
+    assert (a["status"] == "ok").all()
+    pd.testing.assert_frame_equal(comparable(a), comparable(b))
+    csv_a = pd.read_csv(tmp_path / "a" / "results.csv").drop(columns=list(TIMING_COLUMNS))
+    csv_b = pd.read_csv(tmp_path / "b" / "results.csv").drop(columns=list(TIMING_COLUMNS))
+    pd.testing.assert_frame_equal(csv_a, csv_b)
+    # rows sorted deterministically
+    keys = a[["dataset", "detector", "anomaly_ratio", "labelled_fraction", "seed"]]
+    assert keys.equals(keys.sort_values(list(keys.columns)).reset_index(drop=True))
+
+
+def test_detectors_share_the_split_and_the_row_matches_a_manual_run(tmp_path):
+    from benchmarks.metrics import anomaly_metrics
+    from benchmarks.registry import make_detector
+    from benchmarks.splits import make_pu_split
+
+    cfg = config(["t-centroid", {"name": "t-centroid", "params": {"jitter": 0.3}}], seeds=(0,))
+    df = run_sweep(cfg, tmp_path / "out", n_jobs=2, progress=False)
+    assert df["split_seed"].nunique() == 1 and df["model_seed"].nunique() == 2
+    cell = [c for c in cfg.cells() if c.detector_params][0]
+    split = make_pu_split(**cell.split_kwargs())
+    det = make_detector(cell.detector_name, random_state=cell.model_seed, **cell.detector_params)
+    det.fit(split.X_train, known_normal=split.known_normal)
+    scores = det.decision_function(split.X_test)
+    want = anomaly_metrics(split.y_test, scores, det.predict(split.X_test))
+    row = df[df["cell_id"] == cell.key].iloc[0]
+    for k, v in want.items():
+        assert row[k] == pytest.approx(v, abs=1e-12)
+    assert row["n_known_normal"] == int(split.known_normal.sum())
+
+
+def test_in_process_mode_gives_the_same_results(tmp_path):
+    cfg = config(["t-centroid", "t-raise"], seeds=(0,))
+    a = run_sweep(cfg, tmp_path / "a", n_jobs=1, progress=False)
+    b = run_sweep(cfg, tmp_path / "b", n_jobs=1, progress=False, isolate=False)
+    pd.testing.assert_frame_equal(comparable(a).drop(columns="peak_mb", errors="ignore"),
+                                  comparable(b).drop(columns="peak_mb", errors="ignore"))
+
+
+def test_split_error_becomes_a_failed_cell(tmp_path):
+    # 0.002 of 210 training normals (0.4 anomalies) gives 0 anomalies: the split refuses, the cell records it
+    cfg = config(["t-centroid"], seeds=(0,), anomaly_ratios=[0.002, 0.2])
+    df = run_sweep(cfg, tmp_path / "out", n_jobs=1, progress=False)
+    bad = df[df["anomaly_ratio"] == 0.002].iloc[0]
+    assert bad["status"] == "failed" and "split failed" in bad["error"]
+    assert "anomaly_ratio=0.002" in bad["error"]
+    assert df.loc[df["anomaly_ratio"] == 0.2, "status"].item() == "ok"
+
+
+def test_unwritable_output_folder_is_refused_before_any_cell(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    cfg = config(["t-centroid"], seeds=(0,))
+    with pytest.raises(ValueError, match="output folder .* is not writable"):
+        run_sweep(cfg, blocker / "out", progress=False)
+    with pytest.raises(ValueError, match="backend must be 'loky' or 'dask'"):
+        run_sweep(cfg, tmp_path / "ok", backend="ray", progress=False)
+
+
+def test_dask_backend_equals_loky_cell_for_cell(tmp_path):
+    import dask
+    from dask.distributed import LocalCluster
+
+    cfg = config(["t-centroid", "t-oracle", "t-raise"])
+    loky = run_sweep(cfg, tmp_path / "loky", n_jobs=2, progress=False)
+    with dask.config.set({"distributed.worker.daemon": False}), \
+            LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                         dashboard_address=None) as cluster:
+        viadask = run_sweep(cfg, tmp_path / "dask", backend="dask",
+                            scheduler=cluster.scheduler_address, progress=False)
+    pd.testing.assert_frame_equal(comparable(loky), comparable(viadask))
+    assert (viadask["status"] == np.where(viadask["detector"] == "t-raise", "failed", "ok")).all()
