@@ -1,0 +1,147 @@
+"""The ``pugan-bench`` command line (also ``python -m benchmarks``).
+
+    pugan-bench run CONFIG --out DIR [--n-jobs N] [--backend loky|dask] [--scheduler ADDR]
+    pugan-bench report DIR [--reports-dir reports] [--no-figures]
+    pugan-bench detectors
+    pugan-bench validate CONFIG
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import logging
+import sys
+
+__all__ = ["main"]
+
+log = logging.getLogger("benchmarks.cli")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="pugan-bench",
+        description="PU-GAN benchmark suite: run sweeps, build reports, list detectors.")
+    p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    p.add_argument("-q", "--quiet", action="store_true", help="warnings and errors only")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = sub.add_parser("run", help="run every cell of a sweep config (resumes; cached cells "
+                                     "are not recomputed)")
+    run.add_argument("config", help="sweep config (YAML), e.g. benchmarks/configs/paper.yaml")
+    run.add_argument("--out", required=True, help="sweep folder: cells/ and results.csv go here")
+    run.add_argument("--n-jobs", type=int, default=None,
+                     help="cells in parallel (default: the config's n_jobs; -1 = all cores)")
+    run.add_argument("--backend", choices=("loky", "dask"), default="loky",
+                     help="joblib backend (default loky)")
+    run.add_argument("--scheduler", default=None,
+                     help="Dask scheduler address (tcp://host:8786); without it, --backend dask "
+                          "starts a local cluster of --n-jobs workers")
+    run.add_argument("--time-limit", type=float, default=None,
+                     help="seconds per cell (fit + score), overriding the config's time_limit")
+    run.add_argument("--threads-per-cell", type=int, default=None,
+                     help="BLAS/torch threads per cell (default: cores // n_jobs)")
+    run.add_argument("--no-retry-failed", action="store_true",
+                     help="keep cells recorded as failed/timeout instead of rerunning them")
+    run.add_argument("--force", action="store_true", help="rerun every cell, ignoring the cache")
+    run.add_argument("--no-isolate", action="store_true",
+                     help="run cells in the worker itself (debugging: no time limit, no crash "
+                          "isolation)")
+    run.add_argument("--no-progress", action="store_true", help="no progress bar")
+    run.add_argument("--strict", action="store_true",
+                     help="exit with status 1 when any cell failed or timed out")
+
+    rep = sub.add_parser("report", help="tables and figures from DIR/results.csv alone")
+    rep.add_argument("dir", help="a sweep folder holding results.csv")
+    rep.add_argument("--reports-dir", default="reports",
+                     help="where markdown tables and figures/ go (default reports)")
+    rep.add_argument("--no-figures", action="store_true", help="tables only")
+    rep.add_argument("--no-table1", action="store_true",
+                     help="skip Table 1 even when the results include paper presets")
+
+    sub.add_parser("detectors", help="list the registered detectors")
+
+    val = sub.add_parser("validate", help="check a sweep config and count its cells")
+    val.add_argument("config")
+    return p
+
+
+def _cmd_run(args) -> int:
+    from benchmarks.config import load_config
+    from benchmarks.harness import run_sweep
+
+    config = load_config(args.config)
+    if args.time_limit is not None:
+        if args.time_limit <= 0:
+            raise ValueError(f"--time-limit must be positive; got {args.time_limit}")
+        config = dataclasses.replace(config, time_limit=args.time_limit)
+    frame = run_sweep(config, args.out, n_jobs=args.n_jobs, backend=args.backend,
+                      scheduler=args.scheduler, retry_failed=not args.no_retry_failed,
+                      force=args.force, isolate=not args.no_isolate,
+                      threads_per_cell=args.threads_per_cell, progress=not args.no_progress)
+    counts = frame["status"].value_counts().to_dict() if len(frame) else {}
+    print(f"{len(frame)} cells: " + ", ".join(f"{counts.get(s, 0)} {s}" for s in
+                                               ("ok", "failed", "timeout", "skipped"))
+          + f"; results in {args.out}/results.csv")
+    bad = counts.get("failed", 0) + counts.get("timeout", 0)
+    return 1 if args.strict and bad else 0
+
+
+def _cmd_report(args) -> int:
+    from benchmarks.report import report
+
+    paths = report(args.dir, reports_dir=args.reports_dir, figures=not args.no_figures,
+                   with_table1=False if args.no_table1 else None)
+    for p in paths:
+        print(p)
+    return 0
+
+
+def _cmd_detectors(args) -> int:
+    from benchmarks.registry import registry_table
+
+    table = registry_table()
+    if table.empty:
+        print("no detectors registered")
+        return 0
+    import pandas as pd
+
+    with pd.option_context("display.max_colwidth", 70, "display.width", 200):
+        print(table.to_string(index=False))
+    return 0
+
+
+def _cmd_validate(args) -> int:
+    from benchmarks.config import load_config
+
+    config = load_config(args.config)
+    cells = config.cells()
+    print(f"{args.config}: valid; {len(config.datasets)} dataset entr"
+          f"{'y' if len(config.datasets) == 1 else 'ies'}, {len(config.detectors)} detector(s), "
+          f"{len(config.seeds)} seed(s) -> {len(cells)} cells")
+    return 0
+
+
+COMMANDS = {"run": _cmd_run, "report": _cmd_report, "detectors": _cmd_detectors,
+            "validate": _cmd_validate}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``pugan-bench``; returns the exit status."""
+    args = _parser().parse_args(argv)
+    level = logging.DEBUG if args.verbose else logging.WARNING if args.quiet else logging.INFO
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+                        datefmt="%H:%M:%S")
+    try:
+        return COMMANDS[args.command](args)
+    except (ValueError, FileNotFoundError, KeyError) as exc:  # ConfigError is a ValueError
+        msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+        print(f"pugan-bench {args.command}: error: {msg}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted; finished cells are kept, rerun to resume", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,117 @@
+"""The command line: run/report/detectors/validate, errors, kill -9 mid-sweep, concurrent runs."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from benchmarks.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+PLUGIN = str(Path(__file__).with_name("harness_detectors.py"))
+
+
+def write_config(path, detectors="[t-centroid, t-oracle]", seeds="[0, 1]", extra=""):
+    path.write_text(
+        f"seeds: {seeds}\nanomaly_ratios: [0.1, 0.2]\nlabelled_fractions: [0.5]\n"
+        f"time_limit: 20\nplugins: [{PLUGIN}]\n"
+        "datasets:\n  - dataset: moons\n    split: {n_normal: 300}\n"
+        "    dataset_params: {n_samples: 1000}\n"
+        f"detectors: {detectors}\n{extra}")
+    return path
+
+
+def cli(*args, **kw):
+    return subprocess.Popen([sys.executable, "-m", "benchmarks", *args], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
+
+
+def test_run_then_report(tmp_path, capsys):
+    cfg = write_config(tmp_path / "s.yaml")
+    assert main(["validate", str(cfg)]) == 0
+    assert "-> 8 cells" in capsys.readouterr().out
+    out = tmp_path / "sweep"
+    assert main(["-q", "run", str(cfg), "--out", str(out), "--n-jobs", "2", "--no-progress"]) == 0
+    assert "8 cells: 8 ok" in capsys.readouterr().out
+    assert len(pd.read_csv(out / "results.csv")) == 8
+    assert main(["-q", "report", str(out), "--reports-dir", str(tmp_path / "rep")]) == 0
+    assert (tmp_path / "rep" / "sweep_table2.md").is_file()
+    assert (tmp_path / "rep" / "figures" / "sweep_moons_auprc_vs_anomaly_ratio.png").is_file()
+
+
+def test_errors_exit_2_with_a_message(tmp_path, capsys):
+    bad = write_config(tmp_path / "bad.yaml", detectors="[nope]")
+    assert main(["run", str(bad), "--out", str(tmp_path / "o"), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert "error: detectors[0]: unknown detector 'nope'" in err
+    assert not (tmp_path / "o").exists()  # refused before anything ran or was written
+    assert main(["report", str(tmp_path / "missing")]) == 2
+    assert "no results file" in capsys.readouterr().err
+    cfg = write_config(tmp_path / "s.yaml", detectors="[t-raise]", seeds="[0]")
+    assert main(["-q", "run", str(cfg), "--out", str(tmp_path / "f"), "--no-progress",
+                 "--strict"]) == 1
+
+
+def test_detectors_and_module_entry_point():
+    proc = cli("detectors")
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    proc = cli("--help")
+    out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 0 and "run" in out and "report" in out and "detectors" in out
+
+
+def test_kill_9_mid_sweep_loses_no_finished_cell(tmp_path):
+    cfg = write_config(tmp_path / "s.yaml", seeds="[0, 1, 2, 3]",
+                       detectors="[{name: t-sleep, params: {seconds: 0.4}}]")
+    out = tmp_path / "sweep"
+    proc = cli("-q", "run", str(cfg), "--out", str(out), "--n-jobs", "1", "--no-progress",
+               start_new_session=True)
+    cells = out / "cells"
+    deadline = time.time() + 90
+    while time.time() < deadline and len(list(cells.glob("*.json"))) < 2:
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    done = {p: p.stat().st_mtime_ns for p in cells.glob("*.json")}
+    assert 2 <= len(done) < 8, "the sweep should be interrupted mid-way"
+    for p in done:
+        assert json.loads(p.read_text())["status"] == "ok"  # whole files only
+    # give the orphaned cell child time to notice its parent is gone and exit
+    time.sleep(1.5)
+    proc = cli("-q", "run", str(cfg), "--out", str(out), "--n-jobs", "1", "--no-progress")
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    assert all(p.stat().st_mtime_ns == m for p, m in done.items())  # not recomputed
+    df = pd.read_csv(out / "results.csv")
+    assert len(df) == 8 and (df["status"] == "ok").all()
+
+
+def test_two_runs_into_the_same_folder_at_once(tmp_path):
+    cfg = write_config(tmp_path / "s.yaml")
+    out = tmp_path / "sweep"
+    procs = [cli("-q", "run", str(cfg), "--out", str(out), "--n-jobs", "1", "--no-progress")
+             for _ in range(2)]
+    for p in procs:
+        _, err = p.communicate(timeout=120)
+        assert p.returncode == 0, err
+    df = pd.read_csv(out / "results.csv")
+    assert len(df) == 8 and (df["status"] == "ok").all()
+    for p in (out / "cells").glob("*.json"):
+        json.loads(p.read_text())
+    assert not list((out / "cells").glob("*.tmp"))
+
+
+@pytest.mark.parametrize("flag, value, match", [("--time-limit", "-1", "--time-limit must be positive"),
+                                                ("--n-jobs", "0", "n_jobs must be a positive")])
+def test_bad_cli_values(tmp_path, capsys, flag, value, match):
+    cfg = write_config(tmp_path / "s.yaml")
+    assert main(["run", str(cfg), "--out", str(tmp_path / "o"), flag, value,
+                 "--no-progress"]) == 2
+    assert match in capsys.readouterr().err

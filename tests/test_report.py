@@ -1,0 +1,90 @@
+"""Reports are functions of results.csv alone: tables, paper columns, figures."""
+
+import itertools
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from benchmarks.report import load_results, markdown_table, report, table2
+
+
+def fake_results(path):
+    rows = []
+    for det, ratio, frac, seed in itertools.product(["a", "b"], [0.05, 0.2], [0.1, 0.5], [0, 1]):
+        f1 = {"a": 0.5, "b": 0.7}[det] + 0.1 * seed
+        rows.append(dict(dataset="moons", detector=det, anomaly_ratio=ratio,
+                         labelled_fraction=frac, seed=seed, status="ok", error="",
+                         precision=f1, recall=f1, f1=f1, best_f1=f1 + 0.05, auroc=0.9,
+                         auprc=0.8, fit_seconds=1.0, preset="", detector_name=det))
+    rows.append(dict(dataset="kddcup99-low", detector="pugan", anomaly_ratio=0.0018,
+                     labelled_fraction=0.015, seed=0, status="ok", error="", precision=0.8,
+                     recall=0.6, f1=0.69, best_f1=0.75, auroc=0.95, auprc=0.7, fit_seconds=9.0,
+                     preset="kddcup99-low", detector_name="pugan"))
+    rows.append(dict(dataset="kddcup99-low", detector="ocsvm", anomaly_ratio=0.0018,
+                     labelled_fraction=0.015, seed=0, status="skipped",
+                     error="ocsvm cannot scale to 70000 training rows (max 50000)",
+                     preset="kddcup99-low", detector_name="ocsvm"))
+    pd.DataFrame(rows).to_csv(path / "results.csv", index=False)
+
+
+def test_table2_aggregates_over_seeds_with_paper_columns(tmp_path):
+    fake_results(tmp_path)
+    t2 = table2(load_results(tmp_path))
+    row = t2[(t2["method"] == "a") & (t2["anomaly_ratio"] == 0.05)
+             & (t2["labelled_fraction"] == 0.1)].iloc[0]
+    assert row["f1"] == pytest.approx(0.55) and row["f1_std"] == pytest.approx(0.05)
+    assert row["best_f1_oracle"] == pytest.approx(0.6) and row["n_ok"] == 2
+    assert np.isnan(row["paper_f1"])
+    pg = t2[t2["method"] == "pugan"].iloc[0]
+    assert (pg["paper_precision"], pg["paper_recall"], pg["paper_f1"]) == (0.816, 0.647, 0.722)
+    oc = t2[t2["method"] == "ocsvm"].iloc[0]
+    assert oc["n_skipped"] == 1 and np.isnan(oc["f1"]) and "cannot scale" in oc["note"]
+    assert oc["paper_f1"] == 0.716
+
+
+def test_report_from_the_csv_alone(tmp_path, monkeypatch):
+    out = tmp_path / "paper"
+    out.mkdir()
+    fake_results(out)
+    calls = []
+
+    def fake_table1(seed=0):
+        calls.append(seed)
+        return pd.DataFrame({"dataset": ["kddcup99-low"], "training_size": [1],
+                             "paper_training_size": [562387]})
+
+    monkeypatch.setattr("benchmarks.splits.table1", fake_table1)
+    reports = tmp_path / "reports"
+    written = report(out, reports_dir=reports)
+    assert calls == [0]  # a paper preset is in the results: Table 1 is written
+    assert (out / "table1.csv").is_file() and (reports / "table1.md").is_file()
+    md = (reports / "table2.md").read_text()
+    assert "best F1 (ORACLE)" in md and "0.816 / 0.647 / 0.722" in md
+    assert "| moons | a | 0.050 | 0.100 | 0.550 ± 0.050 |" in md
+    figs = sorted(p.name for p in (reports / "figures").iterdir())
+    assert "paper_moons_f1_vs_anomaly_ratio.png" in figs
+    assert "paper_moons_auprc_vs_labelled_fraction.svg" in figs
+    assert len(figs) == 8  # 2 metrics x 2 axes x (png, svg); kdd has one ratio: no figure
+    assert set(written) >= {out / "table2.csv", reports / "table2.md"}
+    # another folder's outputs are prefixed and do not collide
+    other = tmp_path / "imbalance"
+    other.mkdir()
+    fake_results(other)
+    report(other, reports_dir=reports, with_table1=False)
+    assert (reports / "imbalance_table2.md").is_file()
+    assert (reports / "figures" / "imbalance_moons_f1_vs_anomaly_ratio.svg").is_file()
+
+
+def test_report_errors(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no results file"):
+        load_results(tmp_path)
+    pd.DataFrame({"x": [1]}).to_csv(tmp_path / "results.csv", index=False)
+    with pytest.raises(ValueError, match="not a pugan-bench results file: missing column"):
+        load_results(tmp_path)
+
+
+def test_markdown_table():
+    md = markdown_table(pd.DataFrame({"a": [1, 2], "b": [0.5, np.nan], "c": ["x|y", "z"]}))
+    assert md.splitlines() == ["| a | b | c |", "| --- | --- | --- |", "| 1 | 0.500 | x\\|y |",
+                               "| 2 |  | z |"]
