@@ -1,0 +1,177 @@
+"""The shared skeleton of the one-class baseline adapters: what to fit on, and the threshold.
+
+Every one-class baseline (exact and scalable OCSVM, every PyOD model) answers two questions the
+same way, so they are answered once here:
+
+* **What rows to fit on** (``fit_on``): ``"all"`` fits on every training row, labelled or not
+  (the unsupervised way, the paper's OCSVM); ``"normals"`` fits on the known normals (the P set)
+  only, the semi-supervised "normals only" variant.
+* **Where the threshold goes**, without test labels: a share (``calibration_fraction``, 20% by
+  default) of the known normals is held out of the fit, and ``threshold_`` is the
+  ``threshold_quantile`` quantile of their scores. Held-out normals are scored like unseen
+  records, so the threshold matches how test records are scored; normals the model was fitted
+  on would score optimistically low (for KNN they would be their own nearest neighbour).
+  With no known normals (``known_normal=None``, or a single one) the ``"all"`` variant falls
+  back to the ``1 - contamination`` quantile of its training scores, a contamination estimate,
+  and logs that it did; the ``"normals"`` variant cannot fit at all and raises.
+"""
+
+from __future__ import annotations
+
+import logging
+import numbers
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted
+
+from pugan.base import (
+    AnomalyDetectorMixin,
+    check_features,
+    check_known_normal,
+    labels_at_threshold,
+    quantile_threshold,
+)
+
+__all__ = ["CalibratedOneClassDetector", "calibration_split"]
+
+logger = logging.getLogger(__name__)
+
+FIT_ON = ("all", "normals")
+
+
+def _check_unit_interval(name: str, value, *, low_open: bool = True, high_open: bool = False):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__} {value!r}")
+    lo_ok = value > 0 if low_open else value >= 0
+    hi_ok = value < 1 if high_open else value <= 1
+    if not (lo_ok and hi_ok):
+        lo = "(0" if low_open else "[0"
+        hi = "1)" if high_open else "1]"
+        raise ValueError(f"{name} must be in {lo}, {hi}; got {value!r}")
+    return float(value)
+
+
+def calibration_split(known_normal: np.ndarray, fraction: float, rng) -> np.ndarray:
+    """Pick the calibration normals: ``round(fraction * |P|)`` known normals, at least one.
+
+    At least one known normal always stays for fitting, so fewer than two known normals give
+    no calibration set (an all-False mask). Returns a boolean mask over the rows.
+    """
+    idx = np.flatnonzero(known_normal)
+    cal = np.zeros(known_normal.shape[0], dtype=bool)
+    if idx.size < 2 or fraction == 0:
+        return cal
+    n_cal = int(min(max(round(fraction * idx.size), 1), idx.size - 1))
+    cal[rng.choice(idx, size=n_cal, replace=False)] = True
+    return cal
+
+
+class CalibratedOneClassDetector(AnomalyDetectorMixin, BaseEstimator):
+    """Base class: fit a one-class model on the chosen rows, threshold on held-out normals.
+
+    Subclasses store their own parameters in ``__init__`` (plus the four below, by name) and
+    implement ``_fit_model(X_fit, random_state) -> model`` and ``_score_model(model, X) ->
+    scores`` (higher = more anomalous). They may override ``_fit_scores`` when the model keeps
+    scores of its own fitted rows.
+
+    Parameters (shared)
+    -------------------
+    fit_on : {"all", "normals"}
+        ``"all"``: every training row except the calibration normals (unsupervised);
+        ``"normals"``: only the known normals, except the calibration normals.
+    threshold_quantile : float in (0, 1]
+        Share of calibration normals kept below the threshold (0.99: about 1% of normals
+        flagged).
+    calibration_fraction : float in [0, 1)
+        Share of known normals held out of the fit to set the threshold. 0 disables the hold
+        out: the threshold then comes from the contamination estimate.
+    contamination : float in (0, 0.5]
+        Assumed anomaly share of the training rows, used for the threshold only when there
+        are no calibration normals (``"all"`` variant).
+    """
+
+    def _validate_common(self):
+        if self.fit_on not in FIT_ON:
+            raise ValueError(f"fit_on must be one of {FIT_ON}, got {self.fit_on!r}")
+        _check_unit_interval("threshold_quantile", self.threshold_quantile)
+        _check_unit_interval("calibration_fraction", self.calibration_fraction,
+                             low_open=False, high_open=True)
+        c = _check_unit_interval("contamination", self.contamination)
+        if c > 0.5:
+            raise ValueError(f"contamination must be in (0, 0.5]; got {c!r}")
+
+    # --- hooks -------------------------------------------------------------------------------
+    def _fit_model(self, X_fit: np.ndarray, random_state: np.random.RandomState):
+        raise NotImplementedError
+
+    def _score_model(self, model, X: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def _fit_scores(self, model, X_fit: np.ndarray) -> np.ndarray:
+        """Scores of the rows the model was fitted on (default: score them again)."""
+        return self._score_model(model, X_fit)
+
+    # --- the contract ------------------------------------------------------------------------
+    def fit(self, X, y=None, *, known_normal=None):
+        """Fit on the rows ``fit_on`` names and set the threshold from held-out known normals.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training records.
+        y : ignored
+            Present for API consistency; the labels of training anomalies are never used.
+        known_normal : array-like of bool, shape (n_samples,), or None
+            True for records labelled normal (the P set); everything else is unlabelled.
+            None: every record is unlabelled.
+
+        Returns
+        -------
+        self
+        """
+        self._validate_common()
+        X = check_features(X)
+        mask = check_known_normal(known_normal, X.shape[0],
+                                  require_some=self.fit_on == "normals")
+        rng = check_random_state(self.random_state)
+        cal = calibration_split(mask, self.calibration_fraction, rng)
+        fit_rows = (mask & ~cal) if self.fit_on == "normals" else ~cal
+        if self.fit_on == "normals" and not cal.any() and mask.sum() < 2:
+            raise ValueError(
+                "known_normal marks only one record: the 'normals' variant needs at least two "
+                "known normals (one to fit, one to set the threshold)")
+        if not fit_rows.any():
+            raise ValueError("no training row left to fit after holding out calibration normals")
+
+        model = self._fit_model(X[fit_rows], rng)
+        scores = np.empty(X.shape[0], dtype=np.float64)
+        scores[fit_rows] = self._fit_scores(model, X[fit_rows])
+        if (~fit_rows).any():
+            scores[~fit_rows] = self._score_model(model, X[~fit_rows])
+        if not np.isfinite(scores).all():
+            raise ValueError(f"{type(self).__name__}: the model produced non-finite scores "
+                             "on the training rows")
+
+        if cal.any():
+            self.threshold_ = quantile_threshold(scores[cal], self.threshold_quantile)
+            self.threshold_source_ = "calibration-normals"
+        else:
+            self.threshold_ = quantile_threshold(scores, 1.0 - self.contamination)
+            self.threshold_source_ = "contamination"
+            logger.info("%s: no calibration normals; threshold from contamination=%s over "
+                        "training scores", type(self).__name__, self.contamination)
+        self.model_ = model
+        self.n_features_in_ = X.shape[1]
+        self.calibration_mask_ = cal
+        self.fit_mask_ = fit_rows
+        self.decision_scores_ = scores
+        self.labels_ = labels_at_threshold(scores, self.threshold_)
+        return self
+
+    def decision_function(self, X) -> np.ndarray:
+        """Anomaly scores of ``X``: higher = more anomalous. Writes nothing to ``self``."""
+        check_is_fitted(self, "model_")
+        X = check_features(X, n_features=self.n_features_in_)
+        return np.asarray(self._score_model(self.model_, X), dtype=np.float64).ravel()
