@@ -141,5 +141,7 @@ def registry_table():
         }
         for s in sorted(registry().values(), key=lambda s: s.name)
     ]
-    return pd.DataFrame(rows, columns=["name", "supervision", "deep", "max_train_rows",
-                                       "description"])
+    table = pd.DataFrame(rows, columns=["name", "supervision", "deep", "max_train_rows",
+                                        "description"])
+    table["max_train_rows"] = table["max_train_rows"].astype("Int64")  # no limit shows as <NA>
+    return table
