@@ -11,7 +11,8 @@ How a sweep runs (:func:`run_sweep`):
    cell. A worker computes the cell's split (cached in the worker process, so detectors sharing
    a split reuse it; the split depends only on the dataset, its parameters, the ratio, the
    fraction and the seed, never on the detector), skips the cell when the training set is larger
-   than the detector's ``max_train_rows``, and otherwise fits and scores the detector in a fresh
+   than the detector's ``max_train_rows`` (for a normals-only detector: the known normals, the
+   rows it fits on), and otherwise fits and scores the detector in a fresh
    child process (multiprocessing ``forkserver``) under the time limit. An exception in the
    child, a time-out (the child is killed) or a child killed by the OS (OOM killer, segfault,
    ``os._exit``) becomes a ``failed``/``timeout`` record, and the sweep goes on;
@@ -285,9 +286,13 @@ def run_cell(cell: Cell, *, time_limit: float | None = None, threads: int = 1,
         rec.update(n_train=n_train, n_known_normal=int(np.sum(split.known_normal)),
                    n_test=int(len(split.X_test)), n_test_anomalies=int(np.sum(split.y_test)),
                    n_features=int(split.X_train.shape[1]))
-        if spec.max_train_rows is not None and n_train > spec.max_train_rows:
+        # the rows the detector fits on: the known normals for a normals-only detector
+        normals_only = spec.supervision == "normals-only"
+        fit_rows = rec["n_known_normal"] if normals_only else n_train
+        if spec.max_train_rows is not None and fit_rows > spec.max_train_rows:
+            what = "known-normal training rows" if normals_only else "training rows"
             rec.update(status="skipped",
-                       error=f"{cell.detector_name} cannot scale to {n_train} training rows "
+                       error=f"{cell.detector_name} cannot scale to {fit_rows} {what} "
                              f"(max {spec.max_train_rows})")
         else:
             payload = {

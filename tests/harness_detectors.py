@@ -77,9 +77,12 @@ class SelfKiller(CentroidDetector):
 
 register("t-centroid", supervision="normals-only", description="test: centroid distance")(
     lambda random_state=None, **p: CentroidDetector(random_state=random_state, **p))
+register("t-small-normals", supervision="normals-only", max_train_rows=150,
+         description="test: refuses more than 150 known normals")(
+    lambda random_state=None, **p: CentroidDetector(random_state=random_state, **p))
 register("t-oracle", supervision="oracle", description="test: oracle centroid")(
     lambda random_state=None, **p: OracleCentroid(random_state=random_state, **p))
-register("t-small", supervision="normals-only", max_train_rows=100,
+register("t-small", supervision="unsupervised", max_train_rows=100,
          description="test: refuses more than 100 rows")(
     lambda random_state=None, **p: CentroidDetector(random_state=random_state, **p))
 register("t-raise", supervision="unsupervised", description="test: raises in fit")(
