@@ -24,9 +24,15 @@ def _parser() -> argparse.ArgumentParser:
         description="PU-GAN benchmark suite: run sweeps, build reports, list detectors.")
     p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     p.add_argument("-q", "--quiet", action="store_true", help="warnings and errors only")
+    # the same flags after the command name (pugan-bench report DIR -q)
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+                        help="debug logging")
+    common.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS,
+                        help="warnings and errors only")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    run = sub.add_parser("run", help="run every cell of a sweep config (resumes; cached cells "
+    run = sub.add_parser("run", parents=[common], help="run every cell of a sweep config (resumes; cached cells "
                                      "are not recomputed)")
     run.add_argument("config", help="sweep config (YAML), e.g. benchmarks/configs/paper.yaml")
     run.add_argument("--out", required=True, help="sweep folder: cells/ and results.csv go here")
@@ -51,7 +57,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--strict", action="store_true",
                      help="exit with status 1 when any cell failed or timed out")
 
-    rep = sub.add_parser("report", help="tables and figures from DIR/results.csv alone")
+    rep = sub.add_parser("report", parents=[common], help="tables and figures from DIR/results.csv alone")
     rep.add_argument("dir", help="a sweep folder holding results.csv")
     rep.add_argument("--reports-dir", default="reports",
                      help="where markdown tables and figures/ go (default reports)")
@@ -59,9 +65,9 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument("--no-table1", action="store_true",
                      help="skip Table 1 even when the results include paper presets")
 
-    sub.add_parser("detectors", help="list the registered detectors")
+    sub.add_parser("detectors", parents=[common], help="list the registered detectors")
 
-    val = sub.add_parser("validate", help="check a sweep config and count its cells")
+    val = sub.add_parser("validate", parents=[common], help="check a sweep config and count its cells")
     val.add_argument("config")
     return p
 

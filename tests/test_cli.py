@@ -40,7 +40,7 @@ def test_run_then_report(tmp_path, capsys):
     assert main(["-q", "run", str(cfg), "--out", str(out), "--n-jobs", "2", "--no-progress"]) == 0
     assert "8 cells: 8 ok" in capsys.readouterr().out
     assert len(pd.read_csv(out / "results.csv")) == 8
-    assert main(["-q", "report", str(out), "--reports-dir", str(tmp_path / "rep")]) == 0
+    assert main(["report", str(out), "--reports-dir", str(tmp_path / "rep"), "-q"]) == 0
     assert (tmp_path / "rep" / "sweep_table2.md").is_file()
     assert (tmp_path / "rep" / "figures" / "sweep_moons_auprc_vs_anomaly_ratio.png").is_file()
 
