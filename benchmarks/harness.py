@@ -256,6 +256,20 @@ def _run_isolated(payload: dict, time_limit: float | None) -> dict:
             proc.join()
 
 
+def _keep_worker_caches() -> None:
+    """Let a loky worker keep its dataset and split caches.
+
+    loky restarts a worker whose memory grew by 300 MB since its first task, taking it for a
+    leak; a worker that has loaded KDD Cup 99 (hundreds of MB, cached on purpose so the next
+    cell reuses it) would be restarted again and again, reloading the data and its forkserver
+    each time. The threshold is a module global read by the worker loop (private loky API: if
+    it changes, this does nothing and workers are only restarted more often).
+    """
+    mod = sys.modules.get("joblib.externals.loky.process_executor")
+    if mod is not None and hasattr(mod, "_MAX_MEMORY_LEAK_SIZE"):
+        mod._MAX_MEMORY_LEAK_SIZE = max(mod._MAX_MEMORY_LEAK_SIZE, 8 * 1024**3)
+
+
 def run_cell(cell: Cell, *, time_limit: float | None = None, threads: int = 1,
              plugins: tuple[str, ...] = (), isolate: bool = True) -> dict:
     """Run one cell and return its record; never raises for a problem of the cell itself.
@@ -273,6 +287,7 @@ def run_cell(cell: Cell, *, time_limit: float | None = None, threads: int = 1,
 
     t0 = time.perf_counter()
     rec: dict = {"key": cell.key}
+    _keep_worker_caches()
     try:
         _limit_threads(threads)
         import_plugins(plugins)
