@@ -1,0 +1,354 @@
+"""Guard the numbers: stored reference scores and the regression check CI runs.
+
+``results/reference/reference.csv`` holds, for every cell of a CI-sized sweep
+(``benchmarks/configs/reference.yaml``), the F1 at the detector's own threshold, the ORACLE best
+F1 and the AUPRC, with a tolerance per (dataset, detector, ratio, fraction, metric) set from the
+spread of that metric over the seeds::
+
+    tol = min(cap, max(floor, k * std over seeds))      # defaults: cap 0.02, floor 0.005, k 2
+
+so a tolerance is never looser than 0.02 (a drop of more than 0.02 always fails) and never
+tighter than 0.005 (float noise between machines never fails). With one seed there is no
+spread and the tolerance is the cap.
+
+Commands (``python -m benchmarks.regression``; ``make update-reference``,
+``make check-regression``)::
+
+    update [--config C] [--reference R] [--scratch DIR] [--n-jobs N] [--from-results DIR]
+    check  [--config C] [--reference R] [--out DIR] [--n-jobs N] [--results DIR]
+
+``update`` runs the config into a scratch folder (``--force``: nothing reused) and writes the
+reference CSV and a JSON sidecar (project version, git commit, library versions, config hash,
+tolerance rule); it refuses when a cell is not ``ok``. ``check`` reruns the config into a fresh
+folder, with ``force`` so no cell is reused from any cache, and exits 1 naming every cell
+(dataset, detector, seed, metric, reference, new, tolerance) whose score fell below its reference
+by more than its tolerance, and every reference cell that is missing or not ``ok``. Scores that
+rose by more than the tolerance are listed as improvements (a reason to update the reference),
+never a failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import logging
+import math
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "CELL_COLUMNS",
+    "METRICS",
+    "Finding",
+    "build_reference",
+    "check_results",
+    "main",
+    "tolerance",
+]
+
+log = logging.getLogger("benchmarks.regression")
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CONFIG = ROOT / "benchmarks" / "configs" / "reference.yaml"
+DEFAULT_REFERENCE = ROOT / "results" / "reference" / "reference.csv"
+
+#: a reference cell: the display labels of results.csv
+CELL_COLUMNS = ("dataset", "detector", "anomaly_ratio", "labelled_fraction", "seed")
+#: the guarded metrics (results.csv columns)
+METRICS = ("f1", "best_f1", "auprc")
+TOL_CAP, TOL_FLOOR, TOL_K = 0.02, 0.005, 2.0
+
+
+def tolerance(values, *, cap: float = TOL_CAP, floor: float = TOL_FLOOR,
+              k: float = TOL_K) -> float:
+    """``min(cap, max(floor, k * std))`` of a metric over seeds (sample std, ddof=1).
+
+    Fewer than two finite values give no spread: the tolerance is then ``cap``.
+    """
+    arr = np.asarray(values, dtype=float)
+    arr = arr[np.isfinite(arr)]
+    if arr.size < 2:
+        return float(cap)
+    return float(min(cap, max(floor, k * float(np.std(arr, ddof=1)))))
+
+
+def build_reference(results: pd.DataFrame, *, version: str, cap: float = TOL_CAP,
+                    floor: float = TOL_FLOOR, k: float = TOL_K) -> pd.DataFrame:
+    """The reference table of a results frame: one row per cell, metrics and tolerances.
+
+    Raises a ValueError naming the cells that are not ``ok``: a reference is made of
+    successful cells only.
+    """
+    missing = [c for c in (*CELL_COLUMNS, "status", *METRICS) if c not in results.columns]
+    if missing:
+        raise ValueError(f"results lack column(s) {missing}")
+    bad = results[results["status"] != "ok"]
+    if len(bad):
+        lines = [f"  {_cell_text(r)}: {r['status']} {r.get('error', '') or ''}".rstrip()
+                 for _, r in bad.iterrows()]
+        raise ValueError(f"{len(bad)} cell(s) are not ok; a reference needs every cell ok:\n"
+                         + "\n".join(lines))
+    if results.duplicated(list(CELL_COLUMNS)).any():
+        raise ValueError("results hold duplicate cells (same dataset, detector, ratio, "
+                         "fraction, seed)")
+    ref = results[list(CELL_COLUMNS) + list(METRICS)].copy()
+    group = ["dataset", "detector", "anomaly_ratio", "labelled_fraction"]
+    for m in METRICS:
+        ref[f"tol_{m}"] = ref.groupby(group)[m].transform(
+            lambda s: tolerance(s, cap=cap, floor=floor, k=k))
+    ref.insert(0, "version", version)
+    if "cell_id" in results.columns:
+        ref["cell_id"] = results["cell_id"].to_numpy()
+    return ref.sort_values(list(CELL_COLUMNS)).reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One outcome of the check: ``regression``, ``missing``, ``not-ok`` (failures) or
+    ``improved``, ``new-cell`` (information)."""
+
+    kind: str
+    dataset: str
+    detector: str
+    anomaly_ratio: float
+    labelled_fraction: float
+    seed: int
+    metric: str = ""
+    reference: float = math.nan
+    new: float = math.nan
+    tolerance: float = math.nan
+    detail: str = ""
+
+    @property
+    def failure(self) -> bool:
+        return self.kind in ("regression", "missing", "not-ok")
+
+    def text(self) -> str:
+        cell = (f"dataset={self.dataset} detector={self.detector} ratio={self.anomaly_ratio:g} "
+                f"fraction={self.labelled_fraction:g} seed={self.seed}")
+        if self.kind in ("regression", "improved"):
+            return (f"{self.kind.upper()}: {cell} metric={self.metric} "
+                    f"reference={self.reference:.4f} new={self.new:.4f} "
+                    f"tolerance={self.tolerance:.4f} (change {self.new - self.reference:+.4f})")
+        return f"{self.kind.upper()}: {cell}" + (f": {self.detail}" if self.detail else "")
+
+
+def _cell_text(row) -> str:
+    return (f"dataset={row['dataset']} detector={row['detector']} "
+            f"ratio={float(row['anomaly_ratio']):g} fraction={float(row['labelled_fraction']):g} "
+            f"seed={int(row['seed'])}")
+
+
+def _key(row) -> tuple:
+    return (str(row["dataset"]), str(row["detector"]), round(float(row["anomaly_ratio"]), 9),
+            round(float(row["labelled_fraction"]), 9), int(row["seed"]))
+
+
+def check_results(reference: pd.DataFrame, results: pd.DataFrame) -> list[Finding]:
+    """Compare a results frame with a reference table; failures first, then information.
+
+    A reference cell fails when it is absent from ``results`` (``missing``), when its status is
+    not ``ok`` (``not-ok``, with the error), or when a metric is below its reference by more than
+    the cell's tolerance or is not a finite number (``regression``).
+    """
+    new_by_key = {}
+    for _, row in results.iterrows():
+        new_by_key[_key(row)] = row
+    ref_keys = set()
+    findings: list[Finding] = []
+    for _, ref in reference.iterrows():
+        key = _key(ref)
+        ref_keys.add(key)
+        ident = dict(zip(CELL_COLUMNS, key, strict=True))
+        new = new_by_key.get(key)
+        if new is None:
+            findings.append(Finding("missing", **ident, detail="not in the new results"))
+            continue
+        status = str(new.get("status", ""))
+        if status != "ok":
+            err = new.get("error", "")
+            err = "" if (err is None or (isinstance(err, float) and math.isnan(err))) else err
+            findings.append(Finding("not-ok", **ident,
+                                    detail=f"status {status}" + (f": {err}" if err else "")))
+            continue
+        for m in METRICS:
+            r, n, tol = float(ref[m]), float(new[m]), float(ref[f"tol_{m}"])
+            if not math.isfinite(r):
+                continue
+            if not math.isfinite(n) or n < r - tol - 1e-12:
+                findings.append(Finding("regression", **ident, metric=m, reference=r, new=n,
+                                        tolerance=tol))
+            elif n > r + tol + 1e-12:
+                findings.append(Finding("improved", **ident, metric=m, reference=r, new=n,
+                                        tolerance=tol))
+    for key, row in new_by_key.items():
+        if key not in ref_keys:
+            findings.append(Finding("new-cell", **dict(zip(CELL_COLUMNS, key, strict=True)),
+                                    detail=f"status {row.get('status')}; not guarded (no "
+                                           "reference); run `make update-reference` to add it"))
+    order = {"missing": 0, "not-ok": 1, "regression": 2, "improved": 3, "new-cell": 4}
+    return sorted(findings, key=lambda f: (order[f.kind], f.dataset, f.detector, f.seed,
+                                           f.metric))
+
+
+# --- running ----------------------------------------------------------------------------------
+
+def _run(config_path: Path, out: Path, n_jobs: int | None, progress: bool) -> pd.DataFrame:
+    from benchmarks.config import load_config
+    from benchmarks.harness import run_sweep
+
+    config = load_config(config_path)
+    log.info("running %s into %s (force: no cell reused)", config_path, out)
+    return run_sweep(config, out, n_jobs=n_jobs, force=True, progress=progress)
+
+
+def _git_commit() -> str:
+    try:
+        return subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True,
+                              text=True, check=True, timeout=10).stdout.strip()
+    except Exception:  # not a git checkout, or git absent
+        return "unknown"
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def _fresh_dir(out: str | None, prefix: str) -> Path:
+    if out:
+        return Path(out)
+    return Path(tempfile.mkdtemp(prefix=prefix))
+
+
+def _cmd_update(args) -> int:
+    from benchmarks.config import code_version
+    from benchmarks.harness import library_versions
+
+    config = Path(args.config)
+    t0 = time.monotonic()
+    if args.from_results:
+        folder = Path(args.from_results)
+        results = pd.read_csv(folder / "results.csv")
+    else:
+        folder = _fresh_dir(args.scratch, "pugan-update-reference-")
+        results = _run(config, folder, args.n_jobs, not args.no_progress)
+    versions = set(results.get("version_pugan_bench", pd.Series(dtype=str)).dropna().astype(str))
+    version = versions.pop() if len(versions) == 1 else code_version()
+    try:
+        ref = build_reference(results, version=version)
+    except ValueError as exc:
+        print(f"update-reference: refused: {exc}\n(results in {folder})", file=sys.stderr)
+        return 1
+    target = Path(args.reference)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    metric_cols = [*METRICS, *(f"tol_{m}" for m in METRICS)]
+    ref[metric_cols] = ref[metric_cols].round(6)  # ratios and fractions keep full precision
+    ref.to_csv(target, index=False)
+    lib = {k: v for k, v in results.iloc[0].items() if str(k).startswith("version_")} \
+        if len(results) else {}
+    meta = {
+        "version": version,
+        "git_commit": _git_commit(),
+        "config": str(config.relative_to(ROOT)) if config.is_relative_to(ROOT) else str(config),
+        "config_sha256": _sha256(config),
+        "cells": len(ref),
+        "tolerance_rule": f"min({TOL_CAP}, max({TOL_FLOOR}, {TOL_K:g} * std over seeds, "
+                          "ddof=1)); cap when fewer than 2 seeds",
+        "metrics": list(METRICS),
+        "library_versions": {k: str(v) for k, v in (lib or library_versions()).items()},
+        "run_seconds": round(time.monotonic() - t0, 1),
+        "created_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "command": "make update-reference",
+    }
+    target.with_suffix(".json").write_text(json.dumps(meta, indent=2) + "\n")
+    print(f"update-reference: {len(ref)} cells written to {target} (version {version}); "
+          f"run results in {folder}")
+    return 0
+
+
+def _cmd_check(args) -> int:
+    reference_path = Path(args.reference)
+    if not reference_path.is_file():
+        print(f"check-regression: no reference at {reference_path}; create it with "
+              "`make update-reference`", file=sys.stderr)
+        return 2
+    reference = pd.read_csv(reference_path)
+    t0 = time.monotonic()
+    meta_path = reference_path.with_suffix(".json")
+    if meta_path.is_file() and not args.results:
+        meta = json.loads(meta_path.read_text())
+        if meta.get("config_sha256") and meta["config_sha256"] != _sha256(Path(args.config)):
+            log.warning("%s changed since the reference was made (config hash differs); cells "
+                        "it no longer holds will be reported missing", args.config)
+    if args.results:
+        folder = Path(args.results)
+        results = pd.read_csv(folder / "results.csv")
+    else:
+        folder = _fresh_dir(args.out, "pugan-check-regression-")
+        results = _run(Path(args.config), folder, args.n_jobs, not args.no_progress)
+    findings = check_results(reference, results)
+    failures = [f for f in findings if f.failure]
+    lines = [f.text() for f in findings]
+    report = "\n".join(lines)
+    (folder / "regression.txt").write_text(report + ("\n" if report else ""))
+    for line in lines:
+        print(line, file=sys.stderr if line.startswith(("REGRESSION", "MISSING", "NOT-OK"))
+              else sys.stdout)
+    n_metrics = len(reference) * len(METRICS)
+    elapsed = time.monotonic() - t0
+    if failures:
+        print(f"check-regression: FAILED: {len(failures)} problem(s) in {len(reference)} "
+              f"reference cells ({n_metrics} scores); {elapsed:.0f} s; details in "
+              f"{folder / 'regression.txt'}", file=sys.stderr)
+        return 1
+    improved = sum(f.kind == "improved" for f in findings)
+    print(f"check-regression: ok: {len(reference)} reference cells, {n_metrics} scores within "
+          f"tolerance ({improved} improved beyond it); {elapsed:.0f} s; results in {folder}")
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m benchmarks.regression",
+                                description="stored reference scores and the regression check")
+    p.add_argument("-q", "--quiet", action="store_true", help="warnings and errors only")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, help_ in (("update", "rerun the reference config and store the reference"),
+                        ("check", "rerun the reference config in a fresh folder and compare")):
+        s = sub.add_parser(name, help=help_)
+        s.add_argument("--config", default=str(DEFAULT_CONFIG),
+                       help="sweep config of the reference cells (default %(default)s)")
+        s.add_argument("--reference", default=str(DEFAULT_REFERENCE),
+                       help="reference CSV (default %(default)s); a .json sidecar goes beside it")
+        s.add_argument("--n-jobs", type=int, default=None, help="cells in parallel")
+        s.add_argument("--no-progress", action="store_true", help="no progress bar")
+    upd, chk = sub.choices["update"], sub.choices["check"]
+    upd.add_argument("--scratch", default=None,
+                     help="folder for the run (default: a new temporary folder)")
+    upd.add_argument("--from-results", default=None,
+                     help="build the reference from DIR/results.csv instead of running")
+    chk.add_argument("--out", default=None,
+                     help="folder for the rerun (default: a new temporary folder); every cell is "
+                          "recomputed even if the folder holds cells")
+    chk.add_argument("--results", default=None,
+                     help="compare DIR/results.csv instead of running")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+                        datefmt="%H:%M:%S")
+    return _cmd_update(args) if args.command == "update" else _cmd_check(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
