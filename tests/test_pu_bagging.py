@@ -1,0 +1,181 @@
+"""Stage 1 of PU-GAN: PU bagging follows Mordelet & Vert's four steps, the reliable-normal rule,
+and the stage-1-alone detector."""
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.datasets import make_moons
+from sklearn.exceptions import NotFittedError
+from sklearn.metrics import roc_auc_score
+from sklearn.tree import DecisionTreeClassifier
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from pugan.pu_bagging import PUBaggingClassifier, PUBaggingDetector, select_reliable
+
+
+class RecordingTree(DecisionTreeClassifier):
+    """A tree that remembers what it was trained on, to check what each round saw."""
+
+    def fit(self, X, y, sample_weight=None, check_input=True):
+        self.seen_X_ = np.array(X, copy=True)
+        self.seen_y_ = np.array(y, copy=True)
+        return super().fit(X, y, sample_weight=sample_weight, check_input=check_input)
+
+
+def _pu_data(n_p=40, n_u=160, seed=0):
+    rng = np.random.RandomState(seed)
+    X = np.column_stack([np.arange(n_p + n_u, dtype=float), rng.normal(size=n_p + n_u)])
+    y = np.r_[np.ones(n_p, dtype=int), np.zeros(n_u, dtype=int)]
+    return X, y
+
+
+def _moons_pu(n=1200, seed=0, labelled=0.3):
+    """Half-moon 0 normal, half-moon 1 anomalous; a share of normals labelled (P)."""
+    X, lab = make_moons(n_samples=n, noise=0.1, random_state=seed)
+    anomaly = lab == 1
+    rng = np.random.RandomState(seed)
+    known = (~anomaly) & (rng.rand(n) < labelled)
+    return X, anomaly.astype(int), known
+
+
+@parametrize_with_checks([PUBaggingClassifier(n_estimators=5, random_state=0)])
+def test_sklearn_estimator_checks(estimator, check):
+    check(estimator)
+
+
+def test_each_round_has_all_of_p_and_a_bootstrap_of_u_of_size_p():
+    X, y = _pu_data()
+    clf = PUBaggingClassifier(RecordingTree(), n_estimators=7, random_state=0).fit(X, y)
+    p_rows = X[y == 1]
+    for est, drawn in zip(clf.estimators_, clf.estimators_samples_, strict=True):
+        # step (1)+(2): every P row, labelled positive, plus K = |P| U draws labelled negative
+        seen_pos = est.seen_X_[est.seen_y_ == 1]
+        np.testing.assert_array_equal(np.sort(seen_pos[:, 0]), p_rows[:, 0])
+        seen_neg = est.seen_X_[est.seen_y_ == 0]
+        assert len(seen_neg) == len(p_rows) == len(drawn)
+        np.testing.assert_array_equal(np.sort(seen_neg[:, 0]), np.sort(X[drawn, 0]))
+        assert (y[drawn] == 0).all()
+    # with replacement: some round repeats a U row
+    assert any(len(np.unique(d)) < len(d) for d in clf.estimators_samples_)
+
+
+def test_oob_score_is_the_mean_over_rounds_where_the_row_was_out_of_bag():
+    X, y = _pu_data()
+    clf = PUBaggingClassifier(n_estimators=9, random_state=1).fit(X, y)
+    u_idx = np.flatnonzero(y == 0)
+    expected = np.full(len(X), np.nan)
+    for i in u_idx:
+        probs = [est.predict_proba(X[i:i + 1])[0, 1]
+                 for est, drawn in zip(clf.estimators_, clf.estimators_samples_, strict=True)
+                 if i not in set(drawn)]
+        if probs:
+            expected[i] = np.mean(probs)
+    np.testing.assert_allclose(clf.oob_decision_, expected, equal_nan=True)
+    assert np.isnan(clf.oob_decision_[y == 1]).all()
+    assert np.isfinite(clf.oob_decision_[u_idx]).mean() > 0.9
+    # new data: the average over every round
+    avg = np.mean([e.predict_proba(X[:5])[:, 1] for e in clf.estimators_], axis=0)
+    np.testing.assert_allclose(clf.predict_proba(X[:5])[:, 1], avg)
+
+
+def test_cap_subsamples_p_and_u_per_round():
+    X, y = _pu_data(n_p=50, n_u=100)
+    clf = PUBaggingClassifier(RecordingTree(), n_estimators=3, max_samples_cap=10,
+                              random_state=0).fit(X, y)
+    for est in clf.estimators_:
+        assert (est.seen_y_ == 1).sum() == 10 and (est.seen_y_ == 0).sum() == 10
+
+
+def test_determinism_and_seed_dependence():
+    X, y = _pu_data()
+    a = PUBaggingClassifier(n_estimators=6, random_state=3).fit(X, y)
+    b = PUBaggingClassifier(n_estimators=6, random_state=3, n_jobs=2).fit(X, y)
+    c = PUBaggingClassifier(n_estimators=6, random_state=4).fit(X, y)
+    np.testing.assert_array_equal(a.oob_decision_, b.oob_decision_)
+    np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))
+    assert not np.array_equal(a.oob_decision_, c.oob_decision_, equal_nan=True)
+
+
+@pytest.mark.parametrize("params, match", [
+    ({"n_estimators": 0}, "n_estimators"),
+    ({"max_samples": -1}, "max_samples"),
+    ({"max_samples_cap": 0}, "max_samples_cap"),
+])
+def test_bad_params(params, match):
+    X, y = _pu_data()
+    with pytest.raises(ValueError, match=match):
+        PUBaggingClassifier(**params).fit(X, y)
+
+
+def test_non_classifier_estimator_is_rejected():
+    from sklearn.linear_model import LinearRegression
+    X, y = _pu_data()
+    with pytest.raises(TypeError, match="predict_proba"):
+        PUBaggingClassifier(LinearRegression()).fit(X, y)
+
+
+def test_select_reliable_rule():
+    p = np.linspace(0, 1, 101)  # quantile q of P scores is q
+    u = np.array([0.02, 0.05, 0.5, 0.0005, np.nan, 1.0])
+    normal, anomaly = select_reliable(u, p, normal_quantile=0.05, anomaly_quantile=0.01)
+    np.testing.assert_array_equal(normal, [False, True, True, False, False, True])
+    np.testing.assert_array_equal(anomaly, [False, False, False, True, False, False])
+    normal, anomaly = select_reliable(u, p)
+    assert not anomaly.any()
+    with pytest.raises(ValueError, match="normal_quantile"):
+        select_reliable(u, p, normal_quantile=1.5)
+    with pytest.raises(ValueError, match="anomaly_quantile"):
+        select_reliable(u, p, anomaly_quantile=0.0)
+    with pytest.raises(ValueError, match="p_scores"):
+        select_reliable(u, [np.nan])
+
+
+def test_reliable_normals_are_mostly_normal_on_moons():
+    X, anomaly, known = _moons_pu()
+    det = PUBaggingDetector(n_estimators=20, random_state=0).fit(X, known_normal=known)
+    u = ~known
+    normal, _ = select_reliable(1 - det.decision_scores_[u], 1 - det.p_oof_scores_)
+    assert anomaly[u][normal].mean() < 0.05          # clean: few anomalies kept
+    assert normal[anomaly[u] == 0].mean() > 0.8       # and most U normals kept
+
+
+def test_detector_on_moons_and_contract():
+    X, anomaly, known = _moons_pu()
+    Xt, at, _ = _moons_pu(seed=1)
+    det = PUBaggingDetector(n_estimators=20, random_state=0)
+    det.fit(X, known_normal=known)
+    assert roc_auc_score(anomaly, det.decision_scores_) > 0.97
+    assert roc_auc_score(at, det.decision_function(Xt)) > 0.97
+    # threshold from the known normals' out-of-fold scores, never from labels
+    assert det.threshold_ == np.quantile(det.p_oof_scores_, 0.99, method="higher")
+    assert np.isfinite(det.decision_scores_).all()
+    np.testing.assert_array_equal(det.labels_, det.decision_scores_ >= det.threshold_)
+    before = {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in vars(det).items()}
+    det.decision_function(Xt)
+    assert vars(det).keys() == before.keys()
+    for k, v in before.items():
+        if isinstance(v, np.ndarray):
+            np.testing.assert_array_equal(getattr(det, k), v)
+    again = clone(det).fit(X, known_normal=known)
+    np.testing.assert_array_equal(again.decision_scores_, det.decision_scores_)
+    assert clone(det).get_params() == det.get_params()
+
+
+def test_detector_bad_input():
+    X, _, known = _moons_pu(n=200)
+    det = PUBaggingDetector(n_estimators=3)
+    with pytest.raises(NotFittedError):
+        det.decision_function(X)
+    with pytest.raises(ValueError, match="known_normal is required"):
+        det.fit(X)
+    with pytest.raises(ValueError, match="unlabelled"):
+        det.fit(X, known_normal=np.ones(len(X), bool))
+    with pytest.raises(ValueError, match="no True"):
+        det.fit(X, known_normal=np.zeros(len(X), bool))
+    bad = X.copy()
+    bad[3, 1] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        det.fit(bad, known_normal=known)
+    det.fit(X, known_normal=known)
+    with pytest.raises(ValueError, match="features"):
+        det.decision_function(X[:, :1])
