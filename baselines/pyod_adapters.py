@@ -55,10 +55,13 @@ PYOD_MODELS: dict[str, tuple[str, str, bool]] = {
 
 logger = logging.getLogger(__name__)
 
-#: PyOD 3.6.7's torch ports of the GAAL detectors return the discriminator's output, the
-#: probability that a record is *real* (training labels: real = 1, generated = 0), i.e. a
-#: normality score, as their anomaly score. The adapter negates it (``sign_fix=True``) so higher
-#: means more anomalous, as in the GAAL paper; ``sign_fix=False`` reproduces PyOD's raw sign.
+#: The GAAL paper (Liu et al. 2019, Algorithm 1) scores a record by OS(x) = 1 - D(x), D being
+#: the discriminator's probability that x is real (training labels: real = 1, generated = 0).
+#: PyOD 3.6.7 returns D(x) itself as the anomaly score (PyOD issue #119, open since 2019).
+#: Yet D(x) ranks better here: on isolated anomalies (a shell around a Gaussian) 1 - D gave
+#: AUROC 0.02-0.30 and D 0.70-0.98, because D extrapolates towards "real" far from the region
+#: the generator covers. The adapter therefore keeps PyOD's sign by default
+#: (``gaal_score="pyod"``) and offers the paper's (``gaal_score="paper"``, i.e. -D + const).
 NORMALITY_SCORED = frozenset({"MO_GAAL", "SO_GAAL"})
 
 # set by the adapter, never by the caller
@@ -138,9 +141,10 @@ class PyODDetector(CalibratedOneClassDetector):
         adapter sets ``random_state``, ``verbose=0`` and DeepSVDD's ``n_features`` itself.
     threshold_quantile, calibration_fraction, contamination : see
         :class:`baselines._calibrated.CalibratedOneClassDetector`.
-    sign_fix : bool, default=True
-        Negate the scores of the models in :data:`NORMALITY_SCORED` (MO_GAAL, SO_GAAL), which
-        PyOD 3.6.7 returns as normality scores. False keeps PyOD's raw sign.
+    gaal_score : {"pyod", "paper"}, default="pyod"
+        For the models in :data:`NORMALITY_SCORED` (MO_GAAL, SO_GAAL): "pyod" keeps PyOD's
+        score D(x); "paper" negates it, the GAAL paper's 1 - D(x) up to a constant (see the
+        note at :data:`NORMALITY_SCORED`). Ignored by other models.
     random_state : int, RandomState or None
         Chooses the calibration normals and seeds the PyOD model (through its own
         ``random_state`` where it has one, and the isolated global generators always).
@@ -155,14 +159,14 @@ class PyODDetector(CalibratedOneClassDetector):
 
     def __init__(self, model="IForest", *, fit_on="all", model_params=None,
                  threshold_quantile=0.99, calibration_fraction=0.2, contamination=0.1,
-                 sign_fix=True, random_state=None):
+                 gaal_score="pyod", random_state=None):
         self.model = model
         self.fit_on = fit_on
         self.model_params = model_params
         self.threshold_quantile = threshold_quantile
         self.calibration_fraction = calibration_fraction
         self.contamination = contamination
-        self.sign_fix = sign_fix
+        self.gaal_score = gaal_score
         self.random_state = random_state
 
     @property
@@ -171,6 +175,7 @@ class PyODDetector(CalibratedOneClassDetector):
 
     def _fit_model(self, X_fit, random_state):
         cls = _model_class(self.model)
+        _ = self._sign  # validates gaal_score before the (possibly long) fit
         kwargs = check_model_params(self.model, self.model_params)
         seed = int(random_state.randint(np.iinfo(np.int32).max))
         accepted = inspect.signature(cls.__init__).parameters
@@ -186,7 +191,9 @@ class PyODDetector(CalibratedOneClassDetector):
 
     @property
     def _sign(self) -> float:
-        return -1.0 if (self.sign_fix and self.model in NORMALITY_SCORED) else 1.0
+        if self.gaal_score not in ("pyod", "paper"):
+            raise ValueError(f"gaal_score must be 'pyod' or 'paper', got {self.gaal_score!r}")
+        return -1.0 if (self.gaal_score == "paper" and self.model in NORMALITY_SCORED) else 1.0
 
     def _fit_scores(self, model, X_fit):
         return self._sign * np.asarray(model.decision_scores_, dtype=np.float64).ravel()

@@ -23,7 +23,7 @@ OCSVM_MAX_TRAIN_ROWS = 50_000
 #: and PyOD scores every fitted row inside fit.
 ANOGAN_MAX_TRAIN_ROWS = 10_000
 
-_ADAPTER_KEYS = ("threshold_quantile", "calibration_fraction", "contamination", "sign_fix")
+_ADAPTER_KEYS = ("threshold_quantile", "calibration_fraction", "contamination", "gaal_score")
 
 
 # --- OCSVM -----------------------------------------------------------------------------------
@@ -91,9 +91,9 @@ _PYOD = [
     ("anogan", "AnoGAN", True, ANOGAN_MAX_TRAIN_ROWS,
      {"epochs": 2, "epochs_query": 2, "batch_size": 128}, "AnoGAN (GAN, per-record latent query)"),
     ("mo-gaal", "MO_GAAL", True, None, {"stop_epochs": 2, "k": 3},
-     "multiple-objective generative adversarial active learning (sign fixed)"),
+     "multiple-objective generative adversarial active learning"),
     ("so-gaal", "SO_GAAL", True, None, {"stop_epochs": 2},
-     "single-objective generative adversarial active learning (sign fixed)"),
+     "single-objective generative adversarial active learning"),
 ]
 
 for _name, _model, _deep, _max_rows, _tp, _what in _PYOD:
@@ -135,7 +135,7 @@ def _import_or_explain(module: str, attr: str, name: str):
                           f"provide ({exc})") from exc
 
 
-@register("pu-bagging", supervision="pu", test_params={"n_estimators": 5},
+@register("pu-bagging", supervision="pu", test_params={"n_estimators": 5, "n_folds": 2},
           description="stage 1 of PU-GAN alone: the PU-bagging score used directly")
 def _pu_bagging(random_state=None, **params):
     cls = _import_or_explain("pugan.pu_bagging", "PUBaggingDetector", "pu-bagging")

@@ -1,0 +1,141 @@
+"""The detector contract, checked for EVERY registered detector (README, "Detector interface").
+
+Each registered detector, built with its ``test_params``, must: fit on a small PU split; give
+finite scores and 0/1 labels of the right shape; rank an easy case right (AUROC > 0.5) unless
+it is listed in ``RANKING_EXEMPT`` with the reason; give the same scores for the same
+``random_state`` (also after ``sklearn.base.clone``); write nothing to itself in
+``decision_function``; and label by ``score >= threshold_``. A detector whose library is not in
+this checkout yet (PU-GAN while it is being written) is skipped with the reason.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.metrics import roc_auc_score
+
+from benchmarks.registry import get_spec, make_detector, registry
+
+NAMES = sorted(registry())
+
+#: PyOD's GAN detectors at test-sized training (a few epochs) do not reliably rank even the
+#: easy case; at full size they did poorly too (DESIGN.md: AUPRC <= 0.13 on KDD). They are
+#: still held to every other clause of the contract.
+RANKING_EXEMPT = {
+    "alad": "PyOD ALAD: AUROC 0.59-0.66 on the easy case, too close to chance to assert",
+    "alad-normals": "PyOD ALAD: as alad",
+    "mo-gaal": "PyOD MO_GAAL: discriminator extrapolation, AUROC near 0.5 at 2 epochs",
+    "mo-gaal-normals": "PyOD MO_GAAL: as mo-gaal",
+    "so-gaal": "PyOD SO_GAAL: discriminator extrapolation, unstable at 2 epochs",
+    "so-gaal-normals": "PyOD SO_GAAL: as so-gaal",
+}
+
+
+def build(name: str, random_state=0, **extra):
+    """The detector with its test params, or a skip naming what is missing from the checkout."""
+    spec = get_spec(name)
+    try:
+        return make_detector(name, random_state=random_state, **{**spec.test_params, **extra})
+    except ImportError as exc:
+        pytest.skip(f"{name}: {exc}")
+
+
+def fit(det, name, X, y, known):
+    """Fit as the harness does: only oracle detectors see the training labels."""
+    if get_spec(name).supervision == "oracle":
+        return det.fit(X, y, known_normal=known)
+    return det.fit(X, known_normal=known)
+
+
+def easy_case(seed=0, d=4):
+    """Gaussian normals; isolated anomalies on a shell of radius 5-8 (any detector sees them)."""
+    rng = np.random.default_rng(seed)
+
+    def draw(n, a):
+        dirs = rng.normal(size=(a, d))
+        dirs /= np.linalg.norm(dirs, axis=1, keepdims=True)
+        X = np.vstack([rng.normal(size=(n, d)), dirs * rng.uniform(5, 8, size=(a, 1))])
+        y = np.r_[np.zeros(n, int), np.ones(a, int)]
+        p = rng.permutation(n + a)
+        return X[p], y[p]
+
+    X_train, y_train = draw(600, 30)
+    X_test, y_test = draw(300, 30)
+    known = (y_train == 0) & (rng.random(y_train.size) < 0.4)
+    return X_train, y_train, known, X_test, y_test
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """One BLAS/OpenMP/torch thread: on a loaded 2-core runner OpenMP's spin-waiting made one
+    small HistGradientBoosting fit take 57 s instead of 0.6 s."""
+    from threadpoolctl import threadpool_limits
+
+    torch = pytest.importorskip("torch")
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        with threadpool_limits(limits=1):
+            yield
+    finally:
+        torch.set_num_threads(n)
+
+
+@pytest.fixture(scope="module")
+def case():
+    return easy_case()
+
+
+def _fingerprint(obj):
+    """What ``decision_function`` must not change: the object bound and, for arrays, content."""
+    out = {}
+    for key, val in vars(obj).items():
+        if isinstance(val, np.ndarray):
+            out[key] = (id(val), val.shape, val.tobytes())
+        else:
+            out[key] = (id(val), copy.copy(val) if isinstance(val, int | float | str) else None)
+    return out
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_contract(name, case):
+    X_train, y_train, known, X_test, y_test = case
+    det = build(name)
+    twin = clone(det)
+    assert twin.get_params() == det.get_params()
+
+    assert fit(det, name, X_train, y_train, known) is det
+    n = X_train.shape[0]
+    assert det.n_features_in_ == X_train.shape[1]
+    assert det.decision_scores_.shape == (n,) and np.isfinite(det.decision_scores_).all()
+    assert np.isfinite(det.threshold_)
+    assert set(np.unique(det.labels_)) <= {0, 1} and det.labels_.shape == (n,)
+    np.testing.assert_array_equal(det.labels_, det.decision_scores_ >= det.threshold_)
+
+    before = _fingerprint(det)
+    scores = det.decision_function(X_test)
+    assert _fingerprint(det) == before, "decision_function wrote to the detector"
+    assert scores.shape == (X_test.shape[0],) and np.isfinite(scores).all()
+    labels = det.predict(X_test)
+    np.testing.assert_array_equal(labels, (scores >= det.threshold_).astype(int))
+    # scoring twice gives the same answer
+    np.testing.assert_array_equal(det.decision_function(X_test), scores)
+
+    # same random_state -> same scores, also for the clone
+    fit(twin, name, X_train, y_train, known)
+    np.testing.assert_allclose(twin.decision_function(X_test), scores, rtol=1e-6, atol=1e-9)
+    assert twin.threshold_ == pytest.approx(det.threshold_, rel=1e-6, abs=1e-9)
+
+    with pytest.raises(ValueError, match="features"):
+        det.decision_function(X_test[:, :-1])
+
+    if name not in RANKING_EXEMPT:
+        auroc = roc_auc_score(y_test, scores)
+        assert auroc > 0.5, f"{name}: higher score should mean more anomalous, AUROC {auroc:.3f}"
+
+
+def test_exemptions_name_registered_detectors():
+    assert set(RANKING_EXEMPT) <= set(NAMES)
