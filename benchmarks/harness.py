@@ -199,27 +199,42 @@ def _child_main(conn, payload: dict) -> None:
 
 
 #: modules the per-cell forkserver imports once, so that each cell's child (a fork of it)
-#: starts with them loaded instead of importing them again (about 0.4 s per PyOD cell here).
-#: A speed hint only: a module that fails to import is skipped by multiprocessing.
-FORKSERVER_PRELOAD = (
-    "benchmarks.harness", "benchmarks.detectors", "baselines.pyod_adapters", "baselines.ocsvm",
-    "pyod.models.knn", "pyod.models.iforest", "sklearn.ensemble", "sklearn.svm",
-    "sklearn.neighbors", "sklearn.linear_model", "sklearn.kernel_approximation",
+#: starts with them loaded instead of importing them again. A speed hint only: a module that
+#: fails to import is skipped by multiprocessing. The harness itself always; the baseline
+#: libraries when the sweep uses a built-in detector (about 0.4 s saved per PyOD cell here);
+#: torch and pugan when it has a deep detector (seconds per cell; importing torch starts no
+#: thread pool, so forking after it is safe on CPU).
+BASE_PRELOAD = ("benchmarks.harness",)
+BUILTIN_PRELOAD = (
+    "benchmarks.detectors", "baselines.pyod_adapters", "baselines.ocsvm", "pyod.models.knn",
+    "pyod.models.iforest", "sklearn.ensemble", "sklearn.svm", "sklearn.neighbors",
+    "sklearn.linear_model", "sklearn.kernel_approximation",
 )
-#: added when the sweep has a deep detector (torch takes seconds to import; importing it does
-#: not start its thread pools, so forking after it is safe on CPU)
 DEEP_PRELOAD = ("torch", "pugan")
 
 
+def forkserver_preload(detector_names) -> tuple[str, ...]:
+    """The modules worth preloading for a sweep over ``detector_names``."""
+    from benchmarks.registry import get_spec
+
+    specs = [get_spec(n) for n in detector_names]
+    mods = BASE_PRELOAD
+    if any(getattr(s.factory, "__module__", "") == "benchmarks.detectors" for s in specs):
+        mods += BUILTIN_PRELOAD
+    if any(s.deep for s in specs):
+        mods += DEEP_PRELOAD
+    return mods
+
+
 @functools.cache
-def _mp_context(deep: bool = False):
+def _mp_context(preload: tuple[str, ...] = BASE_PRELOAD):
     """The forkserver context of this process (one server per worker process).
 
-    The server is started by the first cell of this process, with the preload of that cell's
-    sweep (torch only when the sweep has a deep detector).
+    The server starts with the first isolated cell of the process, with that sweep's preload;
+    later sweeps in the same process reuse it as it is.
     """
     ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(list(FORKSERVER_PRELOAD + (DEEP_PRELOAD if deep else ())))
+    ctx.set_forkserver_preload(list(preload))
     return ctx
 
 
@@ -236,13 +251,14 @@ def _describe_exit(code: int | None) -> str:
     return f"cell process exited with code {code} before returning a result"
 
 
-def _run_isolated(payload: dict, time_limit: float | None, *, deep: bool = False) -> dict:
+def _run_isolated(payload: dict, time_limit: float | None, *,
+                  preload: tuple[str, ...] = BASE_PRELOAD) -> dict:
     if multiprocessing.current_process().daemon:
         raise RuntimeError(
             "this worker is a daemonic process and cannot start the per-cell child process; "
             "for Dask, start workers with DASK_DISTRIBUTED__WORKER__DAEMON=False (or run with "
             "isolate=False, losing time limits and crash isolation)")
-    ctx = _mp_context(deep)
+    ctx = _mp_context(tuple(preload))
     recv_conn, send_conn = ctx.Pipe(duplex=False)
     proc = ctx.Process(target=_child_main, args=(send_conn, payload), name="pugan-bench-cell")
     proc.start()
@@ -287,7 +303,8 @@ def _keep_worker_caches() -> None:
 
 
 def run_cell(cell: Cell, *, time_limit: float | None = None, threads: int = 1,
-             plugins: tuple[str, ...] = (), isolate: bool = True, deep: bool = False) -> dict:
+             plugins: tuple[str, ...] = (), isolate: bool = True,
+             preload: tuple[str, ...] = BASE_PRELOAD) -> dict:
     """Run one cell and return its record; never raises for a problem of the cell itself.
 
     Parameters
@@ -298,7 +315,7 @@ def run_cell(cell: Cell, *, time_limit: float | None = None, threads: int = 1,
     plugins : modules or .py files to import first (they may register detectors).
     isolate : run fit + score in a child process (time limit, crash isolation); False runs it
         in this process (for debugging: no time limit, and a crash takes the worker down).
-    deep : the sweep has a deep detector: the forkserver preloads torch as well.
+    preload : modules the per-cell forkserver imports once (see :func:`forkserver_preload`).
     """
     from benchmarks.registry import get_spec
 
@@ -335,7 +352,7 @@ def run_cell(cell: Cell, *, time_limit: float | None = None, threads: int = 1,
                 "y_train": split.y_train if spec.supervision == "oracle" else None,
             }
             if isolate:
-                rec.update(_run_isolated(payload, time_limit, deep=deep))
+                rec.update(_run_isolated(payload, time_limit, preload=preload))
             else:
                 try:
                     rec.update(_fit_and_score(payload))
@@ -469,9 +486,7 @@ def run_sweep(config: SweepConfig, out: str | Path, *, n_jobs: int | None = None
     n_workers = cores if n_jobs == -1 else n_jobs
     threads = threads_per_cell or max(1, cores // n_workers)
     cache = CellCache(folder)
-    from benchmarks.registry import get_spec
-
-    deep = any(get_spec(d.name).deep for d in config.detectors)
+    preload = forkserver_preload(d.name for d in config.detectors)
     keep = DONE_STATUSES if retry_failed else STATUSES
     pending = []
     for cell in cells:
@@ -496,7 +511,7 @@ def run_sweep(config: SweepConfig, out: str | Path, *, n_jobs: int | None = None
                 break
             by_key = {c.key: c for c in todo}
             tasks = (delayed(run_cell)(c, time_limit=config.time_limit, threads=threads,
-                                       plugins=config.plugins, isolate=isolate, deep=deep)
+                                       plugins=config.plugins, isolate=isolate, preload=preload)
                      for c in todo)
             parallel_kw = dict(batch_size=1, return_as="generator_unordered")
             try:
