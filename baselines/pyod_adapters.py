@@ -20,6 +20,7 @@ import importlib
 import inspect
 import io
 import logging
+import numbers
 import os
 import random
 from collections.abc import Mapping
@@ -185,6 +186,14 @@ class PyODDetector(CalibratedOneClassDetector):
             kwargs["verbose"] = 0
         if "n_features" in accepted:
             kwargs["n_features"] = X_fit.shape[1]
+        if "batch_size" in accepted:
+            # PyOD's deep base class drops the last incomplete batch, so fewer fitted rows than
+            # batch_size means no batch at all and an UnboundLocalError deep inside its loop
+            batch = kwargs.get("batch_size", accepted["batch_size"].default)
+            if isinstance(batch, numbers.Integral) and batch > X_fit.shape[0]:
+                logger.info("%s: batch_size %d > %d fitted rows; using %d", self.model, batch,
+                            X_fit.shape[0], X_fit.shape[0])
+                kwargs["batch_size"] = X_fit.shape[0]
         self._seed_in_fit = seed
         with isolated_global_rng(seed, torch_too=self._deep):
             return cls(**kwargs).fit(X_fit)

@@ -14,10 +14,11 @@ import copy
 
 import numpy as np
 import pytest
+from baselines_helpers import build, easy_case, fit, one_thread
 from sklearn.base import clone
 from sklearn.metrics import roc_auc_score
 
-from benchmarks.registry import get_spec, make_detector, registry
+from benchmarks.registry import registry
 
 NAMES = sorted(registry())
 
@@ -34,54 +35,10 @@ RANKING_EXEMPT = {
 }
 
 
-def build(name: str, random_state=0, **extra):
-    """The detector with its test params, or a skip naming what is missing from the checkout."""
-    spec = get_spec(name)
-    try:
-        return make_detector(name, random_state=random_state, **{**spec.test_params, **extra})
-    except ImportError as exc:
-        pytest.skip(f"{name}: {exc}")
-
-
-def fit(det, name, X, y, known):
-    """Fit as the harness does: only oracle detectors see the training labels."""
-    if get_spec(name).supervision == "oracle":
-        return det.fit(X, y, known_normal=known)
-    return det.fit(X, known_normal=known)
-
-
-def easy_case(seed=0, d=4):
-    """Gaussian normals; isolated anomalies on a shell of radius 5-8 (any detector sees them)."""
-    rng = np.random.default_rng(seed)
-
-    def draw(n, a):
-        dirs = rng.normal(size=(a, d))
-        dirs /= np.linalg.norm(dirs, axis=1, keepdims=True)
-        X = np.vstack([rng.normal(size=(n, d)), dirs * rng.uniform(5, 8, size=(a, 1))])
-        y = np.r_[np.zeros(n, int), np.ones(a, int)]
-        p = rng.permutation(n + a)
-        return X[p], y[p]
-
-    X_train, y_train = draw(600, 30)
-    X_test, y_test = draw(300, 30)
-    known = (y_train == 0) & (rng.random(y_train.size) < 0.4)
-    return X_train, y_train, known, X_test, y_test
-
-
 @pytest.fixture(autouse=True)
-def one_thread():
-    """One BLAS/OpenMP/torch thread: on a loaded 2-core runner OpenMP's spin-waiting made one
-    small HistGradientBoosting fit take 57 s instead of 0.6 s."""
-    from threadpoolctl import threadpool_limits
-
-    torch = pytest.importorskip("torch")
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        with threadpool_limits(limits=1):
-            yield
-    finally:
-        torch.set_num_threads(n)
+def _one_thread():
+    with one_thread():
+        yield
 
 
 @pytest.fixture(scope="module")
