@@ -143,12 +143,13 @@ def _pu_bagging(random_state=None, **params):
 
 
 # --- PU-GAN and its ablations ------------------------------------------------------------------
-_PUGAN_TEST = {"n_epochs": 2, "n_bags": 3}
+_PUGAN_TEST = {"n_epochs": 2, "n_bags": 3, "hidden": 16, "g_layers": 1, "latent_dim": 4,
+               "inversion_steps": 5, "batch_size": 128}
 
 
 def _pugan_factory(name: str, fixed: dict):
     def factory(random_state=None, **params):
-        cls = _import_or_explain("pugan", "PUGAN", name)
+        cls = _import_or_explain("pugan.detector", "PUGAN", name)
         clash = sorted(set(fixed) & set(params))
         if clash:
             raise TypeError(f"detector {name!r} fixes {clash}; use 'pugan' to set them")
