@@ -1,0 +1,419 @@
+"""PU-GAN, the detector users see: stage 1 (PU bagging) -> stage 2 (LSTM GAN) -> stage 3 (score).
+
+1. PU bagging on P (known normals) vs U picks *reliable normals* from U (``train_on="pu"``);
+   the ablations train the GAN on P alone (``"p"``) or on every training row (``"all"``).
+2. A MAD-GAN-style LSTM GAN learns the normal records, each record a sequence (its attributes
+   as steps by default; a window of consecutive records with ``window=w``).
+3. Each record is mapped back to latent space (gradient search or encoder), and its
+   reconstruction residual and discrimination loss are combined with weight ``lam``.
+
+See docs/pugan.md for the design choices, defaults and measured numbers.
+"""
+
+from __future__ import annotations
+
+import logging
+import numbers
+import os
+from contextlib import contextmanager
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted, check_random_state
+
+from pugan.base import (
+    AnomalyDetectorMixin,
+    check_features,
+    check_known_normal,
+    labels_at_threshold,
+    quantile_threshold,
+)
+from pugan.inversion import invert_and_score
+from pugan.nets import Discriminator, Encoder, Generator
+from pugan.pu_bagging import PUBaggingClassifier, cross_fit_positive_scores, select_reliable
+from pugan.train import train_encoder, train_gan
+
+__all__ = ["PUGAN"]
+
+log = logging.getLogger(__name__)
+
+_MAX_SEED = np.iinfo(np.int32).max
+_TRAIN_ON = ("pu", "p", "all")
+_SCORES = ("combined", "reconstruction", "discrimination")
+_INVERSIONS = ("gradient", "encoder")
+# fitted attributes kept by save/load (numpy arrays and floats)
+_ARRAYS = ("scale_min_", "scale_range_", "decision_scores_", "labels_")
+_FLOATS = ("threshold_", "rec_center_", "rec_scale_", "disc_center_", "disc_scale_",
+           "stop_level_")
+_INTS = ("n_features_in_", "n_signals_", "seq_len_", "n_gan_rows_", "n_reliable_")
+
+
+@contextmanager
+def _torch_threads(n: int):
+    """Set torch's intra-op threads for the duration of a call, then restore them."""
+    old = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(old)
+
+
+def _robust_scale(values: np.ndarray) -> tuple[float, float]:
+    """Median and interquartile range (std, then 1, if the IQR is 0)."""
+    center = float(np.median(values))
+    q75, q25 = np.percentile(values, [75, 25])
+    scale = float(q75 - q25)
+    if not scale > 0:
+        scale = float(np.std(values))
+    if not scale > 0:
+        scale = 1.0
+    return center, scale
+
+
+class PUGAN(AnomalyDetectorMixin, BaseEstimator):
+    """PU-GAN: PU bagging, an LSTM GAN on the reliable normals, and latent-inversion scores.
+
+    Parameters
+    ----------
+    n_bags : int, default=20
+        PU-bagging rounds (stage 1).
+    reliable_quantile : float, default=0.05
+        A U record is a reliable normal when its OOB score is at least this quantile of the known
+        normals' cross-fitted scores (:func:`pugan.pu_bagging.select_reliable`).
+    window : int or None, default=None
+        ``None``: a record is a sequence of its attributes (``seq_len = n_features``, one signal
+        per step), so every record is scored on its own. An int ``w``: windows of ``w``
+        consecutive records (MAD-GAN's way, ``n_features`` signals per step); a record's score
+        is the mean of its own step's scores over the windows that contain it.
+    window_step : int, default=10
+        Stride between windows (MAD-GAN: 10); scoring adds a last window so every row is covered.
+    latent_dim, hidden, g_layers, d_layers : int, defaults 15, 100, 3, 1
+        MAD-GAN's KDD architecture: latent size per step, LSTM width, generator and
+        discriminator depth.
+    n_epochs : int, default=8
+        GAN epochs over (at most ``max_gan_rows``) training sequences. MAD-GAN used 100.
+    batch_size : int, default=500
+    max_gan_rows : int or None, default=8000
+        Sequences per GAN epoch, a seeded subsample of the GAN training set. Keeps a fit on
+        50,000 rows to minutes on two CPU cores; ``None`` uses every sequence.
+    g_rounds : int, default=3
+        Generator updates per discriminator update (MAD-GAN: 3).
+    encoder_epochs : int or None, default=None
+        Epochs of the amortised encoder (``None``: ``n_epochs``).
+    lam : float in [0, 1], default=0.8
+        Weight of the reconstruction term in the combined score (MAD-GAN: 0.8). Both terms are
+        first standardised by their median and IQR on the GAN's training normals, so ``lam`` is
+        a weight between comparable quantities.
+    threshold_quantile : float, default=0.99
+        ``threshold_`` is this quantile of the known normals' scores.
+    inversion : {"gradient", "encoder"}, default="gradient"
+        ``"gradient"``: encoder start + batched, per-sample early-stopped RMSProp search;
+        ``"encoder"``: the encoder's latent alone (fastest).
+    inversion_steps : int, default=30
+        Upper bound on gradient steps per record.
+    stop_quantile : float, default=0.9
+        Records whose starting residual is at or below this quantile of the training normals'
+        residuals skip the gradient search (they already look normal).
+    train_on : {"pu", "p", "all"}, default="pu"
+        GAN training set: P plus reliable normals from stage 1; P only; or every training row.
+    score : {"combined", "reconstruction", "discrimination"}, default="combined"
+    device : str, default="cpu"
+        ``"cuda"`` when asked and available.
+    n_jobs : int or None, default=1
+        Torch threads (``None``: 1; ``-1``: all cores) and PU-bagging workers.
+    verbose : bool, default=False
+        tqdm progress bars for the epochs.
+    random_state : int, RandomState instance or None, default=None
+
+    Attributes
+    ----------
+    decision_scores_, threshold_, labels_, n_features_in_ : the detector contract.
+    generator_, discriminator_, encoder_ : the fitted torch modules.
+    history_ : list of dicts, per-epoch losses.
+    n_gan_rows_ : rows the GAN training set held; n_reliable_ : of which reliable U normals.
+    """
+
+    def __init__(self, *, n_bags=20, reliable_quantile=0.05, window=None, window_step=10,
+                 latent_dim=15, hidden=100, g_layers=3, d_layers=1, n_epochs=8, batch_size=500,
+                 max_gan_rows=8000, g_rounds=3, encoder_epochs=None, lam=0.8,
+                 threshold_quantile=0.99, inversion="gradient", inversion_steps=30,
+                 stop_quantile=0.9, train_on="pu", score="combined", device="cpu", n_jobs=1,
+                 verbose=False, random_state=None):
+        self.n_bags = n_bags
+        self.reliable_quantile = reliable_quantile
+        self.window = window
+        self.window_step = window_step
+        self.latent_dim = latent_dim
+        self.hidden = hidden
+        self.g_layers = g_layers
+        self.d_layers = d_layers
+        self.n_epochs = n_epochs
+        self.batch_size = batch_size
+        self.max_gan_rows = max_gan_rows
+        self.g_rounds = g_rounds
+        self.encoder_epochs = encoder_epochs
+        self.lam = lam
+        self.threshold_quantile = threshold_quantile
+        self.inversion = inversion
+        self.inversion_steps = inversion_steps
+        self.stop_quantile = stop_quantile
+        self.train_on = train_on
+        self.score = score
+        self.device = device
+        self.n_jobs = n_jobs
+        self.verbose = verbose
+        self.random_state = random_state
+
+    # ------------------------------------------------------------------ validation
+    def _check_params(self):
+        def pos_int(name, allow_none=False, minimum=1):
+            v = getattr(self, name)
+            if v is None and allow_none:
+                return
+            if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < minimum:
+                raise ValueError(f"{name} must be an integer >= {minimum}"
+                                 f"{' or None' if allow_none else ''}; got {v!r}")
+
+        for name in ("n_bags", "latent_dim", "hidden", "g_layers", "d_layers", "n_epochs",
+                     "batch_size", "g_rounds", "window_step"):
+            pos_int(name)
+        pos_int("window", allow_none=True, minimum=2)
+        pos_int("max_gan_rows", allow_none=True)
+        pos_int("encoder_epochs", allow_none=True, minimum=0)
+        pos_int("inversion_steps", minimum=0)
+        for name, lo, hi in (("lam", 0.0, 1.0), ("reliable_quantile", 0.0, 1.0),
+                             ("stop_quantile", 0.0, 1.0)):
+            v = getattr(self, name)
+            if not isinstance(v, numbers.Real) or not lo <= v <= hi:
+                raise ValueError(f"{name} must be a number in [{lo}, {hi}]; got {v!r}")
+        q = self.threshold_quantile
+        if not isinstance(q, numbers.Real) or not 0.0 < q <= 1.0:
+            raise ValueError(f"threshold_quantile must be in (0, 1]; got {q!r}")
+        for name, allowed in (("train_on", _TRAIN_ON), ("score", _SCORES),
+                              ("inversion", _INVERSIONS)):
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"{name} must be one of {allowed}; got {getattr(self, name)!r}")
+        dev = str(self.device)
+        if not (dev == "cpu" or dev.startswith("cuda")):
+            raise ValueError(f"device must be 'cpu' or 'cuda[:n]'; got {self.device!r}")
+        if dev.startswith("cuda") and not torch.cuda.is_available():
+            raise ValueError(f"device={self.device!r} was asked for but CUDA is not available")
+        if self.n_jobs is not None and (not isinstance(self.n_jobs, numbers.Integral)
+                                        or self.n_jobs == 0 or self.n_jobs < -1):
+            raise ValueError(f"n_jobs must be a positive integer, -1 or None; got {self.n_jobs!r}")
+
+    def _threads(self) -> int:
+        if self.n_jobs is None:
+            return 1
+        if self.n_jobs == -1:
+            return os.cpu_count() or 1
+        return int(self.n_jobs)
+
+    # ------------------------------------------------------------------ sequences
+    def _scale(self, X: np.ndarray) -> np.ndarray:
+        return 2.0 * (X - self.scale_min_) / self.scale_range_ - 1.0
+
+    def _window_starts(self, n: int) -> np.ndarray:
+        w = self.window
+        starts = np.arange(0, max(n - w, 0) + 1, self.window_step)
+        if starts[-1] != max(n - w, 0):
+            starts = np.append(starts, max(n - w, 0))  # cover the last rows too
+        return starts
+
+    def _sequences(self, Xs: np.ndarray):
+        """(seqs (N, T, S) float32 tensor, row index (N, T) of each step, or None)."""
+        if self.window is None:
+            return torch.from_numpy(Xs[:, :, None].astype(np.float32)), None
+        n, w = Xs.shape[0], self.window
+        starts = self._window_starts(n)
+        rows = (starts[:, None] + np.arange(w)[None, :]) % n  # wrap when n < w
+        return torch.from_numpy(Xs[rows].astype(np.float32)), rows
+
+    def _raw_record_scores(self, Xs: np.ndarray, *, inversion=None, stop_level=None):
+        """Per-record (rec, disc) before standardisation."""
+        seqs, rows = self._sequences(Xs)
+        dev = torch.device(self.device)
+        rec, disc = invert_and_score(
+            self.generator_, self.discriminator_, self.encoder_, seqs.to(dev),
+            inversion=inversion or self.inversion,
+            stop_level=self.stop_level_ if stop_level is None else stop_level,
+            max_steps=self.inversion_steps)
+        rec, disc = rec.numpy().astype(np.float64), disc.numpy().astype(np.float64)
+        if rows is None:
+            return rec.mean(1), disc.mean(1)
+        n = Xs.shape[0]
+        count = np.bincount(rows.ravel(), minlength=n).astype(np.float64)
+        r = np.bincount(rows.ravel(), weights=rec.ravel(), minlength=n) / count
+        d = np.bincount(rows.ravel(), weights=disc.ravel(), minlength=n) / count
+        return r, d
+
+    def _combine(self, rec: np.ndarray, disc: np.ndarray) -> np.ndarray:
+        r = (rec - self.rec_center_) / self.rec_scale_
+        d = (disc - self.disc_center_) / self.disc_scale_
+        if self.score == "reconstruction":
+            return r
+        if self.score == "discrimination":
+            return d
+        return self.lam * r + (1.0 - self.lam) * d
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, X, y=None, *, known_normal=None):
+        """Fit the three stages on P (``known_normal`` True) and U (the rest).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training records, in the order that windows (if any) are cut from.
+        y : ignored; anomaly labels are never used.
+        known_normal : array-like of bool, shape (n_samples,)
+            True for records labelled normal (the P set); everything else is unlabelled.
+            Required: the threshold is set from the known normals.
+
+        Returns
+        -------
+        self
+        """
+        self._check_params()
+        X = check_features(X)
+        if known_normal is None:
+            raise ValueError(
+                "known_normal is required: PU-GAN needs records labelled normal (the P set) to "
+                "choose its training set and its threshold"
+            )
+        mask = check_known_normal(known_normal, X.shape[0], require_some=True,
+                                  forbid_all=self.train_on == "pu")
+        if self.window is not None and X.shape[0] < self.window:
+            raise ValueError(
+                f"X has {X.shape[0]} rows, fewer than window={self.window}: cannot cut one window"
+            )
+        rng = check_random_state(self.random_state)
+        pu_seed, torch_seed = (int(s) for s in rng.randint(_MAX_SEED, size=2))
+
+        # ---- stage 1: which rows the GAN learns from
+        if self.train_on == "pu":
+            gan_mask, self.n_reliable_ = self._stage1(X, mask, pu_seed)
+        elif self.train_on == "p":
+            gan_mask, self.n_reliable_ = mask.copy(), 0
+        else:
+            gan_mask, self.n_reliable_ = np.ones(X.shape[0], dtype=bool), 0
+        self.n_gan_rows_ = int(gan_mask.sum())
+        self.n_features_in_ = X.shape[1]
+        lo, hi = X[gan_mask].min(0), X[gan_mask].max(0)
+        rng_ = hi - lo
+        self.scale_min_, self.scale_range_ = lo, np.where(rng_ > 0, rng_, 1.0)
+        Xs = self._scale(X)
+        gan_rows = np.flatnonzero(gan_mask)
+        if self.window is not None and len(gan_rows) < self.window:
+            raise ValueError(f"the GAN training set has {len(gan_rows)} rows, fewer than "
+                             f"window={self.window}")
+
+        # ---- stage 2: the GAN, then the encoder, seeded without touching torch's global RNG
+        with _torch_threads(self._threads()), torch.random.fork_rng(devices=[]):
+            torch.manual_seed(torch_seed)
+            gen = torch.Generator().manual_seed(torch_seed)
+            seqs, _ = self._sequences(Xs[gan_rows])
+            if self.max_gan_rows is not None and seqs.shape[0] > self.max_gan_rows:
+                pick = torch.randperm(seqs.shape[0], generator=gen)[:self.max_gan_rows]
+                seqs = seqs[pick.sort().values]
+            self.seq_len_, self.n_signals_ = int(seqs.shape[1]), int(seqs.shape[2])
+            dev = torch.device(self.device)
+            G = Generator(self.latent_dim, self.n_signals_, self.hidden, self.g_layers).to(dev)
+            D = Discriminator(self.n_signals_, self.hidden, self.d_layers).to(dev)
+            E = Encoder(self.n_signals_, self.latent_dim, self.hidden).to(dev)
+            seqs = seqs.to(dev)
+            hist = train_gan(G, D, seqs, n_epochs=self.n_epochs, batch_size=self.batch_size,
+                             latent_dim=self.latent_dim, gen=gen, g_rounds=self.g_rounds,
+                             verbose=self.verbose)
+            e_epochs = self.n_epochs if self.encoder_epochs is None else self.encoder_epochs
+            hist_e = train_encoder(E, G, seqs, n_epochs=e_epochs, batch_size=self.batch_size,
+                                   latent_dim=self.latent_dim, gen=gen, verbose=self.verbose)
+            for m in (G, D, E):
+                m.eval()
+                m.zero_grad(set_to_none=True)  # no training gradients left behind
+                m.requires_grad_(False)  # frozen: scoring differentiates w.r.t. z only
+            self.generator_, self.discriminator_, self.encoder_ = G, D, E
+            self.history_ = hist + hist_e
+
+            # ---- stage 3 calibration on the GAN's training normals
+            ref = gan_rows
+            if len(ref) > 5000 and self.window is None:
+                ref = np.sort(rng.choice(gan_rows, 5000, replace=False))
+            rec0, _ = self._raw_record_scores(Xs[ref], inversion="encoder", stop_level=0.0)
+            self.stop_level_ = float(np.quantile(rec0, self.stop_quantile))
+            rec, disc = self._raw_record_scores(Xs[ref])
+            self.rec_center_, self.rec_scale_ = _robust_scale(rec)
+            self.disc_center_, self.disc_scale_ = _robust_scale(disc)
+            self.decision_scores_ = self._combine(*self._raw_record_scores(Xs))
+        self.threshold_ = quantile_threshold(self.decision_scores_[mask], self.threshold_quantile)
+        self.labels_ = labels_at_threshold(self.decision_scores_, self.threshold_)
+        return self
+
+    def _stage1(self, X, mask, seed):
+        """PU bagging -> P plus the reliable normals of U (a boolean row mask)."""
+        rs = np.random.RandomState(seed)
+        clf = PUBaggingClassifier(n_estimators=self.n_bags, n_jobs=self.n_jobs,
+                                  random_state=rs.randint(_MAX_SEED))
+        clf.fit(X, mask.astype(int))
+        p_idx, u_idx = np.flatnonzero(mask), np.flatnonzero(~mask)
+        if len(p_idx) >= 2:
+            p_scores = cross_fit_positive_scores(clf, X, p_idx, u_idx, 3, rs.randint(_MAX_SEED))
+        else:  # one known normal: no cross-fit possible; its in-bag score is the only reference
+            p_scores = clf.predict_proba(X[p_idx])[:, 1]
+        reliable, _ = select_reliable(clf.oob_decision_[u_idx], p_scores,
+                                      normal_quantile=self.reliable_quantile)
+        gan_mask = mask.copy()
+        gan_mask[u_idx[reliable]] = True
+        self.pu_classifier_ = clf
+        log.info("PU stage: %d known normals + %d reliable normals of %d unlabelled",
+                 len(p_idx), int(reliable.sum()), len(u_idx))
+        return gan_mask, int(reliable.sum())
+
+    # ------------------------------------------------------------------ scoring
+    def decision_function(self, X) -> np.ndarray:
+        """Anomaly score of each record (higher = more anomalous); writes nothing to self."""
+        check_is_fitted(self, "generator_")
+        X = check_features(X, n_features=self.n_features_in_)
+        with _torch_threads(self._threads()):
+            return self._combine(*self._raw_record_scores(self._scale(X)))
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, path) -> None:
+        """Save parameters, fitted networks and calibration to ``path`` (one torch file)."""
+        check_is_fitted(self, "generator_")
+        params = self.get_params()
+        if not (params["random_state"] is None or isinstance(params["random_state"], int)):
+            params["random_state"] = None  # a RandomState object is not portable
+        state = {
+            "format": "pugan-1",
+            "params": params,
+            "arrays": {k: torch.from_numpy(np.asarray(getattr(self, k))) for k in _ARRAYS},
+            "floats": {k: float(getattr(self, k)) for k in _FLOATS},
+            "ints": {k: int(getattr(self, k)) for k in _INTS},
+            "generator": self.generator_.state_dict(),
+            "discriminator": self.discriminator_.state_dict(),
+            "encoder": self.encoder_.state_dict(),
+        }
+        torch.save(state, path)
+
+    @classmethod
+    def load(cls, path, *, device="cpu") -> PUGAN:
+        """Load a detector written by :meth:`save` (onto ``device``)."""
+        state = torch.load(path, map_location=device, weights_only=True)
+        if not isinstance(state, dict) or state.get("format") != "pugan-1":
+            raise ValueError(f"{path} is not a PUGAN file written by PUGAN.save")
+        det = cls(**{**state["params"], "device": device})
+        for k, v in state["arrays"].items():
+            setattr(det, k, v.numpy())
+        for group in ("floats", "ints"):
+            for k, v in state[group].items():
+                setattr(det, k, v)
+        G = Generator(det.latent_dim, det.n_signals_, det.hidden, det.g_layers)
+        D = Discriminator(det.n_signals_, det.hidden, det.d_layers)
+        E = Encoder(det.n_signals_, det.latent_dim, det.hidden)
+        for m, key in ((G, "generator"), (D, "discriminator"), (E, "encoder")):
+            m.load_state_dict(state[key])
+            m.to(device).eval().requires_grad_(False)
+        det.generator_, det.discriminator_, det.encoder_ = G, D, E
+        return det

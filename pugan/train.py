@@ -1,0 +1,119 @@
+"""Stage 2 training loops: the MAD-GAN adversarial game and the amortised encoder.
+
+MAD-GAN's KDD settings are the starting point: per batch, one discriminator round with SGD
+(lr 0.1) on real and generated sequences, then ``g_rounds`` (3) generator rounds with Adam, each
+on fresh latents; both losses are per-step binary cross-entropy. Departures, all driven by two
+CPU cores (see docs/pugan.md): far fewer epochs and a cap on the rows per epoch; the generator's
+Adam learning rate is 1e-3 (MAD-GAN's 0.1 diverges for Adam here).
+
+Every random draw comes from a ``torch.Generator`` seeded by the caller, so training is
+deterministic on CPU for a given seed and thread count.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import torch
+import torch.nn.functional as F
+from tqdm.auto import tqdm
+
+__all__ = ["train_encoder", "train_gan"]
+
+log = logging.getLogger(__name__)
+
+
+def _batches(n: int, batch_size: int, gen: torch.Generator):
+    perm = torch.randperm(n, generator=gen)
+    for start in range(0, n, batch_size):
+        yield perm[start:start + batch_size]
+
+
+def train_gan(G, D, data: torch.Tensor, *, n_epochs: int, batch_size: int, latent_dim: int,
+              gen: torch.Generator, d_lr: float = 0.1, g_lr: float = 1e-3, g_rounds: int = 3,
+              d_rounds: int = 1, verbose: bool = False) -> list[dict]:
+    """Train generator ``G`` and discriminator ``D`` on ``data`` (N, T, n_signals) in [-1, 1].
+
+    Returns one dict of mean losses per epoch (``d_loss``, ``g_loss``), for the fit history.
+    """
+    device = data.device
+    d_opt = torch.optim.SGD(D.parameters(), lr=d_lr)
+    g_opt = torch.optim.Adam(G.parameters(), lr=g_lr)
+    n, T = data.shape[0], data.shape[1]
+    history = []
+    bar = tqdm(range(n_epochs), desc="PU-GAN epochs", disable=not verbose, leave=False)
+    for epoch in bar:
+        G.train()
+        D.train()
+        d_sum = g_sum = 0.0
+        n_batches = 0
+        for idx in _batches(n, batch_size, gen):
+            real = data[idx]
+            b = real.shape[0]
+            for _ in range(d_rounds):
+                z = torch.randn(b, T, latent_dim, generator=gen).to(device)
+                with torch.no_grad():
+                    fake = G(z)
+                lr_, lf = D(real), D(fake)
+                d_loss = (F.binary_cross_entropy_with_logits(lr_, torch.ones_like(lr_))
+                          + F.binary_cross_entropy_with_logits(lf, torch.zeros_like(lf)))
+                d_opt.zero_grad(set_to_none=True)
+                d_loss.backward()
+                d_opt.step()
+            for _ in range(g_rounds):
+                z = torch.randn(b, T, latent_dim, generator=gen).to(device)
+                lf = D(G(z))
+                g_loss = F.binary_cross_entropy_with_logits(lf, torch.ones_like(lf))
+                g_opt.zero_grad(set_to_none=True)
+                g_loss.backward()
+                g_opt.step()
+            d_sum += d_loss.item()
+            g_sum += g_loss.item()
+            n_batches += 1
+        rec = {"epoch": epoch, "d_loss": d_sum / n_batches, "g_loss": g_sum / n_batches}
+        history.append(rec)
+        bar.set_postfix(d=f"{rec['d_loss']:.3f}", g=f"{rec['g_loss']:.3f}")
+        log.debug("GAN epoch %d: d_loss %.4f g_loss %.4f", epoch, rec["d_loss"], rec["g_loss"])
+    G.eval()
+    D.eval()
+    return history
+
+
+def train_encoder(E, G, data: torch.Tensor, *, n_epochs: int, batch_size: int, latent_dim: int,
+                  gen: torch.Generator, lr: float = 1e-3, cycle_weight: float = 0.1,
+                  verbose: bool = False) -> list[dict]:
+    """Train encoder ``E`` so that ``G(E(x))`` reconstructs ``x``; ``G`` stays frozen.
+
+    Loss: reconstruction MSE on real normal sequences, plus ``cycle_weight`` times the latent
+    cycle MSE ``|E(G(z)) - z|^2`` on generated ones, which keeps the codes near the prior the
+    generator was trained on (so that inversion starts from a latent G has seen).
+    """
+    for p in G.parameters():
+        p.requires_grad_(False)
+    opt = torch.optim.Adam(E.parameters(), lr=lr)
+    n, T = data.shape[0], data.shape[1]
+    history = []
+    bar = tqdm(range(n_epochs), desc="PU-GAN encoder", disable=not verbose, leave=False)
+    try:
+        for epoch in bar:
+            E.train()
+            tot = 0.0
+            nb = 0
+            for idx in _batches(n, batch_size, gen):
+                real = data[idx]
+                z = torch.randn(real.shape[0], T, latent_dim, generator=gen).to(data.device)
+                with torch.no_grad():
+                    fake = G(z)
+                loss = F.mse_loss(G(E(real)), real) + cycle_weight * F.mse_loss(E(fake), z)
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+                tot += loss.item()
+                nb += 1
+            history.append({"epoch": epoch, "e_loss": tot / nb})
+            bar.set_postfix(e=f"{tot / nb:.4f}")
+    finally:
+        for p in G.parameters():
+            p.requires_grad_(True)
+    E.eval()
+    return history

@@ -1,0 +1,184 @@
+"""PU-GAN end to end on small moons, with tiny networks: contract, determinism, persistence, errors."""
+
+import numpy as np
+import pytest
+import torch
+from sklearn.base import clone
+from sklearn.datasets import make_moons
+from sklearn.exceptions import NotFittedError
+from sklearn.metrics import roc_auc_score
+
+from pugan import PUGAN
+
+TINY = dict(n_bags=5, hidden=16, g_layers=1, n_epochs=3, batch_size=128, max_gan_rows=600,
+            g_rounds=1, encoder_epochs=3, inversion_steps=5)
+
+
+def _moons(n=1000, seed=0, labelled=0.3):
+    """Moon 0 normal, moon 1 anomalous (as in the paper), a share of normals labelled."""
+    X, lab = make_moons(n_samples=n, noise=0.1, random_state=seed)
+    rng = np.random.RandomState(seed)
+    known = (lab == 0) & (rng.rand(n) < labelled)
+    return X, lab, known
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    X, y, known = _moons()
+    det = PUGAN(random_state=0, score="reconstruction", **TINY)
+    return det.fit(X, known_normal=known), X, y, known
+
+
+def test_end_to_end_moons_beats_chance(fitted):
+    det, X, y, known = fitted
+    Xt, yt, _ = _moons(seed=1)
+    assert roc_auc_score(yt, det.decision_function(Xt)) > 0.75
+    assert roc_auc_score(y, det.decision_scores_) > 0.75
+    # the threshold comes from the known normals' scores, never from labels
+    assert det.threshold_ == np.quantile(det.decision_scores_[known], 0.99, method="higher")
+    np.testing.assert_array_equal(det.labels_, det.decision_scores_ >= det.threshold_)
+    np.testing.assert_array_equal(det.predict(Xt), det.decision_function(Xt) >= det.threshold_)
+    # stage 1 kept reliable normals, and few anomalies among them
+    assert det.n_reliable_ > 0 and det.n_gan_rows_ == known.sum() + det.n_reliable_
+
+
+def test_decision_function_writes_nothing(fitted):
+    det, X, _, _ = fitted
+    before = {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in vars(det).items()}
+    g_state = {k: v.clone() for k, v in det.generator_.state_dict().items()}
+    det.decision_function(X[:50])
+    assert vars(det).keys() == before.keys()
+    for k, v in before.items():
+        if isinstance(v, np.ndarray):
+            np.testing.assert_array_equal(getattr(det, k), v)
+        elif isinstance(v, (int, float, str)):
+            assert getattr(det, k) == v
+    for k, v in det.generator_.state_dict().items():
+        assert torch.equal(v, g_state[k])
+    assert all(p.grad is None for p in det.generator_.parameters())
+
+
+@pytest.mark.parametrize("extra", [{}, {"inversion": "encoder", "score": "combined"}])
+def test_same_seed_same_scores(extra):
+    X, _, known = _moons(n=400)
+    params = {**TINY, "n_epochs": 1, "encoder_epochs": 1, **extra}
+    a = PUGAN(random_state=3, **params).fit(X, known_normal=known)
+    b = PUGAN(random_state=3, **params).fit(X, known_normal=known)
+    np.testing.assert_array_equal(a.decision_scores_, b.decision_scores_)
+    np.testing.assert_array_equal(a.decision_function(X), b.decision_function(X))
+    c = PUGAN(random_state=4, **params).fit(X, known_normal=known)
+    assert not np.array_equal(a.decision_scores_, c.decision_scores_)
+
+
+def test_torch_global_rng_untouched():
+    X, _, known = _moons(n=300)
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    PUGAN(random_state=0, **{**TINY, "n_epochs": 1}).fit(X, known_normal=known)
+    assert torch.equal(torch.rand(3), expected)
+
+
+def test_save_load_round_trip(fitted, tmp_path):
+    det, X, _, _ = fitted
+    path = tmp_path / "pugan.pt"
+    det.save(path)
+    back = PUGAN.load(path)
+    np.testing.assert_array_equal(back.decision_function(X[:200]), det.decision_function(X[:200]))
+    assert back.threshold_ == det.threshold_
+    assert back.get_params() == det.get_params()
+    np.testing.assert_array_equal(back.predict(X[:50]), det.predict(X[:50]))
+    bad = tmp_path / "bad.pt"
+    torch.save({"something": 1}, bad)
+    with pytest.raises(ValueError, match="not a PUGAN file"):
+        PUGAN.load(bad)
+
+
+def test_clone_and_get_params():
+    det = PUGAN(random_state=5, lam=0.3, train_on="p", window=4)
+    c = clone(det)
+    assert c.get_params() == det.get_params()
+    assert c.get_params()["train_on"] == "p" and c.window == 4
+    assert not hasattr(c, "generator_")
+
+
+@pytest.mark.parametrize("train_on", ["p", "all"])
+def test_ablation_training_sets(train_on):
+    X, _, known = _moons(n=300)
+    det = PUGAN(random_state=0, train_on=train_on, **{**TINY, "n_epochs": 1}).fit(
+        X, known_normal=known)
+    assert det.n_gan_rows_ == (known.sum() if train_on == "p" else len(X))
+    assert det.n_reliable_ == 0
+
+
+def test_window_mode_scores_every_record():
+    X, y, known = _moons(n=305)
+    det = PUGAN(random_state=0, window=8, window_step=4, **{**TINY, "n_epochs": 1})
+    det.fit(X, known_normal=known)
+    assert det.decision_scores_.shape == (305,)
+    assert det.seq_len_ == 8 and det.n_signals_ == 2
+    s = det.decision_function(X[:5])   # fewer rows than a window still get scores
+    assert s.shape == (5,) and np.isfinite(s).all()
+
+
+def test_all_p_allowed_without_pu_stage_but_not_with_it():
+    X, _, _ = _moons(n=200)
+    everything = np.ones(len(X), dtype=bool)
+    with pytest.raises(ValueError, match="unlabelled"):
+        PUGAN(**TINY).fit(X, known_normal=everything)
+    det = PUGAN(train_on="p", random_state=0, **{**TINY, "n_epochs": 1})
+    det.fit(X, known_normal=everything)
+    assert np.isfinite(det.threshold_)
+
+
+def test_bad_input():
+    X, _, known = _moons(n=200)
+    det = PUGAN(**TINY)
+    with pytest.raises(NotFittedError):
+        det.decision_function(X)
+    with pytest.raises(ValueError, match="known_normal is required"):
+        det.fit(X)
+    with pytest.raises(ValueError, match="no True"):
+        det.fit(X, known_normal=np.zeros(len(X), bool))
+    with pytest.raises(ValueError, match="known_normal must be a 1-D"):
+        det.fit(X, known_normal=known[:-1])
+    bad = X.copy()
+    bad[5, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        det.fit(bad, known_normal=known)
+    with pytest.raises(ValueError, match="fewer than window"):
+        PUGAN(window=30, **TINY).fit(X[:20], known_normal=known[:20])
+    with pytest.raises(ValueError, match="2-D"):
+        det.fit(X[:, 0], known_normal=known)
+
+
+@pytest.mark.parametrize("params, match", [
+    ({"train_on": "u"}, "train_on"),
+    ({"score": "both"}, "score"),
+    ({"inversion": "newton"}, "inversion"),
+    ({"lam": 1.5}, "lam"),
+    ({"threshold_quantile": 0.0}, "threshold_quantile"),
+    ({"n_epochs": 0}, "n_epochs"),
+    ({"window": 1}, "window"),
+    ({"hidden": 2.5}, "hidden"),
+    ({"device": "tpu"}, "device"),
+    ({"n_jobs": 0}, "n_jobs"),
+])
+def test_bad_params(params, match):
+    X, _, known = _moons(n=100)
+    with pytest.raises(ValueError, match=match):
+        PUGAN(**params).fit(X, known_normal=known)
+
+
+def test_cuda_requested_without_cuda_is_a_clear_error():
+    if torch.cuda.is_available():
+        pytest.skip("CUDA is available here")
+    X, _, known = _moons(n=100)
+    with pytest.raises(ValueError, match="CUDA is not available"):
+        PUGAN(device="cuda", **TINY).fit(X, known_normal=known)
+
+
+def test_wrong_feature_count(fitted):
+    det, X, _, _ = fitted
+    with pytest.raises(ValueError, match="features"):
+        det.decision_function(np.c_[X, X])
