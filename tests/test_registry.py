@@ -103,3 +103,16 @@ def test_listing_imports_neither_pyod_nor_torch():
             "print(bad); sys.exit(1 if bad else 0)")
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert res.returncode == 0, res.stdout + res.stderr
+
+
+def test_error_inside_fit_reaches_the_caller():
+    """A wrapped model that fails in fit (PyOD KNN asked for more neighbours than rows) raises
+    its own clear error through the registry, so the harness can record it as the cell's."""
+    import numpy as np
+
+    X = np.random.default_rng(0).normal(size=(40, 3))
+    known = np.zeros(40, bool)
+    known[:6] = True
+    det = make_detector("knn-normals", random_state=0, n_neighbors=50)
+    with pytest.raises(ValueError, match="n_neighbors|n_samples"):
+        det.fit(X, known_normal=known)
