@@ -25,8 +25,10 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## create .venv: torch==2.13.0 (CPU) first, then the project with dev extras
 
+# one BLAS/OpenMP thread per test process: the tests fit small models, where threads only add
+# contention (a small boosting fit took 57 s with 2 OpenMP threads on a loaded machine, 0.6 s with 1)
 test: $(STAMP) ## run the test suite (CPU, a few minutes)
-	$(PY) -m pytest -q
+	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 $(PY) -m pytest -q
 
 lint: $(STAMP) ## ruff over the code
 	$(VENV)/bin/ruff check pugan baselines benchmarks tests
