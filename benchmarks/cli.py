@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import logging
+import signal
 import sys
 
 __all__ = ["main"]
@@ -72,9 +73,17 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _sigterm_as_interrupt(signum, frame):
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
 def _cmd_run(args) -> int:
     from benchmarks.config import load_config
     from benchmarks.harness import run_sweep
+
+    # `kill PID` stops a sweep like Ctrl-C: workers are shut down and results.csv is written
+    # from the finished cells (kill -9 loses only results.csv, which the next run rebuilds)
+    signal.signal(signal.SIGTERM, _sigterm_as_interrupt)
 
     config = load_config(args.config)
     if args.time_limit is not None:

@@ -115,3 +115,20 @@ def test_bad_cli_values(tmp_path, capsys, flag, value, match):
     assert main(["run", str(cfg), "--out", str(tmp_path / "o"), flag, value,
                  "--no-progress"]) == 2
     assert match in capsys.readouterr().err
+
+
+def test_sigterm_stops_like_ctrl_c_and_writes_results(tmp_path):
+    cfg = write_config(tmp_path / "s.yaml", seeds="[0, 1, 2, 3]",
+                       detectors="[{name: t-sleep, params: {seconds: 0.4}}]")
+    out = tmp_path / "sweep"
+    proc = cli("run", str(cfg), "--out", str(out), "--n-jobs", "1", "--no-progress")
+    deadline = time.time() + 90
+    while time.time() < deadline and len(list((out / "cells").glob("*.json"))) < 2:
+        time.sleep(0.05)
+    proc.terminate()
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "interrupted" in err
+    done = len(list((out / "cells").glob("*.json")))
+    assert 2 <= done < 8
+    assert len(pd.read_csv(out / "results.csv")) == done  # written from the finished cells
