@@ -1,0 +1,184 @@
+"""Fit and score time against training size, PU-GAN beside the baselines (``make scale-curves``).
+
+    python -m benchmarks.perf.scale_curves [--sizes 10000 30000 ...] [--detectors ...]
+        [--max-fit-seconds 300] [--out results/scale/scale.csv] [--figure reports/figures/scale_curves]
+        [--plot-only]
+
+Input: KDD-like rows (:func:`benchmarks.perf.data.kdd_like`: 6 PCA attributes, 2% anomalies,
+20% of normals labelled) of each training size; every fitted model scores the same 10,000
+held-out records (drawn with another seed), so score time shows how scoring grows with the
+model. Each detector runs with its registry defaults, single-threaded (BLAS, OpenMP and torch
+limited to one thread), sizes in increasing order, in this process.
+
+A size is not attempted, and the row says why (``status`` skipped), when the registry caps the
+detector's training rows (exact OCSVM: 50,000), or when the fit time predicted from the two
+previous sizes (log-log slope, at least linear) exceeds ``--max-fit-seconds``: the curve stops
+where the detector stops being practical instead of hanging the run.
+
+Writes ``results/scale/scale.csv`` (one row per detector and size: fit and score seconds,
+records per second, AUPRC on the scored records, status) and
+``reports/figures/scale_curves.{png,svg}`` (log-log, one line per detector; the figure is a
+function of the CSV alone: ``--plot-only`` redraws it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import math
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+
+__all__ = ["main", "measure", "plot", "predict_seconds"]
+
+log = logging.getLogger("benchmarks.perf.scale_curves")
+
+ROOT = Path(__file__).resolve().parents[2]
+SIZES = (10_000, 30_000, 100_000, 300_000, 500_000)
+DETECTORS = ("iforest", "ocsvm-sgd", "knn-normals", "ocsvm", "pu-bagging", "pugan")
+SCORE_ROWS = 10_000
+COLUMNS = ("detector", "n_train", "n_fit_rows", "status", "reason", "fit_seconds",
+           "score_seconds", "score_records_per_s", "auprc", "n_score", "threads")
+
+
+def predict_seconds(points: list[tuple[int, float]], n: int) -> float | None:
+    """Fit time predicted at ``n`` rows from earlier (rows, seconds) measurements.
+
+    Two points or more: the log-log slope of the last two, at least 1 (never optimistic about
+    growth); one point: linear. None without measurements.
+    """
+    if not points:
+        return None
+    n1, t1 = points[-1]
+    slope = 1.0
+    if len(points) >= 2:
+        n0, t0 = points[-2]
+        if t0 > 0 and t1 > 0 and n1 > n0:
+            slope = max(1.0, math.log(t1 / t0) / math.log(n1 / n0))
+    return t1 * (n / n1) ** slope
+
+
+def _single_thread():
+    """One BLAS/OpenMP thread (a context manager) and one torch thread."""
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    torch.set_num_threads(1)
+    return threadpool_limits(1)
+
+
+def measure(detectors, sizes, *, max_fit_seconds: float, out: Path) -> pd.DataFrame:
+    """Run every (detector, size) in order, appending rows to ``out`` as they finish."""
+    from sklearn.metrics import average_precision_score
+
+    from benchmarks.perf.data import kdd_like
+    from benchmarks.registry import get_spec, make_detector
+
+    X_score, y_score, _ = kdd_like(SCORE_ROWS, seed=1)
+    rows: list[dict] = []
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with _single_thread():
+        for name in detectors:
+            spec = get_spec(name)
+            points: list[tuple[int, float]] = []
+            for n in sorted(sizes):
+                X, _, known = kdd_like(n, seed=0)
+                n_fit = int(known.sum()) if spec.supervision == "normals-only" else n
+                row = dict(detector=name, n_train=n, n_fit_rows=n_fit, status="ok", reason="",
+                           n_score=SCORE_ROWS, threads=1)
+                guess = predict_seconds(points, n)
+                if spec.max_train_rows is not None and n_fit > spec.max_train_rows:
+                    row.update(status="skipped", reason=f"registry caps {name} at "
+                                                        f"{spec.max_train_rows} training rows")
+                elif guess is not None and guess > max_fit_seconds:
+                    row.update(status="skipped",
+                               reason=f"predicted fit {guess:.0f} s > {max_fit_seconds:g} s "
+                                      f"budget (from the previous sizes)")
+                else:
+                    det = make_detector(name, random_state=0)
+                    t0 = time.perf_counter()
+                    det.fit(X, known_normal=known)
+                    fit_s = time.perf_counter() - t0
+                    t0 = time.perf_counter()
+                    scores = det.decision_function(X_score)
+                    score_s = time.perf_counter() - t0
+                    points.append((n, fit_s))
+                    row.update(fit_seconds=fit_s, score_seconds=score_s,
+                               score_records_per_s=SCORE_ROWS / score_s,
+                               auprc=float(average_precision_score(y_score, scores)))
+                    del det
+                log.info("%s n=%d: %s %s", name, n, row["status"],
+                         f"fit {row['fit_seconds']:.2f} s, score {row['score_seconds']:.2f} s"
+                         if row["status"] == "ok" else row["reason"])
+                rows.append(row)
+                pd.DataFrame(rows, columns=list(COLUMNS)).to_csv(out, index=False)
+    return pd.DataFrame(rows, columns=list(COLUMNS))
+
+
+def plot(csv: Path, figure: Path) -> list[Path]:
+    """Log-log fit and score time against training rows, one line per detector."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    frame = pd.read_csv(csv)
+    ok = frame[frame["status"] == "ok"]
+    sns.set_theme(style="whitegrid", context="paper")
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharex=True)
+    order = list(dict.fromkeys(frame["detector"]))
+    for ax, col, title in ((axes[0], "fit_seconds", "fit time"),
+                           (axes[1], "score_seconds", f"score time ({SCORE_ROWS:,} records)")):
+        sns.lineplot(data=ok, x="n_train", y=col, hue="detector", hue_order=order,
+                     style="detector", style_order=order, markers=True, dashes=False, ax=ax)
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("training rows (KDD-like, 6 features)")
+        ax.set_ylabel("seconds (1 thread)")
+        ax.set_title(title)
+        if ax is axes[1]:
+            ax.get_legend().remove()
+    skipped = frame[frame["status"] == "skipped"].groupby("detector")["n_train"].min()
+    if len(skipped):
+        note = "not attempted (budget or cap): " + ", ".join(
+            f"{d} from {n // 1000}k" for d, n in skipped.items())
+        fig.text(0.01, 0.01, note, fontsize=7)
+    fig.tight_layout(rect=(0, 0.04, 1, 1))
+    figure.parent.mkdir(parents=True, exist_ok=True)
+    paths = [figure.with_suffix(".png"), figure.with_suffix(".svg")]
+    for p in paths:
+        fig.savefig(p, dpi=150)
+    plt.close(fig)
+    return paths
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m benchmarks.perf.scale_curves", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--sizes", type=int, nargs="+", default=list(SIZES))
+    p.add_argument("--detectors", nargs="+", default=list(DETECTORS))
+    p.add_argument("--max-fit-seconds", type=float, default=300.0,
+                   help="skip a size whose predicted fit time exceeds this (default 300)")
+    p.add_argument("--out", default=str(ROOT / "results" / "scale" / "scale.csv"))
+    p.add_argument("--figure", default=str(ROOT / "reports" / "figures" / "scale_curves"),
+                   help="figure path without suffix (.png and .svg are written)")
+    p.add_argument("--plot-only", action="store_true", help="redraw the figure from --out")
+    args = p.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s",
+                        datefmt="%H:%M:%S")
+    out = Path(args.out)
+    if not args.plot_only:
+        t0 = time.monotonic()
+        measure(args.detectors, args.sizes, max_fit_seconds=args.max_fit_seconds, out=out)
+        log.info("measured in %.0f s; %s", time.monotonic() - t0, out)
+    for path in plot(out, Path(args.figure)):
+        log.info("wrote %s", path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

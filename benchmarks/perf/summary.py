@@ -1,0 +1,96 @@
+"""Ratios against IForest from a saved pytest-benchmark run (``make bench`` prints this).
+
+    python -m benchmarks.perf.summary [--storage .benchmarks] [--file RUN.json] [--markdown OUT]
+
+Reads the newest saved run (or ``--file``) and prints, per group, each benchmark's mean time,
+its throughput where the benchmark recorded one (``rows_per_s``, ``records_per_s``,
+``seconds_per_cell``) and its time relative to the IForest benchmark of the same group
+(measured in the same run, on the same input): ``x_iforest = mean / mean(iforest)``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+__all__ = ["latest_run", "main", "summarise"]
+
+
+def latest_run(storage: str | Path) -> Path:
+    """The newest saved run under a pytest-benchmark storage folder."""
+    runs = sorted(Path(storage).glob("*/*.json"), key=lambda p: (p.name.split("_")[0], p.stat().st_mtime))
+    if not runs:
+        raise FileNotFoundError(f"no saved benchmark run under {storage}; run `make bench` first")
+    return runs[-1]
+
+
+def _short(name: str) -> str:
+    return name.removeprefix("test_")
+
+
+def summarise(run: dict) -> list[dict]:
+    """One row per benchmark: group, name, mean seconds, throughput, ratio to IForest."""
+    rows = []
+    by_group: dict[str, list[dict]] = {}
+    for b in run.get("benchmarks", []):
+        by_group.setdefault(b.get("group") or "", []).append(b)
+    for group in sorted(by_group):
+        items = by_group[group]
+        yard = next((b for b in items if "iforest" in b["name"]), None)
+        base = yard["stats"]["mean"] if yard else None
+        for b in sorted(items, key=lambda b: b["stats"]["mean"]):
+            info = b.get("extra_info", {})
+            rate = next(((k, info[k]) for k in ("records_per_s", "rows_per_s",
+                                                 "seconds_per_cell") if k in info), (None, None))
+            rows.append({
+                "group": group, "name": _short(b["name"]), "mean_s": b["stats"]["mean"],
+                "rounds": b["stats"]["rounds"], "rate_name": rate[0], "rate": rate[1],
+                "x_iforest": (b["stats"]["mean"] / base) if base else None,
+            })
+    return rows
+
+
+def _table(rows: list[dict]) -> str:
+    out = ["| group | benchmark | mean s | rounds | throughput | x IForest (time) |",
+           "| --- | --- | ---: | ---: | --- | ---: |"]
+    for r in rows:
+        rate = ""
+        if r["rate_name"] == "seconds_per_cell":
+            rate = f"{r['rate'] * 1000:.0f} ms per cell"
+        elif r["rate_name"]:
+            rate = f"{r['rate']:,.0f} {r['rate_name'].replace('_per_s', '')}/s"
+        ratio = f"{r['x_iforest']:.1f}" if r["x_iforest"] is not None else ""
+        out.append(f"| {r['group']} | {r['name']} | {r['mean_s']:.3f} | {r['rounds']} | {rate} "
+                   f"| {ratio} |")
+    return "\n".join(out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m benchmarks.perf.summary", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--storage", default=".benchmarks", help="pytest-benchmark storage folder")
+    p.add_argument("--file", default=None, help="a saved run (default: the newest)")
+    p.add_argument("--markdown", default=None, help="also write the table to this file")
+    args = p.parse_args(argv)
+    try:
+        path = Path(args.file) if args.file else latest_run(args.storage)
+    except FileNotFoundError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    run = json.loads(path.read_text())
+    table = _table(summarise(run))
+    machine = run.get("machine_info", {})
+    head = (f"run {path} ({run.get('datetime', '?')}, {machine.get('cpu', {}).get('brand_raw', '?')}, "
+            f"{machine.get('cpu', {}).get('count', '?')} cores)")
+    print(head)
+    print(table)
+    if args.markdown:
+        Path(args.markdown).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.markdown).write_text(f"{head}\n\n{table}\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

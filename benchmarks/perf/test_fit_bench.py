@@ -1,0 +1,36 @@
+"""Fit time of PU bagging (stage 1) on 100k and 500k KDD-like rows, with IForest and the scalable
+OCSVM fitted on the same input as yardsticks (group ``fit-<rows>``); ratios against IForest are
+printed by ``python -m benchmarks.perf.summary``."""
+
+from __future__ import annotations
+
+import pytest
+
+from benchmarks.perf.conftest import ROUNDS
+from benchmarks.registry import make_detector
+
+DETECTORS = ["iforest", "ocsvm-sgd", "pu-bagging"]
+
+
+def _needs(name: str) -> None:
+    try:
+        make_detector(name, random_state=0)
+    except ImportError as exc:
+        pytest.skip(f"{name} is not available in this checkout: {exc}")
+
+
+@pytest.mark.parametrize("n_rows", [100_000, 500_000], ids=["100k", "500k"])
+@pytest.mark.parametrize("name", DETECTORS)
+def test_fit(benchmark, kdd, name, n_rows):
+    _needs(name)
+    X, _, known = kdd(n_rows)
+    benchmark.group = f"fit-{n_rows // 1000}k"
+    benchmark.extra_info.update(rows=n_rows, features=X.shape[1], detector=name,
+                                known_normals=int(known.sum()))
+
+    def fit():
+        return make_detector(name, random_state=0).fit(X, known_normal=known)
+
+    det = benchmark.pedantic(fit, rounds=ROUNDS, iterations=1, warmup_rounds=0)
+    assert det.decision_scores_.shape == (n_rows,)
+    benchmark.extra_info["rows_per_s"] = n_rows / benchmark.stats.stats.mean

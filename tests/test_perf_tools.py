@@ -1,0 +1,58 @@
+"""The performance tooling's logic (not its timings): the ratio summary of a saved
+pytest-benchmark run, the scale curves' fit-time prediction, the KDD-like input."""
+
+import json
+
+import numpy as np
+import pytest
+
+from benchmarks.perf.data import kdd_like
+from benchmarks.perf.scale_curves import predict_seconds
+from benchmarks.perf.summary import latest_run, main, summarise
+
+
+def bench(name, group, mean, **info):
+    return {"name": name, "group": group, "stats": {"mean": mean, "rounds": 1},
+            "extra_info": info}
+
+
+def test_summary_ratios_are_against_iforest_of_the_same_group(tmp_path, capsys):
+    run = {"benchmarks": [
+        bench("test_fit[iforest-100k]", "fit-100k", 2.0, rows_per_s=50_000),
+        bench("test_fit[pu-bagging-100k]", "fit-100k", 30.0),
+        bench("test_score_throughput[iforest]", "score-20k", 0.1, records_per_s=200_000),
+        bench("test_score_throughput[pugan]", "score-20k", 5.0, records_per_s=4_000),
+        bench("test_harness_overhead_per_cell[isolated]", "harness", 4.0, seconds_per_cell=0.2),
+    ]}
+    rows = {r["name"]: r for r in summarise(run)}
+    assert rows["fit[pu-bagging-100k]"]["x_iforest"] == pytest.approx(15.0)
+    assert rows["score_throughput[pugan]"]["x_iforest"] == pytest.approx(50.0)
+    assert rows["harness_overhead_per_cell[isolated]"]["x_iforest"] is None  # no yardstick
+    folder = tmp_path / "Linux-CPython"
+    folder.mkdir()
+    (folder / "0001_a.json").write_text(json.dumps({"benchmarks": []}))
+    (folder / "0002_b.json").write_text(json.dumps(run))
+    assert latest_run(tmp_path).name == "0002_b.json"
+    assert main(["--storage", str(tmp_path), "--markdown", str(tmp_path / "s.md")]) == 0
+    out = capsys.readouterr().out
+    assert "| score-20k | score_throughput[pugan] | 5.000 | 1 | 4,000 records/s | 50.0 |" in out
+    assert "200 ms per cell" in out
+    assert main(["--storage", str(tmp_path / "empty")]) == 2
+
+
+def test_predicted_fit_time_is_never_better_than_linear():
+    assert predict_seconds([], 100) is None
+    assert predict_seconds([(10, 2.0)], 30) == pytest.approx(6.0)
+    assert predict_seconds([(10, 1.0), (20, 4.0)], 40) == pytest.approx(16.0)   # n^2
+    assert predict_seconds([(10, 1.0), (20, 1.1)], 40) == pytest.approx(2.2)    # floored at n^1
+
+
+def test_kdd_like_keeps_ratios_and_is_seeded():
+    X, y, known = kdd_like(120_000, seed=3)   # above the base split's rows: resampled + jitter
+    assert X.shape == (120_000, 6) and X.dtype == np.float64 and np.isfinite(X).all()
+    assert 0.015 < y.mean() < 0.025
+    assert not known[y == 1].any() and 0.17 < known[y == 0].mean() < 0.23
+    X2, y2, known2 = kdd_like(120_000, seed=3)
+    assert np.array_equal(X, X2) and np.array_equal(known, known2)
+    with pytest.raises(ValueError, match="at least 10"):
+        kdd_like(5)
