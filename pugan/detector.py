@@ -46,7 +46,7 @@ _INVERSIONS = ("gradient", "encoder")
 _ARRAYS = ("scale_min_", "scale_range_", "decision_scores_", "labels_")
 _FLOATS = ("threshold_", "rec_center_", "rec_scale_", "disc_center_", "disc_scale_",
            "stop_level_")
-_INTS = ("n_features_in_", "n_signals_", "seq_len_", "n_gan_rows_", "n_reliable_")
+_INTS = ("n_features_in_", "n_signals_", "seq_len_", "n_gan_rows_", "n_reliable_", "p_held_out_")
 
 
 @contextmanager
@@ -92,9 +92,11 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
     latent_dim, hidden, g_layers, d_layers : int, defaults 15, 100, 3, 1
         MAD-GAN's KDD architecture: latent size per step, LSTM width, generator and
         discriminator depth.
-    n_epochs : int, default=8
+    n_epochs : int, default=10
         GAN epochs over (at most ``max_gan_rows``) training sequences. MAD-GAN used 100.
-    batch_size : int, default=500
+    batch_size : int, default=128
+        MAD-GAN used 500; with few epochs, smaller batches give the GAN 4x more updates for the
+        same CPU time (measured on moons: reconstruction AUROC 0.83 at 500 vs 0.98 at 128).
     max_gan_rows : int or None, default=8000
         Sequences per GAN epoch, a seeded subsample of the GAN training set. Keeps a fit on
         50,000 rows to minutes on two CPU cores; ``None`` uses every sequence.
@@ -113,7 +115,7 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
         ``"encoder"``: the encoder's latent alone (fastest).
     inversion_steps : int, default=30
         Upper bound on gradient steps per record.
-    stop_quantile : float, default=0.9
+    stop_quantile : float, default=0.99
         Records whose starting residual is at or below this quantile of the training normals'
         residuals skip the gradient search (they already look normal).
     train_on : {"pu", "p", "all"}, default="pu"
@@ -133,13 +135,15 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
     generator_, discriminator_, encoder_ : the fitted torch modules.
     history_ : list of dicts, per-epoch losses.
     n_gan_rows_ : rows the GAN training set held; n_reliable_ : of which reliable U normals.
+    p_held_out_ : bool, True when no known normal was in the GAN's training sample (the
+        reliable normals filled ``max_gan_rows``), so the threshold rests on held-out scores.
     """
 
     def __init__(self, *, n_bags=20, reliable_quantile=0.05, window=None, window_step=10,
-                 latent_dim=15, hidden=100, g_layers=3, d_layers=1, n_epochs=8, batch_size=500,
+                 latent_dim=15, hidden=100, g_layers=3, d_layers=1, n_epochs=10, batch_size=128,
                  max_gan_rows=8000, g_rounds=3, encoder_epochs=None, lam=0.8,
                  threshold_quantile=0.99, inversion="gradient", inversion_steps=30,
-                 stop_quantile=0.9, train_on="pu", score="combined", device="cpu", n_jobs=1,
+                 stop_quantile=0.99, train_on="pu", score="combined", device="cpu", n_jobs=1,
                  verbose=False, random_state=None):
         self.n_bags = n_bags
         self.reliable_quantile = reliable_quantile
@@ -313,10 +317,25 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
         with _torch_threads(self._threads()), torch.random.fork_rng(devices=[]):
             torch.manual_seed(torch_seed)
             gen = torch.Generator().manual_seed(torch_seed)
-            seqs, _ = self._sequences(Xs[gan_rows])
-            if self.max_gan_rows is not None and seqs.shape[0] > self.max_gan_rows:
-                pick = torch.randperm(seqs.shape[0], generator=gen)[:self.max_gan_rows]
-                seqs = seqs[pick.sort().values]
+            cap = self.max_gan_rows
+            self.p_held_out_ = False
+            if self.window is None:
+                pool = gan_rows
+                if cap is not None and len(pool) > cap:
+                    if self.train_on == "pu" and self.n_reliable_ >= cap:
+                        # enough reliable normals: keep every known normal out of the GAN's
+                        # sample, so that their scores (the threshold's reference) are
+                        # held-out scores, at no extra fit
+                        pool = np.flatnonzero(gan_mask & ~mask)
+                        self.p_held_out_ = True
+                    pick = torch.randperm(len(pool), generator=gen)[:cap].sort().values
+                    pool = pool[pick.numpy()]
+                seqs, _ = self._sequences(Xs[pool])
+            else:
+                seqs, _ = self._sequences(Xs[gan_rows])
+                if cap is not None and seqs.shape[0] > cap:
+                    pick = torch.randperm(seqs.shape[0], generator=gen)[:cap]
+                    seqs = seqs[pick.sort().values]
             self.seq_len_, self.n_signals_ = int(seqs.shape[1]), int(seqs.shape[2])
             dev = torch.device(self.device)
             G = Generator(self.latent_dim, self.n_signals_, self.hidden, self.g_layers).to(dev)

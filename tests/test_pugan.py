@@ -182,3 +182,23 @@ def test_wrong_feature_count(fitted):
     det, X, _, _ = fitted
     with pytest.raises(ValueError, match="features"):
         det.decision_function(np.c_[X, X])
+
+
+def test_gradient_inversion_never_worse_than_its_encoder_start():
+    from pugan.inversion import invert_and_score
+    from pugan.nets import Discriminator, Encoder, Generator
+
+    torch.manual_seed(0)
+    G, D, E = Generator(4, 1, 8, 1), Discriminator(1, 8), Encoder(1, 4, 8)
+    for m in (G, D, E):
+        m.eval().requires_grad_(False)
+    x = torch.rand(64, 3, 1) * 2 - 1
+    rec_e, disc_e = invert_and_score(G, D, E, x, inversion="encoder")
+    rec_g, disc_g = invert_and_score(G, D, E, x, inversion="gradient", stop_level=0.0,
+                                     max_steps=20, batch_size=16)
+    assert (rec_g.mean(1) <= rec_e.mean(1) + 1e-7).all()
+    assert (rec_g.mean(1) < rec_e.mean(1) - 1e-4).float().mean() > 0.5   # the search helps
+    torch.testing.assert_close(disc_g, disc_e)                           # D does not depend on z
+    # records already below the stop level are left at their encoder start
+    skip, _ = invert_and_score(G, D, E, x, inversion="gradient", stop_level=float("inf"))
+    torch.testing.assert_close(skip, rec_e)
