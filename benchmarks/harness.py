@@ -25,6 +25,7 @@ torch to ``threads_per_cell`` = ``max(1, cores // n_jobs)`` so workers do not ov
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import multiprocessing
@@ -94,15 +95,47 @@ def library_versions() -> dict[str, str]:
     }
 
 
+_THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+                "NUMEXPR_NUM_THREADS", "VECLIB_MAXIMUM_THREADS")
+
+
 def _limit_threads(n: int) -> None:
-    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
-                "NUMEXPR_NUM_THREADS", "VECLIB_MAXIMUM_THREADS"):
+    """Limit BLAS/OpenMP/torch threads of this process to ``n`` for good (a cell's child)."""
+    for var in _THREAD_VARS:
         os.environ[var] = str(n)
     from threadpoolctl import threadpool_limits
 
     threadpool_limits(n)
     if "torch" in sys.modules:
         sys.modules["torch"].set_num_threads(n)
+
+
+@contextlib.contextmanager
+def _thread_limits(n: int):
+    """Limit threads to ``n`` inside, then restore (a worker, or the driver with n_jobs=1).
+
+    The variables are set while the forkserver starts, so cell children inherit them.
+    """
+    from threadpoolctl import threadpool_limits
+
+    saved = {var: os.environ.get(var) for var in _THREAD_VARS}
+    torch_mod = sys.modules.get("torch")
+    torch_prev = torch_mod.get_num_threads() if torch_mod is not None else None
+    for var in _THREAD_VARS:
+        os.environ[var] = str(n)
+    try:
+        with threadpool_limits(n):
+            if torch_mod is not None:
+                torch_mod.set_num_threads(n)
+            yield
+    finally:
+        for var, value in saved.items():
+            if value is None:
+                os.environ.pop(var, None)
+            else:
+                os.environ[var] = value
+        if torch_mod is not None and torch_prev is not None:
+            torch_mod.set_num_threads(torch_prev)
 
 
 _SPLITS: OrderedDict[str, object] = OrderedDict()
@@ -317,13 +350,23 @@ def run_cell(cell: Cell, *, time_limit: float | None = None, threads: int = 1,
         in this process (for debugging: no time limit, and a crash takes the worker down).
     preload : modules the per-cell forkserver imports once (see :func:`forkserver_preload`).
     """
-    from benchmarks.registry import get_spec
 
     t0 = time.perf_counter()
     rec: dict = {"key": cell.key}
     _keep_worker_caches()
+    with _thread_limits(threads):
+        _run_cell_body(cell, rec, time_limit=time_limit, threads=threads, plugins=plugins,
+                       isolate=isolate, preload=preload)
+    rec["cell_seconds"] = time.perf_counter() - t0
+    rec.update(library_versions())
+    return rec
+
+
+def _run_cell_body(cell: Cell, rec: dict, *, time_limit, threads, plugins, isolate,
+                   preload) -> None:
+    from benchmarks.registry import get_spec
+
     try:
-        _limit_threads(threads)
         import_plugins(plugins)
         spec = get_spec(cell.detector_name)
         rec["supervision"] = spec.supervision
@@ -362,9 +405,6 @@ def run_cell(cell: Cell, *, time_limit: float | None = None, threads: int = 1,
     except Exception as exc:
         rec.update(status="failed", error=_error_text(exc),
                    traceback=traceback.format_exc(limit=20))
-    rec["cell_seconds"] = time.perf_counter() - t0
-    rec.update(library_versions())
-    return rec
 
 
 # --- driver side ------------------------------------------------------------------------------

@@ -164,3 +164,19 @@ def test_dask_backend_equals_loky_cell_for_cell(tmp_path):
                             scheduler=cluster.scheduler_address, progress=False)
     pd.testing.assert_frame_equal(comparable(loky), comparable(viadask))
     assert (viadask["status"] == np.where(viadask["detector"] == "t-raise", "failed", "ok")).all()
+
+
+def test_the_driver_thread_settings_are_restored(tmp_path, monkeypatch):
+    from threadpoolctl import threadpool_info
+
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    monkeypatch.delenv("MKL_NUM_THREADS", raising=False)
+    before = [p["num_threads"] for p in threadpool_info()]
+    cfg = config(["t-centroid"], seeds=(0,))
+    df = run_sweep(cfg, tmp_path / "out", n_jobs=1, threads_per_cell=2, progress=False,
+                   isolate=False)
+    assert (df["status"] == "ok").all()
+    import os
+
+    assert os.environ["OMP_NUM_THREADS"] == "1" and "MKL_NUM_THREADS" not in os.environ
+    assert [p["num_threads"] for p in threadpool_info()] == before
