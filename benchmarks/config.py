@@ -37,6 +37,7 @@ ratio/fraction axes do not apply to it; use ``dataset:`` with axes to vary them.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib
 import importlib.util
@@ -56,6 +57,7 @@ __all__ = [
     "DetectorEntry",
     "SweepConfig",
     "canonical_json",
+    "code_fingerprint",
     "code_version",
     "derive_seed",
     "expand_cells",
@@ -110,6 +112,59 @@ def code_version() -> str:
         return "unknown"
 
 
+_SHARED_SOURCES = ("datasets", "splits.py", "metrics.py")
+_LIBRARIES = ("numpy", "scikit-learn", "torch", "pyod")
+
+
+@functools.cache
+def _digest_sources(root: str) -> str:
+    """SHA-256 over the .py files under ``root`` (a file or a folder), in sorted order."""
+    path = Path(root)
+    files = sorted(path.rglob("*.py")) if path.is_dir() else [path]
+    digest = hashlib.sha256()
+    for f in files:
+        digest.update(f.relative_to(path.parent).as_posix().encode())
+        digest.update(f.read_bytes())
+    return digest.hexdigest()
+
+
+@functools.cache
+def _library_versions_key() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = []
+    for dist in _LIBRARIES:
+        try:
+            out.append(f"{dist}={version(dist)}")
+        except PackageNotFoundError:
+            out.append(f"{dist}=none")
+    return ",".join(out)
+
+
+def code_fingerprint(detector) -> str:
+    """A short hash of the code and libraries that decide a cell's numbers.
+
+    Covers the sources of the split and the metrics (``benchmarks/datasets``, ``splits.py``,
+    ``metrics.py``), every source file of the top-level package that defines the detector's
+    class (``pugan/`` or ``baselines/``; a plugin's own file), and the versions of numpy,
+    scikit-learn, torch and PyOD. Editing a detector's package therefore invalidates its cached
+    cells (and only the cells of detectors from that package); editing the harness, the
+    reports or the CLI does not.
+    """
+    bench_dir = Path(__file__).resolve().parent
+    parts = [_digest_sources(str(bench_dir / name)) for name in _SHARED_SOURCES
+             if (bench_dir / name).exists()]
+    top = type(detector).__module__.split(".")[0]
+    module = sys.modules.get(top)
+    if module is not None:
+        paths = list(getattr(module, "__path__", []) or [])
+        src = paths[0] if paths else getattr(module, "__file__", None)
+        if src:
+            parts.append(_digest_sources(str(Path(src).resolve())))
+    parts.append(_library_versions_key())
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:12]
+
+
 @dataclass(frozen=True)
 class DatasetEntry:
     """One resolved dataset entry: loader name, loader params, split params, its axes."""
@@ -128,6 +183,7 @@ class DetectorEntry:
     label: str
     name: str
     params: dict = field(hash=False)
+    fingerprint: str = ""   # code_fingerprint of the detector (part of its cells' keys)
 
 
 @dataclass(frozen=True)
@@ -150,7 +206,7 @@ class Cell:
     anomaly_ratio: float
     labelled_fraction: float
     seed: int
-    version: str = field(default_factory=code_version)
+    version: str = field(default_factory=code_version)  # "<package version>+<code fingerprint>"
 
     @property
     def split_params(self) -> dict:
@@ -431,14 +487,15 @@ def _parse_detector(entry, i: int) -> DetectorEntry:
     except TypeError as exc:
         raise ConfigError(f"{where}: params must be plain YAML values: {exc}") from None
     try:  # construction only stores arguments: a cheap check of parameter names
-        make_detector(name, random_state=0, **params)
+        detector = make_detector(name, random_state=0, **params)
     except Exception as exc:
         raise ConfigError(f"{where}: cannot build detector {name!r} with params {params}: "
                           f"{exc}") from None
     label = entry.get("label", _default_label(name, user_params))
     if not isinstance(label, str) or not label:
         raise ConfigError(f"{where}: label must be a non-empty string; got {label!r}")
-    return DetectorEntry(label=label, name=name, params=params)
+    return DetectorEntry(label=label, name=name, params=params,
+                         fingerprint=code_fingerprint(detector))
 
 
 def parse_config(raw, *, source: str | None = None, base_dir: str | Path | None = None) -> SweepConfig:
@@ -527,7 +584,8 @@ def expand_cells(config: SweepConfig) -> list[Cell]:
                             detector=det.label, detector_name=det.name,
                             detector_params_json=canonical_json(det.params),
                             anomaly_ratio=ratio, labelled_fraction=frac, seed=seed,
-                            version=version))
+                            version=f"{version}+{det.fingerprint}" if det.fingerprint
+                            else version))
     keys = [c.key for c in cells]
     if len(set(keys)) != len(keys):
         raise ConfigError("config: two entries describe the same cell (same dataset, split, "

@@ -69,7 +69,7 @@ RESULT_COLUMNS = (
     "cell_seconds", "n_train", "n_known_normal", "n_test", "n_test_anomalies", "n_features",
     "threshold", "n_test_flagged", "supervision", "dataset_name", "preset", "split_params",
     "dataset_params", "detector_name", "detector_params", "split_seed", "model_seed", "cell_id",
-    *VERSION_COLUMNS,
+    "code_version", *VERSION_COLUMNS,
 )
 STATUSES = ("ok", "failed", "timeout", "skipped")
 DONE_STATUSES = ("ok", "skipped")
@@ -417,6 +417,7 @@ def _identity(cell: Cell) -> dict:
         "split_params": cell.split_json, "dataset_params": cell.dataset_params_json,
         "detector_name": cell.detector_name, "detector_params": cell.detector_params_json,
         "split_seed": cell.split_seed, "model_seed": cell.model_seed, "cell_id": cell.key,
+        "code_version": cell.version,
     }
 
 

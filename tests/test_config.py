@@ -164,3 +164,19 @@ def test_shipped_configs_are_valid():
     for path in configs:
         cfg = load_config(path)
         assert cfg.cells(), path
+
+
+def test_editing_a_detector_source_changes_its_cache_keys(tmp_path):
+    from benchmarks.config import _digest_sources
+
+    plugin = tmp_path / "plug.py"
+    plugin.write_text(Path(PLUGIN).read_text().replace('register("t-', 'register("u-'))
+    raw = base(plugins=[str(plugin)], detectors=["u-centroid", "t-centroid"])
+    first = {c.detector: c.key for c in parse_config(raw).cells() if c.seed == 0}
+    plugin.write_text(plugin.read_text() + "\n# an edit\n")
+    _digest_sources.cache_clear()
+    second = {c.detector: c.key for c in parse_config(raw).cells() if c.seed == 0}
+    assert first["u-centroid"] != second["u-centroid"]  # its source changed
+    assert first["t-centroid"] == second["t-centroid"]  # another package's did not
+    cell = parse_config(raw).cells()[0]
+    assert "+" in cell.version  # "<package version>+<code fingerprint>"
