@@ -483,6 +483,11 @@ def _dask_client(scheduler: str | None, n_jobs: int):
     import dask
     from dask.distributed import Client, LocalCluster
 
+    if not log.isEnabledFor(logging.DEBUG):  # Dask logs every scheduler event at INFO
+        for name in list(logging.root.manager.loggerDict):
+            if name == "distributed" or name.startswith("distributed."):
+                logging.getLogger(name).setLevel(logging.WARNING)
+
     if scheduler:
         return Client(scheduler), None
     # per-cell child processes need non-daemonic workers
