@@ -609,6 +609,6 @@ def _consume(results, by_key: dict, cache: CellCache, counts: Counter, bar) -> N
             log.warning("cell %s / %s / ratio %g / fraction %g / seed %d: %s: %s",
                         cell.dataset, cell.detector, cell.anomaly_ratio, cell.labelled_fraction,
                         cell.seed, status, rec.get("error", ""))
-        bar.update(1)
         bar.set_postfix(ok=counts["ok"], failed=counts["failed"] + counts["timeout"],
                         skipped=counts["skipped"], remaining=len(by_key), refresh=False)
+        bar.update(1)  # redraws, postfix included
