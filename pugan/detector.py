@@ -43,7 +43,7 @@ _TRAIN_ON = ("pu", "p", "all")
 _SCORES = ("combined", "reconstruction", "discrimination")
 _INVERSIONS = ("gradient", "encoder")
 # fitted attributes kept by save/load (numpy arrays and floats)
-_ARRAYS = ("scale_min_", "scale_range_", "decision_scores_", "labels_")
+_ARRAYS = ("scale_center_", "scale_width_", "decision_scores_", "labels_")
 _FLOATS = ("threshold_", "rec_center_", "rec_scale_", "disc_center_", "disc_scale_",
            "stop_level_")
 _INTS = ("n_features_in_", "n_signals_", "seq_len_", "n_gan_rows_", "n_reliable_", "p_held_out_")
@@ -102,6 +102,8 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
         50,000 rows to minutes on two CPU cores; ``None`` uses every sequence.
     g_rounds : int, default=3
         Generator updates per discriminator update (MAD-GAN: 3).
+    d_optimizer : {"sgd", "adam"}, default="sgd"
+        Discriminator optimiser: MAD-GAN's SGD (lr 0.1) or Adam (lr 1e-3).
     encoder_epochs : int or None, default=None
         Epochs of the amortised encoder (``None``: ``n_epochs``).
     lam : float in [0, 1], default=0.8
@@ -121,6 +123,11 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
     train_on : {"pu", "p", "all"}, default="pu"
         GAN training set: P plus reliable normals from stage 1; P only; or every training row.
     score : {"combined", "reconstruction", "discrimination"}, default="combined"
+    scaling : {"minmax", "robust"}, default="minmax"
+        How records are scaled for the GAN, fitted on its training rows. ``"minmax"``
+        (MAD-GAN): each column onto [-1, 1], tanh generator output. ``"robust"``: median and
+        IQR, linear generator output; keeps the bulk of heavy-tailed columns (KDD's PCA
+        signals) from being squeezed into a sliver of [-1, 1] by a few far-out normals.
     device : str, default="cpu"
         ``"cuda"`` when asked and available.
     n_jobs : int or None, default=1
@@ -141,10 +148,10 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
 
     def __init__(self, *, n_bags=20, reliable_quantile=0.05, window=None, window_step=10,
                  latent_dim=15, hidden=100, g_layers=3, d_layers=1, n_epochs=10, batch_size=128,
-                 max_gan_rows=8000, g_rounds=3, encoder_epochs=None, lam=0.8,
+                 max_gan_rows=8000, g_rounds=3, d_optimizer="sgd", encoder_epochs=None, lam=0.8,
                  threshold_quantile=0.99, inversion="gradient", inversion_steps=30,
-                 stop_quantile=0.99, train_on="pu", score="combined", device="cpu", n_jobs=1,
-                 verbose=False, random_state=None):
+                 stop_quantile=0.99, train_on="pu", score="combined", scaling="minmax",
+                 device="cpu", n_jobs=1, verbose=False, random_state=None):
         self.n_bags = n_bags
         self.reliable_quantile = reliable_quantile
         self.window = window
@@ -157,6 +164,7 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
         self.batch_size = batch_size
         self.max_gan_rows = max_gan_rows
         self.g_rounds = g_rounds
+        self.d_optimizer = d_optimizer
         self.encoder_epochs = encoder_epochs
         self.lam = lam
         self.threshold_quantile = threshold_quantile
@@ -165,6 +173,7 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
         self.stop_quantile = stop_quantile
         self.train_on = train_on
         self.score = score
+        self.scaling = scaling
         self.device = device
         self.n_jobs = n_jobs
         self.verbose = verbose
@@ -196,7 +205,8 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
         if not isinstance(q, numbers.Real) or not 0.0 < q <= 1.0:
             raise ValueError(f"threshold_quantile must be in (0, 1]; got {q!r}")
         for name, allowed in (("train_on", _TRAIN_ON), ("score", _SCORES),
-                              ("inversion", _INVERSIONS)):
+                              ("inversion", _INVERSIONS), ("scaling", ("minmax", "robust")),
+                              ("d_optimizer", ("sgd", "adam"))):
             if getattr(self, name) not in allowed:
                 raise ValueError(f"{name} must be one of {allowed}; got {getattr(self, name)!r}")
         dev = str(self.device)
@@ -217,7 +227,7 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ sequences
     def _scale(self, X: np.ndarray) -> np.ndarray:
-        return 2.0 * (X - self.scale_min_) / self.scale_range_ - 1.0
+        return (X - self.scale_center_) / self.scale_width_
 
     def _window_starts(self, n: int) -> np.ndarray:
         w = self.window
@@ -304,9 +314,15 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
             gan_mask, self.n_reliable_ = np.ones(X.shape[0], dtype=bool), 0
         self.n_gan_rows_ = int(gan_mask.sum())
         self.n_features_in_ = X.shape[1]
-        lo, hi = X[gan_mask].min(0), X[gan_mask].max(0)
-        rng_ = hi - lo
-        self.scale_min_, self.scale_range_ = lo, np.where(rng_ > 0, rng_, 1.0)
+        Xg = X[gan_mask]
+        if self.scaling == "minmax":  # MAD-GAN: each column onto [-1, 1]
+            lo, hi = Xg.min(0), Xg.max(0)
+            center, width = (lo + hi) / 2.0, (hi - lo) / 2.0
+        else:  # robust: median and interquartile range, unbounded
+            q25, center, q75 = np.percentile(Xg, [25, 50, 75], axis=0)
+            width = q75 - q25
+            width = np.where(width > 0, width, Xg.std(0))
+        self.scale_center_, self.scale_width_ = center, np.where(width > 0, width, 1.0)
         Xs = self._scale(X)
         gan_rows = np.flatnonzero(gan_mask)
         if self.window is not None and len(gan_rows) < self.window:
@@ -338,12 +354,14 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
                     seqs = seqs[pick.sort().values]
             self.seq_len_, self.n_signals_ = int(seqs.shape[1]), int(seqs.shape[2])
             dev = torch.device(self.device)
-            G = Generator(self.latent_dim, self.n_signals_, self.hidden, self.g_layers).to(dev)
+            G = Generator(self.latent_dim, self.n_signals_, self.hidden, self.g_layers,
+                          bounded=self.scaling == "minmax").to(dev)
             D = Discriminator(self.n_signals_, self.hidden, self.d_layers).to(dev)
             E = Encoder(self.n_signals_, self.latent_dim, self.hidden).to(dev)
             seqs = seqs.to(dev)
             hist = train_gan(G, D, seqs, n_epochs=self.n_epochs, batch_size=self.batch_size,
                              latent_dim=self.latent_dim, gen=gen, g_rounds=self.g_rounds,
+                             d_optimizer=self.d_optimizer,
                              verbose=self.verbose)
             e_epochs = self.n_epochs if self.encoder_epochs is None else self.encoder_epochs
             hist_e = train_encoder(E, G, seqs, n_epochs=e_epochs, batch_size=self.batch_size,
@@ -428,7 +446,8 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
         for group in ("floats", "ints"):
             for k, v in state[group].items():
                 setattr(det, k, v)
-        G = Generator(det.latent_dim, det.n_signals_, det.hidden, det.g_layers)
+        G = Generator(det.latent_dim, det.n_signals_, det.hidden, det.g_layers,
+                      bounded=det.scaling == "minmax")
         D = Discriminator(det.n_signals_, det.hidden, det.d_layers)
         E = Encoder(det.n_signals_, det.latent_dim, det.hidden)
         for m, key in ((G, "generator"), (D, "discriminator"), (E, "encoder")):

@@ -17,16 +17,23 @@ __all__ = ["Discriminator", "Encoder", "Generator"]
 
 
 class Generator(nn.Module):
-    """z (B, T, latent_dim) -> x (B, T, n_signals) in [-1, 1]; an LSTM of ``layers`` x ``hidden``."""
+    """z (B, T, latent_dim) -> x (B, T, n_signals); an LSTM of ``layers`` x ``hidden``.
 
-    def __init__(self, latent_dim: int, n_signals: int, hidden: int = 100, layers: int = 3):
+    ``bounded=True`` (MAD-GAN) squashes the output into [-1, 1] with tanh, for min-max scaled
+    data; ``bounded=False`` leaves it linear, for robustly standardised (unbounded) data.
+    """
+
+    def __init__(self, latent_dim: int, n_signals: int, hidden: int = 100, layers: int = 3,
+                 bounded: bool = True):
         super().__init__()
         self.lstm = nn.LSTM(latent_dim, hidden, num_layers=layers, batch_first=True)
         self.out = nn.Linear(hidden, n_signals)
+        self.bounded = bounded
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         h, _ = self.lstm(z)
-        return torch.tanh(self.out(h))
+        x = self.out(h)
+        return torch.tanh(x) if self.bounded else x
 
 
 class Discriminator(nn.Module):

@@ -30,14 +30,21 @@ def _batches(n: int, batch_size: int, gen: torch.Generator):
 
 
 def train_gan(G, D, data: torch.Tensor, *, n_epochs: int, batch_size: int, latent_dim: int,
-              gen: torch.Generator, d_lr: float = 0.1, g_lr: float = 1e-3, g_rounds: int = 3,
-              d_rounds: int = 1, verbose: bool = False) -> list[dict]:
+              gen: torch.Generator, d_optimizer: str = "sgd", d_lr: float | None = None,
+              g_lr: float = 1e-3, g_rounds: int = 3, d_rounds: int = 1,
+              verbose: bool = False) -> list[dict]:
     """Train generator ``G`` and discriminator ``D`` on ``data`` (N, T, n_signals) in [-1, 1].
 
+    ``d_optimizer``: "sgd" (MAD-GAN, lr 0.1) or "adam" (lr 1e-3); ``d_lr`` overrides the lr.
     Returns one dict of mean losses per epoch (``d_loss``, ``g_loss``), for the fit history.
     """
     device = data.device
-    d_opt = torch.optim.SGD(D.parameters(), lr=d_lr)
+    if d_optimizer == "sgd":
+        d_opt = torch.optim.SGD(D.parameters(), lr=0.1 if d_lr is None else d_lr)
+    elif d_optimizer == "adam":
+        d_opt = torch.optim.Adam(D.parameters(), lr=1e-3 if d_lr is None else d_lr)
+    else:
+        raise ValueError(f"d_optimizer must be 'sgd' or 'adam'; got {d_optimizer!r}")
     g_opt = torch.optim.Adam(G.parameters(), lr=g_lr)
     n, T = data.shape[0], data.shape[1]
     history = []

@@ -163,6 +163,8 @@ def test_bad_input():
     ({"hidden": 2.5}, "hidden"),
     ({"device": "tpu"}, "device"),
     ({"n_jobs": 0}, "n_jobs"),
+    ({"scaling": "zscore"}, "scaling"),
+    ({"d_optimizer": "rmsprop"}, "d_optimizer"),
 ])
 def test_bad_params(params, match):
     X, _, known = _moons(n=100)
@@ -202,3 +204,15 @@ def test_gradient_inversion_never_worse_than_its_encoder_start():
     # records already below the stop level are left at their encoder start
     skip, _ = invert_and_score(G, D, E, x, inversion="gradient", stop_level=float("inf"))
     torch.testing.assert_close(skip, rec_e)
+
+
+def test_robust_scaling_and_adam_discriminator_round_trip(tmp_path):
+    X, _, known = _moons(n=300)
+    det = PUGAN(random_state=0, scaling="robust", d_optimizer="adam", train_on="p",
+                **{**TINY, "n_epochs": 1}).fit(X, known_normal=known)
+    assert not det.generator_.bounded
+    np.testing.assert_allclose(det.scale_center_, np.median(X[known], 0))
+    det.save(tmp_path / "r.pt")
+    back = PUGAN.load(tmp_path / "r.pt")
+    assert not back.generator_.bounded
+    np.testing.assert_array_equal(back.decision_function(X), det.decision_function(X))
