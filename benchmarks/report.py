@@ -125,7 +125,9 @@ def markdown_table(frame: pd.DataFrame) -> str:
 def _table2_markdown(t2: pd.DataFrame, name: str) -> str:
     show = pd.DataFrame({
         "dataset": t2["dataset"], "method": t2["method"],
-        "anomaly ratio": t2["anomaly_ratio"], "labelled fraction": t2["labelled_fraction"],
+        # 3 significant digits: the KDD presets' ratio 0.00184 must not read as 0.002
+        "anomaly ratio": [f"{v:.3g}" for v in t2["anomaly_ratio"]],
+        "labelled fraction": [f"{v:.3g}" for v in t2["labelled_fraction"]],
     })
     for m in ("precision", "recall", "f1"):
         show[m] = [f"{a:.3f} ± {s:.3f}" if not math.isnan(a) else ""

@@ -61,7 +61,8 @@ def test_report_from_the_csv_alone(tmp_path, monkeypatch):
     assert (out / "table1.csv").is_file() and (reports / "table1.md").is_file()
     md = (reports / "table2.md").read_text()
     assert "best F1 (ORACLE)" in md and "0.816 / 0.647 / 0.722" in md
-    assert "| moons | a | 0.050 | 0.100 | 0.550 ± 0.050 |" in md
+    assert "| moons | a | 0.05 | 0.1 | 0.550 ± 0.050 |" in md
+    assert "| kddcup99-low | pugan | 0.0018 | 0.015 |" in md
     figs = sorted(p.name for p in (reports / "figures").iterdir())
     assert "paper_moons_f1_vs_anomaly_ratio.png" in figs
     assert "paper_moons_auprc_vs_labelled_fraction.svg" in figs
