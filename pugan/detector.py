@@ -124,7 +124,7 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
         GAN training set: P plus reliable normals from stage 1; P only; or every training row.
     score : {"combined", "reconstruction", "discrimination"}, default="combined"
     scaling : {"minmax", "robust"}, default="minmax"
-        How records are scaled for the GAN, fitted on its training rows. ``"minmax"``
+        How records are scaled for the GAN, fitted on the known normals. ``"minmax"``
         (MAD-GAN): each column onto [-1, 1], tanh generator output. ``"robust"``: median and
         IQR, linear generator output; keeps the bulk of heavy-tailed columns (KDD's PCA
         signals) from being squeezed into a sliver of [-1, 1] by a few far-out normals.
@@ -314,7 +314,11 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
             gan_mask, self.n_reliable_ = np.ones(X.shape[0], dtype=bool), 0
         self.n_gan_rows_ = int(gan_mask.sum())
         self.n_features_in_ = X.shape[1]
-        Xg = X[gan_mask]
+        # scaling fitted on the known normals, the only rows certain to be normal: records
+        # outside their range stay outside [-1, 1], where the tanh generator cannot follow
+        # (measured on kddcup99-low seed 0: reconstruction AUPRC 0.010 when fitted on P + the
+        # reliable normals, whose far-out rows stretch the range, vs 0.234 on P alone)
+        Xg = X[mask]
         if self.scaling == "minmax":  # MAD-GAN: each column onto [-1, 1]
             lo, hi = Xg.min(0), Xg.max(0)
             center, width = (lo + hi) / 2.0, (hi - lo) / 2.0

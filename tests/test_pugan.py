@@ -211,7 +211,7 @@ def test_robust_scaling_and_adam_discriminator_round_trip(tmp_path):
     det = PUGAN(random_state=0, scaling="robust", d_optimizer="adam", train_on="p",
                 **{**TINY, "n_epochs": 1}).fit(X, known_normal=known)
     assert not det.generator_.bounded
-    np.testing.assert_allclose(det.scale_center_, np.median(X[known], 0))
+    np.testing.assert_allclose(det.scale_center_, np.median(X[known], 0))  # fitted on P
     det.save(tmp_path / "r.pt")
     back = PUGAN.load(tmp_path / "r.pt")
     assert not back.generator_.bounded
