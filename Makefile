@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 N_JOBS ?= 2
 
-.PHONY: help install test lint reproduce-paper sweep-imbalance report check-regression update-reference bench bench-compare clean
+.PHONY: help install test lint reproduce-paper sweep-imbalance report check-regression update-reference bench bench-compare scale-curves clean
 
 help: ## list the documented targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
@@ -43,6 +43,22 @@ sweep-imbalance: $(STAMP) ## anomaly ratio x labelled fraction sweep into result
 
 report: $(STAMP) ## regenerate tables and figures from results/*/results.csv (DIR=results/paper)
 	$(PY) -m benchmarks report $(or $(DIR),results/paper)
+
+update-reference: $(STAMP) ## rerun the reference cells (benchmarks/configs/reference.yaml) and store results/reference/reference.csv; on purpose, never in CI
+	$(PY) -m benchmarks.regression update --n-jobs $(N_JOBS) --no-progress
+
+check-regression: $(STAMP) ## rerun the reference cells in a fresh folder; fail naming each score below its reference by more than its tolerance
+	$(PY) -m benchmarks.regression check --n-jobs $(N_JOBS) --no-progress
+
+bench: $(STAMP) ## performance suite (benchmarks/perf, pytest-benchmark; JSON in .benchmarks) and its ratios to IForest
+	$(PY) -m pytest benchmarks/perf --benchmark-enable --benchmark-autosave --benchmark-storage=.benchmarks -p no:cacheprovider -q -W ignore::UserWarning
+	$(PY) -m benchmarks.perf.summary --storage .benchmarks
+
+bench-compare: $(STAMP) ## compare the last two saved `make bench` runs (pytest-benchmark compare)
+	$(VENV)/bin/pytest-benchmark --storage .benchmarks compare --group-by group --columns mean,stddev,rounds --sort name $$(ls -1 .benchmarks/*/*.json | sort -t/ -k3 | tail -2)
+
+scale-curves: $(STAMP) ## fit/score time vs training size (10k-500k rows) into results/scale/scale.csv and reports/figures/scale_curves.{png,svg}
+	$(PY) -m benchmarks.perf.scale_curves
 
 clean: ## remove caches (keeps .venv and results)
 	rm -rf .pytest_cache .ruff_cache .benchmarks

@@ -264,7 +264,9 @@ def _cmd_update(args) -> int:
                           "ddof=1)); cap when fewer than 2 seeds",
         "metrics": list(METRICS),
         "library_versions": {k: str(v) for k, v in (lib or library_versions()).items()},
-        "run_seconds": round(time.monotonic() - t0, 1),
+        "run_seconds": None if args.from_results else round(time.monotonic() - t0, 1),
+        "cell_seconds_total": round(float(results["cell_seconds"].sum()), 1)
+        if "cell_seconds" in results.columns else None,
         "created_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "command": "make update-reference",
     }
