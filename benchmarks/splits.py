@@ -26,7 +26,7 @@ import pandas as pd
 from sklearn.decomposition import PCA
 from sklearn.preprocessing import MaxAbsScaler, MinMaxScaler, OneHotEncoder, StandardScaler
 
-from benchmarks.datasets import Dataset, DatasetError, load_dataset
+from benchmarks.datasets import Dataset, load_dataset
 
 __all__ = ["PAPER_TABLE1", "PRESETS", "PUSplit", "SplitError", "make_pu_split", "preset_split",
            "table1"]

@@ -46,7 +46,8 @@ _INVERSIONS = ("gradient", "encoder")
 _ARRAYS = ("scale_center_", "scale_width_", "decision_scores_", "labels_")
 _FLOATS = ("threshold_", "rec_center_", "rec_scale_", "disc_center_", "disc_scale_",
            "stop_level_")
-_INTS = ("n_features_in_", "n_signals_", "seq_len_", "n_gan_rows_", "n_reliable_", "p_held_out_")
+_INTS = ("n_features_in_", "n_signals_", "seq_len_", "latent_dim_", "n_gan_rows_", "n_reliable_",
+         "p_held_out_")
 
 
 @contextmanager
@@ -89,8 +90,18 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
         is the mean of its own step's scores over the windows that contain it.
     window_step : int, default=10
         Stride between windows (MAD-GAN: 10); scoring adds a last window so every row is covered.
-    latent_dim, hidden, g_layers, d_layers : int, defaults 15, 100, 3, 1
-        MAD-GAN's KDD architecture: latent size per step, LSTM width, generator and
+    latent : {"record", "step"}, default="record"
+        ``"step"`` (MAD-GAN): a fresh latent of ``latent_dim`` at every sequence step.
+        ``"record"``: one latent of ``latent_dim`` per sequence, fed at every step, so a
+        generated record has only ``latent_dim`` degrees of freedom; with ``latent_dim`` below
+        the number of attributes the generator cannot reproduce an arbitrary record, and the
+        reconstruction residual measures the distance to the learnt normal manifold.
+    latent_dim : int or "auto", default="auto"
+        Latent size (per step or per sequence). "auto": half the values of a sequence (at least
+        1) with ``latent="record"``; MAD-GAN's 15 with ``latent="step"``. Resolved in
+        ``latent_dim_``.
+    hidden, g_layers, d_layers : int, defaults 100, 3, 1
+        MAD-GAN's KDD architecture (and the paper's): LSTM width, generator and
         discriminator depth.
     n_epochs : int, default=10
         GAN epochs over (at most ``max_gan_rows``) training sequences. MAD-GAN used 100.
@@ -102,6 +113,10 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
         50,000 rows to minutes on two CPU cores; ``None`` uses every sequence.
     g_rounds : int, default=3
         Generator updates per discriminator update (MAD-GAN: 3).
+    recon_weight : float >= 0, default=1.0
+        Weight of the reconstruction loss MSE(G(E(x)), x) added to the generator's adversarial
+        loss, the encoder trained jointly with G. 0 is MAD-GAN's pure adversarial game, which
+        left the generator collapsed onto a few points on moons (docs/pugan.md).
     d_optimizer : {"sgd", "adam"}, default="sgd"
         Discriminator optimiser: MAD-GAN's SGD (lr 0.1) or Adam (lr 1e-3).
     encoder_epochs : int or None, default=None
@@ -147,8 +162,10 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
     """
 
     def __init__(self, *, n_bags=20, reliable_quantile=0.05, window=None, window_step=10,
-                 latent_dim=15, hidden=100, g_layers=3, d_layers=1, n_epochs=10, batch_size=128,
-                 max_gan_rows=8000, g_rounds=3, d_optimizer="sgd", encoder_epochs=None, lam=0.8,
+                 latent="record", latent_dim="auto", hidden=100, g_layers=3, d_layers=1,
+                 n_epochs=10, batch_size=128,
+                 max_gan_rows=8000, g_rounds=3, recon_weight=1.0, d_optimizer="sgd",
+                 encoder_epochs=None, lam=0.8,
                  threshold_quantile=0.99, inversion="gradient", inversion_steps=30,
                  stop_quantile=0.99, train_on="pu", score="combined", scaling="minmax",
                  device="cpu", n_jobs=1, verbose=False, random_state=None):
@@ -156,6 +173,7 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
         self.reliable_quantile = reliable_quantile
         self.window = window
         self.window_step = window_step
+        self.latent = latent
         self.latent_dim = latent_dim
         self.hidden = hidden
         self.g_layers = g_layers
@@ -164,6 +182,7 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
         self.batch_size = batch_size
         self.max_gan_rows = max_gan_rows
         self.g_rounds = g_rounds
+        self.recon_weight = recon_weight
         self.d_optimizer = d_optimizer
         self.encoder_epochs = encoder_epochs
         self.lam = lam
@@ -189,13 +208,18 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
                 raise ValueError(f"{name} must be an integer >= {minimum}"
                                  f"{' or None' if allow_none else ''}; got {v!r}")
 
-        for name in ("n_bags", "latent_dim", "hidden", "g_layers", "d_layers", "n_epochs",
+        if self.latent_dim != "auto":
+            pos_int("latent_dim")
+        for name in ("n_bags", "hidden", "g_layers", "d_layers", "n_epochs",
                      "batch_size", "g_rounds", "window_step"):
             pos_int(name)
         pos_int("window", allow_none=True, minimum=2)
         pos_int("max_gan_rows", allow_none=True)
         pos_int("encoder_epochs", allow_none=True, minimum=0)
         pos_int("inversion_steps", minimum=0)
+        rw = self.recon_weight
+        if isinstance(rw, bool) or not isinstance(rw, numbers.Real) or not rw >= 0:
+            raise ValueError(f"recon_weight must be a number >= 0; got {rw!r}")
         for name, lo, hi in (("lam", 0.0, 1.0), ("reliable_quantile", 0.0, 1.0),
                              ("stop_quantile", 0.0, 1.0)):
             v = getattr(self, name)
@@ -206,7 +230,7 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
             raise ValueError(f"threshold_quantile must be in (0, 1]; got {q!r}")
         for name, allowed in (("train_on", _TRAIN_ON), ("score", _SCORES),
                               ("inversion", _INVERSIONS), ("scaling", ("minmax", "robust")),
-                              ("d_optimizer", ("sgd", "adam"))):
+                              ("d_optimizer", ("sgd", "adam")), ("latent", ("step", "record"))):
             if getattr(self, name) not in allowed:
                 raise ValueError(f"{name} must be one of {allowed}; got {getattr(self, name)!r}")
         dev = str(self.device)
@@ -271,6 +295,24 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
         if self.score == "discrimination":
             return d
         return self.lam * r + (1.0 - self.lam) * d
+
+    def _resolve_latent_dim(self) -> int:
+        """``latent_dim``, or for "auto": half a record's values (at least 1) with the record
+        latent, a bottleneck (moons: 1, KDD's 6 PCA attributes: 3); MAD-GAN's 15 per step."""
+        if self.latent_dim != "auto":
+            return int(self.latent_dim)
+        if self.latent == "record":
+            return max(1, self.seq_len_ * self.n_signals_ // 2)
+        return 15
+
+    def _networks(self):
+        """Fresh (generator, discriminator, encoder) for ``seq_len_`` x ``n_signals_`` sequences."""
+        record = self.latent == "record"
+        G = Generator(self.latent_dim_, self.n_signals_, self.hidden, self.g_layers,
+                      bounded=self.scaling == "minmax", seq_len=self.seq_len_ if record else None)
+        D = Discriminator(self.n_signals_, self.hidden, self.d_layers)
+        E = Encoder(self.n_signals_, self.latent_dim_, self.hidden, shared=record)
+        return G, D, E
 
     # ------------------------------------------------------------------ fit
     def fit(self, X, y=None, *, known_normal=None):
@@ -357,19 +399,21 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
                     pick = torch.randperm(seqs.shape[0], generator=gen)[:cap]
                     seqs = seqs[pick.sort().values]
             self.seq_len_, self.n_signals_ = int(seqs.shape[1]), int(seqs.shape[2])
+            self.latent_dim_ = self._resolve_latent_dim()
             dev = torch.device(self.device)
-            G = Generator(self.latent_dim, self.n_signals_, self.hidden, self.g_layers,
-                          bounded=self.scaling == "minmax").to(dev)
-            D = Discriminator(self.n_signals_, self.hidden, self.d_layers).to(dev)
-            E = Encoder(self.n_signals_, self.latent_dim, self.hidden).to(dev)
+            G, D, E = self._networks()
+            G, D, E = G.to(dev), D.to(dev), E.to(dev)
+            z_steps = 1 if self.latent == "record" else None
             seqs = seqs.to(dev)
             hist = train_gan(G, D, seqs, n_epochs=self.n_epochs, batch_size=self.batch_size,
-                             latent_dim=self.latent_dim, gen=gen, g_rounds=self.g_rounds,
-                             d_optimizer=self.d_optimizer,
+                             latent_dim=self.latent_dim_, gen=gen, g_rounds=self.g_rounds,
+                             d_optimizer=self.d_optimizer, latent_steps=z_steps,
+                             E=E, recon_weight=self.recon_weight,
                              verbose=self.verbose)
             e_epochs = self.n_epochs if self.encoder_epochs is None else self.encoder_epochs
             hist_e = train_encoder(E, G, seqs, n_epochs=e_epochs, batch_size=self.batch_size,
-                                   latent_dim=self.latent_dim, gen=gen, verbose=self.verbose)
+                                   latent_dim=self.latent_dim_, gen=gen, latent_steps=z_steps,
+                                   verbose=self.verbose)
             for m in (G, D, E):
                 m.eval()
                 m.zero_grad(set_to_none=True)  # no training gradients left behind
@@ -450,10 +494,7 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
         for group in ("floats", "ints"):
             for k, v in state[group].items():
                 setattr(det, k, v)
-        G = Generator(det.latent_dim, det.n_signals_, det.hidden, det.g_layers,
-                      bounded=det.scaling == "minmax")
-        D = Discriminator(det.n_signals_, det.hidden, det.d_layers)
-        E = Encoder(det.n_signals_, det.latent_dim, det.hidden)
+        G, D, E = det._networks()
         for m, key in ((G, "generator"), (D, "discriminator"), (E, "encoder")):
             m.load_state_dict(state[key])
             m.to(device).eval().requires_grad_(False)

@@ -32,10 +32,13 @@ def _batches(n: int, batch_size: int, gen: torch.Generator):
 def train_gan(G, D, data: torch.Tensor, *, n_epochs: int, batch_size: int, latent_dim: int,
               gen: torch.Generator, d_optimizer: str = "sgd", d_lr: float | None = None,
               g_lr: float = 1e-3, g_rounds: int = 3, d_rounds: int = 1,
+              latent_steps: int | None = None, E=None, recon_weight: float = 0.0,
               verbose: bool = False) -> list[dict]:
     """Train generator ``G`` and discriminator ``D`` on ``data`` (N, T, n_signals) in [-1, 1].
 
     ``d_optimizer``: "sgd" (MAD-GAN, lr 0.1) or "adam" (lr 1e-3); ``d_lr`` overrides the lr.
+    ``latent_steps``: steps of each latent draw (``None``: one per sequence step, MAD-GAN; 1: one
+    latent per sequence, which the generator repeats).
     Returns one dict of mean losses per epoch (``d_loss``, ``g_loss``), for the fit history.
     """
     device = data.device
@@ -45,13 +48,18 @@ def train_gan(G, D, data: torch.Tensor, *, n_epochs: int, batch_size: int, laten
         d_opt = torch.optim.Adam(D.parameters(), lr=1e-3 if d_lr is None else d_lr)
     else:
         raise ValueError(f"d_optimizer must be 'sgd' or 'adam'; got {d_optimizer!r}")
-    g_opt = torch.optim.Adam(G.parameters(), lr=g_lr)
-    n, T = data.shape[0], data.shape[1]
+    joint = E is not None and recon_weight > 0
+    g_params = list(G.parameters()) + (list(E.parameters()) if joint else [])
+    g_opt = torch.optim.Adam(g_params, lr=g_lr)
+    n = data.shape[0]
+    T = data.shape[1] if latent_steps is None else latent_steps
     history = []
     bar = tqdm(range(n_epochs), desc="PU-GAN epochs", disable=not verbose, leave=False)
     for epoch in bar:
         G.train()
         D.train()
+        if joint:
+            E.train()
         d_sum = g_sum = 0.0
         n_batches = 0
         for idx in _batches(n, batch_size, gen):
@@ -71,8 +79,11 @@ def train_gan(G, D, data: torch.Tensor, *, n_epochs: int, batch_size: int, laten
                 z = torch.randn(b, T, latent_dim, generator=gen).to(device)
                 lf = D(G(z))
                 g_loss = F.binary_cross_entropy_with_logits(lf, torch.ones_like(lf))
+                loss = g_loss
+                if joint:
+                    loss = g_loss + recon_weight * F.mse_loss(G(E(real)), real)
                 g_opt.zero_grad(set_to_none=True)
-                g_loss.backward()
+                loss.backward()
                 g_opt.step()
             d_sum += d_loss.item()
             g_sum += g_loss.item()
@@ -83,12 +94,14 @@ def train_gan(G, D, data: torch.Tensor, *, n_epochs: int, batch_size: int, laten
         log.debug("GAN epoch %d: d_loss %.4f g_loss %.4f", epoch, rec["d_loss"], rec["g_loss"])
     G.eval()
     D.eval()
+    if joint:
+        E.eval()
     return history
 
 
 def train_encoder(E, G, data: torch.Tensor, *, n_epochs: int, batch_size: int, latent_dim: int,
                   gen: torch.Generator, lr: float = 1e-3, cycle_weight: float = 0.1,
-                  verbose: bool = False) -> list[dict]:
+                  latent_steps: int | None = None, verbose: bool = False) -> list[dict]:
     """Train encoder ``E`` so that ``G(E(x))`` reconstructs ``x``; ``G`` stays frozen.
 
     Loss: reconstruction MSE on real normal sequences, plus ``cycle_weight`` times the latent
@@ -98,7 +111,8 @@ def train_encoder(E, G, data: torch.Tensor, *, n_epochs: int, batch_size: int, l
     for p in G.parameters():
         p.requires_grad_(False)
     opt = torch.optim.Adam(E.parameters(), lr=lr)
-    n, T = data.shape[0], data.shape[1]
+    n = data.shape[0]
+    T = data.shape[1] if latent_steps is None else latent_steps
     history = []
     bar = tqdm(range(n_epochs), desc="PU-GAN encoder", disable=not verbose, leave=False)
     try:

@@ -165,6 +165,10 @@ def test_bad_input():
     ({"n_jobs": 0}, "n_jobs"),
     ({"scaling": "zscore"}, "scaling"),
     ({"d_optimizer": "rmsprop"}, "d_optimizer"),
+    ({"latent": "window"}, "latent"),
+    ({"latent_dim": 0}, "latent_dim"),
+    ({"latent_dim": "half"}, "latent_dim"),
+    ({"recon_weight": -1.0}, "recon_weight"),
 ])
 def test_bad_params(params, match):
     X, _, known = _moons(n=100)
@@ -216,3 +220,41 @@ def test_robust_scaling_and_adam_discriminator_round_trip(tmp_path):
     back = PUGAN.load(tmp_path / "r.pt")
     assert not back.generator_.bounded
     np.testing.assert_array_equal(back.decision_function(X), det.decision_function(X))
+
+
+def test_record_latent_is_a_bottleneck_and_step_latent_is_mad_gans(tmp_path):
+    """'auto' gives one latent of half a record's values (moons: 1) fed at every step; the
+    MAD-GAN mode keeps a 15-value latent per step. Both survive save/load."""
+    X, _, known = _moons(n=300)
+    small = {**TINY, "n_epochs": 1, "encoder_epochs": 1}
+    rec = PUGAN(random_state=0, train_on="p", **small).fit(X, known_normal=known)
+    assert rec.latent_dim_ == 1 and rec.generator_.seq_len == 2
+    with torch.no_grad():
+        assert rec.encoder_(torch.zeros(5, 2, 1)).shape == (5, 1, 1)
+    step = PUGAN(random_state=0, train_on="p", latent="step", recon_weight=0.0,
+                 **small).fit(X, known_normal=known)
+    assert step.latent_dim_ == 15
+    with torch.no_grad():
+        assert step.encoder_(torch.zeros(5, 2, 1)).shape == (5, 2, 15)
+    for det in (rec, step):
+        det.save(tmp_path / "d.pt")
+        back = PUGAN.load(tmp_path / "d.pt")
+        np.testing.assert_array_equal(back.decision_function(X), det.decision_function(X))
+
+
+def test_joint_reconstruction_makes_normals_reachable():
+    """The adversarial loss alone leaves a bottlenecked generator far from the normals; the
+    joint reconstruction term (recon_weight) brings G(E(x)) onto them."""
+    X, y, known = _moons(n=3000, labelled=0.5)
+    params = {**TINY, "n_epochs": 20, "batch_size": 32, "encoder_epochs": 0, "train_on": "p", "score":
+              "reconstruction", "inversion": "encoder", "random_state": 0}
+    joint = PUGAN(recon_weight=1.0, **params).fit(X, known_normal=known)
+    adversarial = PUGAN(recon_weight=0.0, **params).fit(X, known_normal=known)
+
+    def residual(det):
+        Xs = torch.from_numpy(det._scale(X[known]).astype(np.float32))[:, :, None]
+        with torch.no_grad():
+            return float(((det.generator_(det.encoder_(Xs)) - Xs) ** 2).mean())
+
+    assert residual(joint) < 0.6 * residual(adversarial)   # measured 0.14 vs 0.32
+    assert roc_auc_score(y, joint.decision_scores_) > 0.85  # measured 0.91

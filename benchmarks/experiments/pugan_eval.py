@@ -2,7 +2,7 @@
 
 Usage::
 
-    python benchmarks/experiments/pugan_eval.py moons-paper 0,1,2 "dict(n_epochs=8)"
+    python benchmarks/experiments/pugan_eval.py moons-paper 0,1,2 "{'n_epochs': 8}"
 
 Prints one line per (seed, inversion, score): fit and score seconds, AUROC, AUPRC, F1 at the
 detector's own threshold (quantile of the known normals' scores) and the oracle best F1.
