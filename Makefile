@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 N_JOBS ?= 2
 
-.PHONY: help install test lint reproduce-paper sweep-imbalance report check-regression update-reference bench bench-compare scale-curves clean
+.PHONY: help install test lint reproduce-paper sweep-imbalance smoke ablation report check-regression update-reference bench bench-compare scale-curves clean
 
 help: ## list the documented targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
@@ -40,6 +40,13 @@ reproduce-paper: $(STAMP) ## regenerate the paper's Tables 1 and 2 into results/
 sweep-imbalance: $(STAMP) ## anomaly ratio x labelled fraction sweep into results/imbalance and reports/figures
 	$(PY) -m benchmarks run benchmarks/configs/imbalance.yaml --out results/imbalance --n-jobs $(N_JOBS)
 	$(PY) -m benchmarks report results/imbalance
+
+smoke: $(STAMP) ## one-minute end-to-end harness check with real detectors at tiny settings (results/smoke)
+	$(PY) -m benchmarks run benchmarks/configs/smoke.yaml --out results/smoke --n-jobs $(N_JOBS)
+	$(PY) -m benchmarks report results/smoke --no-figures --no-table1 --reports-dir results/smoke
+
+ablation: $(STAMP) ## PU-GAN ablation on moons-paper and kddcup99-low, 3 seeds (results/ablation, reports/ablation.md)
+	$(PY) -m benchmarks.experiments.pugan_ablation --out results/ablation --n-jobs $(N_JOBS)
 
 report: $(STAMP) ## regenerate tables and figures from results/*/results.csv (DIR=results/paper)
 	$(PY) -m benchmarks report $(or $(DIR),results/paper)
