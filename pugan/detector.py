@@ -345,7 +345,7 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
                 f"X has {X.shape[0]} rows, fewer than window={self.window}: cannot cut one window"
             )
         rng = check_random_state(self.random_state)
-        pu_seed, torch_seed = (int(s) for s in rng.randint(_MAX_SEED, size=2))
+        pu_seed, torch_seed = self._stage_seeds(rng)
 
         # ---- stage 1: which rows the GAN learns from
         if self.train_on == "pu":
@@ -435,6 +435,12 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
         self.labels_ = labels_at_threshold(self.decision_scores_, self.threshold_)
         return self
 
+    @staticmethod
+    def _stage_seeds(rng) -> tuple[int, int]:
+        """(stage-1 seed, torch seed), the first two draws of the fit's random state."""
+        pu_seed, torch_seed = (int(s) for s in rng.randint(_MAX_SEED, size=2))
+        return pu_seed, torch_seed
+
     def _stage1(self, X, mask, seed):
         """PU bagging -> P plus the reliable normals of U (a boolean row mask)."""
         rs = np.random.RandomState(seed)
@@ -451,6 +457,7 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
         gan_mask = mask.copy()
         gan_mask[u_idx[reliable]] = True
         self.pu_classifier_ = clf
+        self.pu_known_scores_ = p_scores  # cross-fitted P(normal) of the known normals
         log.info("PU stage: %d known normals + %d reliable normals of %d unlabelled",
                  len(p_idx), int(reliable.sum()), len(u_idx))
         return gan_mask, int(reliable.sum())

@@ -36,28 +36,35 @@ def _pugan():
 
 
 def test_gan_epoch(benchmark, kdd):
-    Generator, Discriminator, train_gan = _pugan()
+    _, _, train_gan = _pugan()
     import torch
 
     X, _, known = kdd(GAN_ROWS)
     lo, hi = X.min(0), X.max(0)
     Xs = 2 * (X - lo) / np.where(hi > lo, hi - lo, 1.0) - 1   # PU-GAN scales to [-1, 1]
     data = torch.as_tensor(Xs, dtype=torch.float32).unsqueeze(-1)   # (N, 6 steps, 1 signal)
-    defaults = make_detector("pugan", random_state=0).get_params()
+    det = make_detector("pugan", random_state=0)
+    defaults = det.get_params()
     benchmark.group = "gan-epoch-8k"
     threads = torch.get_num_threads()
     torch.set_num_threads(1)   # PU-GAN's default (n_jobs=1) and the harness's per-cell share
+    # the networks exactly as PUGAN.fit builds them for 6-attribute records (record latent of
+    # 'auto' size, encoder trained jointly through the reconstruction term)
+    det.seq_len_, det.n_signals_ = int(data.shape[1]), 1
+    det.latent_dim_ = det._resolve_latent_dim()
+    torch.manual_seed(0)
+    G, D, E = det._networks()
     benchmark.extra_info.update(rows=GAN_ROWS, seq_len=int(data.shape[1]),
                                 batch_size=defaults["batch_size"], hidden=defaults["hidden"],
-                                threads=1)
-    torch.manual_seed(0)
-    G = Generator(defaults["latent_dim"], 1, defaults["hidden"], defaults["g_layers"])
-    D = Discriminator(1, defaults["hidden"], defaults["d_layers"])
+                                latent=defaults["latent"], latent_dim=det.latent_dim_,
+                                recon_weight=defaults["recon_weight"], threads=1)
 
     def epoch():
         return train_gan(G, D, data, n_epochs=1, batch_size=defaults["batch_size"],
-                         latent_dim=defaults["latent_dim"], gen=torch.Generator().manual_seed(0),
-                         g_rounds=defaults["g_rounds"])
+                         latent_dim=det.latent_dim_, gen=torch.Generator().manual_seed(0),
+                         g_rounds=defaults["g_rounds"],
+                         latent_steps=1 if defaults["latent"] == "record" else None,
+                         E=E, recon_weight=defaults["recon_weight"])
 
     try:
         hist = benchmark.pedantic(epoch, rounds=ROUNDS, iterations=1, warmup_rounds=0)
