@@ -56,3 +56,13 @@ def test_kdd_like_keeps_ratios_and_is_seeded():
     assert np.array_equal(X, X2) and np.array_equal(known, known2)
     with pytest.raises(ValueError, match="at least 10"):
         kdd_like(5)
+
+
+def test_scale_curves_give_the_oracle_its_labels(tmp_path):
+    """The supervised oracle is fitted with y (it refuses to fit without), so its curve exists."""
+    from benchmarks.perf.scale_curves import measure
+
+    out = tmp_path / "scale.csv"
+    frame = measure(["oracle-supervised"], [2_000], max_fit_seconds=1e9, out=out)
+    assert list(frame.status) == ["ok"] and frame.auprc.iloc[0] > 0.5
+    assert out.exists()
