@@ -403,17 +403,15 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
             dev = torch.device(self.device)
             G, D, E = self._networks()
             G, D, E = G.to(dev), D.to(dev), E.to(dev)
-            z_steps = 1 if self.latent == "record" else None
             seqs = seqs.to(dev)
             hist = train_gan(G, D, seqs, n_epochs=self.n_epochs, batch_size=self.batch_size,
                              latent_dim=self.latent_dim_, gen=gen, g_rounds=self.g_rounds,
-                             d_optimizer=self.d_optimizer, latent_steps=z_steps,
+                             d_optimizer=self.d_optimizer,
                              E=E, recon_weight=self.recon_weight,
                              verbose=self.verbose)
             e_epochs = self.n_epochs if self.encoder_epochs is None else self.encoder_epochs
             hist_e = train_encoder(E, G, seqs, n_epochs=e_epochs, batch_size=self.batch_size,
-                                   latent_dim=self.latent_dim_, gen=gen, latent_steps=z_steps,
-                                   verbose=self.verbose)
+                                   latent_dim=self.latent_dim_, gen=gen, verbose=self.verbose)
             for m in (G, D, E):
                 m.eval()
                 m.zero_grad(set_to_none=True)  # no training gradients left behind

@@ -29,16 +29,19 @@ def _batches(n: int, batch_size: int, gen: torch.Generator):
         yield perm[start:start + batch_size]
 
 
+def _latent_steps(G, data: torch.Tensor) -> int:
+    """Steps of one latent draw: 1 when the generator repeats one latent per sequence (its
+    ``seq_len`` is set: PUGAN's record latent), else one per sequence step (MAD-GAN)."""
+    return 1 if getattr(G, "seq_len", None) else data.shape[1]
+
+
 def train_gan(G, D, data: torch.Tensor, *, n_epochs: int, batch_size: int, latent_dim: int,
               gen: torch.Generator, d_optimizer: str = "sgd", d_lr: float | None = None,
-              g_lr: float = 1e-3, g_rounds: int = 3, d_rounds: int = 1,
-              latent_steps: int | None = None, E=None, recon_weight: float = 0.0,
-              verbose: bool = False) -> list[dict]:
+              g_lr: float = 1e-3, g_rounds: int = 3, d_rounds: int = 1, E=None,
+              recon_weight: float = 0.0, verbose: bool = False) -> list[dict]:
     """Train generator ``G`` and discriminator ``D`` on ``data`` (N, T, n_signals) in [-1, 1].
 
     ``d_optimizer``: "sgd" (MAD-GAN, lr 0.1) or "adam" (lr 1e-3); ``d_lr`` overrides the lr.
-    ``latent_steps``: steps of each latent draw (``None``: one per sequence step, MAD-GAN; 1: one
-    latent per sequence, which the generator repeats).
     Returns one dict of mean losses per epoch (``d_loss``, ``g_loss``), for the fit history.
     """
     device = data.device
@@ -51,8 +54,7 @@ def train_gan(G, D, data: torch.Tensor, *, n_epochs: int, batch_size: int, laten
     joint = E is not None and recon_weight > 0
     g_params = list(G.parameters()) + (list(E.parameters()) if joint else [])
     g_opt = torch.optim.Adam(g_params, lr=g_lr)
-    n = data.shape[0]
-    T = data.shape[1] if latent_steps is None else latent_steps
+    n, T = data.shape[0], _latent_steps(G, data)
     history = []
     bar = tqdm(range(n_epochs), desc="PU-GAN epochs", disable=not verbose, leave=False)
     for epoch in bar:
@@ -101,7 +103,7 @@ def train_gan(G, D, data: torch.Tensor, *, n_epochs: int, batch_size: int, laten
 
 def train_encoder(E, G, data: torch.Tensor, *, n_epochs: int, batch_size: int, latent_dim: int,
                   gen: torch.Generator, lr: float = 1e-3, cycle_weight: float = 0.1,
-                  latent_steps: int | None = None, verbose: bool = False) -> list[dict]:
+                  verbose: bool = False) -> list[dict]:
     """Train encoder ``E`` so that ``G(E(x))`` reconstructs ``x``; ``G`` stays frozen.
 
     Loss: reconstruction MSE on real normal sequences, plus ``cycle_weight`` times the latent
@@ -111,8 +113,7 @@ def train_encoder(E, G, data: torch.Tensor, *, n_epochs: int, batch_size: int, l
     for p in G.parameters():
         p.requires_grad_(False)
     opt = torch.optim.Adam(E.parameters(), lr=lr)
-    n = data.shape[0]
-    T = data.shape[1] if latent_steps is None else latent_steps
+    n, T = data.shape[0], _latent_steps(G, data)
     history = []
     bar = tqdm(range(n_epochs), desc="PU-GAN encoder", disable=not verbose, leave=False)
     try:
