@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 from sklearn.datasets import make_moons
 
-from benchmarks.experiments.pugan_ablation import _variant_rows, summary
+from benchmarks.experiments.pugan_ablation import summary, variant_rows
 from pugan import PUGAN
 
 TINY = dict(n_bags=3, hidden=8, g_layers=1, n_epochs=1, max_gan_rows=300, g_rounds=1,
@@ -18,7 +18,7 @@ def test_six_variants_per_fit_each_thresholded_on_known_normals():
     known = (y == 0) & (np.arange(600) % 3 == 0)
     split = SimpleNamespace(X_train=X, known_normal=known, X_test=X[::2], y_test=y[::2])
     det = PUGAN(random_state=0, train_on="p", **TINY).fit(X, known_normal=known)
-    rows = pd.DataFrame(_variant_rows(det, split, {"dataset": "toy", "seed": 0}))
+    rows = pd.DataFrame(variant_rows(det, split, {"dataset": "toy", "seed": 0}))
     assert len(rows) == 6
     assert set(zip(rows.inversion, rows.score, strict=True)) == {
         (i, s) for i in ("gradient", "encoder")

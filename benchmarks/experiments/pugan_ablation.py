@@ -36,7 +36,9 @@ TRAIN_SETS = {"pu": "P + reliable normals (PU-GAN)", "p": "P only (no PU stage)"
               "all": "all of U + P (no PU stage)"}
 
 
-def _variant_rows(det: PUGAN, split, base: dict) -> list[dict]:
+def variant_rows(det: PUGAN, split, base: dict) -> list[dict]:
+    """A fitted PUGAN scored six ways (inversion x score), each thresholded at the 0.99 quantile
+    of the known normals' scores under the same variant; ``base`` is copied into every row."""
     Xp = det._scale(split.X_train[split.known_normal])
     Xt = det._scale(split.X_test)
     rows = []
@@ -56,7 +58,7 @@ def _variant_rows(det: PUGAN, split, base: dict) -> list[dict]:
     return rows
 
 
-def _stage1_row(det: PUGAN, split, base: dict) -> dict:
+def stage1_row(det: PUGAN, split, base: dict) -> dict:
     """Stage 1 alone: the fit's PU-bagging ensemble, score = 1 - P(normal); threshold = 0.99
     quantile of the known normals' *cross-fitted* scores (in-bag scores of P are optimistic)."""
     st = 1 - det.pu_classifier_.predict_proba(split.X_test)[:, 1]
@@ -72,7 +74,7 @@ def _stage1_only(preset: str, seed: int) -> dict:
     det = PUGAN(random_state=seed)
     pu_seed, _ = det._stage_seeds(check_random_state(seed))
     det._stage1(split.X_train, split.known_normal, pu_seed)
-    return _stage1_row(det, split, {"dataset": preset, "seed": seed})
+    return stage1_row(det, split, {"dataset": preset, "seed": seed})
 
 
 def _one_split(preset: str, seed: int, params: dict | None) -> list[dict]:
@@ -86,9 +88,9 @@ def _one_split(preset: str, seed: int, params: dict | None) -> list[dict]:
         base = {"dataset": preset, "seed": seed, "train_on": train_on,
                 "fit_seconds": time.perf_counter() - t, "n_gan_rows": det.n_gan_rows_,
                 "n_reliable": det.n_reliable_}
-        rows += _variant_rows(det, split, base)
+        rows += variant_rows(det, split, base)
         if train_on == "pu":
-            rows.append(_stage1_row(det, split, base))
+            rows.append(stage1_row(det, split, base))
         print(f"{preset} seed {seed} train_on={train_on}: fit {base['fit_seconds']:.0f} s",
               flush=True)
     return rows

@@ -4,8 +4,10 @@ Usage::
 
     python benchmarks/experiments/pugan_eval.py moons-paper 0,1,2 "{'n_epochs': 8}"
 
-Prints one line per (seed, inversion, score): fit and score seconds, AUROC, AUPRC, F1 at the
-detector's own threshold (quantile of the known normals' scores) and the oracle best F1.
+Prints one line per (seed, inversion, score): score seconds, AUROC, AUPRC, F1 at the
+detector's own threshold (quantile of the known normals' scores) and the oracle best F1, and
+the same for stage 1 alone. The variants are scored by the ablation's code
+(:mod:`benchmarks.experiments.pugan_ablation`), so both scripts measure the same thing.
 """
 
 from __future__ import annotations
@@ -14,18 +16,16 @@ import ast
 import sys
 import time
 
-import numpy as np
-from sklearn.metrics import average_precision_score, f1_score, precision_recall_curve, roc_auc_score
-
+from benchmarks.experiments.pugan_ablation import stage1_row, variant_rows
 from benchmarks.splits import preset_split
-from pugan.base import labels_at_threshold, quantile_threshold
 from pugan.detector import PUGAN
 
 
-def best_f1(y, s):
-    p, r, _ = precision_recall_curve(y, s)
-    f = 2 * p * r / np.maximum(p + r, 1e-12)
-    return float(f.max())
+def _line(seed: int, r: dict, n_test: int) -> str:
+    speed = f"({n_test / r['score_seconds']:7.0f} rec/s)" if r["score_seconds"] else ""
+    return (f"  seed {seed} {r['inversion']:8s} {r['score']:14s} score "
+            f"{r['score_seconds']:6.1f}s {speed} auroc {r['auroc']:.4f} auprc {r['auprc']:.4f} "
+            f"f1_own {r['f1']:.4f} f1_best {r['best_f1']:.4f}")
 
 
 def main():
@@ -40,26 +40,11 @@ def main():
         fit_s = time.time() - t
         print(f"# {name} seed {seed} {params} fit {fit_s:.1f}s gan_rows {det.n_gan_rows_} "
               f"reliable {det.n_reliable_}", flush=True)
+        rows = variant_rows(det, s, {})
         if det.train_on == "pu":
-            pu = 1 - det.pu_classifier_.predict_proba(s.X_test)[:, 1]
-            print(f"  stage1-only auroc {roc_auc_score(s.y_test, pu):.4f} "
-                  f"auprc {average_precision_score(s.y_test, pu):.4f}", flush=True)
-        Xp = det._scale(s.X_train[s.known_normal])
-        Xt = det._scale(s.X_test)
-        for inv in ("encoder", "gradient"):
-            t = time.time()
-            rt, dt_ = det._raw_record_scores(Xt, inversion=inv)
-            score_s = time.time() - t
-            rp, dp = det._raw_record_scores(Xp, inversion=inv)
-            for sc in ("combined", "reconstruction", "discrimination"):
-                det.set_params(score=sc)
-                st, sp = det._combine(rt, dt_), det._combine(rp, dp)
-                thr = quantile_threshold(sp, det.threshold_quantile)
-                f1 = f1_score(s.y_test, labels_at_threshold(st, thr))
-                print(f"  seed {seed} {inv:8s} {sc:14s} score {score_s:6.1f}s "
-                      f"({len(Xt) / score_s:7.0f} rec/s) auroc {roc_auc_score(s.y_test, st):.4f} "
-                      f"auprc {average_precision_score(s.y_test, st):.4f} f1_own {f1:.4f} "
-                      f"f1_best {best_f1(s.y_test, st):.4f}", flush=True)
+            rows.append(stage1_row(det, s, {}))
+        for r in rows:
+            print(_line(seed, r, len(s.X_test)), flush=True)
 
 
 if __name__ == "__main__":
