@@ -345,7 +345,7 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
                 f"X has {X.shape[0]} rows, fewer than window={self.window}: cannot cut one window"
             )
         rng = check_random_state(self.random_state)
-        pu_seed, torch_seed = self._stage_seeds(rng)
+        pu_seed, torch_seed = (int(s) for s in rng.randint(_MAX_SEED, size=2))
 
         # ---- stage 1: which rows the GAN learns from
         if self.train_on == "pu":
@@ -432,12 +432,6 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
         self.threshold_ = quantile_threshold(self.decision_scores_[mask], self.threshold_quantile)
         self.labels_ = labels_at_threshold(self.decision_scores_, self.threshold_)
         return self
-
-    @staticmethod
-    def _stage_seeds(rng) -> tuple[int, int]:
-        """(stage-1 seed, torch seed), the first two draws of the fit's random state."""
-        pu_seed, torch_seed = (int(s) for s in rng.randint(_MAX_SEED, size=2))
-        return pu_seed, torch_seed
 
     def _stage1(self, X, mask, seed):
         """PU bagging -> P plus the reliable normals of U (a boolean row mask)."""

@@ -24,7 +24,6 @@ from pathlib import Path
 
 import pandas as pd
 from joblib import Parallel, delayed
-from sklearn.utils import check_random_state
 
 from benchmarks.metrics import anomaly_metrics
 from benchmarks.report import markdown_table
@@ -66,15 +65,6 @@ def stage1_row(det: PUGAN, split, base: dict) -> dict:
     m = anomaly_metrics(split.y_test, st, labels_at_threshold(st, thr))
     return {**base, "train_on": "-", "inversion": "-", "score": "stage-1 PU bagging alone",
             **m, "score_seconds": 0}
-
-
-def _stage1_only(preset: str, seed: int) -> dict:
-    """Redo only the stage-1 row of (preset, seed): the same seeds as the PUGAN fit's stage 1."""
-    split = preset_split(preset, seed)
-    det = PUGAN(random_state=seed)
-    pu_seed, _ = det._stage_seeds(check_random_state(seed))
-    det._stage1(split.X_train, split.known_normal, pu_seed)
-    return stage1_row(det, split, {"dataset": preset, "seed": seed})
 
 
 def _one_split(preset: str, seed: int, params: dict | None) -> list[dict]:
@@ -123,23 +113,10 @@ def main(argv=None) -> None:
     ap.add_argument("--out", default="results/ablation")
     ap.add_argument("--reports", default="reports")
     ap.add_argument("--n-jobs", type=int, default=2)
-    ap.add_argument("--stage1-only", action="store_true",
-                    help="recompute only the stage-1 rows and replace them in OUT/ablation.csv")
     args = ap.parse_args(argv)
     presets, seeds = args.presets.split(","), [int(s) for s in args.seeds.split(",")]
     out = Path(args.out)
-    if args.stage1_only:
-        frame = pd.read_csv(out / "ablation.csv")
-        new = pd.DataFrame(Parallel(n_jobs=args.n_jobs)(
-            delayed(_stage1_only)(p, s) for p in presets for s in seeds))
-        old = frame[frame.score == "stage-1 PU bagging alone"]
-        cols = ["dataset", "seed", "fit_seconds", "n_gan_rows", "n_reliable"]
-        new = new.merge(old[cols].reset_index(), on=["dataset", "seed"]).set_index("index")
-        # the new rows take the old rows' places (and keep the fit's time and sizes)
-        keep = frame.score != "stage-1 PU bagging alone"
-        frame = pd.concat([frame[keep], new[frame.columns]]).sort_index(kind="stable")
-    else:
-        frame = run(presets, seeds, n_jobs=args.n_jobs)
+    frame = run(presets, seeds, n_jobs=args.n_jobs)
     out.mkdir(parents=True, exist_ok=True)
     frame.to_csv(out / "ablation.csv", index=False, float_format="%.6g")
     Path(args.reports).mkdir(parents=True, exist_ok=True)
