@@ -170,6 +170,8 @@ for _name, _sup, _fixed, _what in [
      "PU-GAN ablation: reconstruction score only"),
     ("pugan-encoder", "pu", {"inversion": "encoder"},
      "PU-GAN variant: latent inversion by a trained encoder instead of gradient search"),
+    ("pugan-distilled", "pu", {"inversion": "distilled"},
+     "PU-GAN variant: a small MLP distilled from the encoder path scores each record"),
 ]:
     register(_name, supervision=_sup, deep=True, test_params=_PUGAN_TEST,
              description=_what)(_pugan_factory(_name, _fixed))

@@ -20,7 +20,8 @@ from benchmarks.registry import (
 REQUIRED = ["ocsvm", "ocsvm-normals", "ocsvm-sgd", "ocsvm-sgd-normals", "iforest", "ecod",
             "copod", "hbos", "lof", "knn", "pca", "autoencoder", "deepsvdd", "alad", "anogan",
             "mo-gaal", "so-gaal", "pu-bagging", "pu-classifier", "oracle-supervised", "pugan",
-            "pugan-no-pu", "pugan-all-u", "pugan-disc-only", "pugan-rec-only", "pugan-encoder"]
+            "pugan-no-pu", "pugan-all-u", "pugan-disc-only", "pugan-rec-only", "pugan-encoder",
+            "pugan-distilled"]
 
 
 def test_required_detectors_are_registered():

@@ -36,12 +36,14 @@ TRAIN_SETS = {"pu": "P + reliable normals (PU-GAN)", "p": "P only (no PU stage)"
 
 
 def variant_rows(det: PUGAN, split, base: dict) -> list[dict]:
-    """A fitted PUGAN scored six ways (inversion x score), each thresholded at the 0.99 quantile
+    """A fitted PUGAN scored six ways (inversion x score; nine with its distilled scorer, when it
+    was fitted with one), each thresholded at the 0.99 quantile
     of the known normals' scores under the same variant; ``base`` is copied into every row."""
     Xp = det._scale(split.X_train[split.known_normal])
     Xt = det._scale(split.X_test)
     rows = []
-    for inversion in ("gradient", "encoder"):
+    distilled = ("distilled",) if getattr(det, "student_", None) is not None else ()
+    for inversion in ("gradient", "encoder") + distilled:
         t = time.perf_counter()
         rec_t, disc_t = det._raw_record_scores(Xt, inversion=inversion)
         score_s = time.perf_counter() - t

@@ -9,6 +9,8 @@ per discriminator update). The throughput group fits each detector once, with it
 parameters, on 20,000 training rows (outside the timing) and times ``decision_function`` on
 20,000 other records. The encoder variant scores with the same fitted networks as the
 gradient variant (``inversion="encoder"`` set on a copy): the difference is the inversion only.
+The distilled variant (``pugan-distilled``) is a fit of its own, since its scorer is trained in
+``fit``; its GAN is the same (same seed, same data), its student mimics the encoder path.
 Skipped, with the reason, where this checkout has no ``pugan`` detector.
 """
 
@@ -100,7 +102,8 @@ def fitted(score_input):
     return get
 
 
-@pytest.mark.parametrize("name", ["iforest", "ocsvm-sgd", "pu-bagging", "pugan", "pugan-encoder"])
+@pytest.mark.parametrize("name", ["iforest", "ocsvm-sgd", "pu-bagging", "pugan", "pugan-encoder",
+                                  "pugan-distilled"])
 def test_score_throughput(benchmark, fitted, score_input, name):
     if name.startswith("pugan"):
         _pugan()
