@@ -144,6 +144,7 @@ def _pu_bagging(random_state=None, **params):
 
 # --- PU-GAN and its ablations ------------------------------------------------------------------
 _PUGAN_TEST = {"n_epochs": 2, "n_bags": 3, "hidden": 16, "g_layers": 1, "latent_dim": 4,
+               "student_steps": 300,
                "inversion_steps": 5, "batch_size": 128}
 
 

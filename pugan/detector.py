@@ -132,11 +132,11 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
     inversion : {"gradient", "encoder", "distilled"}, default="gradient"
         ``"gradient"``: encoder start + batched, per-sample early-stopped RMSProp search;
         ``"encoder"``: the encoder's latent alone; ``"distilled"``: a small MLP trained at fit
-        to reproduce the encoder path's scores (:mod:`pugan.distill`; about 40x the encoder's
+        to reproduce the encoder path's scores (:mod:`pugan.distill`; 38-62x the encoder's
         speed, with ``student_fidelity_`` reporting how closely it ranks like its teacher).
         Needs ``window=None``.
-    student_epochs : int, default=30
-        Training epochs of the distilled scorer (only with ``inversion="distilled"``).
+    student_steps : int, default=5000
+        Adam updates of the distilled scorer (only with ``inversion="distilled"``).
     inversion_steps : int, default=30
         Upper bound on gradient steps per record.
     stop_quantile : float, default=0.99
@@ -177,7 +177,7 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
                  n_epochs=10, batch_size=128,
                  max_gan_rows=8000, g_rounds=3, recon_weight=1.0, d_optimizer="sgd",
                  encoder_epochs=None, lam=0.8,
-                 threshold_quantile=0.99, inversion="gradient", student_epochs=30,
+                 threshold_quantile=0.99, inversion="gradient", student_steps=5000,
                  inversion_steps=30,
                  stop_quantile=0.99, train_on="pu", score="combined", scaling="minmax",
                  device="cpu", n_jobs=1, verbose=False, random_state=None):
@@ -200,7 +200,7 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
         self.lam = lam
         self.threshold_quantile = threshold_quantile
         self.inversion = inversion
-        self.student_epochs = student_epochs
+        self.student_steps = student_steps
         self.inversion_steps = inversion_steps
         self.stop_quantile = stop_quantile
         self.train_on = train_on
@@ -230,7 +230,7 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
         pos_int("max_gan_rows", allow_none=True)
         pos_int("encoder_epochs", allow_none=True, minimum=0)
         pos_int("inversion_steps", minimum=0)
-        pos_int("student_epochs")
+        pos_int("student_steps")
         rw = self.recon_weight
         if isinstance(rw, bool) or not isinstance(rw, numbers.Real) or not rw >= 0:
             raise ValueError(f"recon_weight must be a number >= 0; got {rw!r}")
@@ -331,7 +331,7 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
         hold, train = order[:len(Xd) // 10], order[len(Xd) // 10:]
         student = ScoreStudent(Xs.shape[1]).to(torch.device(self.device))
         hist = train_student(student, Xd[train], rec[train], disc[train],
-                             epochs=self.student_epochs, gen=gen, verbose=self.verbose)
+                             steps=self.student_steps, gen=gen, verbose=self.verbose)
         student.requires_grad_(False)
         self.student_ = student
         return hist, (Xd[hold], rec[hold], disc[hold])

@@ -1,10 +1,10 @@
 """A distilled scorer: a small MLP that reproduces a fitted PU-GAN's scores at a fraction of
 the cost (``inversion="distilled"``).
 
-Why: the paper's generator, a 3 x 100 LSTM run over every attribute of a record, costs about
-2.9 MFLOP per record; on two CPU cores the whole encoder path (E, then G(E(x)), then D(x))
-scores about 16,000 records/s, and a faster LSTM kernel cannot close the gap to 50,000 records/s
-(see docs/pugan.md). The anomaly score is, however, a smooth function of the record with few
+Why: the paper's generator, a 3 x 100 LSTM run over every attribute of a record, costs 2.4
+MFLOP per record (3.9 with the encoder and the discriminator); on two CPU cores the whole
+encoder path (E, then G(E(x)), then D(x)) scores 11,000-13,000 records/s, and neither bfloat16
+nor batch size closes the gap to 50,000 records/s (measured in docs/pugan.md). The anomaly score is, however, a smooth function of the record with few
 inputs, so a 3-layer MLP of width 128 (about 35 kFLOP per record) is trained by regression to
 reproduce the *teacher's* raw per-record scores, the reconstruction residual of G(E(x)) and the
 discrimination loss -log D(x). It reads the record, not the teacher's internals, and scores in
@@ -83,12 +83,16 @@ def distillation_inputs(Xs: np.ndarray, *, max_rows: int, rng: np.random.Generat
 
 
 def train_student(student: ScoreStudent, X: np.ndarray, rec: np.ndarray, disc: np.ndarray, *,
-                  epochs: int, gen: torch.Generator, batch_size: int = 512,
+                  steps: int, gen: torch.Generator, batch_size: int = 512,
                   verbose: bool = False) -> list[dict]:
     """Fit ``student`` to the teacher's raw scores (``rec``, ``disc``) of the inputs ``X``.
 
-    Adam with a one-cycle learning rate (peak 3e-3), mean squared error on the standardised
-    log-scores. Returns one dict per epoch with the mean training loss (``student_loss``).
+    Adam with a one-cycle learning rate (peak 3e-3) for ``steps`` updates, cycling through
+    seeded permutations of the inputs; mean squared error on the standardised log-scores. The
+    budget is in updates, not epochs: the student must resolve narrow peaks of the teacher (a
+    tight cluster of identical attack records), and on a small training set 30 epochs were too
+    few updates to do it (docs/pugan.md). Returns the mean loss of each pass over the inputs
+    (``student_loss``), for the fit history.
     """
     y = np.log(np.stack([rec, disc], 1) + _EPS)
     with torch.no_grad():
@@ -101,20 +105,24 @@ def train_student(student: ScoreStudent, X: np.ndarray, rec: np.ndarray, disc: n
     xt = torch.as_tensor(X, dtype=torch.float32)
     yt = (torch.as_tensor(y, dtype=torch.float32) - student.y_mean) / student.y_std
     n = len(xt)
-    per_epoch = -(-n // batch_size)
     opt = torch.optim.Adam(student.parameters(), lr=1e-3)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=3e-3, total_steps=epochs * per_epoch)
-    history = []
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=3e-3, total_steps=steps)
+    history, done = [], 0
     student.train()
-    for _ in tqdm(range(epochs), desc="PU-GAN student", disable=not verbose, leave=False):
-        total = 0.0
+    bar = tqdm(total=steps, desc="PU-GAN student", disable=not verbose, leave=False)
+    while done < steps:
+        total, seen = 0.0, 0
         for idx in torch.randperm(n, generator=gen).split(batch_size):
             loss = ((student.standardised(xt[idx]) - yt[idx]) ** 2).mean()
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
             sched.step()
-            total += float(loss.detach()) * len(idx)
-        history.append({"student_loss": total / n})
+            total, seen, done = total + float(loss.detach()) * len(idx), seen + len(idx), done + 1
+            bar.update(1)
+            if done == steps:
+                break
+        history.append({"student_loss": total / seen})
+    bar.close()
     student.eval()
     return history
