@@ -1,6 +1,9 @@
 """PU-GAN's costs against IForest on the same input: one GAN training epoch (group
 ``gan-epoch``) and scoring throughput in records per second, with gradient latent inversion and
-with the encoder alone (group ``score-20k``). The scalable OCSVM is timed beside them.
+with the encoder alone (group ``score-20k``). The scalable OCSVM is timed beside them. The
+groups ``kdd-paper-fit`` and ``kdd-paper-score`` measure the issue's targets at the paper's
+size: a fit on the kddcup99-low preset, and scoring of 494,021 records with each scorer on the
+machine's 2 threads, IForest beside them.
 
 Input: KDD-like rows (:func:`benchmarks.perf.data.kdd_like`). The GAN epoch uses PU-GAN's
 default epoch (``max_gan_rows=8000`` sequences of the 6 attributes, batch 500, the MAD-GAN
@@ -115,3 +118,79 @@ def test_score_throughput(benchmark, fitted, score_input, name):
                                 iterations=1, warmup_rounds=0)
     assert scores.shape == (SCORE_ROWS,) and np.isfinite(scores).all()
     benchmark.extra_info["records_per_s"] = SCORE_ROWS / benchmark.stats.stats.mean
+
+
+# ---- the issue's paper-size targets: fit on the kddcup99-low preset, score 494,021 records ----
+PAPER_TEST_ROWS = 494_021   # KDD Cup 99's 10% file, the paper's test size
+PAPER_THREADS = 2           # the 2-core machine the targets are stated for
+
+
+@pytest.fixture(scope="module")
+def paper_size():
+    """The kddcup99-low split (seed 0), its test records tiled to 494,021, and a cache of the
+    fitted models: :func:`test_fit_kddcup99_low` fits them under the benchmark and leaves them
+    here; a scoring test run on its own fits what it needs, untimed."""
+    _pugan()
+    from benchmarks.splits import preset_split
+
+    s = preset_split("kddcup99-low", 0)
+    X = np.resize(s.X_test, (PAPER_TEST_ROWS, s.X_test.shape[1]))
+    return {"split": s, "X": X, "models": {}}
+
+
+def _paper_model(name: str, split):
+    """IForest (the yardstick) or PU-GAN with its distilled scorer, so that one fit serves the
+    three scorers (``inversion`` is switched on copies)."""
+    if name == "iforest":
+        return make_detector("iforest", random_state=0)
+    from pugan import PUGAN
+
+    return PUGAN(random_state=0, n_jobs=PAPER_THREADS, inversion="distilled")
+
+
+@pytest.mark.parametrize("name", ["iforest", "pugan"])
+def test_fit_kddcup99_low(benchmark, paper_size, name):
+    """A whole fit on the kddcup99-low preset (PU-GAN: stages 1-3 and the distilled scorer, 2
+    threads); the issue's target for PU-GAN is 10 minutes."""
+    import torch
+
+    s = paper_size["split"]
+    benchmark.group = "kdd-paper-fit"
+    benchmark.extra_info.update(rows=len(s.X_train), threads=PAPER_THREADS)
+    threads = torch.get_num_threads()
+    try:
+        model = benchmark.pedantic(
+            lambda: _paper_model(name, s).fit(s.X_train, known_normal=s.known_normal),
+            rounds=1, iterations=1)
+    finally:
+        torch.set_num_threads(threads)
+    paper_size["models"][name] = model
+    benchmark.extra_info["rows_per_s"] = len(s.X_train) / benchmark.stats.stats.mean
+    if name == "pugan":
+        benchmark.extra_info["student_fidelity"] = model.student_fidelity_
+        assert model.student_fidelity_ > 0.9
+
+
+@pytest.mark.parametrize("scorer", ["iforest", "gradient", "encoder", "distilled"])
+def test_score_494k(benchmark, paper_size, scorer):
+    """Scoring all 494,021 records (the preset's test records tiled) on 2 threads; targets:
+    inversion under 5 minutes (>= 1,600 records/s), 50,000 records/s for the fast scorer."""
+    import torch
+
+    s, X, models = paper_size["split"], paper_size["X"], paper_size["models"]
+    base = "iforest" if scorer == "iforest" else "pugan"
+    if base not in models:
+        models[base] = _paper_model(base, s).fit(s.X_train, known_normal=s.known_normal)
+    model = models[base]
+    if scorer != "iforest":
+        model = copy.deepcopy(model).set_params(inversion=scorer)
+    benchmark.group = "kdd-paper-score"
+    benchmark.extra_info.update(records=PAPER_TEST_ROWS, threads=PAPER_THREADS, scorer=scorer)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(PAPER_THREADS)
+    try:
+        scores = benchmark.pedantic(model.decision_function, args=(X,), rounds=1, iterations=1)
+    finally:
+        torch.set_num_threads(threads)
+    assert scores.shape == (PAPER_TEST_ROWS,) and np.isfinite(scores).all()
+    benchmark.extra_info["records_per_s"] = PAPER_TEST_ROWS / benchmark.stats.stats.mean
