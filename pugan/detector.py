@@ -483,7 +483,7 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
             self.disc_center_, self.disc_scale_ = _robust_scale(disc)
             self.decision_scores_ = self._combine(*self._raw_record_scores(Xs))
             self.student_fidelity_ = float("nan")
-            if held is not None:
+            if held is not None and len(held[0]) >= 3:  # fewer: no correlation to speak of
                 Xh, rec_h, disc_h = held
                 self.student_fidelity_ = float(spearmanr(
                     self._combine(*self._student_scores(Xh)), self._combine(rec_h, disc_h))[0])

@@ -54,7 +54,9 @@ class ScoreStudent(nn.Module):
         return self.net((x - self.x_mean) / self.x_std)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        logs = self.standardised(x) * self.y_std + self.y_mean
+        # float64 and a cap on the log: a record far outside the data (the MLP extrapolates
+        # linearly) must get a huge but finite score, never inf, which metrics refuse
+        logs = (self.standardised(x) * self.y_std + self.y_mean).double().clamp(max=700.0)
         scores = (torch.exp(logs) - _EPS).clamp_min(0.0)
         return scores[:, 0], scores[:, 1]
 

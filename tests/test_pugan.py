@@ -278,6 +278,8 @@ def test_distilled_scorer_ranks_like_its_teacher_and_round_trips(tmp_path):
     assert spearmanr(student, teacher)[0] > 0.95
     assert roc_auc_score(yt, student) > roc_auc_score(yt, teacher) - 0.03
     assert det.threshold_ == np.quantile(det.decision_scores_[known], 0.99, method="higher")
+    far = det.decision_function(np.array([[1e6, -1e6], [0.0, 0.0]]))
+    assert np.isfinite(far).all() and far[0] > far[1]   # far outside: huge, finite, ranked first
     path = tmp_path / "distilled.pt"
     det.save(path)
     back = PUGAN.load(path)
