@@ -308,7 +308,7 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
 
     def _student_scores(self, Xs: np.ndarray, batch_size: int = 65536):
         """Per-record (rec, disc) from the distilled scorer, in batches."""
-        if getattr(self, "student_", None) is None:
+        if self.student_ is None:
             raise ValueError("this detector has no distilled scorer: fit it with "
                              "inversion='distilled'")
         dev = torch.device(self.device)
@@ -554,13 +554,10 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
             for k, v in state[group].items():
                 setattr(det, k, v)
         G, D, E = det._networks()
-        for m, key in ((G, "generator"), (D, "discriminator"), (E, "encoder")):
-            m.load_state_dict(state[key])
-            m.to(device).eval().requires_grad_(False)
-        det.generator_, det.discriminator_, det.encoder_ = G, D, E
-        det.student_ = None
-        if "student" in state:
-            det.student_ = ScoreStudent(det.n_features_in_)
-            det.student_.load_state_dict(state["student"])
-            det.student_.to(device).eval().requires_grad_(False)
+        S = ScoreStudent(det.n_features_in_) if "student" in state else None
+        for m, key in ((G, "generator"), (D, "discriminator"), (E, "encoder"), (S, "student")):
+            if m is not None:
+                m.load_state_dict(state[key])
+                m.to(device).eval().requires_grad_(False)
+        det.generator_, det.discriminator_, det.encoder_, det.student_ = G, D, E, S
         return det

@@ -42,7 +42,7 @@ def variant_rows(det: PUGAN, split, base: dict) -> list[dict]:
     Xp = det._scale(split.X_train[split.known_normal])
     Xt = det._scale(split.X_test)
     rows = []
-    distilled = ("distilled",) if getattr(det, "student_", None) is not None else ()
+    distilled = ("distilled",) if det.student_ is not None else ()
     for inversion in ("gradient", "encoder") + distilled:
         t = time.perf_counter()
         rec_t, disc_t = det._raw_record_scores(Xt, inversion=inversion)

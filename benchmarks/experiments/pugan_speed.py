@@ -8,10 +8,10 @@ Fits on kddcup99-low (seed 0) with the distilled scorer (so that one fit serves 
 inversions), then scores the preset's test records tiled to 494,021 rows with each inversion and
 prints seconds, records per second and the ratio to IForest's scoring time on the same records
 (measured in the same run). Then, on the untiled test records, each inversion's AUROC and AUPRC
-and the distilled scorer's Spearman correlation with the encoder path it was trained to mimic. Network sizes are the defaults
-(hidden 100, generator depth 3), so the cost per record is the real one; a short fit is enough
-because scoring cost does not depend on how well the GAN trained (except how many records the
-gradient search refines, which is printed).
+and the distilled scorer's Spearman correlation with the encoder path it was trained to mimic.
+Network sizes are the defaults (hidden 100, generator depth 3), so the cost per record is the
+real one; a short fit is enough for the timings, because scoring cost does not depend on how well
+the GAN trained (except through how many records the gradient search refines).
 """
 
 from __future__ import annotations
