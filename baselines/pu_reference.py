@@ -29,6 +29,7 @@ from pugan.base import (
     check_features,
     check_known_normal,
     labels_at_threshold,
+    positive_proba,
     quantile_threshold,
 )
 
@@ -52,13 +53,6 @@ def _check_folds(n_folds) -> int:
     if isinstance(n_folds, bool) or not isinstance(n_folds, numbers.Integral) or n_folds < 2:
         raise ValueError(f"n_folds must be an integer >= 2, got {n_folds!r}")
     return int(n_folds)
-
-
-def _positive_proba(model, X) -> np.ndarray:
-    """Probability of class 1 from a fitted binary classifier."""
-    proba = model.predict_proba(X)
-    classes = list(model.classes_)
-    return proba[:, classes.index(1)]
 
 
 class _CrossFittedClassifier(AnomalyDetectorMixin, BaseEstimator):
@@ -86,9 +80,9 @@ class _CrossFittedClassifier(AnomalyDetectorMixin, BaseEstimator):
                                   random_state=int(rng.randint(np.iinfo(np.int32).max)))
             for tr, te in skf.split(X, target):
                 m = _seeded(base, int(rng.randint(np.iinfo(np.int32).max))).fit(X[tr], target[tr])
-                oof[te] = self._score_from_proba(_positive_proba(m, X[te]))
+                oof[te] = self._score_from_proba(positive_proba(m, X[te]))
         model = _seeded(base, int(rng.randint(np.iinfo(np.int32).max))).fit(X, target)
-        scores = self._score_from_proba(_positive_proba(model, X))
+        scores = self._score_from_proba(positive_proba(model, X))
         ref = oof[reference]
         if np.isnan(ref).any():
             raise ValueError(
@@ -106,7 +100,7 @@ class _CrossFittedClassifier(AnomalyDetectorMixin, BaseEstimator):
         """Anomaly scores of ``X`` (higher = more anomalous); writes nothing to ``self``."""
         check_is_fitted(self, "model_")
         X = check_features(X, n_features=self.n_features_in_)
-        return self._score_from_proba(_positive_proba(self.model_, X))
+        return self._score_from_proba(positive_proba(self.model_, X))
 
 
 class PUClassifierDetector(_CrossFittedClassifier):

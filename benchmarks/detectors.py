@@ -135,7 +135,7 @@ def _import_or_explain(module: str, attr: str, name: str):
                           f"provide ({exc})") from exc
 
 
-@register("pu-bagging", supervision="pu", test_params={"n_estimators": 5, "n_folds": 2},
+@register("pu-bagging", supervision="pu", test_params={"n_estimators": 5},
           description="stage 1 of PU-GAN alone: the PU-bagging score used directly")
 def _pu_bagging(random_state=None, **params):
     cls = _import_or_explain("pugan.pu_bagging", "PUBaggingDetector", "pu-bagging")

@@ -23,6 +23,7 @@ __all__ = [
     "check_features",
     "check_known_normal",
     "labels_at_threshold",
+    "positive_proba",
     "quantile_threshold",
 ]
 
@@ -108,6 +109,15 @@ def quantile_threshold(reference_scores, quantile: float) -> float:
     if ref.size == 0:
         raise ValueError("cannot set a threshold from 0 reference scores")
     return float(np.quantile(ref, quantile, method="higher"))
+
+
+def positive_proba(classifier, X) -> np.ndarray:
+    """Probability of the label 1 from a fitted binary classifier (0 where it never saw a 1)."""
+    proba = classifier.predict_proba(X)
+    classes = list(classifier.classes_)
+    if 1 not in classes:
+        return np.zeros(proba.shape[0])
+    return proba[:, classes.index(1)]
 
 
 def labels_at_threshold(scores, threshold: float) -> np.ndarray:

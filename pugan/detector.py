@@ -33,7 +33,7 @@ from pugan.base import (
 from pugan.distill import ScoreStudent, distillation_inputs, train_student
 from pugan.inversion import invert_and_score
 from pugan.nets import Discriminator, Encoder, Generator
-from pugan.pu_bagging import PUBaggingClassifier, cross_fit_positive_scores, select_reliable
+from pugan.pu_bagging import PUBaggingClassifier, select_reliable
 from pugan.train import train_encoder, train_gan
 
 __all__ = ["PUGAN"]
@@ -80,11 +80,12 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
 
     Parameters
     ----------
-    n_bags : int, default=20
-        PU-bagging rounds (stage 1).
+    n_bags : int, default=50
+        PU-bagging rounds (stage 1); the ``pu-bagging`` detector's default too, so stage 1 inside
+        PU-GAN and stage 1 alone are the same ensemble.
     reliable_quantile : float, default=0.05
         A U record is a reliable normal when its OOB score is at least this quantile of the known
-        normals' cross-fitted scores (:func:`pugan.pu_bagging.select_reliable`).
+        normals' out-of-bag scores (:func:`pugan.pu_bagging.select_reliable`).
     window : int or None, default=None
         ``None``: a record is a sequence of its attributes (``seq_len = n_features``, one signal
         per step), so every record is scored on its own. An int ``w``: windows of ``w``
@@ -172,7 +173,7 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
         without a student). Computed from the teacher alone: no label is involved.
     """
 
-    def __init__(self, *, n_bags=20, reliable_quantile=0.05, window=None, window_step=10,
+    def __init__(self, *, n_bags=50, reliable_quantile=0.05, window=None, window_step=10,
                  latent="record", latent_dim="auto", hidden=100, g_layers=3, d_layers=1,
                  n_epochs=10, batch_size=128,
                  max_gan_rows=8000, g_rounds=3, recon_weight=1.0, d_optimizer="sgd",
@@ -493,23 +494,19 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
 
     def _stage1(self, X, mask, seed):
         """PU bagging -> P plus the reliable normals of U (a boolean row mask)."""
-        rs = np.random.RandomState(seed)
         clf = PUBaggingClassifier(n_estimators=self.n_bags, n_jobs=self.n_jobs,
-                                  random_state=rs.randint(_MAX_SEED))
+                                  random_state=seed)
         clf.fit(X, mask.astype(int))
-        p_idx, u_idx = np.flatnonzero(mask), np.flatnonzero(~mask)
-        if len(p_idx) >= 2:
-            p_scores = cross_fit_positive_scores(clf, X, p_idx, u_idx, 3, rs.randint(_MAX_SEED))
-        else:  # one known normal: no cross-fit possible; its in-bag score is the only reference
-            p_scores = clf.predict_proba(X[p_idx])[:, 1]
+        u_idx = np.flatnonzero(~mask)
+        p_scores = clf.oob_decision_[mask]
         reliable, _ = select_reliable(clf.oob_decision_[u_idx], p_scores,
                                       normal_quantile=self.reliable_quantile)
         gan_mask = mask.copy()
         gan_mask[u_idx[reliable]] = True
         self.pu_classifier_ = clf
-        self.pu_known_scores_ = p_scores  # cross-fitted P(normal) of the known normals
+        self.pu_known_scores_ = p_scores  # out-of-bag P(normal) of the known normals
         log.info("PU stage: %d known normals + %d reliable normals of %d unlabelled",
-                 len(p_idx), int(reliable.sum()), len(u_idx))
+                 int(mask.sum()), int(reliable.sum()), len(u_idx))
         return gan_mask, int(reliable.sum())
 
     # ------------------------------------------------------------------ scoring

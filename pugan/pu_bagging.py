@@ -14,10 +14,20 @@ The four steps of the paper, each one visible in :meth:`PUBaggingClassifier.fit`
 3. score the U records that are out of the bag (not drawn in this round);
 4. repeat T times; a U record's score is the mean of its OOB scores.
 
-One departure, for scale: with ``max_samples_cap`` (20,000 by default) each round draws at most
-that many U records *and* subsamples P without replacement to at most that many, so that a P of
-500,000 records (KDD, high labelling) does not make every round a million-row fit. When P is not
-larger than the cap, P enters every round whole, exactly as in the paper.
+Two departures, both so that every record gets a score from rounds that never saw it:
+
+- **U is drawn at most |U| times per round.** Mordelet & Vert draw K = |P| records from U. When
+  P is much larger than U (KDD at high labelling: tens of thousands of known normals, a few
+  hundred unlabelled records), K = |P| draws with replacement would put every U record in every
+  round's bag, and no U record would ever be scored out of bag. K is therefore
+  ``min(|P| per round, |U|, max_samples_cap)``, and every record must be out of bag in at least
+  ``min_oob`` rounds: rounds are added (up to ``max_estimators``) until it is, or the fit fails
+  with an error that gives |P|, |U|, K and T.
+- **Each round uses a random share of P** (``p_fraction``, without replacement, and at most
+  ``max_samples_cap`` records). So every known normal is out of bag in some rounds, and its
+  mean out-of-bag score is what a normal scores when the ensemble has not seen it: the null
+  distribution that the reliable-normal rule and the detectors' thresholds need, from the one
+  ensemble, with no extra cross-fitted ensembles.
 """
 
 from __future__ import annotations
@@ -28,9 +38,9 @@ import numbers
 import numpy as np
 from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
-from sklearn.model_selection import KFold
 from sklearn.tree import DecisionTreeClassifier
 from sklearn.utils.multiclass import type_of_target
+from sklearn.utils import check_scalar
 from sklearn.utils.validation import (
     check_is_fitted,
     check_random_state,
@@ -42,6 +52,7 @@ from pugan.base import (
     check_features,
     check_known_normal,
     labels_at_threshold,
+    positive_proba,
     quantile_threshold,
 )
 
@@ -52,25 +63,14 @@ log = logging.getLogger(__name__)
 _MAX_SEED = np.iinfo(np.int32).max
 
 
-def _positive_proba(estimator, X) -> np.ndarray:
-    """P(positive) from a fitted base estimator whose classes are {0, 1}."""
-    proba = estimator.predict_proba(X)
-    classes = list(estimator.classes_)
-    if 1 in classes:
-        return proba[:, classes.index(1)]
-    return np.zeros(X.shape[0])  # cannot happen: P is in every round
-
-
-def _fit_round(base, X, p_idx, u_idx, n_u_draw, n_p_draw, seed, score_oob):
-    """One bagging round: steps (1)-(3). Returns the estimator, drawn U rows and OOB scores."""
+def _fit_round(base, X, p_idx, u_idx, n_u_draw, n_p_draw, seed):
+    """One bagging round, steps (1)-(3): fit on a share of P and a bootstrap of U, then score
+    every P and U row left out of the bag. Returns (estimator, rows fitted on, OOB rows,
+    their scores)."""
     rng = np.random.RandomState(seed)
-    # (1) bootstrap sample of U, with replacement ...
+    # (1) bootstrap sample of U, with replacement, beside a share of P without replacement
     u_draw = u_idx[rng.randint(0, len(u_idx), size=n_u_draw)]
-    # ... combined with all of P (or a subsample of it when P exceeds the cap; see module doc)
-    if n_p_draw < len(p_idx):
-        p_draw = p_idx[rng.choice(len(p_idx), size=n_p_draw, replace=False)]
-    else:
-        p_draw = p_idx
+    p_draw = p_idx[rng.choice(len(p_idx), size=n_p_draw, replace=False)]
     # (2) base classifier: P positive (1), the U sample negative (0)
     rows = np.concatenate([p_draw, u_draw])
     target = np.concatenate([np.ones(len(p_draw), dtype=int), np.zeros(len(u_draw), dtype=int)])
@@ -78,16 +78,16 @@ def _fit_round(base, X, p_idx, u_idx, n_u_draw, n_p_draw, seed, score_oob):
     if "random_state" in est.get_params():
         est.set_params(random_state=int(rng.randint(_MAX_SEED)))
     est.fit(X[rows], target)
-    # (3) score the out-of-bag U records
+    # (3) score the records of P and U that this round did not see
     in_bag = np.zeros(X.shape[0], dtype=bool)
-    in_bag[u_draw] = True
-    oob = u_idx[~in_bag[u_idx]]
-    scores = _positive_proba(est, X[oob]) if (score_oob and len(oob)) else np.empty(0)
-    return est, u_draw, oob, scores
+    in_bag[rows] = True
+    oob = np.sort(np.concatenate([p_idx[~in_bag[p_idx]], u_idx[~in_bag[u_idx]]]))
+    scores = positive_proba(est, X[oob]) if len(oob) else np.empty(0)
+    return est, rows, oob, scores
 
 
 class PUBaggingClassifier(ClassifierMixin, BaseEstimator):
-    """PU bagging: an ensemble of P-versus-bootstrap-of-U classifiers with OOB scores for U.
+    """PU bagging: an ensemble of P-versus-bootstrap-of-U classifiers with OOB scores.
 
     Parameters
     ----------
@@ -96,14 +96,21 @@ class PUBaggingClassifier(ClassifierMixin, BaseEstimator):
         unpruned ``DecisionTreeClassifier``, the paper's choice: a deep tree separates P from the
         small U sample wherever they differ, and averaging over rounds smooths its 0/1 output.
     n_estimators : int, default=50
-        Number of rounds T.
+        Number of rounds T (more are added when a record is out of bag too rarely).
     max_samples : int, default=None
-        Size K of each bootstrap sample of U. ``None`` means ``|P|``, which balances every round
-        (Mordelet & Vert's recommendation when U is much larger than P).
+        Size K of each bootstrap sample of U. ``None`` means the number of P records per round,
+        which balances every round (Mordelet & Vert's K = |P|). Never more than |U|.
     max_samples_cap : int or None, default=20000
-        Upper bound on K *and* on the number of P records used per round (P is subsampled
-        without replacement above it). A departure from the paper that keeps a round's fit
-        bounded when P is huge; ``None`` disables it.
+        Upper bound on K *and* on the P records per round; keeps a round's fit bounded when P is
+        huge. ``None`` disables it.
+    p_fraction : float in (0, 1), default=2/3
+        Share of P drawn (without replacement) into each round; the rest of P is scored out of
+        bag. At least one P record is drawn and at least one left out.
+    min_oob : int, default=3
+        Every P and U record must be out of bag in at least this many rounds.
+    max_estimators : int or None, default=None
+        Most rounds that may be fitted to satisfy ``min_oob`` (``None``: 4 x ``n_estimators``, at
+        least 100); past it, fitting fails and names |P|, |U|, K and T.
     n_jobs : int, default=None
         Rounds fitted in parallel by joblib (threads: tree fitting releases the GIL).
     random_state : int, RandomState instance or None, default=None
@@ -112,22 +119,28 @@ class PUBaggingClassifier(ClassifierMixin, BaseEstimator):
     Attributes
     ----------
     estimators_ : list of fitted base classifiers, one per round.
-    estimators_samples_ : list of int arrays, the U rows drawn (with repeats) in each round;
-        every other U row was out of bag in that round.
+    estimators_samples_ : list of int arrays, the rows each round was fitted on: its share of P,
+        then its U draws (with repeats). Every other row was out of bag in that round.
+    n_estimators_ : int, rounds fitted (``n_estimators`` or more, see ``min_oob``).
+    n_samples_ : int, K, the U draws per round; n_positives_ : int, P records per round.
     classes_ : ndarray of the two labels; ``classes_[1]`` is the positive (labelled) class.
     oob_decision_ : ndarray of shape (n_samples,)
-        For each U row, the mean OOB probability of being positive; NaN for P rows and for U
-        rows that were never out of bag.
+        For each row of P and U, the mean probability of being positive over the rounds in which
+        it was out of bag.
     oob_count_ : ndarray of shape (n_samples,), how many rounds each row was out of bag.
     n_features_in_ : int
     """
 
     def __init__(self, estimator=None, n_estimators=50, max_samples=None,
-                 max_samples_cap=20000, n_jobs=None, random_state=None):
+                 max_samples_cap=20000, p_fraction=2 / 3, min_oob=3, max_estimators=None,
+                 n_jobs=None, random_state=None):
         self.estimator = estimator
         self.n_estimators = n_estimators
         self.max_samples = max_samples
         self.max_samples_cap = max_samples_cap
+        self.p_fraction = p_fraction
+        self.min_oob = min_oob
+        self.max_estimators = max_estimators
         self.n_jobs = n_jobs
         self.random_state = random_state
 
@@ -137,19 +150,31 @@ class PUBaggingClassifier(ClassifierMixin, BaseEstimator):
         return tags
 
     def _check_params(self):
-        if not isinstance(self.n_estimators, numbers.Integral) or self.n_estimators < 1:
-            raise ValueError(f"n_estimators must be a positive integer; got {self.n_estimators!r}")
-        for name in ("max_samples", "max_samples_cap"):
-            v = getattr(self, name)
-            if v is not None and (not isinstance(v, numbers.Integral) or v < 1):
-                raise ValueError(f"{name} must be a positive integer or None; got {v!r}")
+        check_scalar(self.n_estimators, "n_estimators", numbers.Integral, min_val=1)
+        check_scalar(self.min_oob, "min_oob", numbers.Integral, min_val=1)
+        for name in ("max_samples", "max_samples_cap", "max_estimators"):
+            if getattr(self, name) is not None:
+                check_scalar(getattr(self, name), name, numbers.Integral, min_val=1)
+        check_scalar(self.p_fraction, "p_fraction", numbers.Real, min_val=0.0, max_val=1.0,
+                     include_boundaries="neither")
         if self.estimator is not None and not hasattr(self.estimator, "predict_proba"):
             raise TypeError(
                 f"estimator must be a classifier with predict_proba; got {type(self.estimator)}"
             )
 
+    def _round_sizes(self, n_p: int, n_u: int) -> tuple[int, int]:
+        """(K, P records per round) for |P| = n_p and |U| = n_u; see the module docstring."""
+        cap = self.max_samples_cap
+        n_p_draw = int(round(self.p_fraction * n_p))
+        if cap is not None:
+            n_p_draw = min(n_p_draw, int(cap))
+        n_p_draw = min(max(n_p_draw, 1), n_p - 1)
+        k = n_p_draw if self.max_samples is None else int(self.max_samples)
+        k = min(k, n_u) if cap is None else min(k, n_u, int(cap))
+        return k, n_p_draw
+
     def fit(self, X, y):
-        """Fit T rounds on P (``y == classes_[1]``, e.g. 1) and U (the other label, e.g. 0).
+        """Fit the rounds on P (``y == classes_[1]``, e.g. 1) and U (the other label, e.g. 0).
 
         Parameters
         ----------
@@ -177,33 +202,45 @@ class PUBaggingClassifier(ClassifierMixin, BaseEstimator):
             )
         p_idx = np.flatnonzero(y_enc == 1)
         u_idx = np.flatnonzero(y_enc == 0)
+        if len(p_idx) < 2:
+            raise ValueError(
+                f"PU bagging needs at least 2 labelled positives, so that each is out of bag in "
+                f"some rounds; got {len(p_idx)}")
+        k, n_p_draw = self._round_sizes(len(p_idx), len(u_idx))
         rng = check_random_state(self.random_state)
-        cap = self.max_samples_cap
-        n_u_draw = len(p_idx) if self.max_samples is None else int(self.max_samples)
-        n_p_draw = len(p_idx)
-        if cap is not None:
-            n_u_draw = min(n_u_draw, int(cap))
-            n_p_draw = min(n_p_draw, int(cap))
         base = DecisionTreeClassifier() if self.estimator is None else self.estimator
-        seeds = rng.randint(_MAX_SEED, size=self.n_estimators)
+        limit = self.max_estimators or max(4 * self.n_estimators, 100)
+        seeds = rng.randint(_MAX_SEED, size=max(limit, self.n_estimators))
         log.debug("PU bagging: |P|=%d |U|=%d, K=%d, P per round=%d, T=%d",
-                  len(p_idx), len(u_idx), n_u_draw, n_p_draw, self.n_estimators)
-        rounds = Parallel(n_jobs=self.n_jobs, prefer="threads")(
-            delayed(_fit_round)(base, X, p_idx, u_idx, n_u_draw, n_p_draw, s, True)
-            for s in seeds
-        )
-        # (4) each U point's score: the mean of its OOB scores
+                  len(p_idx), len(u_idx), k, n_p_draw, self.n_estimators)
+        parallel = Parallel(n_jobs=self.n_jobs, prefer="threads")
         total = np.zeros(X.shape[0])
         count = np.zeros(X.shape[0], dtype=np.int64)
-        for _, _, oob, scores in rounds:
-            np.add.at(total, oob, scores)
-            np.add.at(count, oob, 1)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            oob_decision = np.where(count > 0, total / np.maximum(count, 1), np.nan)
-        oob_decision[p_idx] = np.nan
+        rounds: list = []
+        batch = self.n_estimators
+        while True:
+            todo = seeds[len(rounds):len(rounds) + batch]
+            new = parallel(delayed(_fit_round)(base, X, p_idx, u_idx, k, n_p_draw, s)
+                           for s in todo)
+            for _, _, oob, scores in new:  # (4) each row's score: the mean of its OOB scores
+                total[oob] += scores
+                count[oob] += 1
+            rounds += new
+            short = int((count < self.min_oob).sum())
+            if not short:
+                break
+            if len(rounds) >= len(seeds):
+                raise ValueError(
+                    f"PU bagging: {short} of {X.shape[0]} records were out of bag in fewer than "
+                    f"min_oob={self.min_oob} of T={len(rounds)} rounds (|P|={len(p_idx)}, "
+                    f"|U|={len(u_idx)}, K={k} U draws and {n_p_draw} P records per round); "
+                    "raise max_estimators or lower min_oob")
+            batch = max(1, self.n_estimators // 4)
         self.estimators_ = [r[0] for r in rounds]
         self.estimators_samples_ = [r[1] for r in rounds]
-        self.oob_decision_ = oob_decision
+        self.n_estimators_ = len(rounds)
+        self.n_samples_, self.n_positives_ = k, n_p_draw
+        self.oob_decision_ = total / count
         self.oob_count_ = count
         return self
 
@@ -213,7 +250,7 @@ class PUBaggingClassifier(ClassifierMixin, BaseEstimator):
         X = validate_data(self, X, dtype=np.float64, reset=False)
         pos = np.zeros(X.shape[0])
         for est in self.estimators_:
-            pos += _positive_proba(est, X)
+            pos += positive_proba(est, X)
         pos /= len(self.estimators_)
         return np.column_stack([1.0 - pos, pos])
 
@@ -231,8 +268,8 @@ def select_reliable(u_scores, p_scores, *, normal_quantile=0.05, anomaly_quantil
     """Pick reliable normals (and optionally reliable anomalies) from U by their PU scores.
 
     Rule: a U record is a *reliable normal* when its OOB positive score is at least the
-    ``normal_quantile`` quantile of the P records' cross-fitted (out-of-fold) scores. Why: a
-    P record's out-of-fold score is what a true normal scores when the ensemble has not seen it,
+    ``normal_quantile`` quantile of the P records' out-of-bag scores. Why: a
+    P record's out-of-bag score is what a true normal scores when the ensemble has not seen it,
     which is exactly the situation of a U record's OOB score; so the P scores are an empirical
     null distribution for "normal", and the rule keeps about ``1 - normal_quantile`` of the
     normals in U while rejecting U records that score lower than almost every known normal
@@ -243,9 +280,9 @@ def select_reliable(u_scores, p_scores, *, normal_quantile=0.05, anomaly_quantil
     Parameters
     ----------
     u_scores : array-like of shape (n_u,)
-        OOB positive scores of U records; NaN (never out of bag) is never selected.
+        OOB positive scores of U records; NaN is never selected.
     p_scores : array-like of shape (n_p,)
-        Cross-fitted positive scores of P records (NaN entries are ignored).
+        Out-of-bag positive scores of P records (NaN entries are ignored).
     normal_quantile : float in [0, 1], default=0.05
     anomaly_quantile : float in (0, 1) or None, default=None
         ``None`` selects no reliable anomaly.
@@ -275,42 +312,20 @@ def select_reliable(u_scores, p_scores, *, normal_quantile=0.05, anomaly_quantil
     return normal, anomaly
 
 
-def cross_fit_positive_scores(classifier, X, p_idx, u_idx, n_folds, random_state):
-    """Out-of-fold positive scores for the P rows: K folds over P, each scored by a clone fitted
-    on the other folds of P against all of U (P rows have no OOB score, since P is in every
-    round). Returns an array of length ``len(p_idx)``."""
-    out = np.full(len(p_idx), np.nan)
-    n_folds = min(int(n_folds), len(p_idx))
-    if n_folds < 2:
-        raise ValueError(
-            f"cross-fitting needs at least 2 known normals (got {len(p_idx)}); label more records"
-        )
-    rng = check_random_state(random_state)
-    folds = KFold(n_splits=n_folds, shuffle=True, random_state=rng.randint(_MAX_SEED))
-    for keep, held in folds.split(p_idx):
-        rows = np.concatenate([p_idx[keep], u_idx])
-        target = np.concatenate([np.ones(len(keep), dtype=int), np.zeros(len(u_idx), dtype=int)])
-        clf = clone(classifier).set_params(random_state=rng.randint(_MAX_SEED))
-        clf.fit(X[rows], target)
-        out[held] = clf.predict_proba(X[p_idx[held]])[:, 1]
-    return out
-
-
 class PUBaggingDetector(AnomalyDetectorMixin, BaseEstimator):
     """Stage 1 alone as an anomaly detector: anomaly score = 1 - P(normal) from PU bagging.
 
-    Training U rows get their OOB score (never scored by a tree that saw them), P rows an
-    out-of-fold score from ``n_folds`` cross-fits, new data the average of all rounds.
-    ``threshold_`` is the ``threshold_quantile`` quantile of the P rows' out-of-fold anomaly
-    scores: every known normal contributes, none is scored by a model that trained on it, and
-    no test label is used.
+    Every training row, of P and of U, is scored by the rounds that did not see it (its mean
+    out-of-bag score); new data by the average of all rounds. ``threshold_`` is the
+    ``threshold_quantile`` quantile of the P rows' out-of-bag anomaly scores: every known normal
+    contributes, none is scored by a model that trained on it, and no test label is used. The
+    ensemble is the one PU-GAN's stage 1 fits, with the same defaults.
 
     Parameters
     ----------
-    estimator, n_estimators, max_samples, max_samples_cap, n_jobs, random_state
+    estimator, n_estimators, max_samples, max_samples_cap, p_fraction, min_oob, max_estimators,
+    n_jobs, random_state
         As in :class:`PUBaggingClassifier`.
-    n_folds : int, default=5
-        Folds over P for the out-of-fold P scores (costs ``n_folds`` extra ensembles).
     threshold_quantile : float, default=0.99
         Share of known normals kept below the threshold.
 
@@ -318,27 +333,22 @@ class PUBaggingDetector(AnomalyDetectorMixin, BaseEstimator):
     ----------
     classifier_ : the fitted :class:`PUBaggingClassifier`.
     decision_scores_, threshold_, labels_, n_features_in_ : as in the detector contract.
-    p_oof_scores_ : out-of-fold anomaly scores of the P rows (in P order).
+    p_oob_scores_ : out-of-bag anomaly scores of the P rows (in P order).
     """
 
     def __init__(self, estimator=None, n_estimators=50, max_samples=None,
-                 max_samples_cap=20000, n_folds=5, threshold_quantile=0.99, n_jobs=None,
-                 random_state=None):
+                 max_samples_cap=20000, p_fraction=2 / 3, min_oob=3, max_estimators=None,
+                 threshold_quantile=0.99, n_jobs=None, random_state=None):
         self.estimator = estimator
         self.n_estimators = n_estimators
         self.max_samples = max_samples
         self.max_samples_cap = max_samples_cap
-        self.n_folds = n_folds
+        self.p_fraction = p_fraction
+        self.min_oob = min_oob
+        self.max_estimators = max_estimators
         self.threshold_quantile = threshold_quantile
         self.n_jobs = n_jobs
         self.random_state = random_state
-
-    def _classifier(self, random_state):
-        return PUBaggingClassifier(
-            estimator=self.estimator, n_estimators=self.n_estimators,
-            max_samples=self.max_samples, max_samples_cap=self.max_samples_cap,
-            n_jobs=self.n_jobs, random_state=random_state,
-        )
 
     def fit(self, X, y=None, *, known_normal=None):
         """Fit on P (``known_normal`` True) and U (the rest).
@@ -359,21 +369,13 @@ class PUBaggingDetector(AnomalyDetectorMixin, BaseEstimator):
         if known_normal is None:
             raise ValueError("known_normal is required: PU bagging needs records labelled normal")
         mask = check_known_normal(known_normal, X.shape[0], require_some=True, forbid_all=True)
-        rng = check_random_state(self.random_state)
-        clf = self._classifier(rng.randint(_MAX_SEED)).fit(X, mask.astype(int))
-        p_idx, u_idx = np.flatnonzero(mask), np.flatnonzero(~mask)
-        p_pos = cross_fit_positive_scores(clf, X, p_idx, u_idx, self.n_folds,
-                                          rng.randint(_MAX_SEED))
-        pos = clf.oob_decision_.copy()
-        never = ~mask & np.isnan(pos)
-        if never.any():  # U rows drawn in every round: fall back to the ensemble average
-            pos[never] = clf.predict_proba(X[never])[:, 1]
-        pos[p_idx] = p_pos
+        params = {k: v for k, v in self.get_params().items() if k != "threshold_quantile"}
+        clf = PUBaggingClassifier(**params).fit(X, mask.astype(int))
         self.classifier_ = clf
         self.n_features_in_ = X.shape[1]
-        self.decision_scores_ = 1.0 - pos
-        self.p_oof_scores_ = 1.0 - p_pos
-        self.threshold_ = quantile_threshold(self.p_oof_scores_, self.threshold_quantile)
+        self.decision_scores_ = 1.0 - clf.oob_decision_
+        self.p_oob_scores_ = self.decision_scores_[mask]
+        self.threshold_ = quantile_threshold(self.p_oob_scores_, self.threshold_quantile)
         self.labels_ = labels_at_threshold(self.decision_scores_, self.threshold_)
         return self
 

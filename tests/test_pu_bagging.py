@@ -43,36 +43,37 @@ def test_sklearn_estimator_checks(estimator, check):
     check(estimator)
 
 
-def test_each_round_has_all_of_p_and_a_bootstrap_of_u_of_size_p():
+def test_each_round_has_a_share_of_p_and_a_balanced_bootstrap_of_u():
     X, y = _pu_data()
     clf = PUBaggingClassifier(RecordingTree(), n_estimators=7, random_state=0).fit(X, y)
-    p_rows = X[y == 1]
-    for est, drawn in zip(clf.estimators_, clf.estimators_samples_, strict=True):
-        # step (1)+(2): every P row, labelled positive, plus K = |P| U draws labelled negative
+    n_p = int((y == 1).sum())
+    assert clf.n_positives_ == round(2 / 3 * n_p) and clf.n_samples_ == clf.n_positives_
+    for est, rows in zip(clf.estimators_, clf.estimators_samples_, strict=True):
+        # step (1)+(2): a share of P without replacement, labelled positive, and K U draws
         seen_pos = est.seen_X_[est.seen_y_ == 1]
-        np.testing.assert_array_equal(np.sort(seen_pos[:, 0]), p_rows[:, 0])
+        p_rows = rows[:clf.n_positives_]
+        assert (y[p_rows] == 1).all() and len(np.unique(p_rows)) == len(p_rows)
+        np.testing.assert_array_equal(np.sort(seen_pos[:, 0]), np.sort(X[p_rows, 0]))
+        u_rows = rows[clf.n_positives_:]
+        assert (y[u_rows] == 0).all() and len(u_rows) == clf.n_samples_
         seen_neg = est.seen_X_[est.seen_y_ == 0]
-        assert len(seen_neg) == len(p_rows) == len(drawn)
-        np.testing.assert_array_equal(np.sort(seen_neg[:, 0]), np.sort(X[drawn, 0]))
-        assert (y[drawn] == 0).all()
+        np.testing.assert_array_equal(np.sort(seen_neg[:, 0]), np.sort(X[u_rows, 0]))
     # with replacement: some round repeats a U row
-    assert any(len(np.unique(d)) < len(d) for d in clf.estimators_samples_)
+    assert any(len(np.unique(r[clf.n_positives_:])) < clf.n_samples_
+               for r in clf.estimators_samples_)
 
 
 def test_oob_score_is_the_mean_over_rounds_where_the_row_was_out_of_bag():
     X, y = _pu_data()
     clf = PUBaggingClassifier(n_estimators=9, random_state=1).fit(X, y)
-    u_idx = np.flatnonzero(y == 0)
     expected = np.full(len(X), np.nan)
-    for i in u_idx:
+    for i in range(len(X)):
         probs = [est.predict_proba(X[i:i + 1])[0, 1]
-                 for est, drawn in zip(clf.estimators_, clf.estimators_samples_, strict=True)
-                 if i not in set(drawn)]
-        if probs:
-            expected[i] = np.mean(probs)
-    np.testing.assert_allclose(clf.oob_decision_, expected, equal_nan=True)
-    assert np.isnan(clf.oob_decision_[y == 1]).all()
-    assert np.isfinite(clf.oob_decision_[u_idx]).mean() > 0.9
+                 for est, rows in zip(clf.estimators_, clf.estimators_samples_, strict=True)
+                 if i not in set(rows)]
+        expected[i] = np.mean(probs)
+        assert clf.oob_count_[i] == len(probs) >= clf.min_oob
+    np.testing.assert_allclose(clf.oob_decision_, expected)
     # new data: the average over every round
     avg = np.mean([e.predict_proba(X[:5])[:, 1] for e in clf.estimators_], axis=0)
     np.testing.assert_allclose(clf.predict_proba(X[:5])[:, 1], avg)
@@ -84,6 +85,46 @@ def test_cap_subsamples_p_and_u_per_round():
                               random_state=0).fit(X, y)
     for est in clf.estimators_:
         assert (est.seen_y_ == 1).sum() == 10 and (est.seen_y_ == 0).sum() == 10
+
+
+def _shaped(n_p, n_u, seed=0):
+    rng = np.random.RandomState(seed)
+    X = rng.normal(size=(n_p + n_u, 2))
+    return X, np.r_[np.ones(n_p, dtype=int), np.zeros(n_u, dtype=int)]
+
+
+def test_huge_p_small_u_every_u_record_is_out_of_bag():
+    """KDD at high labelling: |P| = 51,358, |U| = 525. K = |P| draws from 525 records would
+    leave no U record out of bag; K is capped at |U| and every record gets OOB rounds."""
+    X, y = _shaped(51_358, 525)
+    clf = PUBaggingClassifier(n_estimators=8, random_state=0).fit(X, y)
+    assert clf.n_samples_ == 525 and clf.n_positives_ == 20_000
+    assert (clf.oob_count_ >= clf.min_oob).all()
+    assert np.isfinite(clf.oob_decision_).all()
+    assert clf.n_estimators_ >= 8
+
+
+def test_small_p_huge_u_every_p_record_is_out_of_bag():
+    X, y = _shaped(30, 20_000)
+    clf = PUBaggingClassifier(n_estimators=5, random_state=0).fit(X, y)
+    assert clf.n_positives_ == 20 and clf.n_samples_ == 20
+    assert (clf.oob_count_[y == 1] >= clf.min_oob).all()
+    assert (clf.oob_count_[y == 0] >= clf.min_oob).all()
+
+
+def test_rounds_are_added_until_every_record_is_out_of_bag_often_enough():
+    X, y = _shaped(40, 12)
+    few = PUBaggingClassifier(n_estimators=2, min_oob=4, random_state=0).fit(X, y)
+    assert few.n_estimators_ > 2 and (few.oob_count_ >= 4).all()
+    assert len(few.estimators_) == len(few.estimators_samples_) == few.n_estimators_
+
+
+def test_impossible_out_of_bag_requirement_names_the_sizes():
+    X, y = _shaped(40, 1)  # one U record: drawn in every round, never out of bag
+    with pytest.raises(ValueError, match=r"T=8 rounds \(\|P\|=40, \|U\|=1, K=1 U draws"):
+        PUBaggingClassifier(n_estimators=2, max_estimators=8, random_state=0).fit(X, y)
+    with pytest.raises(ValueError, match="at least 2 labelled positives"):
+        PUBaggingClassifier(n_estimators=2).fit(*_shaped(1, 50))
 
 
 def test_determinism_and_seed_dependence():
@@ -100,6 +141,8 @@ def test_determinism_and_seed_dependence():
     ({"n_estimators": 0}, "n_estimators"),
     ({"max_samples": -1}, "max_samples"),
     ({"max_samples_cap": 0}, "max_samples_cap"),
+    ({"p_fraction": 1.0}, "p_fraction"),
+    ({"min_oob": 0}, "min_oob"),
 ])
 def test_bad_params(params, match):
     X, y = _pu_data()
@@ -134,7 +177,7 @@ def test_reliable_normals_are_mostly_normal_on_moons():
     X, anomaly, known = _moons_pu()
     det = PUBaggingDetector(n_estimators=20, random_state=0).fit(X, known_normal=known)
     u = ~known
-    normal, _ = select_reliable(1 - det.decision_scores_[u], 1 - det.p_oof_scores_)
+    normal, _ = select_reliable(1 - det.decision_scores_[u], 1 - det.p_oob_scores_)
     assert anomaly[u][normal].mean() < 0.05          # clean: few anomalies kept
     assert normal[anomaly[u] == 0].mean() > 0.8       # and most U normals kept
 
@@ -146,8 +189,9 @@ def test_detector_on_moons_and_contract():
     det.fit(X, known_normal=known)
     assert roc_auc_score(anomaly, det.decision_scores_) > 0.97
     assert roc_auc_score(at, det.decision_function(Xt)) > 0.97
-    # threshold from the known normals' out-of-fold scores, never from labels
-    assert det.threshold_ == np.quantile(det.p_oof_scores_, 0.99, method="higher")
+    # threshold from the known normals' out-of-bag scores, never from labels
+    assert det.threshold_ == np.quantile(det.p_oob_scores_, 0.99, method="higher")
+    assert (det.classifier_.oob_count_ >= det.min_oob).all()
     assert np.isfinite(det.decision_scores_).all()
     np.testing.assert_array_equal(det.labels_, det.decision_scores_ >= det.threshold_)
     before = {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in vars(det).items()}

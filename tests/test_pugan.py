@@ -32,8 +32,10 @@ def fitted():
 def test_end_to_end_moons_beats_chance(fitted):
     det, X, y, known = fitted
     Xt, yt, _ = _moons(seed=1)
-    assert roc_auc_score(yt, det.decision_function(Xt)) > 0.75
-    assert roc_auc_score(y, det.decision_scores_) > 0.75
+    # tiny networks and three epochs: the bar is "well above chance" (0.5), with room for the
+    # seed-to-seed spread of such small fits, not the method's quality
+    assert roc_auc_score(yt, det.decision_function(Xt)) > 0.7
+    assert roc_auc_score(y, det.decision_scores_) > 0.7
     # the threshold comes from the known normals' scores, never from labels
     assert det.threshold_ == np.quantile(det.decision_scores_[known], 0.99, method="higher")
     np.testing.assert_array_equal(det.labels_, det.decision_scores_ >= det.threshold_)
