@@ -4,6 +4,7 @@
     pugan-bench report DIR [--reports-dir reports] [--no-figures]
     pugan-bench detectors
     pugan-bench validate CONFIG
+    pugan-bench tune CONFIG --out DIR --write FILE [--criterion auprc]
 """
 
 from __future__ import annotations
@@ -65,11 +66,25 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument("--no-figures", action="store_true", help="tables only")
     rep.add_argument("--no-table1", action="store_true",
                      help="skip Table 1 even when the results include paper presets")
+    rep.add_argument("--readme", default=None,
+                     help="also rewrite the results block of this README (README.md)")
 
     sub.add_parser("detectors", parents=[common], help="list the registered detectors")
 
     val = sub.add_parser("validate", parents=[common], help="check a sweep config and count its cells")
     val.add_argument("config")
+
+    tun = sub.add_parser("tune", parents=[common],
+                         help="run a grid config on development seeds and write each "
+                              "detector's best setting per dataset to a tuning file")
+    tun.add_argument("config", help="a sweep config whose detector params hold grids (lists)")
+    tun.add_argument("--out", required=True, help="sweep folder of the grid's cells")
+    tun.add_argument("--write", required=True, help="the tuning file to write (YAML)")
+    tun.add_argument("--criterion", default="auprc", help="metric to maximise (default auprc)")
+    tun.add_argument("--n-jobs", type=int, default=None, help="cells in parallel")
+    tun.add_argument("--no-progress", action="store_true", help="no progress bar")
+    tun.add_argument("--allow-report-seeds", action="store_true",
+                     help="accept report seeds in the config (never for choosing a setting)")
     return p
 
 
@@ -106,7 +121,7 @@ def _cmd_report(args) -> int:
     from benchmarks.report import report
 
     paths = report(args.dir, reports_dir=args.reports_dir, figures=not args.no_figures,
-                   with_table1=False if args.no_table1 else None)
+                   with_table1=False if args.no_table1 else None, readme=args.readme)
     for p in paths:
         print(p)
     return 0
@@ -137,8 +152,21 @@ def _cmd_validate(args) -> int:
     return 0
 
 
+def _cmd_tune(args) -> int:
+    from benchmarks.config import load_config
+    from benchmarks.tuning import tune
+
+    signal.signal(signal.SIGTERM, _sigterm_as_interrupt)
+    config = load_config(args.config)
+    path = tune(config, args.out, args.write, criterion=args.criterion,
+                allow_report_seeds=args.allow_report_seeds, n_jobs=args.n_jobs,
+                progress=not args.no_progress)
+    print(f"tuning written to {path}")
+    return 0
+
+
 COMMANDS = {"run": _cmd_run, "report": _cmd_report, "detectors": _cmd_detectors,
-            "validate": _cmd_validate}
+            "validate": _cmd_validate, "tune": _cmd_tune}
 
 
 def main(argv: list[str] | None = None) -> int:

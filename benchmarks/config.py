@@ -30,6 +30,17 @@ Format (see docs/harness.md for the full reference)::
         params: {nu: 0.05}
         label: ocsvm-nu0.05           # optional (default: name, plus params when there are any)
         test_params: true             # merge the registry's tiny test parameters under params
+      - name: knn-normals
+        params: {n_neighbors: [1, 5, 20]}   # a list is a grid: one entry per value (per
+                                            # combination when several params are lists)
+      - name: iforest
+        tuned: true                   # params per dataset from the tuning file (below)
+    tuning: tuning/paper.yaml         # written by `pugan-bench tune`; relative to the config
+
+A detector entry with ``tuned: true`` takes its parameters, dataset by dataset, from the
+``choices`` of the tuning file (:mod:`benchmarks.tuning`), keyed by the dataset label and the
+entry's registry name (``tuned: <key>`` names another key); ``params`` given beside it stay
+fixed underneath.
 
 A preset (``benchmarks.splits.PRESETS``) carries its anomaly ratio and labelled fraction, so the
 ratio/fraction axes do not apply to it; use ``dataset:`` with axes to vary them.
@@ -70,10 +81,10 @@ __all__ = [
 CACHE_SCHEMA = 1
 
 TOP_KEYS = {"name", "description", "datasets", "detectors", "anomaly_ratios",
-            "labelled_fractions", "seeds", "n_jobs", "time_limit", "plugins"}
+            "labelled_fractions", "seeds", "n_jobs", "time_limit", "plugins", "tuning"}
 DATASET_KEYS = {"preset", "dataset", "label", "split", "dataset_params", "anomaly_ratios",
                 "labelled_fractions"}
-DETECTOR_KEYS = {"name", "params", "label", "test_params"}
+DETECTOR_KEYS = {"name", "params", "label", "test_params", "tuned"}
 # split arguments that a config may set (the axes and the seed come from the sweep)
 _AXIS_ARGS = {"dataset", "anomaly_ratio", "labelled_fraction", "seed"}
 
@@ -180,10 +191,18 @@ class DatasetEntry:
 
 @dataclass(frozen=True)
 class DetectorEntry:
+    """One detector setting. ``group`` is the config entry it came from (a grid's points share
+    it); ``per_dataset`` maps a dataset label to the tuned params used on that dataset."""
+
     label: str
     name: str
     params: dict = field(hash=False)
     fingerprint: str = ""   # code_fingerprint of the detector (part of its cells' keys)
+    group: str = ""
+    per_dataset: dict = field(default_factory=dict, hash=False)
+
+    def params_for(self, dataset_label: str) -> dict:
+        return self.per_dataset.get(dataset_label, self.params)
 
 
 @dataclass(frozen=True)
@@ -270,6 +289,7 @@ class SweepConfig:
     plugins: tuple[str, ...] = ()
     description: str = ""
     source: str | None = None
+    tuning: str | None = None   # the tuning file that ``tuned`` entries read
 
     def cells(self) -> list[Cell]:
         return expand_cells(self)
@@ -458,8 +478,35 @@ def _default_label(name: str, params: dict) -> str:
     return f"{name}({inner})"
 
 
-def _parse_detector(entry, i: int) -> DetectorEntry:
-    from benchmarks.registry import UnknownDetectorError, get_spec, make_detector
+def _grid(params: dict) -> list[dict]:
+    """Every combination of the list-valued params (a list is a grid axis), in YAML order."""
+    axes = [(k, v) for k, v in params.items() if isinstance(v, list)]
+    for k, v in axes:
+        if not v:
+            raise ConfigError(f"params: {k} is an empty grid; give at least one value")
+    points = [dict(params)]
+    for k, values in axes:
+        points = [{**pt, k: v} for pt in points for v in values]
+    return points
+
+
+def _check_buildable(name: str, params: dict, where: str):
+    from benchmarks.registry import make_detector
+
+    try:
+        canonical_json(params)
+    except TypeError as exc:
+        raise ConfigError(f"{where}: params must be plain YAML values: {exc}") from None
+    try:  # construction only stores arguments: a cheap check of parameter names
+        return make_detector(name, random_state=0, **params)
+    except Exception as exc:
+        raise ConfigError(f"{where}: cannot build detector {name!r} with params {params}: "
+                          f"{exc}") from None
+
+
+def _parse_detector(entry, i: int, tuning: dict | None = None) -> list[DetectorEntry]:
+    """One config entry -> its detector settings (several for a grid)."""
+    from benchmarks.registry import UnknownDetectorError, get_spec
 
     where = f"detectors[{i}]"
     if isinstance(entry, str):
@@ -476,26 +523,51 @@ def _parse_detector(entry, i: int) -> DetectorEntry:
     except UnknownDetectorError as exc:
         raise ConfigError(f"{where}: {exc}") from None
     user_params = _mapping(entry.get("params"), "params", where)
-    params = dict(user_params)
     use_test = entry.get("test_params", False)
     if not isinstance(use_test, bool):
         raise ConfigError(f"{where}: test_params must be true or false; got {use_test!r}")
-    if use_test:
-        params = {**dict(spec.test_params), **params}
-    try:
-        canonical_json(params)
-    except TypeError as exc:
-        raise ConfigError(f"{where}: params must be plain YAML values: {exc}") from None
-    try:  # construction only stores arguments: a cheap check of parameter names
-        detector = make_detector(name, random_state=0, **params)
-    except Exception as exc:
-        raise ConfigError(f"{where}: cannot build detector {name!r} with params {params}: "
-                          f"{exc}") from None
-    label = entry.get("label", _default_label(name, user_params))
-    if not isinstance(label, str) or not label:
-        raise ConfigError(f"{where}: label must be a non-empty string; got {label!r}")
-    return DetectorEntry(label=label, name=name, params=params,
-                         fingerprint=code_fingerprint(detector))
+    base = dict(spec.test_params) if use_test else {}
+    group = entry.get("label", name)
+    if not isinstance(group, str) or not group:
+        raise ConfigError(f"{where}: label must be a non-empty string; got {group!r}")
+    tuned = entry.get("tuned", False)
+    if tuned:
+        if any(isinstance(v, list) for v in user_params.values()):
+            raise ConfigError(f"{where}: a tuned entry takes its params from the tuning file; "
+                              "give no grid beside 'tuned'")
+        key = name if tuned is True else tuned
+        if not isinstance(key, str):
+            raise ConfigError(f"{where}: tuned must be true or a tuning key; got {tuned!r}")
+        if tuning is None:
+            raise ConfigError(f"{where}: tuned entries need a top-level 'tuning:' file written by "
+                              "`pugan-bench tune`")
+        per_dataset = {}
+        for dataset, by_detector in tuning["choices"].items():
+            if key in by_detector:
+                per_dataset[dataset] = {**base, **by_detector[key]["params"], **user_params}
+        if not per_dataset:
+            raise ConfigError(f"{where}: the tuning file {tuning['path']} has no choice for "
+                              f"{key!r}; run `pugan-bench tune` with that detector")
+        detector = None
+        for params in per_dataset.values():
+            detector = _check_buildable(name, params, where)
+        label = entry.get("label", f"{name} (tuned)")
+        return [DetectorEntry(label=label, name=name, params={**base, **user_params},
+                              fingerprint=code_fingerprint(detector), group=key,
+                              per_dataset=per_dataset)]
+    points = _grid(user_params)
+    out = []
+    for point in points:
+        params = {**base, **point}
+        detector = _check_buildable(name, params, where)
+        if len(points) == 1:
+            label = entry.get("label", _default_label(name, user_params))
+        else:
+            varied = {k: point[k] for k, v in user_params.items() if isinstance(v, list)}
+            label = f"{group}[{','.join(f'{k}={v}' for k, v in varied.items())}]"
+        out.append(DetectorEntry(label=label, name=name, params=params,
+                                 fingerprint=code_fingerprint(detector), group=group))
+    return out
 
 
 def parse_config(raw, *, source: str | None = None, base_dir: str | Path | None = None) -> SweepConfig:
@@ -531,7 +603,23 @@ def parse_config(raw, *, source: str | None = None, base_dir: str | Path | None 
         if ax in raw:
             axes[ax] = _axis(raw[ax], ax, "config", allow_one=one)
     datasets = tuple(_parse_dataset(e, i, axes, base) for i, e in enumerate(raw["datasets"]))
-    detectors = tuple(_parse_detector(e, i) for i, e in enumerate(raw["detectors"]))
+    tuning = None
+    if raw.get("tuning") is not None:
+        from benchmarks.tuning import read_tuning
+
+        tpath = Path(raw["tuning"])
+        shown = tpath if tpath.is_absolute() or source is None else Path(source).parent / tpath
+        if not tpath.is_absolute() and base is not None:
+            tpath = base / tpath
+        tuning = {**read_tuning(tpath), "path": shown.as_posix()}
+    detectors = tuple(d for i, e in enumerate(raw["detectors"])
+                      for d in _parse_detector(e, i, tuning))
+    for det in detectors:
+        missing = [d.label for d in datasets if det.per_dataset and d.label not in det.per_dataset]
+        if missing:
+            raise ConfigError(f"config: the tuning file {tuning['path']} has no setting of "
+                              f"{det.group!r} for dataset(s) {missing}; tune them with "
+                              "`pugan-bench tune`")
     for kind, entries in (("dataset", datasets), ("detector", detectors)):
         labels = [e.label for e in entries]
         dupes = sorted({x for x in labels if labels.count(x) > 1})
@@ -550,7 +638,7 @@ def parse_config(raw, *, source: str | None = None, base_dir: str | Path | None 
     return SweepConfig(name=str(name), datasets=datasets, detectors=detectors, seeds=seeds,
                        n_jobs=n_jobs, time_limit=None if time_limit is None else float(time_limit),
                        plugins=tuple(resolved_plugins), description=str(raw.get("description", "")),
-                       source=source)
+                       source=source, tuning=None if tuning is None else tuning["path"])
 
 
 def load_config(path: str | Path) -> SweepConfig:
@@ -582,12 +670,18 @@ def expand_cells(config: SweepConfig) -> list[Cell]:
                             dataset=d.label, dataset_name=d.dataset, preset=d.preset,
                             split_json=split_json, dataset_params_json=dparams_json,
                             detector=det.label, detector_name=det.name,
-                            detector_params_json=canonical_json(det.params),
+                            detector_params_json=canonical_json(det.params_for(d.label)),
                             anomaly_ratio=ratio, labelled_fraction=frac, seed=seed,
                             version=f"{version}+{det.fingerprint}" if det.fingerprint
                             else version))
-    keys = [c.key for c in cells]
-    if len(set(keys)) != len(keys):
-        raise ConfigError("config: two entries describe the same cell (same dataset, split, "
-                          "detector and params under different labels); remove the duplicate")
+    seen: dict[str, Cell] = {}
+    tuned = {d.label for d in config.detectors if d.per_dataset}
+    for cell in cells:
+        twin = seen.setdefault(cell.key, cell)
+        # a tuned entry may land on the very setting another entry names (the tuning picked
+        # it): the two labels then share one computed cell; any other repeat is a mistake
+        if twin is not cell and not ({twin.detector, cell.detector} & tuned):
+            raise ConfigError("config: two entries describe the same cell (same dataset, split, "
+                              "detector and params under different labels); remove the "
+                              "duplicate")
     return cells

@@ -67,7 +67,7 @@ VERSION_COLUMNS = ("version_pugan_bench", "version_torch", "version_sklearn", "v
 RESULT_COLUMNS = (
     *ID_COLUMNS, "status", "error", *METRIC_COLUMNS, "fit_seconds", "score_seconds", "peak_mb",
     "cell_seconds", "n_train", "n_known_normal", "n_test", "n_test_anomalies", "n_features",
-    "threshold", "n_test_flagged", "supervision", "dataset_name", "preset", "split_params",
+    "threshold", "n_test_flagged", "n_reliable", "supervision", "dataset_name", "preset", "split_params",
     "dataset_params", "detector_name", "detector_params", "split_seed", "model_seed", "cell_id",
     "code_version", *VERSION_COLUMNS,
 )
@@ -194,9 +194,12 @@ def _fit_and_score(payload: dict) -> dict:
     labels = labels_at_threshold(scores, threshold)  # the contract's rule: score >= threshold_
     score_seconds = time.perf_counter() - t1
     metrics = anomaly_metrics(payload["y_test"], scores, labels)
+    # PU-GAN's stage 1: how many unlabelled records it admitted as reliable normals
+    n_reliable = getattr(det, "n_reliable_", None)
     return {"status": "ok", "error": "", **metrics, "fit_seconds": fit_seconds,
             "score_seconds": score_seconds, "threshold": threshold,
-            "n_test_flagged": int(labels.sum()), "peak_mb": _peak_mb()}
+            "n_test_flagged": int(labels.sum()), "peak_mb": _peak_mb(),
+            "n_reliable": None if n_reliable is None else int(n_reliable)}
 
 
 def _error_text(exc: BaseException) -> str:
@@ -458,8 +461,11 @@ def _config_yaml(config: SweepConfig) -> str:
                       "split": d.split, "dataset_params": d.dataset_params,
                       "anomaly_ratios": list(d.anomaly_ratios),
                       "labelled_fractions": list(d.labelled_fractions)} for d in config.datasets],
-        "detectors": [{"label": d.label, "name": d.name, "params": d.params}
+        "detectors": [{"label": d.label, "name": d.name, "params": d.params,
+                       **({"tuned": d.group, "per_dataset": d.per_dataset} if d.per_dataset
+                          else {})}
                       for d in config.detectors],
+        "tuning": config.tuning,
     }
     return "# resolved sweep config written by pugan-bench run\n" + yaml.safe_dump(
         _plain(doc), sort_keys=False)
@@ -534,11 +540,12 @@ def run_sweep(config: SweepConfig, out: str | Path, *, n_jobs: int | None = None
     cache = CellCache(folder)
     preload = forkserver_preload(d.name for d in config.detectors)
     keep = DONE_STATUSES if retry_failed else STATUSES
-    pending = []
+    pending = {}  # by key: two labels naming the same cell (a tuned entry) run it once
     for cell in cells:
         rec = None if force else cache.get(cell.key)
         if rec is None or rec.get("status") not in keep:
-            pending.append(cell)
+            pending.setdefault(cell.key, cell)
+    pending = list(pending.values())
     log.info("sweep %r: %d cells, %d cached, %d to run (n_jobs=%d, backend=%s, "
              "%d thread(s) per cell, time limit %s)", config.name, len(cells),
              len(cells) - len(pending), len(pending), n_workers, backend, threads,

@@ -1,24 +1,34 @@
-"""Tables and figures from a sweep's ``results.csv`` alone (no torch, no detector code).
+"""Tables and figures from a sweep's ``results.csv`` (no detector is fitted).
 
 ``report(DIR)`` writes:
 
-- ``DIR/table2.csv``: one row per (dataset, method, anomaly ratio, labelled fraction): mean and
-  standard deviation over seeds of precision, recall and F1 at the detector's own threshold,
-  mean AUROC, AUPRC and ``best_f1_oracle`` (the best F1 over all thresholds, chosen with the
-  test labels: an upper bound, not a result), mean fit seconds, cell counts by status, and the
-  paper's numbers where it has them (``paper_precision``, ``paper_recall``, ``paper_f1``);
+- ``DIR/table2.csv``: one row per (dataset, method, anomaly ratio, labelled fraction): for
+  precision, recall and F1 at the detector's own threshold, AUROC, AUPRC and ``best_f1_oracle``
+  (the best F1 over all thresholds, chosen with the test labels: an upper bound, not a result),
+  the mean, the standard deviation (ddof=1) and a 95% confidence interval over seeds
+  (:mod:`benchmarks.stats`); mean fit seconds, PU-GAN's reliable normals, cell counts by
+  status, rows from stale code, and the paper's numbers where it has them;
+- ``DIR/comparisons.csv``: every PU-GAN entry against every other detector, per dataset and
+  metric, by a paired Wilcoxon test over seeds with Holm's correction;
 - ``DIR/table1.csv`` (when the results include a paper preset): the paper's Table 1 beside
   ours, from :func:`benchmarks.splits.table1`;
-- markdown copies in ``reports/``: ``table1.md``, ``table2.md`` for the folder named ``paper``,
-  ``<name>_table2.md`` for any other folder ``<name>``;
+- markdown copies in ``reports/``: ``table1.md``, ``table2.md``, ``comparisons.md`` for the
+  folder named ``paper``, ``<name>_table2.md`` ... for any other folder ``<name>``;
+- with ``readme=``, the README's results block, so that no result in it is typed by hand;
 - figures in ``reports/figures/`` (PNG and SVG), prefixed with the folder name: for each
   dataset, F1 and AUPRC against the anomaly ratio (one panel per labelled fraction) and against
   the labelled fraction (one panel per anomaly ratio), one line per detector with a band of one
   standard deviation over seeds. A figure needs at least two values on its x axis.
+
+A row is *stale* when its ``code_version`` is not what the current code would record for that
+cell (:func:`mark_stale`): its detector's sources, the split or metric code, or a library
+changed since it ran. Stale rows are flagged in every table; the test suite refuses them in the
+committed ``results/paper``.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import re
@@ -26,6 +36,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from benchmarks.stats import CI_KIND, mean_ci, paired_comparisons
 
 __all__ = ["PAPER_TABLE2", "load_results", "markdown_table", "plot_sweep", "report", "table2"]
 
@@ -39,9 +51,11 @@ PAPER_TABLE2 = {
     ("moons-paper", "PU-GAN"): (1.0, 0.995, 0.997),
     ("moons-paper", "OCSVM"): (0.85, 0.847, 0.847),
 }
-#: registry names compared with the paper's methods. The paper does not say on which records
-#: its OCSVM was fitted, so both our exact OCSVM variants are shown beside its numbers.
-PAPER_METHOD = {"pugan": "PU-GAN", "ocsvm": "OCSVM", "ocsvm-normals": "OCSVM"}
+#: registry names compared with the paper's methods. The paper fitted its OCSVM at low labelling
+#: but could not at high labelling with the same training rows, which fits an OCSVM on the
+#: known positives (51,358 of them at high labelling, past what exact OCSVM fits): so the
+#: paper's OCSVM is ``ocsvm-normals``.
+PAPER_METHOD = {"pugan": "PU-GAN", "ocsvm-normals": "OCSVM"}
 
 GROUP = ["dataset", "detector", "anomaly_ratio", "labelled_fraction"]
 FIGURE_METRICS = {"f1": "F1 (own threshold)", "auprc": "AUPRC"}
@@ -73,6 +87,10 @@ def _status_counts(g: pd.DataFrame) -> dict:
     return out
 
 
+#: metrics summarised with an interval in Table 2 (best_f1 is the oracle, named as such)
+TABLE2_METRICS = ("precision", "recall", "f1", "auroc", "auprc", "best_f1")
+
+
 def table2(frame: pd.DataFrame) -> pd.DataFrame:
     """Aggregate a results frame over seeds (see the module docstring for the columns)."""
     rows = []
@@ -80,16 +98,17 @@ def table2(frame: pd.DataFrame) -> pd.DataFrame:
         ok = g[g["status"] == "ok"]
         row = dict(zip(GROUP, keys, strict=True))
         row["method"] = row.pop("detector")
-        for m in ("precision", "recall", "f1"):
-            vals = ok[m].astype(float)
-            row[m] = vals.mean() if len(vals) else np.nan
-            row[f"{m}_std"] = vals.std(ddof=0) if len(vals) else np.nan
-        for m in ("auroc", "auprc"):
-            row[m] = ok[m].astype(float).mean() if len(ok) else np.nan
-        row["best_f1_oracle"] = ok["best_f1"].astype(float).mean() if len(ok) else np.nan
+        for m in TABLE2_METRICS:
+            name = "best_f1_oracle" if m == "best_f1" else m
+            mean, sd, low, high = mean_ci(ok[m].astype(float) if len(ok) else [])
+            row.update({name: mean, f"{name}_std": sd, f"{name}_ci_low": low,
+                        f"{name}_ci_high": high})
         row["fit_seconds"] = (ok["fit_seconds"].astype(float).mean()
                               if len(ok) and "fit_seconds" in ok else np.nan)
+        row["n_reliable"] = (ok["n_reliable"].astype(float).mean()
+                             if len(ok) and "n_reliable" in ok else np.nan)
         row.update(_status_counts(g))
+        row["n_stale"] = int(g["stale"].sum()) if "stale" in g else 0
         preset = g["preset"].iloc[0] if "preset" in g else ""
         name = g["detector_name"].iloc[0] if "detector_name" in g else row["method"]
         paper_method = PAPER_METHOD.get(name, "")
@@ -98,11 +117,39 @@ def table2(frame: pd.DataFrame) -> pd.DataFrame:
         for m, v in zip(("precision", "recall", "f1"), paper or (np.nan,) * 3, strict=True):
             row[f"paper_{m}"] = v
         rows.append(row)
-    cols = ["dataset", "method", "anomaly_ratio", "labelled_fraction", "precision",
-            "precision_std", "recall", "recall_std", "f1", "f1_std", "auroc", "auprc",
-            "best_f1_oracle", "fit_seconds", "n_ok", "n_failed", "n_timeout", "n_skipped",
+    stats_cols = [f"{n}{suffix}" for n in ("precision", "recall", "f1", "auroc", "auprc",
+                                           "best_f1_oracle")
+                  for suffix in ("", "_std", "_ci_low", "_ci_high")]
+    cols = ["dataset", "method", "anomaly_ratio", "labelled_fraction", *stats_cols,
+            "fit_seconds", "n_reliable", "n_ok", "n_failed", "n_timeout", "n_skipped", "n_stale",
             "paper_method", "paper_precision", "paper_recall", "paper_f1", "note"]
     return pd.DataFrame(rows, columns=cols)
+
+
+def mark_stale(frame: pd.DataFrame) -> pd.DataFrame:
+    """Add a ``stale`` column: True where a row's code version is not what the committed code
+    would write for that cell today (its detector's sources, the split and metric code, or the
+    libraries changed since). Builds each detector once to fingerprint it; no fitting."""
+    from benchmarks.config import code_fingerprint, code_version
+    from benchmarks.registry import make_detector
+
+    frame = frame.copy()
+    if "code_version" not in frame or "detector_name" not in frame:
+        frame["stale"] = False
+        return frame
+    current = {}
+    version = code_version()
+    for name, params in frame[["detector_name", "detector_params"]].drop_duplicates().itertuples(
+            index=False, name=None):
+        try:
+            det = make_detector(name, random_state=0, **json.loads(params or "{}"))
+            current[(name, params)] = f"{version}+{code_fingerprint(det)}"
+        except Exception:  # a detector this checkout cannot build: its rows cannot be current
+            current[(name, params)] = None
+    frame["stale"] = [
+        cv != current[(n, p)] for n, p, cv in
+        zip(frame["detector_name"], frame["detector_params"], frame["code_version"], strict=True)]
+    return frame
 
 
 def _fmt(v) -> str:
@@ -122,34 +169,167 @@ def markdown_table(frame: pd.DataFrame) -> str:
     return "\n".join([header, sep, *body]) + "\n"
 
 
+def _ci(mean, low, high) -> str:
+    if mean is None or (isinstance(mean, float) and math.isnan(mean)):
+        return ""
+    if math.isnan(low):
+        return f"{mean:.3f}"
+    return f"{mean:.3f} [{low:.3f}, {high:.3f}]"
+
+
+def _paper_prf(t2: pd.DataFrame) -> list[str]:
+    return [f"{p:.3f} / {r:.3f} / {f:.3f}" if not math.isnan(p) else ""
+            for p, r, f in zip(t2["paper_precision"], t2["paper_recall"], t2["paper_f1"],
+                               strict=True)]
+
+
 def _table2_markdown(t2: pd.DataFrame, name: str) -> str:
     show = pd.DataFrame({
-        "dataset": t2["dataset"], "method": t2["method"],
+        "dataset": t2["dataset"],
+        "method": [f"{m} (STALE: rerun)" if n else m
+                   for m, n in zip(t2["method"], t2["n_stale"], strict=True)],
         # 3 significant digits: the KDD presets' ratio 0.00184 must not read as 0.002
         "anomaly ratio": [f"{v:.3g}" for v in t2["anomaly_ratio"]],
         "labelled fraction": [f"{v:.3g}" for v in t2["labelled_fraction"]],
     })
-    for m in ("precision", "recall", "f1"):
-        show[m] = [f"{a:.3f} ± {s:.3f}" if not math.isnan(a) else ""
-                   for a, s in zip(t2[m], t2[f"{m}_std"], strict=True)]
-    show["AUROC"] = t2["auroc"]
-    show["AUPRC"] = t2["auprc"]
-    show["best F1 (ORACLE)"] = t2["best_f1_oracle"]
+    for m, title in (("precision", "precision"), ("recall", "recall"), ("f1", "F1"),
+                     ("auroc", "AUROC"), ("auprc", "AUPRC"),
+                     ("best_f1_oracle", "best F1 (ORACLE)")):
+        show[title] = [_ci(a, lo, hi) for a, lo, hi in
+                       zip(t2[m], t2[f"{m}_ci_low"], t2[f"{m}_ci_high"], strict=True)]
+    show["reliable normals"] = [f"{v:.0f}" if not math.isnan(v) else ""
+                                for v in t2["n_reliable"]]
     show["fit s"] = t2["fit_seconds"]
     show["cells ok/failed/timeout/skipped"] = [
         f"{a}/{b}/{c}/{d}" for a, b, c, d in
         zip(t2["n_ok"], t2["n_failed"], t2["n_timeout"], t2["n_skipped"], strict=True)]
-    show["paper P / R / F1"] = [
-        f"{p:.3f} / {r:.3f} / {f:.3f}" if not math.isnan(p) else ""
-        for p, r, f in zip(t2["paper_precision"], t2["paper_recall"], t2["paper_f1"],
-                           strict=True)]
+    show["paper P / R / F1"] = _paper_prf(t2)
     show["note"] = t2["note"]
     return (f"# Table 2 ({name}): anomaly detection results\n\n"
-            "Mean ± standard deviation over seeds of precision, recall and F1 of the anomaly "
-            "class at each detector's own threshold (chosen without test labels). "
-            "\"best F1 (ORACLE)\" picks the threshold with the test labels, as the paper did: "
-            "an upper bound, not a result. Generated by `pugan-bench report` from "
-            "results.csv; do not edit.\n\n" + markdown_table(show))
+            f"Mean and {CI_KIND} (in brackets) of precision, recall and F1 of the anomaly "
+            "class at each detector's own threshold (chosen without test labels), AUROC and "
+            "AUPRC. \"best F1 (ORACLE)\" picks the threshold with the test labels, as the "
+            "paper did: an upper bound, not a result. \"reliable normals\": unlabelled records "
+            "PU-GAN's stage 1 admitted to the GAN's training set (mean over seeds). The paper's "
+            "OCSVM is compared with `ocsvm-normals`: the paper fitted it at low labelling but "
+            "not at high with the same training rows, so it was fitted on the known positives. "
+            "Generated by `pugan-bench report` from results.csv; do not edit.\n\n"
+            + markdown_table(show))
+
+
+def focus_detectors(frame: pd.DataFrame) -> list[str]:
+    """The PU-GAN entries of a results frame (every label whose registry name is PU-GAN's)."""
+    names = frame["detector_name"] if "detector_name" in frame else frame["detector"]
+    return sorted({d for d, n in zip(frame["detector"], names, strict=True)
+                   if str(n).startswith("pugan")})
+
+
+def _comparisons_markdown(comp: pd.DataFrame, name: str) -> str:
+    show = comp.copy()
+    for c in ("mean", "other_mean", "diff_median", "diff_mean"):
+        show[c] = show[c].map(lambda v: f"{v:+.3f}" if c.startswith("diff") else f"{v:.3f}")
+    for c in ("p_value", "p_holm"):
+        show[c] = show[c].map(lambda v: "" if math.isnan(v) else f"{v:.3g}")
+    show["anomaly_ratio"] = [f"{v:.3g}" for v in show["anomaly_ratio"]]
+    show["labelled_fraction"] = [f"{v:.3g}" for v in show["labelled_fraction"]]
+    return (f"# Paired comparisons ({name}): PU-GAN against every other detector\n\n"
+            "Per dataset and metric, the per-seed differences (PU-GAN minus the other detector, "
+            "same split) tested with the Wilcoxon signed-rank test (two-sided); p-values "
+            "Holm-corrected over the other detectors of the same dataset and metric; win / "
+            "loss when the corrected p-value is below 0.05, else tie. Generated by "
+            "`pugan-bench report`; do not edit.\n\n" + markdown_table(show))
+
+
+def settings_table(folder: str | Path) -> pd.DataFrame:
+    """Each detector's parameters per dataset in a sweep, and where they came from: fixed in
+    the config, or chosen by ``pugan-bench tune`` (criterion, development seeds, grid size and
+    the chosen point's score, from the tuning file the config named)."""
+    import yaml
+
+    doc = yaml.safe_load((Path(folder) / "config.yaml").read_text())
+    tuning = None
+    if doc.get("tuning"):
+        from benchmarks.config import ConfigError
+        from benchmarks.tuning import read_tuning
+
+        try:
+            tuning = read_tuning(doc["tuning"])
+        except ConfigError as exc:  # a report from results alone still lists the params
+            log.warning("no tuning provenance: %s", exc)
+    rows = []
+    for det in doc["detectors"]:
+        for d in doc["datasets"]:
+            per = det.get("per_dataset") or {}
+            params = per.get(d["label"], det["params"])
+            shown = ", ".join(f"{k}={v}" for k, v in sorted(params.items())) or "(defaults)"
+            source = "fixed in the config"
+            if per:
+                source = f"tuned ({doc['tuning']})"
+            if per and tuning is not None:
+                choice = tuning["choices"][d["label"]][det["tuned"]]
+                crit = tuning["criterion"]
+                seeds = tuning["seeds"]
+                source = (f"tuned: best mean {crit} {choice[crit]:.3f} of "
+                          f"{len(choice['grid'])} grid points on development seeds "
+                          f"{', '.join(map(str, seeds))} ({tuning['path']})")
+            rows.append({"dataset": d["label"], "detector": det["label"], "params": shown,
+                         "source": source})
+    return pd.DataFrame(rows)
+
+
+README_BEGIN = "<!-- BEGIN RESULTS: generated by `pugan-bench report results/paper --readme README.md`; do not edit -->"
+README_END = "<!-- END RESULTS -->"
+
+
+def readme_block(t2: pd.DataFrame, comp: pd.DataFrame, frame: pd.DataFrame) -> str:
+    """The README's results block: Table 2's headline columns and the paired-test verdicts."""
+    n_seeds = int(frame.loc[frame["status"] == "ok", "seed"].nunique())
+    seeds = sorted(frame["seed"].unique())
+    show = pd.DataFrame({"dataset": t2["dataset"], "method": t2["method"]})
+    for m, title in (("f1", "F1 (own threshold)"), ("auprc", "AUPRC"),
+                     ("best_f1_oracle", "best F1 (ORACLE)")):
+        show[title] = [_ci(a, lo, hi) for a, lo, hi in
+                       zip(t2[m], t2[f"{m}_ci_low"], t2[f"{m}_ci_high"], strict=True)]
+    show["paper P / R / F1"] = _paper_prf(t2)
+    show["cells ok/total"] = [f"{a}/{a + b + c + d}" for a, b, c, d in
+                              zip(t2["n_ok"], t2["n_failed"], t2["n_timeout"], t2["n_skipped"],
+                                  strict=True)]
+    lines = [README_BEGIN, "",
+             f"Table 2 on {n_seeds} report seeds (seeds {seeds[0]}-{seeds[-1]}): mean and "
+             f"{CI_KIND} in brackets. Skipped cells are detectors that cannot fit that many "
+             "rows (see reports/table2.md for every column, and the paired tests in "
+             "reports/comparisons.md).", "", markdown_table(show).rstrip(), ""]
+    stale = int(frame["stale"].sum()) if "stale" in frame else 0
+    if stale:
+        lines += [f"**{stale} rows come from code that has changed since: rerun "
+                  "`make reproduce-paper`.**", ""]
+    lines.append("Paired tests of each PU-GAN row against every other detector on AUPRC "
+                 "(Wilcoxon signed-rank over seeds, Holm-corrected, α = 0.05):")
+    lines.append("")
+    auprc = comp[comp["metric"] == "auprc"]
+    for (dataset, det), g in auprc.groupby(["dataset", "detector"], sort=True):
+        parts = []
+        for verdict_name in ("win", "tie", "loss"):
+            v = g[g["verdict"] == verdict_name]
+            if len(v):
+                items = ", ".join(f"{o} ({dm:+.3f}, p={p:.2g})" for o, dm, p in
+                                  zip(v["other"], v["diff_median"], v["p_holm"], strict=True))
+                parts.append(f"{verdict_name} vs {items}")
+        lines.append(f"- {dataset}, {det}: " + "; ".join(parts) + ".")
+    lines += ["", README_END]
+    return "\n".join(lines)
+
+
+def write_readme_block(readme: str | Path, block: str) -> Path:
+    """Replace the text between the README's result markers with ``block``."""
+    readme = Path(readme)
+    text = readme.read_text()
+    start, end = text.find(README_BEGIN), text.find(README_END)
+    if start < 0 or end < start:
+        raise ValueError(f"{readme} has no results block: add the lines {README_BEGIN!r} and "
+                         f"{README_END!r} where the results go")
+    readme.write_text(text[:start] + block + text[end + len(README_END):])
+    return readme
 
 
 def _safe(name: str) -> str:
@@ -201,23 +381,40 @@ def plot_sweep(frame: pd.DataFrame, prefix: str, outdir: str | Path) -> list[Pat
 
 
 def report(folder: str | Path, *, reports_dir: str | Path = "reports", figures: bool = True,
-           with_table1: bool | None = None) -> list[Path]:
+           with_table1: bool | None = None, readme: str | Path | None = None) -> list[Path]:
     """Regenerate tables and figures from ``folder/results.csv``; returns the paths written.
 
     ``with_table1``: write Table 1 (None: when the results include a paper preset).
+    ``readme``: also rewrite that README's results block (:func:`readme_block`).
     """
     folder = Path(folder)
-    frame = load_results(folder)
+    frame = mark_stale(load_results(folder))
     name = folder.resolve().name
     reports_dir = Path(reports_dir)
     reports_dir.mkdir(parents=True, exist_ok=True)
     md_prefix = "" if name == "paper" else f"{_safe(name)}_"
     written = []
+    if frame["stale"].any():
+        log.warning("%d row(s) of %s come from code that has changed since; rerun the sweep",
+                    int(frame["stale"].sum()), folder)
 
     t2 = table2(frame)
     t2.to_csv(folder / "table2.csv", index=False)
     (reports_dir / f"{md_prefix}table2.md").write_text(_table2_markdown(t2, name))
     written += [folder / "table2.csv", reports_dir / f"{md_prefix}table2.md"]
+    comp = paired_comparisons(frame, focus_detectors(frame))
+    comp.to_csv(folder / "comparisons.csv", index=False)
+    (reports_dir / f"{md_prefix}comparisons.md").write_text(_comparisons_markdown(comp, name))
+    written += [folder / "comparisons.csv", reports_dir / f"{md_prefix}comparisons.md"]
+    if (folder / "config.yaml").is_file():
+        settings = settings_table(folder)
+        (reports_dir / f"{md_prefix}settings.md").write_text(
+            f"# Detector settings ({name}) and where each came from\n\nGenerated by "
+            "`pugan-bench report` from the sweep's config.yaml and its tuning file; do not "
+            "edit.\n\n" + markdown_table(settings))
+        written.append(reports_dir / f"{md_prefix}settings.md")
+    if readme is not None:
+        written.append(write_readme_block(readme, readme_block(t2, comp, frame)))
 
     presets = set(frame["preset"]) if "preset" in frame else set()
     if with_table1 is None:

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-__all__ = ["DEV_SEEDS", "REPORT_SEEDS", "SeedError", "check_dev_seeds", "parse_seeds"]
+__all__ = ["DEV_SEEDS", "REPORT_SEEDS", "SeedError", "add_seed_arguments", "check_dev_seeds",
+           "parse_seeds", "seeds_from_args"]
 
 #: seeds of every reported table (Table 2, the robustness and imbalance tables)
 REPORT_SEEDS: tuple[int, ...] = tuple(range(10))
@@ -58,3 +59,20 @@ def parse_seeds(text: str) -> tuple[int, ...]:
         else:
             out.append(int(part))
     return tuple(out)
+
+
+def add_seed_arguments(parser, *, default: int = 3) -> None:
+    """``--seeds`` (default: the first ``default`` development seeds) and
+    ``--allow-report-seeds`` on an experiment script's argument parser."""
+    first = ",".join(str(s) for s in DEV_SEEDS[:default])
+    parser.add_argument("--seeds", type=parse_seeds, default=parse_seeds(first),
+                        help=f"seeds, e.g. 1000-1002 or 1000,1004 (default {first}: development "
+                             "seeds)")
+    parser.add_argument("--allow-report-seeds", action="store_true",
+                        help="accept report seeds (to reproduce a reported number, never to "
+                             "choose a setting)")
+
+
+def seeds_from_args(args) -> tuple[int, ...]:
+    """The parsed ``--seeds``, refused if they include report seeds without the opt-in."""
+    return check_dev_seeds(args.seeds, allow_report=args.allow_report_seeds)

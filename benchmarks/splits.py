@@ -31,6 +31,9 @@ from benchmarks.datasets import Dataset, load_dataset
 __all__ = ["PAPER_TABLE1", "PRESETS", "PUSplit", "SplitError", "make_pu_split", "preset_split",
            "table1"]
 
+#: loaders that draw their data from a seed: each split draws its own (see make_pu_split)
+GENERATED_DATASETS = ("moons",)
+
 SCALERS = {
     "minmax": lambda: MinMaxScaler(feature_range=(-1.0, 1.0)),
     "standard": StandardScaler,
@@ -163,13 +166,18 @@ def make_pu_split(dataset: str | Dataset, anomaly_ratio: float, labelled_fractio
     categorical : "drop" (default; the paper's 6 PCA attributes come from the numeric ones) or
         "onehot" for categorical columns.
     dataset_params : keyword arguments for the loader (e.g. ``{"noise": 0.2}`` for moons).
+        A generated dataset (moons) is drawn with ``random_state=seed`` unless these set it,
+        so splits of different seeds, development and report seeds alike, share no data.
     """
     ratio = _check_fraction("anomaly_ratio", anomaly_ratio, allow_one=False)
     frac = _check_fraction("labelled_fraction", labelled_fraction, allow_one=True)
     tsize = _check_fraction("test_size", test_size, allow_one=False)
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
         raise SplitError(f"seed must be a non-negative integer, got {seed!r}")
-    ds = dataset if isinstance(dataset, Dataset) else load_dataset(dataset, **(dataset_params or {}))
+    params = dict(dataset_params or {})
+    if dataset in GENERATED_DATASETS:
+        params.setdefault("random_state", int(seed))
+    ds = dataset if isinstance(dataset, Dataset) else load_dataset(dataset, **params)
     rng = np.random.default_rng(int(seed))
 
     rows = np.arange(ds.n_samples)

@@ -21,10 +21,10 @@ def fake_results(path):
                      labelled_fraction=0.015, seed=0, status="ok", error="", precision=0.8,
                      recall=0.6, f1=0.69, best_f1=0.75, auroc=0.95, auprc=0.7, fit_seconds=9.0,
                      preset="kddcup99-low", detector_name="pugan"))
-    rows.append(dict(dataset="kddcup99-low", detector="ocsvm", anomaly_ratio=0.0018,
+    rows.append(dict(dataset="kddcup99-low", detector="ocsvm-normals", anomaly_ratio=0.0018,
                      labelled_fraction=0.015, seed=0, status="skipped",
                      error="ocsvm cannot scale to 70000 training rows (max 50000)",
-                     preset="kddcup99-low", detector_name="ocsvm"))
+                     preset="kddcup99-low", detector_name="ocsvm-normals"))
     pd.DataFrame(rows).to_csv(path / "results.csv", index=False)
 
 
@@ -33,12 +33,14 @@ def test_table2_aggregates_over_seeds_with_paper_columns(tmp_path):
     t2 = table2(load_results(tmp_path))
     row = t2[(t2["method"] == "a") & (t2["anomaly_ratio"] == 0.05)
              & (t2["labelled_fraction"] == 0.1)].iloc[0]
-    assert row["f1"] == pytest.approx(0.55) and row["f1_std"] == pytest.approx(0.05)
+    # sample standard deviation (ddof=1) and a Student-t interval, clipped to [0, 1]
+    assert row["f1"] == pytest.approx(0.55) and row["f1_std"] == pytest.approx(0.1 / np.sqrt(2))
+    assert (row["f1_ci_low"], row["f1_ci_high"]) == (0.0, 1.0)
     assert row["best_f1_oracle"] == pytest.approx(0.6) and row["n_ok"] == 2
     assert np.isnan(row["paper_f1"])
     pg = t2[t2["method"] == "pugan"].iloc[0]
     assert (pg["paper_precision"], pg["paper_recall"], pg["paper_f1"]) == (0.816, 0.647, 0.722)
-    oc = t2[t2["method"] == "ocsvm"].iloc[0]
+    oc = t2[t2["method"] == "ocsvm-normals"].iloc[0]
     assert oc["n_skipped"] == 1 and np.isnan(oc["f1"]) and "cannot scale" in oc["note"]
     assert oc["paper_f1"] == 0.716
 
@@ -61,7 +63,7 @@ def test_report_from_the_csv_alone(tmp_path, monkeypatch):
     assert (out / "table1.csv").is_file() and (reports / "table1.md").is_file()
     md = (reports / "table2.md").read_text()
     assert "best F1 (ORACLE)" in md and "0.816 / 0.647 / 0.722" in md
-    assert "| moons | a | 0.05 | 0.1 | 0.550 ± 0.050 |" in md
+    assert "| moons | a | 0.05 | 0.1 | 0.550 [0.000, 1.000] |" in md
     assert "| kddcup99-low | pugan | 0.0018 | 0.015 |" in md
     figs = sorted(p.name for p in (reports / "figures").iterdir())
     assert "paper_moons_f1_vs_anomaly_ratio.png" in figs

@@ -3,7 +3,10 @@
 Usage::
 
     python -m benchmarks.experiments.pugan_ablation --presets moons-paper,kddcup99-low \\
-        --seeds 0,1,2 --out results/ablation
+        --seeds 0-2 --allow-report-seeds --out results/ablation
+
+(``make ablation``: the ablation is a reported table, so it runs on report seeds, asked for
+explicitly; on its own the script takes development seeds.)
 
 One PUGAN fit per (preset, seed, training set): ``pu`` (P + stage-1 reliable normals, the
 method), ``p`` (GAN on the known normals only: no PU stage) and ``all`` (GAN on every training
@@ -27,6 +30,7 @@ from joblib import Parallel, delayed
 
 from benchmarks.metrics import anomaly_metrics
 from benchmarks.report import markdown_table
+from benchmarks.seeds import add_seed_arguments, seeds_from_args
 from benchmarks.splits import preset_split
 from pugan.base import labels_at_threshold, quantile_threshold
 from pugan.detector import PUGAN
@@ -111,12 +115,12 @@ def summary(frame: pd.DataFrame) -> pd.DataFrame:
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--presets", default="moons-paper,kddcup99-low")
-    ap.add_argument("--seeds", default="0,1,2")
+    add_seed_arguments(ap)
     ap.add_argument("--out", default="results/ablation")
     ap.add_argument("--reports", default="reports")
     ap.add_argument("--n-jobs", type=int, default=2)
     args = ap.parse_args(argv)
-    presets, seeds = args.presets.split(","), [int(s) for s in args.seeds.split(",")]
+    presets, seeds = args.presets.split(","), list(seeds_from_args(args))
     out = Path(args.out)
     frame = run(presets, seeds, n_jobs=args.n_jobs)
     out.mkdir(parents=True, exist_ok=True)

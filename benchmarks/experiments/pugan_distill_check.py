@@ -2,10 +2,12 @@
 
 Usage::
 
-    python benchmarks/experiments/pugan_distill_check.py [dataset label] [params]
+    python -m benchmarks.experiments.pugan_distill_check --dataset kdd-low-20k \
+        --params "{'student_steps': 1055}"
 
-Rebuilds every ``pugan-distilled`` cell of ``benchmarks/configs/reference.yaml`` (or those of
-one dataset label, e.g. ``kdd-low-20k``) with the harness's own split and model seeds, fits the
+Rebuilds the ``pugan-distilled`` cells of ``benchmarks/configs/reference.yaml`` on development
+seeds (or those of one dataset label, e.g. ``kdd-low-20k``), with the harness's own split and
+model seeds for them, fits the
 detector, and prints, on the cell's test records, the student's AUROC and AUPRC beside those of
 its teacher (the encoder path of the *same* fit, its two terms combined with the detector's
 standardisation, which the student's scores calibrated), their Spearman correlation and the
@@ -19,8 +21,9 @@ luck with distillation error; this script separates the two.
 
 from __future__ import annotations
 
+import argparse
 import ast
-import sys
+import dataclasses
 from pathlib import Path
 
 from scipy.stats import spearmanr
@@ -28,15 +31,22 @@ from sklearn.metrics import average_precision_score, roc_auc_score
 
 from benchmarks.config import load_config
 from benchmarks.registry import make_detector
+from benchmarks.seeds import add_seed_arguments, seeds_from_args
 from benchmarks.splits import make_pu_split
 
 CONFIG = Path(__file__).resolve().parents[1] / "configs" / "reference.yaml"
 
 
-def main():
-    label = sys.argv[1] if len(sys.argv) > 1 and sys.argv[1] != "all" else None
-    override = ast.literal_eval(sys.argv[2]) if len(sys.argv) > 2 else {}
-    cells = [c for c in load_config(CONFIG).cells()
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--dataset", default=None, help="one dataset label of the reference config")
+    ap.add_argument("--params", type=ast.literal_eval, default={},
+                    help="detector parameter overrides as a Python dict literal")
+    add_seed_arguments(ap)
+    args = ap.parse_args(argv)
+    config = dataclasses.replace(load_config(CONFIG), seeds=seeds_from_args(args))
+    label, override = args.dataset, args.params
+    cells = [c for c in config.cells()
              if c.detector_name == "pugan-distilled" and label in (None, c.dataset)]
     for c in cells:
         s = make_pu_split(**c.split_kwargs())

@@ -2,7 +2,8 @@
 
 Usage::
 
-    python benchmarks/experiments/pugan_eval.py moons-paper 0,1,2 "{'n_epochs': 8}"
+    python -m benchmarks.experiments.pugan_eval moons-paper --seeds 1000-1002 \
+        --params "{'n_epochs': 8}"
 
 Prints one line per (seed, inversion, score): score seconds, AUROC, AUPRC, F1 at the
 detector's own threshold (quantile of the known normals' scores) and the oracle best F1, and
@@ -12,11 +13,12 @@ the same for stage 1 alone. The variants are scored by the ablation's code
 
 from __future__ import annotations
 
+import argparse
 import ast
-import sys
 import time
 
 from benchmarks.experiments.pugan_ablation import stage1_row, variant_rows
+from benchmarks.seeds import add_seed_arguments, seeds_from_args
 from benchmarks.splits import preset_split
 from pugan.detector import PUGAN
 
@@ -28,11 +30,15 @@ def _line(seed: int, r: dict, n_test: int) -> str:
             f"f1_own {r['f1']:.4f} f1_best {r['best_f1']:.4f}")
 
 
-def main():
-    name = sys.argv[1]
-    seeds = [int(s) for s in sys.argv[2].split(",")]
-    params = ast.literal_eval(sys.argv[3]) if len(sys.argv) > 3 else {}
-    for seed in seeds:
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("preset", help="a paper preset, e.g. moons-paper or kddcup99-low")
+    ap.add_argument("--params", type=ast.literal_eval, default={},
+                    help="PUGAN parameters as a Python dict literal")
+    add_seed_arguments(ap)
+    args = ap.parse_args(argv)
+    name, params = args.preset, args.params
+    for seed in seeds_from_args(args):
         s = preset_split(name, seed)
         det = PUGAN(random_state=seed, **params)
         t = time.time()

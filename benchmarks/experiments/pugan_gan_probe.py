@@ -2,7 +2,8 @@
 
 Usage::
 
-    python benchmarks/experiments/pugan_gan_probe.py SEED "{'latent': 'step', 'latent_dim': 15, 'recon_weight': 0}"
+    python -m benchmarks.experiments.pugan_gan_probe --seeds 1000 \
+        --params "{'latent': 'step', 'latent_dim': 15, 'recon_weight': 0}"
 
 Fits PUGAN (encoder inversion, the given parameters) on one moons-paper split, then draws 5,000
 samples from the generator and prints: the discriminator loss per epoch (2 ln 2 = 1.386 is
@@ -13,20 +14,29 @@ AUROC on the test set. A collapsed generator shows as a tiny range and zero cove
 
 from __future__ import annotations
 
+import argparse
 import ast
-import sys
 
 import torch
 from sklearn.metrics import roc_auc_score
 from sklearn.neighbors import NearestNeighbors
 
+from benchmarks.seeds import add_seed_arguments, seeds_from_args
 from benchmarks.splits import preset_split
 from pugan.detector import PUGAN
 
 
-def main():
-    seed = int(sys.argv[1]) if len(sys.argv) > 1 else 0
-    params = ast.literal_eval(sys.argv[2]) if len(sys.argv) > 2 else {}
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--params", type=ast.literal_eval, default={},
+                    help="PUGAN parameters as a Python dict literal")
+    add_seed_arguments(ap, default=1)
+    args = ap.parse_args(argv)
+    for seed in seeds_from_args(args):
+        _probe(seed, args.params)
+
+
+def _probe(seed: int, params: dict) -> None:
     s = preset_split("moons-paper", seed)
     det = PUGAN(random_state=seed, inversion="encoder", score="reconstruction", **params)
     det.fit(s.X_train, known_normal=s.known_normal)

@@ -5,7 +5,7 @@ Usage::
     python benchmarks/experiments/pugan_scoring_parts.py [threads]
 
 Fits a short PUGAN (1 epoch; network sizes are the defaults, so the cost per record is the real
-one) on kddcup99-low seed 0, then scores 100,000 of its test records (tiled) and prints records
+one) on a kddcup99-low development split, then scores 100,000 of its test records (tiled) and prints records
 per second for the whole encoder path (E, then G(E(x)) and D(x)) at two batch sizes, with
 ``torch.no_grad``, ``torch.inference_mode`` and bfloat16 autocast, and for E alone, G(E(x)) and D
 alone, and the LSTMs' floating-point work per record: why the encoder path cannot reach 50,000
@@ -14,13 +14,14 @@ records/s on two cores (the distilled scorer, ``inversion="distilled"``, is the 
 
 from __future__ import annotations
 
-import sys
+import argparse
 import time
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
+from benchmarks.seeds import add_seed_arguments, seeds_from_args
 from benchmarks.splits import preset_split
 from pugan.detector import PUGAN
 from pugan.inversion import _residual
@@ -34,11 +35,16 @@ def _rate(fn, n: int) -> float:
     return n / (time.perf_counter() - t)
 
 
-def main():
-    threads = int(sys.argv[1]) if len(sys.argv) > 1 else 1
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+    add_seed_arguments(ap, default=1)
+    args = ap.parse_args(argv)
+    seed = seeds_from_args(args)[0]
+    threads = args.threads
     torch.set_num_threads(threads)
-    s = preset_split("kddcup99-low", 0)
-    det = PUGAN(random_state=0, n_epochs=1, encoder_epochs=1, max_gan_rows=2000,
+    s = preset_split("kddcup99-low", seed)
+    det = PUGAN(random_state=seed, n_epochs=1, encoder_epochs=1, max_gan_rows=2000,
                 inversion="encoder").fit(s.X_train, known_normal=s.known_normal)
     torch.set_num_threads(threads)
     x = torch.from_numpy(det._scale(np.resize(s.X_test, (N, s.X_test.shape[1])))

@@ -2,9 +2,9 @@
 
 Usage::
 
-    python benchmarks/experiments/pugan_speed.py [n_jobs] [n_epochs]
+    python -m benchmarks.experiments.pugan_speed --n-jobs 2 --n-epochs 2
 
-Fits on kddcup99-low (seed 0) with the distilled scorer (so that one fit serves all three
+Fits on a kddcup99-low development split with the distilled scorer (so that one fit serves all three
 inversions), then scores the preset's test records tiled to 494,021 rows with each inversion and
 prints seconds, records per second and the ratio to IForest's scoring time on the same records
 (measured in the same run). Then, on the untiled test records, each inversion's AUROC and AUPRC
@@ -16,7 +16,7 @@ the GAN trained (except through how many records the gradient search refines).
 
 from __future__ import annotations
 
-import sys
+import argparse
 import time
 
 import numpy as np
@@ -24,17 +24,23 @@ from scipy.stats import spearmanr
 from sklearn.metrics import average_precision_score, roc_auc_score
 
 from benchmarks.registry import make_detector
+from benchmarks.seeds import add_seed_arguments, seeds_from_args
 from benchmarks.splits import preset_split
 from pugan.detector import PUGAN
 
 N = 494_021
 
 
-def main():
-    n_jobs = int(sys.argv[1]) if len(sys.argv) > 1 else 2
-    n_epochs = int(sys.argv[2]) if len(sys.argv) > 2 else 2
-    s = preset_split("kddcup99-low", 0)
-    det = PUGAN(random_state=0, n_epochs=n_epochs, n_jobs=n_jobs, inversion="distilled")
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--n-jobs", type=int, default=2, help="torch threads (default 2)")
+    ap.add_argument("--n-epochs", type=int, default=2, help="GAN epochs (default 2)")
+    add_seed_arguments(ap, default=1)
+    args = ap.parse_args(argv)
+    seed = seeds_from_args(args)[0]
+    n_jobs, n_epochs = args.n_jobs, args.n_epochs
+    s = preset_split("kddcup99-low", seed)
+    det = PUGAN(random_state=seed, n_epochs=n_epochs, n_jobs=n_jobs, inversion="distilled")
     t = time.time()
     det.fit(s.X_train, known_normal=s.known_normal)
     print(f"fit {time.time() - t:.1f}s on {len(s.X_train)} rows ({n_epochs} epochs, "

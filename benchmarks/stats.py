@@ -1,0 +1,117 @@
+"""Uncertainty for the tables: confidence intervals over seeds and paired tests between detectors.
+
+Every split seed draws a new split (and, for moons, new data), so the seeds of a sweep are
+independent replicates of the whole protocol. Two conventions hold everywhere:
+
+- **Intervals** are Student-t 95% confidence intervals of the mean over seeds,
+  ``mean ± t(0.975, n - 1) · sd / √n`` with the sample standard deviation (``ddof=1``); for a
+  metric bounded in [0, 1] the interval is clipped to [0, 1].
+- **Comparisons** pair two detectors on the same seeds (the same split), test the per-seed
+  differences with the Wilcoxon signed-rank test (two-sided, ``scipy.stats.wilcoxon``), and
+  correct the p-values of one detector's comparisons within a dataset with Holm's method
+  (``statsmodels``). A comparison is a *win* or a *loss* when the corrected p-value is below
+  ``alpha`` (0.05), else a *tie*.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["ALPHA", "CI_KIND", "mean_ci", "paired_comparisons", "verdict"]
+
+ALPHA = 0.05
+CI_KIND = "95% Student-t confidence interval of the mean over seeds"
+
+
+def mean_ci(values, *, bounded: bool = True, level: float = 0.95) -> tuple[float, float, float, float]:
+    """(mean, sd with ddof=1, low, high) of ``values``; NaN where too few values."""
+    from scipy import stats
+
+    v = np.asarray(values, dtype=np.float64)
+    v = v[np.isfinite(v)]
+    if v.size == 0:
+        return (math.nan,) * 4
+    mean = float(v.mean())
+    if v.size < 2:
+        return mean, math.nan, math.nan, math.nan
+    sd = float(v.std(ddof=1))
+    half = float(stats.t.ppf(0.5 + level / 2, v.size - 1)) * sd / math.sqrt(v.size)
+    low, high = mean - half, mean + half
+    if bounded:
+        low, high = max(low, 0.0), min(high, 1.0)
+    return mean, sd, low, high
+
+
+def verdict(diff_median: float, p_holm: float, alpha: float = ALPHA) -> str:
+    """"win" / "loss" (significant, by the sign of the median difference) or "tie"."""
+    if not (p_holm < alpha) or diff_median == 0:
+        return "tie"
+    return "win" if diff_median > 0 else "loss"
+
+
+def _wilcoxon_p(diff: np.ndarray) -> float:
+    from scipy.stats import wilcoxon
+
+    if diff.size == 0:
+        return math.nan
+    if np.all(diff == 0):
+        return 1.0  # identical on every seed: no evidence of a difference
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # scipy warns on ties and small samples
+        return float(wilcoxon(diff, alternative="two-sided", zero_method="wilcox").pvalue)
+
+
+def paired_comparisons(frame: pd.DataFrame, focus, *, metrics=("auprc", "f1"),
+                       alpha: float = ALPHA) -> pd.DataFrame:
+    """Each ``focus`` detector against every other detector, per dataset and metric.
+
+    ``frame`` is a results frame (one row per cell). Only seeds where both cells finished
+    ``ok`` are paired. Returns one row per (dataset, detector, other, metric): the number of
+    pairs, the mean of each side, the median and mean difference (detector - other), the
+    Wilcoxon p-value, the Holm-corrected p-value (over the ``other`` detectors of the same
+    dataset, detector and metric) and the verdict.
+    """
+    from statsmodels.stats.multitest import multipletests
+
+    ok = frame[frame["status"] == "ok"]
+    rows = []
+    keys = ["dataset", "anomaly_ratio", "labelled_fraction"]
+    for (dataset, ratio, frac), d in ok.groupby(keys, sort=True):
+        detectors = sorted(d["detector"].unique())
+        for det in [f for f in focus if f in detectors]:
+            for metric in metrics:
+                block = []
+                mine = d[d["detector"] == det].set_index("seed")[metric].astype(float)
+                for other in detectors:
+                    if other == det:
+                        continue
+                    theirs = d[d["detector"] == other].set_index("seed")[metric].astype(float)
+                    both = mine.index.intersection(theirs.index)
+                    diff = (mine[both] - theirs[both]).to_numpy()
+                    diff = diff[np.isfinite(diff)]
+                    block.append({
+                        "dataset": dataset, "anomaly_ratio": ratio, "labelled_fraction": frac,
+                        "detector": det, "other": other, "metric": metric,
+                        "n_pairs": int(diff.size),
+                        "mean": float(mine[both].mean()) if len(both) else math.nan,
+                        "other_mean": float(theirs[both].mean()) if len(both) else math.nan,
+                        "diff_median": float(np.median(diff)) if diff.size else math.nan,
+                        "diff_mean": float(diff.mean()) if diff.size else math.nan,
+                        "p_value": _wilcoxon_p(diff)})
+                ps = np.array([b["p_value"] for b in block], dtype=float)
+                finite = np.isfinite(ps)
+                holm = np.full(ps.shape, math.nan)
+                if finite.any():
+                    holm[finite] = multipletests(ps[finite], method="holm")[1]
+                for b, p in zip(block, holm, strict=True):
+                    b["p_holm"] = float(p)
+                    b["verdict"] = verdict(b["diff_median"], p, alpha)
+                rows += block
+    cols = ["dataset", "anomaly_ratio", "labelled_fraction", "detector", "other", "metric",
+            "n_pairs", "mean", "other_mean", "diff_median", "diff_mean", "p_value", "p_holm",
+            "verdict"]
+    return pd.DataFrame(rows, columns=cols)

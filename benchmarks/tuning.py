@@ -1,0 +1,126 @@
+"""Equal tuning by a command: every detector's grid scored on development seeds, one choice each.
+
+``pugan-bench tune CONFIG --out DIR --write FILE`` runs the sweep CONFIG (whose detector entries
+hold grids: list-valued params) on development seeds only, then, for every dataset and every
+detector entry, keeps the grid point with the best mean of a criterion (AUPRC by default)
+over the seeds. Each detector gets the same treatment, and the sweep config says how many
+points each grid has, so equal budgets are visible in one file. FILE records the choice with its
+provenance (grid, criterion, seeds, every point's scores) and is what a report config reads
+through ``tuning:`` and ``tuned: true`` entries (:mod:`benchmarks.config`).
+
+A point is eligible only if every one of its cells finished ``ok``; ties go to the earlier point
+of the grid, so the choice is deterministic. Test labels are used here only as the development
+splits' labels: the report seeds never enter.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pandas as pd
+
+from benchmarks.config import ConfigError, SweepConfig
+
+__all__ = ["CRITERIA", "choose", "read_tuning", "tune", "write_tuning"]
+
+#: metrics a tuning may maximise (columns of a results frame)
+CRITERIA = ("auprc", "auroc", "f1")
+
+
+def read_tuning(path: str | Path) -> dict:
+    """Read a tuning file; raise :class:`ConfigError` naming the file when it is not one."""
+    import yaml
+
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"tuning file not found: {path}; write it with `pugan-bench tune`")
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(raw, dict) or not isinstance(raw.get("choices"), dict):
+        raise ConfigError(f"{path}: not a tuning file (no 'choices' mapping)")
+    for dataset, by_det in raw["choices"].items():
+        if not isinstance(by_det, dict) or not all(
+                isinstance(c, dict) and isinstance(c.get("params"), dict)
+                for c in by_det.values()):
+            raise ConfigError(f"{path}: choices[{dataset!r}] must map detector keys to "
+                              "{params: {...}, ...}")
+    return {**raw, "path": str(path)}
+
+
+def choose(frame: pd.DataFrame, config: SweepConfig, criterion: str = "auprc") -> dict:
+    """The best grid point per (dataset, detector entry) of a finished tuning sweep."""
+    if criterion not in CRITERIA:
+        raise ValueError(f"criterion must be one of {CRITERIA}; got {criterion!r}")
+    n_seeds = len(config.seeds)
+    choices: dict = {}
+    for d in config.datasets:
+        for group in dict.fromkeys(det.group for det in config.detectors):
+            points = [det for det in config.detectors if det.group == group]
+            grid, best = [], None
+            for det in points:
+                rows = frame[(frame["dataset"] == d.label) & (frame["detector"] == det.label)]
+                ok = rows[rows["status"] == "ok"]
+                vals = ok[criterion].astype(float)
+                mean = float(vals.mean()) if len(vals) else math.nan
+                entry = {"params": dict(det.params), "mean": _round(mean),
+                         "std": _round(float(vals.std(ddof=1)) if len(vals) > 1 else math.nan),
+                         "n_ok": int(len(ok)), "n_cells": int(len(rows))}
+                grid.append(entry)
+                eligible = len(ok) == n_seeds and math.isfinite(mean)
+                if eligible and (best is None or mean > best["mean"]):
+                    best = entry
+            if best is None:
+                continue  # nothing finished: no choice, the report config will say so
+            choices.setdefault(d.label, {})[group] = {
+                "params": best["params"], criterion: best["mean"], "grid": grid}
+    return choices
+
+
+def _round(v: float):
+    return None if not math.isfinite(v) else round(v, 6)
+
+
+def write_tuning(path: str | Path, choices: dict, *, config: SweepConfig, criterion: str) -> Path:
+    """Write the tuning file (YAML) with its provenance."""
+    import yaml
+
+    from benchmarks.config import code_version
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    doc = {
+        "criterion": criterion,
+        "seeds": list(config.seeds),
+        "config": config.source or config.name,
+        "grid_points": {g: sum(1 for d in config.detectors if d.group == g)
+                        for g in dict.fromkeys(d.group for d in config.detectors)},
+        "code_version": code_version(),
+        "choices": choices,
+    }
+    head = (f"# Written by `pugan-bench tune {doc['config']}`: the best mean {criterion} over "
+            "development seeds per dataset and detector; do not edit by hand.\n")
+    path.write_text(head + yaml.safe_dump(doc, sort_keys=False, width=100))
+    return path
+
+
+def tune(config: SweepConfig, out: str | Path, write: str | Path, *, criterion: str = "auprc",
+         allow_report_seeds: bool = False, **run_kw) -> Path:
+    """Run the grid sweep on development seeds, choose, and write the tuning file."""
+    from benchmarks.harness import run_sweep
+    from benchmarks.seeds import check_dev_seeds
+
+    if criterion not in CRITERIA:
+        raise ValueError(f"criterion must be one of {CRITERIA}; got {criterion!r}")
+    check_dev_seeds(config.seeds, allow_report=allow_report_seeds)
+    groups = [d.group for d in config.detectors]
+    for g in dict.fromkeys(groups):
+        names = {d.name for d in config.detectors if d.group == g}
+        if len(names) > 1:
+            raise ConfigError(f"tuning: entry label {g!r} is used by detectors {sorted(names)}; "
+                              "give each entry its own label")
+    frame = run_sweep(config, out, **run_kw)
+    return write_tuning(write, choose(frame, config, criterion), config=config,
+                        criterion=criterion)

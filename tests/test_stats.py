@@ -1,0 +1,85 @@
+"""Intervals and paired tests: the numbers behind every comparative sentence."""
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from benchmarks.report import readme_block, table2, write_readme_block, README_BEGIN, README_END
+from benchmarks.stats import mean_ci, paired_comparisons, verdict
+
+
+def test_mean_ci_is_a_student_t_interval_with_ddof_1():
+    v = [0.2, 0.4, 0.6, 0.5]
+    mean, sd, low, high = mean_ci(v)
+    half = stats.t.ppf(0.975, 3) * np.std(v, ddof=1) / 2
+    assert mean == pytest.approx(0.425) and sd == pytest.approx(np.std(v, ddof=1))
+    assert (low, high) == pytest.approx((0.425 - half, 0.425 + half))
+    assert mean_ci([0.99, 1.0, 0.9])[3] == 1.0  # clipped to the metric's range
+    assert mean_ci([5.0, 7.0], bounded=False)[3] > 7.0
+    assert all(math.isnan(x) for x in mean_ci([]))
+    assert mean_ci([0.3])[0] == 0.3 and math.isnan(mean_ci([0.3])[2])
+
+
+def _frame(diffs):
+    """PU-GAN vs two detectors on 10 seeds: ``diffs`` per other detector (pugan - other)."""
+    rng = np.random.default_rng(0)
+    base = rng.uniform(0.3, 0.6, size=10)
+    rows = []
+    for seed in range(10):
+        rows.append({"dataset": "d", "anomaly_ratio": 0.1, "labelled_fraction": 0.5,
+                     "seed": seed, "detector": "pugan", "status": "ok",
+                     "auprc": base[seed], "f1": 0.5})
+        for other, d in diffs.items():
+            rows.append({"dataset": "d", "anomaly_ratio": 0.1, "labelled_fraction": 0.5,
+                         "seed": seed, "detector": other, "status": "ok",
+                         "auprc": base[seed] - d[seed], "f1": 0.5})
+    return pd.DataFrame(rows)
+
+
+def test_paired_comparisons_win_loss_tie_with_holm():
+    rng = np.random.default_rng(1)
+    frame = _frame({"weak": np.full(10, 0.1) + rng.normal(0, 0.01, 10),
+                    "strong": np.full(10, -0.2) + rng.normal(0, 0.01, 10),
+                    "same": rng.normal(0, 0.05, 10)})
+    comp = paired_comparisons(frame, ["pugan"], metrics=("auprc", "f1"))
+    auprc = comp[comp["metric"] == "auprc"].set_index("other")
+    assert auprc.loc["weak", "verdict"] == "win" and auprc.loc["strong", "verdict"] == "loss"
+    assert auprc.loc["same", "verdict"] == "tie"
+    assert (auprc["n_pairs"] == 10).all()
+    # Holm multiplies the smallest p by the number of comparisons
+    p = auprc["p_value"].sort_values()
+    assert auprc.loc[p.index[0], "p_holm"] == pytest.approx(min(1.0, 3 * p.iloc[0]))
+    # identical on every seed: p = 1, a tie
+    f1 = comp[comp["metric"] == "f1"]
+    assert (f1["p_value"] == 1.0).all() and (f1["verdict"] == "tie").all()
+    # a failed cell drops its seed from the pairs
+    frame.loc[(frame["detector"] == "weak") & (frame["seed"] == 0), "status"] = "failed"
+    comp = paired_comparisons(frame, ["pugan"], metrics=("auprc",)).set_index("other")
+    assert comp.loc["weak", "n_pairs"] == 9 and comp.loc["same", "n_pairs"] == 10
+
+
+def test_verdict():
+    assert verdict(0.1, 0.01) == "win" and verdict(-0.1, 0.01) == "loss"
+    assert verdict(0.1, 0.2) == "tie" and verdict(0.1, float("nan")) == "tie"
+
+
+def test_readme_block_is_written_between_its_markers(tmp_path):
+    frame = _frame({"weak": np.full(10, 0.1)})
+    frame["best_f1"], frame["precision"], frame["recall"], frame["auroc"] = 0.6, 0.5, 0.5, 0.9
+    frame["detector_name"] = frame["detector"]
+    frame["preset"], frame["error"] = "", ""
+    t2 = table2(frame)
+    block = readme_block(t2, paired_comparisons(frame, ["pugan"]), frame)
+    assert block.startswith(README_BEGIN) and block.endswith(README_END)
+    assert "- d, pugan: win vs weak (+0.100" in block
+    readme = tmp_path / "README.md"
+    readme.write_text(f"intro\n{README_BEGIN}\nreplace me\n{README_END}\noutro\n")
+    write_readme_block(readme, block)
+    text = readme.read_text()
+    assert text.startswith("intro\n") and text.endswith("\noutro\n") and "replace me" not in text
+    readme.write_text("no markers")
+    with pytest.raises(ValueError, match="no results block"):
+        write_readme_block(readme, block)

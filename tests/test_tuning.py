@@ -1,0 +1,127 @@
+"""Grids in a config, `pugan-bench tune` on development seeds, and tuned entries reading the
+choice back: the same machinery for every detector."""
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from benchmarks.cli import main
+from benchmarks.config import ConfigError, parse_config
+from benchmarks.seeds import DEV_SEEDS, REPORT_SEEDS, SeedError, check_dev_seeds, parse_seeds
+from benchmarks.tuning import choose, read_tuning
+
+PLUGIN = str(Path(__file__).with_name("harness_detectors.py"))
+
+
+def raw(**over):
+    out = {
+        "seeds": [1000, 1001],
+        "anomaly_ratios": [0.2],
+        "labelled_fractions": [0.5],
+        "plugins": [PLUGIN],
+        "datasets": [{"dataset": "moons", "split": {"n_normal": 200}, "label": "m"}],
+        "detectors": [{"name": "t-centroid", "params": {"quantile": [0.9, 0.95], "jitter": [0.0, 5.0]}}],
+    }
+    out.update(over)
+    return out
+
+
+def test_seed_sets_are_disjoint_and_report_seeds_are_refused():
+    assert not set(DEV_SEEDS) & set(REPORT_SEEDS)
+    assert check_dev_seeds([1000, 1003]) == (1000, 1003)
+    with pytest.raises(SeedError, match=r"seed\(s\) \[0\] are report seeds"):
+        check_dev_seeds([0, 1000])
+    assert check_dev_seeds([0], allow_report=True) == (0,)
+    assert parse_seeds("1000-1002,7") == (1000, 1001, 1002, 7)
+
+
+def test_a_list_in_params_is_a_grid_with_one_labelled_entry_per_point():
+    cfg = parse_config(raw())
+    labels = [d.label for d in cfg.detectors]
+    assert labels == ["t-centroid[quantile=0.9,jitter=0.0]", "t-centroid[quantile=0.9,jitter=5.0]",
+                      "t-centroid[quantile=0.95,jitter=0.0]", "t-centroid[quantile=0.95,jitter=5.0]"]
+    assert {d.group for d in cfg.detectors} == {"t-centroid"}
+    assert len(cfg.cells()) == 4 * 2
+    params = {(d.params["quantile"], d.params["jitter"]) for d in cfg.detectors}
+    assert params == {(0.9, 0.0), (0.9, 5.0), (0.95, 0.0), (0.95, 5.0)}
+    with pytest.raises(ConfigError, match="empty grid"):
+        parse_config(raw(detectors=[{"name": "t-centroid", "params": {"quantile": []}}]))
+
+
+def test_choose_keeps_the_best_mean_among_fully_finished_points():
+    cfg = parse_config(raw())
+    rows = []
+    scores = {0: [0.5, 0.7], 1: [0.9, 0.95], 2: [0.99, None], 3: [0.9, 0.95]}
+    for i, det in enumerate(cfg.detectors):
+        for seed, v in zip(cfg.seeds, scores[i], strict=True):
+            rows.append({"dataset": "m", "detector": det.label, "seed": seed,
+                         "status": "ok" if v is not None else "failed", "auprc": v})
+    chosen = choose(pd.DataFrame(rows), cfg)["m"]["t-centroid"]
+    # point 2 has the best single score but one failed cell: not eligible; 1 and 3 tie: the
+    # earlier point wins
+    assert chosen["params"] == cfg.detectors[1].params
+    assert chosen["auprc"] == pytest.approx(0.925)
+    assert [g["n_ok"] for g in chosen["grid"]] == [2, 2, 1, 2]
+
+
+def test_tune_refuses_report_seeds(tmp_path):
+    path = tmp_path / "grid.yaml"
+    path.write_text(yaml.safe_dump(raw(seeds=[0, 1])))
+    rc = main(["tune", str(path), "--out", str(tmp_path / "out"), "--write",
+               str(tmp_path / "t.yaml"), "--no-progress"])
+    assert rc == 2 and not (tmp_path / "t.yaml").exists()
+
+
+def test_tune_writes_choices_that_a_tuned_entry_reads(tmp_path):
+    grid = tmp_path / "grid.yaml"
+    grid.write_text(yaml.safe_dump(raw()))
+    out = tmp_path / "tuning.yaml"
+    rc = main(["tune", str(grid), "--out", str(tmp_path / "sweep"), "--write", str(out),
+               "--n-jobs", "1", "--no-progress", "-q"])
+    assert rc == 0
+    doc = read_tuning(out)
+    assert doc["criterion"] == "auprc" and doc["seeds"] == [1000, 1001]
+    assert doc["grid_points"] == {"t-centroid": 4}
+    choice = doc["choices"]["m"]["t-centroid"]
+    assert len(choice["grid"]) == 4 and all(g["n_ok"] == 2 for g in choice["grid"])
+    best = max(g["mean"] for g in choice["grid"])
+    assert choice["auprc"] == best
+    # a report config: a fixed entry beside the tuned one, on report seeds
+    report = raw(seeds=[0, 1], tuning=str(out), detectors=[
+        {"name": "t-centroid", "label": "fixed", "params": {"quantile": 0.5}},
+        {"name": "t-centroid", "tuned": True}])
+    cfg = parse_config(report, base_dir=tmp_path)
+    tuned = [c for c in cfg.cells() if c.detector == "t-centroid (tuned)"]
+    assert len(tuned) == 2 and all(c.detector_params == choice["params"] for c in tuned)
+
+
+def test_tuned_entries_fail_clearly_without_a_choice(tmp_path):
+    with pytest.raises(ConfigError, match="need a top-level 'tuning:'"):
+        parse_config(raw(detectors=[{"name": "t-centroid", "tuned": True}]))
+    bad = tmp_path / "t.yaml"
+    bad.write_text("choices:\n  other-data:\n    t-centroid: {params: {quantile: 0.9}}\n")
+    with pytest.raises(ConfigError, match=r"no setting of 't-centroid' for dataset\(s\) \['m'\]"):
+        parse_config(raw(tuning=str(bad), detectors=[{"name": "t-centroid", "tuned": True}]))
+    bad.write_text("- not a tuning file\n")
+    with pytest.raises(ConfigError, match="not a tuning file"):
+        parse_config(raw(tuning=str(bad), detectors=[{"name": "t-centroid", "tuned": True}]))
+
+
+def test_a_tuned_entry_that_lands_on_another_entrys_setting_shares_its_cell(tmp_path):
+    from benchmarks.harness import run_sweep
+
+    tuning = tmp_path / "t.yaml"
+    tuning.write_text("choices:\n  m:\n    t-centroid: {params: {quantile: 0.9}}\n")
+    cfg = parse_config(raw(seeds=[0], tuning=str(tuning), detectors=[
+        {"name": "t-centroid", "label": "fixed", "params": {"quantile": 0.9}},
+        {"name": "t-centroid", "tuned": True}]))
+    frame = run_sweep(cfg, tmp_path / "sweep", n_jobs=1, progress=False, isolate=False)
+    assert sorted(frame["detector"]) == ["fixed", "t-centroid (tuned)"]
+    assert frame["cell_id"].nunique() == 1 and (frame["status"] == "ok").all()
+    assert len(list((tmp_path / "sweep" / "cells").glob("*.json"))) == 1
+    # two fixed entries naming the same setting are still a mistake
+    with pytest.raises(ConfigError, match="two entries describe the same cell"):
+        parse_config(raw(detectors=[{"name": "t-centroid", "label": "a"},
+                                    {"name": "t-centroid", "label": "b"}])).cells()
