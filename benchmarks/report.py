@@ -226,8 +226,10 @@ def focus_detectors(frame: pd.DataFrame) -> list[str]:
 
 def _comparisons_markdown(comp: pd.DataFrame, name: str) -> str:
     show = comp.copy()
-    for c in ("mean", "other_mean", "diff_median", "diff_mean"):
-        show[c] = show[c].map(lambda v: f"{v:+.3f}" if c.startswith("diff") else f"{v:.3f}")
+    for c in ("mean", "other_mean"):
+        show[c] = show[c].map(lambda v: f"{v:.3f}")
+    for c in ("diff_median", "diff_mean"):
+        show[c] = show[c].map(lambda v: f"{v:+.3f}")
     for c in ("p_value", "p_holm"):
         show[c] = show[c].map(lambda v: "" if math.isnan(v) else f"{v:.3g}")
     show["anomaly_ratio"] = [f"{v:.3g}" for v in show["anomaly_ratio"]]

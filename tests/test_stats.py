@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from benchmarks.report import readme_block, table2, write_readme_block, README_BEGIN, README_END
+from benchmarks.report import README_BEGIN, README_END, readme_block, table2, write_readme_block
 from benchmarks.stats import mean_ci, paired_comparisons, verdict
 
 
