@@ -69,3 +69,9 @@ scale-curves: $(STAMP) ## fit/score time vs training size (10k-500k rows) into r
 
 clean: ## remove caches (keeps .venv and results)
 	rm -rf .pytest_cache .ruff_cache .benchmarks
+
+.PHONY: unknown-types benchmark benchmark-quick
+
+unknown-types: $(STAMP) ## KDD with each attack family held out of training in turn (results/unknown_types, reports/unknown_types.md)
+	$(PY) -m benchmarks run benchmarks/configs/unknown_types.yaml --out results/unknown_types --n-jobs $(N_JOBS)
+	$(PY) -m benchmarks.report_unknown results/unknown_types
