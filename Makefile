@@ -72,3 +72,17 @@ scale-curves: $(STAMP) ## fit/score time vs training size (10k-500k rows) into r
 
 clean: ## remove caches (keeps .venv and results)
 	rm -rf .pytest_cache .ruff_cache .benchmarks
+
+.PHONY: unknown-types benchmark benchmark-quick
+
+unknown-types: $(STAMP) ## KDD with each attack family held out of training in turn (results/unknown_types, reports/unknown_types.md)
+	$(PY) -m benchmarks run benchmarks/configs/unknown_types.yaml --out results/unknown_types --n-jobs $(N_JOBS)
+	$(PY) -m benchmarks.report_unknown results/unknown_types
+
+benchmark: $(STAMP) ## PU leaderboard: every bundled dataset, 5 seeds, 14 detectors (results/benchmark; hours on 2 cores, see the config)
+	$(PY) -m benchmarks run benchmarks/configs/benchmark.yaml --out results/benchmark --n-jobs $(N_JOBS)
+	$(PY) -m benchmarks.ranks results/benchmark
+
+benchmark-quick: $(STAMP) ## the same leaderboard with 2 seeds, for a first look (results/benchmark-quick)
+	$(PY) -m benchmarks run benchmarks/configs/benchmark-quick.yaml --out results/benchmark-quick --n-jobs $(N_JOBS)
+	$(PY) -m benchmarks.ranks results/benchmark-quick

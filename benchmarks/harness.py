@@ -45,7 +45,7 @@ import pandas as pd
 
 from benchmarks.cache import CellCache, atomic_write_text, check_writable, folder_lock
 from benchmarks.config import Cell, SweepConfig, canonical_json, import_plugins
-from benchmarks.metrics import METRIC_COLUMNS, anomaly_metrics
+from benchmarks.metrics import HELDOUT_COLUMNS, METRIC_COLUMNS, anomaly_metrics, heldout_metrics
 
 __all__ = [
     "ID_COLUMNS",
@@ -66,8 +66,10 @@ VERSION_COLUMNS = ("version_pugan_bench", "version_torch", "version_sklearn", "v
                    "version_numpy", "version_python")
 RESULT_COLUMNS = (
     *ID_COLUMNS, "status", "error", *METRIC_COLUMNS, "fit_seconds", "score_seconds", "peak_mb",
-    "cell_seconds", "n_train", "n_known_normal", "n_test", "n_test_anomalies", "n_features",
-    "threshold", "n_test_flagged", "n_reliable", "supervision", "dataset_name", "preset", "split_params",
+    "cell_seconds", "n_train", "n_known_normal", "n_test", "n_test_anomalies",
+    "n_test_anomalies_distinct", "n_test_anomalies_twin_in_train", *HELDOUT_COLUMNS, "n_features",
+    "threshold", "n_test_flagged", "n_reliable", "supervision", "dataset_name", "preset",
+    "split_params",
     "dataset_params", "detector_name", "detector_params", "split_seed", "model_seed", "cell_id",
     "code_version", *VERSION_COLUMNS,
 )
@@ -194,6 +196,9 @@ def _fit_and_score(payload: dict) -> dict:
     labels = labels_at_threshold(scores, threshold)  # the contract's rule: score >= threshold_
     score_seconds = time.perf_counter() - t1
     metrics = anomaly_metrics(payload["y_test"], scores, labels)
+    if payload.get("heldout_types"):
+        metrics.update(heldout_metrics(payload["y_test"], scores, labels, payload["type_test"],
+                                       payload["heldout_types"]))
     # PU-GAN's stage 1: how many unlabelled records it admitted as reliable normals
     n_reliable = getattr(det, "n_reliable_", None)
     return {"status": "ok", "error": "", **metrics, "fit_seconds": fit_seconds,
@@ -368,6 +373,7 @@ def run_cell(cell: Cell, *, time_limit: float | None = None, threads: int = 1,
 def _run_cell_body(cell: Cell, rec: dict, *, time_limit, threads, plugins, isolate,
                    preload) -> None:
     from benchmarks.registry import get_spec
+    from benchmarks.splits import SplitInfeasible
 
     try:
         import_plugins(plugins)
@@ -375,12 +381,17 @@ def _run_cell_body(cell: Cell, rec: dict, *, time_limit, threads, plugins, isola
         rec["supervision"] = spec.supervision
         try:
             split = _get_split(cell)
+        except SplitInfeasible as exc:  # the dataset cannot fill this cell: not a fault
+            rec.update(status="skipped", error=f"split cannot be filled: {exc}")
+            return
         except Exception as exc:
             raise RuntimeError(f"split failed: {_error_text(exc)}") from exc
         n_train = int(len(split.X_train))
         rec.update(n_train=n_train, n_known_normal=int(np.sum(split.known_normal)),
                    n_test=int(len(split.X_test)), n_test_anomalies=int(np.sum(split.y_test)),
-                   n_features=int(split.X_train.shape[1]))
+                   n_features=int(split.X_train.shape[1]),
+                   **{k: split.meta.get(k) for k in ("n_test_anomalies_distinct",
+                                                     "n_test_anomalies_twin_in_train")})
         # the rows the detector fits on: the known normals for a normals-only detector
         normals_only = spec.supervision == "normals-only"
         fit_rows = rec["n_known_normal"] if normals_only else n_train
@@ -396,6 +407,8 @@ def _run_cell_body(cell: Cell, rec: dict, *, time_limit, threads, plugins, isola
                 "X_train": split.X_train, "known_normal": np.asarray(split.known_normal),
                 "X_test": split.X_test, "y_test": split.y_test,
                 "y_train": split.y_train if spec.supervision == "oracle" else None,
+                "type_test": split.type_test,
+                "heldout_types": split.meta.get("holdout_anomaly_types", []),
             }
             if isolate:
                 rec.update(_run_isolated(payload, time_limit, preload=preload))

@@ -5,6 +5,10 @@
 on the precision-recall curve, the way the paper chose its numbers; it uses the test labels to
 pick the threshold, so tables name it ``best_f1_oracle``. ``auroc`` is the area under the ROC
 curve; ``auprc`` is the average precision (the step-wise area under the precision-recall curve).
+
+When anomaly types were held out of training, :func:`heldout_metrics` splits the test anomalies
+into the held-out types (unknown to the detector) and the seen ones, and measures each group
+against all test normals: recall at the detector's own threshold and AUPRC.
 """
 
 from __future__ import annotations
@@ -12,10 +16,14 @@ from __future__ import annotations
 import numpy as np
 from sklearn.metrics import average_precision_score, precision_recall_curve, roc_auc_score
 
-__all__ = ["METRIC_COLUMNS", "anomaly_metrics", "best_f1", "threshold_metrics"]
+__all__ = ["HELDOUT_COLUMNS", "METRIC_COLUMNS", "anomaly_metrics", "best_f1", "heldout_metrics",
+           "threshold_metrics"]
 
 #: the metric columns of a results row, in order
 METRIC_COLUMNS = ("precision", "recall", "f1", "best_f1", "auroc", "auprc")
+#: the columns of :func:`heldout_metrics` (empty in a row without held-out types)
+HELDOUT_COLUMNS = ("n_test_heldout", "recall_heldout", "auprc_heldout", "n_test_seen",
+                   "recall_seen", "auprc_seen")
 
 
 def _check_inputs(y_true, scores=None, labels=None):
@@ -107,4 +115,39 @@ def anomaly_metrics(y_true, scores, labels) -> dict[str, float]:
     out["best_f1"] = best_f1(y, s)
     out["auroc"] = float(roc_auc_score(y, s))
     out["auprc"] = float(average_precision_score(y, s, pos_label=1))
+    return out
+
+
+def heldout_metrics(y_true, scores, labels, test_types, heldout_types) -> dict[str, float]:
+    """Recall and AUPRC on the held-out anomaly types and on the seen ones, each vs all normals.
+
+    Parameters
+    ----------
+    y_true, scores, labels : as in :func:`anomaly_metrics`.
+    test_types : array of shape (n,), each test record's anomaly type (any value for normals).
+    heldout_types : the anomaly types kept out of training (a family expanded to its types).
+
+    Returns
+    -------
+    dict with keys :data:`HELDOUT_COLUMNS`: for ``heldout`` (anomalies of a held-out type plus
+    every normal) and ``seen`` (the other anomalies plus every normal), the number of anomalies
+    (``n_test_*``), the recall at the detector's own threshold and the AUPRC, whose chance level
+    is ``n_test_* / (n_test_* + normals)``. A group without test anomalies gets NaN.
+    """
+    y, s, pred = _check_inputs(y_true, scores=scores, labels=labels)
+    types = np.asarray(test_types, dtype=object).ravel()
+    if types.shape[0] != y.shape[0]:
+        raise ValueError(f"test_types has {types.shape[0]} entries but y_true has {y.shape[0]}")
+    held = np.isin(types, list(heldout_types)) & (y == 1)
+    normal = y == 0
+    out: dict[str, float] = {}
+    for name, group in (("heldout", held), ("seen", (y == 1) & ~held)):
+        n = int(group.sum())
+        out[f"n_test_{name}"] = n
+        if n == 0 or not normal.any():
+            out[f"recall_{name}"] = out[f"auprc_{name}"] = float("nan")
+            continue
+        keep = group | normal
+        out[f"recall_{name}"] = float(pred[group].mean())
+        out[f"auprc_{name}"] = float(average_precision_score(y[keep], s[keep], pos_label=1))
     return out

@@ -131,12 +131,12 @@ def test_in_process_mode_gives_the_same_results(tmp_path):
                                   comparable(b).drop(columns="peak_mb", errors="ignore"))
 
 
-def test_split_error_becomes_a_failed_cell(tmp_path):
-    # 0.002 of 210 training normals (0.4 anomalies) gives 0 anomalies: the split refuses, the cell records it
+def test_split_the_data_cannot_fill_becomes_a_skipped_cell(tmp_path):
+    # 0.002 of 210 training normals (0.4 anomalies) gives 0 anomalies: the split refuses, the cell records why
     cfg = config(["t-centroid"], seeds=(0,), anomaly_ratios=[0.002, 0.2])
     df = run_sweep(cfg, tmp_path / "out", n_jobs=1, progress=False)
     bad = df[df["anomaly_ratio"] == 0.002].iloc[0]
-    assert bad["status"] == "failed" and "split failed" in bad["error"]
+    assert bad["status"] == "skipped" and "split cannot be filled" in bad["error"]
     assert "anomaly_ratio=0.002" in bad["error"]
     assert df.loc[df["anomaly_ratio"] == 0.2, "status"].item() == "ok"
 

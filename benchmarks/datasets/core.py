@@ -69,6 +69,9 @@ def _bundled_checksums() -> dict[str, str]:
 def verify_checksum(path: Path, expected: str | None = None) -> str:
     """Check ``path`` against ``expected`` (default: the bundled SHA256SUMS); return its digest.
 
+    A file inside the bundled data folder must have a SHA256SUMS entry when no ``expected`` is
+    given.
+
     A missing file or a digest mismatch raises :class:`DatasetError` naming the file, so a
     truncated download or an edited copy never silently feeds a benchmark.
     """
@@ -80,7 +83,11 @@ def verify_checksum(path: Path, expected: str | None = None) -> str:
             rel = path.resolve().relative_to(DATA_DIR).as_posix()
         except ValueError:
             rel = None
-        expected = _bundled_checksums().get(rel) if rel else None
+        if rel is not None:
+            expected = _bundled_checksums().get(rel)
+            if expected is None:  # a bundled file must be listed, or nothing would check it
+                raise DatasetError(f"bundled data file {path} has no entry in "
+                                   f"{DATA_DIR / 'SHA256SUMS'}; add its SHA-256 there")
     actual = sha256_of(path)
     if expected is not None and actual != expected:
         raise DatasetError(

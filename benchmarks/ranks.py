@@ -1,0 +1,219 @@
+"""Rank statistics across datasets: the leaderboard, Friedman + Nemenyi, CD diagram, win/tie/loss.
+
+A *block* is one (dataset, anomaly ratio, labelled fraction) of a sweep; each detector's score in
+a block is its metric averaged over seeds. Detectors are ranked within each block (1 = best,
+ties share the mean rank) and the ranks averaged over blocks (Demšar, JMLR 2006). The Friedman
+test asks whether any detector ranks differently from the others; the Nemenyi post-hoc test
+(scikit-posthocs) which pairs differ, drawn as a critical-difference diagram. Only blocks where
+every ranked detector has a result enter (a skipped or failed cell drops its block, counted).
+The oracle (supervision ``oracle``) is an upper reference, kept out of the ranking.
+
+Per dataset, the reference detector (PU-GAN) against each other detector: the Wilcoxon
+signed-rank test on paired cells (same ratio, fraction and seed), Holm-corrected over the
+detectors compared on that dataset. Pairs are taken over ratio, fraction and seed together,
+because 5 seeds alone can never reach p < 0.05 in a two-sided exact Wilcoxon test (its smallest
+p-value with 5 pairs is 0.0625). Win or loss when the corrected p-value is below ``alpha``, by
+the sign of the median difference; tie otherwise.
+
+    python -m benchmarks.ranks results/benchmark [--metric auprc] [--reports-dir reports]
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+__all__ = ["block_scores", "cd_diagram", "friedman", "holm", "mean_ranks", "nemenyi",
+           "rank_report", "win_tie_loss"]
+
+BLOCK = ["dataset", "anomaly_ratio", "labelled_fraction"]
+
+
+def _ok_rows(frame: pd.DataFrame, metric: str, keep_oracle: bool = False) -> pd.DataFrame:
+    missing = sorted(set(BLOCK + ["detector", "seed", "status", metric]) - set(frame.columns))
+    if missing:
+        raise ValueError(f"results lack column(s) {missing}")
+    ok = frame[(frame["status"] == "ok") & np.isfinite(frame[metric].astype(float))]
+    if not keep_oracle and "supervision" in ok:
+        ok = ok[ok["supervision"].fillna("") != "oracle"]
+    return ok
+
+
+def block_scores(frame: pd.DataFrame, metric: str = "auprc") -> tuple[pd.DataFrame, int]:
+    """Blocks x detectors of the metric's seed mean, complete blocks only; and the number dropped."""
+    ok = _ok_rows(frame, metric)
+    table = ok.groupby(BLOCK + ["detector"])[metric].mean().unstack("detector")
+    complete = table.dropna()
+    return complete, int(len(table) - len(complete))
+
+
+def mean_ranks(blocks: pd.DataFrame, higher_is_better: bool = True) -> pd.Series:
+    """Mean rank of each detector over the blocks (1 = best), best first."""
+    ranks = blocks.rank(axis=1, ascending=not higher_is_better, method="average")
+    return ranks.mean().sort_values()
+
+
+def friedman(blocks: pd.DataFrame) -> tuple[float, float]:
+    """Friedman chi-square statistic and p-value over the blocks (needs 3+ detectors, 2+ blocks)."""
+    if blocks.shape[1] < 3 or blocks.shape[0] < 2:
+        raise ValueError(f"the Friedman test needs at least 3 detectors and 2 blocks; got "
+                         f"{blocks.shape[1]} detectors and {blocks.shape[0]} blocks")
+    res = stats.friedmanchisquare(*(blocks[c].to_numpy() for c in blocks.columns))
+    return float(res.statistic), float(res.pvalue)
+
+
+def nemenyi(blocks: pd.DataFrame) -> pd.DataFrame:
+    """Pairwise Nemenyi p-values (detector x detector) after Friedman."""
+    import scikit_posthocs as sp
+
+    pvals = sp.posthoc_nemenyi_friedman(blocks.to_numpy())
+    pvals.index = pvals.columns = list(blocks.columns)
+    return pvals
+
+
+def cd_diagram(ranks: pd.Series, pvalues: pd.DataFrame, path_stem: Path,
+               title: str = "") -> list[Path]:
+    """Critical-difference diagram (PNG and SVG): mean ranks, bars join detectors not told apart."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import scikit_posthocs as sp
+
+    fig, ax = plt.subplots(figsize=(8, 0.28 * len(ranks) + 1.6))
+    sp.critical_difference_diagram(ranks, pvalues, ax=ax)
+    if title:
+        ax.set_title(title, fontsize=10, pad=28)
+    fig.tight_layout()
+    path_stem.parent.mkdir(parents=True, exist_ok=True)
+    out = []
+    for ext in ("png", "svg"):
+        p = path_stem.with_suffix(f".{ext}")
+        fig.savefig(p, dpi=130)
+        out.append(p)
+    plt.close(fig)
+    return out
+
+
+def holm(pvalues) -> np.ndarray:
+    """Holm-Bonferroni adjusted p-values (step-down, monotone, capped at 1)."""
+    p = np.asarray(pvalues, dtype=float)
+    order = np.argsort(p)
+    m = len(p)
+    adj = np.empty(m)
+    running = 0.0
+    for i, idx in enumerate(order):
+        running = max(running, (m - i) * p[idx])
+        adj[idx] = min(1.0, running)
+    return adj
+
+
+def win_tie_loss(frame: pd.DataFrame, reference: str, metric: str = "auprc",
+                 alpha: float = 0.05) -> pd.DataFrame:
+    """Per dataset, ``reference`` vs each other detector: pairs, median difference, p, verdict."""
+    ok = _ok_rows(frame, metric)
+    if reference not in set(ok["detector"]):
+        raise ValueError(f"reference detector {reference!r} has no finished cell; detectors: "
+                         f"{sorted(set(ok['detector']))}")
+    key = ["anomaly_ratio", "labelled_fraction", "seed"]
+    rows = []
+    for dataset, g in ok.groupby("dataset", sort=True):
+        wide = g.pivot_table(index=key, columns="detector", values=metric, aggfunc="mean")
+        if reference not in wide:
+            continue
+        part = []
+        for other in wide.columns:
+            if other == reference:
+                continue
+            pair = wide[[reference, other]].dropna()
+            diff = (pair[reference] - pair[other]).to_numpy()
+            if len(diff) == 0:
+                continue
+            if np.all(diff == 0):
+                p = 1.0
+            else:
+                p = float(stats.wilcoxon(diff, zero_method="zsplit").pvalue)
+            part.append({"dataset": dataset, "detector": other, "n_pairs": len(diff),
+                         "median_diff": float(np.median(diff)), "p": p})
+        if not part:
+            continue
+        adj = holm([r["p"] for r in part])
+        for r, a in zip(part, adj, strict=True):
+            r["p_holm"] = float(a)
+            r["verdict"] = ("tie" if a >= alpha or r["median_diff"] == 0
+                            else "win" if r["median_diff"] > 0 else "loss")
+        rows.extend(part)
+    return pd.DataFrame(rows, columns=["dataset", "detector", "n_pairs", "median_diff", "p",
+                                       "p_holm", "verdict"])
+
+
+def _default_reference(frame: pd.DataFrame) -> str:
+    if "detector_name" in frame:
+        hits = frame.loc[frame["detector_name"] == "pugan", "detector"].unique()
+        if len(hits):
+            return str(hits[0])
+    return "pugan"
+
+
+def rank_report(folder: str | Path, reports_dir: str | Path = "reports", metric: str = "auprc",
+                reference: str | None = None, figures: bool = True) -> list[Path]:
+    """Leaderboard, Friedman/Nemenyi, CD diagram and win/tie/loss for the sweep in ``folder``."""
+    from benchmarks.report import load_results, markdown_table
+
+    folder, reports = Path(folder), Path(reports_dir)
+    frame = load_results(folder)
+    name = folder.name
+    blocks, dropped = block_scores(frame, metric)
+    ranks = mean_ranks(blocks)
+    stat, p = friedman(blocks)
+    pvals = nemenyi(blocks)
+    board = pd.DataFrame({"detector": ranks.index, "mean_rank": ranks.to_numpy(),
+                          f"mean_{metric}": blocks.mean()[ranks.index].to_numpy()})
+    reference = reference or _default_reference(frame)
+    wtl = win_tie_loss(frame, reference, metric)
+    summary = (wtl.groupby(["detector", "verdict"]).size().unstack(fill_value=0)
+               .reindex(columns=["win", "tie", "loss"], fill_value=0).reset_index())
+    written = []
+    for stem, tab in (("leaderboard", board), ("nemenyi", pvals), ("win_tie_loss", wtl)):
+        path = folder / f"{stem}.csv"
+        tab.to_csv(path, index=stem == "nemenyi")
+        written.append(path)
+    reports.mkdir(parents=True, exist_ok=True)
+    md = reports / f"{name}_leaderboard.md"
+    md.write_text(
+        f"# Leaderboard ({name}, {metric})\n\nGenerated by `python -m benchmarks.ranks {folder}`. "
+        f"Mean rank over {len(blocks)} (dataset, anomaly ratio, labelled fraction) blocks with "
+        f"every detector present ({dropped} incomplete block(s) left out); 1 = best. Friedman "
+        f"chi-square {stat:.1f}, p = {p:.2g}.\n\n"
+        + markdown_table(board)
+        + f"\n\n## {reference} against each detector (per dataset, Wilcoxon-Holm, alpha 0.05)"
+        "\n\n" + markdown_table(summary))
+    written.append(md)
+    if figures:
+        written += cd_diagram(ranks, pvals, reports / "figures" / f"{name}_cd_{metric}",
+                              title=f"Mean rank by {metric} over {len(blocks)} blocks "
+                                    f"(Nemenyi, alpha 0.05)")
+    return written
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="python -m benchmarks.ranks",
+                                description="rank statistics of a sweep folder")
+    p.add_argument("dir")
+    p.add_argument("--metric", default="auprc")
+    p.add_argument("--reference", default=None, help="detector label (default: PU-GAN's)")
+    p.add_argument("--reports-dir", default="reports")
+    p.add_argument("--no-figures", action="store_true")
+    args = p.parse_args(argv)
+    for path in rank_report(args.dir, args.reports_dir, args.metric, args.reference,
+                            figures=not args.no_figures):
+        print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

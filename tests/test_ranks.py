@@ -1,0 +1,97 @@
+"""Rank statistics on synthetic results whose ranking is known."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from benchmarks.ranks import (
+    block_scores,
+    friedman,
+    holm,
+    mean_ranks,
+    nemenyi,
+    rank_report,
+    win_tie_loss,
+)
+
+QUALITY = {"best": 0.9, "mid": 0.6, "worst": 0.3, "twin-of-mid": 0.6}
+
+
+def synthetic(n_datasets=6, seeds=range(5), noise=0.01, rng_seed=0) -> pd.DataFrame:
+    rng = np.random.default_rng(rng_seed)
+    rows = []
+    for d in range(n_datasets):
+        for ratio in (0.01, 0.05):
+            for frac in (0.05, 0.2):
+                for seed in seeds:
+                    for det, q in QUALITY.items():
+                        rows.append({"dataset": f"d{d}", "detector": det, "anomaly_ratio": ratio,
+                                     "labelled_fraction": frac, "seed": seed, "status": "ok",
+                                     "supervision": "pu", "detector_name": det,
+                                     "f1": 0.5, "auprc": q + noise * rng.standard_normal()})
+                    rows.append({**rows[-1], "detector": "oracle", "detector_name": "oracle",
+                                 "supervision": "oracle", "auprc": 1.0})
+    return pd.DataFrame(rows)
+
+
+def test_mean_ranks_order_and_oracle_left_out():
+    blocks, dropped = block_scores(synthetic())
+    assert dropped == 0 and "oracle" not in blocks.columns and len(blocks) == 24
+    ranks = mean_ranks(blocks)
+    assert list(ranks.index[:1]) == ["best"] and ranks["best"] == 1.0
+    assert ranks["worst"] == 4.0
+    assert ranks["mid"] + ranks["twin-of-mid"] == pytest.approx(5.0)
+
+
+def test_incomplete_block_is_dropped_and_counted():
+    frame = synthetic()
+    gone = (frame["dataset"] == "d0") & (frame["anomaly_ratio"] == 0.01) & \
+           (frame["labelled_fraction"] == 0.05) & (frame["detector"] == "mid")
+    frame.loc[gone, "status"] = "skipped"
+    blocks, dropped = block_scores(frame)
+    assert dropped == 1 and len(blocks) == 23
+
+
+def test_friedman_and_nemenyi_separate_best_from_worst_not_the_twins():
+    blocks, _ = block_scores(synthetic())
+    _, p = friedman(blocks)
+    assert p < 1e-6
+    pv = nemenyi(blocks)
+    assert pv.loc["best", "worst"] < 0.05
+    assert pv.loc["mid", "twin-of-mid"] > 0.05
+    with pytest.raises(ValueError, match="at least 3 detectors"):
+        friedman(blocks[["best", "mid"]])
+
+
+def test_holm_adjustment():
+    np.testing.assert_allclose(holm([0.01, 0.04, 0.03]), [0.03, 0.06, 0.06])
+    assert holm([0.6, 0.9]).tolist() == [1.0, 1.0]
+
+
+def test_win_tie_loss_per_dataset():
+    wtl = win_tie_loss(synthetic(), reference="mid")
+    verdicts = wtl.groupby("detector")["verdict"].agg(set).to_dict()
+    assert verdicts["worst"] == {"win"} and verdicts["best"] == {"loss"}
+    assert verdicts["twin-of-mid"] == {"tie"}
+    assert (wtl["n_pairs"] == 20).all()
+    with pytest.raises(ValueError, match="reference detector"):
+        win_tie_loss(synthetic(), reference="nope")
+
+
+def test_identical_scores_are_a_tie():
+    frame = synthetic(n_datasets=1, noise=0.0)
+    wtl = win_tie_loss(frame, reference="mid").set_index("detector")
+    assert wtl.loc["twin-of-mid", "verdict"] == "tie" and wtl.loc["twin-of-mid", "p"] == 1.0
+
+
+def test_rank_report_writes_tables_and_cd_diagram(tmp_path):
+    folder = tmp_path / "bench"
+    folder.mkdir()
+    synthetic().to_csv(folder / "results.csv", index=False)
+    paths = rank_report(folder, tmp_path / "reports", reference="mid")
+    names = {p.name for p in paths}
+    assert {"leaderboard.csv", "nemenyi.csv", "win_tie_loss.csv", "bench_leaderboard.md",
+            "bench_cd_auprc.png", "bench_cd_auprc.svg"} == names
+    board = pd.read_csv(folder / "leaderboard.csv")
+    assert board["detector"].iloc[0] == "best"
+    assert "Friedman" in (tmp_path / "reports" / "bench_leaderboard.md").read_text()
