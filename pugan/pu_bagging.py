@@ -39,8 +39,8 @@ import numpy as np
 from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.tree import DecisionTreeClassifier
-from sklearn.utils.multiclass import type_of_target
 from sklearn.utils import check_scalar
+from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import (
     check_is_fitted,
     check_random_state,
