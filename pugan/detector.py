@@ -34,7 +34,7 @@ from pugan.distill import ScoreStudent, distillation_inputs, train_student
 from pugan.inversion import invert_and_score
 from pugan.nets import Discriminator, Encoder, Generator
 from pugan.pu_bagging import PUBaggingClassifier, cross_fit_positive_scores, select_reliable
-from pugan.train import train_encoder, train_gan
+from pugan.train import PRECISIONS, train_encoder, train_gan
 
 __all__ = ["PUGAN"]
 
@@ -150,8 +150,14 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
         (MAD-GAN): each column onto [-1, 1], tanh generator output. ``"robust"``: median and
         IQR, linear generator output; keeps the bulk of heavy-tailed columns (KDD's PCA
         signals) from being squeezed into a sliver of [-1, 1] by a few far-out normals.
+    precision : {"float32", "bfloat16"}, default="float32"
+        Arithmetic of the GAN's and the encoder's training (:mod:`pugan.train`): ``"bfloat16"``
+        runs the networks under bfloat16 autocast (weights, optimiser state and losses stay
+        float32), about twice as fast on CPUs with native bfloat16 instructions and much slower
+        on those without. Scoring is always float32. Measured in docs/speed.md.
     device : str, default="cpu"
-        ``"cuda"`` when asked and available.
+        ``"cuda"`` (or ``"cuda:n"``) when asked and available: training, inversion and scoring
+        run there; fitted attributes and scores come back as numpy arrays.
     n_jobs : int or None, default=1
         Torch threads (``None``: 1; ``-1``: all cores) and PU-bagging workers.
     verbose : bool, default=False
@@ -180,7 +186,7 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
                  threshold_quantile=0.99, inversion="gradient", student_steps=5000,
                  inversion_steps=30,
                  stop_quantile=0.99, train_on="pu", score="combined", scaling="minmax",
-                 device="cpu", n_jobs=1, verbose=False, random_state=None):
+                 precision="float32", device="cpu", n_jobs=1, verbose=False, random_state=None):
         self.n_bags = n_bags
         self.reliable_quantile = reliable_quantile
         self.window = window
@@ -206,6 +212,7 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
         self.train_on = train_on
         self.score = score
         self.scaling = scaling
+        self.precision = precision
         self.device = device
         self.n_jobs = n_jobs
         self.verbose = verbose
@@ -244,6 +251,7 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
             raise ValueError(f"threshold_quantile must be in (0, 1]; got {q!r}")
         for name, allowed in (("train_on", _TRAIN_ON), ("score", _SCORES),
                               ("inversion", _INVERSIONS), ("scaling", ("minmax", "robust")),
+                              ("precision", PRECISIONS),
                               ("d_optimizer", ("sgd", "adam")), ("latent", ("step", "record"))):
             if getattr(self, name) not in allowed:
                 raise ValueError(f"{name} must be one of {allowed}; got {getattr(self, name)!r}")
@@ -457,10 +465,11 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
                              latent_dim=self.latent_dim_, gen=gen, g_rounds=self.g_rounds,
                              d_optimizer=self.d_optimizer,
                              E=E, recon_weight=self.recon_weight,
-                             verbose=self.verbose)
+                             precision=self.precision, verbose=self.verbose)
             e_epochs = self.n_epochs if self.encoder_epochs is None else self.encoder_epochs
             hist_e = train_encoder(E, G, seqs, n_epochs=e_epochs, batch_size=self.batch_size,
-                                   latent_dim=self.latent_dim_, gen=gen, verbose=self.verbose)
+                                   latent_dim=self.latent_dim_, gen=gen,
+                                   precision=self.precision, verbose=self.verbose)
             for m in (G, D, E):
                 m.eval()
                 m.zero_grad(set_to_none=True)  # no training gradients left behind
@@ -544,7 +553,9 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
     @classmethod
     def load(cls, path, *, device="cpu") -> PUGAN:
         """Load a detector written by :meth:`save` (onto ``device``)."""
-        state = torch.load(path, map_location=device, weights_only=True)
+        # read onto the CPU whatever device wrote the file (numpy needs the arrays there),
+        # then move the networks to ``device``
+        state = torch.load(path, map_location="cpu", weights_only=True)
         if not isinstance(state, dict) or state.get("format") != "pugan-1":
             raise ValueError(f"{path} is not a PUGAN file written by PUGAN.save")
         det = cls(**{**state["params"], "device": device})

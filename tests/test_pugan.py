@@ -171,6 +171,7 @@ def test_bad_input():
     ({"recon_weight": -1.0}, "recon_weight"),
     ({"student_steps": 0}, "student_steps"),
     ({"inversion": "distilled", "window": 4}, "window=None"),
+    ({"precision": "float16"}, "precision"),
 ])
 def test_bad_params(params, match):
     X, _, known = _moons(n=100)
