@@ -153,3 +153,38 @@ def test_cuda_bfloat16_training():
     det = PUGAN(device="cuda", precision="bfloat16", random_state=0, score="reconstruction",
                 **TINY).fit(X, known_normal=known)
     assert np.isfinite(det.decision_scores_).all()
+
+
+def test_max_seq_len_groups_attributes_into_bounded_steps(tmp_path):
+    rng = np.random.RandomState(0)
+    X = rng.randn(600, 23)
+    X[:30] += 4.0  # a few far-out records
+    known = np.zeros(600, bool)
+    known[100:400] = True
+    det = PUGAN(random_state=0, max_seq_len=5, score="reconstruction", **TINY)
+    det.fit(X, known_normal=known)
+    assert (det.seq_len_, det.n_signals_) == (5, 5)  # 23 attributes: 5 steps of 5, padded
+    assert det.latent_dim_ == 11  # half the attributes, padding not counted
+    assert roc_auc_score(np.arange(600) < 30, det.decision_scores_) > 0.9
+    path = tmp_path / "wide.pt"
+    det.save(path)
+    np.testing.assert_array_equal(PUGAN.load(path).decision_function(X[:50]),
+                                  det.decision_function(X[:50]))
+    narrow = PUGAN(random_state=0, max_seq_len=30, **TINY).fit(X, known_normal=known)
+    assert (narrow.seq_len_, narrow.n_signals_) == (23, 1)  # within the bound: the paper's steps
+
+
+def test_early_stopping_stops_on_held_out_reconstruction():
+    X, y, known = _moons()
+    params = {**TINY, "n_epochs": 30, "encoder_epochs": None, "recon_weight": 1.0}
+    det = PUGAN(random_state=0, early_stopping=1, score="reconstruction", **params)
+    det.fit(X, known_normal=known)
+    val = [h["val_recon"] for h in det.history_ if "val_recon" in h]
+    assert len(val) == det.gan_epochs_ <= 30
+    if det.gan_epochs_ < 30:  # it stopped: the last epoch did not improve on the best
+        assert val[-1] >= min(val[:-1]) * (1 - 1e-3)
+    assert sum("e_loss" in h for h in det.history_) == det.gan_epochs_
+    full = PUGAN(random_state=0, **params).fit(X, known_normal=known)
+    assert full.gan_epochs_ == 30 and not any("val_recon" in h for h in full.history_)
+    with pytest.raises(ValueError, match="early_stopping"):
+        PUGAN(early_stopping=2, window=4, **TINY).fit(X, known_normal=known)
