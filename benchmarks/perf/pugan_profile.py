@@ -149,29 +149,34 @@ def gan_flops(*, seq_len: int, n_signals: int, latent_dim: int, hidden: int, g_l
             "g_round": g_round, "per_batch": d_round + g_rounds * g_round}
 
 
-def matmul_flops(threads: int, *, n: int = 512, seconds: float = 1.0) -> float:
-    """Measured float32 matrix-multiply FLOP/s at ``threads`` torch threads (square n x n)."""
+def matmul_flops(threads: int, *, n: int = 512, seconds: float = 1.0,
+                 dtype: str = "float32") -> float:
+    """Measured matrix-multiply FLOP/s (square n x n, ``dtype``) at ``threads`` torch threads,
+    over the process's CPU time on one thread (robust to a shared machine), else wall time."""
     import torch
 
     old = torch.get_num_threads()
     torch.set_num_threads(threads)
+    clock = time.process_time if threads == 1 else time.perf_counter
     try:
-        a, b = torch.randn(n, n), torch.randn(n, n)
+        a = torch.randn(n, n).to(getattr(torch, dtype))
+        b = torch.randn(n, n).to(getattr(torch, dtype))
         for _ in range(3):
             a @ b
-        reps, start = 0, time.perf_counter()
-        while time.perf_counter() - start < seconds:
+        reps, start = 0, clock()
+        while clock() - start < seconds:
             a @ b
             reps += 1
-        return 2 * n ** 3 * reps / (time.perf_counter() - start)
+        return 2 * n ** 3 * reps / (clock() - start)
     finally:
         torch.set_num_threads(old)
 
 
-def measure_gan_step(*, seq_len: int = 6, rows: int = 8000, epochs: int = 1, threads: int = 1,
-                     seed: int = 0, **params) -> dict:
+def measure_gan_step(*, seq_len: int = 6, n_signals: int = 1, rows: int = 8000,
+                     epochs: int = 1, threads: int = 1, seed: int = 0, **params) -> dict:
     """Seconds per GAN batch of PUGAN's default GAN (parameters overridable) on ``rows``
-    random sequences of ``seq_len`` attributes, with the FLOPs and FLOP/s of that batch."""
+    random sequences of ``seq_len`` attributes, with the FLOPs and FLOP/s of that batch
+    (CPU seconds on one thread, wall seconds otherwise)."""
     import torch
 
     from pugan import PUGAN
@@ -179,24 +184,27 @@ def measure_gan_step(*, seq_len: int = 6, rows: int = 8000, epochs: int = 1, thr
 
     det = PUGAN(**params)
     p = det.get_params()
-    det.seq_len_, det.n_signals_ = seq_len, 1
+    clock = time.process_time if threads == 1 else time.perf_counter
+    det.seq_len_, det.n_signals_, det.n_features_in_ = seq_len, n_signals, seq_len * n_signals
     det.latent_dim_ = det._resolve_latent_dim()
     old = torch.get_num_threads()
     torch.set_num_threads(threads)
     try:
         torch.manual_seed(seed)
         G, D, E = det._networks()
-        data = torch.rand(rows, seq_len, 1, generator=torch.Generator().manual_seed(seed)) * 2 - 1
-        start = time.perf_counter()
+        data = torch.rand(rows, seq_len, n_signals,
+                          generator=torch.Generator().manual_seed(seed)) * 2 - 1
+        kw = {"precision": p["precision"]} if "precision" in p else {}
+        start = clock()
         train_gan(G, D, data, n_epochs=epochs, batch_size=p["batch_size"],
                   latent_dim=det.latent_dim_, gen=torch.Generator().manual_seed(seed),
                   g_rounds=p["g_rounds"], d_optimizer=p["d_optimizer"], E=E,
-                  recon_weight=p["recon_weight"])
-        elapsed = time.perf_counter() - start
+                  recon_weight=p["recon_weight"], **kw)
+        elapsed = clock() - start
     finally:
         torch.set_num_threads(old)
     n_batches = epochs * -(-rows // p["batch_size"])
-    fl = gan_flops(seq_len=seq_len, n_signals=1, latent_dim=det.latent_dim_, hidden=p["hidden"],
+    fl = gan_flops(seq_len=seq_len, n_signals=n_signals, latent_dim=det.latent_dim_, hidden=p["hidden"],
                    g_layers=p["g_layers"], d_layers=p["d_layers"], batch=p["batch_size"],
                    g_rounds=p["g_rounds"], recon=p["recon_weight"] > 0)
     step = elapsed / n_batches
@@ -213,14 +221,16 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=1000)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--inversion", default="gradient")
+    ap.add_argument("--precision", default=None, help="PUGAN's precision (default: its own)")
     ap.add_argument("--no-fit", action="store_true", help="only the FLOP measurement")
     ap.add_argument("--allow-report-seeds", action="store_true")
     args = ap.parse_args(argv)
     check_dev_seeds([args.seed], allow_report=args.allow_report_seeds)
+    extra = {} if args.precision is None else {"precision": args.precision}
     if not args.no_fit:
         s = preset_split(args.preset, args.seed)
         times, det = profile_fit(s.X_train, s.known_normal, random_state=args.seed,
-                                 n_jobs=args.threads, inversion=args.inversion)
+                                 n_jobs=args.threads, inversion=args.inversion, **extra)
         from sklearn.metrics import average_precision_score
         ap_ = average_precision_score(s.y_test, det.decision_function(s.X_test))
         print(f"{args.preset} seed {args.seed}: {len(s.X_train)} training rows, "
@@ -228,11 +238,12 @@ def main(argv=None) -> int:
         print("| stage | seconds | share |\n| --- | ---: | ---: |")
         for k in (*STAGES, "total"):
             print(f"| {k} | {times[k]:.1f} | {100 * times[k] / times['total']:.0f}% |")
-    step = measure_gan_step(threads=args.threads, seed=args.seed)
-    peak = matmul_flops(args.threads)
-    print(f"GAN batch: {step['step_s'] * 1e3:.1f} ms, {step['flops_per_step'] / 1e6:.0f} MFLOP, "
-          f"{step['flops_per_s'] / 1e9:.2f} GFLOP/s; matmul {peak / 1e9:.1f} GFLOP/s; "
-          f"ratio {step['flops_per_s'] / peak:.3f}")
+    step = measure_gan_step(threads=args.threads, seed=args.seed, **extra)
+    for dtype in ("float32", "bfloat16"):
+        peak = matmul_flops(args.threads, dtype=dtype)
+        print(f"GAN batch: {step['step_s'] * 1e3:.1f} ms, {step['flops_per_step'] / 1e6:.0f} "
+              f"MFLOP, {step['flops_per_s'] / 1e9:.2f} GFLOP/s; {dtype} matmul "
+              f"{peak / 1e9:.1f} GFLOP/s; ratio {step['flops_per_s'] / peak:.3f}")
     return 0
 
 
