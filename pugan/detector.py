@@ -34,7 +34,7 @@ from pugan.distill import ScoreStudent, distillation_inputs, train_student
 from pugan.inversion import invert_and_score
 from pugan.nets import Discriminator, Encoder, Generator
 from pugan.pu_bagging import PUBaggingClassifier, select_reliable
-from pugan.train import train_encoder, train_gan
+from pugan.train import PRECISIONS, train_encoder, train_gan
 
 __all__ = ["PUGAN"]
 
@@ -138,6 +138,20 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
         Needs ``window=None``.
     student_steps : int, default=5000
         Adam updates of the distilled scorer (only with ``inversion="distilled"``).
+    early_stopping : int or None, default=None
+        ``None``: the GAN trains ``n_epochs`` (the paper). An int ``k`` (label-free early
+        stopping, ``window=None``): known normals outside the GAN's training sample (or, when
+        every known normal is in it, a seeded tenth of them, then left out of it; at most
+        2,000) are held out, the GAN stops once their reconstruction ``G(E(x))`` has not
+        improved for ``k`` epochs and keeps its best epoch's weights; the encoder then trains
+        as many epochs as the GAN did (unless ``encoder_epochs`` is set). No anomaly label is
+        read. Measured in docs/speed.md.
+    max_seq_len : int or None, default=None
+        ``None``: one attribute per LSTM step (the paper), so a fit's cost grows with the
+        number of attributes. An int ``m`` (with ``window=None``): a record of more than ``m``
+        attributes is cut into at most ``m`` steps of ``ceil(n_features / m)`` consecutive
+        attributes each (the last step padded with zeros), which bounds the cost per record;
+        a departure from the paper, measured in docs/speed.md.
     inversion_steps : int, default=30
         Upper bound on gradient steps per record.
     stop_quantile : float, default=0.99
@@ -151,8 +165,14 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
         (MAD-GAN): each column onto [-1, 1], tanh generator output. ``"robust"``: median and
         IQR, linear generator output; keeps the bulk of heavy-tailed columns (KDD's PCA
         signals) from being squeezed into a sliver of [-1, 1] by a few far-out normals.
+    precision : {"float32", "bfloat16"}, default="float32"
+        Arithmetic of the GAN's and the encoder's training (:mod:`pugan.train`): ``"bfloat16"``
+        runs the networks under bfloat16 autocast (weights, optimiser state and losses stay
+        float32), about twice as fast on CPUs with native bfloat16 instructions and much slower
+        on those without. Scoring is always float32. Measured in docs/speed.md.
     device : str, default="cpu"
-        ``"cuda"`` when asked and available.
+        ``"cuda"`` (or ``"cuda:n"``) when asked and available: training, inversion and scoring
+        run there; fitted attributes and scores come back as numpy arrays.
     n_jobs : int or None, default=1
         Torch threads (``None``: 1; ``-1``: all cores) and PU-bagging workers.
     verbose : bool, default=False
@@ -179,9 +199,9 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
                  max_gan_rows=8000, g_rounds=3, recon_weight=1.0, d_optimizer="sgd",
                  encoder_epochs=None, lam=0.8,
                  threshold_quantile=0.99, inversion="gradient", student_steps=5000,
-                 inversion_steps=30,
+                 inversion_steps=30, max_seq_len=None, early_stopping=None,
                  stop_quantile=0.99, train_on="pu", score="combined", scaling="minmax",
-                 device="cpu", n_jobs=1, verbose=False, random_state=None):
+                 precision="float32", device="cpu", n_jobs=1, verbose=False, random_state=None):
         self.n_bags = n_bags
         self.reliable_quantile = reliable_quantile
         self.window = window
@@ -203,10 +223,13 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
         self.inversion = inversion
         self.student_steps = student_steps
         self.inversion_steps = inversion_steps
+        self.max_seq_len = max_seq_len
+        self.early_stopping = early_stopping
         self.stop_quantile = stop_quantile
         self.train_on = train_on
         self.score = score
         self.scaling = scaling
+        self.precision = precision
         self.device = device
         self.n_jobs = n_jobs
         self.verbose = verbose
@@ -231,6 +254,12 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
         pos_int("max_gan_rows", allow_none=True)
         pos_int("encoder_epochs", allow_none=True, minimum=0)
         pos_int("inversion_steps", minimum=0)
+        pos_int("max_seq_len", allow_none=True)
+        pos_int("early_stopping", allow_none=True)
+        if self.early_stopping is not None and (self.window is not None
+                                                or not self.recon_weight > 0):
+            raise ValueError("early_stopping reads the reconstruction G(E(x)) of held-out "
+                             "records: it needs window=None and recon_weight > 0")
         pos_int("student_steps")
         rw = self.recon_weight
         if isinstance(rw, bool) or not isinstance(rw, numbers.Real) or not rw >= 0:
@@ -245,6 +274,7 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
             raise ValueError(f"threshold_quantile must be in (0, 1]; got {q!r}")
         for name, allowed in (("train_on", _TRAIN_ON), ("score", _SCORES),
                               ("inversion", _INVERSIONS), ("scaling", ("minmax", "robust")),
+                              ("precision", PRECISIONS),
                               ("d_optimizer", ("sgd", "adam")), ("latent", ("step", "record"))):
             if getattr(self, name) not in allowed:
                 raise ValueError(f"{name} must be one of {allowed}; got {getattr(self, name)!r}")
@@ -278,10 +308,41 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
             starts = np.append(starts, max(n - w, 0))  # cover the last rows too
         return starts
 
+    @staticmethod
+    def _held_out_normals(pool, mask, gen):
+        """(training pool, held-out known normals) for early stopping: the known normals
+        outside the pool, else a seeded tenth of those inside it (then removed from it)."""
+        out = np.setdiff1d(np.flatnonzero(mask), pool)
+        if len(out) == 0:
+            inside = pool[mask[pool]]
+            if len(inside) < 2:
+                return pool, out  # nothing to spare: no early stopping
+            pick = torch.randperm(len(inside), generator=gen)[:max(1, len(inside) // 10)]
+            out = np.sort(inside[pick.numpy()])
+            pool = np.setdiff1d(pool, out)
+        if len(out) > 2000:
+            out = out[torch.randperm(len(out), generator=gen)[:2000].sort().values.numpy()]
+        return pool, out
+
+    def _step_attributes(self, n_features: int) -> int:
+        """Attributes per LSTM step of a record: 1 (the paper), or with ``max_seq_len`` set and
+        more attributes than it, the fewest per step that keep the sequence within it."""
+        if self.max_seq_len is None or n_features <= self.max_seq_len:
+            return 1
+        return -(-n_features // self.max_seq_len)
+
     def _sequences(self, Xs: np.ndarray):
         """(seqs (N, T, S) float32 tensor, row index (N, T) of each step, or None)."""
         if self.window is None:
-            return torch.from_numpy(Xs[:, :, None].astype(np.float32)), None
+            g = self._step_attributes(Xs.shape[1])
+            if g == 1:
+                return torch.from_numpy(Xs[:, :, None].astype(np.float32)), None
+            # consecutive attributes share a step; the last step is padded with zeros (the
+            # middle of the scaled range), the same for every record
+            steps = -(-Xs.shape[1] // g)
+            padded = np.zeros((Xs.shape[0], steps * g), dtype=np.float32)
+            padded[:, :Xs.shape[1]] = Xs
+            return torch.from_numpy(padded.reshape(Xs.shape[0], steps, g)), None
         n, w = Xs.shape[0], self.window
         starts = self._window_starts(n)
         rows = (starts[:, None] + np.arange(w)[None, :]) % n  # wrap when n < w
@@ -352,7 +413,8 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
         if self.latent_dim != "auto":
             return int(self.latent_dim)
         if self.latent == "record":
-            return max(1, self.seq_len_ * self.n_signals_ // 2)
+            values = self.n_features_in_ if self.window is None else self.seq_len_ * self.n_signals_
+            return max(1, values // 2)
         return 15
 
     def _networks(self):
@@ -442,6 +504,8 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
                         self.p_held_out_ = True
                     pick = torch.randperm(len(pool), generator=gen)[:cap].sort().values
                     pool = pool[pick.numpy()]
+                if self.early_stopping is not None:
+                    pool, val_rows = self._held_out_normals(pool, mask, gen)
                 seqs, _ = self._sequences(Xs[pool])
             else:
                 seqs, _ = self._sequences(Xs[gan_rows])
@@ -454,14 +518,20 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
             G, D, E = self._networks()
             G, D, E = G.to(dev), D.to(dev), E.to(dev)
             seqs = seqs.to(dev)
+            val = None
+            if self.early_stopping is not None and len(val_rows):
+                val = self._sequences(Xs[val_rows])[0].to(dev)
             hist = train_gan(G, D, seqs, n_epochs=self.n_epochs, batch_size=self.batch_size,
                              latent_dim=self.latent_dim_, gen=gen, g_rounds=self.g_rounds,
                              d_optimizer=self.d_optimizer,
                              E=E, recon_weight=self.recon_weight,
+                             precision=self.precision, val=val, patience=self.early_stopping,
                              verbose=self.verbose)
-            e_epochs = self.n_epochs if self.encoder_epochs is None else self.encoder_epochs
+            self.gan_epochs_ = len(hist)
+            e_epochs = len(hist) if self.encoder_epochs is None else self.encoder_epochs
             hist_e = train_encoder(E, G, seqs, n_epochs=e_epochs, batch_size=self.batch_size,
-                                   latent_dim=self.latent_dim_, gen=gen, verbose=self.verbose)
+                                   latent_dim=self.latent_dim_, gen=gen,
+                                   precision=self.precision, verbose=self.verbose)
             for m in (G, D, E):
                 m.eval()
                 m.zero_grad(set_to_none=True)  # no training gradients left behind
@@ -541,7 +611,9 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
     @classmethod
     def load(cls, path, *, device="cpu") -> PUGAN:
         """Load a detector written by :meth:`save` (onto ``device``)."""
-        state = torch.load(path, map_location=device, weights_only=True)
+        # read onto the CPU whatever device wrote the file (numpy needs the arrays there),
+        # then move the networks to ``device``
+        state = torch.load(path, map_location="cpu", weights_only=True)
         if not isinstance(state, dict) or state.get("format") != "pugan-1":
             raise ValueError(f"{path} is not a PUGAN file written by PUGAN.save")
         det = cls(**{**state["params"], "device": device})

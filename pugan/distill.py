@@ -104,8 +104,9 @@ def train_student(student: ScoreStudent, X: np.ndarray, rec: np.ndarray, disc: n
         student.y_mean.copy_(torch.as_tensor(y.mean(0), dtype=torch.float32))
         student.y_std.copy_(torch.as_tensor(np.where(y.std(0) > 0, y.std(0), 1.0),
                                             dtype=torch.float32))
-    xt = torch.as_tensor(X, dtype=torch.float32)
-    yt = (torch.as_tensor(y, dtype=torch.float32) - student.y_mean) / student.y_std
+    dev = student.x_mean.device  # the student's device: inputs and targets go there
+    xt = torch.as_tensor(X, dtype=torch.float32, device=dev)
+    yt = (torch.as_tensor(y, dtype=torch.float32, device=dev) - student.y_mean) / student.y_std
     n = len(xt)
     opt = torch.optim.Adam(student.parameters(), lr=1e-3)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=3e-3, total_steps=steps)
@@ -114,7 +115,7 @@ def train_student(student: ScoreStudent, X: np.ndarray, rec: np.ndarray, disc: n
     bar = tqdm(total=steps, desc="PU-GAN student", disable=not verbose, leave=False)
     while done < steps:
         total, seen = 0.0, 0
-        for idx in torch.randperm(n, generator=gen).split(batch_size):
+        for idx in torch.randperm(n, generator=gen).to(dev).split(batch_size):
             loss = ((student.standardised(xt[idx]) - yt[idx]) ** 2).mean()
             opt.zero_grad(set_to_none=True)
             loss.backward()

@@ -43,7 +43,7 @@ def _gradient_refine(G, x, z0, res0, *, stop_level, max_steps, lr, tol, patience
     z = z0[active].clone().requires_grad_(True)
     xa = x[active]
     opt = torch.optim.RMSprop([z], lr=lr)
-    stall = torch.zeros(active.numel(), dtype=torch.long)
+    stall = torch.zeros(active.numel(), dtype=torch.long, device=x.device)
     a_best = best[active].clone()
     for _ in range(max_steps):
         r_seq = _residual(xa, G(z))

@@ -173,6 +173,10 @@ def test_bad_input():
     ({"recon_weight": -1.0}, "recon_weight"),
     ({"student_steps": 0}, "student_steps"),
     ({"inversion": "distilled", "window": 4}, "window=None"),
+    ({"precision": "float16"}, "precision"),
+    ({"max_seq_len": 0}, "max_seq_len"),
+    ({"early_stopping": 0}, "early_stopping"),
+    ({"early_stopping": 2, "recon_weight": 0.0}, "early_stopping"),
 ])
 def test_bad_params(params, match):
     X, _, known = _moons(n=100)

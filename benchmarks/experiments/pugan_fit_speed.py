@@ -1,0 +1,99 @@
+"""PU-GAN's fit time and test AUPRC on development seeds, one thread, for before/after checks.
+
+Usage::
+
+    python -m benchmarks.experiments.pugan_fit_speed [--preset kddcup99-low] [--seeds 1000-1004]
+        [--threads 1] [--param name=value ...] [--out results/speed/fit.csv]
+        [--allow-report-seeds]
+
+For each seed: the preset's split, a ``PUGAN(random_state=seed, n_jobs=threads, **params)`` fit
+timed stage by stage (:func:`benchmarks.perf.pugan_profile.profile_fit`; wall and process CPU
+seconds), and the test AUPRC of its scores. Prints one row per seed, then the mean AUPRC with
+a 95% t confidence interval over the seeds and the mean fit time, and appends the rows to
+``--out`` (CSV) when given. Development seeds only (:data:`benchmarks.seeds.DEV_SEEDS`): a
+report seed is refused unless ``--allow-report-seeds``. Run it on two checkouts (or with two
+``--param`` settings) to compare fit time and AUPRC before and after a change.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import csv
+import time
+from pathlib import Path
+
+import numpy as np
+from scipy import stats
+from sklearn.metrics import average_precision_score
+
+from benchmarks.perf.pugan_profile import STAGES, profile_fit
+from benchmarks.seeds import check_dev_seeds, parse_seeds
+from benchmarks.splits import preset_split
+
+
+def _param(text: str) -> tuple[str, object]:
+    name, _, value = text.partition("=")
+    if not name or not _:
+        raise argparse.ArgumentTypeError(f"--param wants name=value; got {text!r}")
+    try:
+        return name, ast.literal_eval(value)
+    except (ValueError, SyntaxError):
+        return name, value
+
+
+def mean_ci(values) -> tuple[float, float, float]:
+    """Mean and the 95% t confidence interval of the mean (the mean twice for one value)."""
+    v = np.asarray(values, dtype=float)
+    m = float(v.mean())
+    if len(v) < 2:
+        return m, m, m
+    half = float(stats.t.ppf(0.975, len(v) - 1) * v.std(ddof=1) / np.sqrt(len(v)))
+    return m, m - half, m + half
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--preset", default="kddcup99-low")
+    ap.add_argument("--seeds", default="1000-1004", type=parse_seeds)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--param", action="append", default=[], type=_param,
+                    help="a PUGAN parameter, name=value (repeatable)")
+    ap.add_argument("--label", default="", help="a name for this run in the CSV")
+    ap.add_argument("--out", type=Path, default=None)
+    ap.add_argument("--allow-report-seeds", action="store_true")
+    args = ap.parse_args(argv)
+    seeds = check_dev_seeds(args.seeds, allow_report=args.allow_report_seeds)
+    params = dict(args.param)
+    rows = []
+    for seed in seeds:
+        s = preset_split(args.preset, seed)
+        wall, cpu = time.perf_counter(), time.process_time()
+        times, det = profile_fit(s.X_train, s.known_normal, random_state=seed,
+                                 n_jobs=args.threads, **params)
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        auprc = float(average_precision_score(s.y_test, det.decision_function(s.X_test)))
+        row = {"label": args.label, "preset": args.preset, "seed": seed,
+               "threads": args.threads, "params": repr(params), "fit_wall_s": round(wall, 2),
+               "fit_cpu_s": round(cpu, 2), "auprc": round(auprc, 5),
+               "gan_epochs": sum(1 for h in det.history_ if "d_loss" in h),
+               **{f"{k}_s": round(times[k], 2) for k in STAGES}}
+        rows.append(row)
+        print(", ".join(f"{k}={v}" for k, v in row.items()), flush=True)
+    m, lo, hi = mean_ci([r["auprc"] for r in rows])
+    print(f"AUPRC mean {m:.4f} (95% CI {lo:.4f} to {hi:.4f}) over {len(rows)} seeds; fit "
+          f"{np.mean([r['fit_wall_s'] for r in rows]):.1f} s wall, "
+          f"{np.mean([r['fit_cpu_s'] for r in rows]):.1f} s CPU on average")
+    if args.out is not None:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        new = not args.out.exists()
+        with args.out.open("a", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=list(rows[0]))
+            if new:
+                w.writeheader()
+            w.writerows(rows)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

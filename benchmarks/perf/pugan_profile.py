@@ -1,0 +1,251 @@
+"""Where PU-GAN's fit spends its time, stage by stage, and how close its GAN runs to the machine.
+
+    python -m benchmarks.perf.pugan_profile [--seed 1000] [--threads 1] [--preset kddcup99-low]
+        [--flops] [--markdown]
+
+:func:`profile_fit` fits :class:`pugan.PUGAN` (defaults unless overridden) on a preset split and
+times each stage by wrapping the functions ``fit`` calls, with exclusive times (a stage nested
+in another is subtracted from it):
+
+* ``stage1``: the PU-bagging ensemble and the choice of reliable normals;
+* ``stage1-cross-fit``: the known normals' cross-fitted scores (extra ensembles);
+* ``gan``: the adversarial epochs (with the jointly trained encoder);
+* ``encoder``: the encoder's own epochs;
+* ``distill``: the distilled scorer's training and its teacher's labels (only with
+  ``inversion="distilled"``);
+* ``calibration``: scores of the GAN's training normals (encoder pass for the stop level, then
+  the detector's inversion) that set the score standardisation;
+* ``train-scores``: ``decision_scores_``, every training row through the detector's inversion;
+* ``other``: the rest (validation, scaling, sequences).
+
+:func:`gan_flops` counts the LSTMs' floating-point work of one GAN batch (forward once per
+network application, backward as twice the forward, elementwise work left out), and
+:func:`matmul_flops` measures the machine's float32 matrix-multiply throughput at the same thread
+count, so that ``achieved / peak`` says how close the GAN's training runs to the limit.
+Development seeds only (:func:`benchmarks.seeds.check_dev_seeds`) unless
+``--allow-report-seeds``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from contextlib import contextmanager
+
+__all__ = ["gan_flops", "lstm_flops", "matmul_flops", "measure_gan_step", "profile_fit"]
+
+STAGES = ("stage1", "stage1-cross-fit", "gan", "encoder", "distill", "calibration",
+          "train-scores", "other")
+
+
+class _Clock:
+    """Exclusive wall time per label: a label's time excludes the labels nested inside it."""
+
+    def __init__(self, timer=time.perf_counter):
+        self.timer = timer
+        self.totals: dict[str, float] = {}
+        self._stack: list[list] = []   # [label, start, time spent in children]
+
+    @contextmanager
+    def stage(self, label: str):
+        self._stack.append([label, self.timer(), 0.0])
+        try:
+            yield
+        finally:
+            label, start, child = self._stack.pop()
+            spent = self.timer() - start
+            self.totals[label] = self.totals.get(label, 0.0) + spent - child
+            if self._stack:
+                self._stack[-1][2] += spent
+
+
+def _wrap(clock: _Clock, label, fn):
+    def wrapped(*args, **kwargs):
+        name = label() if callable(label) else label
+        with clock.stage(name):
+            return fn(*args, **kwargs)
+    return wrapped
+
+
+def profile_fit(X, known_normal, *, cpu: bool = True, **params) -> tuple[dict[str, float], object]:
+    """Fit ``PUGAN(**params)`` on ``X`` and return ({stage: seconds}, the fitted detector).
+
+    ``cpu=True`` counts the process's CPU seconds (on one thread, the fit's own work, which
+    other processes on a shared machine slow down far less than its wall time); ``False``
+    counts wall seconds."""
+    from unittest import mock
+
+    import pugan.detector as det_mod
+
+    clock = _Clock(time.process_time if cpu else time.perf_counter)
+    calls = {"raw": 0}
+
+    def raw_label():
+        inside_distill = any(s[0] == "distill" for s in clock._stack)
+        if inside_distill:
+            return "distill"
+        calls["raw"] += 1
+        return "calibration" if calls["raw"] <= 2 else "train-scores"
+
+    P = det_mod.PUGAN
+    patches = [
+        mock.patch.object(det_mod, "train_gan", _wrap(clock, "gan", det_mod.train_gan)),
+        mock.patch.object(det_mod, "train_encoder",
+                          _wrap(clock, "encoder", det_mod.train_encoder)),
+        mock.patch.object(det_mod, "cross_fit_positive_scores",
+                          _wrap(clock, "stage1-cross-fit", det_mod.cross_fit_positive_scores)),
+        mock.patch.object(P, "_stage1", _wrap(clock, "stage1", P._stage1)),
+        mock.patch.object(P, "_fit_student", _wrap(clock, "distill", P._fit_student)),
+        mock.patch.object(P, "_raw_record_scores", _wrap(clock, raw_label, P._raw_record_scores)),
+    ]
+    det = P(**params)
+    for p in patches:
+        p.start()
+    try:
+        with clock.stage("other"):
+            det.fit(X, known_normal=known_normal)
+    finally:
+        for p in reversed(patches):
+            p.stop()
+    out = {k: clock.totals.get(k, 0.0) for k in STAGES}
+    out["total"] = sum(out.values())
+    return out, det
+
+
+# ------------------------------------------------------------------ FLOPs of the GAN's work
+def lstm_flops(input_size: int, hidden: int, layers: int = 1, steps: int = 1,
+               bidirectional: bool = False) -> int:
+    """Forward multiply-add FLOPs of an LSTM per sequence: 2 x 4 gates x hidden x (input +
+    hidden) per layer and step (the matrix products; gate nonlinearities left out)."""
+    total, inp = 0, input_size
+    dirs = 2 if bidirectional else 1
+    for _ in range(layers):
+        total += 2 * 4 * hidden * (inp + hidden) * dirs
+        inp = hidden * dirs
+    return total * steps
+
+
+def gan_flops(*, seq_len: int, n_signals: int, latent_dim: int, hidden: int, g_layers: int,
+              d_layers: int, batch: int, g_rounds: int, recon: bool) -> dict[str, int]:
+    """FLOPs of one GAN batch of :func:`pugan.train.train_gan`, counting each network
+    application once (forward F, backward 2F) whatever the implementation does:
+
+    * discriminator round: G forward on B latents (no gradient), D forward and backward on
+      B real and B generated sequences;
+    * each generator round: G and D forward and backward on B latents (D's backward is needed
+      for G's gradient); with the reconstruction term, E and G forward and backward on the B
+      real sequences too.
+
+    Per-sequence costs include the output layers (2 x in x out per step)."""
+    T = seq_len
+    g = lstm_flops(latent_dim, hidden, g_layers, T) + 2 * hidden * n_signals * T
+    d = lstm_flops(n_signals, hidden, d_layers, T) + 2 * hidden * T
+    e = lstm_flops(n_signals, hidden, 1, T, bidirectional=True) + 2 * 2 * hidden * latent_dim * T
+    d_round = batch * (g + 3 * 2 * d)
+    g_round = batch * 3 * (g + d)
+    if recon:
+        g_round += batch * 3 * (e + g)
+    return {"g_per_seq": g, "d_per_seq": d, "e_per_seq": e, "d_round": d_round,
+            "g_round": g_round, "per_batch": d_round + g_rounds * g_round}
+
+
+def matmul_flops(threads: int, *, n: int = 512, seconds: float = 1.0,
+                 dtype: str = "float32") -> float:
+    """Measured matrix-multiply FLOP/s (square n x n, ``dtype``) at ``threads`` torch threads,
+    over the process's CPU time on one thread (robust to a shared machine), else wall time."""
+    import torch
+
+    old = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    clock = time.process_time if threads == 1 else time.perf_counter
+    try:
+        a = torch.randn(n, n).to(getattr(torch, dtype))
+        b = torch.randn(n, n).to(getattr(torch, dtype))
+        for _ in range(3):
+            a @ b
+        reps, start = 0, clock()
+        while clock() - start < seconds:
+            a @ b
+            reps += 1
+        return 2 * n ** 3 * reps / (clock() - start)
+    finally:
+        torch.set_num_threads(old)
+
+
+def measure_gan_step(*, seq_len: int = 6, n_signals: int = 1, rows: int = 8000,
+                     epochs: int = 1, threads: int = 1, seed: int = 0, **params) -> dict:
+    """Seconds per GAN batch of PUGAN's default GAN (parameters overridable) on ``rows``
+    random sequences of ``seq_len`` attributes, with the FLOPs and FLOP/s of that batch
+    (CPU seconds on one thread, wall seconds otherwise)."""
+    import torch
+
+    from pugan import PUGAN
+    from pugan.train import train_gan
+
+    det = PUGAN(**params)
+    p = det.get_params()
+    clock = time.process_time if threads == 1 else time.perf_counter
+    det.seq_len_, det.n_signals_, det.n_features_in_ = seq_len, n_signals, seq_len * n_signals
+    det.latent_dim_ = det._resolve_latent_dim()
+    old = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        torch.manual_seed(seed)
+        G, D, E = det._networks()
+        data = torch.rand(rows, seq_len, n_signals,
+                          generator=torch.Generator().manual_seed(seed)) * 2 - 1
+        kw = {"precision": p["precision"]} if "precision" in p else {}
+        start = clock()
+        train_gan(G, D, data, n_epochs=epochs, batch_size=p["batch_size"],
+                  latent_dim=det.latent_dim_, gen=torch.Generator().manual_seed(seed),
+                  g_rounds=p["g_rounds"], d_optimizer=p["d_optimizer"], E=E,
+                  recon_weight=p["recon_weight"], **kw)
+        elapsed = clock() - start
+    finally:
+        torch.set_num_threads(old)
+    n_batches = epochs * -(-rows // p["batch_size"])
+    fl = gan_flops(seq_len=seq_len, n_signals=n_signals, latent_dim=det.latent_dim_, hidden=p["hidden"],
+                   g_layers=p["g_layers"], d_layers=p["d_layers"], batch=p["batch_size"],
+                   g_rounds=p["g_rounds"], recon=p["recon_weight"] > 0)
+    step = elapsed / n_batches
+    return {"seq_len": seq_len, "batches": n_batches, "seconds": elapsed, "step_s": step,
+            "flops_per_step": fl["per_batch"], "flops_per_s": fl["per_batch"] / step}
+
+
+def main(argv=None) -> int:
+    from benchmarks.seeds import check_dev_seeds
+    from benchmarks.splits import preset_split
+
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--preset", default="kddcup99-low")
+    ap.add_argument("--seed", type=int, default=1000)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--inversion", default="gradient")
+    ap.add_argument("--precision", default=None, help="PUGAN's precision (default: its own)")
+    ap.add_argument("--no-fit", action="store_true", help="only the FLOP measurement")
+    ap.add_argument("--allow-report-seeds", action="store_true")
+    args = ap.parse_args(argv)
+    check_dev_seeds([args.seed], allow_report=args.allow_report_seeds)
+    extra = {} if args.precision is None else {"precision": args.precision}
+    if not args.no_fit:
+        s = preset_split(args.preset, args.seed)
+        times, det = profile_fit(s.X_train, s.known_normal, random_state=args.seed,
+                                 n_jobs=args.threads, inversion=args.inversion, **extra)
+        from sklearn.metrics import average_precision_score
+        ap_ = average_precision_score(s.y_test, det.decision_function(s.X_test))
+        print(f"{args.preset} seed {args.seed}: {len(s.X_train)} training rows, "
+              f"{det.n_gan_rows_} GAN rows, {args.threads} thread(s), test AUPRC {ap_:.4f}")
+        print("| stage | seconds | share |\n| --- | ---: | ---: |")
+        for k in (*STAGES, "total"):
+            print(f"| {k} | {times[k]:.1f} | {100 * times[k] / times['total']:.0f}% |")
+    step = measure_gan_step(threads=args.threads, seed=args.seed, **extra)
+    for dtype in ("float32", "bfloat16"):
+        peak = matmul_flops(args.threads, dtype=dtype)
+        print(f"GAN batch: {step['step_s'] * 1e3:.1f} ms, {step['flops_per_step'] / 1e6:.0f} "
+              f"MFLOP, {step['flops_per_s'] / 1e9:.2f} GFLOP/s; {dtype} matmul "
+              f"{peak / 1e9:.1f} GFLOP/s; ratio {step['flops_per_s'] / peak:.3f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,98 @@
+"""Where PU-GAN's fit spends its time and how close its GAN runs to the machine (docs/speed.md).
+
+Groups:
+
+* ``pugan-fit-stages``: a whole fit on the kddcup99-low preset (development seed 1000, one
+  torch thread), stage by stage (:func:`benchmarks.perf.pugan_profile.profile_fit`; CPU
+  seconds per stage in ``extra_info``), in float32 and in bfloat16 training precision.
+* ``gan-flops``: GAN batches of the default networks on 1,024 six-attribute sequences, one
+  thread; ``extra_info`` holds the LSTMs' FLOPs per batch, the achieved FLOP/s, the float32
+  and bfloat16 matrix-multiply FLOP/s measured in the same run, and their ratios.
+* ``gan-width``: one GAN epoch on 256 sequences of 6 to 100 attributes, one attribute per step
+  (the paper) and with ``max_seq_len=16``: how the cost grows with the attributes.
+* ``gpu-rows``: fit and scoring rows/s with ``device="cuda"``; skipped without CUDA.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from benchmarks.perf.pugan_profile import STAGES, matmul_flops, measure_gan_step, profile_fit
+
+DEV_SEED = 1000
+
+
+@pytest.fixture(scope="module")
+def kdd_low():
+    from benchmarks.splits import preset_split
+
+    return preset_split("kddcup99-low", DEV_SEED)
+
+
+@pytest.mark.parametrize("precision", ["float32", "bfloat16"])
+def test_fit_stages_kddcup99_low(benchmark, kdd_low, precision):
+    s = kdd_low
+    benchmark.group = "pugan-fit-stages"
+    out = {}
+
+    def fit():
+        out["times"], out["det"] = profile_fit(s.X_train, s.known_normal, random_state=DEV_SEED,
+                                               n_jobs=1, precision=precision)
+
+    benchmark.pedantic(fit, rounds=1, iterations=1)
+    times = out["times"]
+    benchmark.extra_info.update(rows=len(s.X_train), threads=1, seed=DEV_SEED,
+                                precision=precision,
+                                **{f"cpu_s_{k}": round(times[k], 2) for k in (*STAGES, "total")})
+    benchmark.extra_info["rows_per_s"] = len(s.X_train) / benchmark.stats.stats.mean
+    assert times["gan"] > 0 and np.isfinite(out["det"].decision_scores_).all()
+
+
+@pytest.mark.parametrize("precision", ["float32", "bfloat16"])
+def test_gan_flops(benchmark, precision):
+    benchmark.group = "gan-flops"
+    step = benchmark.pedantic(lambda: measure_gan_step(rows=1024, threads=1, seed=0,
+                                                       precision=precision),
+                              rounds=1, iterations=1)
+    peaks = {d: matmul_flops(1, dtype=d) for d in ("float32", "bfloat16")}
+    benchmark.extra_info.update(
+        precision=precision, step_ms=round(step["step_s"] * 1e3, 2),
+        mflop_per_step=round(step["flops_per_step"] / 1e6, 1),
+        gflop_per_s=round(step["flops_per_s"] / 1e9, 2),
+        **{f"matmul_{d}_gflop_per_s": round(v / 1e9, 1) for d, v in peaks.items()},
+        **{f"ratio_to_{d}": round(step["flops_per_s"] / v, 3) for d, v in peaks.items()})
+    benchmark.extra_info["rows_per_s"] = 1024 / step["seconds"]
+
+
+@pytest.mark.parametrize("max_seq_len", [None, 16])
+@pytest.mark.parametrize("attributes", [6, 25, 50, 100])
+def test_gan_width(benchmark, attributes, max_seq_len):
+    benchmark.group = "gan-width"
+    g = 1 if max_seq_len is None or attributes <= max_seq_len else -(-attributes // max_seq_len)
+    steps = -(-attributes // g)
+    step = benchmark.pedantic(
+        lambda: measure_gan_step(seq_len=steps, n_signals=g, latent_dim=max(1, attributes // 2),
+                                 rows=256, threads=1, seed=0),
+        rounds=1, iterations=1)
+    benchmark.extra_info.update(attributes=attributes, max_seq_len=max_seq_len, steps=steps,
+                                attributes_per_step=g, step_ms=round(step["step_s"] * 1e3, 2))
+    benchmark.extra_info["rows_per_s"] = 256 / step["seconds"]
+
+
+@pytest.mark.skipif("not __import__('torch').cuda.is_available()", reason="needs a CUDA device")
+@pytest.mark.parametrize("part", ["fit", "score"])
+def test_gpu_rows(benchmark, kdd, part):
+    from pugan import PUGAN
+
+    X, _, known = kdd(20_000)
+    benchmark.group = "gpu-rows"
+    det = PUGAN(device="cuda", random_state=0)
+    if part == "fit":
+        benchmark.pedantic(lambda: det.fit(X, known_normal=known), rounds=1, iterations=1)
+    else:
+        det.fit(X, known_normal=known)
+        scores = benchmark.pedantic(det.decision_function, args=(X,), rounds=1, iterations=1)
+        assert np.isfinite(scores).all()
+    benchmark.extra_info.update(device="cuda", part=part, rows=len(X))
+    benchmark.extra_info["rows_per_s"] = len(X) / benchmark.stats.stats.mean

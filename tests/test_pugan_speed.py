@@ -1,0 +1,190 @@
+"""PU-GAN's faster training is the same game, bfloat16 training works, CUDA end to end (skipped
+without CUDA), and the profiling tools count and time what they say."""
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from scipy.stats import spearmanr
+from sklearn.datasets import make_moons
+from sklearn.metrics import roc_auc_score
+
+from benchmarks.perf.pugan_profile import STAGES, gan_flops, lstm_flops, profile_fit
+from pugan import PUGAN
+from pugan.nets import Discriminator, Encoder, Generator
+from pugan.train import train_encoder, train_gan
+
+TINY = dict(n_bags=5, hidden=16, g_layers=1, n_epochs=3, batch_size=128, max_gan_rows=600,
+            g_rounds=1, encoder_epochs=3, inversion_steps=5)
+cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+
+
+def _moons(n=1000, seed=0, labelled=0.3):
+    X, lab = make_moons(n_samples=n, noise=0.1, random_state=seed)
+    known = (lab == 0) & (np.random.RandomState(seed).rand(n) < labelled)
+    return X, lab, known
+
+
+def _reference_gan_epoch(G, D, E, data, *, batch_size, latent_dim, gen, g_rounds, recon_weight):
+    """The training loop as first written: one network call per term, no shared passes."""
+    d_opt = torch.optim.SGD(D.parameters(), lr=0.1)
+    g_opt = torch.optim.Adam(list(G.parameters()) + list(E.parameters()), lr=1e-3)
+    losses = []
+    for idx in torch.randperm(data.shape[0], generator=gen).split(batch_size):
+        real = data[idx]
+        b = real.shape[0]
+        z = torch.randn(b, 1, latent_dim, generator=gen)
+        with torch.no_grad():
+            fake = G(z)
+        lr_, lf = D(real), D(fake)
+        d_loss = (F.binary_cross_entropy_with_logits(lr_, torch.ones_like(lr_))
+                  + F.binary_cross_entropy_with_logits(lf, torch.zeros_like(lf)))
+        d_opt.zero_grad(set_to_none=True)
+        d_loss.backward()
+        d_opt.step()
+        for _ in range(g_rounds):
+            z = torch.randn(b, 1, latent_dim, generator=gen)
+            lf = D(G(z))
+            g_loss = F.binary_cross_entropy_with_logits(lf, torch.ones_like(lf))
+            loss = g_loss + recon_weight * F.mse_loss(G(E(real)), real)
+            g_opt.zero_grad(set_to_none=True)
+            loss.backward()
+            g_opt.step()
+        losses.append((d_loss.item(), g_loss.item()))
+    return losses
+
+
+def _nets(seed=0, T=5):
+    torch.manual_seed(seed)
+    return (Generator(2, 1, 16, 2, seq_len=T), Discriminator(1, 16), Encoder(1, 2, 16, shared=True))
+
+
+def test_shared_passes_play_the_same_game():
+    """The fused calls (D on real and fake at once, G on fresh and encoded latents at once, no
+    D weight gradients in G's rounds) give the same losses and weights as separate calls."""
+    data = torch.rand(300, 5, 1, generator=torch.Generator().manual_seed(0)) * 2 - 1
+    G1, D1, E1 = _nets()
+    ref = _reference_gan_epoch(G1, D1, E1, data, batch_size=64, latent_dim=2,
+                               gen=torch.Generator().manual_seed(1), g_rounds=2, recon_weight=1.0)
+    G2, D2, E2 = _nets()
+    hist = train_gan(G2, D2, data, n_epochs=1, batch_size=64, latent_dim=2,
+                     gen=torch.Generator().manual_seed(1), g_rounds=2, E=E2, recon_weight=1.0)
+    assert hist[0]["d_loss"] == pytest.approx(np.mean([d for d, _ in ref]), rel=1e-5)
+    assert hist[0]["g_loss"] == pytest.approx(np.mean([g for _, g in ref]), rel=1e-5)
+    for a, b in zip((G1, D1, E1), (G2, D2, E2), strict=True):
+        for pa, pb in zip(a.parameters(), b.parameters(), strict=True):
+            torch.testing.assert_close(pa, pb, rtol=1e-4, atol=1e-5)
+    assert all(p.requires_grad for p in D2.parameters())  # D is trainable again afterwards
+
+
+def test_bfloat16_training_keeps_float32_weights_and_learns():
+    X, y, known = _moons()
+    det = PUGAN(random_state=0, score="reconstruction", precision="bfloat16", **TINY)
+    det.fit(X, known_normal=known)
+    assert all(p.dtype == torch.float32 for p in det.generator_.parameters())
+    Xt, yt, _ = _moons(seed=1)
+    assert roc_auc_score(yt, det.decision_function(Xt)) > 0.75
+    again = PUGAN(random_state=0, score="reconstruction", precision="bfloat16", **TINY)
+    np.testing.assert_array_equal(again.fit(X, known_normal=known).decision_scores_,
+                                  det.decision_scores_)
+
+
+def test_encoder_training_in_bfloat16_lowers_its_loss():
+    data = torch.rand(256, 5, 1, generator=torch.Generator().manual_seed(0)) * 2 - 1
+    G, _, E = _nets()
+    hist = train_encoder(E, G, data, n_epochs=4, batch_size=64, latent_dim=2,
+                         gen=torch.Generator().manual_seed(0), precision="bfloat16")
+    assert hist[-1]["e_loss"] < hist[0]["e_loss"]
+    assert all(p.requires_grad for p in G.parameters())
+    with pytest.raises(ValueError, match="precision"):
+        train_encoder(E, G, data, n_epochs=1, batch_size=64, latent_dim=2,
+                      gen=torch.Generator().manual_seed(0), precision="half")
+
+
+def test_flop_count_of_the_paper_generator():
+    # 3 x 100 LSTM over 6 steps from a 3-value latent: the 2.4 MFLOP per record of the docs
+    assert lstm_flops(3, 100, 3, 6) == 6 * 8 * 100 * (103 + 200 + 200)
+    assert lstm_flops(1, 100, 1, 6, bidirectional=True) == 2 * lstm_flops(1, 100, 1, 6)
+    f = gan_flops(seq_len=6, n_signals=1, latent_dim=3, hidden=100, g_layers=3, d_layers=1,
+                  batch=128, g_rounds=3, recon=True)
+    assert f["per_batch"] == f["d_round"] + 3 * f["g_round"]
+    no_recon = gan_flops(seq_len=6, n_signals=1, latent_dim=3, hidden=100, g_layers=3,
+                         d_layers=1, batch=128, g_rounds=3, recon=False)
+    assert no_recon["g_round"] < f["g_round"]
+
+
+def test_profile_names_every_stage_and_adds_up():
+    X, _, known = _moons(n=400)
+    times, det = profile_fit(X, known, random_state=0, **TINY)
+    assert set(times) == {*STAGES, "total"}
+    assert times["gan"] > 0 and times["encoder"] > 0 and times["train-scores"] > 0
+    assert times["total"] == pytest.approx(sum(times[k] for k in STAGES))
+    assert hasattr(det, "decision_scores_")
+
+
+@cuda
+@pytest.mark.parametrize("inversion", ["gradient", "distilled"])
+def test_cuda_end_to_end_and_across_devices(tmp_path, inversion):
+    X, y, known = _moons()
+    params = dict(random_state=0, score="reconstruction", inversion=inversion,
+                  student_steps=200, **TINY)
+    det = PUGAN(device="cuda", **params).fit(X, known_normal=known)
+    assert next(det.generator_.parameters()).is_cuda
+    assert isinstance(det.decision_scores_, np.ndarray)
+    Xt, yt, _ = _moons(seed=1)
+    scores = det.decision_function(Xt)
+    assert np.isfinite(scores).all() and roc_auc_score(yt, scores) > 0.75
+    path = tmp_path / "cuda.pt"
+    det.save(path)
+    on_cpu = PUGAN.load(path, device="cpu")
+    assert not next(on_cpu.generator_.parameters()).is_cuda
+    # another device, other kernels: the same ranking, not the same bits
+    assert spearmanr(on_cpu.decision_function(Xt[:200]), scores[:200])[0] > 0.99
+    cpu_path = tmp_path / "cpu.pt"
+    on_cpu.save(cpu_path)
+    back = PUGAN.load(cpu_path, device="cuda")
+    assert next(back.generator_.parameters()).is_cuda
+    np.testing.assert_allclose(back.decision_function(Xt[:200]), scores[:200], rtol=1e-5)
+
+
+@cuda
+def test_cuda_bfloat16_training():
+    X, y, known = _moons()
+    det = PUGAN(device="cuda", precision="bfloat16", random_state=0, score="reconstruction",
+                **TINY).fit(X, known_normal=known)
+    assert np.isfinite(det.decision_scores_).all()
+
+
+def test_max_seq_len_groups_attributes_into_bounded_steps(tmp_path):
+    rng = np.random.RandomState(0)
+    X = rng.randn(600, 23)
+    X[:30] += 4.0  # a few far-out records
+    known = np.zeros(600, bool)
+    known[100:400] = True
+    det = PUGAN(random_state=0, max_seq_len=5, score="reconstruction", **TINY)
+    det.fit(X, known_normal=known)
+    assert (det.seq_len_, det.n_signals_) == (5, 5)  # 23 attributes: 5 steps of 5, padded
+    assert det.latent_dim_ == 11  # half the attributes, padding not counted
+    assert roc_auc_score(np.arange(600) < 30, det.decision_scores_) > 0.9
+    path = tmp_path / "wide.pt"
+    det.save(path)
+    np.testing.assert_array_equal(PUGAN.load(path).decision_function(X[:50]),
+                                  det.decision_function(X[:50]))
+    narrow = PUGAN(random_state=0, max_seq_len=30, **TINY).fit(X, known_normal=known)
+    assert (narrow.seq_len_, narrow.n_signals_) == (23, 1)  # within the bound: the paper's steps
+
+
+def test_early_stopping_stops_on_held_out_reconstruction():
+    X, y, known = _moons()
+    params = {**TINY, "n_epochs": 30, "encoder_epochs": None, "recon_weight": 1.0}
+    det = PUGAN(random_state=0, early_stopping=1, score="reconstruction", **params)
+    det.fit(X, known_normal=known)
+    val = [h["val_recon"] for h in det.history_ if "val_recon" in h]
+    assert len(val) == det.gan_epochs_ <= 30
+    if det.gan_epochs_ < 30:  # it stopped: the last epoch did not improve on the best
+        assert val[-1] >= min(val[:-1]) * (1 - 1e-3)
+    assert sum("e_loss" in h for h in det.history_) == det.gan_epochs_
+    full = PUGAN(random_state=0, **params).fit(X, known_normal=known)
+    assert full.gan_epochs_ == 30 and not any("val_recon" in h for h in full.history_)
+    with pytest.raises(ValueError, match="early_stopping"):
+        PUGAN(early_stopping=2, window=4, **TINY).fit(X, known_normal=known)
