@@ -1,9 +1,15 @@
 """The ``pugan-bench`` command line (also ``python -m benchmarks``).
 
     pugan-bench run CONFIG --out DIR [--n-jobs N] [--backend loky|dask] [--scheduler ADDR]
-    pugan-bench report DIR [--reports-dir reports] [--no-figures]
+    pugan-bench report DIR [--reports-dir DIR] [--no-figures]
     pugan-bench detectors
+    pugan-bench datasets
     pugan-bench validate CONFIG
+    pugan-bench --version
+
+Exit status: 0 when every cell is ok or skipped; 1 when any cell failed or timed out (unless
+``run --allow-failures``) or the output folder could not be written; 2 for a bad command line,
+config, data file or an unreachable Dask scheduler; 130 when interrupted.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="pugan-bench",
         description="PU-GAN benchmark suite: run sweeps, build reports, list detectors.")
+    p.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     p.add_argument("-q", "--quiet", action="store_true", help="warnings and errors only")
     # the same flags after the command name (pugan-bench report DIR -q)
@@ -55,22 +62,35 @@ def _parser() -> argparse.ArgumentParser:
                      help="run cells in the worker itself (debugging: no time limit, no crash "
                           "isolation)")
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
+    run.add_argument("--allow-failures", action="store_true",
+                     help="exit with status 0 even when cells failed or timed out (they are "
+                          "recorded in results.csv either way)")
     run.add_argument("--strict", action="store_true",
-                     help="exit with status 1 when any cell failed or timed out")
+                     help="exit with status 1 when any cell failed or timed out (the default; "
+                          "kept for old scripts)")
 
     rep = sub.add_parser("report", parents=[common], help="tables and figures from DIR/results.csv alone")
     rep.add_argument("dir", help="a sweep folder holding results.csv")
-    rep.add_argument("--reports-dir", default="reports",
-                     help="where markdown tables and figures/ go (default reports)")
+    rep.add_argument("--reports-dir", default=None,
+                     help="where markdown tables and figures/ go (default: DIR-reports beside "
+                          "the sweep folder; the repository's reports/ for its committed "
+                          "sweeps results/paper and results/imbalance)")
     rep.add_argument("--no-figures", action="store_true", help="tables only")
     rep.add_argument("--no-table1", action="store_true",
                      help="skip Table 1 even when the results include paper presets")
 
     sub.add_parser("detectors", parents=[common], help="list the registered detectors")
+    sub.add_parser("datasets", parents=[common], help="list the datasets and the presets")
 
     val = sub.add_parser("validate", parents=[common], help="check a sweep config and count its cells")
     val.add_argument("config")
     return p
+
+
+def _version() -> str:
+    from benchmarks.config import code_version
+
+    return code_version()
 
 
 def _sigterm_as_interrupt(signum, frame):
@@ -95,20 +115,63 @@ def _cmd_run(args) -> int:
                       force=args.force, isolate=not args.no_isolate,
                       threads_per_cell=args.threads_per_cell, progress=not args.no_progress)
     counts = frame["status"].value_counts().to_dict() if len(frame) else {}
-    print(f"{len(frame)} cells: " + ", ".join(f"{counts.get(s, 0)} {s}" for s in
-                                               ("ok", "failed", "timeout", "skipped"))
+    n_cells = len(config.cells())
+    missing = n_cells - len(frame)
+    print(f"{n_cells} cells: " + ", ".join(f"{counts.get(s, 0)} {s}" for s in
+                                            ("ok", "failed", "timeout", "skipped"))
+          + (f", {missing} without a result" if missing else "")
           + f"; results in {args.out}/results.csv")
-    bad = counts.get("failed", 0) + counts.get("timeout", 0)
-    return 1 if args.strict and bad else 0
+    bad = counts.get("failed", 0) + counts.get("timeout", 0) + missing
+    if bad and not args.allow_failures:
+        print(f"pugan-bench run: {bad} cell(s) failed or timed out (see the error column of "
+              "results.csv); --allow-failures exits 0 anyway", file=sys.stderr)
+        return 1
+    return 0
 
 
 def _cmd_report(args) -> int:
     from benchmarks.report import report
 
-    paths = report(args.dir, reports_dir=args.reports_dir, figures=not args.no_figures,
+    paths = report(args.dir, reports_dir=_reports_dir(args.dir, args.reports_dir), figures=not args.no_figures,
                    with_table1=False if args.no_table1 else None)
     for p in paths:
         print(p)
+    return 0
+
+
+#: the sweeps whose tables and figures are committed under the repository's reports/
+COMMITTED_SWEEPS = ("results/paper", "results/imbalance")
+
+
+def _reports_dir(sweep_dir: str, given: str | None):
+    """Where ``report`` writes: ``given``; else reports/ for a committed sweep; else beside it.
+
+    Why: a user's own sweep folder (even one named ``paper``) must never overwrite the
+    repository's committed tables.
+    """
+    from pathlib import Path
+
+    if given is not None:
+        return Path(given)
+    root = Path(__file__).resolve().parent.parent
+    folder = Path(sweep_dir).resolve()
+    if any(folder == (root / c).resolve() for c in COMMITTED_SWEEPS):
+        return root / "reports"
+    return folder.parent / f"{folder.name}-reports"
+
+
+def _cmd_datasets(args) -> int:
+    from benchmarks.datasets import available_datasets
+    from benchmarks.splits import PRESETS
+
+    print("datasets (use 'dataset: NAME' with anomaly_ratios and labelled_fractions):")
+    for name in available_datasets():
+        print(f"  {name}")
+    print("  file:<path>  a user's CSV/Parquet/NPZ (dataset_params: label_column, ...)")
+    print("presets (use 'preset: NAME'; each fixes its ratio and fraction):")
+    for name, p in PRESETS.items():
+        print(f"  {name:24s} {p['dataset']}, anomaly ratio {p['anomaly_ratio']:g}, "
+              f"labelled fraction {p['labelled_fraction']:g}")
     return 0
 
 
@@ -138,7 +201,7 @@ def _cmd_validate(args) -> int:
 
 
 COMMANDS = {"run": _cmd_run, "report": _cmd_report, "detectors": _cmd_detectors,
-            "validate": _cmd_validate}
+            "datasets": _cmd_datasets, "validate": _cmd_validate}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -147,8 +210,13 @@ def main(argv: list[str] | None = None) -> int:
     level = logging.DEBUG if args.verbose else logging.WARNING if args.quiet else logging.INFO
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
                         datefmt="%H:%M:%S")
+    from benchmarks.harness import OutputFolderError
+
     try:
         return COMMANDS[args.command](args)
+    except OutputFolderError as exc:
+        print(f"pugan-bench {args.command}: error: {exc}", file=sys.stderr)
+        return 1
     except (ValueError, FileNotFoundError, KeyError) as exc:  # ConfigError is a ValueError
         msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
         print(f"pugan-bench {args.command}: error: {msg}", file=sys.stderr)
