@@ -50,7 +50,7 @@ import numpy as np
 import pandas as pd
 
 from benchmarks.cache import CellCache, atomic_write_text, check_writable, folder_lock
-from benchmarks.config import Cell, SweepConfig, canonical_json, import_plugins
+from benchmarks.config import Cell, SweepConfig, canonical_json, check_n_jobs, import_plugins
 from benchmarks.metrics import METRIC_COLUMNS, anomaly_metrics
 
 __all__ = [
@@ -740,6 +740,8 @@ def run_sweep(config: SweepConfig, out: str | Path, *, n_jobs: int | None = None
     if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs == 0 or n_jobs < -1:
         raise ValueError(f"n_jobs must be a positive integer or -1; got {n_jobs!r}")
     cores = _cores()
+    if not scheduler:  # workers on this machine
+        check_n_jobs(n_jobs, cores)
     cache = CellCache(folder)
     preload = forkserver_preload(d.name for d in config.detectors)
     keep = DONE_STATUSES if retry_failed else STATUSES
