@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import logging
+import math
 import signal
 import sys
 
@@ -107,7 +108,7 @@ def _cmd_run(args) -> int:
 
     config = load_config(args.config)
     if args.time_limit is not None:
-        if args.time_limit <= 0:
+        if not math.isfinite(args.time_limit) or args.time_limit <= 0:
             raise ValueError(f"--time-limit must be positive; got {args.time_limit}")
         config = dataclasses.replace(config, time_limit=args.time_limit)
     frame = run_sweep(config, args.out, n_jobs=args.n_jobs, backend=args.backend,
@@ -189,15 +190,108 @@ def _cmd_detectors(args) -> int:
     return 0
 
 
+#: above this many cells, validate warns that the sweep is large
+LARGE_SWEEP_CELLS = 10_000
+
+
 def _cmd_validate(args) -> int:
-    from benchmarks.config import load_config
+    from benchmarks.config import check_n_jobs, load_config
+    from benchmarks.harness import _cores
 
     config = load_config(args.config)
     cells = config.cells()
     print(f"{args.config}: valid; {len(config.datasets)} dataset entr"
           f"{'y' if len(config.datasets) == 1 else 'ies'}, {len(config.detectors)} detector(s), "
           f"{len(config.seeds)} seed(s) -> {len(cells)} cells")
+    if config.n_jobs != -1:
+        check_n_jobs(config.n_jobs, _cores())
+    if len(cells) > LARGE_SWEEP_CELLS:
+        print(f"warning: {len(cells)} cells is a large sweep (above {LARGE_SWEEP_CELLS}); "
+              "check the axes and the seeds", file=sys.stderr)
+    print(_time_estimate(cells, config.n_jobs if config.n_jobs > 0 else _cores()))
+    problems = _infeasible_splits(cells)
+    for line in problems:
+        print(f"infeasible: {line}", file=sys.stderr)
+    if problems:
+        print(f"pugan-bench validate: error: {len(problems)} split(s) cannot be made; see "
+              "above", file=sys.stderr)
+        return 2
     return 0
+
+
+def _infeasible_splits(cells) -> list[str]:
+    """Build one split per (dataset, ratio, fraction): each names what it lacks, if anything.
+
+    The sizes of a split (anomalies needed and available) do not depend on the seed, so one
+    seed answers for all.
+    """
+    from benchmarks.splits import make_pu_split
+
+    seen, problems = set(), []
+    for cell in cells:
+        what = (cell.dataset, cell.dataset_name, cell.dataset_params_json, cell.split_json,
+                cell.anomaly_ratio, cell.labelled_fraction)
+        if what in seen:
+            continue
+        seen.add(what)
+        try:
+            make_pu_split(**cell.split_kwargs())
+        except Exception as exc:
+            problems.append(f"{cell.dataset} at anomaly ratio {cell.anomaly_ratio:g}, labelled "
+                            f"fraction {cell.labelled_fraction:g}: {exc}")
+    return problems
+
+
+#: sweeps whose recorded cell times inform validate's estimate
+TIMED_SWEEPS = ("results/paper/results.csv", "results/imbalance/results.csv")
+
+
+def _time_estimate(cells, n_jobs: int) -> str:
+    """An estimate from the cell times recorded in the committed sweeps.
+
+    Each cell takes the median time of the closest recorded cells: same detector and preset,
+    else same detector and dataset, else same detector.
+    """
+    from pathlib import Path
+
+    import pandas as pd
+
+    root = Path(__file__).resolve().parent.parent
+    frames = [pd.read_csv(root / f, usecols=["detector_name", "dataset_name", "preset",
+                                             "cell_seconds"], keep_default_na=False)
+              for f in TIMED_SWEEPS if (root / f).is_file()]
+    timed = pd.concat(frames) if frames else pd.DataFrame(
+        columns=["detector_name", "dataset_name", "preset", "cell_seconds"])
+    levels = [timed[timed["preset"] != ""].groupby(["detector_name", "preset"]),
+              timed.groupby(["detector_name", "dataset_name"]), timed.groupby("detector_name")]
+    medians = [g["cell_seconds"].median().to_dict() for g in levels]
+
+    def guess(cell):
+        for table, key in zip(medians, ((cell.detector_name, cell.preset or ""),
+                                        (cell.detector_name, cell.dataset_name),
+                                        cell.detector_name), strict=True):
+            if key in table:
+                return table[key]
+        return None
+
+    times = [guess(c) for c in cells]
+    known = [t for t in times if t is not None]
+    unknown = sorted({c.detector_name for c, t in zip(cells, times, strict=True) if t is None})
+    seconds = sum(known) / max(1, n_jobs)
+    text = (f"estimated time: about {_duration(seconds)} with n_jobs={n_jobs} for "
+            f"{len(known)} of {len(cells)} cells (from the cell times recorded in "
+            f"{', '.join(TIMED_SWEEPS)} on the machine that ran them; an order of magnitude)")
+    if unknown:
+        text += f"; no recorded time for {', '.join(unknown)}"
+    return text
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
 
 
 COMMANDS = {"run": _cmd_run, "report": _cmd_report, "detectors": _cmd_detectors,

@@ -196,3 +196,58 @@ def test_pugan_load_of_truncated_or_foreign_files(tmp_path):
     for path in (truncated, foreign):
         with pytest.raises(ValueError, match="not a readable PUGAN file"):
             PUGAN.load(path)
+
+
+def test_validate_reports_infeasible_splits_the_count_and_a_time(tmp_path, capsys):
+    from benchmarks.cli import main
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.standard_normal((200, 2)), columns=["a", "b"])
+    frame["label"] = (np.arange(200) < 10).astype(int)  # 10 anomalies
+    frame.to_csv(tmp_path / "few.csv", index=False)
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("seeds: 3\nanomaly_ratios: [0.05, 0.9]\nlabelled_fractions: [0.5]\n"
+                   "datasets: [{dataset: 'file:few.csv'}]\ndetectors: [iforest, pugan]\n")
+    assert main(["validate", str(cfg)]) == 2
+    out, err = capsys.readouterr()
+    assert "-> 12 cells" in out and "estimated time: about" in out
+    assert "infeasible: file:few.csv at anomaly ratio 0.9" in err and "anomalies" in err
+    assert "ratio 0.05" not in err
+
+
+def test_validate_warns_about_a_large_sweep(tmp_path, capsys):
+    from benchmarks.cli import main
+
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("seeds: 6000\nanomaly_ratios: [0.2]\nlabelled_fractions: [0.5]\n"
+                   "datasets: [{dataset: moons, split: {n_normal: 200}}]\n"
+                   "detectors: [iforest, knn-normals]\n")
+    assert main(["validate", str(cfg)]) == 0
+    assert "12000 cells is a large sweep" in capsys.readouterr().err
+
+
+def test_a_plugin_replaces_a_built_in_name_only_with_override(tmp_path):
+    from benchmarks.registry import get_spec
+
+    body = ("from benchmarks.registry import register\n"
+            "from baselines.pyod_adapters import PyODDetector\n"
+            "register('iforest', supervision='unsupervised'{extra})(\n"
+            "    lambda random_state=None, **p: PyODDetector('IForest', "
+            "random_state=random_state, **p))\n")
+    quiet = tmp_path / "quiet.py"
+    quiet.write_text(body.format(extra=""))
+    with pytest.raises(ConfigError, match="'iforest' is already registered by "
+                                          "benchmarks.detectors.*override=True"):
+        parse_config(base(plugins=[PLUGIN, str(quiet)]))
+    assert get_spec("iforest").factory.__module__ == "benchmarks.detectors"
+    loud = tmp_path / "loud.py"
+    loud.write_text(body.format(extra=", override=True"))
+    import benchmarks.registry as registry
+
+    saved = dict(registry._REGISTRY)
+    try:
+        parse_config(base(plugins=[PLUGIN, str(loud)]))
+        assert get_spec("iforest").factory.__module__.startswith("pugan_bench_plugin_")
+    finally:
+        registry._REGISTRY.clear()
+        registry._REGISTRY.update(saved)
