@@ -685,8 +685,11 @@ class OutputFolderError(OSError):
 
 
 def _dask_client(scheduler: str | None, n_jobs: int):
-    import dask
-    from dask.distributed import Client, LocalCluster
+    try:
+        import dask
+        from dask.distributed import Client, LocalCluster
+    except ImportError:
+        raise ValueError("--backend dask needs Dask: pip install 'pugan-bench[dask]'") from None
 
     if not log.isEnabledFor(logging.DEBUG):  # Dask logs every scheduler event at INFO
         for name in list(logging.root.manager.loggerDict):

@@ -39,7 +39,11 @@ def _read(path: Path, label_column: str) -> pd.DataFrame:
             _check_unique(path, _csv_header(path))
             return pd.read_csv(path)
         if suffix == ".parquet":
-            frame = pd.read_parquet(path)
+            try:
+                frame = pd.read_parquet(path)
+            except ImportError:
+                raise DatasetError(f"{path}: reading Parquet needs pyarrow: pip install "
+                                   "'pugan-bench[parquet]'") from None
             _check_unique(path, list(frame.columns))
             return frame
         if suffix == ".npz":
