@@ -81,6 +81,17 @@ class DetectorNameTaken(ValueError):
     """A registration that would silently replace another module's detector."""
 
 
+def _origin(factory) -> str:
+    """The source file that defines ``factory`` (one file imported under two module names,
+    as a plugin path and as a module, is still one origin)."""
+    import sys
+    from pathlib import Path
+
+    module = sys.modules.get(getattr(factory, "__module__", "") or "")
+    src = getattr(module, "__file__", None)
+    return str(Path(src).resolve()) if src else str(getattr(factory, "__module__", ""))
+
+
 def register(name: str, *, supervision: str, deep: bool = False,
              max_train_rows: int | None = None, test_params: Mapping[str, Any] | None = None,
              description: str = "", override: bool = False) -> Callable:
@@ -88,15 +99,13 @@ def register(name: str, *, supervision: str, deep: bool = False,
 
     A name already registered by another module (a built-in detector, or another plugin) is
     refused unless ``override=True``: a config that says ``iforest`` must not run someone
-    else's code by accident. The same module registering again (a re-import) is allowed.
+    else's code by accident. The same file registering again (a re-import) is allowed.
     """
 
     def decorator(factory: Callable[..., Any]) -> Callable[..., Any]:
         _ensure_loaded()  # built-ins first, so a plugin's override is not undone by them
         old = _REGISTRY.get(name)
-        if (old is not None and not override
-                and getattr(old.factory, "__module__", None) != getattr(factory, "__module__",
-                                                                         None)):
+        if old is not None and not override and _origin(old.factory) != _origin(factory):
             raise DetectorNameTaken(
                 f"detector name {name!r} is already registered by "
                 f"{getattr(old.factory, '__module__', '?')}; pick another name, or pass "

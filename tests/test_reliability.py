@@ -170,3 +170,45 @@ def test_version_and_datasets_commands(capsys):
     assert main(["datasets"]) == 0
     out = capsys.readouterr().out
     assert "moons" in out and "moons-paper" in out and "kddcup99-low" in out
+
+
+def _session_processes(sid: int) -> list[int]:
+    """Live processes of session ``sid`` (zombies excluded)."""
+    pids = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if fields[0] != "Z" and int(fields[3]) == sid:
+            pids.append(int(stat.parent.name))
+    return pids
+
+
+def test_workers_exit_soon_after_the_driver_is_killed(tmp_path):
+    import signal
+    import subprocess
+    import sys
+
+    cfg = write_config(tmp_path, ["t-centroid", {"name": "t-sleep", "params": {"seconds": 8}}])
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, "-m", "benchmarks", "-q", "run", str(cfg),
+                             "--out", str(out), "--n-jobs", "2", "--no-progress"],
+                            start_new_session=True, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not list((out / "cells").glob("*.json")):
+        time.sleep(0.1)
+    assert list((out / "cells").glob("*.json")), "the quick cell never finished"
+    assert len(_session_processes(proc.pid)) > 1  # the workers are up
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    # the idle worker goes after its idle time; the busy one after its cell (8 s) and then
+    # its idle time; loky's default idle time (300 s) would keep both for minutes
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and _session_processes(proc.pid):
+        time.sleep(0.5)
+    left = _session_processes(proc.pid)
+    for pid in left:
+        os.kill(pid, signal.SIGKILL)
+    assert not left, f"{len(left)} process(es) outlived the driver by a minute"
