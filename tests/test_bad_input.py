@@ -251,3 +251,13 @@ def test_a_plugin_replaces_a_built_in_name_only_with_override(tmp_path):
     finally:
         registry._REGISTRY.clear()
         registry._REGISTRY.update(saved)
+
+
+def test_validate_refuses_n_jobs_far_above_the_cores(tmp_path, capsys):
+    from benchmarks.cli import main
+
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("n_jobs: 100000\nseeds: 1\nanomaly_ratios: [0.2]\nlabelled_fractions: [0.5]\n"
+                   "datasets: [{dataset: moons, split: {n_normal: 200}}]\ndetectors: [iforest]\n")
+    assert main(["validate", str(cfg)]) == 2
+    assert "n_jobs=100000 is far above" in capsys.readouterr().err

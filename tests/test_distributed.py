@@ -111,3 +111,16 @@ def test_an_unreachable_scheduler_is_one_line_and_exit_2(tmp_path, capsys, monke
     assert code == 2
     assert err.count("\n") == 0 and address in err and "scheduler" in err, err
     assert time.monotonic() - t0 < 60
+
+
+def test_threads_per_cell_come_from_the_worker_running_it():
+    from dask.distributed import Client, LocalCluster
+
+    from benchmarks.harness import _cores, _worker_threads
+
+    assert _worker_threads() == _cores()  # outside a worker: one cell at a time
+    for nthreads in (1, 2):
+        with LocalCluster(n_workers=1, threads_per_worker=nthreads, processes=False,
+                          dashboard_address=None) as cluster, Client(cluster) as client:
+            got = client.submit(_worker_threads, pure=False).result()
+        assert got == max(1, _cores() // nthreads)
