@@ -7,23 +7,31 @@ PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# exact versions of every dependency but torch (pinned below, CPU build): `make lock` writes it
+LOCK := constraints.txt
 N_JOBS ?= 2
 
-.PHONY: help install test lint reproduce-paper tune sweep-imbalance smoke ablation report check-regression update-reference bench bench-compare scale-curves clean
+.PHONY: help install lock test lint reproduce-paper tune sweep-imbalance smoke ablation report check-regression update-reference bench bench-compare scale-curves clean
 
 help: ## list the documented targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(LOCK)
 	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON) (set PYTHON=...)"; exit 1; }
 	[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	# torch first, the CPU build, so no later step asks for a newer (CUDA) one
 	$(PY) -m pip install -q torch==2.13.0
-	$(PY) -m pip install -q -e '.[dev]'
+	$(PY) -m pip install -q -c $(LOCK) -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP) ## create .venv: torch==2.13.0 (CPU) first, then the project with dev extras
+install: $(STAMP) ## create .venv: torch==2.13.0 (CPU) first, then the project with dev extras at the versions in constraints.txt
+
+lock: ## refresh constraints.txt from what .venv holds now (after changing dependencies in pyproject.toml)
+	[ -x $(PY) ] || { echo "no $(VENV): run make install first"; exit 1; }
+	{ echo "# exact versions for make install (pip -c); refreshed by make lock; torch is pinned in the Makefile"; \
+	  $(PY) -m pip freeze --exclude-editable | grep -viE '^(torch|nvidia-|triton)[=_-]' ; } > $(LOCK).tmp
+	mv $(LOCK).tmp $(LOCK)
 
 # one BLAS/OpenMP thread per test process: the tests fit small models, where threads only add
 # contention (a small boosting fit took 57 s with 2 OpenMP threads on a loaded machine, 0.6 s with 1)

@@ -8,7 +8,8 @@ randomness from ``random_state`` inside ``fit``).
 Modules
 -------
 _calibrated
-    The shared fit-rows choice (``fit_on="all"`` or ``"normals"``) and threshold rule: a share
+    ``CalibratedOneClassDetector`` (public as ``baselines.CalibratedOneClassDetector``; see
+    docs/plugins.md): the shared fit-rows choice (``fit_on="all"`` or ``"normals"``) and threshold rule: a share
     of the known normals is held out of the fit and the threshold is a quantile of their scores.
 ocsvm
     Exact RBF one-class SVM (the paper's baseline) and a scalable Nystroem + SGD version.
@@ -22,3 +23,14 @@ compare
 ``baselines`` imports :mod:`pugan` (for the contract) but never :mod:`benchmarks`; the
 registrations by name live in :mod:`benchmarks.detectors`. See docs/baselines.md.
 """
+
+__all__ = ["CalibratedOneClassDetector", "calibration_split"]
+
+
+def __getattr__(name):
+    """The public base class, imported on first use so ``import baselines`` stays cheap."""
+    if name in __all__:
+        from baselines import _calibrated
+
+        return getattr(_calibrated, name)
+    raise AttributeError(f"module 'baselines' has no attribute {name!r}")

@@ -71,6 +71,10 @@ def calibration_split(known_normal: np.ndarray, fraction: float, rng) -> np.ndar
 class CalibratedOneClassDetector(AnomalyDetectorMixin, BaseEstimator):
     """Base class: fit a one-class model on the chosen rows, threshold on held-out normals.
 
+    Public (``from baselines import CalibratedOneClassDetector``): a new normals-only detector
+    built on it gets the same threshold rule as the built-in ones, so their F1 compare fairly.
+    docs/plugins.md has a complete example.
+
     Subclasses store their own parameters in ``__init__`` (plus the four below, by name) and
     implement ``_fit_model(X_fit, random_state) -> model`` and ``_score_model(model, X) ->
     scores`` (higher = more anomalous). They may override ``_fit_scores`` when the model keeps

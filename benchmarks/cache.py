@@ -3,6 +3,8 @@
 Layout of a sweep folder ``DIR``::
 
     DIR/cells/<key>.json   one per cell that ran (any status), key = Cell.key
+    DIR/cells/<key>.log    what the cell's detector printed (only when it printed something)
+    DIR/run.log            one line per finished cell, appended by each run
     DIR/results.csv        one row per cell of the last run's config, rebuilt from cells/
     DIR/config.yaml        the resolved config of the last run (provenance)
     DIR/.lock              fcntl lock taken around results.csv / config.yaml writes
@@ -16,22 +18,36 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import json
 import logging
 import os
 import tempfile
 from pathlib import Path
 
-__all__ = ["CellCache", "atomic_write_text", "check_writable", "folder_lock"]
+__all__ = ["CellCache", "atomic_write_text", "check_writable", "folder_lock", "record_problem"]
 
 log = logging.getLogger(__name__)
 
 
+@functools.cache
+def _file_mode() -> int:
+    """0644 less the umask (mkstemp's own files are 0600, unreadable by the group)."""
+    mask = os.umask(0o22)
+    os.umask(mask)
+    return 0o644 & ~mask
+
+
 def atomic_write_text(path: str | Path, text: str) -> None:
-    """Write ``text`` to ``path`` so that no reader ever sees a partial file."""
+    """Write ``text`` to ``path`` so that no reader ever sees a partial file.
+
+    The file is readable as any file the user creates (``0644`` under the usual umask), so a
+    group sharing a sweep folder can read it.
+    """
     path = Path(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(fd, _file_mode())
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
             fh.flush()
@@ -68,6 +84,27 @@ def check_writable(folder: str | Path) -> Path:
     return folder
 
 
+#: statuses a cell record may hold
+RECORD_STATUSES = ("ok", "failed", "timeout", "skipped")
+
+
+def record_problem(rec) -> str:
+    """What is wrong with a cell record read back from disk ("" when nothing)."""
+    from benchmarks.metrics import METRIC_COLUMNS
+
+    if not isinstance(rec, dict):
+        return f"a JSON {type(rec).__name__}, not a record"
+    status = rec.get("status")
+    if status not in RECORD_STATUSES:
+        return f"status {status!r} is not one of {list(RECORD_STATUSES)}"
+    if status == "ok":
+        missing = [m for m in METRIC_COLUMNS if not isinstance(rec.get(m), int | float)
+                   or isinstance(rec.get(m), bool)]
+        if missing:
+            return f"status ok without the metric(s) {missing}"
+    return ""
+
+
 class CellCache:
     """Finished cells of one sweep folder, by cache key."""
 
@@ -79,20 +116,38 @@ class CellCache:
         return self.cells_dir / f"{key}.json"
 
     def get(self, key: str) -> dict | None:
-        """The stored record of ``key``, or None (a missing or unreadable file)."""
+        """The stored record of ``key``, or None (a missing, unreadable or damaged file).
+
+        A damaged file (not UTF-8, not JSON, not a record, or an ``ok`` record without its
+        metrics) is never trusted: it is reported with a warning naming it and the cell runs
+        again.
+        """
         p = self.path(key)
         try:
-            return json.loads(p.read_text(encoding="utf-8"))
+            rec = json.loads(p.read_text(encoding="utf-8"))
         except FileNotFoundError:
             return None
-        except (OSError, json.JSONDecodeError) as exc:
+        except (OSError, ValueError) as exc:  # ValueError: bad JSON or bad UTF-8
             log.warning("ignoring unreadable cell file %s (%s); the cell will run again", p, exc)
             return None
+        problem = record_problem(rec)
+        if problem:
+            log.warning("ignoring damaged cell file %s (%s); the cell will run again", p,
+                        problem)
+            return None
+        return rec
 
     def put(self, key: str, record: dict) -> None:
         self.cells_dir.mkdir(parents=True, exist_ok=True)
         atomic_write_text(self.path(key), json.dumps(record, sort_keys=True, indent=1,
                                                      allow_nan=True))
+
+    def log_path(self, key: str) -> Path:
+        return self.cells_dir / f"{key}.log"
+
+    def put_log(self, key: str, text: str) -> None:
+        """Store what the cell's detector printed."""
+        atomic_write_text(self.log_path(key), text)
 
     def keys(self) -> list[str]:
         return sorted(p.stem for p in self.cells_dir.glob("*.json"))

@@ -1,10 +1,16 @@
 """The ``pugan-bench`` command line (also ``python -m benchmarks``).
 
     pugan-bench run CONFIG --out DIR [--n-jobs N] [--backend loky|dask] [--scheduler ADDR]
-    pugan-bench report DIR [--reports-dir reports] [--no-figures]
+    pugan-bench report DIR [--reports-dir DIR] [--no-figures]
     pugan-bench detectors
+    pugan-bench datasets
     pugan-bench validate CONFIG
     pugan-bench tune CONFIG --out DIR --write FILE [--criterion auprc]
+    pugan-bench --version
+
+Exit status: 0 when every cell is ok or skipped; 1 when any cell failed or timed out (unless
+``run --allow-failures``) or the output folder could not be written; 2 for a bad command line,
+config, data file or an unreachable Dask scheduler; 130 when interrupted.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import logging
+import math
 import signal
 import sys
 
@@ -24,6 +31,7 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="pugan-bench",
         description="PU-GAN benchmark suite: run sweeps, build reports, list detectors.")
+    p.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     p.add_argument("-q", "--quiet", action="store_true", help="warnings and errors only")
     # the same flags after the command name (pugan-bench report DIR -q)
@@ -56,13 +64,19 @@ def _parser() -> argparse.ArgumentParser:
                      help="run cells in the worker itself (debugging: no time limit, no crash "
                           "isolation)")
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
+    run.add_argument("--allow-failures", action="store_true",
+                     help="exit with status 0 even when cells failed or timed out (they are "
+                          "recorded in results.csv either way)")
     run.add_argument("--strict", action="store_true",
-                     help="exit with status 1 when any cell failed or timed out")
+                     help="exit with status 1 when any cell failed or timed out (the default; "
+                          "kept for old scripts)")
 
     rep = sub.add_parser("report", parents=[common], help="tables and figures from DIR/results.csv alone")
     rep.add_argument("dir", help="a sweep folder holding results.csv")
-    rep.add_argument("--reports-dir", default="reports",
-                     help="where markdown tables and figures/ go (default reports)")
+    rep.add_argument("--reports-dir", default=None,
+                     help="where markdown tables and figures/ go (default: DIR-reports beside "
+                          "the sweep folder; the repository's reports/ for its committed "
+                          "sweeps results/paper and results/imbalance)")
     rep.add_argument("--no-figures", action="store_true", help="tables only")
     rep.add_argument("--no-table1", action="store_true",
                      help="skip Table 1 even when the results include paper presets")
@@ -70,6 +84,7 @@ def _parser() -> argparse.ArgumentParser:
                      help="also rewrite the results block of this README (README.md)")
 
     sub.add_parser("detectors", parents=[common], help="list the registered detectors")
+    sub.add_parser("datasets", parents=[common], help="list the datasets and the presets")
 
     val = sub.add_parser("validate", parents=[common], help="check a sweep config and count its cells")
     val.add_argument("config")
@@ -88,6 +103,12 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _version() -> str:
+    from benchmarks.config import code_version
+
+    return code_version()
+
+
 def _sigterm_as_interrupt(signum, frame):
     raise KeyboardInterrupt(f"signal {signum}")
 
@@ -102,7 +123,7 @@ def _cmd_run(args) -> int:
 
     config = load_config(args.config)
     if args.time_limit is not None:
-        if args.time_limit <= 0:
+        if not math.isfinite(args.time_limit) or args.time_limit <= 0:
             raise ValueError(f"--time-limit must be positive; got {args.time_limit}")
         config = dataclasses.replace(config, time_limit=args.time_limit)
     frame = run_sweep(config, args.out, n_jobs=args.n_jobs, backend=args.backend,
@@ -110,20 +131,64 @@ def _cmd_run(args) -> int:
                       force=args.force, isolate=not args.no_isolate,
                       threads_per_cell=args.threads_per_cell, progress=not args.no_progress)
     counts = frame["status"].value_counts().to_dict() if len(frame) else {}
-    print(f"{len(frame)} cells: " + ", ".join(f"{counts.get(s, 0)} {s}" for s in
-                                               ("ok", "failed", "timeout", "skipped"))
+    n_cells = len(config.cells())
+    missing = n_cells - len(frame)
+    print(f"{n_cells} cells: " + ", ".join(f"{counts.get(s, 0)} {s}" for s in
+                                            ("ok", "failed", "timeout", "skipped"))
+          + (f", {missing} without a result" if missing else "")
           + f"; results in {args.out}/results.csv")
-    bad = counts.get("failed", 0) + counts.get("timeout", 0)
-    return 1 if args.strict and bad else 0
+    bad = counts.get("failed", 0) + counts.get("timeout", 0) + missing
+    if bad and not args.allow_failures:
+        print(f"pugan-bench run: {bad} cell(s) failed or timed out (see the error column of "
+              "results.csv); --allow-failures exits 0 anyway", file=sys.stderr)
+        return 1
+    return 0
 
 
 def _cmd_report(args) -> int:
     from benchmarks.report import report
 
-    paths = report(args.dir, reports_dir=args.reports_dir, figures=not args.no_figures,
+    paths = report(args.dir, reports_dir=_reports_dir(args.dir, args.reports_dir),
+                   figures=not args.no_figures,
                    with_table1=False if args.no_table1 else None, readme=args.readme)
     for p in paths:
         print(p)
+    return 0
+
+
+#: the sweeps whose tables and figures are committed under the repository's reports/
+COMMITTED_SWEEPS = ("results/paper", "results/imbalance")
+
+
+def _reports_dir(sweep_dir: str, given: str | None):
+    """Where ``report`` writes: ``given``; else reports/ for a committed sweep; else beside it.
+
+    Why: a user's own sweep folder (even one named ``paper``) must never overwrite the
+    repository's committed tables.
+    """
+    from pathlib import Path
+
+    if given is not None:
+        return Path(given)
+    root = Path(__file__).resolve().parent.parent
+    folder = Path(sweep_dir).resolve()
+    if any(folder == (root / c).resolve() for c in COMMITTED_SWEEPS):
+        return root / "reports"
+    return folder.parent / f"{folder.name}-reports"
+
+
+def _cmd_datasets(args) -> int:
+    from benchmarks.datasets import available_datasets
+    from benchmarks.splits import PRESETS
+
+    print("datasets (use 'dataset: NAME' with anomaly_ratios and labelled_fractions):")
+    for name in available_datasets():
+        print(f"  {name}")
+    print("  file:<path>  a user's CSV/Parquet/NPZ (dataset_params: label_column, ...)")
+    print("presets (use 'preset: NAME'; each fixes its ratio and fraction):")
+    for name, p in PRESETS.items():
+        print(f"  {name:24s} {p['dataset']}, anomaly ratio {p['anomaly_ratio']:g}, "
+              f"labelled fraction {p['labelled_fraction']:g}")
     return 0
 
 
@@ -141,15 +206,108 @@ def _cmd_detectors(args) -> int:
     return 0
 
 
+#: above this many cells, validate warns that the sweep is large
+LARGE_SWEEP_CELLS = 10_000
+
+
 def _cmd_validate(args) -> int:
-    from benchmarks.config import load_config
+    from benchmarks.config import check_n_jobs, load_config
+    from benchmarks.harness import _cores
 
     config = load_config(args.config)
     cells = config.cells()
     print(f"{args.config}: valid; {len(config.datasets)} dataset entr"
           f"{'y' if len(config.datasets) == 1 else 'ies'}, {len(config.detectors)} detector(s), "
           f"{len(config.seeds)} seed(s) -> {len(cells)} cells")
+    if config.n_jobs != -1:
+        check_n_jobs(config.n_jobs, _cores())
+    if len(cells) > LARGE_SWEEP_CELLS:
+        print(f"warning: {len(cells)} cells is a large sweep (above {LARGE_SWEEP_CELLS}); "
+              "check the axes and the seeds", file=sys.stderr)
+    print(_time_estimate(cells, config.n_jobs if config.n_jobs > 0 else _cores()))
+    problems = _infeasible_splits(cells)
+    for line in problems:
+        print(f"infeasible: {line}", file=sys.stderr)
+    if problems:
+        print(f"pugan-bench validate: error: {len(problems)} split(s) cannot be made; see "
+              "above", file=sys.stderr)
+        return 2
     return 0
+
+
+def _infeasible_splits(cells) -> list[str]:
+    """Build one split per (dataset, ratio, fraction): each names what it lacks, if anything.
+
+    The sizes of a split (anomalies needed and available) do not depend on the seed, so one
+    seed answers for all.
+    """
+    from benchmarks.splits import make_pu_split
+
+    seen, problems = set(), []
+    for cell in cells:
+        what = (cell.dataset, cell.dataset_name, cell.dataset_params_json, cell.split_json,
+                cell.anomaly_ratio, cell.labelled_fraction)
+        if what in seen:
+            continue
+        seen.add(what)
+        try:
+            make_pu_split(**cell.split_kwargs())
+        except Exception as exc:
+            problems.append(f"{cell.dataset} at anomaly ratio {cell.anomaly_ratio:g}, labelled "
+                            f"fraction {cell.labelled_fraction:g}: {exc}")
+    return problems
+
+
+#: sweeps whose recorded cell times inform validate's estimate
+TIMED_SWEEPS = ("results/paper/results.csv", "results/imbalance/results.csv")
+
+
+def _time_estimate(cells, n_jobs: int) -> str:
+    """An estimate from the cell times recorded in the committed sweeps.
+
+    Each cell takes the median time of the closest recorded cells: same detector and preset,
+    else same detector and dataset, else same detector.
+    """
+    from pathlib import Path
+
+    import pandas as pd
+
+    root = Path(__file__).resolve().parent.parent
+    frames = [pd.read_csv(root / f, usecols=["detector_name", "dataset_name", "preset",
+                                             "cell_seconds"], keep_default_na=False)
+              for f in TIMED_SWEEPS if (root / f).is_file()]
+    timed = pd.concat(frames) if frames else pd.DataFrame(
+        columns=["detector_name", "dataset_name", "preset", "cell_seconds"])
+    levels = [timed[timed["preset"] != ""].groupby(["detector_name", "preset"]),
+              timed.groupby(["detector_name", "dataset_name"]), timed.groupby("detector_name")]
+    medians = [g["cell_seconds"].median().to_dict() for g in levels]
+
+    def guess(cell):
+        for table, key in zip(medians, ((cell.detector_name, cell.preset or ""),
+                                        (cell.detector_name, cell.dataset_name),
+                                        cell.detector_name), strict=True):
+            if key in table:
+                return table[key]
+        return None
+
+    times = [guess(c) for c in cells]
+    known = [t for t in times if t is not None]
+    unknown = sorted({c.detector_name for c, t in zip(cells, times, strict=True) if t is None})
+    seconds = sum(known) / max(1, n_jobs)
+    text = (f"estimated time: about {_duration(seconds)} with n_jobs={n_jobs} for "
+            f"{len(known)} of {len(cells)} cells (from the cell times recorded in "
+            f"{', '.join(TIMED_SWEEPS)} on the machine that ran them; an order of magnitude)")
+    if unknown:
+        text += f"; no recorded time for {', '.join(unknown)}"
+    return text
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
 
 
 def _cmd_tune(args) -> int:
@@ -166,7 +324,7 @@ def _cmd_tune(args) -> int:
 
 
 COMMANDS = {"run": _cmd_run, "report": _cmd_report, "detectors": _cmd_detectors,
-            "validate": _cmd_validate, "tune": _cmd_tune}
+            "datasets": _cmd_datasets, "validate": _cmd_validate, "tune": _cmd_tune}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -175,8 +333,13 @@ def main(argv: list[str] | None = None) -> int:
     level = logging.DEBUG if args.verbose else logging.WARNING if args.quiet else logging.INFO
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
                         datefmt="%H:%M:%S")
+    from benchmarks.harness import OutputFolderError
+
     try:
         return COMMANDS[args.command](args)
+    except OutputFolderError as exc:
+        print(f"pugan-bench {args.command}: error: {exc}", file=sys.stderr)
+        return 1
     except (ValueError, FileNotFoundError, KeyError) as exc:  # ConfigError is a ValueError
         msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
         print(f"pugan-bench {args.command}: error: {msg}", file=sys.stderr)

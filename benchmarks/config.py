@@ -68,8 +68,10 @@ __all__ = [
     "DetectorEntry",
     "SweepConfig",
     "canonical_json",
+    "check_n_jobs",
     "code_fingerprint",
     "code_version",
+    "count_cells",
     "derive_seed",
     "expand_cells",
     "import_plugins",
@@ -87,6 +89,15 @@ DATASET_KEYS = {"preset", "dataset", "label", "split", "dataset_params", "anomal
 DETECTOR_KEYS = {"name", "params", "label", "test_params", "tuned"}
 # split arguments that a config may set (the axes and the seed come from the sweep)
 _AXIS_ARGS = {"dataset", "anomaly_ratio", "labelled_fraction", "seed"}
+
+
+#: the most seeds and cells a config may describe (a typo such as ``seeds: 1000000000`` must
+#: fail at once, not after minutes spent building cells or a MemoryError)
+MAX_SEEDS = 10_000
+MAX_CELLS = 1_000_000
+#: expanded YAML nodes a config may hold after its aliases are followed (an alias bomb
+#: multiplies them without bound)
+MAX_YAML_NODES = 200_000
 
 
 class ConfigError(ValueError):
@@ -123,8 +134,13 @@ def code_version() -> str:
         return "unknown"
 
 
-_SHARED_SOURCES = ("datasets", "splits.py", "metrics.py")
+_SHARED_SOURCES = ("datasets", "splits.py", "metrics.py", "detectors.py")
+#: files outside benchmarks/ that every cell runs: the contract's threshold rule
+#: (``labels_at_threshold``) and the helpers every detector's fit uses
+_SHARED_PROJECT_SOURCES = ("pugan/base.py",)
 _LIBRARIES = ("numpy", "scikit-learn", "torch", "pyod")
+#: top-level packages whose sources are covered when one of a detector's classes comes from them
+_PROJECT_PACKAGES = ("pugan", "baselines", "benchmarks")
 
 
 @functools.cache
@@ -152,26 +168,61 @@ def _library_versions_key() -> str:
     return ",".join(out)
 
 
+def _class_sources(detector) -> list[str]:
+    """Source roots of the classes a detector is built from.
+
+    Its own class: the whole top-level package (``pugan/``, ``baselines/``; a plugin's file).
+    Every base class from the project or a plugin: the file that defines it (a baseline built
+    on ``pugan.base`` reruns when that file changes, not when PU-GAN's own modules do).
+    """
+    roots = []
+    own_top = type(detector).__module__.split(".")[0]
+    for klass in type(detector).__mro__:
+        top = klass.__module__.split(".")[0]
+        module = sys.modules.get(top)
+        if module is None:
+            continue
+        if top not in _PROJECT_PACKAGES and _is_installed_library(module):
+            continue  # a library: its version is in the fingerprint
+        if top == own_top and top != "benchmarks":
+            paths = list(getattr(module, "__path__", []) or [])
+            src = paths[0] if paths else getattr(module, "__file__", None)
+        else:
+            src = getattr(sys.modules.get(klass.__module__), "__file__", None)
+        if src and str(Path(src).resolve()) not in roots:
+            roots.append(str(Path(src).resolve()))
+    return roots
+
+
+def _is_installed_library(module) -> bool:
+    """True for a module from site-packages or the standard library (versioned elsewhere)."""
+    src = getattr(module, "__file__", None) or ""
+    paths = list(getattr(module, "__path__", []) or [])
+    where = src or (paths[0] if paths else "")
+    if not where:
+        return True  # built-in
+    stdlib = str(Path(os.__file__).resolve().parent)
+    where = str(Path(where).resolve())
+    return "site-packages" in where or "dist-packages" in where or where.startswith(stdlib)
+
+
 def code_fingerprint(detector) -> str:
     """A short hash of the code and libraries that decide a cell's numbers.
 
-    Covers the sources of the split and the metrics (``benchmarks/datasets``, ``splits.py``,
-    ``metrics.py``), every source file of the top-level package that defines the detector's
-    class (``pugan/`` or ``baselines/``; a plugin's own file), and the versions of numpy,
-    scikit-learn, torch and PyOD. Editing a detector's package therefore invalidates its cached
-    cells (and only the cells of detectors from that package); editing the harness, the
+    Covers the sources every cell runs (``benchmarks/datasets``, ``splits.py``, ``metrics.py``,
+    ``detectors.py`` and ``pugan/base.py``, whose threshold rule every cell applies), the
+    sources of every class the detector is built from (``pugan/`` or ``baselines/`` as a
+    whole; a plugin's own file), and the versions of numpy, scikit-learn, torch and PyOD.
+    Editing any of them invalidates the cached cells they decide; editing the harness, the
     reports or the CLI does not.
     """
     bench_dir = Path(__file__).resolve().parent
+    root = bench_dir.parent
     parts = [_digest_sources(str(bench_dir / name)) for name in _SHARED_SOURCES
              if (bench_dir / name).exists()]
-    top = type(detector).__module__.split(".")[0]
-    module = sys.modules.get(top)
-    if module is not None:
-        paths = list(getattr(module, "__path__", []) or [])
-        src = paths[0] if paths else getattr(module, "__file__", None)
-        if src:
-            parts.append(_digest_sources(str(Path(src).resolve())))
+    parts += [_digest_sources(str(root / name)) for name in _SHARED_PROJECT_SOURCES
+              if (root / name).exists()]
+    parts += [_digest_sources(src) for src in _class_sources(detector)]
     parts.append(_library_versions_key())
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:12]
 
@@ -328,10 +379,15 @@ def _seeds(value) -> tuple[int, ...]:
     if isinstance(value, int):
         if value < 1:
             raise ConfigError(f"seeds: a count must be >= 1; got {value}")
+        if value > MAX_SEEDS:
+            raise ConfigError(f"seeds: a count of {value} is more than {MAX_SEEDS}; a sweep "
+                              "that large is almost certainly a typo")
         return tuple(range(value))
     if not isinstance(value, list | tuple) or not value:
         raise ConfigError(f"seeds must be a non-empty list of non-negative integers or a count "
                           f"(e.g. 3 for 0, 1, 2); got {value!r}")
+    if len(value) > MAX_SEEDS:
+        raise ConfigError(f"seeds: {len(value)} seeds is more than {MAX_SEEDS}")
     for s in value:
         if isinstance(s, bool) or not isinstance(s, int) or s < 0:
             raise ConfigError(f"seeds must be non-negative integers; got {s!r}")
@@ -366,14 +422,18 @@ def import_plugins(plugins, base_dir: str | Path | None = None) -> None:
             sys.modules[modname] = module
             try:
                 spec.loader.exec_module(module)
-            except Exception:
+            except Exception as exc:
                 del sys.modules[modname]
-                raise
+                raise ConfigError(f"plugins: {str(path)!r} failed to import: "
+                                  f"{type(exc).__name__}: {exc}") from exc
         else:
             try:
                 importlib.import_module(plugin)
-            except ImportError as exc:
-                raise ConfigError(f"plugins: cannot import module {plugin!r}: {exc}") from exc
+            except ConfigError:
+                raise
+            except Exception as exc:
+                raise ConfigError(f"plugins: cannot import module {plugin!r}: "
+                                  f"{type(exc).__name__}: {exc}") from exc
 
 
 def _split_arg_names() -> set[str]:
@@ -397,15 +457,17 @@ def _check_dataset_name(name: str, params: dict, where: str, base_dir: Path | No
             raise ConfigError(f"{where}: dataset {name!r} needs a path (file:<path> or "
                               "dataset_params: {path: ...})")
         path = Path(raw)
-        if not path.is_absolute() and base_dir is not None and not path.exists():
-            path = base_dir / path
+        if not path.is_absolute() and base_dir is not None:
+            path = base_dir / path  # relative: from the config's folder, only
         if not path.is_file():
-            raise ConfigError(f"{where}: data file {raw!r} not found (looked in the working "
-                              f"folder and in {base_dir})")
-        path = str(path.resolve())
+            raise ConfigError(f"{where}: data file {raw!r} not found (looked for "
+                              f"{str(path)!r}; a relative path is taken from the config's "
+                              "folder)")
+        path = path.resolve()
+        params = {**params, "sha256": _content_digest(path, params.get("sha256"), where)}
         if name.startswith("file:"):
             return f"file:{path}", params
-        return name, {**params, "path": path}
+        return name, {**params, "path": str(path)}
     from benchmarks.splits import PRESETS
 
     raise ConfigError(
@@ -413,6 +475,52 @@ def _check_dataset_name(name: str, params: dict, where: str, base_dir: Path | No
         f"'file:<path>' for a user's CSV/Parquet/NPZ; presets (use 'preset:'): "
         f"{', '.join(PRESETS)}"
     )
+
+
+def _content_digest(path: Path, expected, where: str) -> str:
+    """The file's SHA-256 (lower case), checked against ``expected`` when given.
+
+    It becomes the entry's ``sha256`` loader parameter, so a cell's cache key follows the
+    file's content: replacing the file reruns its cells, and a file changed after the config
+    was read fails its checksum rather than feeding stale numbers.
+    """
+    from benchmarks.datasets.core import sha256_of
+
+    digest = sha256_of(path)
+    if expected is not None:
+        if not isinstance(expected, str) or expected.strip().lower() != digest:
+            raise ConfigError(f"{where}: data file {str(path)!r} has sha256 {digest}, not the "
+                              f"expected {expected!r}")
+    return digest
+
+
+def _loader(name: str):
+    """The loader function behind dataset ``name`` and the parameters the name fixes."""
+    if name == "moons":
+        from benchmarks.datasets.moons import load_moons
+
+        return load_moons, set()
+    if name == "kddcup99":
+        from benchmarks.datasets.kddcup99 import load_kddcup99
+
+        return load_kddcup99, set()
+    if name == "adbench" or name.startswith("adbench:"):
+        from benchmarks.datasets.adbench import load_adbench
+
+        return load_adbench, {"stem"}
+    from benchmarks.datasets.userfile import load_file
+
+    return load_file, {"path"} if name.startswith("file:") else set()
+
+
+def _check_dataset_params(name: str, params: dict, where: str) -> None:
+    """Unknown loader parameters are an error now, not in every cell later."""
+    loader, fixed = _loader(name)
+    allowed = set(inspect.signature(loader).parameters) - fixed
+    unknown = sorted(set(params) - allowed)
+    if unknown:
+        raise ConfigError(f"{where}: unknown dataset_params {unknown} for dataset {name!r}; "
+                          f"allowed: {sorted(allowed)}")
 
 
 def _parse_dataset(entry, i: int, axes: dict, base_dir: Path | None) -> DatasetEntry:
@@ -467,6 +575,7 @@ def _parse_dataset(entry, i: int, axes: dict, base_dir: Path | None) -> DatasetE
         label = entry.get("label", entry["dataset"])
     if not isinstance(label, str) or not label:
         raise ConfigError(f"{where}: label must be a non-empty string; got {label!r}")
+    _check_dataset_params(name, dparams, where)
     return DatasetEntry(label=label, dataset=name, preset=preset, split=split,
                         dataset_params=dparams, anomaly_ratios=ratios, labelled_fractions=fracs)
 
@@ -570,6 +679,27 @@ def _parse_detector(entry, i: int, tuning: dict | None = None) -> list[DetectorE
     return out
 
 
+def count_cells(datasets, detectors, seeds) -> int:
+    """Cells a config describes, counted without building them."""
+    return sum(len(d.anomaly_ratios) * len(d.labelled_fractions) for d in datasets) \
+        * len(detectors) * len(seeds)
+
+
+def check_cell_count(datasets, detectors, seeds) -> None:
+    n = count_cells(datasets, detectors, seeds)
+    if n > MAX_CELLS:
+        raise ConfigError(f"config: {n} cells is more than {MAX_CELLS}; split the sweep")
+
+
+def check_n_jobs(n_jobs: int, cores: int, *, factor: int = 4) -> None:
+    """Refuse ``n_jobs`` far above the machine's cores (a typo, or a config for a cluster run
+    locally): so many cell processes only thrash memory and caches."""
+    if n_jobs > factor * cores:
+        raise ConfigError(f"n_jobs={n_jobs} is far above the {cores} core(s) here (at most "
+                          f"{factor * cores}); lower it, or use --backend dask --scheduler "
+                          "for a cluster")
+
+
 def parse_config(raw, *, source: str | None = None, base_dir: str | Path | None = None) -> SweepConfig:
     """Validate a config mapping (as read from YAML); raise :class:`ConfigError` on any problem."""
     if not isinstance(raw, dict):
@@ -631,14 +761,64 @@ def parse_config(raw, *, source: str | None = None, base_dir: str | Path | None 
         raise ConfigError(f"n_jobs must be a positive integer or -1 (all cores); got {n_jobs!r}")
     time_limit = raw.get("time_limit")
     if time_limit is not None and (isinstance(time_limit, bool)
-                                   or not isinstance(time_limit, int | float) or time_limit <= 0):
+                                   or not isinstance(time_limit, int | float)
+                                   or not math.isfinite(time_limit) or time_limit <= 0):
         raise ConfigError(f"time_limit must be a positive number of seconds or null; "
                           f"got {time_limit!r}")
+    check_cell_count(datasets, detectors, seeds)
     name = raw.get("name") or (Path(source).stem if source else "sweep")
     return SweepConfig(name=str(name), datasets=datasets, detectors=detectors, seeds=seeds,
                        n_jobs=n_jobs, time_limit=None if time_limit is None else float(time_limit),
                        plugins=tuple(resolved_plugins), description=str(raw.get("description", "")),
                        source=source, tuning=None if tuning is None else tuning["path"])
+
+
+def _safe_yaml(text: str, source: str):
+    """``yaml.safe_load`` that refuses duplicate keys and alias bombs, naming the problem."""
+    import yaml
+
+    class Loader(yaml.SafeLoader):
+        def construct_mapping(self, node, deep=False):
+            seen = set()
+            for key_node, _ in node.value:
+                key = self.construct_object(key_node, deep=True)
+                try:
+                    dup = key in seen
+                    seen.add(key)
+                except TypeError:
+                    continue
+                if dup:
+                    raise ConfigError(f"{source}: duplicate key {key!r} (line "
+                                      f"{key_node.start_mark.line + 1}); each key may appear "
+                                      "once per mapping")
+            return super().construct_mapping(node, deep=deep)
+
+    loader = Loader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        sizes: dict[int, int] = {}
+
+        def size(n) -> int:  # nodes after aliases are expanded, each shared node counted once
+            if id(n) in sizes:
+                return sizes[id(n)]
+            sizes[id(n)] = 1  # a recursive alias counts once
+            total = 1
+            if isinstance(n, yaml.SequenceNode):
+                total += sum(size(c) for c in n.value)
+            elif isinstance(n, yaml.MappingNode):
+                total += sum(size(k) + size(v) for k, v in n.value)
+            sizes[id(n)] = total
+            if total > MAX_YAML_NODES:
+                raise ConfigError(f"{source}: the YAML expands to more than {MAX_YAML_NODES} "
+                                  "values through its aliases (&/*); write it out plainly")
+            return total
+
+        size(node)
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
 
 
 def load_config(path: str | Path) -> SweepConfig:
@@ -649,7 +829,7 @@ def load_config(path: str | Path) -> SweepConfig:
     if not path.is_file():
         raise ConfigError(f"config file not found: {path}")
     try:
-        raw = yaml.safe_load(path.read_text())
+        raw = _safe_yaml(path.read_text(), str(path))
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from None
     return parse_config(raw, source=str(path), base_dir=path.resolve().parent)

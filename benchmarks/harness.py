@@ -20,7 +20,13 @@ How a sweep runs (:func:`run_sweep`):
    the end (or on Ctrl-C) rebuilds ``DIR/results.csv`` from the cell files under a folder lock.
 
 Threads: each cell's child limits BLAS/OpenMP (threadpoolctl, ``OMP_NUM_THREADS``...) and
-torch to ``threads_per_cell`` = ``max(1, cores // n_jobs)`` so workers do not oversubscribe.
+torch to ``threads_per_cell`` = ``max(1, cores // n_jobs)`` so workers do not oversubscribe; on
+a Dask cluster each worker divides its own cores by its own thread count.
+
+Stock Dask workers are daemonic processes, which multiprocessing forbids to have children;
+there the cell's child is a fresh interpreter started with :mod:`subprocess` instead of a fork
+of the forkserver (slower to start, same isolation). Either child leads its own process group,
+and a time-out kills the whole group. What a detector prints goes to ``cells/<key>.log``.
 """
 
 from __future__ import annotations
@@ -44,7 +50,7 @@ import numpy as np
 import pandas as pd
 
 from benchmarks.cache import CellCache, atomic_write_text, check_writable, folder_lock
-from benchmarks.config import Cell, SweepConfig, canonical_json, import_plugins
+from benchmarks.config import Cell, SweepConfig, canonical_json, check_n_jobs, import_plugins
 from benchmarks.metrics import HELDOUT_COLUMNS, METRIC_COLUMNS, anomaly_metrics, heldout_metrics
 
 __all__ = [
@@ -193,6 +199,12 @@ def _fit_and_score(payload: dict) -> dict:
     t1 = time.perf_counter()
     scores = np.asarray(det.decision_function(payload["X_test"]), dtype=np.float64).ravel()
     threshold = float(det.threshold_)
+    n_bad = int(np.sum(~np.isfinite(scores)))
+    if n_bad:
+        raise ValueError(f"{payload['detector_name']} returned {n_bad} non-finite score(s) "
+                         f"of {scores.size} (NaN or inf)")
+    if not np.isfinite(threshold):
+        raise ValueError(f"{payload['detector_name']} has a non-finite threshold_ ({threshold})")
     labels = labels_at_threshold(scores, threshold)  # the contract's rule: score >= threshold_
     score_seconds = time.perf_counter() - t1
     metrics = anomaly_metrics(payload["y_test"], scores, labels)
@@ -207,9 +219,23 @@ def _fit_and_score(payload: dict) -> dict:
             "n_reliable": None if n_reliable is None else int(n_reliable)}
 
 
+ERROR_TEXT_MAX = 2000
+
+
+def truncate_text(text: str, limit: int = ERROR_TEXT_MAX) -> str:
+    """``text`` cut to about ``limit`` characters, keeping its head and its tail.
+
+    Why both: an exception message names what failed at its start and often the value that
+    broke it at its end; a cell file must stay small whatever a detector raises.
+    """
+    if len(text) <= limit:
+        return text
+    half = limit // 2
+    return f"{text[:half]} ... [{len(text) - 2 * half} characters cut] ... {text[-half:]}"
+
+
 def _error_text(exc: BaseException) -> str:
-    text = f"{type(exc).__name__}: {exc}"
-    return text if len(text) <= 2000 else text[:2000] + " ..."
+    return truncate_text(f"{type(exc).__name__}: {exc}")
 
 
 def _watch_parent(interval: float = 1.0) -> None:
@@ -225,18 +251,59 @@ def _watch_parent(interval: float = 1.0) -> None:
     threading.Thread(target=watch, daemon=True, name="parent-watch").start()
 
 
-def _child_main(conn, payload: dict) -> None:
-    """Entry point of the per-cell child process."""
-    _watch_parent()
+def _redirect_output(log_path: str | None) -> None:
+    """Send this process's stdout and stderr (file descriptors 1 and 2) to ``log_path``.
+
+    What a detector prints belongs to its cell's log, not to the command line's output.
+    """
+    if not log_path:
+        return
+    sys.stdout.flush()
+    sys.stderr.flush()
+    fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    os.close(fd)
+
+
+def _cell_record(payload: dict) -> dict:
+    """Fit and score; any exception becomes a failed record."""
     try:
-        rec = _fit_and_score(payload)
+        return _fit_and_score(payload)
     except BaseException as exc:  # noqa: B036 - everything becomes a failed record
-        rec = {"status": "failed", "error": _error_text(exc),
-               "traceback": traceback.format_exc(limit=20), "peak_mb": _peak_mb()}
+        return {"status": "failed", "error": _error_text(exc),
+                "traceback": truncate_text(traceback.format_exc(limit=20), 20000),
+                "peak_mb": _peak_mb()}
+
+
+def _child_main(conn, payload: dict, log_path: str | None = None) -> None:
+    """Entry point of the per-cell child process (forkserver).
+
+    It leads a process group of its own, so a time-out kills whatever it started too.
+    """
+    with contextlib.suppress(OSError):
+        os.setpgid(0, 0)
+    _watch_parent()
+    _redirect_output(log_path)
+    rec = _cell_record(payload)
     try:
         conn.send(rec)
     finally:
         conn.close()
+
+
+def _subprocess_main(payload_path: str, result_path: str) -> None:
+    """Entry point of the per-cell child started by :func:`_run_subprocess`."""
+    import pickle
+
+    _watch_parent()
+    with open(payload_path, "rb") as fh:
+        payload = pickle.load(fh)
+    rec = _cell_record(payload)
+    tmp = result_path + ".tmp"
+    with open(tmp, "wb") as fh:
+        pickle.dump(rec, fh)
+    os.replace(tmp, result_path)
 
 
 #: modules the per-cell forkserver imports once, so that each cell's child (a fork of it)
@@ -292,25 +359,117 @@ def _describe_exit(code: int | None) -> str:
     return f"cell process exited with code {code} before returning a result"
 
 
+def _kill_group(pid: int) -> None:
+    """SIGKILL the process group led by ``pid`` (the cell child and all it started)."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signal.SIGKILL)
+
+
+def _timeout_record(time_limit: float) -> dict:
+    return {"status": "timeout",
+            "error": f"time limit of {time_limit:g} s exceeded (fit + score); killed"}
+
+
+#: characters of a cell's output kept in its log (head and tail)
+LOG_TEXT_MAX = 200_000
+
+
+def _read_log(path: str) -> str:
+    try:
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            return truncate_text(fh.read(), LOG_TEXT_MAX)
+    except OSError:
+        return ""
+
+
 def _run_isolated(payload: dict, time_limit: float | None, *,
                   preload: tuple[str, ...] = BASE_PRELOAD) -> dict:
-    if multiprocessing.current_process().daemon:
-        raise RuntimeError(
-            "this worker is a daemonic process and cannot start the per-cell child process; "
-            "for Dask, start workers with DASK_DISTRIBUTED__WORKER__DAEMON=False (or run with "
-            "isolate=False, losing time limits and crash isolation)")
+    """Fit and score in a child process; its printed output comes back as ``rec["log"]``.
+
+    A daemonic process (a stock Dask worker) may not start multiprocessing children, so there
+    the child is a fresh interpreter started with :mod:`subprocess`, which any process may do.
+    """
+    import tempfile
+
+    fd, log_path = tempfile.mkstemp(prefix="pugan-bench-cell-", suffix=".log")
+    os.close(fd)
+    try:
+        if multiprocessing.current_process().daemon:
+            rec = _run_subprocess(payload, time_limit, log_path)
+        else:
+            rec = _run_forkserver(payload, time_limit, log_path, preload)
+        text = _read_log(log_path)
+        if text:
+            rec["log"] = text
+        return rec
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(log_path)
+
+
+def _child_env(threads: int) -> dict:
+    env = dict(os.environ)
+    for var in _THREAD_VARS:
+        env[var] = str(threads)
+    # the child imports what this process can import (plugins' folders included)
+    paths = [p for p in sys.path if p and os.path.isdir(p)]
+    env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))
+    return env
+
+
+def _run_subprocess(payload: dict, time_limit: float | None, log_path: str) -> dict:
+    import pickle
+    import subprocess
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="pugan-bench-cell-") as tmp:
+        payload_path = os.path.join(tmp, "payload.pkl")
+        result_path = os.path.join(tmp, "result.pkl")
+        with open(payload_path, "wb") as fh:
+            pickle.dump(payload, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        code = ("import sys; from benchmarks.harness import _subprocess_main; "
+                "_subprocess_main(sys.argv[1], sys.argv[2])")
+        with open(log_path, "ab") as log_fh:
+            proc = subprocess.Popen(
+                [sys.executable, "-c", code, payload_path, result_path],
+                stdin=subprocess.DEVNULL, stdout=log_fh, stderr=subprocess.STDOUT,
+                env=_child_env(payload["threads"]), start_new_session=True)
+        try:
+            proc.wait(timeout=time_limit)
+        except subprocess.TimeoutExpired:
+            _kill_group(proc.pid)
+            proc.kill()
+            proc.wait()
+            return _timeout_record(time_limit)
+        finally:
+            if proc.poll() is None:
+                _kill_group(proc.pid)
+                proc.kill()
+                proc.wait()
+        _kill_group(proc.pid)  # whatever the cell left running
+        try:
+            with open(result_path, "rb") as fh:
+                return pickle.load(fh)
+        except (OSError, EOFError, pickle.UnpicklingError):
+            code = proc.returncode
+            return {"status": "failed", "error": _describe_exit(code)}
+
+
+def _run_forkserver(payload: dict, time_limit: float | None, log_path: str,
+                    preload: tuple[str, ...]) -> dict:
     ctx = _mp_context(tuple(preload))
     recv_conn, send_conn = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_child_main, args=(send_conn, payload), name="pugan-bench-cell")
+    proc = ctx.Process(target=_child_main, args=(send_conn, payload, log_path),
+                       name="pugan-bench-cell")
     proc.start()
     send_conn.close()
     try:
         ready = recv_conn.poll(time_limit)  # True on data or on EOF (the child died)
         if not ready:
+            _kill_group(proc.pid)
             proc.kill()
             proc.join()
-            return {"status": "timeout",
-                    "error": f"time limit of {time_limit:g} s exceeded (fit + score); killed"}
+            return _timeout_record(time_limit)
         try:
             rec = recv_conn.recv()
         except (EOFError, OSError):
@@ -319,12 +478,14 @@ def _run_isolated(payload: dict, time_limit: float | None, *,
         if proc.is_alive():
             proc.kill()
             proc.join()
+        _kill_group(proc.pid)  # whatever the cell left running
         if rec is None:
             return {"status": "failed", "error": _describe_exit(proc.exitcode)}
         return rec
     finally:
         recv_conn.close()
         if proc.is_alive():
+            _kill_group(proc.pid)
             proc.kill()
             proc.join()
 
@@ -343,7 +504,23 @@ def _keep_worker_caches() -> None:
         mod._MAX_MEMORY_LEAK_SIZE = max(mod._MAX_MEMORY_LEAK_SIZE, 8 * 1024**3)
 
 
-def run_cell(cell: Cell, *, time_limit: float | None = None, threads: int = 1,
+def _worker_threads() -> int:
+    """BLAS/torch threads for a cell on this machine: its cores over the tasks it runs at once.
+
+    On a Dask worker that is the worker's own thread count (a cluster's machines differ from
+    the driver's); anywhere else one cell at a time is assumed.
+    """
+    slots = 1
+    try:
+        from distributed import get_worker
+
+        slots = max(1, int(get_worker().state.nthreads))
+    except (ImportError, ValueError, AttributeError):
+        pass
+    return max(1, _cores() // slots)
+
+
+def run_cell(cell: Cell, *, time_limit: float | None = None, threads: int | None = 1,
              plugins: tuple[str, ...] = (), isolate: bool = True,
              preload: tuple[str, ...] = BASE_PRELOAD) -> dict:
     """Run one cell and return its record; never raises for a problem of the cell itself.
@@ -352,7 +529,8 @@ def run_cell(cell: Cell, *, time_limit: float | None = None, threads: int = 1,
     ----------
     cell : the cell.
     time_limit : seconds for fit + score (isolated runs only); None for no limit.
-    threads : BLAS/OpenMP/torch threads for this cell.
+    threads : BLAS/OpenMP/torch threads for this cell; None: the worker's cores divided by
+        the cells it runs at once (:func:`_worker_threads`).
     plugins : modules or .py files to import first (they may register detectors).
     isolate : run fit + score in a child process (time limit, crash isolation); False runs it
         in this process (for debugging: no time limit, and a crash takes the worker down).
@@ -362,7 +540,13 @@ def run_cell(cell: Cell, *, time_limit: float | None = None, threads: int = 1,
     t0 = time.perf_counter()
     rec: dict = {"key": cell.key}
     _keep_worker_caches()
-    with _thread_limits(threads):
+    if threads is None:
+        threads = _worker_threads()
+    # a daemonic worker (stock Dask) may run several cells in threads at once: it leaves its
+    # own limits alone, and each cell's child gets its limit through its environment
+    limits = (contextlib.nullcontext() if multiprocessing.current_process().daemon
+              else _thread_limits(threads))
+    with limits:
         _run_cell_body(cell, rec, time_limit=time_limit, threads=threads, plugins=plugins,
                        isolate=isolate, preload=preload)
     rec["cell_seconds"] = time.perf_counter() - t0
@@ -417,7 +601,7 @@ def _run_cell_body(cell: Cell, rec: dict, *, time_limit, threads, plugins, isola
                     rec.update(_fit_and_score(payload))
                 except Exception as exc:
                     rec.update(status="failed", error=_error_text(exc),
-                               traceback=traceback.format_exc(limit=20))
+                               traceback=truncate_text(traceback.format_exc(limit=20), 20000))
     except Exception as exc:
         rec.update(status="failed", error=_error_text(exc),
                    traceback=traceback.format_exc(limit=20))
@@ -437,11 +621,17 @@ def _identity(cell: Cell) -> dict:
     }
 
 
-def results_frame(cells: list[Cell], cache: CellCache) -> pd.DataFrame:
-    """One row per cell that has a record, sorted by (dataset, detector, ratio, fraction, seed)."""
+def results_frame(cells: list[Cell], cache: CellCache,
+                  unsaved: dict[str, dict] | None = None) -> pd.DataFrame:
+    """One row per cell that has a record, sorted by (dataset, detector, ratio, fraction, seed).
+
+    ``unsaved`` holds records of this run whose cell file could not be written: they are
+    reported (as failed, with the reason) so that the summary accounts for every cell run.
+    """
+    unsaved = unsaved or {}
     rows = []
     for cell in cells:
-        rec = cache.get(cell.key)
+        rec = unsaved.get(cell.key) or cache.get(cell.key)
         if rec is None:
             continue
         row = {col: rec.get(col) for col in RESULT_COLUMNS}
@@ -498,9 +688,27 @@ def _cores() -> int:
         return os.cpu_count() or 1
 
 
+#: how long the driver tries to connect to a Dask scheduler before giving up
+SCHEDULER_TIMEOUT = "10s"
+
+
+class SchedulerUnreachable(ValueError):
+    """The Dask scheduler address given does not answer; the message names it."""
+
+
+class OutputFolderError(OSError):
+    """Cell files or results.csv could not be written; the message names the folder.
+
+    Raised at the end of a sweep, after every cell that could be saved was saved.
+    """
+
+
 def _dask_client(scheduler: str | None, n_jobs: int):
-    import dask
-    from dask.distributed import Client, LocalCluster
+    try:
+        import dask
+        from dask.distributed import Client, LocalCluster
+    except ImportError:
+        raise ValueError("--backend dask needs Dask: pip install 'pugan-bench[dask]'") from None
 
     if not log.isEnabledFor(logging.DEBUG):  # Dask logs every scheduler event at INFO
         for name in list(logging.root.manager.loggerDict):
@@ -508,8 +716,13 @@ def _dask_client(scheduler: str | None, n_jobs: int):
                 logging.getLogger(name).setLevel(logging.WARNING)
 
     if scheduler:
-        return Client(scheduler), None
-    # per-cell child processes need non-daemonic workers
+        try:
+            return Client(scheduler, timeout=SCHEDULER_TIMEOUT), None
+        except (OSError, TimeoutError) as exc:
+            raise SchedulerUnreachable(
+                f"cannot reach the Dask scheduler at {scheduler} within {SCHEDULER_TIMEOUT} "
+                f"({type(exc).__name__}); is `dask scheduler` running there?") from None
+    # non-daemonic local workers start cells from a forkserver (faster than a fresh interpreter)
     dask.config.set({"distributed.worker.daemon": False})
     cluster = LocalCluster(n_workers=n_jobs, threads_per_worker=1, processes=True,
                            dashboard_address=None)
@@ -532,7 +745,8 @@ def run_sweep(config: SweepConfig, out: str | Path, *, n_jobs: int | None = None
     retry_failed : rerun cells recorded as failed or timeout (default True).
     force : rerun every cell, ignoring the cache.
     isolate : fit and score each cell in a child process (time limit, crash isolation).
-    threads_per_cell : BLAS/torch threads per cell (default ``max(1, cores // n_jobs)``).
+    threads_per_cell : BLAS/torch threads per cell (default ``max(1, cores // n_jobs)``; on a
+        Dask cluster, each worker's cores divided by its thread count).
     progress : show a tqdm bar on stderr.
     """
     from joblib import Parallel, delayed, parallel_config
@@ -548,8 +762,8 @@ def run_sweep(config: SweepConfig, out: str | Path, *, n_jobs: int | None = None
     if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs == 0 or n_jobs < -1:
         raise ValueError(f"n_jobs must be a positive integer or -1; got {n_jobs!r}")
     cores = _cores()
-    n_workers = cores if n_jobs == -1 else n_jobs
-    threads = threads_per_cell or max(1, cores // n_workers)
+    if not scheduler:  # workers on this machine
+        check_n_jobs(n_jobs, cores)
     cache = CellCache(folder)
     preload = forkserver_preload(d.name for d in config.detectors)
     keep = DONE_STATUSES if retry_failed else STATUSES
@@ -559,15 +773,25 @@ def run_sweep(config: SweepConfig, out: str | Path, *, n_jobs: int | None = None
         if rec is None or rec.get("status") not in keep:
             pending.setdefault(cell.key, cell)
     pending = list(pending.values())
+    # no more workers than cells to run; threads per cell follow the requested n_jobs, not
+    # how many cells are left, so a resumed run computes each cell as a full run does
+    requested = cores if n_jobs == -1 else n_jobs
+    n_workers = max(1, min(requested, len(pending)))
+    # on a Dask cluster each worker divides its own cores (threads=None)
+    threads = threads_per_cell or (None if backend == "dask" and scheduler
+                                   else max(1, cores // requested))
     log.info("sweep %r: %d cells, %d cached, %d to run (n_jobs=%d, backend=%s, "
-             "%d thread(s) per cell, time limit %s)", config.name, len(cells),
-             len(cells) - len(pending), len(pending), n_workers, backend, threads,
-             f"{config.time_limit:g} s" if config.time_limit else "none")
+             "%s thread(s) per cell, time limit %s)", config.name, len(cells),
+             len(cells) - len(pending), len(pending), n_workers, backend,
+             threads or "the worker's", f"{config.time_limit:g} s" if config.time_limit
+             else "none")
 
     counts: Counter = Counter()
+    unsaved: dict[str, dict] = {}  # records whose cell file could not be written
     client = cluster = None
     bar = tqdm(total=len(pending), disable=not progress or not pending, unit="cell",
                desc=config.name, smoothing=0.1)
+    run_log = _RunLog(folder, echo=not progress)
     try:
         if backend == "dask" and pending:
             client, cluster = _dask_client(scheduler, n_workers)
@@ -580,14 +804,17 @@ def run_sweep(config: SweepConfig, out: str | Path, *, n_jobs: int | None = None
                                        plugins=config.plugins, isolate=isolate, preload=preload)
                      for c in todo)
             parallel_kw = dict(batch_size=1, return_as="generator_unordered")
+            sink = _Sink(by_key, cache, counts, bar, unsaved, run_log)
             try:
                 if backend == "dask":
                     with parallel_config(backend="dask"):
                         results = Parallel(n_jobs=-1, **parallel_kw)(tasks)
-                        _consume(results, by_key, cache, counts, bar)
+                        sink.consume(results)
                 else:
-                    results = Parallel(n_jobs=n_jobs, backend="loky", **parallel_kw)(tasks)
-                    _consume(results, by_key, cache, counts, bar)
+                    results = Parallel(n_jobs=n_workers, backend="loky",
+                                       idle_worker_timeout=LOKY_IDLE_SECONDS,
+                                       **parallel_kw)(tasks)
+                    sink.consume(results)
             except KeyboardInterrupt:
                 raise
             except Exception as exc:  # e.g. loky's TerminatedWorkerError
@@ -595,10 +822,10 @@ def run_sweep(config: SweepConfig, out: str | Path, *, n_jobs: int | None = None
                           _error_text(exc), len(by_key))
             todo = list(by_key.values())
         for cell in todo:  # still unfinished after the retries
-            cache.put(cell.key, {"key": cell.key, "status": "failed",
-                                 "error": "worker process lost three times while running "
-                                          "this batch of cells", **library_versions()})
-            counts["failed"] += 1
+            _Sink({cell.key: cell}, cache, counts, bar, unsaved, run_log).store(
+                {"key": cell.key, "status": "failed",
+                 "error": "worker process lost three times while running this batch of cells",
+                 **library_versions()})
     except KeyboardInterrupt:
         log.warning("interrupted: finished cells are kept in %s; rerun the same command "
                     "to resume", folder / "cells")
@@ -609,26 +836,94 @@ def run_sweep(config: SweepConfig, out: str | Path, *, n_jobs: int | None = None
             client.close()
         if cluster is not None:
             cluster.close()
-        frame = results_frame(cells, cache)
-        write_results(folder, frame, config)
+        frame = results_frame(cells, cache, unsaved)
+        try:
+            write_results(folder, frame, config)
+            results_error = None
+        except OSError as exc:
+            results_error = exc
+        run_log.close()
     summary = Counter(frame["status"]) if len(frame) else Counter()
     log.info("sweep %r done: %s; results in %s", config.name,
              ", ".join(f"{summary[s]} {s}" for s in STATUSES if summary[s]) or "nothing",
              folder / "results.csv")
+    if unsaved or results_error is not None:
+        what = []
+        if unsaved:
+            first = next(iter(unsaved.values()))["error"]
+            what.append(f"{len(unsaved)} cell file(s) could not be written ({first})")
+        if results_error is not None:
+            what.append(f"results.csv could not be written ({results_error})")
+        raise OutputFolderError(
+            f"output folder {str(folder)!r}: " + "; ".join(what) + f". The {len(cells) - len(unsaved)}"
+            " cell(s) already saved are kept; free space or fix permissions and rerun")
     return frame
 
 
-def _consume(results, by_key: dict, cache: CellCache, counts: Counter, bar) -> None:
-    for rec in results:
+#: seconds an idle loky worker waits for work before exiting (it also exits when the driver
+#: dies, since its next wait for work then times out)
+LOKY_IDLE_SECONDS = 10
+
+
+class _RunLog:
+    """``DIR/run.log``: one line per finished cell (and echoed when there is no progress bar)."""
+
+    def __init__(self, folder: Path, *, echo: bool):
+        self.echo = echo
+        try:
+            self.fh = open(folder / "run.log", "a", encoding="utf-8")  # noqa: SIM115
+        except OSError:
+            self.fh = None
+
+    def line(self, text: str) -> None:
+        stamp = time.strftime("%Y-%m-%d %H:%M:%S")
+        if self.fh is not None:
+            with contextlib.suppress(OSError):
+                self.fh.write(f"{stamp} {text}\n")
+                self.fh.flush()
+        if self.echo:
+            log.info("%s", text)
+
+    def close(self) -> None:
+        if self.fh is not None:
+            with contextlib.suppress(OSError):
+                self.fh.close()
+
+
+class _Sink:
+    """Stores each record as it arrives: its cell file, its log, the counters and run.log."""
+
+    def __init__(self, by_key, cache, counts, bar, unsaved, run_log):
+        self.by_key, self.cache, self.counts, self.bar = by_key, cache, counts, bar
+        self.unsaved, self.run_log = unsaved, run_log
+
+    def consume(self, results) -> None:
+        for rec in results:
+            self.store(rec)
+
+    def store(self, rec: dict) -> None:
         key = rec["key"]
-        cell = by_key.pop(key, None)
-        cache.put(key, rec)
+        cell = self.by_key.pop(key, None)
+        output = rec.pop("log", "")
+        try:
+            self.cache.put(key, rec)
+            if output:
+                self.cache.put_log(key, output)
+            self.unsaved.pop(key, None)
+        except OSError as exc:
+            rec = {**rec, "status": "failed",
+                   "error": f"cannot write cell file {self.cache.path(key)}: {exc}"}
+            self.unsaved[key] = rec
         status = rec.get("status", "failed")
-        counts[status] += 1
-        if status in ("failed", "timeout") and cell is not None:
-            log.warning("cell %s / %s / ratio %g / fraction %g / seed %d: %s: %s",
-                        cell.dataset, cell.detector, cell.anomaly_ratio, cell.labelled_fraction,
-                        cell.seed, status, rec.get("error", ""))
-        bar.set_postfix(ok=counts["ok"], failed=counts["failed"] + counts["timeout"],
-                        skipped=counts["skipped"], remaining=len(by_key), refresh=False)
-        bar.update(1)  # redraws, postfix included
+        self.counts[status] += 1
+        where = (f"{cell.dataset} / {cell.detector} / ratio {cell.anomaly_ratio:g} / "
+                 f"fraction {cell.labelled_fraction:g} / seed {cell.seed}" if cell else key)
+        self.run_log.line(f"{where}: {status}" + (f": {rec.get('error', '')}"
+                                                   if status != "ok" else ""))
+        if status in ("failed", "timeout"):
+            log.warning("cell %s: %s: %s", where, status, rec.get("error", ""))
+        self.bar.set_postfix(ok=self.counts["ok"],
+                             failed=self.counts["failed"] + self.counts["timeout"],
+                             skipped=self.counts["skipped"], remaining=len(self.by_key),
+                             refresh=False)
+        self.bar.update(1)  # redraws, postfix included

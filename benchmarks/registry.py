@@ -19,6 +19,7 @@ from typing import Any
 
 __all__ = [
     "SUPERVISION",
+    "DetectorNameTaken",
     "DetectorSpec",
     "UnknownDetectorError",
     "get_spec",
@@ -76,12 +77,39 @@ _REGISTRY: dict[str, DetectorSpec] = {}
 _LOADED = False
 
 
+class DetectorNameTaken(ValueError):
+    """A registration that would silently replace another module's detector."""
+
+
+def _origin(factory) -> str:
+    """The source file that defines ``factory`` (one file imported under two module names,
+    as a plugin path and as a module, is still one origin)."""
+    import sys
+    from pathlib import Path
+
+    module = sys.modules.get(getattr(factory, "__module__", "") or "")
+    src = getattr(module, "__file__", None)
+    return str(Path(src).resolve()) if src else str(getattr(factory, "__module__", ""))
+
+
 def register(name: str, *, supervision: str, deep: bool = False,
              max_train_rows: int | None = None, test_params: Mapping[str, Any] | None = None,
-             description: str = "") -> Callable:
-    """Decorator that registers ``factory`` under ``name`` (re-registering replaces it)."""
+             description: str = "", override: bool = False) -> Callable:
+    """Decorator that registers ``factory`` under ``name``.
+
+    A name already registered by another module (a built-in detector, or another plugin) is
+    refused unless ``override=True``: a config that says ``iforest`` must not run someone
+    else's code by accident. The same file registering again (a re-import) is allowed.
+    """
 
     def decorator(factory: Callable[..., Any]) -> Callable[..., Any]:
+        _ensure_loaded()  # built-ins first, so a plugin's override is not undone by them
+        old = _REGISTRY.get(name)
+        if old is not None and not override and _origin(old.factory) != _origin(factory):
+            raise DetectorNameTaken(
+                f"detector name {name!r} is already registered by "
+                f"{getattr(old.factory, '__module__', '?')}; pick another name, or pass "
+                "override=True to register() to replace it on purpose")
         doc = description or (inspect.getdoc(factory) or "").split("\n")[0]
         _REGISTRY[name] = DetectorSpec(
             name=name, factory=factory, supervision=supervision, deep=deep,

@@ -90,6 +90,8 @@ def build_reference(results: pd.DataFrame, *, version: str, cap: float = TOL_CAP
     missing = [c for c in (*CELL_COLUMNS, "status", *METRICS) if c not in results.columns]
     if missing:
         raise ValueError(f"results lack column(s) {missing}")
+    if len(results) == 0:
+        raise ValueError("the results hold no cell; a reference of nothing would guard nothing")
     bad = results[results["status"] != "ok"]
     if len(bad):
         lines = [f"  {_cell_text(r)}: {r['status']} {r.get('error', '') or ''}".rstrip()
@@ -99,6 +101,7 @@ def build_reference(results: pd.DataFrame, *, version: str, cap: float = TOL_CAP
     if results.duplicated(list(CELL_COLUMNS)).any():
         raise ValueError("results hold duplicate cells (same dataset, detector, ratio, "
                          "fraction, seed)")
+    _check_finite(results, "results")
     ref = results[list(CELL_COLUMNS) + list(METRICS)].copy()
     group = ["dataset", "detector", "anomaly_ratio", "labelled_fraction"]
     for m in METRICS:
@@ -108,6 +111,31 @@ def build_reference(results: pd.DataFrame, *, version: str, cap: float = TOL_CAP
     if "cell_id" in results.columns:
         ref["cell_id"] = results["cell_id"].to_numpy()
     return ref.sort_values(list(CELL_COLUMNS)).reset_index(drop=True)
+
+
+def _check_finite(frame: pd.DataFrame, what: str) -> None:
+    """Every metric of every cell is a finite number, or a ValueError naming the cells."""
+    values = frame[list(METRICS)].apply(pd.to_numeric, errors="coerce")
+    bad = frame[~np.isfinite(values.to_numpy(dtype=np.float64)).all(axis=1)]
+    if len(bad):
+        lines = [f"  {_cell_text(r)}" for _, r in bad.head(20).iterrows()]
+        raise ValueError(f"{what}: {len(bad)} cell(s) have a missing or non-finite metric "
+                         f"({', '.join(METRICS)}):\n" + "\n".join(lines))
+
+
+def check_reference(reference: pd.DataFrame) -> None:
+    """A reference guards something: at least one cell, every metric and tolerance finite."""
+    missing = [c for c in (*CELL_COLUMNS, *METRICS, *(f"tol_{m}" for m in METRICS))
+               if c not in reference.columns]
+    if missing:
+        raise ValueError(f"reference lacks column(s) {missing}")
+    if len(reference) == 0:
+        raise ValueError("reference holds no cell: it would pass any run; rebuild it with "
+                         "`make update-reference`")
+    _check_finite(reference, "reference")
+    tols = reference[[f"tol_{m}" for m in METRICS]].to_numpy(dtype=np.float64)
+    if not np.isfinite(tols).all():
+        raise ValueError("reference: some tolerances are missing or not finite")
 
 
 @dataclass(frozen=True)
@@ -283,6 +311,11 @@ def _cmd_check(args) -> int:
               "`make update-reference`", file=sys.stderr)
         return 2
     reference = pd.read_csv(reference_path)
+    try:
+        check_reference(reference)
+    except ValueError as exc:
+        print(f"check-regression: error: {reference_path}: {exc}", file=sys.stderr)
+        return 2
     t0 = time.monotonic()
     meta_path = reference_path.with_suffix(".json")
     if meta_path.is_file() and not args.results:

@@ -610,12 +610,31 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
 
     @classmethod
     def load(cls, path, *, device="cpu") -> PUGAN:
-        """Load a detector written by :meth:`save` (onto ``device``)."""
-        # read onto the CPU whatever device wrote the file (numpy needs the arrays there),
-        # then move the networks to ``device``
-        state = torch.load(path, map_location="cpu", weights_only=True)
+        """Load a detector written by :meth:`save` (onto ``device``).
+
+        A missing file raises FileNotFoundError; a truncated, damaged or foreign file (one
+        that is not a whole PUGAN save) raises ValueError naming the file, never a raw
+        unpickling or key error. Files are read with ``weights_only=True``: tensors and plain
+        values only, no code runs. Whatever device wrote the file, it is read onto the CPU
+        (numpy needs the arrays there) and the networks are then moved to ``device``.
+        """
+        try:
+            state = torch.load(path, map_location="cpu", weights_only=True)
+        except FileNotFoundError:
+            raise
+        except Exception as exc:  # zip, pickle and torch errors alike
+            raise ValueError(f"{path} is not a readable PUGAN file (truncated, damaged or "
+                             f"another format): {type(exc).__name__}: {exc}") from None
         if not isinstance(state, dict) or state.get("format") != "pugan-1":
             raise ValueError(f"{path} is not a PUGAN file written by PUGAN.save")
+        try:
+            return cls._from_state(state, device)
+        except (KeyError, TypeError, ValueError, RuntimeError, AttributeError) as exc:
+            raise ValueError(f"{path} is a damaged PUGAN file ({type(exc).__name__}: "
+                             f"{exc})") from None
+
+    @classmethod
+    def _from_state(cls, state: dict, device) -> PUGAN:
         det = cls(**{**state["params"], "device": device})
         for k, v in state["arrays"].items():
             setattr(det, k, v.numpy())

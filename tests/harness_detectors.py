@@ -75,6 +75,46 @@ class SelfKiller(CentroidDetector):
         os.kill(os.getpid(), signal.SIGKILL)
 
 
+class Printer(CentroidDetector):
+    """Prints while fitting (to stdout and stderr, from Python and from a C-level write)."""
+
+    def fit(self, X, y=None, *, known_normal=None):
+        print("t-print says hello")
+        os.write(2, b"t-print writes to fd 2\n")
+        return super().fit(X, known_normal=known_normal)
+
+
+class NanThreshold(CentroidDetector):
+    def fit(self, X, y=None, *, known_normal=None):
+        super().fit(X, known_normal=known_normal)
+        self.threshold_ = float("nan")
+        return self
+
+
+class Spawner(CentroidDetector):
+    """Starts a long-lived grandchild that writes its pid to ``pid_file``, then sleeps."""
+
+    def __init__(self, *, pid_file="", quantile=0.95, jitter=0.0, random_state=None):
+        super().__init__(quantile=quantile, jitter=jitter, random_state=random_state)
+        self.pid_file = pid_file
+
+    def fit(self, X, y=None, *, known_normal=None):
+        import subprocess
+        import sys
+
+        child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+        with open(self.pid_file, "w") as fh:
+            fh.write(str(child.pid))
+        time.sleep(600)
+        return self
+
+
+register("t-print", supervision="normals-only", description="test: prints while fitting")(
+    lambda random_state=None, **p: Printer(random_state=random_state, **p))
+register("t-nan-threshold", supervision="normals-only", description="test: NaN threshold_")(
+    lambda random_state=None, **p: NanThreshold(random_state=random_state, **p))
+register("t-spawn", supervision="unsupervised", description="test: starts a grandchild")(
+    lambda random_state=None, **p: Spawner(random_state=random_state, **p))
 register("t-centroid", supervision="normals-only", description="test: centroid distance")(
     lambda random_state=None, **p: CentroidDetector(random_state=random_state, **p))
 register("t-small-normals", supervision="normals-only", max_train_rows=150,

@@ -171,3 +171,34 @@ def test_check_reports_missing_cells_and_missing_reference(tmp_path, capsys):
     assert main(["-q", "check", "--reference", str(tmp_path / "none.csv"),
                  "--results", str(run)]) == 2
     assert "make update-reference" in capsys.readouterr().err
+
+
+def test_an_empty_or_nan_reference_is_an_error_never_a_pass(tmp_path, capsys):
+    res = frame([0.5, 0.5, 0.5])
+    run = tmp_path / "run"
+    run.mkdir()
+    res.to_csv(run / "results.csv", index=False)
+    empty = tmp_path / "empty.csv"
+    build_reference(res, version="0").iloc[:0].to_csv(empty, index=False)
+    assert main(["-q", "check", "--reference", str(empty), "--results", str(run)]) == 2
+    assert "holds no cell" in capsys.readouterr().err
+    nan_ref = build_reference(res, version="0")
+    nan_ref.loc[1, "f1"] = float("nan")
+    nan_path = tmp_path / "nan.csv"
+    nan_ref.to_csv(nan_path, index=False)
+    assert main(["-q", "check", "--reference", str(nan_path), "--results", str(run)]) == 2
+    assert "seed=1" in capsys.readouterr().err
+
+
+def test_update_from_an_empty_or_nan_run_is_refused(tmp_path, capsys):
+    with pytest.raises(ValueError, match="no cell"):
+        build_reference(frame([]).reindex(columns=frame([0.5]).columns), version="0")
+    res = frame([0.5, float("nan"), 0.5])
+    with pytest.raises(ValueError, match="non-finite metric"):
+        build_reference(res, version="0")
+    run = tmp_path / "run"
+    run.mkdir()
+    frame([0.5]).iloc[:0].to_csv(run / "results.csv", index=False)
+    target = tmp_path / "ref.csv"
+    assert main(["-q", "update", "--from-results", str(run), "--reference", str(target)]) == 1
+    assert "no cell" in capsys.readouterr().err and not target.exists()

@@ -89,12 +89,19 @@ def verify_checksum(path: Path, expected: str | None = None) -> str:
                 raise DatasetError(f"bundled data file {path} has no entry in "
                                    f"{DATA_DIR / 'SHA256SUMS'}; add its SHA-256 there")
     actual = sha256_of(path)
+    if expected is not None:
+        expected = str(expected).strip().lower()
     if expected is not None and actual != expected:
         raise DatasetError(
             f"checksum mismatch for {path}: expected sha256 {expected}, got {actual} "
             "(the file is corrupt, truncated or not the published one)"
         )
     return actual
+
+
+#: the largest magnitude a feature may hold: a scaler squares values, and the square of
+#: anything beyond about 1.3e154 overflows float64 to inf
+MAX_ABS_VALUE = 1e150
 
 
 def check_finite_numeric(X: pd.DataFrame, source: str, skip: tuple[str, ...] = ()) -> None:
@@ -116,6 +123,13 @@ def check_finite_numeric(X: pd.DataFrame, source: str, skip: tuple[str, ...] = (
             raise DatasetError(
                 f"{source}: feature column {col!r} has {int(bad.sum())} NaN or infinite "
                 f"value(s), first at row {int(np.argmax(bad))}"
+            )
+        huge = np.abs(arr) > MAX_ABS_VALUE
+        if huge.any():
+            raise DatasetError(
+                f"{source}: feature column {col!r} has {int(huge.sum())} value(s) beyond "
+                f"±{MAX_ABS_VALUE:g} (first at row {int(np.argmax(huge))}: "
+                f"{arr[np.argmax(huge)]:g}); scaling would overflow to inf: rescale the column"
             )
 
 

@@ -12,25 +12,56 @@ import pandas as pd
 from benchmarks.datasets.core import Dataset, DatasetError, make_dataset, verify_checksum
 
 
+def _csv_header(path: Path) -> list[str]:
+    """The CSV's column names as written (pandas renames a repeated ``a`` to ``a.1``)."""
+    try:
+        head = pd.read_csv(path, header=None, nrows=1, dtype=str, keep_default_na=False)
+    except pd.errors.EmptyDataError:
+        raise DatasetError(f"{path}: the file is empty (no header, no rows)") from None
+    return head.iloc[0].tolist() if len(head) else []
+
+
+def _check_unique(path: Path, columns: list) -> None:
+    seen, dupes = set(), []
+    for c in columns:
+        if c in seen and c not in dupes:
+            dupes.append(c)
+        seen.add(c)
+    if dupes:
+        raise DatasetError(f"{path}: duplicated column name(s) {dupes}; each column needs a "
+                           "distinct name")
+
+
 def _read(path: Path, label_column: str) -> pd.DataFrame:
     suffix = "".join(path.suffixes[-2:]) if path.suffix == ".gz" else path.suffix
     try:
         if suffix in (".csv", ".csv.gz"):
+            _check_unique(path, _csv_header(path))
             return pd.read_csv(path)
         if suffix == ".parquet":
-            return pd.read_parquet(path)
+            try:
+                frame = pd.read_parquet(path)
+            except ImportError:
+                raise DatasetError(f"{path}: reading Parquet needs pyarrow: pip install "
+                                   "'pugan-bench[parquet]'") from None
+            _check_unique(path, list(frame.columns))
+            return frame
         if suffix == ".npz":
             with np.load(path, allow_pickle=False) as npz:
                 if "X" not in npz.files or label_column not in npz.files:
                     raise DatasetError(
                         f"{path}: NPZ needs arrays 'X' and {label_column!r}; has {npz.files}")
                 X = npz["X"]
+                if X.ndim != 2:
+                    raise DatasetError(f"{path}: NPZ array 'X' must be 2-D (rows x features); "
+                                       f"got shape {X.shape}")
                 frame = pd.DataFrame(X, columns=[f"x{i}" for i in range(X.shape[1])])
                 frame[label_column] = npz[label_column]
                 return frame
     except DatasetError:
         raise
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile, pd.errors.ParserError) as exc:
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, pd.errors.ParserError,
+            pd.errors.EmptyDataError) as exc:
         raise DatasetError(f"{path}: cannot read ({type(exc).__name__}: {exc})") from exc
     raise DatasetError(f"{path}: unsupported file type {suffix!r}; use .csv, .parquet or .npz")
 
@@ -56,6 +87,11 @@ def load_file(path: str | Path, label_column: str = "label",
     if label_column not in frame.columns:
         raise DatasetError(
             f"{path}: label column {label_column!r} not found; columns are {list(frame.columns)}")
+    if len(frame) == 0:
+        raise DatasetError(f"{path}: no rows (only a header)")
+    if len(frame.columns) == 1:
+        raise DatasetError(f"{path}: no feature columns (only the label column "
+                           f"{label_column!r})")
     if isinstance(anomaly_values, str | int | float):
         anomaly_values = [anomaly_values]
     labels = frame.pop(label_column)

@@ -1,0 +1,263 @@
+"""Bad configs, data files and model files: each one a clear error naming the problem."""
+
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from benchmarks.config import ConfigError, load_config, parse_config
+from benchmarks.datasets import DatasetError
+from benchmarks.datasets.core import sha256_of
+from benchmarks.datasets.userfile import load_file
+from benchmarks.harness import run_sweep
+
+PLUGIN = str(Path(__file__).with_name("harness_detectors.py"))
+
+
+def base(**over):
+    raw = {"seeds": [0], "anomaly_ratios": [0.2], "labelled_fractions": [0.5],
+           "plugins": [PLUGIN], "datasets": [{"dataset": "moons", "split": {"n_normal": 200}}],
+           "detectors": ["t-centroid"]}
+    raw.update(over)
+    return raw
+
+
+def _user_csv(path: Path, seed: int) -> Path:
+    rng = np.random.default_rng(seed)
+    n = 400
+    y = (rng.random(n) < 0.3).astype(int)
+    X = rng.standard_normal((n, 3)) + (y[:, None] * 3 if seed == 0 else 0)
+    frame = pd.DataFrame(X, columns=["a", "b", "c"])
+    frame["label"] = y
+    frame.to_csv(path, index=False)
+    return path
+
+
+# --- cache keys follow the data and the code -------------------------------------------------
+
+def test_replacing_a_user_file_reruns_its_cells(tmp_path):
+    data = _user_csv(tmp_path / "mine.csv", seed=0)
+    raw = base(datasets=[{"dataset": "file:mine.csv", "split": {"n_normal": 150}}])
+    (tmp_path / "cfg.yaml").write_text(__import__("yaml").safe_dump(raw))
+    first = run_sweep(load_config(tmp_path / "cfg.yaml"), tmp_path / "out", progress=False)
+    _user_csv(data, seed=1)  # same path, other content: anomalies no longer separable
+    second = run_sweep(load_config(tmp_path / "cfg.yaml"), tmp_path / "out", progress=False)
+    assert first["cell_id"].item() != second["cell_id"].item()
+    assert first["auroc"].item() > 0.9 and second["auroc"].item() < 0.8
+
+
+def test_a_user_file_path_is_taken_from_the_config_folder_only(tmp_path, monkeypatch):
+    (tmp_path / "cfgdir").mkdir()
+    _user_csv(tmp_path / "mine.csv", seed=0)  # in the working folder, not beside the config
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "cfgdir" / "c.yaml").write_text(
+        "seeds: [0]\nanomaly_ratios: [0.2]\nlabelled_fractions: [0.5]\n"
+        "datasets: [{dataset: 'file:mine.csv'}]\ndetectors: [iforest]\n")
+    with pytest.raises(ConfigError, match="config's folder"):
+        load_config(tmp_path / "cfgdir" / "c.yaml")
+
+
+def test_an_upper_case_sha256_is_accepted(tmp_path):
+    data = _user_csv(tmp_path / "mine.csv", seed=0)
+    digest = sha256_of(data).upper()
+    assert load_file(data, sha256=digest).n_samples == 400
+    cfg = parse_config(base(datasets=[{"dataset": f"file:{data}",
+                                       "dataset_params": {"sha256": digest}}]),
+                       base_dir=tmp_path)
+    assert cfg.datasets[0].dataset_params["sha256"] == digest.lower()
+
+
+def test_the_code_fingerprint_covers_the_threshold_rule_and_the_wrappers(monkeypatch):
+    import benchmarks.config as config
+    from benchmarks.registry import make_detector
+
+    det = make_detector("iforest", random_state=0)
+    before = config.code_fingerprint(det)
+    root = Path(config.__file__).resolve().parent.parent
+    for changed in (root / "pugan" / "base.py", root / "benchmarks" / "detectors.py"):
+        real = config._digest_sources.__wrapped__
+
+        def digest(path, changed=changed, real=real):
+            extra = "edited" if Path(path) == changed else ""
+            return real(path) + extra
+
+        monkeypatch.setattr(config, "_digest_sources", digest)
+        assert config.code_fingerprint(det) != before, changed
+        monkeypatch.undo()
+
+
+# --- configs ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("limit", [math.inf, math.nan])
+def test_non_finite_time_limits_are_refused(limit):
+    with pytest.raises(ConfigError, match="time_limit"):
+        parse_config(base(time_limit=limit))
+
+
+def test_unknown_dataset_params_are_refused():
+    with pytest.raises(ConfigError, match=r"unknown dataset_params \['nosie'\].*noise"):
+        parse_config(base(datasets=[{"dataset": "moons", "dataset_params": {"nosie": 0.1}}]))
+
+
+def test_duplicate_yaml_keys_are_refused(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text("seeds: [0]\nseeds: [1]\nanomaly_ratios: [0.2]\nlabelled_fractions: [0.5]\n"
+                    "datasets: [moons]\ndetectors: [iforest]\n")
+    with pytest.raises(ConfigError, match=r"duplicate key 'seeds' \(line 2\)"):
+        load_config(path)
+
+
+def test_an_alias_bomb_fails_fast(tmp_path):
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x]"]
+    for i in range(1, 9):
+        refs = ", ".join([f"*a{i - 1}"] * 9)
+        lines.append(f"a{i}: &a{i} [{refs}]")
+    lines.append("datasets: *a8\nseeds: [0]\ndetectors: [iforest]")
+    path = tmp_path / "bomb.yaml"
+    path.write_text("\n".join(lines) + "\n")
+    t0 = time.monotonic()
+    with pytest.raises(ConfigError, match="aliases"):
+        load_config(path)
+    assert time.monotonic() - t0 < 10
+
+
+def test_huge_seed_counts_fail_fast():
+    t0 = time.monotonic()
+    with pytest.raises(ConfigError, match="seeds: a count of 1000000000"):
+        parse_config(base(seeds=10**9))
+    assert time.monotonic() - t0 < 10
+
+
+def test_n_jobs_far_above_the_cores_is_refused(tmp_path):
+    import os
+
+    cfg = parse_config(base())
+    with pytest.raises(ConfigError, match="far above"):
+        run_sweep(cfg, tmp_path / "out", n_jobs=1000 * (os.cpu_count() or 1), progress=False)
+
+
+def test_a_plugin_that_fails_to_import_exits_2(tmp_path, capsys):
+    from benchmarks.cli import main
+
+    plugin = tmp_path / "broken.py"
+    plugin.write_text("raise RuntimeError('boom at import')\n")
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(f"plugins: ['{plugin}']\nseeds: [0]\nanomaly_ratios: [0.2]\n"
+                   "labelled_fractions: [0.5]\ndatasets: [moons]\ndetectors: [iforest]\n")
+    assert main(["validate", str(cfg)]) == 2
+    err = capsys.readouterr().err
+    assert "broken.py" in err and "boom at import" in err
+
+
+# --- data files ---------------------------------------------------------------------------
+
+def test_duplicated_column_names_are_an_error(tmp_path):
+    path = tmp_path / "d.csv"
+    path.write_text("a,label,label\n1,0,0\n2,1,1\n3,0,0\n")
+    with pytest.raises(DatasetError, match=r"duplicated column name\(s\) \['label'\]"):
+        load_file(path)
+
+
+def test_header_only_and_label_only_files(tmp_path):
+    header = tmp_path / "h.csv"
+    header.write_text("a,b,label\n")
+    with pytest.raises(DatasetError, match="no rows"):
+        load_file(header)
+    label_only = tmp_path / "l.csv"
+    label_only.write_text("label\n0\n1\n0\n")
+    with pytest.raises(DatasetError, match="no feature columns"):
+        load_file(label_only)
+
+
+def test_one_dimensional_x_in_an_npz(tmp_path):
+    path = tmp_path / "d.npz"
+    np.savez(path, X=np.arange(5.0), label=np.array([0, 1, 0, 0, 1]))
+    with pytest.raises(DatasetError, match="must be 2-D"):
+        load_file(path)
+
+
+def test_values_that_would_overflow_when_scaled_name_the_column(tmp_path):
+    path = tmp_path / "d.csv"
+    path.write_text("a,big,label\n1,1e300,0\n2,3,1\n3,4,0\n")
+    with pytest.raises(DatasetError, match="column 'big'.*overflow"):
+        load_file(path)
+
+
+def test_pugan_load_of_truncated_or_foreign_files(tmp_path):
+    from pugan import PUGAN
+
+    truncated = tmp_path / "t.pt"
+    truncated.write_bytes(b"PK\x03\x04 not a whole zip")
+    foreign = tmp_path / "f.pt"
+    foreign.write_text("hello, not a model")
+    for path in (truncated, foreign):
+        with pytest.raises(ValueError, match="not a readable PUGAN file"):
+            PUGAN.load(path)
+
+
+def test_validate_reports_infeasible_splits_the_count_and_a_time(tmp_path, capsys):
+    from benchmarks.cli import main
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.standard_normal((200, 2)), columns=["a", "b"])
+    frame["label"] = (np.arange(200) < 10).astype(int)  # 10 anomalies
+    frame.to_csv(tmp_path / "few.csv", index=False)
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("seeds: 3\nanomaly_ratios: [0.05, 0.9]\nlabelled_fractions: [0.5]\n"
+                   "datasets: [{dataset: 'file:few.csv'}]\ndetectors: [iforest, pugan]\n")
+    assert main(["validate", str(cfg)]) == 2
+    out, err = capsys.readouterr()
+    assert "-> 12 cells" in out and "estimated time: about" in out
+    assert "infeasible: file:few.csv at anomaly ratio 0.9" in err and "anomalies" in err
+    assert "ratio 0.05" not in err
+
+
+def test_validate_warns_about_a_large_sweep(tmp_path, capsys):
+    from benchmarks.cli import main
+
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("seeds: 6000\nanomaly_ratios: [0.2]\nlabelled_fractions: [0.5]\n"
+                   "datasets: [{dataset: moons, split: {n_normal: 200}}]\n"
+                   "detectors: [iforest, knn-normals]\n")
+    assert main(["validate", str(cfg)]) == 0
+    assert "12000 cells is a large sweep" in capsys.readouterr().err
+
+
+def test_a_plugin_replaces_a_built_in_name_only_with_override(tmp_path):
+    from benchmarks.registry import get_spec
+
+    body = ("from benchmarks.registry import register\n"
+            "from baselines.pyod_adapters import PyODDetector\n"
+            "register('iforest', supervision='unsupervised'{extra})(\n"
+            "    lambda random_state=None, **p: PyODDetector('IForest', "
+            "random_state=random_state, **p))\n")
+    quiet = tmp_path / "quiet.py"
+    quiet.write_text(body.format(extra=""))
+    with pytest.raises(ConfigError, match="'iforest' is already registered by "
+                                          "benchmarks.detectors.*override=True"):
+        parse_config(base(plugins=[PLUGIN, str(quiet)]))
+    assert get_spec("iforest").factory.__module__ == "benchmarks.detectors"
+    loud = tmp_path / "loud.py"
+    loud.write_text(body.format(extra=", override=True"))
+    import benchmarks.registry as registry
+
+    saved = dict(registry._REGISTRY)
+    try:
+        parse_config(base(plugins=[PLUGIN, str(loud)]))
+        assert get_spec("iforest").factory.__module__.startswith("pugan_bench_plugin_")
+    finally:
+        registry._REGISTRY.clear()
+        registry._REGISTRY.update(saved)
+
+
+def test_validate_refuses_n_jobs_far_above_the_cores(tmp_path, capsys):
+    from benchmarks.cli import main
+
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("n_jobs: 100000\nseeds: 1\nanomaly_ratios: [0.2]\nlabelled_fractions: [0.5]\n"
+                   "datasets: [{dataset: moons, split: {n_normal: 200}}]\ndetectors: [iforest]\n")
+    assert main(["validate", str(cfg)]) == 2
+    assert "n_jobs=100000 is far above" in capsys.readouterr().err

@@ -1,0 +1,126 @@
+"""Sweeps on a Dask cluster started the way people start one: `dask scheduler` and
+`dask worker` processes with stock settings (daemonic workers, no configuration)."""
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from benchmarks.cli import main
+from benchmarks.harness import TIMING_COLUMNS
+
+PLUGIN = str(Path(__file__).with_name("harness_detectors.py"))
+DASK = str(Path(sys.executable).with_name("dask"))
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _write_config(path: Path) -> Path:
+    raw = {"name": "dist", "seeds": [0, 1], "anomaly_ratios": [0.2],
+           "labelled_fractions": [0.5], "time_limit": 60, "plugins": [PLUGIN],
+           "datasets": [{"dataset": "moons", "split": {"n_normal": 300},
+                         "dataset_params": {"n_samples": 1000}}],
+           "detectors": ["t-centroid", "t-oracle", {"name": "t-print"}]}
+    path.write_text(yaml.safe_dump(raw))
+    return path
+
+
+@contextlib.contextmanager
+def stock_cluster(tmp_path):
+    """A scheduler and two workers, as separate `dask` processes with default settings."""
+    port = _free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DASK_")}
+    procs = []
+    logs = []
+    try:
+        def start(*args):
+            log = open(tmp_path / f"dask-{len(procs)}.log", "wb")  # noqa: SIM115
+            logs.append(log)
+            procs.append(subprocess.Popen([DASK, *args], stdout=log, stderr=subprocess.STDOUT,
+                                          env=env, cwd=tmp_path))
+
+        start("scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard")
+        for _ in range(2):
+            start("worker", address, "--nthreads", "1", "--host", "127.0.0.1",
+                  "--no-dashboard")
+        from dask.distributed import Client
+
+        with Client(address, timeout="60s") as client:
+            client.wait_for_workers(2, timeout=120)
+            daemonic = client.run(lambda: __import__("multiprocessing").current_process().daemon)
+        assert all(daemonic.values()), "stock workers are expected to be daemonic"
+        yield address
+    finally:
+        for p in reversed(procs):
+            p.terminate()
+        for p in procs:
+            try:
+                p.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        for log in logs:
+            log.close()
+
+
+def _scores(folder: Path) -> pd.DataFrame:
+    frame = pd.read_csv(folder / "results.csv", keep_default_na=False)
+    return frame.drop(columns=list(TIMING_COLUMNS)).reset_index(drop=True)
+
+
+@pytest.mark.timeout(600)
+def test_a_stock_dask_cluster_gives_the_scores_of_loky(tmp_path, capsys):
+    cfg = _write_config(tmp_path / "dist.yaml")
+    assert main(["-q", "run", str(cfg), "--out", str(tmp_path / "loky"), "--n-jobs", "2",
+                 "--no-progress"]) == 0
+    with stock_cluster(tmp_path) as address:
+        assert main(["-q", "run", str(cfg), "--out", str(tmp_path / "dask"), "--backend",
+                     "dask", "--scheduler", address, "--no-progress"]) == 0
+    loky, dask = _scores(tmp_path / "loky"), _scores(tmp_path / "dask")
+    assert (dask["status"] == "ok").all(), dask["error"].tolist()
+    pd.testing.assert_frame_equal(loky, dask)
+    # what the detector printed went to each cell's log, not to the command's output
+    out = capsys.readouterr()
+    assert "t-print says hello" not in out.out + out.err
+    for folder in (tmp_path / "loky", tmp_path / "dask"):
+        logs = sorted((folder / "cells").glob("*.log"))
+        assert len(logs) == 2 and all("t-print says hello" in p.read_text() for p in logs)
+
+
+def test_an_unreachable_scheduler_is_one_line_and_exit_2(tmp_path, capsys, monkeypatch):
+    import benchmarks.harness as harness
+
+    monkeypatch.setattr(harness, "SCHEDULER_TIMEOUT", "2s")
+    cfg = _write_config(tmp_path / "dist.yaml")
+    address = f"tcp://127.0.0.1:{_free_port()}"
+    t0 = time.monotonic()
+    code = main(["-q", "run", str(cfg), "--out", str(tmp_path / "out"), "--backend", "dask",
+                 "--scheduler", address, "--no-progress"])
+    err = capsys.readouterr().err.strip()
+    assert code == 2
+    assert err.count("\n") == 0 and address in err and "scheduler" in err, err
+    assert time.monotonic() - t0 < 60
+
+
+def test_threads_per_cell_come_from_the_worker_running_it():
+    from dask.distributed import Client, LocalCluster
+
+    from benchmarks.harness import _cores, _worker_threads
+
+    assert _worker_threads() == _cores()  # outside a worker: one cell at a time
+    for nthreads in (1, 2):
+        with LocalCluster(n_workers=1, threads_per_worker=nthreads, processes=False,
+                          dashboard_address=None) as cluster, Client(cluster) as client:
+            got = client.submit(_worker_threads, pure=False).result()
+        assert got == max(1, _cores() // nthreads)
