@@ -28,7 +28,7 @@ from scipy import stats
 from sklearn.metrics import average_precision_score
 
 from benchmarks.perf.pugan_profile import STAGES, profile_fit
-from benchmarks.seeds import check_dev_seeds, parse_seeds
+from benchmarks.seeds import add_seed_arguments, seeds_from_args
 from benchmarks.splits import preset_split
 
 
@@ -55,15 +55,14 @@ def mean_ci(values) -> tuple[float, float, float]:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--preset", default="kddcup99-low")
-    ap.add_argument("--seeds", default="1000-1004", type=parse_seeds)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--param", action="append", default=[], type=_param,
                     help="a PUGAN parameter, name=value (repeatable)")
     ap.add_argument("--label", default="", help="a name for this run in the CSV")
     ap.add_argument("--out", type=Path, default=None)
-    ap.add_argument("--allow-report-seeds", action="store_true")
+    add_seed_arguments(ap, default=5)
     args = ap.parse_args(argv)
-    seeds = check_dev_seeds(args.seeds, allow_report=args.allow_report_seeds)
+    seeds = seeds_from_args(args)
     params = dict(args.param)
     rows = []
     for seed in seeds:

@@ -7,8 +7,8 @@
 times each stage by wrapping the functions ``fit`` calls, with exclusive times (a stage nested
 in another is subtracted from it):
 
-* ``stage1``: the PU-bagging ensemble and the choice of reliable normals;
-* ``stage1-cross-fit``: the known normals' cross-fitted scores (extra ensembles);
+* ``stage1``: the PU-bagging ensemble (the known normals' out-of-bag scores included) and the
+  choice of reliable normals;
 * ``gan``: the adversarial epochs (with the jointly trained encoder);
 * ``encoder``: the encoder's own epochs;
 * ``distill``: the distilled scorer's training and its teacher's labels (only with
@@ -34,8 +34,7 @@ from contextlib import contextmanager
 
 __all__ = ["gan_flops", "lstm_flops", "matmul_flops", "measure_gan_step", "profile_fit"]
 
-STAGES = ("stage1", "stage1-cross-fit", "gan", "encoder", "distill", "calibration",
-          "train-scores", "other")
+STAGES = ("stage1", "gan", "encoder", "distill", "calibration", "train-scores", "other")
 
 
 class _Clock:
@@ -92,8 +91,6 @@ def profile_fit(X, known_normal, *, cpu: bool = True, **params) -> tuple[dict[st
         mock.patch.object(det_mod, "train_gan", _wrap(clock, "gan", det_mod.train_gan)),
         mock.patch.object(det_mod, "train_encoder",
                           _wrap(clock, "encoder", det_mod.train_encoder)),
-        mock.patch.object(det_mod, "cross_fit_positive_scores",
-                          _wrap(clock, "stage1-cross-fit", det_mod.cross_fit_positive_scores)),
         mock.patch.object(P, "_stage1", _wrap(clock, "stage1", P._stage1)),
         mock.patch.object(P, "_fit_student", _wrap(clock, "distill", P._fit_student)),
         mock.patch.object(P, "_raw_record_scores", _wrap(clock, raw_label, P._raw_record_scores)),
