@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-
 import numpy as np
 import pytest
 
@@ -24,22 +22,6 @@ def fit(det, name, X, y, known):
     if get_spec(name).supervision == "oracle":
         return det.fit(X, y, known_normal=known)
     return det.fit(X, known_normal=known)
-
-
-@contextlib.contextmanager
-def one_thread():
-    """One BLAS/OpenMP/torch thread. On a loaded 2-core runner OpenMP's spin-waiting made one
-    small HistGradientBoosting fit take 57 s instead of 0.6 s."""
-    import torch
-    from threadpoolctl import threadpool_limits
-
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        with threadpool_limits(limits=1):
-            yield
-    finally:
-        torch.set_num_threads(n)
 
 
 def easy_case(seed=0, d=4, n_train=600, n_test=300, n_anom=30):

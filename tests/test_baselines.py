@@ -7,7 +7,7 @@ import random
 
 import numpy as np
 import pytest
-from baselines_helpers import easy_case, one_thread
+from baselines_helpers import easy_case
 from sklearn.metrics import roc_auc_score
 
 from baselines._calibrated import calibration_split
@@ -17,11 +17,7 @@ from baselines.pu_reference import OracleSupervisedDetector, PUClassifierDetecto
 from baselines.pyod_adapters import PyODDetector, check_model_params, isolated_global_rng
 from pugan.base import quantile_threshold
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    with one_thread():
-        yield
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ import functools
 
 import numpy as np
 import pytest
-from baselines_helpers import build, fit, one_thread
+from baselines_helpers import build, fit
 
 from benchmarks.registry import get_spec, registry
 from benchmarks.splits import make_pu_split
@@ -26,10 +26,7 @@ def small_split(dataset: str):
                          n_normal=300)
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    with one_thread():
-        yield
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.mark.parametrize("dataset", DATASETS)

@@ -96,7 +96,7 @@ def test_params_reach_the_detector():
 
 
 def test_pugan_ablations_cannot_override_their_switch():
-    pytest.importorskip("pugan.detector", reason="pugan.PUGAN not in this checkout yet")
+    pytest.importorskip("pugan.detector", reason="pugan.PUGAN cannot be imported (torch missing)")
     with pytest.raises(TypeError, match="fixes"):
         make_detector("pugan-no-pu", train_on="all")
 

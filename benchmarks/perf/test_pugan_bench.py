@@ -1,7 +1,7 @@
 """PU-GAN's costs against IForest on the same input: one GAN training epoch (group
 ``gan-epoch``) and scoring throughput in records per second, with gradient latent inversion and
 with the encoder alone (group ``score-20k``). The scalable OCSVM is timed beside them. The
-groups ``kdd-paper-fit`` and ``kdd-paper-score`` measure the issue's targets at the paper's
+groups ``kdd-paper-fit`` and ``kdd-paper-score`` measure the targets at the paper's
 size: a fit on the kddcup99-low preset, and scoring of 494,021 records with each scorer on the
 machine's 2 threads, IForest beside them.
 
@@ -35,7 +35,7 @@ def _pugan():
         from pugan import PUGAN  # noqa: F401
         from pugan.train import train_gan
     except ImportError as exc:
-        pytest.skip(f"pugan's detector is not in this checkout yet: {exc}")
+        pytest.skip(f"pugan's detector cannot be imported: {exc}")
     return train_gan
 
 
@@ -120,7 +120,7 @@ def test_score_throughput(benchmark, fitted, score_input, name):
     benchmark.extra_info["records_per_s"] = SCORE_ROWS / benchmark.stats.stats.mean
 
 
-# ---- the issue's paper-size targets: fit on the kddcup99-low preset, score 494,021 records ----
+# ---- the paper-size targets: fit on the kddcup99-low preset, score 494,021 records ----
 PAPER_TEST_ROWS = 494_021   # KDD Cup 99's 10% file, the paper's test size
 PAPER_THREADS = 2           # the 2-core machine the targets are stated for
 
@@ -151,7 +151,7 @@ def _paper_model(name: str, split):
 @pytest.mark.parametrize("name", ["iforest", "pugan"])
 def test_fit_kddcup99_low(benchmark, paper_size, name):
     """A whole fit on the kddcup99-low preset (PU-GAN: stages 1-3 and the distilled scorer, 2
-    threads, set by its ``n_jobs``); the issue's target for PU-GAN is 10 minutes."""
+    threads, set by its ``n_jobs``); the target for PU-GAN is 10 minutes."""
     s = paper_size["split"]
     benchmark.group = "kdd-paper-fit"
     benchmark.extra_info.update(rows=len(s.X_train), threads=PAPER_THREADS)
