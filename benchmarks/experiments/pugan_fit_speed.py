@@ -3,7 +3,8 @@
 Usage::
 
     python -m benchmarks.experiments.pugan_fit_speed [--preset kddcup99-low] [--seeds 1000-1004]
-        [--threads 1] [--param name=value ...] [--out results/speed/fit.csv]
+        [--threads 1] [--param name=value ...] [--split-param name=value ...]
+        [--out results/speed/fit.csv]
         [--allow-report-seeds]
 
 For each seed: the preset's split, a ``PUGAN(random_state=seed, n_jobs=threads, **params)`` fit
@@ -58,6 +59,8 @@ def main(argv=None) -> int:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--param", action="append", default=[], type=_param,
                     help="a PUGAN parameter, name=value (repeatable)")
+    ap.add_argument("--split-param", action="append", default=[], type=_param,
+                    help="a preset override, name=value (e.g. pca=40 for 40 attributes)")
     ap.add_argument("--label", default="", help="a name for this run in the CSV")
     ap.add_argument("--out", type=Path, default=None)
     add_seed_arguments(ap, default=5)
@@ -66,13 +69,14 @@ def main(argv=None) -> int:
     params = dict(args.param)
     rows = []
     for seed in seeds:
-        s = preset_split(args.preset, seed)
+        s = preset_split(args.preset, seed, **dict(args.split_param))
         wall, cpu = time.perf_counter(), time.process_time()
         times, det = profile_fit(s.X_train, s.known_normal, random_state=seed,
                                  n_jobs=args.threads, **params)
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
         auprc = float(average_precision_score(s.y_test, det.decision_function(s.X_test)))
         row = {"label": args.label, "preset": args.preset, "seed": seed,
+               "attributes": s.X_train.shape[1], "split_params": repr(dict(args.split_param)),
                "threads": args.threads, "params": repr(params), "fit_wall_s": round(wall, 2),
                "fit_cpu_s": round(cpu, 2), "auprc": round(auprc, 5),
                "gan_epochs": sum(1 for h in det.history_ if "d_loss" in h),
