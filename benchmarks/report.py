@@ -271,9 +271,12 @@ def settings_table(folder: str | Path) -> pd.DataFrame:
                 choice = tuning["choices"][d["label"]][det["tuned"]]
                 crit = tuning["criterion"]
                 seeds = tuning["seeds"]
-                source = (f"tuned: best mean {crit} {choice[crit]:.3f} of "
-                          f"{len(choice['grid'])} grid points on development seeds "
-                          f"{', '.join(map(str, seeds))} ({tuning['path']})")
+                if choice.get(crit) is None:
+                    source = f"tuned: {choice.get('note', 'no score')} ({tuning['path']})"
+                else:
+                    source = (f"tuned: best mean {crit} {choice[crit]:.3f} of "
+                              f"{len(choice['grid'])} grid points on development seeds "
+                              f"{', '.join(map(str, seeds))} ({tuning['path']})")
             rows.append({"dataset": d["label"], "detector": det["label"], "params": shown,
                          "source": source})
     return pd.DataFrame(rows)

@@ -67,15 +67,24 @@ def choose(frame: pd.DataFrame, config: SweepConfig, criterion: str = "auprc") -
                 mean = float(vals.mean()) if len(vals) else math.nan
                 entry = {"params": dict(det.params), "mean": _round(mean),
                          "std": _round(float(vals.std(ddof=1)) if len(vals) > 1 else math.nan),
-                         "n_ok": int(len(ok)), "n_cells": int(len(rows))}
+                         "n_ok": int(len(ok)), "n_cells": int(len(rows)),
+                         "n_skipped": int((rows["status"] == "skipped").sum())}
                 grid.append(entry)
                 eligible = len(ok) == n_seeds and math.isfinite(mean)
                 if eligible and (best is None or mean > best["mean"]):
                     best = entry
+            if best is None and grid and all(g["n_cells"] and g["n_skipped"] == g["n_cells"]
+                                             for g in grid):
+                # the detector cannot run on this dataset at any point (too many rows): keep
+                # the first point, so the report's cells say "skipped" with the reason
+                choices.setdefault(d.label, {})[group] = {
+                    "params": dict(grid[0]["params"]), criterion: None,
+                    "note": "every grid point was skipped on this dataset", "grid": grid}
+                continue
             if best is None:
                 continue  # nothing finished: no choice, the report config will say so
             choices.setdefault(d.label, {})[group] = {
-                "params": best["params"], criterion: best["mean"], "grid": grid}
+                "params": dict(best["params"]), criterion: best["mean"], "grid": grid}
     return choices
 
 

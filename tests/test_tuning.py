@@ -125,3 +125,15 @@ def test_a_tuned_entry_that_lands_on_another_entrys_setting_shares_its_cell(tmp_
     with pytest.raises(ConfigError, match="two entries describe the same cell"):
         parse_config(raw(detectors=[{"name": "t-centroid", "label": "a"},
                                     {"name": "t-centroid", "label": "b"}])).cells()
+
+
+def test_a_detector_skipped_at_every_point_keeps_its_first_point_with_a_note():
+    cfg = parse_config(raw())
+    rows = [{"dataset": "m", "detector": det.label, "seed": seed, "status": "skipped",
+             "auprc": None} for det in cfg.detectors for seed in cfg.seeds]
+    chosen = choose(pd.DataFrame(rows), cfg)["m"]["t-centroid"]
+    assert chosen["params"] == cfg.detectors[0].params and chosen["auprc"] is None
+    assert "skipped" in chosen["note"]
+    # one failed point among skipped ones is not "skipped everywhere": no choice at all
+    rows[0]["status"] = "failed"
+    assert "m" not in choose(pd.DataFrame(rows), cfg)
