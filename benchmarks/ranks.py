@@ -27,7 +27,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-__all__ = ["block_scores", "cd_diagram", "friedman", "holm", "mean_ranks", "nemenyi",
+from benchmarks.report import save_figure
+from benchmarks.stats import holm
+
+__all__ = ["block_scores", "cd_diagram", "friedman", "mean_ranks", "nemenyi",
            "rank_report", "win_tie_loss"]
 
 BLOCK = ["dataset", "anomaly_ratio", "labelled_fraction"]
@@ -89,27 +92,7 @@ def cd_diagram(ranks: pd.Series, pvalues: pd.DataFrame, path_stem: Path,
     if title:
         ax.set_title(title, fontsize=10, pad=28)
     fig.tight_layout()
-    path_stem.parent.mkdir(parents=True, exist_ok=True)
-    out = []
-    for ext in ("png", "svg"):
-        p = path_stem.with_suffix(f".{ext}")
-        fig.savefig(p, dpi=130)
-        out.append(p)
-    plt.close(fig)
-    return out
-
-
-def holm(pvalues) -> np.ndarray:
-    """Holm-Bonferroni adjusted p-values (step-down, monotone, capped at 1)."""
-    p = np.asarray(pvalues, dtype=float)
-    order = np.argsort(p)
-    m = len(p)
-    adj = np.empty(m)
-    running = 0.0
-    for i, idx in enumerate(order):
-        running = max(running, (m - i) * p[idx])
-        adj[idx] = min(1.0, running)
-    return adj
+    return save_figure(fig, path_stem)
 
 
 def win_tie_loss(frame: pd.DataFrame, reference: str, metric: str = "auprc",

@@ -337,6 +337,22 @@ def write_readme_block(readme: str | Path, block: str) -> Path:
     return readme
 
 
+def save_figure(fig, path_stem: Path, *, dpi: int = 130) -> list[Path]:
+    """Write ``fig`` as PNG and SVG beside each other (``path_stem`` without a suffix), close
+    it, and return the two paths."""
+    import matplotlib.pyplot as plt
+
+    path_stem = Path(path_stem)
+    path_stem.parent.mkdir(parents=True, exist_ok=True)
+    out = []
+    for ext in ("png", "svg"):
+        path = path_stem.with_suffix(f".{ext}")
+        fig.savefig(path, dpi=dpi)
+        out.append(path)
+    plt.close(fig)
+    return out
+
+
 def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", str(name)).strip("-") or "x"
 

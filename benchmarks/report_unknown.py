@@ -23,27 +23,16 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
-__all__ = ["GROUP_COLOURS", "mean_ci", "plot_unknown", "report_unknown", "unknown_table"]
+from benchmarks.report import save_figure
+from benchmarks.stats import mean_ci
+
+__all__ = ["GROUP_COLOURS", "plot_unknown", "report_unknown", "unknown_table"]
 
 #: Okabe-Ito colours (safe for the common colour-vision deficiencies)
 GROUP_COLOURS = {"heldout": "#D55E00", "seen": "#0072B2"}
 GROUP_LABELS = {"heldout": "held-out family", "seen": "seen families"}
 METRICS = ("auprc", "recall")
-
-
-def mean_ci(values, level: float = 0.95) -> tuple[float, float, float]:
-    """Mean and a t-interval over seeds, clipped to [0, 1]; NaN bounds from fewer than 2 values."""
-    v = np.asarray(values, dtype=float)
-    v = v[np.isfinite(v)]
-    if v.size == 0:
-        return (float("nan"),) * 3
-    mean = float(v.mean())
-    if v.size < 2:
-        return mean, float("nan"), float("nan")
-    half = stats.t.ppf(0.5 + level / 2, v.size - 1) * v.std(ddof=1) / np.sqrt(v.size)
-    return mean, float(max(0.0, mean - half)), float(min(1.0, mean + half))
 
 
 def _heldout_label(split_params: str) -> str:
@@ -73,7 +62,7 @@ def unknown_table(frame: pd.DataFrame) -> pd.DataFrame:
         row = {"detector": det, "heldout_family": held, "n_seeds": int(g["seed"].nunique())}
         for group in ("heldout", "seen"):
             for metric in METRICS:
-                m, lo, hi = mean_ci(g[f"{metric}_{group}"])
+                m, _, lo, hi = mean_ci(g[f"{metric}_{group}"])
                 row.update({f"{metric}_{group}": m, f"{metric}_{group}_lo": lo,
                             f"{metric}_{group}_hi": hi})
             row[f"chance_auprc_{group}"] = float(g[f"chance_{group}"].mean())
@@ -152,14 +141,7 @@ def plot_unknown(table: pd.DataFrame, path_stem: Path) -> list[Path]:
     fig.suptitle("One attack family held out of training\n(each group vs all test normals; "
                  "95% CI over seeds)", fontsize=10)
     fig.tight_layout(rect=(0, 0.06, 1, 0.92))
-    path_stem.parent.mkdir(parents=True, exist_ok=True)
-    out = []
-    for ext in ("png", "svg"):
-        p = path_stem.with_suffix(f".{ext}")
-        fig.savefig(p, dpi=130)
-        out.append(p)
-    plt.close(fig)
-    return out
+    return save_figure(fig, path_stem)
 
 
 def report_unknown(folder: str | Path, reports_dir: str | Path = "reports",

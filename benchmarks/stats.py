@@ -21,7 +21,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-__all__ = ["ALPHA", "CI_KIND", "mean_ci", "paired_comparisons", "verdict"]
+__all__ = ["ALPHA", "CI_KIND", "holm", "mean_ci", "paired_comparisons", "verdict"]
 
 ALPHA = 0.05
 CI_KIND = "95% Student-t confidence interval of the mean over seeds"
@@ -44,6 +44,18 @@ def mean_ci(values, *, bounded: bool = True, level: float = 0.95) -> tuple[float
     if bounded:
         low, high = max(low, 0.0), min(high, 1.0)
     return mean, sd, low, high
+
+
+def holm(pvalues) -> np.ndarray:
+    """Holm-corrected p-values (``statsmodels``); NaN entries stay NaN and are not counted."""
+    from statsmodels.stats.multitest import multipletests
+
+    p = np.asarray(pvalues, dtype=np.float64)
+    out = np.full(p.shape, math.nan)
+    finite = np.isfinite(p)
+    if finite.any():
+        out[finite] = multipletests(p[finite], method="holm")[1]
+    return out
 
 
 def verdict(diff_median: float, p_holm: float, alpha: float = ALPHA) -> str:
@@ -75,8 +87,6 @@ def paired_comparisons(frame: pd.DataFrame, focus, *, metrics=("auprc", "f1"),
     Wilcoxon p-value, the Holm-corrected p-value (over the ``other`` detectors of the same
     dataset, detector and metric) and the verdict.
     """
-    from statsmodels.stats.multitest import multipletests
-
     ok = frame[frame["status"] == "ok"]
     rows = []
     keys = ["dataset", "anomaly_ratio", "labelled_fraction"]
@@ -102,12 +112,7 @@ def paired_comparisons(frame: pd.DataFrame, focus, *, metrics=("auprc", "f1"),
                         "diff_median": float(np.median(diff)) if diff.size else math.nan,
                         "diff_mean": float(diff.mean()) if diff.size else math.nan,
                         "p_value": _wilcoxon_p(diff)})
-                ps = np.array([b["p_value"] for b in block], dtype=float)
-                finite = np.isfinite(ps)
-                holm = np.full(ps.shape, math.nan)
-                if finite.any():
-                    holm[finite] = multipletests(ps[finite], method="holm")[1]
-                for b, p in zip(block, holm, strict=True):
+                for b, p in zip(block, holm([b["p_value"] for b in block]), strict=True):
                     b["p_holm"] = float(p)
                     b["verdict"] = verdict(b["diff_median"], p, alpha)
                 rows += block

@@ -7,12 +7,12 @@ import pytest
 from benchmarks.ranks import (
     block_scores,
     friedman,
-    holm,
     mean_ranks,
     nemenyi,
     rank_report,
     win_tie_loss,
 )
+from benchmarks.stats import holm
 
 QUALITY = {"best": 0.9, "mid": 0.6, "worst": 0.3, "twin-of-mid": 0.6}
 
