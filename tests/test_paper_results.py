@@ -1,0 +1,50 @@
+"""The committed results/paper and the README's results block are what the committed code
+writes: no number in the README is typed, and no row comes from code that has changed since."""
+
+from pathlib import Path
+
+from benchmarks.report import (
+    README_BEGIN,
+    README_END,
+    focus_detectors,
+    load_results,
+    mark_stale,
+    readme_block,
+    table2,
+)
+from benchmarks.stats import paired_comparisons
+
+ROOT = Path(__file__).resolve().parents[1]
+PAPER = ROOT / "results" / "paper"
+
+
+def _committed():
+    return mark_stale(load_results(PAPER))
+
+
+def test_no_committed_paper_row_comes_from_older_code():
+    frame = _committed()
+    stale = frame[frame["stale"]]
+    assert stale.empty, (
+        f"{len(stale)} row(s) of results/paper were produced by code that has changed since "
+        f"(e.g. {stale['detector'].iloc[0]} on {stale['dataset'].iloc[0]}): rerun "
+        "`make reproduce-paper`")
+
+
+def test_readme_results_block_is_the_generated_one():
+    frame = _committed()
+    comp = paired_comparisons(frame, focus_detectors(frame))
+    expected = readme_block(table2(frame), comp, frame)
+    text = (ROOT / "README.md").read_text()
+    start, end = text.find(README_BEGIN), text.find(README_END)
+    assert 0 <= start < end, "README.md has lost its results markers"
+    assert text[start:end + len(README_END)] == expected, (
+        "README.md's results block differs from what `pugan-bench report results/paper "
+        "--readme README.md` writes from the committed results")
+
+
+def test_paper_results_use_the_report_seeds():
+    from benchmarks.seeds import REPORT_SEEDS
+
+    frame = load_results(PAPER)
+    assert sorted(frame["seed"].unique()) == list(REPORT_SEEDS)
