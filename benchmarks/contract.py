@@ -16,7 +16,7 @@ import copy
 
 import numpy as np
 
-__all__ = ["ContractError", "check_detector", "easy_case"]
+__all__ = ["ContractError", "check_detector", "easy_case", "fitted_state"]
 
 
 class ContractError(AssertionError):
@@ -46,7 +46,7 @@ def easy_case(seed: int = 0, d: int = 4, n_train: int = 600, n_test: int = 300,
     return X_train, y_train, known, X_test, y_test
 
 
-def _state(obj) -> dict:
+def fitted_state(obj) -> dict:
     """What ``decision_function`` must not change: each attribute's object and array content."""
     out = {}
     for key, val in vars(obj).items():
@@ -113,9 +113,9 @@ def check_detector(detector, *, supervision: str = "normals-only", ranks: bool =
     if train_scores.shape == (n,) and not np.array_equal(labels, train_scores >= threshold):
         problems.append("labels_ differ from decision_scores_ >= threshold_")
 
-    before = _state(detector)
+    before = fitted_state(detector)
     scores = np.asarray(detector.decision_function(X_test), dtype=np.float64)
-    if _state(detector) != before:
+    if fitted_state(detector) != before:
         problems.append("decision_function writes to the detector")
     if scores.shape != (X_test.shape[0],) or not np.isfinite(scores).all():
         problems.append("decision_function does not give one finite score per row")

@@ -10,14 +10,13 @@ this checkout yet (PU-GAN while it is being written) is skipped with the reason.
 
 from __future__ import annotations
 
-import copy
-
 import numpy as np
 import pytest
 from baselines_helpers import build, easy_case, fit
 from sklearn.base import clone
 from sklearn.metrics import roc_auc_score
 
+from benchmarks.contract import fitted_state
 from benchmarks.registry import registry
 
 NAMES = sorted(registry())
@@ -43,17 +42,6 @@ def case():
     return easy_case()
 
 
-def _fingerprint(obj):
-    """What ``decision_function`` must not change: the object bound and, for arrays, content."""
-    out = {}
-    for key, val in vars(obj).items():
-        if isinstance(val, np.ndarray):
-            out[key] = (id(val), val.shape, val.tobytes())
-        else:
-            out[key] = (id(val), copy.copy(val) if isinstance(val, int | float | str) else None)
-    return out
-
-
 @pytest.mark.parametrize("name", NAMES)
 def test_contract(name, case):
     X_train, y_train, known, X_test, y_test = case
@@ -69,9 +57,9 @@ def test_contract(name, case):
     assert set(np.unique(det.labels_)) <= {0, 1} and det.labels_.shape == (n,)
     np.testing.assert_array_equal(det.labels_, det.decision_scores_ >= det.threshold_)
 
-    before = _fingerprint(det)
+    before = fitted_state(det)
     scores = det.decision_function(X_test)
-    assert _fingerprint(det) == before, "decision_function wrote to the detector"
+    assert fitted_state(det) == before, "decision_function wrote to the detector"
     assert scores.shape == (X_test.shape[0],) and np.isfinite(scores).all()
     labels = det.predict(X_test)
     np.testing.assert_array_equal(labels, (scores >= det.threshold_).astype(int))
