@@ -28,7 +28,7 @@ import pandas as pd
 from scipy import stats
 
 from benchmarks.report import save_figure
-from benchmarks.stats import holm
+from benchmarks.stats import holm, verdict
 
 __all__ = ["block_scores", "cd_diagram", "friedman", "mean_ranks", "nemenyi",
            "rank_report", "win_tie_loss"]
@@ -127,8 +127,7 @@ def win_tie_loss(frame: pd.DataFrame, reference: str, metric: str = "auprc",
         adj = holm([r["p"] for r in part])
         for r, a in zip(part, adj, strict=True):
             r["p_holm"] = float(a)
-            r["verdict"] = ("tie" if a >= alpha or r["median_diff"] == 0
-                            else "win" if r["median_diff"] > 0 else "loss")
+            r["verdict"] = verdict(r["median_diff"], a, alpha)
         rows.extend(part)
     return pd.DataFrame(rows, columns=["dataset", "detector", "n_pairs", "median_diff", "p",
                                        "p_holm", "verdict"])

@@ -169,9 +169,10 @@ def markdown_table(frame: pd.DataFrame) -> str:
     return "\n".join([header, sep, *body]) + "\n"
 
 
-def _ci(mean, low, high) -> str:
+def format_ci(mean, low, high, missing: str = "") -> str:
+    """``mean [low, high]`` with three decimals; the mean alone without an interval."""
     if mean is None or (isinstance(mean, float) and math.isnan(mean)):
-        return ""
+        return missing
     if math.isnan(low):
         return f"{mean:.3f}"
     return f"{mean:.3f} [{low:.3f}, {high:.3f}]"
@@ -195,7 +196,7 @@ def _table2_markdown(t2: pd.DataFrame, name: str) -> str:
     for m, title in (("precision", "precision"), ("recall", "recall"), ("f1", "F1"),
                      ("auroc", "AUROC"), ("auprc", "AUPRC"),
                      ("best_f1_oracle", "best F1 (ORACLE)")):
-        show[title] = [_ci(a, lo, hi) for a, lo, hi in
+        show[title] = [format_ci(a, lo, hi) for a, lo, hi in
                        zip(t2[m], t2[f"{m}_ci_low"], t2[f"{m}_ci_high"], strict=True)]
     show["reliable normals"] = [f"{v:.0f}" if not math.isnan(v) else ""
                                 for v in t2["n_reliable"]]
@@ -293,7 +294,7 @@ def readme_block(t2: pd.DataFrame, comp: pd.DataFrame, frame: pd.DataFrame) -> s
     show = pd.DataFrame({"dataset": t2["dataset"], "method": t2["method"]})
     for m, title in (("f1", "F1 (own threshold)"), ("auprc", "AUPRC"),
                      ("best_f1_oracle", "best F1 (ORACLE)")):
-        show[title] = [_ci(a, lo, hi) for a, lo, hi in
+        show[title] = [format_ci(a, lo, hi) for a, lo, hi in
                        zip(t2[m], t2[f"{m}_ci_low"], t2[f"{m}_ci_high"], strict=True)]
     show["paper P / R / F1"] = _paper_prf(t2)
     show["cells ok/total"] = [f"{a}/{a + b + c + d}" for a, b, c, d in

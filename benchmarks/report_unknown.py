@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from benchmarks.report import save_figure
+from benchmarks.report import format_ci, save_figure
 from benchmarks.stats import mean_ci
 
 __all__ = ["GROUP_COLOURS", "plot_unknown", "report_unknown", "unknown_table"]
@@ -71,12 +71,6 @@ def unknown_table(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _fmt(m, lo, hi) -> str:
-    if not np.isfinite(m):
-        return "n/a"
-    return f"{m:.3f}" if not np.isfinite(lo) else f"{m:.3f} [{lo:.3f}, {hi:.3f}]"
-
-
 def markdown(table: pd.DataFrame) -> str:
     """The table as markdown: one row per detector and held-out family."""
     head = ("| detector | held-out family | seeds | AUPRC held-out | AUPRC seen | chance AUPRC "
@@ -84,8 +78,8 @@ def markdown(table: pd.DataFrame) -> str:
             "| --- | --- | --- | --- | --- | --- | --- | --- |\n")
     lines = []
     for r in table.itertuples(index=False):
-        cell = {f"{k}_{g}": _fmt(getattr(r, f"{k}_{g}"), getattr(r, f"{k}_{g}_lo"),
-                                 getattr(r, f"{k}_{g}_hi"))
+        cell = {f"{k}_{g}": format_ci(getattr(r, f"{k}_{g}"), getattr(r, f"{k}_{g}_lo"),
+                                 getattr(r, f"{k}_{g}_hi"), missing="n/a")
                 for k in METRICS for g in ("heldout", "seen")}
         lines.append(f"| {r.detector} | {r.heldout_family} | {r.n_seeds} | {cell['auprc_heldout']} "
                      f"| {cell['auprc_seen']} | {r.chance_auprc_heldout:.3f} / "
