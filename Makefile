@@ -47,6 +47,7 @@ reproduce-paper: $(STAMP) ## Tables 1 and 2 on the 10 report seeds, with interva
 
 tune: $(STAMP) ## tune every paper detector on development seeds (equal grids) into benchmarks/configs/tuning/paper.yaml
 	$(PY) -m benchmarks tune benchmarks/configs/tune-paper.yaml --out results/tune-paper --write benchmarks/configs/tuning/paper.yaml --n-jobs $(N_JOBS)
+	$(PY) -m benchmarks tune benchmarks/configs/tune-paper-2pct.yaml --out results/tune-paper-2pct --write benchmarks/configs/tuning/paper-2pct.yaml --n-jobs $(N_JOBS)
 
 sweep-imbalance: $(STAMP) ## anomaly ratio x labelled fraction sweep into results/imbalance and reports/figures
 	$(PY) -m benchmarks run benchmarks/configs/imbalance.yaml --out results/imbalance --n-jobs $(N_JOBS)

@@ -36,6 +36,7 @@ Format (see docs/harness.md for the full reference)::
       - name: iforest
         tuned: true                   # params per dataset from the tuning file (below)
     tuning: tuning/paper.yaml         # written by `pugan-bench tune`; relative to the config
+                                      # (or a list of such files, each tuning other datasets)
 
 A detector entry with ``tuned: true`` takes its parameters, dataset by dataset, from the
 ``choices`` of the tuning file (:mod:`benchmarks.tuning`), keyed by the dataset label and the
@@ -340,7 +341,7 @@ class SweepConfig:
     plugins: tuple[str, ...] = ()
     description: str = ""
     source: str | None = None
-    tuning: str | None = None   # the tuning file that ``tuned`` entries read
+    tuning: tuple[str, ...] | None = None   # the tuning file(s) that ``tuned`` entries read
 
     def cells(self) -> list[Cell]:
         return expand_cells(self)
@@ -735,13 +736,19 @@ def parse_config(raw, *, source: str | None = None, base_dir: str | Path | None 
     datasets = tuple(_parse_dataset(e, i, axes, base) for i, e in enumerate(raw["datasets"]))
     tuning = None
     if raw.get("tuning") is not None:
-        from benchmarks.tuning import read_tuning
+        from benchmarks.tuning import read_tunings
 
-        tpath = Path(raw["tuning"])
-        shown = tpath if tpath.is_absolute() or source is None else Path(source).parent / tpath
-        if not tpath.is_absolute() and base is not None:
-            tpath = base / tpath
-        tuning = {**read_tuning(tpath), "path": shown.as_posix()}
+        listed = raw["tuning"] if isinstance(raw["tuning"], list) else [raw["tuning"]]
+        if not listed or not all(isinstance(t, str) and t for t in listed):
+            raise ConfigError(f"config: tuning must be a tuning file or a list of them; "
+                              f"got {raw['tuning']!r}")
+        shown, found = [], []
+        for name in listed:
+            tpath = Path(name)
+            shown.append((tpath if tpath.is_absolute() or source is None
+                           else Path(source).parent / tpath).as_posix())
+            found.append(tpath if tpath.is_absolute() or base is None else base / tpath)
+        tuning = {**read_tunings(found), "path": ", ".join(shown), "files": tuple(shown)}
     detectors = tuple(d for i, e in enumerate(raw["detectors"])
                       for d in _parse_detector(e, i, tuning))
     for det in detectors:
@@ -770,7 +777,7 @@ def parse_config(raw, *, source: str | None = None, base_dir: str | Path | None 
     return SweepConfig(name=str(name), datasets=datasets, detectors=detectors, seeds=seeds,
                        n_jobs=n_jobs, time_limit=None if time_limit is None else float(time_limit),
                        plugins=tuple(resolved_plugins), description=str(raw.get("description", "")),
-                       source=source, tuning=None if tuning is None else tuning["path"])
+                       source=source, tuning=None if tuning is None else tuning["files"])
 
 
 def _safe_yaml(text: str, source: str):

@@ -253,10 +253,10 @@ def settings_table(folder: str | Path) -> pd.DataFrame:
     tuning = None
     if doc.get("tuning"):
         from benchmarks.config import ConfigError
-        from benchmarks.tuning import read_tuning
+        from benchmarks.tuning import read_tunings
 
         try:
-            tuning = read_tuning(doc["tuning"])
+            tuning = read_tunings(doc["tuning"])
         except ConfigError as exc:  # a report from results alone still lists the params
             log.warning("no tuning provenance: %s", exc)
     rows = []
@@ -267,17 +267,17 @@ def settings_table(folder: str | Path) -> pd.DataFrame:
             shown = ", ".join(f"{k}={v}" for k, v in sorted(params.items())) or "(defaults)"
             source = "fixed in the config"
             if per:
-                source = f"tuned ({doc['tuning']})"
+                files = doc["tuning"] if isinstance(doc["tuning"], list) else [doc["tuning"]]
+                source = f"tuned ({', '.join(files)})"
             if per and tuning is not None:
                 choice = tuning["choices"][d["label"]][det["tuned"]]
-                crit = tuning["criterion"]
-                seeds = tuning["seeds"]
+                crit = choice["criterion"]
                 if choice.get(crit) is None:
-                    source = f"tuned: {choice.get('note', 'no score')} ({tuning['path']})"
+                    source = f"tuned: {choice.get('note', 'no score')} ({choice['file']})"
                 else:
                     source = (f"tuned: best mean {crit} {choice[crit]:.3f} of "
                               f"{len(choice['grid'])} grid points on development seeds "
-                              f"{', '.join(map(str, seeds))} ({tuning['path']})")
+                              f"{', '.join(map(str, choice['seeds']))} ({choice['file']})")
             rows.append({"dataset": d["label"], "detector": det["label"], "params": shown,
                          "source": source})
     return pd.DataFrame(rows)

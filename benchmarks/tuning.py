@@ -22,7 +22,7 @@ import pandas as pd
 
 from benchmarks.config import ConfigError, SweepConfig
 
-__all__ = ["CRITERIA", "choose", "read_tuning", "tune", "write_tuning"]
+__all__ = ["CRITERIA", "choose", "read_tuning", "read_tunings", "tune", "write_tuning"]
 
 #: metrics a tuning may maximise (columns of a results frame)
 CRITERIA = ("auprc", "auroc", "f1")
@@ -48,6 +48,32 @@ def read_tuning(path: str | Path) -> dict:
             raise ConfigError(f"{path}: choices[{dataset!r}] must map detector keys to "
                               "{params: {...}, ...}")
     return {**raw, "path": str(path)}
+
+
+def read_tunings(paths) -> dict:
+    """One or several tuning files read as one: their choices merged.
+
+    Each choice keeps where it came from (``file``, ``criterion``, ``seeds``), so a report can
+    say which file and which development seeds chose it. A dataset tuned in two files is an
+    error: which choice applies would depend on the order of the list.
+    """
+    paths = [paths] if isinstance(paths, str | Path) else list(paths)
+    if not paths:
+        raise ConfigError("tuning: expected a tuning file or a non-empty list of them")
+    choices: dict = {}
+    for path in paths:
+        one = read_tuning(path)
+        provenance = {"file": one["path"], "criterion": one.get("criterion"),
+                      "seeds": one.get("seeds")}
+        for dataset, by_det in one["choices"].items():
+            if dataset in choices:
+                raise ConfigError(f"tuning: dataset {dataset!r} is tuned in two files "
+                                  f"({choices[dataset]['_file']} and {one['path']})")
+            choices[dataset] = {"_file": one["path"]} | {
+                key: {**choice, **provenance} for key, choice in by_det.items()}
+    for by_det in choices.values():
+        del by_det["_file"]
+    return {"choices": choices, "path": ", ".join(str(p) for p in paths)}
 
 
 def choose(frame: pd.DataFrame, config: SweepConfig, criterion: str = "auprc") -> dict:

@@ -10,7 +10,7 @@ import yaml
 from benchmarks.cli import main
 from benchmarks.config import ConfigError, parse_config
 from benchmarks.seeds import DEV_SEEDS, REPORT_SEEDS, SeedError, check_dev_seeds, parse_seeds
-from benchmarks.tuning import choose, read_tuning
+from benchmarks.tuning import choose, read_tuning, read_tunings
 
 PLUGIN = str(Path(__file__).with_name("harness_detectors.py"))
 
@@ -137,3 +137,25 @@ def test_a_detector_skipped_at_every_point_keeps_its_first_point_with_a_note():
     # one failed point among skipped ones is not "skipped everywhere": no choice at all
     rows[0]["status"] = "failed"
     assert "m" not in choose(pd.DataFrame(rows), cfg)
+
+
+def test_several_tuning_files_merge_and_a_dataset_tuned_twice_is_refused(tmp_path):
+    first, second = tmp_path / "a.yaml", tmp_path / "b.yaml"
+    first.write_text("criterion: auprc\nseeds: [1000]\n"
+                     "choices:\n  m:\n    t-centroid: {params: {quantile: 0.9}, auprc: 0.5}\n")
+    second.write_text("criterion: f1\nseeds: [1001]\n"
+                      "choices:\n  n:\n    t-centroid: {params: {quantile: 0.7}, f1: 0.4}\n")
+    both = read_tunings([first, second])
+    assert both["choices"]["m"]["t-centroid"]["file"] == str(first)
+    assert both["choices"]["n"]["t-centroid"]["seeds"] == [1001]
+    cfg = parse_config(raw(tuning=[str(first), str(second)],
+                           datasets=[{"dataset": "moons", "label": "m"},
+                                     {"dataset": "moons", "label": "n"}],
+                           detectors=[{"name": "t-centroid", "tuned": True}]))
+    params = {c.dataset: c.detector_params["quantile"] for c in cfg.cells()}
+    assert params == {"m": 0.9, "n": 0.7}
+    second.write_text(first.read_text())
+    with pytest.raises(ConfigError, match="'m' is tuned in two files"):
+        read_tunings([first, second])
+    with pytest.raises(ConfigError, match="a tuning file or a list"):
+        parse_config(raw(tuning=[], detectors=[{"name": "t-centroid", "tuned": True}]))
