@@ -157,7 +157,7 @@ def _cmd_report(args) -> int:
 
 
 #: the sweeps whose tables and figures are committed under the repository's reports/
-COMMITTED_SWEEPS = ("results/paper", "results/imbalance")
+COMMITTED_SWEEPS = ("results/paper", "results/imbalance", "results/unknown_types")
 
 
 def _reports_dir(sweep_dir: str, given: str | None):

@@ -11,6 +11,11 @@ independent replicates of the whole protocol. Two conventions hold everywhere:
   correct the p-values of one detector's comparisons within a dataset with Holm's method
   (``statsmodels``). A comparison is a *win* or a *loss* when the corrected p-value is below
   ``alpha`` (0.05), else a *tie*.
+- **Against the best other detector** (:func:`versus_best`: the robustness table, the imbalance
+  grid, the unknown-type sweep), a detector is *ahead*, *level* or *behind*. With at least
+  ``MIN_WILCOXON_PAIRS`` paired seeds the Wilcoxon test decides, as above; with fewer it cannot
+  reach p < 0.05 whatever the data, so the Student-t 95% interval of the mean paired
+  difference decides (ahead when it lies above 0, behind when below).
 """
 
 from __future__ import annotations
@@ -21,10 +26,13 @@ import warnings
 import numpy as np
 import pandas as pd
 
-__all__ = ["ALPHA", "CI_KIND", "holm", "mean_ci", "paired_comparisons", "verdict"]
+__all__ = ["ALPHA", "CI_KIND", "MIN_WILCOXON_PAIRS", "holm", "mean_ci", "paired_comparisons",
+           "verdict", "versus_best"]
 
 ALPHA = 0.05
 CI_KIND = "95% Student-t confidence interval of the mean over seeds"
+#: the fewest pairs with which a two-sided Wilcoxon test can give p < 0.05 (2 / 2**6)
+MIN_WILCOXON_PAIRS = 6
 
 
 def mean_ci(values, *, bounded: bool = True, level: float = 0.95) -> tuple[float, float, float, float]:
@@ -120,3 +128,38 @@ def paired_comparisons(frame: pd.DataFrame, focus, *, metrics=("auprc", "f1"),
             "n_pairs", "mean", "other_mean", "diff_median", "diff_mean", "p_value", "p_holm",
             "verdict"]
     return pd.DataFrame(rows, columns=cols)
+
+
+def versus_best(block: pd.DataFrame, focus: str, others, metric: str = "auprc") -> dict:
+    """``focus`` against the best of ``others`` (highest mean ``metric``) in one block of a
+    results frame (one dataset, ratio and fraction; only ``ok`` rows): the best other, both
+    means, the paired seeds, the mean difference with its Student-t interval, the Wilcoxon p
+    and the position, ``ahead`` / ``level`` / ``behind`` (rule in the module docstring).
+
+    Picking the best by its mean on the same seeds favours the other side, so a focus
+    detector found ahead is ahead of every other.
+    """
+    wide = block.pivot_table(index="seed", columns="detector", values=metric, aggfunc="mean")
+    others = [o for o in others if o in wide and o != focus and wide[o].notna().any()]
+    if focus not in wide or not others:
+        raise ValueError(f"no finished cells of {focus!r} and another detector to compare "
+                         f"({sorted(wide.columns)})")
+    best = max(others, key=lambda o: (wide[o].mean(), o))
+    pair = wide[[focus, best]].dropna()
+    diff = (pair[focus] - pair[best]).to_numpy()
+    mean, _, low, high = mean_ci(diff, bounded=False)
+    p = _wilcoxon_p(diff)
+    if diff.size >= MIN_WILCOXON_PAIRS:
+        position = {"win": "ahead", "loss": "behind", "tie": "level"}[
+            verdict(float(np.median(diff)), p)]
+    elif diff.size >= 2 and low > 0:
+        position = "ahead"
+    elif diff.size >= 2 and high < 0:
+        position = "behind"
+    else:
+        position = "level"
+    return {"focus": focus, "best_other": best, "n_pairs": int(diff.size),
+            "mean": float(pair[focus].mean()), "best_other_mean": float(pair[best].mean()),
+            "diff": mean, "diff_low": low, "diff_high": high, "p_value": p,
+            "test": "wilcoxon" if diff.size >= MIN_WILCOXON_PAIRS else "t-interval",
+            "position": position}

@@ -3,16 +3,17 @@ writes: no number in the README is typed, and no row comes from code that has ch
 
 from pathlib import Path
 
+import pytest
+
 from benchmarks.report import (
     README_BEGIN,
     README_END,
-    focus_detectors,
     load_results,
     mark_stale,
     readme_block,
     table2,
 )
-from benchmarks.stats import paired_comparisons
+from benchmarks.scorecard import sweep_scorecard
 
 ROOT = Path(__file__).resolve().parents[1]
 PAPER = ROOT / "results" / "paper"
@@ -22,19 +23,21 @@ def _committed():
     return mark_stale(load_results(PAPER))
 
 
-def test_no_committed_paper_row_comes_from_older_code():
-    frame = _committed()
+@pytest.mark.parametrize("sweep, command", [("paper", "make reproduce-paper"),
+                                            ("imbalance", "make sweep-imbalance"),
+                                            ("unknown_types", "make unknown-types")])
+def test_no_committed_row_behind_the_scorecard_comes_from_older_code(sweep, command):
+    frame = mark_stale(load_results(ROOT / "results" / sweep))
     stale = frame[frame["stale"]]
     assert stale.empty, (
-        f"{len(stale)} row(s) of results/paper were produced by code that has changed since "
-        f"(e.g. {stale['detector'].iloc[0]} on {stale['dataset'].iloc[0]}): rerun "
-        "`make reproduce-paper`")
+        f"{len(stale)} row(s) of results/{sweep} were produced by code that has changed since "
+        f"(e.g. {stale['detector'].iloc[0]} on {stale['dataset'].iloc[0]}): rerun `{command}`")
 
 
 def test_readme_results_block_is_the_generated_one():
     frame = _committed()
-    comp = paired_comparisons(frame, focus_detectors(frame))
-    expected = readme_block(table2(frame), comp, frame)
+    t2 = table2(frame)
+    expected = readme_block(t2, frame, sweep_scorecard(PAPER, frame, t2))
     text = (ROOT / "README.md").read_text()
     start, end = text.find(README_BEGIN), text.find(README_END)
     assert 0 <= start < end, "README.md has lost its results markers"

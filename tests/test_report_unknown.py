@@ -49,8 +49,8 @@ def test_report_writes_csv_markdown_and_figure(tmp_path):
     synthetic_results().to_csv(folder / "results.csv", index=False)
     paths = report_unknown(folder, tmp_path / "reports")
     names = {p.name for p in paths}
-    assert names == {"unknown_types.csv", "unknown_types.md", "unknown_types.png",
-                     "unknown_types.svg"}
+    assert names == {"unknown_types.csv", "unknown_versus_best.csv", "unknown_types.md",
+                     "unknown_types.png", "unknown_types.svg"}
     md = (tmp_path / "reports" / "unknown_types.md").read_text()
     assert "| good | DoS | 3 |" in md
     assert all(p.stat().st_size > 0 for p in paths)

@@ -70,11 +70,11 @@ def test_readme_block_is_written_between_its_markers(tmp_path):
     frame = _frame({"weak": np.full(10, 0.1)})
     frame["best_f1"], frame["precision"], frame["recall"], frame["auroc"] = 0.6, 0.5, 0.5, 0.9
     frame["detector_name"] = frame["detector"]
-    frame["preset"], frame["error"] = "", ""
+    frame["preset"], frame["error"], frame["dataset"] = "", "", "moons-paper"
     t2 = table2(frame)
-    block = readme_block(t2, paired_comparisons(frame, ["pugan"]), frame)
+    block = readme_block(t2, frame)
     assert block.startswith(README_BEGIN) and block.endswith(README_END)
-    assert "- d, pugan: win vs weak (+0.100" in block
+    assert "| moons-paper | pugan |" in block
     readme = tmp_path / "README.md"
     readme.write_text(f"intro\n{README_BEGIN}\nreplace me\n{README_END}\noutro\n")
     write_readme_block(readme, block)

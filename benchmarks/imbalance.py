@@ -1,0 +1,110 @@
+"""Class priors and labelled fractions: where PU-GAN is ahead of, level with or behind the rest.
+
+The paper claims PU-GAN "performs well under different class priors and different
+proportions of given positive classes". The imbalance sweep (``make sweep-imbalance``) runs
+every detector over an anomaly ratio x labelled fraction grid; :func:`grid_verdicts` compares
+PU-GAN with the best other detector in each cell of that grid
+(:func:`benchmarks.stats.versus_best`), :func:`plot_verdict_heatmap` draws the difference as
+one heatmap per dataset with the verdict in each square, and :func:`verdict_sentence` states
+the outcome in words for the report.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from benchmarks.stats import versus_best
+
+__all__ = ["POSITION_MARK", "grid_verdicts", "plot_verdict_heatmap", "verdict_sentence"]
+
+#: how a heatmap square marks the verdict
+POSITION_MARK = {"ahead": "▲", "level": "=", "behind": "▼"}
+_AXES = ["dataset", "anomaly_ratio", "labelled_fraction"]
+
+
+def _pugan_entries(frame: pd.DataFrame) -> list[str]:
+    names = frame["detector_name"] if "detector_name" in frame else frame["detector"]
+    return sorted({d for d, n in zip(frame["detector"], names, strict=True)
+                   if str(n).startswith("pugan")})
+
+
+def grid_verdicts(frame: pd.DataFrame, focus: str | None = None,
+                  metric: str = "auprc") -> pd.DataFrame:
+    """One row per (dataset, anomaly ratio, labelled fraction): ``focus`` (default: the
+    frame's PU-GAN entry) against the best other detector of that grid cell."""
+    ok = frame[frame["status"] == "ok"]
+    if focus is None:
+        entries = _pugan_entries(ok)
+        if len(entries) != 1:
+            raise ValueError(f"name the detector to judge: the results hold PU-GAN entries "
+                             f"{entries}")
+        focus = entries[0]
+    rows = []
+    for keys, block in ok.groupby(_AXES, sort=True):
+        others = sorted(set(block["detector"]) - {focus})
+        if focus not in set(block["detector"]) or not others:
+            continue
+        rows.append({**dict(zip(_AXES, keys, strict=True)), "metric": metric,
+                     **versus_best(block, focus, others, metric)})
+    if not rows:
+        raise ValueError(f"no grid cell holds finished cells of {focus!r} and another detector")
+    return pd.DataFrame(rows)
+
+
+def verdict_sentence(verdicts: pd.DataFrame) -> str:
+    """The grid's outcome per dataset, in one sentence."""
+    focus = verdicts["focus"].iloc[0]
+    parts = []
+    for dataset, g in verdicts.groupby("dataset", sort=True):
+        counts = g["position"].value_counts()
+        parts.append(f"on {dataset}, ahead in {counts.get('ahead', 0)}, level in "
+                     f"{counts.get('level', 0)} and behind in {counts.get('behind', 0)} of "
+                     f"{len(g)} cells")
+    pairs = sorted(set(verdicts["n_pairs"]))
+    seeds = f"{pairs[0]}" if len(pairs) == 1 else f"{pairs[0]}-{pairs[-1]}"
+    return (f"Against the best other detector of each anomaly ratio x labelled fraction cell "
+            f"({verdicts['metric'].iloc[0].upper()}, {seeds} paired seeds a cell), {focus} is "
+            + "; ".join(parts) + ".")
+
+
+def plot_verdict_heatmap(verdicts: pd.DataFrame, path_stem: Path) -> list[Path]:
+    """One heatmap per dataset: the mean difference to the best other detector, with its
+    mark (▲ ahead, = level, ▼ behind) and the difference written in each square."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from benchmarks.report import save_figure
+
+    datasets = sorted(verdicts["dataset"].unique())
+    span = float(np.nanmax(np.abs(verdicts["diff"]))) or 1.0
+    fig, axes = plt.subplots(1, len(datasets), figsize=(4.6 * len(datasets), 4.2),
+                             squeeze=False, layout="constrained")
+    image = None
+    for ax, dataset in zip(axes[0], datasets, strict=True):
+        g = verdicts[verdicts["dataset"] == dataset]
+        ratios = sorted(g["anomaly_ratio"].unique())
+        fractions = sorted(g["labelled_fraction"].unique())
+        grid = np.full((len(ratios), len(fractions)), np.nan)
+        for r in g.itertuples(index=False):
+            i, j = ratios.index(r.anomaly_ratio), fractions.index(r.labelled_fraction)
+            grid[i, j] = r.diff
+            ax.text(j, i, f"{POSITION_MARK[r.position]}\n{r.diff:+.2f}", ha="center",
+                    va="center", fontsize=7)
+        image = ax.imshow(grid, cmap="PuOr", vmin=-span, vmax=span, origin="lower",
+                          aspect="auto")
+        ax.set_xticks(range(len(fractions)), [f"{f:g}" for f in fractions])
+        ax.set_yticks(range(len(ratios)), [f"{r:g}" for r in ratios])
+        ax.set_xlabel("labelled fraction")
+        ax.set_ylabel("anomaly ratio")
+        ax.set_title(dataset)
+    metric = verdicts["metric"].iloc[0].upper()
+    fig.colorbar(image, ax=axes[0].tolist(), shrink=0.8,
+                 label=f"{metric}: {verdicts['focus'].iloc[0]} minus the best other")
+    fig.suptitle(f"{verdicts['focus'].iloc[0]} against the best other detector "
+                 "(▲ ahead, = level, ▼ behind)")
+    return save_figure(fig, path_stem)

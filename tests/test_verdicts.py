@@ -1,0 +1,136 @@
+"""The verdict layer: the best-other comparison, the KDD readings, the imbalance grid, the
+held-out families and the claims scorecard, each on results built so the answer is known."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+
+from benchmarks.imbalance import grid_verdicts, plot_verdict_heatmap, verdict_sentence
+from benchmarks.readings import pugan_vs_best, robustness_table
+from benchmarks.report import table2
+from benchmarks.report_unknown import unknown_versus_best
+from benchmarks.scorecard import scorecard
+from benchmarks.stats import versus_best
+
+RNG = np.random.default_rng(0)
+
+
+def _rows(dataset, means, n_seeds, *, preset="", ratio=0.1, fraction=0.5, noise=0.01,
+          metric="auprc", extra=None):
+    """One ok row per (detector, seed), ``metric`` around ``means[detector]``."""
+    rows = []
+    base = RNG.normal(0, noise, n_seeds)  # shared per seed: the pairing removes it
+    for det, mean in means.items():
+        for seed in range(n_seeds):
+            v = float(np.clip(mean + base[seed] + RNG.normal(0, noise / 5), 0, 1))
+            rows.append({"dataset": dataset, "preset": preset, "detector": det,
+                         "detector_name": det.split(" ")[0], "anomaly_ratio": ratio,
+                         "labelled_fraction": fraction, "seed": seed, "status": "ok",
+                         "error": "", metric: v, **(extra or {})})
+    return rows
+
+
+def test_versus_best_picks_the_best_other_and_decides_by_the_paired_seeds():
+    block = pd.DataFrame(_rows("d", {"pugan": 0.5, "a": 0.3, "b": 0.45}, 10))
+    v = versus_best(block, "pugan", ["a", "b"])
+    assert v["best_other"] == "b" and v["position"] == "ahead" and v["test"] == "wilcoxon"
+    assert v["diff_low"] > 0 and v["n_pairs"] == 10
+    behind = versus_best(pd.DataFrame(_rows("d", {"pugan": 0.2, "a": 0.3}, 10)), "pugan", ["a"])
+    assert behind["position"] == "behind"
+    # three seeds: Wilcoxon cannot reach 0.05, the t-interval of the difference decides
+    few = versus_best(pd.DataFrame(_rows("d", {"pugan": 0.6, "a": 0.3}, 3)), "pugan", ["a"])
+    assert few["test"] == "t-interval" and few["position"] == "ahead"
+    level = versus_best(pd.DataFrame(_rows("d", {"pugan": 0.3, "a": 0.3}, 3, noise=0.1)),
+                        "pugan", ["a"])
+    assert level["position"] == "level"
+    with pytest.raises(ValueError, match="no finished cells"):
+        versus_best(block, "missing", ["a"])
+
+
+def _reading_frame():
+    extra = {"n_test_anomalies": 84, "n_test_anomalies_distinct": 36,
+             "n_test_anomalies_twin_in_train": 51}
+    rows = _rows("kddcup99-low", {"pugan (tuned)": 0.1, "knn-normals": 0.2, "iforest": 0.05},
+                 10, preset="kddcup99-low", ratio=0.00184, extra=extra)
+    rows += _rows("kddcup99-low-2pct", {"pugan (tuned)": 0.85, "knn-normals": 0.8,
+                                        "iforest": 0.5}, 10, preset="kddcup99-low-2pct",
+                  ratio=0.02, extra=extra)
+    rows += _rows("moons-paper", {"pugan (tuned)": 0.9, "knn-normals": 0.8}, 10,
+                  preset="moons-paper")
+    return pd.DataFrame(rows)
+
+
+def test_the_ranking_and_the_verdict_flip_between_kdd_readings():
+    frame = _reading_frame()
+    table = robustness_table(frame)
+    assert set(table["dataset"]) == {"kddcup99-low", "kddcup99-low-2pct"}  # KDD readings only
+    top = table[table["rank"] == 1].set_index("dataset")["detector"]
+    assert top["kddcup99-low"] == "knn-normals" and top["kddcup99-low-2pct"] == "pugan (tuned)"
+    assert (table["distinct_test_anomalies"] == 36).all()
+    assert set(table.loc[table["dataset"] == "kddcup99-low-2pct", "ratio_reading"]) == {"2%"}
+    versus = pugan_vs_best(frame).set_index("dataset")["position"]
+    assert versus["kddcup99-low"] == "behind" and versus["kddcup99-low-2pct"] == "ahead"
+
+
+def test_grid_verdicts_heatmap_and_sentence(tmp_path):
+    rows = []
+    for ratio in (0.01, 0.1):
+        for fraction in (0.05, 0.5):
+            ahead = ratio == 0.1 and fraction == 0.5
+            rows += _rows("moons", {"pugan (small)": 0.8 if ahead else 0.5, "iforest": 0.6},
+                          3, ratio=ratio, fraction=fraction)
+    verdicts = grid_verdicts(pd.DataFrame(rows))
+    counts = verdicts["position"].value_counts()
+    assert counts["ahead"] == 1 and counts["behind"] == 3
+    assert "ahead in 1, level in 0 and behind in 3 of 4 cells" in verdict_sentence(verdicts)
+    png, svg = plot_verdict_heatmap(verdicts, tmp_path / "heat")
+    with Image.open(png) as im:
+        im.verify()
+    assert svg.stat().st_size > 0
+
+
+def test_unknown_types_compare_pugan_with_the_best_other_per_family():
+    rows = []
+    for family, pugan in (("DoS", 0.9), ("Probe", 0.2)):
+        extra = {"split_params": json.dumps({"holdout_types": [family]})}
+        rows += _rows(f"kdd-unseen-{family}", {"pugan (small)": pugan, "iforest": 0.5}, 5,
+                      metric="auprc_heldout", extra=extra)
+    versus = unknown_versus_best(pd.DataFrame(rows)).set_index("heldout_family")
+    assert versus.loc["DoS", "position"] == "ahead"
+    assert versus.loc["Probe", "position"] == "behind"
+
+
+def _paper_frame(pugan_paper, pugan_tuned, ocsvm):
+    rows = []
+    for det, v in (("pugan (paper settings)", pugan_paper), ("pugan (tuned)", pugan_tuned),
+                   ("ocsvm-normals (tuned)", ocsvm)):
+        for r in _rows("moons-paper", {det: v}, 10, preset="moons-paper"):
+            r.update(f1=r["auprc"], precision=r["auprc"], recall=r["auprc"],
+                     best_f1=r["auprc"], auroc=r["auprc"])
+            rows.append(r)
+    return pd.DataFrame(rows)
+
+
+@pytest.mark.parametrize("paper, tuned, expected", [
+    (0.9, 0.9, "reproduced"),
+    (0.5, 0.9, "reproduced only under: tuned, F1 at own threshold; tuned, AUPRC"),
+    (0.5, 0.5, "not reproduced"),
+])
+def test_a_comparative_claim_is_judged_under_the_papers_reading_first(paper, tuned, expected):
+    frame = _paper_frame(paper, tuned, 0.7)
+    card = scorecard(frame, table2(frame)).set_index("claim")
+    assert card.loc["PU-GAN beats OCSVM on moons", "verdict"] == expected
+    # what was not run is said to be unmeasured, with the command that measures it
+    unknown = card[card.index.str.startswith("PU-GAN handles unknown")].iloc[0]
+    assert unknown["verdict"] == "not measured" and unknown["command"] == "make unknown-types"
+
+
+def test_a_table2_number_holds_when_it_lies_inside_the_interval():
+    frame = _paper_frame(0.997, 0.5, 0.5)  # the paper's moons F1 for PU-GAN is 0.997
+    card = scorecard(frame, table2(frame)).set_index("claim")
+    assert card.loc["Table 2: PU-GAN F1 0.997 on moons-paper", "verdict"] == "reproduced"
+    low = card.loc["Table 2: OCSVM F1 0.847 on moons-paper"]
+    assert low["verdict"] == "not reproduced" and "(ours lower)" in low["evidence"]
