@@ -49,7 +49,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from benchmarks.cache import CellCache, atomic_write_text, check_writable, folder_lock
+from benchmarks.cache import (
+    CellCache,
+    atomic_write_bytes,
+    atomic_write_text,
+    check_writable,
+    folder_lock,
+    read_cell_scores,
+)
 from benchmarks.config import Cell, SweepConfig, canonical_json, check_n_jobs, import_plugins
 from benchmarks.metrics import HELDOUT_COLUMNS, METRIC_COLUMNS, anomaly_metrics, heldout_metrics
 
@@ -58,6 +65,7 @@ __all__ = [
     "RESULT_COLUMNS",
     "TIMING_COLUMNS",
     "library_versions",
+    "read_cell_scores",
     "results_frame",
     "run_cell",
     "run_sweep",
@@ -79,6 +87,15 @@ RESULT_COLUMNS = (
     "dataset_params", "detector_name", "detector_params", "split_seed", "model_seed", "cell_id",
     "code_version", *VERSION_COLUMNS,
 )
+#: integer columns of results.parquet (nullable: a failed cell has no sizes)
+INT_COLUMNS = ("seed", "n_train", "n_known_normal", "n_test", "n_test_anomalies",
+               "n_test_anomalies_distinct", "n_test_anomalies_twin_in_train", "n_test_heldout",
+               "n_test_seen", "n_features", "n_test_flagged", "n_reliable", "split_seed",
+               "model_seed")
+#: float columns of results.parquet; every other column is a string
+FLOAT_COLUMNS = ("anomaly_ratio", "labelled_fraction", *METRIC_COLUMNS, "fit_seconds",
+                 "score_seconds", "peak_mb", "cell_seconds", "recall_heldout", "auprc_heldout",
+                 "recall_seen", "auprc_seen", "threshold")
 STATUSES = ("ok", "failed", "timeout", "skipped")
 DONE_STATUSES = ("ok", "skipped")
 
@@ -216,7 +233,8 @@ def _fit_and_score(payload: dict) -> dict:
     return {"status": "ok", "error": "", **metrics, "fit_seconds": fit_seconds,
             "score_seconds": score_seconds, "threshold": threshold,
             "n_test_flagged": int(labels.sum()), "peak_mb": _peak_mb(),
-            "n_reliable": None if n_reliable is None else int(n_reliable)}
+            "n_reliable": None if n_reliable is None else int(n_reliable),
+            "test_scores": scores.astype(np.float32), "test_labels": labels.astype(np.int8)}
 
 
 ERROR_TEXT_MAX = 2000
@@ -602,9 +620,27 @@ def _run_cell_body(cell: Cell, rec: dict, *, time_limit, threads, plugins, isola
                 except Exception as exc:
                     rec.update(status="failed", error=_error_text(exc),
                                traceback=truncate_text(traceback.format_exc(limit=20), 20000))
+            per_record = _per_record(rec, split)
+            if per_record is not None:
+                rec["per_record"] = per_record
     except Exception as exc:
         rec.update(status="failed", error=_error_text(exc),
                    traceback=traceback.format_exc(limit=20))
+
+
+def _per_record(rec: dict, split) -> dict | None:
+    """The test records' scores and labels of an ok cell, taken out of ``rec``.
+
+    They travel beside the record (not in its JSON file) and are stored as the cell's
+    Parquet scores file, so that other metrics can be computed later without rerunning it.
+    """
+    scores, labels = rec.pop("test_scores", None), rec.pop("test_labels", None)
+    if rec.get("status") != "ok" or scores is None or labels is None:
+        return None
+    out = {"score": scores, "y_test": np.asarray(split.y_test, dtype=np.int8), "label": labels}
+    if split.type_test is not None:
+        out["anomaly_type"] = np.asarray(split.type_test, dtype=object)
+    return out
 
 
 # --- driver side ------------------------------------------------------------------------------
@@ -644,11 +680,39 @@ def results_frame(cells: list[Cell], cache: CellCache,
     return frame
 
 
+def typed_results(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with one dtype per column: nullable integers, floats and strings.
+
+    Why: a CSV reader guesses types, and a column of a sweep whose cells all failed reads as
+    empty text; results.parquet keeps the types whatever the rows hold.
+    """
+    out = frame.copy()
+    for col in out.columns:
+        if col in INT_COLUMNS:
+            out[col] = pd.to_numeric(out[col]).astype("Int64")
+        elif col in FLOAT_COLUMNS:
+            out[col] = pd.to_numeric(out[col]).astype("float64")
+        else:
+            out[col] = out[col].astype("string")
+    return out
+
+
+def results_parquet(frame: pd.DataFrame) -> bytes:
+    """The bytes of results.parquet (zstd) for ``frame``."""
+    import io
+
+    buf = io.BytesIO()
+    typed_results(frame).to_parquet(buf, index=False, compression="zstd")
+    return buf.getvalue()
+
+
 def write_results(folder: Path, frame: pd.DataFrame, config: SweepConfig | None = None) -> Path:
-    """Write ``results.csv`` (and the resolved config) atomically under the folder lock."""
+    """Write ``results.csv``, ``results.parquet`` (and the resolved config) atomically under
+    the folder lock."""
     path = folder / "results.csv"
     with folder_lock(folder):
         atomic_write_text(path, frame.to_csv(index=False))
+        atomic_write_bytes(folder / "results.parquet", results_parquet(frame))
         if config is not None:
             atomic_write_text(folder / "config.yaml", _config_yaml(config))
     return path
@@ -905,12 +969,17 @@ class _Sink:
         key = rec["key"]
         cell = self.by_key.pop(key, None)
         output = rec.pop("log", "")
+        per_record = rec.pop("per_record", None)
         try:
+            if per_record is not None:
+                self.cache.put_scores(key, per_record)
+            else:
+                self.cache.drop_scores(key)  # a rerun that failed keeps no older scores
             self.cache.put(key, rec)
             if output:
                 self.cache.put_log(key, output)
             self.unsaved.pop(key, None)
-        except OSError as exc:
+        except (OSError, ValueError) as exc:  # ValueError: scores that cannot be stored
             rec = {**rec, "status": "failed",
                    "error": f"cannot write cell file {self.cache.path(key)}: {exc}"}
             self.unsaved[key] = rec
