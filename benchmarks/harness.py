@@ -59,6 +59,7 @@ from benchmarks.cache import (
 )
 from benchmarks.config import Cell, SweepConfig, canonical_json, check_n_jobs, import_plugins
 from benchmarks.metrics import HELDOUT_COLUMNS, METRIC_COLUMNS, anomaly_metrics, heldout_metrics
+from benchmarks.scheduling import expected_seconds_lookup, longest_first, observed_seconds
 
 __all__ = [
     "ID_COLUMNS",
@@ -831,12 +832,15 @@ def run_sweep(config: SweepConfig, out: str | Path, *, n_jobs: int | None = None
     cache = CellCache(folder)
     preload = forkserver_preload(d.name for d in config.detectors)
     keep = DONE_STATUSES if retry_failed else STATUSES
+    records = {cell.key: cache.get(cell.key) for cell in cells}
     pending = {}  # by key: two labels naming the same cell (a tuned entry) run it once
     for cell in cells:
-        rec = None if force else cache.get(cell.key)
+        rec = None if force else records[cell.key]
         if rec is None or rec.get("status") not in keep:
             pending.setdefault(cell.key, cell)
-    pending = list(pending.values())
+    observed = observed_seconds(cells, records, folder / "results.csv")
+    pending = longest_first(pending.values(), expected_seconds_lookup(observed),
+                            presumed_slow=lambda cell: _is_deep(cell.detector_name))
     # no more workers than cells to run; threads per cell follow the requested n_jobs, not
     # how many cells are left, so a resumed run computes each cell as a full run does
     requested = cores if n_jobs == -1 else n_jobs
@@ -850,12 +854,12 @@ def run_sweep(config: SweepConfig, out: str | Path, *, n_jobs: int | None = None
              threads or "the worker's", f"{config.time_limit:g} s" if config.time_limit
              else "none")
 
-    counts: Counter = Counter()
-    unsaved: dict[str, dict] = {}  # records whose cell file could not be written
     client = cluster = None
     bar = tqdm(total=len(pending), disable=not progress or not pending, unit="cell",
                desc=config.name, smoothing=0.1)
     run_log = _RunLog(folder, echo=not progress)
+    sink = _Sink(cache, bar, run_log)
+    t_start = time.perf_counter()
     try:
         if backend == "dask" and pending:
             client, cluster = _dask_client(scheduler, n_workers)
@@ -863,12 +867,11 @@ def run_sweep(config: SweepConfig, out: str | Path, *, n_jobs: int | None = None
         for _attempt in range(3):  # a worker process lost by loky/dask aborts one round only
             if not todo:
                 break
-            by_key = {c.key: c for c in todo}
+            sink.expect(todo)
             tasks = (delayed(run_cell)(c, time_limit=config.time_limit, threads=threads,
                                        plugins=config.plugins, isolate=isolate, preload=preload)
                      for c in todo)
             parallel_kw = dict(batch_size=1, return_as="generator_unordered")
-            sink = _Sink(by_key, cache, counts, bar, unsaved, run_log)
             try:
                 if backend == "dask":
                     with parallel_config(backend="dask"):
@@ -883,45 +886,71 @@ def run_sweep(config: SweepConfig, out: str | Path, *, n_jobs: int | None = None
                 raise
             except Exception as exc:  # e.g. loky's TerminatedWorkerError
                 log.error("a worker was lost (%s); re-dispatching %d unfinished cell(s)",
-                          _error_text(exc), len(by_key))
-            todo = list(by_key.values())
+                          _error_text(exc), len(sink.waiting))
+            todo = list(sink.waiting.values())
         for cell in todo:  # still unfinished after the retries
-            _Sink({cell.key: cell}, cache, counts, bar, unsaved, run_log).store(
-                {"key": cell.key, "status": "failed",
-                 "error": "worker process lost three times while running this batch of cells",
-                 **library_versions()})
+            sink.store({"key": cell.key, "status": "failed",
+                        "error": "worker process lost three times while running this batch "
+                                 "of cells", **library_versions()})
     except KeyboardInterrupt:
         log.warning("interrupted: finished cells are kept in %s; rerun the same command "
                     "to resume", folder / "cells")
         raise
     finally:
+        wall = time.perf_counter() - t_start
         bar.close()
         if client is not None:
             client.close()
         if cluster is not None:
             cluster.close()
-        frame = results_frame(cells, cache, unsaved)
+        frame = results_frame(cells, cache, sink.unsaved)
         try:
             write_results(folder, frame, config)
             results_error = None
         except OSError as exc:
             results_error = exc
+        summary = Counter(frame["status"]) if len(frame) else Counter()
+        done = (f"sweep {config.name!r} done: "
+                + (", ".join(f"{summary[s]} {s}" for s in STATUSES if summary[s]) or "nothing")
+                + "; " + core_utilisation_text(sink.cell_seconds, n_workers, wall,
+                                               sink.n_stored))
+        run_log.line(done, echo=False)
         run_log.close()
-    summary = Counter(frame["status"]) if len(frame) else Counter()
-    log.info("sweep %r done: %s; results in %s", config.name,
-             ", ".join(f"{summary[s]} {s}" for s in STATUSES if summary[s]) or "nothing",
-             folder / "results.csv")
-    if unsaved or results_error is not None:
+    log.info("%s; results in %s", done, folder / "results.csv")
+    if sink.unsaved or results_error is not None:
         what = []
-        if unsaved:
-            first = next(iter(unsaved.values()))["error"]
-            what.append(f"{len(unsaved)} cell file(s) could not be written ({first})")
+        if sink.unsaved:
+            first = next(iter(sink.unsaved.values()))["error"]
+            what.append(f"{len(sink.unsaved)} cell file(s) could not be written ({first})")
         if results_error is not None:
             what.append(f"results.csv could not be written ({results_error})")
         raise OutputFolderError(
-            f"output folder {str(folder)!r}: " + "; ".join(what) + f". The {len(cells) - len(unsaved)}"
-            " cell(s) already saved are kept; free space or fix permissions and rerun")
+            f"output folder {str(folder)!r}: " + "; ".join(what)
+            + f". The {len(cells) - len(sink.unsaved)} cell(s) already saved are kept; free "
+            "space or fix permissions and rerun")
     return frame
+
+
+def core_utilisation_text(cell_seconds: float, n_workers: int, wall: float,
+                          n_cells: int) -> str:
+    """How busy the workers were: (sum of cell seconds / workers) / wall time.
+
+    Near 1: the cores were kept busy to the end; well below: workers waited, for a long cell
+    started late or for the driver. Only the cells run by this sweep count.
+    """
+    if n_cells == 0 or wall <= 0:
+        return "core utilisation n/a (no cell ran)"
+    ratio = cell_seconds / n_workers / wall
+    return (f"core utilisation {ratio:.2f} ({cell_seconds:.1f} cell seconds / {n_workers} "
+            f"worker(s) / {wall:.1f} s wall)")
+
+
+@functools.cache
+def _is_deep(detector_name: str) -> bool:
+    """The registry's only cost hint: a deep (neural) detector is presumed slow."""
+    from benchmarks.registry import get_spec
+
+    return get_spec(detector_name).deep
 
 
 #: seconds an idle loky worker waits for work before exiting (it also exits when the driver
@@ -930,7 +959,8 @@ LOKY_IDLE_SECONDS = 10
 
 
 class _RunLog:
-    """``DIR/run.log``: one line per finished cell (and echoed when there is no progress bar)."""
+    """``DIR/run.log``: one line per finished cell (and echoed when there is no progress bar),
+    and the sweep's summary line."""
 
     def __init__(self, folder: Path, *, echo: bool):
         self.echo = echo
@@ -939,13 +969,13 @@ class _RunLog:
         except OSError:
             self.fh = None
 
-    def line(self, text: str) -> None:
+    def line(self, text: str, *, echo: bool | None = None) -> None:
         stamp = time.strftime("%Y-%m-%d %H:%M:%S")
         if self.fh is not None:
             with contextlib.suppress(OSError):
                 self.fh.write(f"{stamp} {text}\n")
                 self.fh.flush()
-        if self.echo:
+        if self.echo if echo is None else echo:
             log.info("%s", text)
 
     def close(self) -> None:
@@ -955,11 +985,23 @@ class _RunLog:
 
 
 class _Sink:
-    """Stores each record as it arrives: its cell file, its log, the counters and run.log."""
+    """Stores each record as it arrives: its cell file, scores and log, run.log, the bar.
 
-    def __init__(self, by_key, cache, counts, bar, unsaved, run_log):
-        self.by_key, self.cache, self.counts, self.bar = by_key, cache, counts, bar
-        self.unsaved, self.run_log = unsaved, run_log
+    It keeps what the sweep reports at the end: counts by status, the records whose files
+    could not be written (``unsaved``), and the cell seconds of the cells stored.
+    """
+
+    def __init__(self, cache: CellCache, bar, run_log: _RunLog):
+        self.cache, self.bar, self.run_log = cache, bar, run_log
+        self.waiting: dict[str, Cell] = {}
+        self.counts: Counter = Counter()
+        self.unsaved: dict[str, dict] = {}
+        self.cell_seconds = 0.0
+        self.n_stored = 0
+
+    def expect(self, cells) -> None:
+        """The cells of the next round (those not stored yet are re-dispatched after it)."""
+        self.waiting = {c.key: c for c in cells}
 
     def consume(self, results) -> None:
         for rec in results:
@@ -967,7 +1009,7 @@ class _Sink:
 
     def store(self, rec: dict) -> None:
         key = rec["key"]
-        cell = self.by_key.pop(key, None)
+        cell = self.waiting.pop(key, None)
         output = rec.pop("log", "")
         per_record = rec.pop("per_record", None)
         try:
@@ -985,6 +1027,10 @@ class _Sink:
             self.unsaved[key] = rec
         status = rec.get("status", "failed")
         self.counts[status] += 1
+        self.n_stored += 1
+        seconds = rec.get("cell_seconds")
+        if isinstance(seconds, int | float):
+            self.cell_seconds += seconds
         where = (f"{cell.dataset} / {cell.detector} / ratio {cell.anomaly_ratio:g} / "
                  f"fraction {cell.labelled_fraction:g} / seed {cell.seed}" if cell else key)
         self.run_log.line(f"{where}: {status}" + (f": {rec.get('error', '')}"
@@ -993,6 +1039,6 @@ class _Sink:
             log.warning("cell %s: %s: %s", where, status, rec.get("error", ""))
         self.bar.set_postfix(ok=self.counts["ok"],
                              failed=self.counts["failed"] + self.counts["timeout"],
-                             skipped=self.counts["skipped"], remaining=len(self.by_key),
+                             skipped=self.counts["skipped"], remaining=len(self.waiting),
                              refresh=False)
         self.bar.update(1)  # redraws, postfix included

@@ -136,8 +136,9 @@ def test_files_are_group_readable_and_run_log_has_a_line_per_cell(tmp_path):
     for path in [out / "results.csv", out / "config.yaml", *(out / "cells").glob("*.json")]:
         assert path.stat().st_mode & 0o777 == 0o644, path
     lines = (out / "run.log").read_text().splitlines()
-    assert len(lines) == 2
+    assert len(lines) == 3  # one per cell and the sweep's summary
     assert any("t-raise" in line and "failed" in line for line in lines)
+    assert "done: 1 ok, 1 failed; core utilisation" in lines[-1]
 
 
 def test_no_more_workers_than_cells(tmp_path, caplog):
