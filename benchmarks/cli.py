@@ -104,7 +104,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _version() -> str:
-    from benchmarks.config import code_version
+    from benchmarks.cells import code_version
 
     return code_version()
 
@@ -115,7 +115,7 @@ def _sigterm_as_interrupt(signum, frame):
 
 def _cmd_run(args) -> int:
     from benchmarks.config import load_config
-    from benchmarks.harness import run_sweep
+    from benchmarks.sweep import run_sweep
 
     # `kill PID` stops a sweep like Ctrl-C: workers are shut down and results.csv is written
     # from the finished cells (kill -9 loses only results.csv, which the next run rebuilds)
@@ -212,7 +212,7 @@ LARGE_SWEEP_CELLS = 10_000
 
 def _cmd_validate(args) -> int:
     from benchmarks.config import check_n_jobs, load_config
-    from benchmarks.harness import _cores
+    from benchmarks.isolation import available_cores
 
     config = load_config(args.config)
     cells = config.cells()
@@ -220,11 +220,11 @@ def _cmd_validate(args) -> int:
           f"{'y' if len(config.datasets) == 1 else 'ies'}, {len(config.detectors)} detector(s), "
           f"{len(config.seeds)} seed(s) -> {len(cells)} cells")
     if config.n_jobs != -1:
-        check_n_jobs(config.n_jobs, _cores())
+        check_n_jobs(config.n_jobs, available_cores())
     if len(cells) > LARGE_SWEEP_CELLS:
         print(f"warning: {len(cells)} cells is a large sweep (above {LARGE_SWEEP_CELLS}); "
               "check the axes and the seeds", file=sys.stderr)
-    print(_time_estimate(cells, config.n_jobs if config.n_jobs > 0 else _cores()))
+    print(_time_estimate(cells, config.n_jobs if config.n_jobs > 0 else available_cores()))
     problems = _infeasible_splits(cells)
     for line in problems:
         print(f"infeasible: {line}", file=sys.stderr)
@@ -333,7 +333,7 @@ def main(argv: list[str] | None = None) -> int:
     level = logging.DEBUG if args.verbose else logging.WARNING if args.quiet else logging.INFO
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
                         datefmt="%H:%M:%S")
-    from benchmarks.harness import OutputFolderError
+    from benchmarks.errors import OutputFolderError
 
     try:
         return COMMANDS[args.command](args)

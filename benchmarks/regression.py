@@ -231,7 +231,7 @@ def check_results(reference: pd.DataFrame, results: pd.DataFrame) -> list[Findin
 
 def _run(config_path: Path, out: Path, n_jobs: int | None, progress: bool) -> pd.DataFrame:
     from benchmarks.config import load_config
-    from benchmarks.harness import run_sweep
+    from benchmarks.sweep import run_sweep
 
     config = load_config(config_path)
     log.info("running %s into %s (force: no cell reused)", config_path, out)
@@ -257,8 +257,8 @@ def _fresh_dir(out: str | None, prefix: str) -> Path:
 
 
 def _cmd_update(args) -> int:
-    from benchmarks.config import code_version
-    from benchmarks.harness import library_versions
+    from benchmarks.cell_runner import library_versions
+    from benchmarks.cells import code_version
 
     config = Path(args.config)
     t0 = time.monotonic()

@@ -7,8 +7,9 @@ from pathlib import Path
 import pandas as pd
 
 from benchmarks.config import parse_config
-from benchmarks.harness import core_utilisation_text, run_sweep
+from benchmarks.harness import run_sweep
 from benchmarks.scheduling import expected_seconds_lookup, longest_first, observed_seconds
+from benchmarks.sweep import core_utilisation_text
 
 PLUGIN = str(Path(__file__).with_name("harness_detectors.py"))
 
