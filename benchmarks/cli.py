@@ -405,14 +405,9 @@ def _cmd_regression(args) -> int:
 
 
 def _cmd_ablation(args) -> int:
-    from benchmarks.experiments.pugan_ablation import write_ablation
-    from benchmarks.seeds import seeds_from_args
+    from benchmarks.experiments.pugan_ablation import run_command
 
-    seeds = list(seeds_from_args(args))  # development seeds unless report seeds are asked for
-    presets = [p for p in args.presets.split(",") if p]
-    print(write_ablation(presets, seeds, out=args.out, reports=args.reports,
-                         n_jobs=args.n_jobs))
-    return 0
+    return run_command(args)
 
 
 def _cmd_scale_curves(args) -> int:

@@ -30,6 +30,7 @@ from joblib import Parallel, delayed
 
 from benchmarks.metrics import anomaly_metrics
 from benchmarks.report import markdown_table
+from benchmarks.seeds import seeds_from_args
 from benchmarks.splits import preset_split
 from pugan.base import labels_at_threshold, quantile_threshold
 from pugan.detector import PUGAN
@@ -124,6 +125,15 @@ def write_ablation(presets: list[str], seeds: list[int], *, out: str | Path = "r
           "labels)\n\n" + markdown_table(summary(frame)) + "\n")
     (Path(reports) / "ablation.md").write_text(md)
     return md
+
+
+def run_command(args) -> int:
+    """``pugan-bench ablation``: development seeds unless report seeds are asked for."""
+    seeds = list(seeds_from_args(args))
+    presets = [p for p in args.presets.split(",") if p]
+    print(write_ablation(presets, seeds, out=args.out, reports=args.reports,
+                         n_jobs=args.n_jobs))
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
