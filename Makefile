@@ -58,16 +58,16 @@ smoke: $(STAMP) ## one-minute end-to-end harness check with real detectors at ti
 	$(PY) -m benchmarks report results/smoke --no-figures --no-table1 --reports-dir results/smoke
 
 ablation: $(STAMP) ## PU-GAN ablation on moons-paper and kddcup99-low, report seeds 0-2 (results/ablation, reports/ablation.md)
-	$(PY) -m benchmarks.experiments.pugan_ablation --seeds 0-2 --allow-report-seeds --out results/ablation --n-jobs $(N_JOBS)
+	$(PY) -m benchmarks ablation --seeds 0-2 --allow-report-seeds --out results/ablation --n-jobs $(N_JOBS)
 
 report: $(STAMP) ## regenerate tables and figures from results/*/results.csv (DIR=results/paper)
 	$(PY) -m benchmarks report $(or $(DIR),results/paper)
 
 update-reference: $(STAMP) ## rerun the reference cells (benchmarks/configs/reference.yaml) and store results/reference/reference.csv; on purpose, never in CI
-	$(PY) -m benchmarks.regression update --n-jobs $(N_JOBS) --no-progress
+	$(PY) -m benchmarks regression update --n-jobs $(N_JOBS) --no-progress
 
 check-regression: $(STAMP) ## rerun the reference cells in a fresh folder; fail naming each score below its reference by more than its tolerance
-	$(PY) -m benchmarks.regression check --n-jobs $(N_JOBS) --no-progress
+	$(PY) -m benchmarks regression check --n-jobs $(N_JOBS) --no-progress
 
 bench: $(STAMP) ## performance suite (benchmarks/perf, pytest-benchmark; JSON in .benchmarks) and its ratios to IForest
 	$(PY) -m pytest benchmarks/perf --benchmark-enable --benchmark-autosave --benchmark-storage=.benchmarks -p no:cacheprovider -q -W ignore::UserWarning
@@ -77,7 +77,7 @@ bench-compare: $(STAMP) ## compare the last two saved `make bench` runs (pytest-
 	$(VENV)/bin/pytest-benchmark --storage .benchmarks compare --group-by group --columns mean,stddev,rounds --sort name $$(ls -1 .benchmarks/*/*.json | sort -t/ -k3 | tail -2)
 
 scale-curves: $(STAMP) ## fit/score time vs training size (10k-500k rows) into results/scale/scale.csv and reports/figures/scale_curves.{png,svg}
-	$(PY) -m benchmarks.perf.scale_curves
+	$(PY) -m benchmarks scale-curves
 
 clean: ## remove caches (keeps .venv and results)
 	rm -rf .pytest_cache .ruff_cache .benchmarks

@@ -4,8 +4,11 @@ Layout of a sweep folder ``DIR``::
 
     DIR/cells/<key>.json   one per cell that ran (any status), key = Cell.key
     DIR/cells/<key>.log    what the cell's detector printed (only when it printed something)
+    DIR/cells/<key>.scores.parquet   an ok cell's per-test-record score, y_test, threshold
+                           label and anomaly type (zstd Parquet; :func:`read_cell_scores`)
     DIR/run.log            one line per finished cell, appended by each run
     DIR/results.csv        one row per cell of the last run's config, rebuilt from cells/
+    DIR/results.parquet    the same rows with typed columns
     DIR/config.yaml        the resolved config of the last run (provenance)
     DIR/.lock              fcntl lock taken around results.csv / config.yaml writes
 
@@ -25,7 +28,8 @@ import os
 import tempfile
 from pathlib import Path
 
-__all__ = ["CellCache", "atomic_write_text", "check_writable", "folder_lock", "record_problem"]
+__all__ = ["CellCache", "atomic_write_bytes", "atomic_write_text", "check_writable",
+           "folder_lock", "read_cell_scores", "record_problem"]
 
 log = logging.getLogger(__name__)
 
@@ -44,12 +48,17 @@ def atomic_write_text(path: str | Path, text: str) -> None:
     The file is readable as any file the user creates (``0644`` under the usual umask), so a
     group sharing a sweep folder can read it.
     """
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def atomic_write_bytes(path: str | Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` as :func:`atomic_write_text` does (whole or not at all)."""
     path = Path(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         os.fchmod(fd, _file_mode())
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
@@ -151,3 +160,77 @@ class CellCache:
 
     def keys(self) -> list[str]:
         return sorted(p.stem for p in self.cells_dir.glob("*.json"))
+
+    def scores_path(self, key: str) -> Path:
+        return self.cells_dir / f"{key}.scores.parquet"
+
+    def put_scores(self, key: str, columns: dict) -> None:
+        """Store an ok cell's per-test-record arrays (see :data:`SCORE_COLUMNS`)."""
+        self.cells_dir.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(self.scores_path(key), scores_parquet(columns, key))
+
+    def drop_scores(self, key: str) -> None:
+        """Remove the scores file of ``key``, if any (its record is no longer ok)."""
+        with contextlib.suppress(FileNotFoundError):
+            self.scores_path(key).unlink()
+
+    def get_scores(self, key: str):
+        """The per-test-record frame of ``key``, or None when the cell has no scores file.
+
+        A file that exists but cannot be read as one is a ``ValueError`` naming it.
+        """
+        path = self.scores_path(key)
+        if not path.is_file():
+            return None
+        import pyarrow.parquet as pq
+
+        try:
+            table = pq.read_table(path)
+        except Exception as exc:  # pyarrow raises its own error types for a damaged file
+            raise ValueError(f"cannot read cell scores file {path}: {exc}") from None
+        missing = [c for c in SCORE_COLUMNS if c not in table.column_names]
+        if missing:
+            raise ValueError(f"cell scores file {path} lacks the column(s) {missing}")
+        return table.to_pandas()
+
+
+#: columns of a cell's scores file, one row per test record in the split's order:
+#: the detector's score (float32), the true label (int8, 1 = anomaly) and the label at the
+#: detector's threshold (int8); ``anomaly_type`` (string) follows when the split names types
+SCORE_COLUMNS = ("score", "y_test", "label")
+
+
+def scores_parquet(columns: dict, key: str = "") -> bytes:
+    """The Parquet bytes (zstd) of one cell's per-test-record arrays.
+
+    Scores are stored as float32 and labels as int8 to keep the file small: a metric
+    recomputed from them agrees with the cell's own to float32 precision.
+    """
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    arrays = {"score": pa.array(np.asarray(columns["score"], dtype=np.float32)),
+              "y_test": pa.array(np.asarray(columns["y_test"], dtype=np.int8)),
+              "label": pa.array(np.asarray(columns["label"], dtype=np.int8))}
+    lengths = {name: len(a) for name, a in arrays.items()}
+    if columns.get("anomaly_type") is not None:
+        types = pa.array([str(t) for t in columns["anomaly_type"]], type=pa.string())
+        arrays["anomaly_type"] = types.dictionary_encode()
+        lengths["anomaly_type"] = len(types)
+    if len(set(lengths.values())) != 1:
+        raise ValueError(f"cell {key}: per-record columns differ in length: {lengths}")
+    table = pa.table(arrays).replace_schema_metadata({"cell_id": key})
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink, compression="zstd")
+    return sink.getvalue().to_pybytes()
+
+
+def read_cell_scores(folder: str | Path, key: str):
+    """Per-test-record scores of cell ``key`` in sweep folder ``folder`` as a DataFrame.
+
+    Columns: ``score`` (float32), ``y_test`` and ``label`` (int8), and ``anomaly_type`` when
+    the split names types; one row per test record, in the split's order. None when the cell
+    has no scores file: it did not finish ok, or it was cached before scores were kept.
+    """
+    return CellCache(folder).get_scores(key)

@@ -6,11 +6,15 @@
     pugan-bench datasets
     pugan-bench validate CONFIG
     pugan-bench tune CONFIG --out DIR --write FILE [--criterion auprc]
+    pugan-bench regression update|check [--config C] [--reference R] ...
+    pugan-bench ablation [--presets P,Q] [--seeds S] [--allow-report-seeds] [--out DIR]
+    pugan-bench scale-curves [--sizes N ...] [--detectors D ...] [--plot-only]
     pugan-bench --version
 
 Exit status: 0 when every cell is ok or skipped; 1 when any cell failed or timed out (unless
 ``run --allow-failures``) or the output folder could not be written; 2 for a bad command line,
-config, data file or an unreachable Dask scheduler; 130 when interrupted.
+config, data file or an unreachable Dask scheduler; 130 when interrupted. ``regression check``
+exits 1 on a regression and 2 without a reference (:mod:`benchmarks.regression`).
 """
 
 from __future__ import annotations
@@ -100,11 +104,78 @@ def _parser() -> argparse.ArgumentParser:
     tun.add_argument("--no-progress", action="store_true", help="no progress bar")
     tun.add_argument("--allow-report-seeds", action="store_true",
                      help="accept report seeds in the config (never for choosing a setting)")
+
+    _add_regression(sub, common)
+    _add_ablation(sub, common)
+    _add_scale_curves(sub, common)
     return p
 
 
+def _add_regression(sub, common) -> None:
+    reg = sub.add_parser("regression", parents=[common],
+                         help="stored reference scores and the regression check "
+                              "(make update-reference, make check-regression)")
+    actions = reg.add_subparsers(dest="action", required=True, metavar="ACTION")
+    for name, help_ in (("update", "rerun the reference config and store the reference"),
+                        ("check", "rerun the reference config in a fresh folder and compare")):
+        s = actions.add_parser(name, parents=[common], help=help_)
+        s.add_argument("--config", default=None,
+                       help="sweep config of the reference cells (default "
+                            "benchmarks/configs/reference.yaml in the repository)")
+        s.add_argument("--reference", default=None,
+                       help="reference CSV (default results/reference/reference.csv in the "
+                            "repository); a .json sidecar goes beside it")
+        s.add_argument("--n-jobs", type=int, default=None, help="cells in parallel")
+        s.add_argument("--no-progress", action="store_true", help="no progress bar")
+    upd, chk = actions.choices["update"], actions.choices["check"]
+    upd.add_argument("--scratch", default=None,
+                     help="folder for the run (default: a new temporary folder)")
+    upd.add_argument("--from-results", default=None,
+                     help="build the reference from DIR/results.csv instead of running")
+    chk.add_argument("--out", default=None,
+                     help="folder for the rerun (default: a new temporary folder); every cell is "
+                          "recomputed even if the folder holds cells")
+    chk.add_argument("--results", default=None,
+                     help="compare DIR/results.csv instead of running")
+
+
+def _add_ablation(sub, common) -> None:
+    from benchmarks.seeds import add_seed_arguments
+
+    abl = sub.add_parser("ablation", parents=[common],
+                         help="PU-GAN ablation: what each stage adds, on the same splits and "
+                              "seeds (make ablation)")
+    abl.add_argument("--presets", default="moons-paper,kddcup99-low",
+                     help="comma-separated presets (default %(default)s)")
+    add_seed_arguments(abl)
+    abl.add_argument("--out", default="results/ablation",
+                     help="folder of ablation.csv (default %(default)s)")
+    abl.add_argument("--reports", default="reports",
+                     help="folder of ablation.md (default %(default)s)")
+    abl.add_argument("--n-jobs", type=int, default=2,
+                     help="(preset, seed) pairs in parallel (default %(default)s)")
+
+
+def _add_scale_curves(sub, common) -> None:
+    sc = sub.add_parser("scale-curves", parents=[common],
+                        help="fit and score time against training size (make scale-curves)")
+    sc.add_argument("--sizes", type=int, nargs="+", default=None,
+                    help="training sizes (default 10000 30000 100000 300000 500000)")
+    sc.add_argument("--detectors", nargs="+", default=None,
+                    help="registry names (default iforest ocsvm-sgd knn-normals ocsvm "
+                         "pu-bagging pugan)")
+    sc.add_argument("--max-fit-seconds", type=float, default=300.0,
+                    help="skip a size whose predicted fit time exceeds this (default 300)")
+    sc.add_argument("--out", default=None,
+                    help="the CSV (default results/scale/scale.csv in the repository)")
+    sc.add_argument("--figure", default=None,
+                    help="figure path without suffix, .png and .svg are written (default "
+                         "reports/figures/scale_curves in the repository)")
+    sc.add_argument("--plot-only", action="store_true", help="redraw the figure from --out")
+
+
 def _version() -> str:
-    from benchmarks.config import code_version
+    from benchmarks.cells import code_version
 
     return code_version()
 
@@ -115,7 +186,7 @@ def _sigterm_as_interrupt(signum, frame):
 
 def _cmd_run(args) -> int:
     from benchmarks.config import load_config
-    from benchmarks.harness import run_sweep
+    from benchmarks.sweep import run_sweep
 
     # `kill PID` stops a sweep like Ctrl-C: workers are shut down and results.csv is written
     # from the finished cells (kill -9 loses only results.csv, which the next run rebuilds)
@@ -212,7 +283,7 @@ LARGE_SWEEP_CELLS = 10_000
 
 def _cmd_validate(args) -> int:
     from benchmarks.config import check_n_jobs, load_config
-    from benchmarks.harness import _cores
+    from benchmarks.isolation import available_cores
 
     config = load_config(args.config)
     cells = config.cells()
@@ -220,11 +291,11 @@ def _cmd_validate(args) -> int:
           f"{'y' if len(config.datasets) == 1 else 'ies'}, {len(config.detectors)} detector(s), "
           f"{len(config.seeds)} seed(s) -> {len(cells)} cells")
     if config.n_jobs != -1:
-        check_n_jobs(config.n_jobs, _cores())
+        check_n_jobs(config.n_jobs, available_cores())
     if len(cells) > LARGE_SWEEP_CELLS:
         print(f"warning: {len(cells)} cells is a large sweep (above {LARGE_SWEEP_CELLS}); "
               "check the axes and the seeds", file=sys.stderr)
-    print(_time_estimate(cells, config.n_jobs if config.n_jobs > 0 else _cores()))
+    print(_time_estimate(cells, config.n_jobs if config.n_jobs > 0 else available_cores()))
     problems = _infeasible_splits(cells)
     for line in problems:
         print(f"infeasible: {line}", file=sys.stderr)
@@ -323,8 +394,35 @@ def _cmd_tune(args) -> int:
     return 0
 
 
+def _cmd_regression(args) -> int:
+    from benchmarks import regression
+
+    args.config = args.config or str(regression.DEFAULT_CONFIG)
+    args.reference = args.reference or str(regression.DEFAULT_REFERENCE)
+    if args.action == "update":
+        return regression.update_command(args)
+    return regression.check_command(args)
+
+
+def _cmd_ablation(args) -> int:
+    from benchmarks.experiments.pugan_ablation import run_command
+
+    return run_command(args)
+
+
+def _cmd_scale_curves(args) -> int:
+    from benchmarks.perf import scale_curves as sc
+
+    sc.run_scale_curves(args.detectors or sc.DETECTORS, args.sizes or sc.SIZES,
+                        max_fit_seconds=args.max_fit_seconds, out=args.out or sc.DEFAULT_OUT,
+                        figure=args.figure or sc.DEFAULT_FIGURE, plot_only=args.plot_only)
+    return 0
+
+
 COMMANDS = {"run": _cmd_run, "report": _cmd_report, "detectors": _cmd_detectors,
-            "datasets": _cmd_datasets, "validate": _cmd_validate, "tune": _cmd_tune}
+            "datasets": _cmd_datasets, "validate": _cmd_validate, "tune": _cmd_tune,
+            "regression": _cmd_regression, "ablation": _cmd_ablation,
+            "scale-curves": _cmd_scale_curves}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -333,7 +431,7 @@ def main(argv: list[str] | None = None) -> int:
     level = logging.DEBUG if args.verbose else logging.WARNING if args.quiet else logging.INFO
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
                         datefmt="%H:%M:%S")
-    from benchmarks.harness import OutputFolderError
+    from benchmarks.errors import OutputFolderError
 
     try:
         return COMMANDS[args.command](args)

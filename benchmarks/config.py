@@ -1,7 +1,11 @@
 """Sweep configuration: a YAML file -> a validated :class:`SweepConfig` -> frozen :class:`Cell` s.
 
 A sweep is datasets x detectors x anomaly ratios x labelled fractions x seeds. Everything is
-checked before any cell runs, and every error names the key and what was expected.
+checked before any cell runs, and every error names the key and what was expected. This module
+parses and validates; a cell's identity and key are :mod:`benchmarks.cells`, the code
+fingerprint in that key :mod:`benchmarks.fingerprint`, and plugin imports
+:mod:`benchmarks.plugins`. ``code_fingerprint`` and ``code_version`` are importable from here
+too, as they were before those modules existed.
 
 Format (see docs/harness.md for the full reference)::
 
@@ -49,39 +53,29 @@ ratio/fraction axes do not apply to it; use ``dataset:`` with axes to vary them.
 
 from __future__ import annotations
 
-import functools
-import hashlib
-import importlib
-import importlib.util
 import inspect
-import json
 import math
-import os
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from benchmarks.cells import Cell, canonical_json, code_version
+from benchmarks.errors import ConfigError
+from benchmarks.fingerprint import code_fingerprint
+from benchmarks.plugins import import_plugins, resolve_plugins
+
 __all__ = [
-    "CACHE_SCHEMA",
-    "Cell",
     "ConfigError",
     "DatasetEntry",
     "DetectorEntry",
     "SweepConfig",
-    "canonical_json",
     "check_n_jobs",
     "code_fingerprint",
     "code_version",
     "count_cells",
-    "derive_seed",
     "expand_cells",
-    "import_plugins",
     "load_config",
     "parse_config",
 ]
-
-#: bump when the meaning of a cached cell changes (row fields, metric definitions)
-CACHE_SCHEMA = 1
 
 TOP_KEYS = {"name", "description", "datasets", "detectors", "anomaly_ratios",
             "labelled_fractions", "seeds", "n_jobs", "time_limit", "plugins", "tuning"}
@@ -99,133 +93,6 @@ MAX_CELLS = 1_000_000
 #: expanded YAML nodes a config may hold after its aliases are followed (an alias bomb
 #: multiplies them without bound)
 MAX_YAML_NODES = 200_000
-
-
-class ConfigError(ValueError):
-    """An invalid sweep configuration; the message names the key and what was expected."""
-
-
-def canonical_json(obj) -> str:
-    """Stable JSON: sorted keys, no spaces, tuples as lists; used for keys and hashes."""
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), default=_json_default)
-
-
-def _json_default(o):
-    if isinstance(o, tuple | set | frozenset):
-        return sorted(o) if isinstance(o, set | frozenset) else list(o)
-    if isinstance(o, Path):
-        return str(o)
-    if hasattr(o, "item"):  # numpy scalars
-        return o.item()
-    raise TypeError(f"not JSON-serialisable: {o!r} ({type(o).__name__})")
-
-
-def derive_seed(*key) -> int:
-    """A 32-bit seed from any key, stable across processes and machines (unlike ``hash``)."""
-    return int.from_bytes(hashlib.sha256(repr(key).encode()).digest()[:4], "little")
-
-
-def code_version() -> str:
-    """The installed pugan-bench version; part of every cache key."""
-    try:
-        from importlib.metadata import version
-
-        return version("pugan-bench")
-    except Exception:  # not installed (running from a bare checkout)
-        return "unknown"
-
-
-_SHARED_SOURCES = ("datasets", "splits.py", "metrics.py", "detectors.py")
-#: files outside benchmarks/ that every cell runs: the contract's threshold rule
-#: (``labels_at_threshold``) and the helpers every detector's fit uses
-_SHARED_PROJECT_SOURCES = ("pugan/base.py",)
-_LIBRARIES = ("numpy", "scikit-learn", "torch", "pyod")
-#: top-level packages whose sources are covered when one of a detector's classes comes from them
-_PROJECT_PACKAGES = ("pugan", "baselines", "benchmarks")
-
-
-@functools.cache
-def _digest_sources(root: str) -> str:
-    """SHA-256 over the .py files under ``root`` (a file or a folder), in sorted order."""
-    path = Path(root)
-    files = sorted(path.rglob("*.py")) if path.is_dir() else [path]
-    digest = hashlib.sha256()
-    for f in files:
-        digest.update(f.relative_to(path.parent).as_posix().encode())
-        digest.update(f.read_bytes())
-    return digest.hexdigest()
-
-
-@functools.cache
-def _library_versions_key() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    out = []
-    for dist in _LIBRARIES:
-        try:
-            out.append(f"{dist}={version(dist)}")
-        except PackageNotFoundError:
-            out.append(f"{dist}=none")
-    return ",".join(out)
-
-
-def _class_sources(detector) -> list[str]:
-    """Source roots of the classes a detector is built from.
-
-    Its own class: the whole top-level package (``pugan/``, ``baselines/``; a plugin's file).
-    Every base class from the project or a plugin: the file that defines it (a baseline built
-    on ``pugan.base`` reruns when that file changes, not when PU-GAN's own modules do).
-    """
-    roots = []
-    own_top = type(detector).__module__.split(".")[0]
-    for klass in type(detector).__mro__:
-        top = klass.__module__.split(".")[0]
-        module = sys.modules.get(top)
-        if module is None:
-            continue
-        if top not in _PROJECT_PACKAGES and _is_installed_library(module):
-            continue  # a library: its version is in the fingerprint
-        if top == own_top and top != "benchmarks":
-            paths = list(getattr(module, "__path__", []) or [])
-            src = paths[0] if paths else getattr(module, "__file__", None)
-        else:
-            src = getattr(sys.modules.get(klass.__module__), "__file__", None)
-        if src and str(Path(src).resolve()) not in roots:
-            roots.append(str(Path(src).resolve()))
-    return roots
-
-
-def _is_installed_library(module) -> bool:
-    """True for a module from site-packages or the standard library (versioned elsewhere)."""
-    src = getattr(module, "__file__", None) or ""
-    paths = list(getattr(module, "__path__", []) or [])
-    where = src or (paths[0] if paths else "")
-    if not where:
-        return True  # built-in
-    stdlib = str(Path(os.__file__).resolve().parent)
-    where = str(Path(where).resolve())
-    return "site-packages" in where or "dist-packages" in where or where.startswith(stdlib)
-
-
-def code_fingerprint(detector) -> str:
-    """A short hash of the code and libraries that decide a cell's numbers.
-
-    Covers the sources every cell runs (``benchmarks/datasets``, ``splits.py``, ``metrics.py``,
-    ``detectors.py`` and ``pugan/base.py``, whose threshold rule every cell applies), the
-    sources of every class the detector is built from (``pugan/`` or ``baselines/`` as a
-    whole; a plugin's own file), and the versions of numpy, scikit-learn, torch and PyOD.
-    Editing any of them invalidates the cached cells they decide; editing the harness, the
-    reports or the CLI does not.
-    """
-    bench_dir = Path(__file__).resolve().parent
-    root = bench_dir.parent
-    parts = [_digest_sources(str(bench_dir / name)) for name in _SHARED_SOURCES
-             if (bench_dir / name).exists()]
-    parts += [_digest_sources(str(root / name)) for name in _SHARED_PROJECT_SOURCES
-              if (root / name).exists()]
-    parts += [_digest_sources(src) for src in _class_sources(detector)]
-    parts.append(_library_versions_key())
-    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:12]
 
 
 @dataclass(frozen=True)
@@ -255,79 +122,6 @@ class DetectorEntry:
 
     def params_for(self, dataset_label: str) -> dict:
         return self.per_dataset.get(dataset_label, self.params)
-
-
-@dataclass(frozen=True)
-class Cell:
-    """One run cell: (dataset + split params, detector + params, ratio, fraction, seed).
-
-    Parameters are kept as canonical JSON strings so a cell is hashable and picklable as is.
-    ``split_seed`` is the same for every detector on the same split; ``model_seed`` is derived
-    from it and the detector.
-    """
-
-    dataset: str            # display label
-    dataset_name: str       # loader name passed to make_pu_split
-    preset: str | None
-    split_json: str         # make_pu_split keyword arguments (without the axes and the seed)
-    dataset_params_json: str
-    detector: str           # display label
-    detector_name: str      # registry name
-    detector_params_json: str
-    anomaly_ratio: float
-    labelled_fraction: float
-    seed: int
-    version: str = field(default_factory=code_version)  # "<package version>+<code fingerprint>"
-
-    @property
-    def split_params(self) -> dict:
-        return json.loads(self.split_json)
-
-    @property
-    def dataset_params(self) -> dict:
-        return json.loads(self.dataset_params_json)
-
-    @property
-    def detector_params(self) -> dict:
-        return json.loads(self.detector_params_json)
-
-    @property
-    def split_key(self) -> str:
-        """Canonical identity of the split (shared by every detector)."""
-        return canonical_json([self.dataset_name, self.dataset_params_json, self.split_json,
-                               self.anomaly_ratio, self.labelled_fraction, self.seed])
-
-    @property
-    def split_seed(self) -> int:
-        return derive_seed(self.dataset_name, self.dataset_params_json, self.split_json,
-                           self.anomaly_ratio, self.labelled_fraction, self.seed)
-
-    @property
-    def model_seed(self) -> int:
-        return derive_seed(self.split_seed, self.detector_name, self.detector_params_json)
-
-    @property
-    def key(self) -> str:
-        """Cache key: a hash of the full configuration of the cell and the code version.
-
-        Display labels are not part of it (renaming an entry recomputes nothing).
-        """
-        payload = canonical_json({
-            "dataset": self.dataset_name, "dataset_params": self.dataset_params_json,
-            "split": self.split_json, "anomaly_ratio": self.anomaly_ratio,
-            "labelled_fraction": self.labelled_fraction, "seed": self.seed,
-            "detector": self.detector_name, "detector_params": self.detector_params_json,
-            "version": self.version, "schema": CACHE_SCHEMA,
-        })
-        return hashlib.sha256(payload.encode()).hexdigest()[:20]
-
-    def split_kwargs(self) -> dict:
-        """Keyword arguments for :func:`benchmarks.splits.make_pu_split`."""
-        kw = dict(self.split_params)
-        if self.dataset_params:
-            kw["dataset_params"] = self.dataset_params
-        return dict(dataset=self.dataset_name, anomaly_ratio=self.anomaly_ratio,
-                    labelled_fraction=self.labelled_fraction, seed=self.split_seed, **kw)
 
 
 @dataclass(frozen=True)
@@ -403,38 +197,6 @@ def _mapping(value, key: str, where: str) -> dict:
     if not isinstance(value, dict):
         raise ConfigError(f"{where}: {key} must be a mapping of keyword arguments; got {value!r}")
     return dict(value)
-
-
-def import_plugins(plugins, base_dir: str | Path | None = None) -> None:
-    """Import each plugin (a module name or a .py file) once, so its registrations run."""
-    for plugin in plugins:
-        if plugin.endswith(".py") or os.sep in plugin:
-            path = Path(plugin)
-            if not path.is_absolute() and base_dir is not None:
-                path = Path(base_dir) / path
-            path = path.resolve()
-            if not path.is_file():
-                raise ConfigError(f"plugins: file {str(path)!r} not found")
-            modname = "pugan_bench_plugin_" + hashlib.sha256(str(path).encode()).hexdigest()[:12]
-            if modname in sys.modules:
-                continue
-            spec = importlib.util.spec_from_file_location(modname, path)
-            module = importlib.util.module_from_spec(spec)
-            sys.modules[modname] = module
-            try:
-                spec.loader.exec_module(module)
-            except Exception as exc:
-                del sys.modules[modname]
-                raise ConfigError(f"plugins: {str(path)!r} failed to import: "
-                                  f"{type(exc).__name__}: {exc}") from exc
-        else:
-            try:
-                importlib.import_module(plugin)
-            except ConfigError:
-                raise
-            except Exception as exc:
-                raise ConfigError(f"plugins: cannot import module {plugin!r}: "
-                                  f"{type(exc).__name__}: {exc}") from exc
 
 
 def _split_arg_names() -> set[str]:
@@ -707,18 +469,7 @@ def parse_config(raw, *, source: str | None = None, base_dir: str | Path | None 
         raise ConfigError(f"a sweep config must be a mapping of keys; got {type(raw).__name__}")
     _check_keys(raw, TOP_KEYS, "config")
     base = Path(base_dir) if base_dir is not None else None
-    plugins = raw.get("plugins") or []
-    if isinstance(plugins, str):
-        plugins = [plugins]
-    if not isinstance(plugins, list) or not all(isinstance(p, str) for p in plugins):
-        raise ConfigError(f"plugins must be a list of module names or .py paths; got {plugins!r}")
-    resolved_plugins = []
-    for p in plugins:
-        if p.endswith(".py") or os.sep in p:
-            path = Path(p) if Path(p).is_absolute() or base is None else base / p
-            resolved_plugins.append(str(path.resolve()))
-        else:
-            resolved_plugins.append(p)
+    resolved_plugins = resolve_plugins(raw.get("plugins"), base)
     import_plugins(resolved_plugins)
 
     for key in ("datasets", "detectors"):

@@ -11,11 +11,13 @@ so a tolerance is never looser than 0.02 (a drop of more than 0.02 always fails)
 tighter than 0.005 (float noise between machines never fails). With one seed there is no
 spread and the tolerance is the cap.
 
-Commands (``python -m benchmarks.regression``; ``make update-reference``,
-``make check-regression``)::
+Commands (``pugan-bench regression``, also ``python -m benchmarks.regression``;
+``make update-reference``, ``make check-regression``)::
 
-    update [--config C] [--reference R] [--scratch DIR] [--n-jobs N] [--from-results DIR]
-    check  [--config C] [--reference R] [--out DIR] [--n-jobs N] [--results DIR]
+    pugan-bench regression update [--config C] [--reference R] [--scratch DIR] [--n-jobs N]
+                                  [--from-results DIR]
+    pugan-bench regression check  [--config C] [--reference R] [--out DIR] [--n-jobs N]
+                                  [--results DIR]
 
 ``update`` runs the config into a scratch folder (``--force``: nothing reused) and writes the
 reference CSV and a JSON sidecar (project version, git commit, library versions, config hash,
@@ -29,7 +31,6 @@ never a failure.
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import logging
@@ -46,12 +47,16 @@ import pandas as pd
 
 __all__ = [
     "CELL_COLUMNS",
+    "DEFAULT_CONFIG",
+    "DEFAULT_REFERENCE",
     "METRICS",
     "Finding",
     "build_reference",
+    "check_command",
     "check_results",
     "main",
     "tolerance",
+    "update_command",
 ]
 
 log = logging.getLogger("benchmarks.regression")
@@ -231,7 +236,7 @@ def check_results(reference: pd.DataFrame, results: pd.DataFrame) -> list[Findin
 
 def _run(config_path: Path, out: Path, n_jobs: int | None, progress: bool) -> pd.DataFrame:
     from benchmarks.config import load_config
-    from benchmarks.harness import run_sweep
+    from benchmarks.sweep import run_sweep
 
     config = load_config(config_path)
     log.info("running %s into %s (force: no cell reused)", config_path, out)
@@ -256,9 +261,10 @@ def _fresh_dir(out: str | None, prefix: str) -> Path:
     return Path(tempfile.mkdtemp(prefix=prefix))
 
 
-def _cmd_update(args) -> int:
-    from benchmarks.config import code_version
-    from benchmarks.harness import library_versions
+def update_command(args) -> int:
+    """``pugan-bench regression update``: rerun the reference cells and store the reference."""
+    from benchmarks.cell_runner import library_versions
+    from benchmarks.cells import code_version
 
     config = Path(args.config)
     t0 = time.monotonic()
@@ -304,7 +310,8 @@ def _cmd_update(args) -> int:
     return 0
 
 
-def _cmd_check(args) -> int:
+def check_command(args) -> int:
+    """``pugan-bench regression check``: rerun (or read) the cells and compare; exit status."""
     reference_path = Path(args.reference)
     if not reference_path.is_file():
         print(f"check-regression: no reference at {reference_path}; create it with "
@@ -350,39 +357,11 @@ def _cmd_check(args) -> int:
     return 0
 
 
-def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m benchmarks.regression",
-                                description="stored reference scores and the regression check")
-    p.add_argument("-q", "--quiet", action="store_true", help="warnings and errors only")
-    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name, help_ in (("update", "rerun the reference config and store the reference"),
-                        ("check", "rerun the reference config in a fresh folder and compare")):
-        s = sub.add_parser(name, help=help_)
-        s.add_argument("--config", default=str(DEFAULT_CONFIG),
-                       help="sweep config of the reference cells (default %(default)s)")
-        s.add_argument("--reference", default=str(DEFAULT_REFERENCE),
-                       help="reference CSV (default %(default)s); a .json sidecar goes beside it")
-        s.add_argument("--n-jobs", type=int, default=None, help="cells in parallel")
-        s.add_argument("--no-progress", action="store_true", help="no progress bar")
-    upd, chk = sub.choices["update"], sub.choices["check"]
-    upd.add_argument("--scratch", default=None,
-                     help="folder for the run (default: a new temporary folder)")
-    upd.add_argument("--from-results", default=None,
-                     help="build the reference from DIR/results.csv instead of running")
-    chk.add_argument("--out", default=None,
-                     help="folder for the rerun (default: a new temporary folder); every cell is "
-                          "recomputed even if the folder holds cells")
-    chk.add_argument("--results", default=None,
-                     help="compare DIR/results.csv instead of running")
-    return p
-
-
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-                        datefmt="%H:%M:%S")
-    return _cmd_update(args) if args.command == "update" else _cmd_check(args)
+    """``python -m benchmarks.regression ARGS``: the same as ``pugan-bench regression ARGS``."""
+    from benchmarks.cli import main as cli_main
+
+    return cli_main(["regression", *(sys.argv[1:] if argv is None else argv)])
 
 
 if __name__ == "__main__":

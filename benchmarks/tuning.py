@@ -20,7 +20,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from benchmarks.config import ConfigError, SweepConfig
+from benchmarks.config import SweepConfig
+from benchmarks.errors import ConfigError
 
 __all__ = ["CRITERIA", "choose", "read_tuning", "read_tunings", "tune", "write_tuning"]
 
@@ -122,7 +123,7 @@ def write_tuning(path: str | Path, choices: dict, *, config: SweepConfig, criter
     """Write the tuning file (YAML) with its provenance."""
     import yaml
 
-    from benchmarks.config import code_version
+    from benchmarks.cells import code_version
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -144,8 +145,8 @@ def write_tuning(path: str | Path, choices: dict, *, config: SweepConfig, criter
 def tune(config: SweepConfig, out: str | Path, write: str | Path, *, criterion: str = "auprc",
          allow_report_seeds: bool = False, **run_kw) -> Path:
     """Run the grid sweep on development seeds, choose, and write the tuning file."""
-    from benchmarks.harness import run_sweep
     from benchmarks.seeds import check_dev_seeds
+    from benchmarks.sweep import run_sweep
 
     if criterion not in CRITERIA:
         raise ValueError(f"criterion must be one of {CRITERIA}; got {criterion!r}")

@@ -43,3 +43,54 @@ def test_no_shared_folder_read_at_run_time():
     for package in ("pugan", "baselines", "benchmarks"):
         for path in (ROOT / package).rglob("*.py"):
             assert "shared/data" not in path.read_text(), path
+
+
+def benchmarks_modules_imported(path: Path) -> set[str]:
+    """The ``benchmarks.<module>`` names a file imports, at the top or inside functions."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names = ([f"{node.module}.{a.name}" for a in node.names]
+                     if node.module == "benchmarks" else [node.module])
+        else:
+            continue
+        found |= {n.split(".")[1] for n in names
+                  if n.startswith("benchmarks.") and len(n.split(".")) > 1}
+    return found
+
+
+#: the benchmarks modules each harness or config module may import: one job per module, and
+#: dependencies that point one way (identity and errors at the bottom, the driver above the
+#: cell runner, the documented facade on top)
+ALLOWED_IMPORTS = {
+    "errors": set(),
+    "cells": set(),
+    "fingerprint": set(),
+    "scheduling": set(),
+    "isolation": set(),                    # runs any function: knows no cell or detector
+    "plugins": {"errors"},
+    "config": {"cells", "errors", "fingerprint", "plugins", "registry", "splits", "datasets",
+               "tuning"},
+    "cache": {"metrics"},
+    "cell_runner": {"cells", "isolation", "metrics", "plugins", "registry", "splits"},
+    "results": {"cache", "cells", "metrics"},
+    "sweep": {"cache", "cell_runner", "cells", "config", "errors", "isolation", "registry",
+              "results", "scheduling"},
+    "harness": {"cache", "cell_runner", "sweep"},
+}
+
+
+@pytest.mark.parametrize("module", sorted(ALLOWED_IMPORTS))
+def test_harness_and_config_modules_import_only_their_layer(module):
+    imported = benchmarks_modules_imported(ROOT / "benchmarks" / f"{module}.py")
+    extra = sorted(imported - ALLOWED_IMPORTS[module])
+    assert not extra, f"benchmarks/{module}.py must not import benchmarks.{extra}"
+
+
+def test_only_the_command_line_and_scripts_import_the_facade():
+    """Code inside the package imports the module that does the job, not benchmarks.harness."""
+    users = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "benchmarks").glob("*.py")
+                   if p.stem != "harness" and "harness" in benchmarks_modules_imported(p))
+    assert not users, users

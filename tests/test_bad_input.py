@@ -71,21 +71,21 @@ def test_an_upper_case_sha256_is_accepted(tmp_path):
 
 
 def test_the_code_fingerprint_covers_the_threshold_rule_and_the_wrappers(monkeypatch):
-    import benchmarks.config as config
+    import benchmarks.fingerprint as fingerprint
     from benchmarks.registry import make_detector
 
     det = make_detector("iforest", random_state=0)
-    before = config.code_fingerprint(det)
-    root = Path(config.__file__).resolve().parent.parent
+    before = fingerprint.code_fingerprint(det)
+    root = Path(fingerprint.__file__).resolve().parent.parent
     for changed in (root / "pugan" / "base.py", root / "benchmarks" / "detectors.py"):
-        real = config._digest_sources.__wrapped__
+        real = fingerprint._digest_sources.__wrapped__
 
         def digest(path, changed=changed, real=real):
             extra = "edited" if Path(path) == changed else ""
             return real(path) + extra
 
-        monkeypatch.setattr(config, "_digest_sources", digest)
-        assert config.code_fingerprint(det) != before, changed
+        monkeypatch.setattr(fingerprint, "_digest_sources", digest)
+        assert fingerprint.code_fingerprint(det) != before, changed
         monkeypatch.undo()
 
 

@@ -132,3 +132,31 @@ def test_sigterm_stops_like_ctrl_c_and_writes_results(tmp_path):
     done = len(list((out / "cells").glob("*.json")))
     assert 2 <= done < 8
     assert len(pd.read_csv(out / "results.csv")) == done  # written from the finished cells
+
+
+def test_ablation_subcommand_takes_development_seeds_unless_told(tmp_path, capsys):
+    from benchmarks.cli import _parser
+    from benchmarks.seeds import DEV_SEEDS
+
+    args = _parser().parse_args(["ablation"])
+    assert tuple(args.seeds) == tuple(DEV_SEEDS[:3]) and not args.allow_report_seeds
+    assert (args.presets, args.out, args.n_jobs) == ("moons-paper,kddcup99-low",
+                                                     "results/ablation", 2)
+    # report seeds without the opt-in are refused before any fit
+    code = main(["ablation", "--seeds", "0-2", "--out", str(tmp_path / "abl"),
+                 "--reports", str(tmp_path / "rep")])
+    assert code == 2 and "report seed" in capsys.readouterr().err
+    assert not (tmp_path / "abl").exists()
+
+
+def test_scale_curves_subcommand_redraws_the_figure_from_its_csv(tmp_path):
+    import pandas as pd
+
+    csv = tmp_path / "scale.csv"
+    pd.DataFrame([{"detector": d, "n_train": n, "status": "ok", "fit_seconds": s * n / 1e4,
+                   "score_seconds": s} for d, s in (("iforest", 0.1), ("knn-normals", 0.3))
+                  for n in (10_000, 30_000)]).to_csv(csv, index=False)
+    figure = tmp_path / "fig" / "curves"
+    assert main(["-q", "scale-curves", "--plot-only", "--out", str(csv),
+                 "--figure", str(figure)]) == 0
+    assert figure.with_suffix(".png").is_file() and figure.with_suffix(".svg").is_file()

@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.config import ConfigError, derive_seed, load_config, parse_config
+from benchmarks.cells import derive_seed
+from benchmarks.config import ConfigError, load_config, parse_config
 from benchmarks.splits import PRESETS
 
 PLUGIN = str(Path(__file__).with_name("harness_detectors.py"))
@@ -167,7 +168,7 @@ def test_shipped_configs_are_valid():
 
 
 def test_editing_a_detector_source_changes_its_cache_keys(tmp_path):
-    from benchmarks.config import _digest_sources
+    from benchmarks.fingerprint import _digest_sources
 
     plugin = tmp_path / "plug.py"
     plugin.write_text(Path(PLUGIN).read_text().replace('register("t-', 'register("u-'))

@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from benchmarks.cli import main
-from benchmarks.harness import TIMING_COLUMNS
+from benchmarks.results import TIMING_COLUMNS
 
 PLUGIN = str(Path(__file__).with_name("harness_detectors.py"))
 DASK = str(Path(sys.executable).with_name("dask"))
@@ -99,9 +99,9 @@ def test_a_stock_dask_cluster_gives_the_scores_of_loky(tmp_path, capsys):
 
 
 def test_an_unreachable_scheduler_is_one_line_and_exit_2(tmp_path, capsys, monkeypatch):
-    import benchmarks.harness as harness
+    import benchmarks.sweep as sweep
 
-    monkeypatch.setattr(harness, "SCHEDULER_TIMEOUT", "2s")
+    monkeypatch.setattr(sweep, "SCHEDULER_TIMEOUT", "2s")
     cfg = _write_config(tmp_path / "dist.yaml")
     address = f"tcp://127.0.0.1:{_free_port()}"
     t0 = time.monotonic()
@@ -116,11 +116,12 @@ def test_an_unreachable_scheduler_is_one_line_and_exit_2(tmp_path, capsys, monke
 def test_threads_per_cell_come_from_the_worker_running_it():
     from dask.distributed import Client, LocalCluster
 
-    from benchmarks.harness import _cores, _worker_threads
+    from benchmarks.cell_runner import worker_threads
+    from benchmarks.isolation import available_cores
 
-    assert _worker_threads() == _cores()  # outside a worker: one cell at a time
+    assert worker_threads() == available_cores()  # outside a worker: one cell at a time
     for nthreads in (1, 2):
         with LocalCluster(n_workers=1, threads_per_worker=nthreads, processes=False,
                           dashboard_address=None) as cluster, Client(cluster) as client:
-            got = client.submit(_worker_threads, pure=False).result()
-        assert got == max(1, _cores() // nthreads)
+            got = client.submit(worker_threads, pure=False).result()
+        assert got == max(1, available_cores() // nthreads)

@@ -9,7 +9,8 @@ import pytest
 
 from benchmarks.cache import CellCache
 from benchmarks.config import parse_config
-from benchmarks.harness import RESULT_COLUMNS, TIMING_COLUMNS, run_sweep
+from benchmarks.harness import run_sweep
+from benchmarks.results import RESULT_COLUMNS, TIMING_COLUMNS
 
 PLUGIN = str(Path(__file__).with_name("harness_detectors.py"))
 

@@ -9,11 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from benchmarks.cli import main
 from benchmarks.regression import (
     METRICS,
     build_reference,
     check_results,
-    main,
     tolerance,
 )
 
@@ -133,7 +133,7 @@ def test_end_to_end_negated_detector_is_caught(tmp_path, capsys):
                           "{name: t-negated, params: {base: knn-normals}, label: guarded}")
     ref = tmp_path / "reference" / "reference.csv"
     common = ["--reference", str(ref), "--n-jobs", "1", "--no-progress"]
-    assert main(["-q", "update", "--config", str(real), "--scratch", str(tmp_path / "u"),
+    assert main(["-q", "regression", "update", "--config", str(real), "--scratch", str(tmp_path / "u"),
                  *common]) == 0
     stored = pd.read_csv(ref)
     assert len(stored) == 3 and set(stored["detector"]) == {"guarded"}
@@ -144,10 +144,10 @@ def test_end_to_end_negated_detector_is_caught(tmp_path, capsys):
     # the same detector, rerun from scratch into a folder that already holds cells: passes
     # (every cell recomputed: force, no cache reuse)
     out = tmp_path / "u"
-    assert main(["-q", "check", "--config", str(real), "--out", str(out), *common]) == 0
+    assert main(["-q", "regression", "check", "--config", str(real), "--out", str(out), *common]) == 0
     assert "check-regression: ok: 3 reference cells" in capsys.readouterr().out
 
-    assert main(["-q", "check", "--config", str(broken), "--out", str(tmp_path / "c"),
+    assert main(["-q", "regression", "check", "--config", str(broken), "--out", str(tmp_path / "c"),
                  *common]) == 1
     err = capsys.readouterr().err
     for seed in (0, 1, 2):
@@ -165,10 +165,10 @@ def test_check_reports_missing_cells_and_missing_reference(tmp_path, capsys):
     run = tmp_path / "run"
     run.mkdir()
     res.drop(index=2).to_csv(run / "results.csv", index=False)
-    assert main(["-q", "check", "--reference", str(ref), "--results", str(run)]) == 1
+    assert main(["-q", "regression", "check", "--reference", str(ref), "--results", str(run)]) == 1
     err = capsys.readouterr().err
     assert "MISSING: dataset=ds detector=det ratio=0.1 fraction=0.5 seed=2" in err
-    assert main(["-q", "check", "--reference", str(tmp_path / "none.csv"),
+    assert main(["-q", "regression", "check", "--reference", str(tmp_path / "none.csv"),
                  "--results", str(run)]) == 2
     assert "make update-reference" in capsys.readouterr().err
 
@@ -180,13 +180,13 @@ def test_an_empty_or_nan_reference_is_an_error_never_a_pass(tmp_path, capsys):
     res.to_csv(run / "results.csv", index=False)
     empty = tmp_path / "empty.csv"
     build_reference(res, version="0").iloc[:0].to_csv(empty, index=False)
-    assert main(["-q", "check", "--reference", str(empty), "--results", str(run)]) == 2
+    assert main(["-q", "regression", "check", "--reference", str(empty), "--results", str(run)]) == 2
     assert "holds no cell" in capsys.readouterr().err
     nan_ref = build_reference(res, version="0")
     nan_ref.loc[1, "f1"] = float("nan")
     nan_path = tmp_path / "nan.csv"
     nan_ref.to_csv(nan_path, index=False)
-    assert main(["-q", "check", "--reference", str(nan_path), "--results", str(run)]) == 2
+    assert main(["-q", "regression", "check", "--reference", str(nan_path), "--results", str(run)]) == 2
     assert "seed=1" in capsys.readouterr().err
 
 
@@ -200,5 +200,13 @@ def test_update_from_an_empty_or_nan_run_is_refused(tmp_path, capsys):
     run.mkdir()
     frame([0.5]).iloc[:0].to_csv(run / "results.csv", index=False)
     target = tmp_path / "ref.csv"
-    assert main(["-q", "update", "--from-results", str(run), "--reference", str(target)]) == 1
+    assert main(["-q", "regression", "update", "--from-results", str(run), "--reference", str(target)]) == 1
     assert "no cell" in capsys.readouterr().err and not target.exists()
+
+
+def test_the_module_command_line_is_the_subcommand(tmp_path, capsys):
+    """``python -m benchmarks.regression ARGS`` runs ``pugan-bench regression ARGS``."""
+    from benchmarks.regression import main as module_main
+
+    assert module_main(["-q", "check", "--reference", str(tmp_path / "none.csv")]) == 2
+    assert "no reference" in capsys.readouterr().err

@@ -14,7 +14,9 @@ import yaml
 from benchmarks.cache import CellCache
 from benchmarks.cli import main
 from benchmarks.config import parse_config
-from benchmarks.harness import OutputFolderError, run_sweep, truncate_text
+from benchmarks.errors import OutputFolderError
+from benchmarks.harness import run_sweep
+from benchmarks.isolation import truncate_text
 
 PLUGIN = str(Path(__file__).with_name("harness_detectors.py"))
 
@@ -136,13 +138,14 @@ def test_files_are_group_readable_and_run_log_has_a_line_per_cell(tmp_path):
     for path in [out / "results.csv", out / "config.yaml", *(out / "cells").glob("*.json")]:
         assert path.stat().st_mode & 0o777 == 0o644, path
     lines = (out / "run.log").read_text().splitlines()
-    assert len(lines) == 2
+    assert len(lines) == 3  # one per cell and the sweep's summary
     assert any("t-raise" in line and "failed" in line for line in lines)
+    assert "done: 1 ok, 1 failed; core utilisation" in lines[-1]
 
 
 def test_no_more_workers_than_cells(tmp_path, caplog):
     cfg = parse_config(raw_config(["t-centroid"]))
-    with caplog.at_level(logging.INFO, logger="benchmarks.harness"):
+    with caplog.at_level(logging.INFO, logger="benchmarks.sweep"):
         run_sweep(cfg, tmp_path / "out", n_jobs=8, progress=False)
     assert any("n_jobs=1," in r.getMessage() for r in caplog.records)
 

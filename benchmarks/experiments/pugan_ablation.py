@@ -2,11 +2,12 @@
 
 Usage::
 
-    python -m benchmarks.experiments.pugan_ablation --presets moons-paper,kddcup99-low \\
+    pugan-bench ablation --presets moons-paper,kddcup99-low \\
         --seeds 0-2 --allow-report-seeds --out results/ablation
 
 (``make ablation``: the ablation is a reported table, so it runs on report seeds, asked for
-explicitly; on its own the script takes development seeds.)
+explicitly; on its own the command takes development seeds. ``python -m
+benchmarks.experiments.pugan_ablation`` takes the same arguments.)
 
 One PUGAN fit per (preset, seed, training set): ``pu`` (P + stage-1 reliable normals, the
 method), ``p`` (GAN on the known normals only: no PU stage) and ``all`` (GAN on every training
@@ -21,7 +22,6 @@ over seeds, ``best_f1`` named as the oracle it is).
 
 from __future__ import annotations
 
-import argparse
 import time
 from pathlib import Path
 
@@ -30,7 +30,7 @@ from joblib import Parallel, delayed
 
 from benchmarks.metrics import anomaly_metrics
 from benchmarks.report import markdown_table
-from benchmarks.seeds import add_seed_arguments, seeds_from_args
+from benchmarks.seeds import seeds_from_args
 from benchmarks.splits import preset_split
 from pugan.base import labels_at_threshold, quantile_threshold
 from pugan.detector import PUGAN
@@ -112,25 +112,38 @@ def summary(frame: pd.DataFrame) -> pd.DataFrame:
                        "n_seeds"]]
 
 
-def main(argv=None) -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--presets", default="moons-paper,kddcup99-low")
-    add_seed_arguments(ap)
-    ap.add_argument("--out", default="results/ablation")
-    ap.add_argument("--reports", default="reports")
-    ap.add_argument("--n-jobs", type=int, default=2)
-    args = ap.parse_args(argv)
-    presets, seeds = args.presets.split(","), list(seeds_from_args(args))
-    out = Path(args.out)
-    frame = run(presets, seeds, n_jobs=args.n_jobs)
+def write_ablation(presets: list[str], seeds: list[int], *, out: str | Path = "results/ablation",
+                   reports: str | Path = "reports", n_jobs: int = 2) -> str:
+    """Run the ablation; write ``OUT/ablation.csv`` and ``REPORTS/ablation.md``; return the
+    markdown (``pugan-bench ablation``)."""
+    out = Path(out)
+    frame = run(presets, seeds, n_jobs=n_jobs)
     out.mkdir(parents=True, exist_ok=True)
     frame.to_csv(out / "ablation.csv", index=False, float_format="%.6g")
-    Path(args.reports).mkdir(parents=True, exist_ok=True)
+    Path(reports).mkdir(parents=True, exist_ok=True)
     md = ("# PU-GAN ablation (means over seeds; best_f1_oracle picks its threshold with test "
           "labels)\n\n" + markdown_table(summary(frame)) + "\n")
-    (Path(args.reports) / "ablation.md").write_text(md)
-    print(md)
+    (Path(reports) / "ablation.md").write_text(md)
+    return md
+
+
+def run_command(args) -> int:
+    """``pugan-bench ablation``: development seeds unless report seeds are asked for."""
+    seeds = list(seeds_from_args(args))
+    presets = [p for p in args.presets.split(",") if p]
+    print(write_ablation(presets, seeds, out=args.out, reports=args.reports,
+                         n_jobs=args.n_jobs))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m benchmarks.experiments.pugan_ablation ARGS``: ``pugan-bench ablation ARGS``."""
+    import sys
+
+    from benchmarks.cli import main as cli_main
+
+    return cli_main(["ablation", *(sys.argv[1:] if argv is None else argv)])
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

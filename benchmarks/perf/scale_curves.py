@@ -1,8 +1,10 @@
 """Fit and score time against training size, PU-GAN beside the baselines (``make scale-curves``).
 
-    python -m benchmarks.perf.scale_curves [--sizes 10000 30000 ...] [--detectors ...]
+    pugan-bench scale-curves [--sizes 10000 30000 ...] [--detectors ...]
         [--max-fit-seconds 300] [--out results/scale/scale.csv] [--figure reports/figures/scale_curves]
         [--plot-only]
+
+(``python -m benchmarks.perf.scale_curves`` takes the same arguments.)
 
 Input: KDD-like rows (:func:`benchmarks.perf.data.kdd_like`: 6 PCA attributes, 2% anomalies,
 20% of normals labelled) of each training size; every fitted model scores the same 10,000
@@ -23,7 +25,6 @@ function of the CSV alone: ``--plot-only`` redraws it).
 
 from __future__ import annotations
 
-import argparse
 import logging
 import math
 import sys
@@ -32,7 +33,7 @@ from pathlib import Path
 
 import pandas as pd
 
-__all__ = ["main", "measure", "plot", "predict_seconds"]
+__all__ = ["main", "measure", "plot", "predict_seconds", "run_scale_curves"]
 
 log = logging.getLogger("benchmarks.perf.scale_curves")
 
@@ -40,6 +41,8 @@ ROOT = Path(__file__).resolve().parents[2]
 SIZES = (10_000, 30_000, 100_000, 300_000, 500_000)
 DETECTORS = ("iforest", "ocsvm-sgd", "knn-normals", "ocsvm", "pu-bagging", "pugan")
 SCORE_ROWS = 10_000
+DEFAULT_OUT = ROOT / "results" / "scale" / "scale.csv"
+DEFAULT_FIGURE = ROOT / "reports" / "figures" / "scale_curves"
 COLUMNS = ("detector", "n_train", "n_fit_rows", "status", "reason", "fit_seconds",
            "score_seconds", "score_records_per_s", "auprc", "n_score", "threads")
 
@@ -162,28 +165,27 @@ def plot(csv: Path, figure: Path) -> list[Path]:
     return paths
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m benchmarks.perf.scale_curves", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--sizes", type=int, nargs="+", default=list(SIZES))
-    p.add_argument("--detectors", nargs="+", default=list(DETECTORS))
-    p.add_argument("--max-fit-seconds", type=float, default=300.0,
-                   help="skip a size whose predicted fit time exceeds this (default 300)")
-    p.add_argument("--out", default=str(ROOT / "results" / "scale" / "scale.csv"))
-    p.add_argument("--figure", default=str(ROOT / "reports" / "figures" / "scale_curves"),
-                   help="figure path without suffix (.png and .svg are written)")
-    p.add_argument("--plot-only", action="store_true", help="redraw the figure from --out")
-    args = p.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s",
-                        datefmt="%H:%M:%S")
-    out = Path(args.out)
-    if not args.plot_only:
+def run_scale_curves(detectors=DETECTORS, sizes=SIZES, *, max_fit_seconds: float = 300.0,
+                     out: str | Path = DEFAULT_OUT, figure: str | Path = DEFAULT_FIGURE,
+                     plot_only: bool = False) -> list[Path]:
+    """Measure (unless ``plot_only``) into ``out`` and draw ``figure``.{png,svg}
+    (``pugan-bench scale-curves``); returns the figure paths."""
+    out = Path(out)
+    if not plot_only:
         t0 = time.monotonic()
-        measure(args.detectors, args.sizes, max_fit_seconds=args.max_fit_seconds, out=out)
+        measure(list(detectors), list(sizes), max_fit_seconds=max_fit_seconds, out=out)
         log.info("measured in %.0f s; %s", time.monotonic() - t0, out)
-    for path in plot(out, Path(args.figure)):
+    paths = plot(out, Path(figure))
+    for path in paths:
         log.info("wrote %s", path)
-    return 0
+    return paths
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m benchmarks.perf.scale_curves ARGS``: ``pugan-bench scale-curves ARGS``."""
+    from benchmarks.cli import main as cli_main
+
+    return cli_main(["scale-curves", *(sys.argv[1:] if argv is None else argv)])
 
 
 if __name__ == "__main__":

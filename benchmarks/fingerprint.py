@@ -1,0 +1,108 @@
+"""The code fingerprint: which sources and libraries decide a cell's numbers.
+
+It is part of every cell's cache key (:class:`benchmarks.cells.Cell`), so editing code that
+decides a cell's numbers reruns that cell, and editing anything else (the harness, reports,
+the command line) reruns nothing.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+import sys
+from pathlib import Path
+
+__all__ = ["code_fingerprint"]
+
+_SHARED_SOURCES = ("datasets", "splits.py", "metrics.py", "detectors.py")
+#: files outside benchmarks/ that every cell runs: the contract's threshold rule
+#: (``labels_at_threshold``) and the helpers every detector's fit uses
+_SHARED_PROJECT_SOURCES = ("pugan/base.py",)
+_LIBRARIES = ("numpy", "scikit-learn", "torch", "pyod")
+#: top-level packages whose sources are covered when one of a detector's classes comes from them
+_PROJECT_PACKAGES = ("pugan", "baselines", "benchmarks")
+
+
+@functools.cache
+def _digest_sources(root: str) -> str:
+    """SHA-256 over the .py files under ``root`` (a file or a folder), in sorted order."""
+    path = Path(root)
+    files = sorted(path.rglob("*.py")) if path.is_dir() else [path]
+    digest = hashlib.sha256()
+    for f in files:
+        digest.update(f.relative_to(path.parent).as_posix().encode())
+        digest.update(f.read_bytes())
+    return digest.hexdigest()
+
+
+@functools.cache
+def _library_versions_key() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = []
+    for dist in _LIBRARIES:
+        try:
+            out.append(f"{dist}={version(dist)}")
+        except PackageNotFoundError:
+            out.append(f"{dist}=none")
+    return ",".join(out)
+
+
+def _class_sources(detector) -> list[str]:
+    """Source roots of the classes a detector is built from.
+
+    Its own class: the whole top-level package (``pugan/``, ``baselines/``; a plugin's file).
+    Every base class from the project or a plugin: the file that defines it (a baseline built
+    on ``pugan.base`` reruns when that file changes, not when PU-GAN's own modules do).
+    """
+    roots = []
+    own_top = type(detector).__module__.split(".")[0]
+    for klass in type(detector).__mro__:
+        top = klass.__module__.split(".")[0]
+        module = sys.modules.get(top)
+        if module is None:
+            continue
+        if top not in _PROJECT_PACKAGES and _is_installed_library(module):
+            continue  # a library: its version is in the fingerprint
+        if top == own_top and top != "benchmarks":
+            paths = list(getattr(module, "__path__", []) or [])
+            src = paths[0] if paths else getattr(module, "__file__", None)
+        else:
+            src = getattr(sys.modules.get(klass.__module__), "__file__", None)
+        if src and str(Path(src).resolve()) not in roots:
+            roots.append(str(Path(src).resolve()))
+    return roots
+
+
+def _is_installed_library(module) -> bool:
+    """True for a module from site-packages or the standard library (versioned elsewhere)."""
+    src = getattr(module, "__file__", None) or ""
+    paths = list(getattr(module, "__path__", []) or [])
+    where = src or (paths[0] if paths else "")
+    if not where:
+        return True  # built-in
+    stdlib = str(Path(os.__file__).resolve().parent)
+    where = str(Path(where).resolve())
+    return "site-packages" in where or "dist-packages" in where or where.startswith(stdlib)
+
+
+def code_fingerprint(detector) -> str:
+    """A short hash of the code and libraries that decide a cell's numbers.
+
+    Covers the sources every cell runs (``benchmarks/datasets``, ``splits.py``, ``metrics.py``,
+    ``detectors.py`` and ``pugan/base.py``, whose threshold rule every cell applies), the
+    sources of every class the detector is built from (``pugan/`` or ``baselines/`` as a
+    whole; a plugin's own file), and the versions of numpy, scikit-learn, torch and PyOD.
+    Editing any of them invalidates the cached cells they decide; editing the harness, the
+    reports or the CLI does not.
+    """
+    bench_dir = Path(__file__).resolve().parent
+    root = bench_dir.parent
+    parts = [_digest_sources(str(bench_dir / name)) for name in _SHARED_SOURCES
+             if (bench_dir / name).exists()]
+    parts += [_digest_sources(str(root / name)) for name in _SHARED_PROJECT_SOURCES
+              if (root / name).exists()]
+    parts += [_digest_sources(src) for src in _class_sources(detector)]
+    parts.append(_library_versions_key())
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:12]

@@ -1,0 +1,154 @@
+"""The results frame of a sweep folder: its columns, its rows, results.csv and results.parquet.
+
+One row per cell of a config that has a record in the folder's cell cache
+(:class:`benchmarks.cache.CellCache`), with the cell's identity (:class:`benchmarks.cells.Cell`)
+beside the record's fields. ``results.csv`` is what the reports read; ``results.parquet``
+holds the same rows with one type per column; ``config.yaml`` the resolved config that made
+them. All three are rewritten whole, atomically, under the folder's lock.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from benchmarks.cache import CellCache, atomic_write_bytes, atomic_write_text, folder_lock
+from benchmarks.cells import Cell, canonical_json
+from benchmarks.metrics import HELDOUT_COLUMNS, METRIC_COLUMNS
+
+__all__ = [
+    "FLOAT_COLUMNS",
+    "ID_COLUMNS",
+    "INT_COLUMNS",
+    "RESULT_COLUMNS",
+    "STATUSES",
+    "TIMING_COLUMNS",
+    "results_frame",
+    "results_parquet",
+    "typed_results",
+    "write_results",
+]
+
+ID_COLUMNS = ("dataset", "detector", "anomaly_ratio", "labelled_fraction", "seed")
+#: columns that measure the machine, not the method: excluded from determinism checks
+TIMING_COLUMNS = ("fit_seconds", "score_seconds", "cell_seconds", "peak_mb")
+VERSION_COLUMNS = ("version_pugan_bench", "version_torch", "version_sklearn", "version_pyod",
+                   "version_numpy", "version_python")
+RESULT_COLUMNS = (
+    *ID_COLUMNS, "status", "error", *METRIC_COLUMNS, "fit_seconds", "score_seconds", "peak_mb",
+    "cell_seconds", "n_train", "n_known_normal", "n_test", "n_test_anomalies",
+    "n_test_anomalies_distinct", "n_test_anomalies_twin_in_train", *HELDOUT_COLUMNS, "n_features",
+    "threshold", "n_test_flagged", "n_reliable", "supervision", "dataset_name", "preset",
+    "split_params",
+    "dataset_params", "detector_name", "detector_params", "split_seed", "model_seed", "cell_id",
+    "code_version", *VERSION_COLUMNS,
+)
+#: integer columns of results.parquet (nullable: a failed cell has no sizes)
+INT_COLUMNS = ("seed", "n_train", "n_known_normal", "n_test", "n_test_anomalies",
+               "n_test_anomalies_distinct", "n_test_anomalies_twin_in_train", "n_test_heldout",
+               "n_test_seen", "n_features", "n_test_flagged", "n_reliable", "split_seed",
+               "model_seed")
+#: float columns of results.parquet; every other column is a string
+FLOAT_COLUMNS = ("anomaly_ratio", "labelled_fraction", *METRIC_COLUMNS, "fit_seconds",
+                 "score_seconds", "peak_mb", "cell_seconds", "recall_heldout", "auprc_heldout",
+                 "recall_seen", "auprc_seen", "threshold")
+STATUSES = ("ok", "failed", "timeout", "skipped")
+
+
+def _identity(cell: Cell) -> dict:
+    return {
+        "dataset": cell.dataset, "detector": cell.detector, "anomaly_ratio": cell.anomaly_ratio,
+        "labelled_fraction": cell.labelled_fraction, "seed": cell.seed,
+        "dataset_name": cell.dataset_name, "preset": cell.preset or "",
+        "split_params": cell.split_json, "dataset_params": cell.dataset_params_json,
+        "detector_name": cell.detector_name, "detector_params": cell.detector_params_json,
+        "split_seed": cell.split_seed, "model_seed": cell.model_seed, "cell_id": cell.key,
+        "code_version": cell.version,
+    }
+
+
+def results_frame(cells: list[Cell], cache: CellCache,
+                  unsaved: dict[str, dict] | None = None) -> pd.DataFrame:
+    """One row per cell that has a record, sorted by (dataset, detector, ratio, fraction, seed).
+
+    ``unsaved`` holds records of this run whose cell file could not be written: they are
+    reported (as failed, with the reason) so that the summary accounts for every cell run.
+    """
+    unsaved = unsaved or {}
+    rows = []
+    for cell in cells:
+        rec = unsaved.get(cell.key) or cache.get(cell.key)
+        if rec is None:
+            continue
+        row = {col: rec.get(col) for col in RESULT_COLUMNS}
+        row.update(_identity(cell))
+        row["error"] = rec.get("error") or ""
+        rows.append(row)
+    frame = pd.DataFrame(rows, columns=list(RESULT_COLUMNS))
+    if len(frame):
+        frame = frame.sort_values(list(ID_COLUMNS), kind="stable").reset_index(drop=True)
+    return frame
+
+
+def typed_results(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with one dtype per column: nullable integers, floats and strings.
+
+    Why: a CSV reader guesses types, and a column of a sweep whose cells all failed reads as
+    empty text; results.parquet keeps the types whatever the rows hold.
+    """
+    out = frame.copy()
+    for col in out.columns:
+        if col in INT_COLUMNS:
+            out[col] = pd.to_numeric(out[col]).astype("Int64")
+        elif col in FLOAT_COLUMNS:
+            out[col] = pd.to_numeric(out[col]).astype("float64")
+        else:
+            out[col] = out[col].astype("string")
+    return out
+
+
+def results_parquet(frame: pd.DataFrame) -> bytes:
+    """The bytes of results.parquet (zstd) for ``frame``."""
+    buf = io.BytesIO()
+    typed_results(frame).to_parquet(buf, index=False, compression="zstd")
+    return buf.getvalue()
+
+
+def write_results(folder: Path, frame: pd.DataFrame, config=None) -> Path:
+    """Write ``results.csv``, ``results.parquet`` (and the resolved config) atomically under
+    the folder lock. ``config`` is the :class:`~benchmarks.config.SweepConfig` that ran."""
+    path = folder / "results.csv"
+    with folder_lock(folder):
+        atomic_write_text(path, frame.to_csv(index=False))
+        atomic_write_bytes(folder / "results.parquet", results_parquet(frame))
+        if config is not None:
+            atomic_write_text(folder / "config.yaml", _config_yaml(config))
+    return path
+
+
+def _config_yaml(config) -> str:
+    import yaml
+
+    doc = {
+        "name": config.name, "source": config.source, "seeds": list(config.seeds),
+        "n_jobs": config.n_jobs, "time_limit": config.time_limit, "plugins": list(config.plugins),
+        "datasets": [{"label": d.label, "dataset": d.dataset, "preset": d.preset,
+                      "split": d.split, "dataset_params": d.dataset_params,
+                      "anomaly_ratios": list(d.anomaly_ratios),
+                      "labelled_fractions": list(d.labelled_fractions)} for d in config.datasets],
+        "detectors": [{"label": d.label, "name": d.name, "params": d.params,
+                       **({"tuned": d.group, "per_dataset": d.per_dataset} if d.per_dataset
+                          else {})}
+                      for d in config.detectors],
+        "tuning": config.tuning,
+    }
+    return "# resolved sweep config written by pugan-bench run\n" + yaml.safe_dump(
+        _plain(doc), sort_keys=False)
+
+
+def _plain(obj):
+    """Plain YAML-safe values (tuples -> lists) via canonical JSON."""
+    return json.loads(canonical_json(obj))

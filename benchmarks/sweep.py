@@ -1,0 +1,355 @@
+"""The sweep driver: run every pending cell of a config, in parallel, into a sweep folder.
+
+How a sweep runs (:func:`run_sweep`):
+
+1. the config is validated and expanded into cells (:mod:`benchmarks.config`), the output
+   folder checked for writing, all before any cell runs;
+2. cells whose file ``DIR/cells/<key>.json`` holds status ``ok`` or ``skipped`` are done; every
+   other cell (missing, ``failed``, ``timeout``) is pending: failures are recorded but retried
+   on the next run (benchopt's rule), unless ``retry_failed=False``;
+3. pending cells are ordered longest expected first (:mod:`benchmarks.scheduling`) and go
+   through joblib (``loky`` locally, ``dask`` for a cluster), one task per cell:
+   :func:`benchmarks.cell_runner.run_cell`, which isolates the fit in a child process. A
+   fault of a cell becomes its ``failed``/``timeout`` record, and the sweep goes on;
+4. the driver writes each record as it arrives, atomically, to ``DIR/cells/<key>.json`` (an ok
+   cell's test scores to ``DIR/cells/<key>.scores.parquet``), and at the end (or on Ctrl-C)
+   rebuilds ``DIR/results.csv`` and ``results.parquet`` from the cell files under a folder
+   lock (:mod:`benchmarks.results`).
+
+Threads: each cell's child limits BLAS/OpenMP (threadpoolctl, ``OMP_NUM_THREADS``...) and
+torch to ``threads_per_cell`` = ``max(1, cores // n_jobs)`` so workers do not oversubscribe; on
+a Dask cluster each worker divides its own cores by its own thread count.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import logging
+import time
+from collections import Counter
+from pathlib import Path
+
+import pandas as pd
+
+from benchmarks.cache import CellCache, check_writable
+from benchmarks.cell_runner import forkserver_preload, library_versions, run_cell
+from benchmarks.cells import Cell
+from benchmarks.config import SweepConfig, check_n_jobs
+from benchmarks.errors import OutputFolderError, SchedulerUnreachable
+from benchmarks.isolation import available_cores, error_text
+from benchmarks.results import STATUSES, results_frame, write_results
+from benchmarks.scheduling import expected_seconds_lookup, longest_first, observed_seconds
+
+__all__ = ["core_utilisation_text", "pending_cells", "run_sweep"]
+
+log = logging.getLogger(__name__)
+
+#: statuses of a finished cell, not rerun by a resumed sweep
+DONE_STATUSES = ("ok", "skipped")
+
+#: how long the driver tries to connect to a Dask scheduler before giving up
+SCHEDULER_TIMEOUT = "10s"
+
+
+def _dask_client(scheduler: str | None, n_jobs: int):
+    try:
+        import dask
+        from dask.distributed import Client, LocalCluster
+    except ImportError:
+        raise ValueError("--backend dask needs Dask: pip install 'pugan-bench[dask]'") from None
+
+    if not log.isEnabledFor(logging.DEBUG):  # Dask logs every scheduler event at INFO
+        for name in list(logging.root.manager.loggerDict):
+            if name == "distributed" or name.startswith("distributed."):
+                logging.getLogger(name).setLevel(logging.WARNING)
+
+    if scheduler:
+        try:
+            return Client(scheduler, timeout=SCHEDULER_TIMEOUT), None
+        except (OSError, TimeoutError) as exc:
+            raise SchedulerUnreachable(
+                f"cannot reach the Dask scheduler at {scheduler} within {SCHEDULER_TIMEOUT} "
+                f"({type(exc).__name__}); is `dask scheduler` running there?") from None
+    # non-daemonic local workers start cells from a forkserver (faster than a fresh interpreter)
+    dask.config.set({"distributed.worker.daemon": False})
+    cluster = LocalCluster(n_workers=n_jobs, threads_per_worker=1, processes=True,
+                           dashboard_address=None)
+    return Client(cluster), cluster
+
+
+def run_sweep(config: SweepConfig, out: str | Path, *, n_jobs: int | None = None,
+              backend: str = "loky", scheduler: str | None = None, retry_failed: bool = True,
+              force: bool = False, isolate: bool = True, threads_per_cell: int | None = None,
+              progress: bool = True) -> pd.DataFrame:
+    """Run every cell of ``config`` into folder ``out``; return the results frame.
+
+    Parameters
+    ----------
+    config : a validated :class:`~benchmarks.config.SweepConfig`.
+    out : the sweep folder (created); holds ``cells/`` and ``results.csv``.
+    n_jobs : parallel cells (default: the config's ``n_jobs``; -1 = all cores).
+    backend : "loky" (local processes) or "dask" (``scheduler`` address, or a LocalCluster of
+        ``n_jobs`` single-threaded workers when no address is given).
+    retry_failed : rerun cells recorded as failed or timeout (default True).
+    force : rerun every cell, ignoring the cache.
+    isolate : fit and score each cell in a child process (time limit, crash isolation).
+    threads_per_cell : BLAS/torch threads per cell (default ``max(1, cores // n_jobs)``; on a
+        Dask cluster, each worker's cores divided by its thread count).
+    progress : show a tqdm bar on stderr.
+    """
+    from tqdm.auto import tqdm
+
+    if backend not in ("loky", "dask"):
+        raise ValueError(f"backend must be 'loky' or 'dask'; got {backend!r}")
+    if scheduler and backend != "dask":
+        raise ValueError("scheduler is only used with backend='dask'")
+    folder = check_writable(out)
+    cells = config.cells()
+    n_jobs = config.n_jobs if n_jobs is None else n_jobs
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs == 0 or n_jobs < -1:
+        raise ValueError(f"n_jobs must be a positive integer or -1; got {n_jobs!r}")
+    cores = available_cores()
+    if not scheduler:  # workers on this machine
+        check_n_jobs(n_jobs, cores)
+    cache = CellCache(folder)
+    pending = pending_cells(cells, {cell.key: cache.get(cell.key) for cell in cells},
+                            force=force, retry_failed=retry_failed,
+                            results_csv=folder / "results.csv")
+    # no more workers than cells to run; threads per cell follow the requested n_jobs, not
+    # how many cells are left, so a resumed run computes each cell as a full run does
+    requested = cores if n_jobs == -1 else n_jobs
+    n_workers = max(1, min(requested, len(pending)))
+    # on a Dask cluster each worker divides its own cores (threads=None)
+    threads = threads_per_cell or (None if backend == "dask" and scheduler
+                                   else max(1, cores // requested))
+    log.info("sweep %r: %d cells, %d cached, %d to run (n_jobs=%d, backend=%s, "
+             "%s thread(s) per cell, time limit %s)", config.name, len(cells),
+             len(cells) - len(pending), len(pending), n_workers, backend,
+             threads or "the worker's", f"{config.time_limit:g} s" if config.time_limit
+             else "none")
+    task = functools.partial(run_cell, time_limit=config.time_limit, threads=threads,
+                             plugins=config.plugins, isolate=isolate,
+                             preload=forkserver_preload(d.name for d in config.detectors))
+    bar = tqdm(total=len(pending), disable=not progress or not pending, unit="cell",
+               desc=config.name, smoothing=0.1)
+    run_log = _RunLog(folder, echo=not progress)
+    sink = _Sink(cache, bar, run_log)
+    t_start = time.perf_counter()
+    try:
+        _dispatch(pending, task, sink, backend=backend, scheduler=scheduler,
+                  n_workers=n_workers)
+    except KeyboardInterrupt:
+        log.warning("interrupted: finished cells are kept in %s; rerun the same command "
+                    "to resume", folder / "cells")
+        raise
+    finally:
+        wall = time.perf_counter() - t_start
+        bar.close()
+        frame = results_frame(cells, cache, sink.unsaved)
+        try:
+            write_results(folder, frame, config)
+            results_error = None
+        except OSError as exc:
+            results_error = exc
+        done = (f"sweep {config.name!r} done: {_status_counts(frame)}; "
+                + core_utilisation_text(sink.cell_seconds, n_workers, wall, sink.n_stored))
+        run_log.line(done, echo=False)
+        run_log.close()
+    log.info("%s; results in %s", done, folder / "results.csv")
+    if sink.unsaved or results_error is not None:
+        what = []
+        if sink.unsaved:
+            first = next(iter(sink.unsaved.values()))["error"]
+            what.append(f"{len(sink.unsaved)} cell file(s) could not be written ({first})")
+        if results_error is not None:
+            what.append(f"results.csv could not be written ({results_error})")
+        raise OutputFolderError(
+            f"output folder {str(folder)!r}: " + "; ".join(what)
+            + f". The {len(cells) - len(sink.unsaved)} cell(s) already saved are kept; free "
+            "space or fix permissions and rerun")
+    return frame
+
+
+def pending_cells(cells: list[Cell], records: dict[str, dict | None], *, force: bool = False,
+                  retry_failed: bool = True, results_csv: Path | None = None) -> list[Cell]:
+    """The cells to run, each once, in the order to start them.
+
+    ``records`` holds the cached record of each cell by key (None when it has none). A cell is
+    pending unless its record is done (``ok`` or ``skipped``; also ``failed`` and ``timeout``
+    when not ``retry_failed``); every cell with ``force``. Two labels naming the same cell (a
+    tuned entry) run it once. The order is longest expected first
+    (:func:`benchmarks.scheduling.longest_first`), from ``records`` and ``results_csv``.
+    """
+    keep = DONE_STATUSES if retry_failed else STATUSES
+    pending: dict[str, Cell] = {}
+    for cell in cells:
+        rec = None if force else records.get(cell.key)
+        if rec is None or rec.get("status") not in keep:
+            pending.setdefault(cell.key, cell)
+    expected = expected_seconds_lookup(observed_seconds(cells, records, results_csv))
+    return longest_first(pending.values(), expected,
+                         presumed_slow=lambda cell: _is_deep(cell.detector_name))
+
+
+def _dispatch(pending: list[Cell], task, sink: _Sink, *, backend: str, scheduler: str | None,
+              n_workers: int) -> None:
+    """Run ``task(cell)`` for every pending cell through joblib; ``sink`` stores each result.
+
+    A worker process lost by loky or Dask aborts one round: the cells not stored yet are sent
+    again, twice at most, then recorded as failed.
+    """
+    from joblib import Parallel, delayed, parallel_config
+
+    client = cluster = None
+    try:
+        if backend == "dask" and pending:
+            client, cluster = _dask_client(scheduler, n_workers)
+        todo = list(pending)
+        for _attempt in range(3):
+            if not todo:
+                break
+            sink.expect(todo)
+            tasks = (delayed(task)(c) for c in todo)
+            parallel_kw = dict(batch_size=1, return_as="generator_unordered")
+            try:
+                if backend == "dask":
+                    with parallel_config(backend="dask"):
+                        sink.consume(Parallel(n_jobs=-1, **parallel_kw)(tasks))
+                else:
+                    sink.consume(Parallel(n_jobs=n_workers, backend="loky",
+                                          idle_worker_timeout=LOKY_IDLE_SECONDS,
+                                          **parallel_kw)(tasks))
+            except KeyboardInterrupt:
+                raise
+            except Exception as exc:  # e.g. loky's TerminatedWorkerError
+                log.error("a worker was lost (%s); re-dispatching %d unfinished cell(s)",
+                          error_text(exc), len(sink.waiting))
+            todo = list(sink.waiting.values())
+        for cell in todo:  # still unfinished after the retries
+            sink.store({"key": cell.key, "status": "failed",
+                        "error": "worker process lost three times while running this batch "
+                                 "of cells", **library_versions()})
+    finally:
+        if client is not None:
+            client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def _status_counts(frame: pd.DataFrame) -> str:
+    summary = Counter(frame["status"]) if len(frame) else Counter()
+    return ", ".join(f"{summary[s]} {s}" for s in STATUSES if summary[s]) or "nothing"
+
+
+def core_utilisation_text(cell_seconds: float, n_workers: int, wall: float,
+                          n_cells: int) -> str:
+    """How busy the workers were: (sum of cell seconds / workers) / wall time.
+
+    Near 1: the cores were kept busy to the end; well below: workers waited, for a long cell
+    started late or for the driver. Only the cells run by this sweep count.
+    """
+    if n_cells == 0 or wall <= 0:
+        return "core utilisation n/a (no cell ran)"
+    ratio = cell_seconds / n_workers / wall
+    return (f"core utilisation {ratio:.2f} ({cell_seconds:.1f} cell seconds / {n_workers} "
+            f"worker(s) / {wall:.1f} s wall)")
+
+
+@functools.cache
+def _is_deep(detector_name: str) -> bool:
+    """The registry's only cost hint: a deep (neural) detector is presumed slow."""
+    from benchmarks.registry import get_spec
+
+    return get_spec(detector_name).deep
+
+
+#: seconds an idle loky worker waits for work before exiting (it also exits when the driver
+#: dies, since its next wait for work then times out)
+LOKY_IDLE_SECONDS = 10
+
+
+class _RunLog:
+    """``DIR/run.log``: one line per finished cell (and echoed when there is no progress bar),
+    and the sweep's summary line."""
+
+    def __init__(self, folder: Path, *, echo: bool):
+        self.echo = echo
+        try:
+            self.fh = open(folder / "run.log", "a", encoding="utf-8")  # noqa: SIM115
+        except OSError:
+            self.fh = None
+
+    def line(self, text: str, *, echo: bool | None = None) -> None:
+        stamp = time.strftime("%Y-%m-%d %H:%M:%S")
+        if self.fh is not None:
+            with contextlib.suppress(OSError):
+                self.fh.write(f"{stamp} {text}\n")
+                self.fh.flush()
+        if self.echo if echo is None else echo:
+            log.info("%s", text)
+
+    def close(self) -> None:
+        if self.fh is not None:
+            with contextlib.suppress(OSError):
+                self.fh.close()
+
+
+class _Sink:
+    """Stores each record as it arrives: its cell file, scores and log, run.log, the bar.
+
+    It keeps what the sweep reports at the end: counts by status, the records whose files
+    could not be written (``unsaved``), and the cell seconds of the cells stored.
+    """
+
+    def __init__(self, cache: CellCache, bar, run_log: _RunLog):
+        self.cache, self.bar, self.run_log = cache, bar, run_log
+        self.waiting: dict[str, Cell] = {}
+        self.counts: Counter = Counter()
+        self.unsaved: dict[str, dict] = {}
+        self.cell_seconds = 0.0
+        self.n_stored = 0
+
+    def expect(self, cells) -> None:
+        """The cells of the next round (those not stored yet are re-dispatched after it)."""
+        self.waiting = {c.key: c for c in cells}
+
+    def consume(self, results) -> None:
+        for rec in results:
+            self.store(rec)
+
+    def store(self, rec: dict) -> None:
+        key = rec["key"]
+        cell = self.waiting.pop(key, None)
+        output = rec.pop("log", "")
+        per_record = rec.pop("per_record", None)
+        try:
+            if per_record is not None:
+                self.cache.put_scores(key, per_record)
+            else:
+                self.cache.drop_scores(key)  # a rerun that failed keeps no older scores
+            self.cache.put(key, rec)
+            if output:
+                self.cache.put_log(key, output)
+            self.unsaved.pop(key, None)
+        except (OSError, ValueError) as exc:  # ValueError: scores that cannot be stored
+            rec = {**rec, "status": "failed",
+                   "error": f"cannot write cell file {self.cache.path(key)}: {exc}"}
+            self.unsaved[key] = rec
+        status = rec.get("status", "failed")
+        self.counts[status] += 1
+        self.n_stored += 1
+        seconds = rec.get("cell_seconds")
+        if isinstance(seconds, int | float):
+            self.cell_seconds += seconds
+        where = (f"{cell.dataset} / {cell.detector} / ratio {cell.anomaly_ratio:g} / "
+                 f"fraction {cell.labelled_fraction:g} / seed {cell.seed}" if cell else key)
+        self.run_log.line(f"{where}: {status}" + (f": {rec.get('error', '')}"
+                                                   if status != "ok" else ""))
+        if status in ("failed", "timeout"):
+            log.warning("cell %s: %s: %s", where, status, rec.get("error", ""))
+        self.bar.set_postfix(ok=self.counts["ok"],
+                             failed=self.counts["failed"] + self.counts["timeout"],
+                             skipped=self.counts["skipped"], remaining=len(self.waiting),
+                             refresh=False)
+        self.bar.update(1)  # redraws, postfix included

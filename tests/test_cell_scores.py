@@ -1,0 +1,111 @@
+"""Per-record scores of ok cells (cells/<key>.scores.parquet) and the typed results.parquet."""
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import average_precision_score, roc_auc_score
+
+from benchmarks.cache import CellCache, read_cell_scores
+from benchmarks.config import parse_config
+from benchmarks.harness import run_sweep
+
+PLUGIN = str(Path(__file__).with_name("harness_detectors.py"))
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def tiny_config(detectors):
+    return parse_config({
+        "name": "scores", "seeds": [0], "anomaly_ratios": [0.2], "labelled_fractions": [0.5],
+        "time_limit": 20, "plugins": [PLUGIN],
+        "datasets": [{"dataset": "moons", "split": {"n_normal": 300},
+                      "dataset_params": {"n_samples": 1000}}],
+        "detectors": detectors,
+    })
+
+
+@pytest.fixture(scope="module")
+def sweep(tmp_path_factory):
+    out = tmp_path_factory.mktemp("scores") / "out"
+    frame = run_sweep(tiny_config(["t-centroid", "t-oracle", "t-raise"]), out, n_jobs=1,
+                      progress=False)
+    return out, frame
+
+
+def test_ok_cells_keep_their_scores_and_metrics_recompute_from_them(sweep):
+    out, frame = sweep
+    ok = frame[frame["status"] == "ok"]
+    assert len(ok) == 2
+    for _, row in ok.iterrows():
+        scores = read_cell_scores(out, row["cell_id"])
+        assert list(scores.columns) == ["score", "y_test", "label", "anomaly_type"]
+        assert scores["score"].dtype == np.float32
+        assert scores["y_test"].dtype == np.int8 and scores["label"].dtype == np.int8
+        assert len(scores) == row["n_test"]
+        assert scores["y_test"].sum() == row["n_test_anomalies"]
+        assert scores["label"].sum() == row["n_test_flagged"]
+        # float32 scores: the metrics agree with the row's to float32 precision
+        assert average_precision_score(scores["y_test"], scores["score"]) == pytest.approx(
+            row["auprc"], abs=1e-6)
+        assert roc_auc_score(scores["y_test"], scores["score"]) == pytest.approx(
+            row["auroc"], abs=1e-6)
+        # the threshold labels follow the contract's rule on the stored scores
+        assert ((scores["score"] >= np.float32(row["threshold"])) == (scores["label"] == 1)).all()
+        assert ((scores["anomaly_type"] != "normal") == (scores["y_test"] == 1)).all()
+
+
+def test_a_cell_that_did_not_finish_ok_has_no_scores_file(sweep):
+    out, frame = sweep
+    failed = frame.loc[frame["status"] == "failed", "cell_id"].item()
+    assert not CellCache(out).scores_path(failed).exists()
+    assert read_cell_scores(out, failed) is None
+
+
+def test_a_cell_cached_without_scores_reads_as_none_and_is_not_rerun(tmp_path):
+    out = tmp_path / "out"
+    cfg = tiny_config(["t-centroid"])
+    key = run_sweep(cfg, out, n_jobs=1, progress=False)["cell_id"].item()
+    cache = CellCache(out)
+    cache.scores_path(key).unlink()  # as a cell cached before scores were kept
+    before = cache.path(key).stat().st_mtime_ns
+    again = run_sweep(cfg, out, n_jobs=1, progress=False)
+    assert again["status"].item() == "ok"
+    assert cache.path(key).stat().st_mtime_ns == before
+    assert read_cell_scores(out, key) is None
+
+
+def test_a_damaged_scores_file_is_an_error_naming_it(tmp_path):
+    cache = CellCache(tmp_path)
+    cache.put_scores("k", {"score": [0.5, 0.1], "y_test": [1, 0], "label": [1, 0]})
+    assert read_cell_scores(tmp_path, "k")["score"].tolist() == [0.5, pytest.approx(0.1)]
+    cache.scores_path("k").write_bytes(b"not parquet")
+    with pytest.raises(ValueError, match=r"k\.scores\.parquet"):
+        read_cell_scores(tmp_path, "k")
+    cache.drop_scores("k")
+    assert read_cell_scores(tmp_path, "k") is None
+
+
+def test_results_parquet_has_typed_columns_and_the_csv_rows(sweep):
+    out, frame = sweep
+    typed = pd.read_parquet(out / "results.parquet")
+    assert list(typed.columns) == list(frame.columns)
+    assert not [c for c in typed.columns if typed[c].dtype == object]
+    assert typed["seed"].dtype == "Int64" and typed["n_train"].dtype == "Int64"
+    assert typed["auprc"].dtype == "float64" and typed["anomaly_ratio"].dtype == "float64"
+    assert typed["status"].dtype == "string" and typed["cell_id"].dtype == "string"
+    csv = pd.read_csv(out / "results.csv", keep_default_na=False)
+    assert typed["cell_id"].tolist() == csv["cell_id"].tolist()
+    assert typed["auprc"].isna().tolist() == (frame["status"] != "ok").tolist()
+    ok = frame["status"] == "ok"
+    assert typed.loc[ok, "auprc"].tolist() == frame.loc[ok, "auprc"].tolist()
+
+
+@pytest.mark.skipif(shutil.which("git") is None or not (ROOT / ".git").exists(),
+                    reason="needs a git checkout")
+def test_cell_score_files_are_never_committed():
+    probe = "results/paper/cells/0123456789abcdef0123.scores.parquet"
+    done = subprocess.run(["git", "check-ignore", "-q", probe], cwd=ROOT)
+    assert done.returncode == 0
