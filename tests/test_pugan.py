@@ -3,7 +3,6 @@
 import numpy as np
 import pytest
 import torch
-from sklearn.base import clone
 from sklearn.datasets import make_moons
 from sklearn.exceptions import NotFittedError
 from sklearn.metrics import roc_auc_score
@@ -94,14 +93,6 @@ def test_save_load_round_trip(fitted, tmp_path):
     torch.save({"something": 1}, bad)
     with pytest.raises(ValueError, match="not a PUGAN file"):
         PUGAN.load(bad)
-
-
-def test_clone_and_get_params():
-    det = PUGAN(random_state=5, lam=0.3, train_on="p", window=4)
-    c = clone(det)
-    assert c.get_params() == det.get_params()
-    assert c.get_params()["train_on"] == "p" and c.window == 4
-    assert not hasattr(c, "generator_")
 
 
 @pytest.mark.parametrize("train_on", ["p", "all"])
