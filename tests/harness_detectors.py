@@ -75,6 +75,22 @@ class SelfKiller(CentroidDetector):
         os.kill(os.getpid(), signal.SIGKILL)
 
 
+class ExitOnce(CentroidDetector):
+    """Ends its own process in its first fit (``marker`` absent: it writes it), then fits."""
+
+    def __init__(self, *, marker="", quantile=0.95, jitter=0.0, random_state=None):
+        super().__init__(quantile=quantile, jitter=jitter, random_state=random_state)
+        self.marker = marker
+
+    def fit(self, X, y=None, *, known_normal=None):
+        try:
+            with open(self.marker, "x"):
+                pass
+        except FileExistsError:
+            return super().fit(X, known_normal=known_normal)
+        os._exit(7)
+
+
 class Printer(CentroidDetector):
     """Prints while fitting (to stdout and stderr, from Python and from a C-level write)."""
 
@@ -129,5 +145,8 @@ register("t-raise", supervision="unsupervised", description="test: raises in fit
     lambda random_state=None, **p: Raiser(random_state=random_state, **p))
 register("t-sleep", supervision="unsupervised", description="test: sleeps in fit")(
     lambda random_state=None, **p: Sleeper(random_state=random_state, **p))
+register("t-exit-once", supervision="unsupervised",
+         description="test: ends its process in its first fit")(
+    lambda random_state=None, **p: ExitOnce(random_state=random_state, **p))
 register("t-kill", supervision="unsupervised", description="test: kills its own process")(
     lambda random_state=None, **p: SelfKiller(random_state=random_state, **p))

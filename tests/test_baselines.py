@@ -259,3 +259,16 @@ def test_oracle_needs_labels():
     det = OracleSupervisedDetector(random_state=0).fit(X, y)
     assert roc_auc_score(y_test, det.decision_function(X_test)) > 0.9
     assert det.threshold_ == quantile_threshold(det.oof_scores_[y == 0], 0.99)
+
+
+def test_fit_predict_passes_the_labels_to_an_oracle(case):
+    X_train, y_train, known, _, _ = case
+    from sklearn.linear_model import LogisticRegression
+
+    def oracle():
+        return OracleSupervisedDetector(estimator=LogisticRegression(), random_state=0)
+
+    labels = oracle().fit_predict(X_train, y_train, known_normal=known)
+    np.testing.assert_array_equal(labels, oracle().fit(X_train, y_train).labels_)
+    with pytest.raises(ValueError, match="y"):
+        oracle().fit_predict(X_train, known_normal=known)

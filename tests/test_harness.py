@@ -181,3 +181,24 @@ def test_the_driver_thread_settings_are_restored(tmp_path, monkeypatch):
 
     assert os.environ["OMP_NUM_THREADS"] == "1" and "MKL_NUM_THREADS" not in os.environ
     assert [p["num_threads"] for p in threadpool_info()] == before
+
+
+
+def test_lost_workers_are_replaced_and_their_cells_run_again(tmp_path, caplog):
+    """Without cell isolation a fit runs in the loky worker itself: when it ends that process,
+    the sweep starts new workers and re-dispatches the unfinished cells, three rounds at most;
+    a cell that ends its worker every time is recorded as failed, the others are kept."""
+    import logging
+
+    marker = tmp_path / "exited-once"
+    cfg = config(["t-centroid", {"name": "t-exit-once", "params": {"marker": str(marker)}},
+                  "t-kill"], seeds=(0,))
+    with caplog.at_level(logging.ERROR, logger="benchmarks.harness"):
+        # n_jobs=2: with one job joblib would run the cells in this process, which they end
+        df = run_sweep(cfg, tmp_path / "out", n_jobs=2, isolate=False, progress=False)
+    assert marker.is_file()  # the first fit of t-exit-once did end its worker
+    lost = [r for r in caplog.records if "a worker was lost" in r.getMessage()]
+    assert len(lost) == 3  # t-kill ends a worker in every round
+    status = {d.split("(")[0]: s for d, s in zip(df["detector"], df["status"], strict=True)}
+    assert status == {"t-centroid": "ok", "t-exit-once": "ok", "t-kill": "failed"}
+    assert "lost three times" in df.loc[df["detector"] == "t-kill", "error"].item()

@@ -17,7 +17,7 @@ def test_smoke_config_runs_every_real_detector(tmp_path):
     assert len(df) == len(cfg.detectors)
     bad = df[df["status"] != "ok"][["detector", "status", "error"]]
     assert bad.empty, bad.to_string()
-    assert (df["auroc"].between(0, 1)).all() and (df["auprc"] > 0).all()
+    assert df[["auroc", "auprc", "f1", "best_f1"]].notna().all().all()
     assert (df["n_train"] == df["n_train"].iloc[0]).all()  # one split for every detector
     assert set(df["supervision"]) >= {"unsupervised", "normals-only", "pu"}
     # versions recorded in every row

@@ -3,7 +3,6 @@
 import numpy as np
 import pytest
 import torch
-from sklearn.base import clone
 from sklearn.datasets import make_moons
 from sklearn.exceptions import NotFittedError
 from sklearn.metrics import roc_auc_score
@@ -94,14 +93,6 @@ def test_save_load_round_trip(fitted, tmp_path):
     torch.save({"something": 1}, bad)
     with pytest.raises(ValueError, match="not a PUGAN file"):
         PUGAN.load(bad)
-
-
-def test_clone_and_get_params():
-    det = PUGAN(random_state=5, lam=0.3, train_on="p", window=4)
-    c = clone(det)
-    assert c.get_params() == det.get_params()
-    assert c.get_params()["train_on"] == "p" and c.window == 4
-    assert not hasattr(c, "generator_")
 
 
 @pytest.mark.parametrize("train_on", ["p", "all"])
@@ -301,3 +292,74 @@ def test_distilled_scores_need_a_student(fitted):
     assert det.student_ is None and np.isnan(det.student_fidelity_)
     with pytest.raises(ValueError, match="no distilled scorer"):
         det._raw_record_scores(det._scale(X[:10]), inversion="distilled")
+
+
+# tiny enough that a fit takes a fraction of a second: these tests follow rows, not quality
+MINI = dict(n_bags=3, hidden=8, g_layers=1, n_epochs=1, encoder_epochs=1, g_rounds=1,
+            inversion="encoder")
+
+
+def _rows(det, seqs) -> set:
+    """The records (float32, scaled) behind a batch of (N, n_features, 1) sequences."""
+    return {tuple(r) for r in seqs.reshape(len(seqs), -1).numpy()}
+
+
+def _scaled_rows(det, X) -> set:
+    Xs = ((X - det.scale_center_) / det.scale_width_).astype(np.float32)
+    return {tuple(r) for r in Xs}
+
+
+def test_known_normals_are_held_out_of_the_gan_when_reliable_normals_fill_it(monkeypatch):
+    """With at least max_gan_rows reliable normals, the GAN samples only those, so the known
+    normals' scores (the threshold's reference) are held-out scores; otherwise it samples P
+    and the reliable normals together."""
+    import pugan.detector as detector
+
+    seen = []
+
+    def spy(G, D, seqs, **kw):
+        seen.append(seqs.clone())
+        return real(G, D, seqs, **kw)
+
+    real = detector.train_gan
+    monkeypatch.setattr(detector, "train_gan", spy)
+    X, _, known = _moons(n=400)
+    det = PUGAN(random_state=0, max_gan_rows=20, **MINI).fit(X, known_normal=known)
+    assert det.n_reliable_ >= 20 and det.p_held_out_
+    assert len(seen[-1]) == 20
+    assert not _rows(det, seen[-1]) & _scaled_rows(det, X[known])
+    assert np.isfinite(det.threshold_)
+
+    big = PUGAN(random_state=0, max_gan_rows=None, **MINI).fit(X, known_normal=known)
+    assert not big.p_held_out_
+    assert _scaled_rows(big, X[known]) <= _rows(big, seen[-1])
+
+
+def test_calibration_scores_a_seeded_subsample_of_the_gan_training_normals(monkeypatch):
+    """Above 5,000 GAN training records, the score standardisation and the stop level are
+    fitted on a seeded 5,000 of them (a full pass would cost a scoring of all of them)."""
+    import pugan.detector as detector
+
+    calls = []
+
+    def spy(G, D, E, seqs, **kw):
+        calls.append(seqs.clone())
+        return real(G, D, E, seqs, **kw)
+
+    real = detector.invert_and_score
+    monkeypatch.setattr(detector, "invert_and_score", spy)
+    X, _, _ = _moons(n=5300)
+    known = np.arange(len(X)) < 5200  # train_on="p": the GAN's training records are these
+    det = PUGAN(random_state=0, train_on="p", max_gan_rows=200, **MINI)
+    det.fit(X, known_normal=known)
+    *calibration, everything = calls
+    assert len(everything) == len(X)
+    assert calibration and all(len(c) == 5000 for c in calibration)
+    ref = _rows(det, calibration[0])
+    assert len(ref) == 5000 and ref <= _scaled_rows(det, X[known])
+    first = det.rec_center_, det.stop_level_
+
+    calls.clear()
+    again = PUGAN(random_state=0, train_on="p", max_gan_rows=200, **MINI)
+    again.fit(X, known_normal=known)
+    assert _rows(again, calls[0]) == ref and (again.rec_center_, again.stop_level_) == first

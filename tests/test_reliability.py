@@ -193,7 +193,7 @@ def test_workers_exit_soon_after_the_driver_is_killed(tmp_path):
     import subprocess
     import sys
 
-    cfg = write_config(tmp_path, ["t-centroid", {"name": "t-sleep", "params": {"seconds": 8}}])
+    cfg = write_config(tmp_path, ["t-centroid", {"name": "t-sleep", "params": {"seconds": 3}}])
     out = tmp_path / "out"
     proc = subprocess.Popen([sys.executable, "-m", "benchmarks", "-q", "run", str(cfg),
                              "--out", str(out), "--n-jobs", "2", "--no-progress"],
@@ -206,8 +206,9 @@ def test_workers_exit_soon_after_the_driver_is_killed(tmp_path):
     assert len(_session_processes(proc.pid)) > 1  # the workers are up
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
-    # the idle worker goes after its idle time; the busy one after its cell (8 s) and then
-    # its idle time; loky's default idle time (300 s) would keep both for minutes
+    # the idle worker goes after its idle time; the busy one after its cell (3 s) and then
+    # its idle time; each then waits up to 30 s for the dead driver's exit lock (loky); loky's
+    # default idle time (300 s) would keep both for minutes
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and _session_processes(proc.pid):
         time.sleep(0.5)
