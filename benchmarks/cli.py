@@ -86,6 +86,9 @@ def _parser() -> argparse.ArgumentParser:
                      help="skip Table 1 even when the results include paper presets")
     rep.add_argument("--readme", default=None,
                      help="also rewrite the results block of this README (README.md)")
+    rep.add_argument("--html", action="store_true",
+                     help="also write one self-contained page, REPORTS/index.html, from every "
+                          "sweep folder beside DIR")
 
     sub.add_parser("detectors", parents=[common], help="list the registered detectors")
     sub.add_parser("datasets", parents=[common], help="list the datasets and the presets")
@@ -219,9 +222,15 @@ def _cmd_run(args) -> int:
 def _cmd_report(args) -> int:
     from benchmarks.report import report
 
-    paths = report(args.dir, reports_dir=_reports_dir(args.dir, args.reports_dir),
-                   figures=not args.no_figures,
+    reports_dir = _reports_dir(args.dir, args.reports_dir)
+    paths = report(args.dir, reports_dir=reports_dir, figures=not args.no_figures,
                    with_table1=False if args.no_table1 else None, readme=args.readme)
+    if args.html:
+        from pathlib import Path
+
+        from benchmarks.html_report import write_html_report
+
+        paths.append(write_html_report(Path(args.dir).parent, reports_dir))
     for p in paths:
         print(p)
     return 0

@@ -78,7 +78,7 @@ def plot_verdict_heatmap(verdicts: pd.DataFrame, path_stem: Path) -> list[Path]:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from benchmarks.report import save_figure
+    from benchmarks.figures import save_figure
 
     datasets = sorted(verdicts["dataset"].unique())
     span = float(np.nanmax(np.abs(verdicts["diff"]))) or 1.0

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from benchmarks.report import save_figure
+from benchmarks.figures import save_figure
 from benchmarks.stats import holm, verdict
 
 __all__ = ["block_scores", "cd_diagram", "friedman", "mean_ranks", "nemenyi",

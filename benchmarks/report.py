@@ -15,10 +15,14 @@
 - markdown copies in ``reports/``: ``table1.md``, ``table2.md``, ``comparisons.md`` for the
   folder named ``paper``, ``<name>_table2.md`` ... for any other folder ``<name>``;
 - with ``readme=``, the README's results block, so that no result in it is typed by hand;
-- figures in ``reports/figures/`` (PNG and SVG), prefixed with the folder name: for each
-  dataset, F1 and AUPRC against the anomaly ratio (one panel per labelled fraction) and against
-  the labelled fraction (one panel per anomaly ratio), one line per detector with a band of one
-  standard deviation over seeds. A figure needs at least two values on its x axis.
+- figures in ``reports/figures/`` (PNG and SVG, :mod:`benchmarks.figures`), prefixed with
+  the folder name: Table 2 as a dot plot with intervals and the paper's F1; for each dataset
+  with two or more values on an axis, F1 and AUPRC against the anomaly ratio and against the
+  labelled fraction, one line per detector with its 95% interval over seeds and, for AUPRC,
+  the chance line;
+- the sections the sweep's content calls for: the KDD readings' robustness table, the
+  imbalance grid's verdicts and heatmap, the held-out-family tables, and (for a sweep with a
+  paper preset) the claims scorecard (:mod:`benchmarks.scorecard`).
 
 A row is *stale* when its ``code_version`` is not what the current code would record for that
 cell (:func:`mark_stale`): its detector's sources, the split or metric code, or a library
@@ -31,15 +35,15 @@ from __future__ import annotations
 import json
 import logging
 import math
-import re
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from benchmarks.figures import plot_sweep, plot_table2, safe_name
 from benchmarks.stats import CI_KIND, mean_ci, paired_comparisons
 
-__all__ = ["PAPER_TABLE2", "load_results", "markdown_table", "plot_sweep", "report", "table2"]
+__all__ = ["PAPER_TABLE2", "load_results", "markdown_table", "report", "table2"]
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +62,6 @@ PAPER_TABLE2 = {
 PAPER_METHOD = {"pugan": "PU-GAN", "ocsvm-normals": "OCSVM"}
 
 GROUP = ["dataset", "detector", "anomaly_ratio", "labelled_fraction"]
-FIGURE_METRICS = {"f1": "F1 (own threshold)", "auprc": "AUPRC"}
 
 
 def load_results(folder: str | Path) -> pd.DataFrame:
@@ -341,70 +344,6 @@ def write_readme_block(readme: str | Path, block: str) -> Path:
     return readme
 
 
-def save_figure(fig, path_stem: Path, *, dpi: int = 130) -> list[Path]:
-    """Write ``fig`` as PNG and SVG beside each other (``path_stem`` without a suffix), close
-    it, and return the two paths."""
-    import matplotlib.pyplot as plt
-
-    path_stem = Path(path_stem)
-    path_stem.parent.mkdir(parents=True, exist_ok=True)
-    out = []
-    for ext in ("png", "svg"):
-        path = path_stem.with_suffix(f".{ext}")
-        fig.savefig(path, dpi=dpi)
-        out.append(path)
-    plt.close(fig)
-    return out
-
-
-def _safe(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "-", str(name)).strip("-") or "x"
-
-
-def plot_sweep(frame: pd.DataFrame, prefix: str, outdir: str | Path) -> list[Path]:
-    """Metric-versus-axis figures (PNG and SVG) for every dataset; returns the paths written."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    import seaborn as sns
-
-    outdir = Path(outdir)
-    outdir.mkdir(parents=True, exist_ok=True)
-    ok = frame[frame["status"] == "ok"].copy()
-    written: list[Path] = []
-    axes = (("anomaly_ratio", "labelled_fraction", "anomaly ratio", "labelled fraction"),
-            ("labelled_fraction", "anomaly_ratio", "labelled fraction", "anomaly ratio"))
-    for dataset, d in ok.groupby("dataset", sort=True):
-        for x, panel, xlabel, plabel in axes:
-            if d[x].nunique() < 2:
-                continue
-            for metric, mlabel in FIGURE_METRICS.items():
-                data = d[[x, panel, "detector", "seed", metric]].astype({metric: float})
-                grid = sns.relplot(
-                    data=data, x=x, y=metric, hue="detector", col=panel, kind="line",
-                    marker="o", errorbar="sd", col_wrap=min(3, data[panel].nunique()),
-                    height=3.2, aspect=1.2, facet_kws={"sharey": True},
-                    hue_order=sorted(data["detector"].unique()))
-                grid.set(xscale="log")
-                ticks = sorted(data[x].unique())
-                for ax in grid.axes.flat:
-                    ax.set_xticks(ticks)
-                    ax.set_xticklabels([f"{t:g}" for t in ticks], rotation=45)
-                    ax.minorticks_off()
-                grid.set_axis_labels(xlabel, mlabel)
-                grid.set_titles(f"{plabel} = {{col_name:.3g}}")
-                grid.figure.suptitle(f"{dataset}: {mlabel} vs {xlabel} (band: ±1 sd over seeds)",
-                                     y=1.03)
-                stem = f"{_safe(prefix)}_{_safe(dataset)}_{metric}_vs_{x}"
-                for ext in ("png", "svg"):
-                    path = outdir / f"{stem}.{ext}"
-                    grid.figure.savefig(path, dpi=120, bbox_inches="tight")
-                    written.append(path)
-                plt.close(grid.figure)
-    return written
-
-
 def _verdict_sections(frame: pd.DataFrame, folder: Path, reports_dir: Path, md_prefix: str,
                       name: str, figures: bool) -> list[Path]:
     """The sections a sweep's content calls for: the KDD readings' robustness table, the
@@ -441,17 +380,30 @@ def _verdict_sections(frame: pd.DataFrame, folder: Path, reports_dir: Path, md_p
             f"({name})\n\n{verdict_sentence(verdicts)}\n\nPer cell: the best other detector "
             "(highest mean), both means, the mean paired difference with its 95% interval, "
             "the paired seeds and the verdict (benchmarks.stats.versus_best). Figure: "
-            f"figures/{_safe(name)}_verdict_heatmap.png. Generated by `pugan-bench report`; "
+            f"figures/{safe_name(name)}_verdict_heatmap.png. Generated by `pugan-bench report`; "
             "do not edit.\n\n" + markdown_table(show))
         written += [folder / "grid_verdicts.csv", reports_dir / f"{md_prefix}grid_verdicts.md"]
         if figures:
             written += plot_verdict_heatmap(
-                verdicts, reports_dir / "figures" / f"{_safe(name)}_verdict_heatmap")
+                verdicts, reports_dir / "figures" / f"{safe_name(name)}_verdict_heatmap")
+    written += _rank_sections(frame, folder, reports_dir, figures)
     if "n_test_heldout" in frame and (frame["n_test_heldout"].fillna(0) > 0).any():
         from benchmarks.report_unknown import report_unknown
 
         written += report_unknown(folder, reports_dir, figures=figures)
     return written
+
+
+def _rank_sections(frame: pd.DataFrame, folder: Path, reports_dir: Path,
+                   figures: bool) -> list[Path]:
+    """The leaderboard, Friedman and Nemenyi tests and CD diagram (:mod:`benchmarks.ranks`)
+    when the sweep has at least three complete blocks and three detectors to rank."""
+    from benchmarks.ranks import block_scores, rank_report
+
+    blocks, _ = block_scores(frame)
+    if len(blocks) < 3 or blocks.shape[1] < 3:
+        return []
+    return rank_report(folder, reports_dir, figures=figures)
 
 
 def _write_scorecard(frame: pd.DataFrame, t2: pd.DataFrame, folder: Path, reports_dir: Path,
@@ -481,7 +433,7 @@ def report(folder: str | Path, *, reports_dir: str | Path = "reports", figures: 
     name = folder.resolve().name
     reports_dir = Path(reports_dir)
     reports_dir.mkdir(parents=True, exist_ok=True)
-    md_prefix = "" if name == "paper" else f"{_safe(name)}_"
+    md_prefix = "" if name == "paper" else f"{safe_name(name)}_"
     written = []
     if frame["stale"].any():
         log.warning("%d row(s) of %s come from code that has changed since; rerun the sweep",
@@ -528,6 +480,8 @@ def report(folder: str | Path, *, reports_dir: str | Path = "reports", figures: 
 
     if figures:
         written += plot_sweep(frame, name, reports_dir / "figures")
+        if len(t2) and t2.groupby(["dataset", "method"]).size().max() == 1:  # one row each
+            written += plot_table2(t2, reports_dir / "figures" / f"{safe_name(name)}_table2")
     counts = frame["status"].value_counts().to_dict()
     log.info("report for %s (%s): wrote %d file(s)", folder, counts, len(written))
     return written

@@ -24,7 +24,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from benchmarks.report import format_ci, save_figure
+from benchmarks.figures import save_figure
+from benchmarks.report import format_ci
 from benchmarks.stats import mean_ci, versus_best
 
 __all__ = ["GROUP_COLOURS", "plot_unknown", "report_unknown", "unknown_table",

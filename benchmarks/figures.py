@@ -1,0 +1,190 @@
+"""Figures a reader can trust: one colour per detector everywhere, intervals not spreads.
+
+Every figure of the report draws a detector in the same colour (:func:`detector_colour`,
+from the Okabe-Ito palette, which stays distinguishable under the common colour-vision
+deficiencies), shows uncertainty as the 95% Student-t interval over seeds clipped to the
+metric's range [0, 1] (never ±1 sd running past it), and marks the AUPRC a random detector
+gets (the share of anomalies among the scored records) wherever AUPRC is plotted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from benchmarks.stats import mean_ci
+
+__all__ = ["FIGURE_METRICS", "detector_colour", "plot_sweep", "plot_table2", "safe_name",
+           "save_figure"]
+
+FIGURE_METRICS = {"f1": "F1 (own threshold)", "auprc": "AUPRC"}
+
+#: Okabe-Ito, black last (it is kept for reference lines)
+PALETTE = ("#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7",
+           "#999999")
+#: fixed colours for the suite's own detectors, by registry name; PU-GAN is vermillion
+FIXED = {"pugan": "#D55E00", "pu-bagging": "#E69F00", "ocsvm-normals": "#0072B2",
+         "ocsvm-sgd": "#56B4E9", "iforest": "#009E73", "knn-normals": "#CC79A7",
+         "oracle-supervised": "#000000"}
+_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
+
+
+def detector_colour(label: str) -> str:
+    """The colour of a detector label in every figure: by its registry name (the label's
+    first word) when the suite fixes one, else a stable pick from the palette."""
+    name = str(label).split(" ")[0].split("[")[0]
+    if name in FIXED:
+        return FIXED[name]
+    digest = int(hashlib.sha256(name.encode()).hexdigest(), 16)
+    return PALETTE[digest % len(PALETTE)]
+
+
+def _style(label: str, index: int) -> dict:
+    """Colour by detector; marker and dash tell apart entries sharing a registry name."""
+    return {"color": detector_colour(label), "marker": _MARKERS[index % len(_MARKERS)],
+            "linestyle": "-" if "(" not in label or "tuned" in label else "--"}
+
+
+def safe_name(name: str) -> str:
+    """``name`` as a file-name part: runs of other characters become one dash."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", str(name)).strip("-") or "x"
+
+
+def save_figure(fig, path_stem: Path, *, dpi: int = 130) -> list[Path]:
+    """Write ``fig`` as PNG and SVG beside each other (``path_stem`` without a suffix), close
+    it, and return the two paths."""
+    import matplotlib.pyplot as plt
+
+    path_stem = Path(path_stem)
+    path_stem.parent.mkdir(parents=True, exist_ok=True)
+    out = []
+    for ext in ("png", "svg"):
+        path = path_stem.with_suffix(f".{ext}")
+        fig.savefig(path, dpi=dpi, bbox_inches="tight")
+        out.append(path)
+    plt.close(fig)
+    return out
+
+
+def _interval_lines(ax, data: pd.DataFrame, x: str, metric: str) -> None:
+    """One line per detector: the mean over seeds with its clipped 95% interval as a band."""
+    for i, (det, d) in enumerate(sorted(data.groupby("detector"), key=lambda kv: kv[0])):
+        stats = [(xv, *mean_ci(g[metric])) for xv, g in d.groupby(x, sort=True)]
+        xs = np.array([s[0] for s in stats], dtype=float)
+        mean = np.array([s[1] for s in stats])
+        low = np.array([s[3] for s in stats])
+        high = np.array([s[4] for s in stats])
+        style = _style(det, i)
+        ax.plot(xs, mean, label=det, markersize=4, **style)
+        ok = np.isfinite(low) & np.isfinite(high)
+        ax.fill_between(xs[ok], low[ok], high[ok], color=style["color"], alpha=0.15,
+                        linewidth=0)
+
+
+def _chance(data: pd.DataFrame, x: str) -> pd.Series:
+    """AUPRC of a random detector per x value: the test set's anomaly share."""
+    if {"n_test_anomalies", "n_test"} <= set(data.columns):
+        share = data["n_test_anomalies"].astype(float) / data["n_test"].astype(float)
+    else:
+        share = data["anomaly_ratio"].astype(float)
+    return share.groupby(data[x]).mean().sort_index()
+
+
+def plot_sweep(frame: pd.DataFrame, prefix: str, outdir: str | Path) -> list[Path]:
+    """For each dataset, F1 and AUPRC against the anomaly ratio (one panel per labelled
+    fraction) and against the labelled fraction (one panel per ratio); returns the paths."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    outdir = Path(outdir)
+    ok = frame[frame["status"] == "ok"]
+    written: list[Path] = []
+    axes_spec = (("anomaly_ratio", "labelled_fraction", "anomaly ratio", "labelled fraction"),
+                 ("labelled_fraction", "anomaly_ratio", "labelled fraction", "anomaly ratio"))
+    for dataset, d in ok.groupby("dataset", sort=True):
+        for x, panel, xlabel, plabel in axes_spec:
+            if d[x].nunique() < 2:
+                continue
+            panels = sorted(d[panel].unique())
+            ncol = min(3, len(panels))
+            nrow = -(-len(panels) // ncol)
+            for metric, mlabel in FIGURE_METRICS.items():
+                fig, axs = plt.subplots(nrow, ncol, figsize=(3.6 * ncol, 3.0 * nrow),
+                                        sharey=True, squeeze=False, layout="constrained")
+                for ax, value in zip(axs.flat, panels, strict=False):
+                    part = d[d[panel] == value].astype({metric: float})
+                    _interval_lines(ax, part, x, metric)
+                    if metric == "auprc":
+                        chance = _chance(part, x)
+                        ax.plot(chance.index, chance.to_numpy(), color="black", linestyle=":",
+                                linewidth=1, label="chance (anomaly share)")
+                    ax.set_xscale("log")
+                    ticks = sorted(part[x].unique())
+                    ax.set_xticks(ticks, [f"{t:g}" for t in ticks], rotation=45)
+                    ax.minorticks_off()
+                    ax.set_ylim(-0.02, 1.02)
+                    ax.set_title(f"{plabel} = {value:.3g}", fontsize=9)
+                    ax.set_xlabel(xlabel)
+                    ax.set_ylabel(mlabel)
+                for ax in list(axs.flat)[len(panels):]:
+                    ax.set_visible(False)
+                handles, labels = axs.flat[0].get_legend_handles_labels()
+                fig.legend(handles, labels, loc="outside right center", fontsize=8,
+                           frameon=False)
+                fig.suptitle(f"{dataset}: {mlabel} vs {xlabel} (band: 95% CI over seeds, "
+                             "clipped to [0, 1])")
+                stem = f"{safe_name(prefix)}_{safe_name(dataset)}_{metric}_vs_{x}"
+                written += save_figure(fig, outdir / stem, dpi=120)
+    return written
+
+
+def plot_table2(t2: pd.DataFrame, path_stem: Path,
+                metrics=(("f1", "F1 (own threshold)"), ("auprc", "AUPRC"))) -> list[Path]:
+    """Table 2 as a dot plot: per dataset (rows) and metric (columns), each method's mean
+    with its 95% interval; the paper's F1 marked where it reports one, chance for AUPRC."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    datasets = list(dict.fromkeys(t2["dataset"]))
+    methods = sorted(t2["method"].unique())
+    fig, axs = plt.subplots(len(datasets), len(metrics),
+                            figsize=(4.2 * len(metrics), 0.32 * len(methods) * len(datasets) + 1.5),
+                            sharex=True, squeeze=False, layout="constrained")
+    for r, dataset in enumerate(datasets):
+        rows = t2[t2["dataset"] == dataset].set_index("method")
+        for c, (metric, mlabel) in enumerate(metrics):
+            ax = axs[r, c]
+            for i, method in enumerate(methods):
+                if method not in rows.index or not np.isfinite(rows.loc[method, metric]):
+                    continue
+                row = rows.loc[method]
+                lo, hi = row[f"{metric}_ci_low"], row[f"{metric}_ci_high"]
+                err = [[row[metric] - lo], [hi - row[metric]]] if np.isfinite(lo) else None
+                ax.errorbar(row[metric], i, xerr=err, fmt="o", capsize=3,
+                            color=detector_colour(method))
+                if metric == "f1" and np.isfinite(row.get("paper_f1", np.nan)):
+                    ax.plot(row["paper_f1"], i, marker="x", color="black", markersize=8,
+                            label="paper's F1 (oracle threshold)")
+            if metric == "auprc":
+                ax.axvline(float(rows["anomaly_ratio"].iloc[0]), color="black", linestyle=":",
+                           linewidth=1, label="chance (anomaly ratio)")
+            ax.set_yticks(range(len(methods)), methods if c == 0 else [""] * len(methods))
+            ax.set_xlim(-0.02, 1.02)
+            ax.grid(axis="x", alpha=0.3)
+            ax.set_title(f"{dataset}: {mlabel}", fontsize=9)
+    handles = {}
+    for ax in axs.flat:
+        for h, lab in zip(*ax.get_legend_handles_labels(), strict=True):
+            handles.setdefault(lab, h)
+    fig.legend(handles.values(), handles.keys(), loc="outside lower center", ncol=2,
+               frameon=False)
+    fig.suptitle("Table 2: mean and 95% CI over seeds")
+    return save_figure(fig, path_stem)

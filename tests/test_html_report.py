@@ -1,0 +1,82 @@
+"""The HTML report: one self-contained page, every section present, every image decodes,
+every table holds rows; and the committed reports/index.html is the generated one."""
+
+import base64
+import io
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pandas as pd
+from PIL import Image
+
+from benchmarks.html_report import SECTIONS, write_html_report
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+class _Page(HTMLParser):
+    """Sections, images and the number of body rows of every table."""
+
+    def __init__(self):
+        super().__init__()
+        self.sections, self.images, self.table_rows = [], [], []
+        self._in_tbody = False
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "section":
+            self.sections.append(attrs["id"])
+        elif tag == "img":
+            self.images.append(attrs["src"])
+        elif tag == "table":
+            self.table_rows.append(0)
+        elif tag == "tbody":
+            self._in_tbody = True
+        elif tag == "tr" and self._in_tbody:
+            self.table_rows[-1] += 1
+
+    def handle_endtag(self, tag):
+        if tag == "tbody":
+            self._in_tbody = False
+
+
+def parse(path: Path) -> _Page:
+    page = _Page()
+    page.feed(path.read_text())
+    return page
+
+
+def check_page(page: _Page) -> None:
+    assert page.sections == [s.id for s in SECTIONS]
+    assert page.table_rows and all(n > 0 for n in page.table_rows)
+    for src in page.images:
+        assert src.startswith("data:image/png;base64,")  # embedded: opens offline
+        with Image.open(io.BytesIO(base64.b64decode(src.split(",", 1)[1]))) as im:
+            im.verify()
+
+
+def test_the_page_embeds_tables_and_figures_and_names_what_was_not_run(tmp_path):
+    results, reports = tmp_path / "results", tmp_path / "reports"
+    (results / "paper").mkdir(parents=True)
+    pd.DataFrame({"claim": ["c"], "verdict": ["reproduced"], "evidence": ["0.9 [0.8, 1.0]"],
+                  "command": ["make reproduce-paper"]}).to_csv(
+        results / "paper" / "scorecard.csv", index=False)
+    figure = reports / "figures" / "paper_table2.png"
+    figure.parent.mkdir(parents=True)
+    Image.new("RGB", (4, 4), "white").save(figure)
+    page_path = write_html_report(results, reports)
+    assert page_path == reports / "index.html"
+    page = parse(page_path)
+    check_page(page)
+    assert len(page.images) == 1 and len(page.table_rows) == 1
+    text = page_path.read_text()
+    assert "Not run yet: <code>make unknown-types</code>" in text
+
+
+def test_the_committed_page_is_complete_and_generated(tmp_path):
+    committed = ROOT / "reports" / "index.html"
+    check_page(parse(committed))
+    fresh = write_html_report(ROOT / "results", ROOT / "reports", out=tmp_path / "index.html")
+    assert fresh.read_text() == committed.read_text(), (
+        "reports/index.html differs from what `pugan-bench report results/paper --html` "
+        "writes from the committed results and figures")
