@@ -324,6 +324,11 @@ def readme_block(t2: pd.DataFrame, frame: pd.DataFrame,
               "rows. Every column: reports/table2.md; the other readings of KDD: "
               "reports/readings.md; paired tests: reports/comparisons.md.", "",
               markdown_table(show).rstrip(), ""]
+    if "cell_seconds" in frame:
+        total = float(frame["cell_seconds"].fillna(0).sum())
+        lines += [f"Cost: {len(frame)} cells whose fit-and-score times sum to {total:,.0f} s, "
+                  f"{total / 120:.0f} minutes of two cores if perfectly packed (times as "
+                  "recorded, on a machine shared with other work).", ""]
     stale = int(frame["stale"].sum()) if "stale" in frame else 0
     if stale:
         lines += [f"**{stale} rows come from code that has changed since: rerun "
