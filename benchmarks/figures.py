@@ -18,7 +18,7 @@ import pandas as pd
 
 from benchmarks.stats import mean_ci
 
-__all__ = ["FIGURE_METRICS", "detector_colour", "plot_sweep", "plot_table2", "safe_name",
+__all__ = ["FIGURE_METRICS", "detector_colour", "line_style", "plot_sweep", "plot_table2", "safe_name",
            "save_figure"]
 
 FIGURE_METRICS = {"f1": "F1 (own threshold)", "auprc": "AUPRC"}
@@ -43,7 +43,7 @@ def detector_colour(label: str) -> str:
     return PALETTE[digest % len(PALETTE)]
 
 
-def _style(label: str, index: int) -> dict:
+def line_style(label: str, index: int) -> dict:
     """Colour by detector; marker and dash tell apart entries sharing a registry name."""
     return {"color": detector_colour(label), "marker": _MARKERS[index % len(_MARKERS)],
             "linestyle": "-" if "(" not in label or "tuned" in label else "--"}
@@ -78,7 +78,7 @@ def _interval_lines(ax, data: pd.DataFrame, x: str, metric: str) -> None:
         mean = np.array([s[1] for s in stats])
         low = np.array([s[3] for s in stats])
         high = np.array([s[4] for s in stats])
-        style = _style(det, i)
+        style = line_style(det, i)
         ax.plot(xs, mean, label=det, markersize=4, **style)
         ok = np.isfinite(low) & np.isfinite(high)
         ax.fill_between(xs[ok], low[ok], high[ok], color=style["color"], alpha=0.15,

@@ -51,7 +51,7 @@ SECTIONS = (
             "Mean over the 10 report seeds with 95% intervals for AUPRC; best_f1_oracle "
             "chooses the threshold with test labels (an ORACLE, as the paper did).",
             tables=(("Table 2", "paper/table2.csv", _T2_COLUMNS),),
-            figures=("paper_table2.png",)),
+            figures=("paper_table2.png", "paper_roc_curves.png", "paper_pr_curves.png")),
     Section("readings", "KDD Cup 99 under every reading", "make reproduce-paper",
             "The ranking by AUPRC under each reading of KDD the paper leaves open, and each "
             "PU-GAN entry against the best other detector.",

@@ -483,6 +483,15 @@ def report(folder: str | Path, *, reports_dir: str | Path = "reports", figures: 
             "edit.\n\n" + markdown_table(t1))
         written += [folder / "table1.csv", reports_dir / f"{md_prefix}table1.md"]
 
+    if figures and "cell_id" in frame:
+        from benchmarks.curves import curve_table, plot_curves
+
+        curves, without = curve_table(frame, folder)
+        if without:
+            log.info("%d ok cell(s) of %s have no stored scores (cached before scores were "
+                     "kept): left out of the curves", without, folder)
+        if len(curves):
+            written += plot_curves(curves, name, reports_dir / "figures")
     if figures:
         written += plot_sweep(frame, name, reports_dir / "figures")
         if len(t2) and t2.groupby(["dataset", "method"]).size().max() == 1:  # one row each

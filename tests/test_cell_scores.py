@@ -109,3 +109,34 @@ def test_cell_score_files_are_never_committed():
     probe = "results/paper/cells/0123456789abcdef0123.scores.parquet"
     done = subprocess.run(["git", "check-ignore", "-q", probe], cwd=ROOT)
     assert done.returncode == 0
+
+
+def test_roc_and_pr_curves_are_drawn_from_the_stored_scores(sweep, tmp_path):
+    from PIL import Image
+    from sklearn.metrics import roc_auc_score
+
+    from benchmarks.curves import GRID, curve_table, plot_curves
+
+    out, frame = sweep
+    table, without = curve_table(frame, out)
+    assert without == 0 and set(table["curve"]) == {"roc", "pr"}
+    oracle = frame[(frame["detector"] == "t-oracle") & (frame["status"] == "ok")].iloc[0]
+    roc = table[(table["detector"] == "t-oracle") & (table["curve"] == "roc")]
+    # one seed: the interpolated curve's area is the cell's AUROC up to the grid's resolution
+    assert np.trapezoid(roc["mean"], GRID) == pytest.approx(oracle["auroc"], abs=0.02)
+    pr = table[(table["detector"] == "t-oracle") & (table["curve"] == "pr")]
+    share = oracle["n_test_anomalies"] / oracle["n_test"]
+    assert np.allclose(pr["chance"], share)
+    scores = read_cell_scores(out, oracle["cell_id"])
+    assert roc_auc_score(scores["y_test"], scores["score"]) == pytest.approx(oracle["auroc"])
+    paths = plot_curves(table, "scores", tmp_path)
+    assert {p.name for p in paths} == {"scores_roc_curves.png", "scores_roc_curves.svg",
+                                       "scores_pr_curves.png", "scores_pr_curves.svg"}
+    with Image.open(tmp_path / "scores_pr_curves.png") as im:
+        im.verify()
+    # a cell cached before scores were kept is counted, not filled in
+    (out / "cells" / f"{oracle['cell_id']}.scores.parquet").rename(tmp_path / "moved")
+    try:
+        assert curve_table(frame, out)[1] == 1
+    finally:
+        (tmp_path / "moved").rename(out / "cells" / f"{oracle['cell_id']}.scores.parquet")

@@ -1,0 +1,113 @@
+"""ROC and precision-recall curves from the per-record scores a sweep keeps beside its cells.
+
+Each cell that finished ``ok`` stores its test scores and labels
+(:func:`benchmarks.cache.read_cell_scores`), so curves are drawn after the fact, without
+refitting. Per (dataset, detector) the curve of every seed is interpolated onto one grid (false
+positive rate for ROC, recall for PR) and the band is the 95% Student-t interval over seeds,
+clipped to [0, 1]; the dotted line is a random detector (the diagonal for ROC, the anomaly
+share for PR). Cells without stored scores (cached before scores were kept) are counted and
+left out, never filled in.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from benchmarks.figures import line_style, safe_name, save_figure
+from benchmarks.stats import mean_ci
+
+__all__ = ["GRID", "curve_table", "plot_curves"]
+
+#: where every seed's curve is read off: false-positive rate (ROC) or recall (PR)
+GRID = np.linspace(0.0, 1.0, 101)
+
+
+def _roc(y: np.ndarray, s: np.ndarray) -> np.ndarray:
+    from sklearn.metrics import roc_curve
+
+    fpr, tpr, _ = roc_curve(y, s)
+    return np.interp(GRID, fpr, tpr)
+
+
+def _pr(y: np.ndarray, s: np.ndarray) -> np.ndarray:
+    """Interpolated precision (the best precision at this recall or beyond), on GRID."""
+    from sklearn.metrics import precision_recall_curve
+
+    precision, recall, _ = precision_recall_curve(y, s)
+    envelope = np.maximum.accumulate(precision)  # recall falls along the arrays
+    return np.interp(GRID, recall[::-1], envelope[::-1])
+
+
+def curve_table(frame: pd.DataFrame, folder: str | Path) -> tuple[pd.DataFrame, int]:
+    """Long table of (dataset, detector, curve, x, mean, low, high, chance, n_seeds) over the
+    ok cells of ``frame`` that have stored scores; and the number of ok cells without."""
+    from benchmarks.cache import read_cell_scores
+
+    ok = frame[frame["status"] == "ok"]
+    rows, missing = [], 0
+    for (dataset, det), g in ok.groupby(["dataset", "detector"], sort=True):
+        per_seed = {"roc": [], "pr": []}
+        shares = []
+        for key in g["cell_id"]:
+            scores = read_cell_scores(folder, key)
+            if scores is None:
+                missing += 1
+                continue
+            y = scores["y_test"].to_numpy()
+            if y.min() == y.max():
+                continue  # one class: no curve
+            s = scores["score"].to_numpy(np.float64)
+            per_seed["roc"].append(_roc(y, s))
+            per_seed["pr"].append(_pr(y, s))
+            shares.append(float(y.mean()))
+        for curve, values in per_seed.items():
+            if not values:
+                continue
+            stack = np.vstack(values)
+            chance = GRID if curve == "roc" else np.full_like(GRID, np.mean(shares))
+            for i, x in enumerate(GRID):
+                mean, _, low, high = mean_ci(stack[:, i])
+                rows.append({"dataset": dataset, "detector": det, "curve": curve, "x": x,
+                             "mean": mean, "low": low, "high": high, "chance": chance[i],
+                             "n_seeds": len(values)})
+    return pd.DataFrame(rows), missing
+
+
+def plot_curves(table: pd.DataFrame, prefix: str, outdir: str | Path) -> list[Path]:
+    """One figure per curve kind: a panel per dataset, a line and band per detector."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    written: list[Path] = []
+    labels = {"roc": ("false positive rate", "true positive rate"),
+              "pr": ("recall", "precision")}
+    for curve, part in table.groupby("curve", sort=True):
+        datasets = sorted(part["dataset"].unique())
+        fig, axes = plt.subplots(1, len(datasets), figsize=(3.8 * len(datasets), 3.6),
+                                 squeeze=False, layout="constrained")
+        for ax, dataset in zip(axes[0], datasets, strict=True):
+            d = part[part["dataset"] == dataset]
+            for i, (det, g) in enumerate(d.groupby("detector", sort=True)):
+                style = {**line_style(det, i), "marker": None}
+                ax.plot(g["x"], g["mean"], label=det, **style)
+                band = g["low"].notna()
+                ax.fill_between(g["x"][band], g["low"][band], g["high"][band],
+                                color=style["color"], alpha=0.15, linewidth=0)
+            first = d[d["detector"] == d["detector"].iloc[0]]
+            ax.plot(first["x"], first["chance"], color="black", linestyle=":", linewidth=1,
+                    label="random detector")
+            ax.set_xlim(0, 1)
+            ax.set_ylim(-0.02, 1.02)
+            ax.set_xlabel(labels[curve][0])
+            ax.set_ylabel(labels[curve][1])
+            ax.set_title(dataset, fontsize=9)
+        handles, names = axes[0, 0].get_legend_handles_labels()
+        fig.legend(handles, names, loc="outside right center", fontsize=8, frameon=False)
+        fig.suptitle(f"{curve.upper()} curves: mean over seeds, band 95% CI clipped to [0, 1]")
+        written += save_figure(fig, Path(outdir) / f"{safe_name(prefix)}_{curve}_curves")
+    return written
