@@ -92,8 +92,8 @@ unknown-types: $(STAMP) ## KDD with each attack family held out of training in t
 
 benchmark: $(STAMP) ## PU leaderboard: every bundled dataset, 5 seeds, 14 detectors (results/benchmark; hours on 2 cores, see the config)
 	$(PY) -m benchmarks run benchmarks/configs/benchmark.yaml --out results/benchmark --n-jobs $(N_JOBS)
-	$(PY) -m benchmarks.ranks results/benchmark
+	$(PY) -m benchmarks report results/benchmark
 
 benchmark-quick: $(STAMP) ## the same leaderboard with 2 seeds, for a first look (results/benchmark-quick)
 	$(PY) -m benchmarks run benchmarks/configs/benchmark-quick.yaml --out results/benchmark-quick --n-jobs $(N_JOBS)
-	$(PY) -m benchmarks.ranks results/benchmark-quick
+	$(PY) -m benchmarks report results/benchmark-quick

@@ -237,7 +237,8 @@ def _cmd_report(args) -> int:
 
 
 #: the sweeps whose tables and figures are committed under the repository's reports/
-COMMITTED_SWEEPS = ("results/paper", "results/imbalance", "results/unknown_types")
+COMMITTED_SWEEPS = ("results/paper", "results/imbalance", "results/unknown_types",
+                    "results/benchmark")
 
 
 def _reports_dir(sweep_dir: str, given: str | None):

@@ -88,10 +88,14 @@ SECTIONS = (
                     ("Leaderboard, the paper's presets", "paper/leaderboard.csv", ())),
             figures=("benchmark_cd_auprc.png", "paper_cd_auprc.png")),
     Section("ablation", "PU-GAN ablation", "make ablation",
-            "PU-GAN with and without each stage (training set, inversion, score).",
+            "PU-GAN with and without each stage (training set, inversion, score). These rows "
+            "carry no code version, so this page cannot tell whether PU-GAN changed since "
+            "they ran: rerun the command after a change to pugan/.",
             tables=(("Ablation", "ablation/ablation.csv", ()),)),
     Section("speed", "Detector cost", "make scale-curves",
-            "Fit and scoring time per detector against the training size.",
+            "Fit and scoring time per detector against the training size, as last measured "
+            "on the machine that ran the command (timings carry no code version; rerun after "
+            "a change).",
             tables=(("Detector cost", "scale/detectors.csv", ()),),
             figures=("scale_curves.png",)),
 )
