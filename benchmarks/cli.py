@@ -414,7 +414,7 @@ def _cmd_regression(args) -> int:
 
 
 def _cmd_ablation(args) -> int:
-    from benchmarks.experiments.pugan_ablation import run_command
+    from benchmarks.ablation import run_command
 
     return run_command(args)
 

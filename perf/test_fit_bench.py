@@ -9,8 +9,8 @@ adds 5 cross-fitted ensembles for its threshold (6x the work)."""
 from __future__ import annotations
 
 import pytest
+from bench_sizes import ROUNDS
 
-from benchmarks.perf.conftest import ROUNDS
 from benchmarks.registry import make_detector
 
 DETECTORS = ["iforest", "ocsvm-sgd"]

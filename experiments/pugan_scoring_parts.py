@@ -2,7 +2,7 @@
 
 Usage::
 
-    python benchmarks/experiments/pugan_scoring_parts.py [threads]
+    python experiments/pugan_scoring_parts.py [--threads 1] [--seeds 1000]
 
 Fits a short PUGAN (1 epoch; network sizes are the defaults, so the cost per record is the real
 one) on a kddcup99-low development split, then scores 100,000 of its test records (tiled) and prints records

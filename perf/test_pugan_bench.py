@@ -23,8 +23,8 @@ import copy
 
 import numpy as np
 import pytest
+from bench_sizes import ROUNDS, SCORE_ROWS, SCORE_TRAIN_ROWS
 
-from benchmarks.perf.conftest import ROUNDS, SCORE_ROWS, SCORE_TRAIN_ROWS
 from benchmarks.registry import make_detector
 
 GAN_ROWS = 8_000
