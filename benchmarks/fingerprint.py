@@ -13,7 +13,7 @@ import os
 import sys
 from pathlib import Path
 
-__all__ = ["code_fingerprint"]
+__all__ = ["code_fingerprint", "dist_version"]
 
 _SHARED_SOURCES = ("datasets", "splits.py", "metrics.py", "detectors.py")
 #: files outside benchmarks/ that every cell runs: the contract's threshold rule
@@ -36,17 +36,20 @@ def _digest_sources(root: str) -> str:
     return digest.hexdigest()
 
 
-@functools.cache
-def _library_versions_key() -> str:
+def dist_version(dist: str, missing: str) -> str:
+    """The installed version of distribution ``dist``, read from its metadata (importing
+    nothing), or ``missing`` where it is not installed."""
     from importlib.metadata import PackageNotFoundError, version
 
-    out = []
-    for dist in _LIBRARIES:
-        try:
-            out.append(f"{dist}={version(dist)}")
-        except PackageNotFoundError:
-            out.append(f"{dist}=none")
-    return ",".join(out)
+    try:
+        return version(dist)
+    except PackageNotFoundError:
+        return missing
+
+
+@functools.cache
+def _library_versions_key() -> str:
+    return ",".join(f"{dist}={dist_version(dist, 'none')}" for dist in _LIBRARIES)
 
 
 def _class_sources(detector) -> list[str]:

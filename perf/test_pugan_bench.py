@@ -25,6 +25,7 @@ import numpy as np
 import pytest
 from bench_sizes import ROUNDS, SCORE_ROWS, SCORE_TRAIN_ROWS
 
+from benchmarks.isolation import thread_limits
 from benchmarks.registry import make_detector
 
 GAN_ROWS = 8_000
@@ -50,8 +51,6 @@ def test_gan_epoch(benchmark, kdd):
     det = make_detector("pugan", random_state=0)
     defaults = det.get_params()
     benchmark.group = "gan-epoch-8k"
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)   # PU-GAN's default (n_jobs=1) and the harness's per-cell share
     # the networks exactly as PUGAN.fit builds them for 6-attribute records (record latent of
     # 'auto' size, encoder trained jointly through the reconstruction term)
     det.seq_len_, det.n_signals_ = int(data.shape[1]), 1
@@ -69,10 +68,9 @@ def test_gan_epoch(benchmark, kdd):
                          g_rounds=defaults["g_rounds"], E=E,
                          recon_weight=defaults["recon_weight"])
 
-    try:
+    # one thread: PU-GAN's default (n_jobs=1) and the harness's per-cell share
+    with thread_limits(1):
         hist = benchmark.pedantic(epoch, rounds=ROUNDS, iterations=1, warmup_rounds=0)
-    finally:
-        torch.set_num_threads(threads)
     assert len(hist) == 1 and np.isfinite(hist[0]["d_loss"])
     benchmark.extra_info["rows_per_s"] = GAN_ROWS / benchmark.stats.stats.mean
 
