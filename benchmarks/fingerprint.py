@@ -17,7 +17,7 @@ __all__ = ["code_fingerprint", "dist_version"]
 
 _SHARED_SOURCES = ("datasets", "splits.py", "metrics.py", "detectors.py")
 #: files outside benchmarks/ that every cell runs: the contract's threshold rule
-#: (``labels_at_threshold``) and the helpers every detector's fit uses
+#: (``labels_at_threshold``) and the input checks every detector's fit calls
 _SHARED_PROJECT_SOURCES = ("pugan/base.py",)
 _LIBRARIES = ("numpy", "scikit-learn", "torch", "pyod")
 #: top-level packages whose sources are covered when one of a detector's classes comes from them

@@ -10,7 +10,7 @@ from benchmarks.perf.data import kdd_like
 
 @pytest.fixture(scope="session")
 def kdd():
-    """``kdd(n)`` -> (X, y, known_normal), cached per size for the session."""
+    """``kdd(n)`` -> (X, y, known_normal), cached per size for the whole run."""
     cache = {}
 
     def get(n: int):

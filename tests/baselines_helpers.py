@@ -9,7 +9,7 @@ from benchmarks.registry import fit_detector, get_spec, make_detector
 
 
 def build(name: str, random_state=0, **extra):
-    """The detector with its test params, or a skip naming what is missing from the checkout."""
+    """The detector with its test params, or a skip naming the library that is not installed."""
     spec = get_spec(name)
     try:
         return make_detector(name, random_state=random_state, **{**spec.test_params, **extra})
