@@ -39,7 +39,7 @@ test: $(STAMP) ## run the test suite (CPU, a few minutes)
 	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 $(PY) -m pytest -q
 
 lint: $(STAMP) ## ruff over the code
-	$(VENV)/bin/ruff check pugan baselines benchmarks tests
+	$(VENV)/bin/ruff check pugan baselines benchmarks tests perf experiments
 
 reproduce-paper: $(STAMP) ## Tables 1 and 2 on the 10 report seeds, with intervals and paired tests, into results/paper, reports/ and the README
 	$(PY) -m benchmarks run benchmarks/configs/paper.yaml --out results/paper --n-jobs $(N_JOBS)
@@ -70,8 +70,8 @@ update-reference: $(STAMP) ## rerun the reference cells (benchmarks/configs/refe
 check-regression: $(STAMP) ## rerun the reference cells in a fresh folder; fail naming each score below its reference by more than its tolerance
 	$(PY) -m benchmarks regression check --n-jobs $(N_JOBS) --no-progress
 
-bench: $(STAMP) ## performance suite (benchmarks/perf, pytest-benchmark; JSON in .benchmarks) and its ratios to IForest
-	$(PY) -m pytest benchmarks/perf --benchmark-enable --benchmark-autosave --benchmark-storage=.benchmarks -p no:cacheprovider -q -W ignore::UserWarning
+bench: $(STAMP) ## performance suite (perf/, pytest-benchmark; JSON in .benchmarks) and its ratios to IForest
+	$(PY) -m pytest perf --benchmark-enable --benchmark-autosave --benchmark-storage=.benchmarks -p no:cacheprovider -q -W ignore::UserWarning
 	$(PY) -m benchmarks.perf.summary --storage .benchmarks
 
 bench-compare: $(STAMP) ## compare the last two saved `make bench` runs (pytest-benchmark compare)

@@ -42,13 +42,10 @@ __all__ = ["fit_and_score", "forkserver_preload", "library_versions", "run_cell"
 @functools.cache
 def library_versions() -> dict[str, str]:
     """Versions recorded in every row (read from package metadata, importing nothing heavy)."""
-    from importlib.metadata import PackageNotFoundError, version
+    from benchmarks.fingerprint import dist_version
 
     def v(dist):
-        try:
-            return version(dist)
-        except PackageNotFoundError:
-            return "not installed"
+        return dist_version(dist, "not installed")
 
     return {
         "version_pugan_bench": v("pugan-bench"), "version_torch": v("torch"),
@@ -65,7 +62,7 @@ def fit_and_score(payload: dict) -> dict:
     Runs in the cell's child process; ``payload`` holds the detector's name, params and seed,
     the thread count, the plugins and the split's arrays.
     """
-    from benchmarks.registry import get_spec, make_detector
+    from benchmarks.registry import fit_detector, get_spec, make_detector
     from pugan.base import labels_at_threshold
 
     threads = payload["threads"]
@@ -74,13 +71,10 @@ def fit_and_score(payload: dict) -> dict:
     spec = get_spec(payload["detector_name"])
     det = make_detector(payload["detector_name"], random_state=payload["model_seed"],
                         **payload["detector_params"])
-    if "torch" in sys.modules:
-        sys.modules["torch"].set_num_threads(threads)
+    limit_threads(threads)  # again: building the detector may have loaded torch or a BLAS
     t0 = time.perf_counter()
-    if spec.supervision == "oracle":
-        det.fit(payload["X_train"], payload["y_train"], known_normal=payload["known_normal"])
-    else:
-        det.fit(payload["X_train"], known_normal=payload["known_normal"])
+    fit_detector(det, spec.supervision, payload["X_train"], payload["y_train"],
+                 payload["known_normal"])
     fit_seconds = time.perf_counter() - t0
     t1 = time.perf_counter()
     scores = np.asarray(det.decision_function(payload["X_test"]), dtype=np.float64).ravel()

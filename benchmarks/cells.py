@@ -41,13 +41,11 @@ def derive_seed(*key) -> int:
 
 
 def code_version() -> str:
-    """The installed pugan-bench version; part of every cache key."""
-    try:
-        from importlib.metadata import version
+    """The installed pugan-bench version; part of every cache key ("unknown" when running from
+    a checkout that was never installed)."""
+    from benchmarks.fingerprint import dist_version
 
-        return version("pugan-bench")
-    except Exception:  # not installed (running from a bare checkout)
-        return "unknown"
+    return dist_version("pugan-bench", "unknown")
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,8 @@ import math
 import signal
 import sys
 
+from benchmarks.cells import code_version
+
 __all__ = ["main"]
 
 log = logging.getLogger("benchmarks.cli")
@@ -35,7 +37,7 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="pugan-bench",
         description="PU-GAN benchmark suite: run sweeps, build reports, list detectors.")
-    p.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    p.add_argument("--version", action="version", version=f"%(prog)s {code_version()}")
     p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     p.add_argument("-q", "--quiet", action="store_true", help="warnings and errors only")
     # the same flags after the command name (pugan-bench report DIR -q)
@@ -175,12 +177,6 @@ def _add_scale_curves(sub, common) -> None:
                     help="figure path without suffix, .png and .svg are written (default "
                          "reports/figures/scale_curves in the repository)")
     sc.add_argument("--plot-only", action="store_true", help="redraw the figure from --out")
-
-
-def _version() -> str:
-    from benchmarks.cells import code_version
-
-    return code_version()
 
 
 def _sigterm_as_interrupt(signum, frame):
@@ -415,7 +411,7 @@ def _cmd_regression(args) -> int:
 
 
 def _cmd_ablation(args) -> int:
-    from benchmarks.experiments.pugan_ablation import run_command
+    from benchmarks.ablation import run_command
 
     return run_command(args)
 

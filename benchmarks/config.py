@@ -141,7 +141,7 @@ class SweepConfig:
         return expand_cells(self)
 
 
-# --- helpers -----------------------------------------------------------------------------------
+# --- checks shared by the parsers ---------------------------------------------------------------
 
 def _check_keys(obj: dict, allowed: set, where: str) -> None:
     unknown = sorted(set(obj) - allowed)

@@ -79,13 +79,13 @@ def check_detector(detector, *, supervision: str = "normals-only", ranks: bool =
     from sklearn.base import clone
     from sklearn.metrics import roc_auc_score
 
+    from benchmarks.registry import fit_detector
+
     X_train, y_train, known, X_test, y_test = easy_case(seed)
     problems: list[str] = []
 
     def fit(det):
-        if supervision == "oracle":
-            return det.fit(X_train, y_train, known_normal=known)
-        return det.fit(X_train, known_normal=known)
+        return fit_detector(det, supervision, X_train, y_train, known)
 
     try:
         twin = clone(detector)

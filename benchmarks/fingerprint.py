@@ -13,11 +13,11 @@ import os
 import sys
 from pathlib import Path
 
-__all__ = ["code_fingerprint"]
+__all__ = ["code_fingerprint", "dist_version"]
 
 _SHARED_SOURCES = ("datasets", "splits.py", "metrics.py", "detectors.py")
 #: files outside benchmarks/ that every cell runs: the contract's threshold rule
-#: (``labels_at_threshold``) and the helpers every detector's fit uses
+#: (``labels_at_threshold``) and the input checks every detector's fit calls
 _SHARED_PROJECT_SOURCES = ("pugan/base.py",)
 _LIBRARIES = ("numpy", "scikit-learn", "torch", "pyod")
 #: top-level packages whose sources are covered when one of a detector's classes comes from them
@@ -36,17 +36,20 @@ def _digest_sources(root: str) -> str:
     return digest.hexdigest()
 
 
-@functools.cache
-def _library_versions_key() -> str:
+def dist_version(dist: str, missing: str) -> str:
+    """The installed version of distribution ``dist``, read from its metadata (importing
+    nothing), or ``missing`` where it is not installed."""
     from importlib.metadata import PackageNotFoundError, version
 
-    out = []
-    for dist in _LIBRARIES:
-        try:
-            out.append(f"{dist}={version(dist)}")
-        except PackageNotFoundError:
-            out.append(f"{dist}=none")
-    return ",".join(out)
+    try:
+        return version(dist)
+    except PackageNotFoundError:
+        return missing
+
+
+@functools.cache
+def _library_versions_key() -> str:
+    return ",".join(f"{dist}={dist_version(dist, 'none')}" for dist in _LIBRARIES)
 
 
 def _class_sources(detector) -> list[str]:

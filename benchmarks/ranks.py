@@ -10,7 +10,9 @@ The oracle (supervision ``oracle``) is an upper reference, kept out of the ranki
 
 Per dataset, the reference detector (PU-GAN) against each other detector: the Wilcoxon
 signed-rank test on paired cells (same ratio, fraction and seed), Holm-corrected over the
-detectors compared on that dataset. Pairs are taken over ratio, fraction and seed together,
+detectors compared on that dataset. The test is :mod:`benchmarks.stats`'s, so the paired
+comparisons of the report and this table drop zero differences alike (``zero_method="wilcox"``;
+identical scores on every pair give p = 1). Pairs are taken over ratio, fraction and seed together,
 because 5 seeds alone can never reach p < 0.05 in a two-sided exact Wilcoxon test (its smallest
 p-value with 5 pairs is 0.0625). Win or loss when the corrected p-value is below ``alpha``, by
 the sign of the median difference; tie otherwise.
@@ -28,7 +30,7 @@ import pandas as pd
 from scipy import stats
 
 from benchmarks.figures import save_figure
-from benchmarks.stats import holm, verdict
+from benchmarks.stats import _wilcoxon_p, holm, verdict
 
 __all__ = ["block_scores", "cd_diagram", "friedman", "mean_ranks", "nemenyi",
            "rank_report", "win_tie_loss"]
@@ -116,10 +118,7 @@ def win_tie_loss(frame: pd.DataFrame, reference: str, metric: str = "auprc",
             diff = (pair[reference] - pair[other]).to_numpy()
             if len(diff) == 0:
                 continue
-            if np.all(diff == 0):
-                p = 1.0
-            else:
-                p = float(stats.wilcoxon(diff, zero_method="zsplit").pvalue)
+            p = _wilcoxon_p(diff)  # the report's rule: zero differences dropped
             part.append({"dataset": dataset, "detector": other, "n_pairs": len(diff),
                          "median_diff": float(np.median(diff)), "p": p})
         if not part:

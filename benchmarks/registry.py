@@ -22,6 +22,7 @@ __all__ = [
     "DetectorNameTaken",
     "DetectorSpec",
     "UnknownDetectorError",
+    "fit_detector",
     "get_spec",
     "make_detector",
     "register",
@@ -144,6 +145,18 @@ def get_spec(name: str) -> DetectorSpec:
         raise UnknownDetectorError(
             f"unknown detector {name!r}; known detectors: {known}"
         ) from None
+
+
+def fit_detector(detector, supervision: str, X, y, known_normal):
+    """Fit ``detector`` as the harness does and return it.
+
+    Only an ``oracle`` detector is given the training labels ``y``; every other detector sees
+    the rows and which of them are known normals, so no label reaches a fit that is not
+    declared an oracle.
+    """
+    if supervision == "oracle":
+        return detector.fit(X, y, known_normal=known_normal)
+    return detector.fit(X, known_normal=known_normal)
 
 
 def make_detector(name: str, *, random_state=None, **params):

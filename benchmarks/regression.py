@@ -31,7 +31,6 @@ never a failure.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import math
@@ -44,6 +43,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from benchmarks.datasets.core import sha256_of
 
 __all__ = [
     "CELL_COLUMNS",
@@ -251,10 +252,6 @@ def _git_commit() -> str:
         return "unknown"
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
 def _fresh_dir(out: str | None, prefix: str) -> Path:
     if out:
         return Path(out)
@@ -292,7 +289,7 @@ def update_command(args) -> int:
         "version": version,
         "git_commit": _git_commit(),
         "config": str(config.relative_to(ROOT)) if config.is_relative_to(ROOT) else str(config),
-        "config_sha256": _sha256(config),
+        "config_sha256": sha256_of(config),
         "cells": len(ref),
         "tolerance_rule": f"min({TOL_CAP}, max({TOL_FLOOR}, {TOL_K:g} * std over seeds, "
                           "ddof=1)); cap when fewer than 2 seeds",
@@ -327,7 +324,7 @@ def check_command(args) -> int:
     meta_path = reference_path.with_suffix(".json")
     if meta_path.is_file() and not args.results:
         meta = json.loads(meta_path.read_text())
-        if meta.get("config_sha256") and meta["config_sha256"] != _sha256(Path(args.config)):
+        if meta.get("config_sha256") and meta["config_sha256"] != sha256_of(Path(args.config)):
             log.warning("%s changed since the reference was made (config hash differs); cells "
                         "it no longer holds will be reported missing", args.config)
     if args.results:

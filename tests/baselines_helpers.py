@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 
 from benchmarks.contract import easy_case  # noqa: F401  (the shared synthetic case)
-from benchmarks.registry import get_spec, make_detector
+from benchmarks.registry import fit_detector, get_spec, make_detector
 
 
 def build(name: str, random_state=0, **extra):
-    """The detector with its test params, or a skip naming what is missing from the checkout."""
+    """The detector with its test params, or a skip naming the library that is not installed."""
     spec = get_spec(name)
     try:
         return make_detector(name, random_state=random_state, **{**spec.test_params, **extra})
@@ -19,6 +19,4 @@ def build(name: str, random_state=0, **extra):
 
 def fit(det, name, X, y, known):
     """Fit as the harness does: only oracle detectors see the training labels."""
-    if get_spec(name).supervision == "oracle":
-        return det.fit(X, y, known_normal=known)
-    return det.fit(X, known_normal=known)
+    return fit_detector(det, get_spec(name).supervision, X, y, known)

@@ -5,15 +5,11 @@ import pytest
 
 @pytest.fixture
 def one_thread():
-    """One BLAS/OpenMP/torch thread for the test. On a loaded 2-core runner OpenMP's
-    spin-waiting made one small HistGradientBoosting fit take 57 s instead of 0.6 s."""
-    import torch
-    from threadpoolctl import threadpool_limits
+    """One BLAS/OpenMP/torch thread for the test: on a loaded machine with few cores, OpenMP's
+    spin-waiting makes small fits (HistGradientBoosting) many times slower than on one thread."""
+    import torch  # noqa: F401  (loaded first, so that thread_limits sets its threads too)
 
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        with threadpool_limits(limits=1):
-            yield
-    finally:
-        torch.set_num_threads(n)
+    from benchmarks.isolation import thread_limits
+
+    with thread_limits(1):
+        yield

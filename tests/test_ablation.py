@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 from sklearn.datasets import make_moons
 
-from benchmarks.experiments.pugan_ablation import summary, variant_rows
+from benchmarks.ablation import summary, variant_rows
 from pugan import PUGAN
 
 TINY = dict(n_bags=3, hidden=8, g_layers=1, n_epochs=1, max_gan_rows=300, g_rounds=1,

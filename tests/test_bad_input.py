@@ -7,14 +7,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import PLUGIN
 
 from benchmarks.config import ConfigError, load_config, parse_config
 from benchmarks.datasets import DatasetError
 from benchmarks.datasets.core import sha256_of
 from benchmarks.datasets.userfile import load_file
 from benchmarks.harness import run_sweep
-
-PLUGIN = str(Path(__file__).with_name("harness_detectors.py"))
 
 
 def base(**over):

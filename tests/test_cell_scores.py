@@ -7,24 +7,18 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import sweep_raw
 from sklearn.metrics import average_precision_score, roc_auc_score
 
 from benchmarks.cache import CellCache, read_cell_scores
 from benchmarks.config import parse_config
 from benchmarks.harness import run_sweep
 
-PLUGIN = str(Path(__file__).with_name("harness_detectors.py"))
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def tiny_config(detectors):
-    return parse_config({
-        "name": "scores", "seeds": [0], "anomaly_ratios": [0.2], "labelled_fractions": [0.5],
-        "time_limit": 20, "plugins": [PLUGIN],
-        "datasets": [{"dataset": "moons", "split": {"n_normal": 300},
-                      "dataset_params": {"n_samples": 1000}}],
-        "detectors": detectors,
-    })
+    return parse_config(sweep_raw(detectors, name="scores"))
 
 
 @pytest.fixture(scope="module")

@@ -10,21 +10,16 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from helpers import write_sweep
 
 from benchmarks.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
-PLUGIN = str(Path(__file__).with_name("harness_detectors.py"))
 
 
-def write_config(path, detectors="[t-centroid, t-oracle]", seeds="[0, 1]", extra=""):
-    path.write_text(
-        f"seeds: {seeds}\nanomaly_ratios: [0.1, 0.2]\nlabelled_fractions: [0.5]\n"
-        f"time_limit: 20\nplugins: [{PLUGIN}]\n"
-        "datasets:\n  - dataset: moons\n    split: {n_normal: 300}\n"
-        "    dataset_params: {n_samples: 1000}\n"
-        f"detectors: {detectors}\n{extra}")
-    return path
+def write_config(path, detectors=("t-centroid", "t-oracle"), seeds=(0, 1)):
+    """Moons at two anomaly ratios: with the default detectors and seeds, 8 cells."""
+    return write_sweep(path, list(detectors), seeds=seeds, ratios=(0.1, 0.2))
 
 
 def cli(*args, **kw):
@@ -46,14 +41,14 @@ def test_run_then_report(tmp_path, capsys):
 
 
 def test_errors_exit_2_with_a_message(tmp_path, capsys):
-    bad = write_config(tmp_path / "bad.yaml", detectors="[nope]")
+    bad = write_config(tmp_path / "bad.yaml", detectors=["nope"])
     assert main(["run", str(bad), "--out", str(tmp_path / "o"), "--no-progress"]) == 2
     err = capsys.readouterr().err
     assert "error: detectors[0]: unknown detector 'nope'" in err
     assert not (tmp_path / "o").exists()  # refused before anything ran or was written
     assert main(["report", str(tmp_path / "missing")]) == 2
     assert "no results file" in capsys.readouterr().err
-    cfg = write_config(tmp_path / "s.yaml", detectors="[t-raise]", seeds="[0]")
+    cfg = write_config(tmp_path / "s.yaml", detectors=["t-raise"], seeds=(0,))
     assert main(["-q", "run", str(cfg), "--out", str(tmp_path / "f"), "--no-progress",
                  "--strict"]) == 1
 
@@ -68,8 +63,8 @@ def test_detectors_and_module_entry_point():
 
 
 def test_kill_9_mid_sweep_loses_no_finished_cell(tmp_path):
-    cfg = write_config(tmp_path / "s.yaml", seeds="[0, 1, 2, 3]",
-                       detectors="[{name: t-sleep, params: {seconds: 0.4}}]")
+    cfg = write_config(tmp_path / "s.yaml", seeds=(0, 1, 2, 3),
+                       detectors=[{"name": "t-sleep", "params": {"seconds": 0.4}}])
     out = tmp_path / "sweep"
     proc = cli("-q", "run", str(cfg), "--out", str(out), "--n-jobs", "1", "--no-progress",
                start_new_session=True)
@@ -118,8 +113,8 @@ def test_bad_cli_values(tmp_path, capsys, flag, value, match):
 
 
 def test_sigterm_stops_like_ctrl_c_and_writes_results(tmp_path):
-    cfg = write_config(tmp_path / "s.yaml", seeds="[0, 1, 2, 3]",
-                       detectors="[{name: t-sleep, params: {seconds: 0.4}}]")
+    cfg = write_config(tmp_path / "s.yaml", seeds=(0, 1, 2, 3),
+                       detectors=[{"name": "t-sleep", "params": {"seconds": 0.4}}])
     out = tmp_path / "sweep"
     proc = cli("run", str(cfg), "--out", str(out), "--n-jobs", "1", "--no-progress")
     deadline = time.time() + 90

@@ -3,12 +3,11 @@
 from pathlib import Path
 
 import pytest
+from helpers import PLUGIN
 
 from benchmarks.cells import derive_seed
 from benchmarks.config import ConfigError, load_config, parse_config
 from benchmarks.splits import PRESETS
-
-PLUGIN = str(Path(__file__).with_name("harness_detectors.py"))
 
 
 def base(**over):

@@ -4,8 +4,8 @@ Each registered detector, built with its ``test_params``, must: fit on a small P
 finite scores and 0/1 labels of the right shape; rank an easy case right (AUROC > 0.5) unless
 it is listed in ``RANKING_EXEMPT`` with the reason; give the same scores for the same
 ``random_state`` (also after ``sklearn.base.clone``); write nothing to itself in
-``decision_function``; and label by ``score >= threshold_``. A detector whose library is not in
-this checkout yet (PU-GAN while it is being written) is skipped with the reason.
+``decision_function``; and label by ``score >= threshold_``. A detector whose optional library
+is not installed is skipped, naming the import that failed.
 """
 
 from __future__ import annotations

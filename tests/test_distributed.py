@@ -11,12 +11,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-import yaml
+from helpers import write_sweep
 
 from benchmarks.cli import main
 from benchmarks.results import TIMING_COLUMNS
 
-PLUGIN = str(Path(__file__).with_name("harness_detectors.py"))
 DASK = str(Path(sys.executable).with_name("dask"))
 
 
@@ -27,13 +26,8 @@ def _free_port() -> int:
 
 
 def _write_config(path: Path) -> Path:
-    raw = {"name": "dist", "seeds": [0, 1], "anomaly_ratios": [0.2],
-           "labelled_fractions": [0.5], "time_limit": 60, "plugins": [PLUGIN],
-           "datasets": [{"dataset": "moons", "split": {"n_normal": 300},
-                         "dataset_params": {"n_samples": 1000}}],
-           "detectors": ["t-centroid", "t-oracle", {"name": "t-print"}]}
-    path.write_text(yaml.safe_dump(raw))
-    return path
+    return write_sweep(path, ["t-centroid", "t-oracle", {"name": "t-print"}], name="dist",
+                       seeds=(0, 1), time_limit=60)
 
 
 @contextlib.contextmanager

@@ -1,34 +1,20 @@
 """The sweep harness: fault isolation, resume, determinism, shared splits, Dask == loky."""
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import sweep_raw
 
 from benchmarks.cache import CellCache
 from benchmarks.config import parse_config
 from benchmarks.harness import run_sweep
 from benchmarks.results import RESULT_COLUMNS, TIMING_COLUMNS
 
-PLUGIN = str(Path(__file__).with_name("harness_detectors.py"))
 
-
-def config(detectors, *, seeds=(0, 1), fractions=(0.5,), time_limit=20, **over):
-    raw = {
-        "name": "t",
-        "seeds": list(seeds),
-        "anomaly_ratios": [0.2],
-        "labelled_fractions": list(fractions),
-        "time_limit": time_limit,
-        "plugins": [PLUGIN],
-        "datasets": [{"dataset": "moons", "split": {"n_normal": 300},
-                      "dataset_params": {"n_samples": 1000}}],
-        "detectors": detectors,
-    }
-    raw.update(over)
-    return parse_config(raw)
+def config(detectors, *, seeds=(0, 1), **kw):
+    return parse_config(sweep_raw(detectors, seeds=seeds, **kw))
 
 
 def comparable(frame: pd.DataFrame) -> pd.DataFrame:

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import PLUGIN
 
 from benchmarks.config import load_config, parse_config
 from benchmarks.datasets import load_dataset
@@ -11,7 +12,6 @@ from benchmarks.harness import run_sweep
 from benchmarks.metrics import HELDOUT_COLUMNS, heldout_metrics
 from benchmarks.splits import SplitError, SplitInfeasible, make_pu_split
 
-PLUGIN = str(Path(__file__).with_name("harness_detectors.py"))
 CONFIG = Path(__file__).resolve().parents[1] / "benchmarks" / "configs" / "unknown_types.yaml"
 
 

@@ -1,10 +1,10 @@
 """KDD readings as presets, and the duplicate counts every split and results row carries."""
 
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import PLUGIN
 
 from benchmarks.config import parse_config
 from benchmarks.harness import run_sweep
@@ -16,8 +16,6 @@ from benchmarks.splits import (
     make_pu_split,
     preset_split,
 )
-
-PLUGIN = str(Path(__file__).with_name("harness_detectors.py"))
 
 
 def test_every_reading_is_a_preset_and_the_paper_presets_are_kept():

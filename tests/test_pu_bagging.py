@@ -3,8 +3,8 @@ and the stage-1-alone detector."""
 
 import numpy as np
 import pytest
+from helpers import moons_pu
 from sklearn.base import clone
-from sklearn.datasets import make_moons
 from sklearn.exceptions import NotFittedError
 from sklearn.metrics import roc_auc_score
 from sklearn.tree import DecisionTreeClassifier
@@ -27,15 +27,6 @@ def _pu_data(n_p=40, n_u=160, seed=0):
     X = np.column_stack([np.arange(n_p + n_u, dtype=float), rng.normal(size=n_p + n_u)])
     y = np.r_[np.ones(n_p, dtype=int), np.zeros(n_u, dtype=int)]
     return X, y
-
-
-def _moons_pu(n=1200, seed=0, labelled=0.3):
-    """Half-moon 0 normal, half-moon 1 anomalous; a share of normals labelled (P)."""
-    X, lab = make_moons(n_samples=n, noise=0.1, random_state=seed)
-    anomaly = lab == 1
-    rng = np.random.RandomState(seed)
-    known = (~anomaly) & (rng.rand(n) < labelled)
-    return X, anomaly.astype(int), known
 
 
 @parametrize_with_checks([PUBaggingClassifier(n_estimators=5, random_state=0)])
@@ -174,7 +165,7 @@ def test_select_reliable_rule():
 
 
 def test_reliable_normals_are_mostly_normal_on_moons():
-    X, anomaly, known = _moons_pu()
+    X, anomaly, known = moons_pu(n=1200)
     det = PUBaggingDetector(n_estimators=20, random_state=0).fit(X, known_normal=known)
     u = ~known
     normal, _ = select_reliable(1 - det.decision_scores_[u], 1 - det.p_oob_scores_)
@@ -183,8 +174,8 @@ def test_reliable_normals_are_mostly_normal_on_moons():
 
 
 def test_detector_on_moons_and_contract():
-    X, anomaly, known = _moons_pu()
-    Xt, at, _ = _moons_pu(seed=1)
+    X, anomaly, known = moons_pu(n=1200)
+    Xt, at, _ = moons_pu(n=1200, seed=1)
     det = PUBaggingDetector(n_estimators=20, random_state=0)
     det.fit(X, known_normal=known)
     assert roc_auc_score(anomaly, det.decision_scores_) > 0.97
@@ -205,7 +196,7 @@ def test_detector_on_moons_and_contract():
 
 
 def test_detector_bad_input():
-    X, _, known = _moons_pu(n=200)
+    X, _, known = moons_pu(n=200)
     det = PUBaggingDetector(n_estimators=3)
     with pytest.raises(NotFittedError):
         det.decision_function(X)
@@ -227,7 +218,7 @@ def test_detector_bad_input():
 def test_fit_predict_gives_the_fitted_training_labels_not_a_rescoring():
     """fit_predict returns labels_: for PU bagging, training rows labelled by their out-of-bag
     scores, which a second pass (predict on the same rows, in-bag) would not reproduce."""
-    X, _, known = _moons_pu(n=400)
+    X, _, known = moons_pu(n=400)
     det = PUBaggingDetector(n_estimators=5, random_state=0)
     labels = det.fit_predict(X, known_normal=known)
     np.testing.assert_array_equal(labels, det.labels_)

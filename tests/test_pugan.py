@@ -3,34 +3,23 @@
 import numpy as np
 import pytest
 import torch
-from sklearn.datasets import make_moons
+from helpers import TINY_PUGAN, moons_pu
 from sklearn.exceptions import NotFittedError
 from sklearn.metrics import roc_auc_score
 
 from pugan import PUGAN
 
-TINY = dict(n_bags=5, hidden=16, g_layers=1, n_epochs=3, batch_size=128, max_gan_rows=600,
-            g_rounds=1, encoder_epochs=3, inversion_steps=5)
-
-
-def _moons(n=1000, seed=0, labelled=0.3):
-    """Moon 0 normal, moon 1 anomalous (as in the paper), a share of normals labelled."""
-    X, lab = make_moons(n_samples=n, noise=0.1, random_state=seed)
-    rng = np.random.RandomState(seed)
-    known = (lab == 0) & (rng.rand(n) < labelled)
-    return X, lab, known
-
 
 @pytest.fixture(scope="module")
 def fitted():
-    X, y, known = _moons()
-    det = PUGAN(random_state=0, score="reconstruction", **TINY)
+    X, y, known = moons_pu()
+    det = PUGAN(random_state=0, score="reconstruction", **TINY_PUGAN)
     return det.fit(X, known_normal=known), X, y, known
 
 
 def test_end_to_end_moons_beats_chance(fitted):
     det, X, y, known = fitted
-    Xt, yt, _ = _moons(seed=1)
+    Xt, yt, _ = moons_pu(seed=1)
     # tiny networks and three epochs: the bar is "well above chance" (0.5), with room for the
     # seed-to-seed spread of such small fits, not the method's quality
     assert roc_auc_score(yt, det.decision_function(Xt)) > 0.7
@@ -61,8 +50,8 @@ def test_decision_function_writes_nothing(fitted):
 
 @pytest.mark.parametrize("extra", [{}, {"inversion": "encoder", "score": "combined"}])
 def test_same_seed_same_scores(extra):
-    X, _, known = _moons(n=400)
-    params = {**TINY, "n_epochs": 1, "encoder_epochs": 1, **extra}
+    X, _, known = moons_pu(n=400)
+    params = {**TINY_PUGAN, "n_epochs": 1, "encoder_epochs": 1, **extra}
     a = PUGAN(random_state=3, **params).fit(X, known_normal=known)
     b = PUGAN(random_state=3, **params).fit(X, known_normal=known)
     np.testing.assert_array_equal(a.decision_scores_, b.decision_scores_)
@@ -72,11 +61,11 @@ def test_same_seed_same_scores(extra):
 
 
 def test_torch_global_rng_untouched():
-    X, _, known = _moons(n=300)
+    X, _, known = moons_pu(n=300)
     torch.manual_seed(123)
     expected = torch.rand(3)
     torch.manual_seed(123)
-    PUGAN(random_state=0, **{**TINY, "n_epochs": 1}).fit(X, known_normal=known)
+    PUGAN(random_state=0, **{**TINY_PUGAN, "n_epochs": 1}).fit(X, known_normal=known)
     assert torch.equal(torch.rand(3), expected)
 
 
@@ -97,16 +86,16 @@ def test_save_load_round_trip(fitted, tmp_path):
 
 @pytest.mark.parametrize("train_on", ["p", "all"])
 def test_ablation_training_sets(train_on):
-    X, _, known = _moons(n=300)
-    det = PUGAN(random_state=0, train_on=train_on, **{**TINY, "n_epochs": 1}).fit(
+    X, _, known = moons_pu(n=300)
+    det = PUGAN(random_state=0, train_on=train_on, **{**TINY_PUGAN, "n_epochs": 1}).fit(
         X, known_normal=known)
     assert det.n_gan_rows_ == (known.sum() if train_on == "p" else len(X))
     assert det.n_reliable_ == 0
 
 
 def test_window_mode_scores_every_record():
-    X, y, known = _moons(n=305)
-    det = PUGAN(random_state=0, window=8, window_step=4, **{**TINY, "n_epochs": 1})
+    X, y, known = moons_pu(n=305)
+    det = PUGAN(random_state=0, window=8, window_step=4, **{**TINY_PUGAN, "n_epochs": 1})
     det.fit(X, known_normal=known)
     assert det.decision_scores_.shape == (305,)
     assert det.seq_len_ == 8 and det.n_signals_ == 2
@@ -115,18 +104,18 @@ def test_window_mode_scores_every_record():
 
 
 def test_all_p_allowed_without_pu_stage_but_not_with_it():
-    X, _, _ = _moons(n=200)
+    X, _, _ = moons_pu(n=200)
     everything = np.ones(len(X), dtype=bool)
     with pytest.raises(ValueError, match="unlabelled"):
-        PUGAN(**TINY).fit(X, known_normal=everything)
-    det = PUGAN(train_on="p", random_state=0, **{**TINY, "n_epochs": 1})
+        PUGAN(**TINY_PUGAN).fit(X, known_normal=everything)
+    det = PUGAN(train_on="p", random_state=0, **{**TINY_PUGAN, "n_epochs": 1})
     det.fit(X, known_normal=everything)
     assert np.isfinite(det.threshold_)
 
 
 def test_bad_input():
-    X, _, known = _moons(n=200)
-    det = PUGAN(**TINY)
+    X, _, known = moons_pu(n=200)
+    det = PUGAN(**TINY_PUGAN)
     with pytest.raises(NotFittedError):
         det.decision_function(X)
     with pytest.raises(ValueError, match="known_normal is required"):
@@ -140,7 +129,7 @@ def test_bad_input():
     with pytest.raises(ValueError, match="NaN"):
         det.fit(bad, known_normal=known)
     with pytest.raises(ValueError, match="fewer than window"):
-        PUGAN(window=30, **TINY).fit(X[:20], known_normal=known[:20])
+        PUGAN(window=30, **TINY_PUGAN).fit(X[:20], known_normal=known[:20])
     with pytest.raises(ValueError, match="2-D"):
         det.fit(X[:, 0], known_normal=known)
 
@@ -170,7 +159,7 @@ def test_bad_input():
     ({"early_stopping": 2, "recon_weight": 0.0}, "early_stopping"),
 ])
 def test_bad_params(params, match):
-    X, _, known = _moons(n=100)
+    X, _, known = moons_pu(n=100)
     with pytest.raises(ValueError, match=match):
         PUGAN(**params).fit(X, known_normal=known)
 
@@ -178,9 +167,9 @@ def test_bad_params(params, match):
 def test_cuda_requested_without_cuda_is_a_clear_error():
     if torch.cuda.is_available():
         pytest.skip("CUDA is available here")
-    X, _, known = _moons(n=100)
+    X, _, known = moons_pu(n=100)
     with pytest.raises(ValueError, match="CUDA is not available"):
-        PUGAN(device="cuda", **TINY).fit(X, known_normal=known)
+        PUGAN(device="cuda", **TINY_PUGAN).fit(X, known_normal=known)
 
 
 def test_wrong_feature_count(fitted):
@@ -210,9 +199,9 @@ def test_gradient_inversion_never_worse_than_its_encoder_start():
 
 
 def test_robust_scaling_and_adam_discriminator_round_trip(tmp_path):
-    X, _, known = _moons(n=300)
+    X, _, known = moons_pu(n=300)
     det = PUGAN(random_state=0, scaling="robust", d_optimizer="adam", train_on="p",
-                **{**TINY, "n_epochs": 1}).fit(X, known_normal=known)
+                **{**TINY_PUGAN, "n_epochs": 1}).fit(X, known_normal=known)
     assert not det.generator_.bounded
     np.testing.assert_allclose(det.scale_center_, np.median(X[known], 0))  # fitted on P
     det.save(tmp_path / "r.pt")
@@ -224,8 +213,8 @@ def test_robust_scaling_and_adam_discriminator_round_trip(tmp_path):
 def test_record_latent_is_a_bottleneck_and_step_latent_is_mad_gans(tmp_path):
     """'auto' gives one latent of half a record's values (moons: 1) fed at every step; the
     MAD-GAN mode keeps a 15-value latent per step. Both survive save/load."""
-    X, _, known = _moons(n=300)
-    small = {**TINY, "n_epochs": 1, "encoder_epochs": 1}
+    X, _, known = moons_pu(n=300)
+    small = {**TINY_PUGAN, "n_epochs": 1, "encoder_epochs": 1}
     rec = PUGAN(random_state=0, train_on="p", **small).fit(X, known_normal=known)
     assert rec.latent_dim_ == 1 and rec.generator_.seq_len == 2
     with torch.no_grad():
@@ -244,8 +233,8 @@ def test_record_latent_is_a_bottleneck_and_step_latent_is_mad_gans(tmp_path):
 def test_joint_reconstruction_makes_normals_reachable():
     """The adversarial loss alone leaves a bottlenecked generator far from the normals; the
     joint reconstruction term (recon_weight) brings G(E(x)) onto them."""
-    X, y, known = _moons(n=3000, labelled=0.5)
-    params = {**TINY, "n_epochs": 20, "batch_size": 32, "encoder_epochs": 0, "train_on": "p", "score":
+    X, y, known = moons_pu(n=3000, labelled=0.5)
+    params = {**TINY_PUGAN, "n_epochs": 20, "batch_size": 32, "encoder_epochs": 0, "train_on": "p", "score":
               "reconstruction", "inversion": "encoder", "random_state": 0}
     joint = PUGAN(recon_weight=1.0, **params).fit(X, known_normal=known)
     adversarial = PUGAN(recon_weight=0.0, **params).fit(X, known_normal=known)
@@ -264,12 +253,12 @@ def test_distilled_scorer_ranks_like_its_teacher_and_round_trips(tmp_path):
     of its training, and again on fresh moons), keeps the detector contract, and is saved."""
     from scipy.stats import spearmanr
 
-    X, y, known = _moons()
-    det = PUGAN(random_state=0, inversion="distilled", student_steps=1500, **TINY)
+    X, y, known = moons_pu()
+    det = PUGAN(random_state=0, inversion="distilled", student_steps=1500, **TINY_PUGAN)
     det.fit(X, known_normal=known)
     assert det.student_ is not None and det.student_fidelity_ > 0.95
     assert any("student_loss" in h for h in det.history_)
-    Xt, yt, _ = _moons(seed=1)
+    Xt, yt, _ = moons_pu(seed=1)
     student = det.decision_function(Xt)
     teacher = det._combine(*det._raw_record_scores(det._scale(Xt), inversion="encoder"))
     assert spearmanr(student, teacher)[0] > 0.95
@@ -282,7 +271,7 @@ def test_distilled_scorer_ranks_like_its_teacher_and_round_trips(tmp_path):
     back = PUGAN.load(path)
     np.testing.assert_array_equal(back.decision_function(Xt), student)
     assert back.student_fidelity_ == det.student_fidelity_
-    again = PUGAN(random_state=0, inversion="distilled", student_steps=1500, **TINY)
+    again = PUGAN(random_state=0, inversion="distilled", student_steps=1500, **TINY_PUGAN)
     again.fit(X, known_normal=known)
     np.testing.assert_array_equal(again.decision_function(Xt), student)
 
@@ -323,7 +312,7 @@ def test_known_normals_are_held_out_of_the_gan_when_reliable_normals_fill_it(mon
 
     real = detector.train_gan
     monkeypatch.setattr(detector, "train_gan", spy)
-    X, _, known = _moons(n=400)
+    X, _, known = moons_pu(n=400)
     det = PUGAN(random_state=0, max_gan_rows=20, **MINI).fit(X, known_normal=known)
     assert det.n_reliable_ >= 20 and det.p_held_out_
     assert len(seen[-1]) == 20
@@ -348,7 +337,7 @@ def test_calibration_scores_a_seeded_subsample_of_the_gan_training_normals(monke
 
     real = detector.invert_and_score
     monkeypatch.setattr(detector, "invert_and_score", spy)
-    X, _, _ = _moons(n=5300)
+    X, _, _ = moons_pu(n=5300)
     known = np.arange(len(X)) < 5200  # train_on="p": the GAN's training records are these
     det = PUGAN(random_state=0, train_on="p", max_gan_rows=200, **MINI)
     det.fit(X, known_normal=known)

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from helpers import TINY_PUGAN, moons_pu
 from scipy.stats import spearmanr
-from sklearn.datasets import make_moons
 from sklearn.metrics import roc_auc_score
 
 from benchmarks.perf.pugan_profile import STAGES, gan_flops, lstm_flops, profile_fit
@@ -14,15 +14,8 @@ from pugan import PUGAN
 from pugan.nets import Discriminator, Encoder, Generator
 from pugan.train import train_encoder, train_gan
 
-TINY = dict(n_bags=5, hidden=16, g_layers=1, n_epochs=3, batch_size=128, max_gan_rows=600,
-            g_rounds=1, encoder_epochs=3, inversion_steps=5)
 cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 
-
-def _moons(n=1000, seed=0, labelled=0.3):
-    X, lab = make_moons(n_samples=n, noise=0.1, random_state=seed)
-    known = (lab == 0) & (np.random.RandomState(seed).rand(n) < labelled)
-    return X, lab, known
 
 
 def _reference_gan_epoch(G, D, E, data, *, batch_size, latent_dim, gen, g_rounds, recon_weight):
@@ -78,14 +71,14 @@ def test_shared_passes_play_the_same_game():
 
 
 def test_bfloat16_training_keeps_float32_weights_and_learns():
-    X, y, known = _moons()
-    det = PUGAN(random_state=0, score="reconstruction", precision="bfloat16", **TINY)
+    X, y, known = moons_pu()
+    det = PUGAN(random_state=0, score="reconstruction", precision="bfloat16", **TINY_PUGAN)
     det.fit(X, known_normal=known)
     assert all(p.dtype == torch.float32 for p in det.generator_.parameters())
-    Xt, yt, _ = _moons(seed=1)
+    Xt, yt, _ = moons_pu(seed=1)
     # tiny networks, three epochs: well above chance (0.5), as in test_pugan
     assert roc_auc_score(yt, det.decision_function(Xt)) > 0.7
-    again = PUGAN(random_state=0, score="reconstruction", precision="bfloat16", **TINY)
+    again = PUGAN(random_state=0, score="reconstruction", precision="bfloat16", **TINY_PUGAN)
     np.testing.assert_array_equal(again.fit(X, known_normal=known).decision_scores_,
                                   det.decision_scores_)
 
@@ -115,8 +108,8 @@ def test_flop_count_of_the_paper_generator():
 
 
 def test_profile_names_every_stage_and_adds_up():
-    X, _, known = _moons(n=400)
-    times, det = profile_fit(X, known, random_state=0, **TINY)
+    X, _, known = moons_pu(n=400)
+    times, det = profile_fit(X, known, random_state=0, **TINY_PUGAN)
     assert set(times) == {*STAGES, "total"}
     assert times["gan"] > 0 and times["encoder"] > 0 and times["train-scores"] > 0
     assert times["total"] == pytest.approx(sum(times[k] for k in STAGES))
@@ -126,13 +119,13 @@ def test_profile_names_every_stage_and_adds_up():
 @cuda
 @pytest.mark.parametrize("inversion", ["gradient", "distilled"])
 def test_cuda_end_to_end_and_across_devices(tmp_path, inversion):
-    X, y, known = _moons()
+    X, y, known = moons_pu()
     params = dict(random_state=0, score="reconstruction", inversion=inversion,
-                  student_steps=200, **TINY)
+                  student_steps=200, **TINY_PUGAN)
     det = PUGAN(device="cuda", **params).fit(X, known_normal=known)
     assert next(det.generator_.parameters()).is_cuda
     assert isinstance(det.decision_scores_, np.ndarray)
-    Xt, yt, _ = _moons(seed=1)
+    Xt, yt, _ = moons_pu(seed=1)
     scores = det.decision_function(Xt)
     assert np.isfinite(scores).all() and roc_auc_score(yt, scores) > 0.75
     path = tmp_path / "cuda.pt"
@@ -150,9 +143,9 @@ def test_cuda_end_to_end_and_across_devices(tmp_path, inversion):
 
 @cuda
 def test_cuda_bfloat16_training():
-    X, y, known = _moons()
+    X, y, known = moons_pu()
     det = PUGAN(device="cuda", precision="bfloat16", random_state=0, score="reconstruction",
-                **TINY).fit(X, known_normal=known)
+                **TINY_PUGAN).fit(X, known_normal=known)
     assert np.isfinite(det.decision_scores_).all()
 
 
@@ -162,7 +155,7 @@ def test_max_seq_len_groups_attributes_into_bounded_steps(tmp_path):
     X[:30] += 4.0  # a few far-out records
     known = np.zeros(600, bool)
     known[100:400] = True
-    det = PUGAN(random_state=0, max_seq_len=5, score="reconstruction", **TINY)
+    det = PUGAN(random_state=0, max_seq_len=5, score="reconstruction", **TINY_PUGAN)
     det.fit(X, known_normal=known)
     assert (det.seq_len_, det.n_signals_) == (5, 5)  # 23 attributes: 5 steps of 5, padded
     assert det.latent_dim_ == 11  # half the attributes, padding not counted
@@ -171,13 +164,13 @@ def test_max_seq_len_groups_attributes_into_bounded_steps(tmp_path):
     det.save(path)
     np.testing.assert_array_equal(PUGAN.load(path).decision_function(X[:50]),
                                   det.decision_function(X[:50]))
-    narrow = PUGAN(random_state=0, max_seq_len=30, **TINY).fit(X, known_normal=known)
+    narrow = PUGAN(random_state=0, max_seq_len=30, **TINY_PUGAN).fit(X, known_normal=known)
     assert (narrow.seq_len_, narrow.n_signals_) == (23, 1)  # within the bound: the paper's steps
 
 
 def test_early_stopping_stops_on_held_out_reconstruction():
-    X, y, known = _moons()
-    params = {**TINY, "n_epochs": 30, "encoder_epochs": None, "recon_weight": 1.0}
+    X, y, known = moons_pu()
+    params = {**TINY_PUGAN, "n_epochs": 30, "encoder_epochs": None, "recon_weight": 1.0}
     det = PUGAN(random_state=0, early_stopping=1, score="reconstruction", **params)
     det.fit(X, known_normal=known)
     val = [h["val_recon"] for h in det.history_ if "val_recon" in h]
@@ -188,4 +181,4 @@ def test_early_stopping_stops_on_held_out_reconstruction():
     full = PUGAN(random_state=0, **params).fit(X, known_normal=known)
     assert full.gan_epochs_ == 30 and not any("val_recon" in h for h in full.history_)
     with pytest.raises(ValueError, match="early_stopping"):
-        PUGAN(early_stopping=2, window=4, **TINY).fit(X, known_normal=known)
+        PUGAN(early_stopping=2, window=4, **TINY_PUGAN).fit(X, known_normal=known)

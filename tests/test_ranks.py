@@ -12,7 +12,7 @@ from benchmarks.ranks import (
     rank_report,
     win_tie_loss,
 )
-from benchmarks.stats import holm
+from benchmarks.stats import holm, paired_comparisons
 
 QUALITY = {"best": 0.9, "mid": 0.6, "worst": 0.3, "twin-of-mid": 0.6}
 
@@ -82,6 +82,22 @@ def test_identical_scores_are_a_tie():
     frame = synthetic(n_datasets=1, noise=0.0)
     wtl = win_tie_loss(frame, reference="mid").set_index("detector")
     assert wtl.loc["twin-of-mid", "verdict"] == "tie" and wtl.loc["twin-of-mid", "p"] == 1.0
+
+
+def test_win_tie_loss_tests_pairs_as_the_report_does():
+    """Four of twelve pairs equal: the p-value is the report's paired comparison's, which drops
+    zero differences, not the one a zero-splitting test gives (0.117 on these pairs)."""
+    frame = synthetic(n_datasets=1, seeds=range(12))
+    frame = frame[(frame["anomaly_ratio"] == 0.01) & (frame["labelled_fraction"] == 0.05)].copy()
+    mid = frame.loc[frame["detector"] == "mid", "auprc"].to_numpy()
+    delta = np.array([0, 0, 0, 0, 0.01, 0.02, -0.015, 0.03, 0.04, 0.05, 0.06, -0.025])
+    frame.loc[frame["detector"] == "twin-of-mid", "auprc"] = mid - delta
+    ours = win_tie_loss(frame, reference="mid").set_index("detector")
+    report = paired_comparisons(frame, ["mid"], metrics=("auprc",)).set_index("other")
+    for other in ("best", "worst", "twin-of-mid"):
+        assert ours.loc[other, "n_pairs"] == report.loc[other, "n_pairs"] == 12
+        assert ours.loc[other, "p"] == pytest.approx(report.loc[other, "p_value"])
+    assert ours.loc["twin-of-mid", "p"] == pytest.approx(0.109375)  # exact test on 8 pairs
 
 
 def test_rank_report_writes_tables_and_cd_diagram(tmp_path):

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
-import yaml
+from helpers import sweep_raw, write_sweep
 
 from benchmarks.cache import CellCache
 from benchmarks.cli import main
@@ -18,21 +18,13 @@ from benchmarks.errors import OutputFolderError
 from benchmarks.harness import run_sweep
 from benchmarks.isolation import truncate_text
 
-PLUGIN = str(Path(__file__).with_name("harness_detectors.py"))
+
+def config(detectors, *, time_limit=30, **kw):
+    return parse_config(sweep_raw(detectors, time_limit=time_limit, **kw))
 
 
-def raw_config(detectors, *, seeds=(0,), time_limit=30):
-    return {"name": "t", "seeds": list(seeds), "anomaly_ratios": [0.2],
-            "labelled_fractions": [0.5], "time_limit": time_limit, "plugins": [PLUGIN],
-            "datasets": [{"dataset": "moons", "split": {"n_normal": 300},
-                          "dataset_params": {"n_samples": 1000}}],
-            "detectors": detectors}
-
-
-def write_config(tmp_path, detectors, **kw) -> Path:
-    path = tmp_path / "cfg.yaml"
-    path.write_text(yaml.safe_dump(raw_config(detectors, **kw)))
-    return path
+def write_config(tmp_path, detectors, *, time_limit=30, **kw) -> Path:
+    return write_sweep(tmp_path / "cfg.yaml", detectors, time_limit=time_limit, **kw)
 
 
 def _alive(pid: int) -> bool:
@@ -45,8 +37,7 @@ def _alive(pid: int) -> bool:
 
 def test_a_timed_out_cell_takes_its_children_with_it(tmp_path):
     pid_file = tmp_path / "grandchild.pid"
-    cfg = parse_config(raw_config([{"name": "t-spawn", "params": {"pid_file": str(pid_file)}}],
-                                  time_limit=4))
+    cfg = config([{"name": "t-spawn", "params": {"pid_file": str(pid_file)}}], time_limit=4)
     df = run_sweep(cfg, tmp_path / "out", n_jobs=1, progress=False)
     assert df["status"].tolist() == ["timeout"]
     pid = int(pid_file.read_text())
@@ -57,7 +48,7 @@ def test_a_timed_out_cell_takes_its_children_with_it(tmp_path):
 
 
 def test_non_finite_threshold_fails_the_cell_with_the_reason(tmp_path):
-    cfg = parse_config(raw_config(["t-nan-threshold", "t-centroid"]))
+    cfg = config(["t-nan-threshold", "t-centroid"])
     df = run_sweep(cfg, tmp_path / "out", n_jobs=1, progress=False)
     status = dict(zip(df["detector"], df["status"], strict=True))
     assert status == {"t-nan-threshold": "failed", "t-centroid": "ok"}
@@ -68,7 +59,7 @@ def test_non_finite_threshold_fails_the_cell_with_the_reason(tmp_path):
 @pytest.mark.parametrize("content", [b"\xff\xfe not utf-8", b"[1, 2]", b'{"status": "ok"}',
                                      b'{"status": "weird"}'])
 def test_a_damaged_cell_file_is_recomputed_with_a_warning(tmp_path, caplog, content):
-    cfg = parse_config(raw_config(["t-centroid"]))
+    cfg = config(["t-centroid"])
     out = tmp_path / "out"
     first = run_sweep(cfg, out, n_jobs=1, progress=False)
     key = first["cell_id"].item()
@@ -82,7 +73,7 @@ def test_a_damaged_cell_file_is_recomputed_with_a_warning(tmp_path, caplog, cont
 
 
 def test_an_unwritable_cell_file_is_a_failed_cell_and_an_error(tmp_path, monkeypatch):
-    cfg = parse_config(raw_config(["t-centroid", "t-oracle"], seeds=(0, 1)))
+    cfg = config(["t-centroid", "t-oracle"], seeds=(0, 1))
     real_put = CellCache.put
     refused = []
 
@@ -128,7 +119,7 @@ def test_exit_status_is_non_zero_when_a_cell_failed(tmp_path, capsys):
 
 
 def test_files_are_group_readable_and_run_log_has_a_line_per_cell(tmp_path):
-    cfg = parse_config(raw_config(["t-centroid", "t-raise"]))
+    cfg = config(["t-centroid", "t-raise"])
     out = tmp_path / "out"
     old = os.umask(0o022)
     try:
@@ -144,7 +135,7 @@ def test_files_are_group_readable_and_run_log_has_a_line_per_cell(tmp_path):
 
 
 def test_no_more_workers_than_cells(tmp_path, caplog):
-    cfg = parse_config(raw_config(["t-centroid"]))
+    cfg = config(["t-centroid"])
     with caplog.at_level(logging.INFO, logger="benchmarks.sweep"):
         run_sweep(cfg, tmp_path / "out", n_jobs=8, progress=False)
     assert any("n_jobs=1," in r.getMessage() for r in caplog.records)

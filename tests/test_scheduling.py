@@ -2,16 +2,14 @@
 
 import logging
 from dataclasses import dataclass
-from pathlib import Path
 
 import pandas as pd
+from helpers import sweep_raw
 
 from benchmarks.config import parse_config
 from benchmarks.harness import run_sweep
 from benchmarks.scheduling import expected_seconds_lookup, longest_first, observed_seconds
 from benchmarks.sweep import core_utilisation_text
-
-PLUGIN = str(Path(__file__).with_name("harness_detectors.py"))
 
 
 @dataclass(frozen=True)
@@ -110,13 +108,8 @@ def test_core_utilisation_text():
 
 
 def sweep_config():
-    return parse_config({
-        "name": "order", "seeds": [0], "anomaly_ratios": [0.2], "labelled_fractions": [0.5],
-        "time_limit": 20, "plugins": [PLUGIN],
-        "datasets": [{"dataset": "moons", "split": {"n_normal": 300},
-                      "dataset_params": {"n_samples": 1000}}],
-        "detectors": ["t-centroid", "t-oracle", "t-small-normals"],
-    })
+    return parse_config(sweep_raw(["t-centroid", "t-oracle", "t-small-normals"],
+                                  name="order"))
 
 
 def test_a_sweep_starts_the_cells_recorded_as_longest_first(tmp_path, caplog):

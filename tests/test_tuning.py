@@ -1,18 +1,16 @@
 """Grids in a config, `pugan-bench tune` on development seeds, and tuned entries reading the
 choice back: the same machinery for every detector."""
 
-from pathlib import Path
 
 import pandas as pd
 import pytest
 import yaml
+from helpers import PLUGIN
 
 from benchmarks.cli import main
 from benchmarks.config import ConfigError, parse_config
 from benchmarks.seeds import DEV_SEEDS, REPORT_SEEDS, SeedError, check_dev_seeds, parse_seeds
 from benchmarks.tuning import choose, read_tuning, read_tunings
-
-PLUGIN = str(Path(__file__).with_name("harness_detectors.py"))
 
 
 def raw(**over):

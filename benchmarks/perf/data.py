@@ -10,6 +10,7 @@ copies. The anomaly share and the labelled share of normals are kept at every si
 from __future__ import annotations
 
 import functools
+import numbers
 
 import numpy as np
 
@@ -38,8 +39,9 @@ def kdd_like(n_rows: int, *, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.
     ``y`` is 1 for anomalies (about 2%); ``known_normal`` labels 20% of the normals (the P
     set). The same ``n_rows`` and ``seed`` give the same arrays.
     """
-    if n_rows < 10:
-        raise ValueError(f"n_rows must be at least 10, got {n_rows}")
+    from sklearn.utils import check_scalar
+
+    check_scalar(n_rows, "n_rows", numbers.Integral, min_val=10)
     X0, y0, _ = _base()
     rng = np.random.default_rng(seed)
     idx = rng.choice(len(X0), size=n_rows, replace=n_rows > len(X0))

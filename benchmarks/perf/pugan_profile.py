@@ -32,6 +32,8 @@ import argparse
 import time
 from contextlib import contextmanager
 
+from benchmarks.isolation import thread_limits
+
 __all__ = ["gan_flops", "lstm_flops", "matmul_flops", "measure_gan_step", "profile_fit"]
 
 STAGES = ("stage1", "gan", "encoder", "distill", "calibration", "train-scores", "other")
@@ -152,10 +154,8 @@ def matmul_flops(threads: int, *, n: int = 512, seconds: float = 1.0,
     over the process's CPU time on one thread (robust to a shared machine), else wall time."""
     import torch
 
-    old = torch.get_num_threads()
-    torch.set_num_threads(threads)
     clock = time.process_time if threads == 1 else time.perf_counter
-    try:
+    with thread_limits(threads):
         a = torch.randn(n, n).to(getattr(torch, dtype))
         b = torch.randn(n, n).to(getattr(torch, dtype))
         for _ in range(3):
@@ -165,8 +165,6 @@ def matmul_flops(threads: int, *, n: int = 512, seconds: float = 1.0,
             a @ b
             reps += 1
         return 2 * n ** 3 * reps / (clock() - start)
-    finally:
-        torch.set_num_threads(old)
 
 
 def measure_gan_step(*, seq_len: int = 6, n_signals: int = 1, rows: int = 8000,
@@ -184,9 +182,7 @@ def measure_gan_step(*, seq_len: int = 6, n_signals: int = 1, rows: int = 8000,
     clock = time.process_time if threads == 1 else time.perf_counter
     det.seq_len_, det.n_signals_, det.n_features_in_ = seq_len, n_signals, seq_len * n_signals
     det.latent_dim_ = det._resolve_latent_dim()
-    old = torch.get_num_threads()
-    torch.set_num_threads(threads)
-    try:
+    with thread_limits(threads):
         torch.manual_seed(seed)
         G, D, E = det._networks()
         data = torch.rand(rows, seq_len, n_signals,
@@ -198,8 +194,6 @@ def measure_gan_step(*, seq_len: int = 6, n_signals: int = 1, rows: int = 8000,
                   g_rounds=p["g_rounds"], d_optimizer=p["d_optimizer"], E=E,
                   recon_weight=p["recon_weight"], **kw)
         elapsed = clock() - start
-    finally:
-        torch.set_num_threads(old)
     n_batches = epochs * -(-rows // p["batch_size"])
     fl = gan_flops(seq_len=seq_len, n_signals=n_signals, latent_dim=det.latent_dim_, hidden=p["hidden"],
                    g_layers=p["g_layers"], d_layers=p["d_layers"], batch=p["batch_size"],

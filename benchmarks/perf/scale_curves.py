@@ -64,26 +64,21 @@ def predict_seconds(points: list[tuple[int, float]], n: int) -> float | None:
     return t1 * (n / n1) ** slope
 
 
-def _single_thread():
-    """One BLAS/OpenMP thread (a context manager) and one torch thread."""
-    import torch
-    from threadpoolctl import threadpool_limits
-
-    torch.set_num_threads(1)
-    return threadpool_limits(1)
-
-
 def measure(detectors, sizes, *, max_fit_seconds: float, out: Path) -> pd.DataFrame:
     """Run every (detector, size) in order, appending rows to ``out`` as they finish."""
     from sklearn.metrics import average_precision_score
 
     from benchmarks.perf.data import kdd_like
-    from benchmarks.registry import get_spec, make_detector
+    from benchmarks.registry import fit_detector, get_spec, make_detector
 
     X_score, y_score, _ = kdd_like(SCORE_ROWS, seed=1)
     rows: list[dict] = []
     out.parent.mkdir(parents=True, exist_ok=True)
-    with _single_thread():
+    import torch  # noqa: F401  (loaded first, so that thread_limits sets its threads too)
+
+    from benchmarks.isolation import thread_limits
+
+    with thread_limits(1):
         for name in detectors:
             spec = get_spec(name)
             points: list[tuple[int, float]] = []
@@ -103,10 +98,7 @@ def measure(detectors, sizes, *, max_fit_seconds: float, out: Path) -> pd.DataFr
                 else:
                     det = make_detector(name, random_state=0)
                     t0 = time.perf_counter()
-                    if spec.supervision == "oracle":  # the oracle is given the training labels
-                        det.fit(X, y, known_normal=known)
-                    else:
-                        det.fit(X, known_normal=known)
+                    fit_detector(det, spec.supervision, X, y, known)
                     fit_s = time.perf_counter() - t0
                     t0 = time.perf_counter()
                     scores = det.decision_function(X_score)

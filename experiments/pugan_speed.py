@@ -2,7 +2,7 @@
 
 Usage::
 
-    python -m benchmarks.experiments.pugan_speed --n-jobs 2 --n-epochs 2
+    python experiments/pugan_speed.py --n-jobs 2 --n-epochs 2
 
 Fits on a kddcup99-low development split with the distilled scorer (so that one fit serves all three
 inversions), then scores the preset's test records tiled to 494,021 rows with each inversion and

@@ -2,7 +2,7 @@
 
 Usage::
 
-    python -m benchmarks.experiments.pugan_fit_speed [--preset kddcup99-low] [--seeds 1000-1004]
+    python experiments/pugan_fit_speed.py [--preset kddcup99-low] [--seeds 1000-1004]
         [--threads 1] [--param name=value ...] [--split-param name=value ...]
         [--out results/speed/fit.csv]
         [--allow-report-seeds]

@@ -6,8 +6,7 @@ Usage::
         --seeds 0-2 --allow-report-seeds --out results/ablation
 
 (``make ablation``: the ablation is a reported table, so it runs on report seeds, asked for
-explicitly; on its own the command takes development seeds. ``python -m
-benchmarks.experiments.pugan_ablation`` takes the same arguments.)
+explicitly; on its own the command takes development seeds.)
 
 One PUGAN fit per (preset, seed, training set): ``pu`` (P + stage-1 reliable normals, the
 method), ``p`` (GAN on the known normals only: no PU stage) and ``all`` (GAN on every training
@@ -135,15 +134,3 @@ def run_command(args) -> int:
                          n_jobs=args.n_jobs))
     return 0
 
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m benchmarks.experiments.pugan_ablation ARGS``: ``pugan-bench ablation ARGS``."""
-    import sys
-
-    from benchmarks.cli import main as cli_main
-
-    return cli_main(["ablation", *(sys.argv[1:] if argv is None else argv)])
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

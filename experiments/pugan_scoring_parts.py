@@ -2,7 +2,7 @@
 
 Usage::
 
-    python benchmarks/experiments/pugan_scoring_parts.py [threads]
+    python experiments/pugan_scoring_parts.py [--threads 1] [--seeds 1000]
 
 Fits a short PUGAN (1 epoch; network sizes are the defaults, so the cost per record is the real
 one) on a kddcup99-low development split, then scores 100,000 of its test records (tiled) and prints records
@@ -21,6 +21,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from benchmarks.isolation import limit_threads
 from benchmarks.seeds import add_seed_arguments, seeds_from_args
 from benchmarks.splits import preset_split
 from pugan.detector import PUGAN
@@ -42,11 +43,10 @@ def main(argv=None):
     args = ap.parse_args(argv)
     seed = seeds_from_args(args)[0]
     threads = args.threads
-    torch.set_num_threads(threads)
+    limit_threads(threads)
     s = preset_split("kddcup99-low", seed)
     det = PUGAN(random_state=seed, n_epochs=1, encoder_epochs=1, max_gan_rows=2000,
                 inversion="encoder").fit(s.X_train, known_normal=s.known_normal)
-    torch.set_num_threads(threads)
     x = torch.from_numpy(det._scale(np.resize(s.X_test, (N, s.X_test.shape[1])))
                          .astype(np.float32))[:, :, None]
     G, D, E = det.generator_, det.discriminator_, det.encoder_

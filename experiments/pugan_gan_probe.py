@@ -2,7 +2,7 @@
 
 Usage::
 
-    python -m benchmarks.experiments.pugan_gan_probe --seeds 1000 \
+    python experiments/pugan_gan_probe.py --seeds 1000 \
         --params "{'latent': 'step', 'latent_dim': 15, 'recon_weight': 0}"
 
 Fits PUGAN (encoder inversion, the given parameters) on one moons-paper split, then draws 5,000

@@ -2,7 +2,7 @@
 
 Usage::
 
-    python -m benchmarks.experiments.pugan_distill_check --dataset kdd-low-20k \
+    python experiments/pugan_distill_check.py --dataset kdd-low-20k \
         --params "{'student_steps': 1055}"
 
 Rebuilds the ``pugan-distilled`` cells of ``benchmarks/configs/reference.yaml`` on development
@@ -24,17 +24,15 @@ from __future__ import annotations
 import argparse
 import ast
 import dataclasses
-from pathlib import Path
 
 from scipy.stats import spearmanr
 from sklearn.metrics import average_precision_score, roc_auc_score
 
 from benchmarks.config import load_config
 from benchmarks.registry import make_detector
+from benchmarks.regression import DEFAULT_CONFIG
 from benchmarks.seeds import add_seed_arguments, seeds_from_args
 from benchmarks.splits import make_pu_split
-
-CONFIG = Path(__file__).resolve().parents[1] / "configs" / "reference.yaml"
 
 
 def main(argv=None):
@@ -44,7 +42,7 @@ def main(argv=None):
                     help="detector parameter overrides as a Python dict literal")
     add_seed_arguments(ap)
     args = ap.parse_args(argv)
-    config = dataclasses.replace(load_config(CONFIG), seeds=seeds_from_args(args))
+    config = dataclasses.replace(load_config(DEFAULT_CONFIG), seeds=seeds_from_args(args))
     label, override = args.dataset, args.params
     cells = [c for c in config.cells()
              if c.detector_name == "pugan-distilled" and label in (None, c.dataset)]

@@ -5,16 +5,15 @@ groups ``kdd-paper-fit`` and ``kdd-paper-score`` measure the targets at the pape
 size: a fit on the kddcup99-low preset, and scoring of 494,021 records with each scorer on the
 machine's 2 threads, IForest beside them.
 
-Input: KDD-like rows (:func:`benchmarks.perf.data.kdd_like`). The GAN epoch uses PU-GAN's
-default epoch (``max_gan_rows=8000`` sequences of the 6 attributes, batch 500, the MAD-GAN
-architecture: latent 15, LSTM 100, generator 3 layers, discriminator 1, 3 generator updates
-per discriminator update). The throughput group fits each detector once, with its default
+Input: KDD-like rows (:func:`benchmarks.perf.data.kdd_like`). The GAN epoch is PU-GAN's
+default epoch on ``GAN_ROWS`` sequences of the 6 attributes: batch size, latent, network sizes
+and generator rounds are the detector's defaults, read from ``get_params`` when the benchmark
+runs and stored in its ``extra_info``. The throughput group fits each detector once, with its default
 parameters, on 20,000 training rows (outside the timing) and times ``decision_function`` on
 20,000 other records. The encoder variant scores with the same fitted networks as the
 gradient variant (``inversion="encoder"`` set on a copy): the difference is the inversion only.
 The distilled variant (``pugan-distilled``) is a fit of its own, since its scorer is trained in
 ``fit``; its GAN is the same (same seed, same data), its student mimics the encoder path.
-Skipped, with the reason, where this checkout has no ``pugan`` detector.
 """
 
 from __future__ import annotations
@@ -23,24 +22,18 @@ import copy
 
 import numpy as np
 import pytest
+from bench_sizes import ROUNDS, SCORE_ROWS, SCORE_TRAIN_ROWS
 
-from benchmarks.perf.conftest import ROUNDS, SCORE_ROWS, SCORE_TRAIN_ROWS
+from benchmarks.isolation import thread_limits
 from benchmarks.registry import make_detector
+from pugan import PUGAN
+from pugan.train import train_gan
 
-GAN_ROWS = 8_000
-
-
-def _pugan():
-    try:
-        from pugan import PUGAN  # noqa: F401
-        from pugan.train import train_gan
-    except ImportError as exc:
-        pytest.skip(f"pugan's detector cannot be imported: {exc}")
-    return train_gan
+#: sequences in the timed GAN epoch: PU-GAN's default ``max_gan_rows``
+GAN_ROWS = PUGAN().max_gan_rows
 
 
 def test_gan_epoch(benchmark, kdd):
-    train_gan = _pugan()
     import torch
 
     X, _, known = kdd(GAN_ROWS)
@@ -50,8 +43,6 @@ def test_gan_epoch(benchmark, kdd):
     det = make_detector("pugan", random_state=0)
     defaults = det.get_params()
     benchmark.group = "gan-epoch-8k"
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)   # PU-GAN's default (n_jobs=1) and the harness's per-cell share
     # the networks exactly as PUGAN.fit builds them for 6-attribute records (record latent of
     # 'auto' size, encoder trained jointly through the reconstruction term)
     det.seq_len_, det.n_signals_ = int(data.shape[1]), 1
@@ -69,10 +60,9 @@ def test_gan_epoch(benchmark, kdd):
                          g_rounds=defaults["g_rounds"], E=E,
                          recon_weight=defaults["recon_weight"])
 
-    try:
+    # one thread: PU-GAN's default (n_jobs=1) and the harness's per-cell share
+    with thread_limits(1):
         hist = benchmark.pedantic(epoch, rounds=ROUNDS, iterations=1, warmup_rounds=0)
-    finally:
-        torch.set_num_threads(threads)
     assert len(hist) == 1 and np.isfinite(hist[0]["d_loss"])
     benchmark.extra_info["rows_per_s"] = GAN_ROWS / benchmark.stats.stats.mean
 
@@ -108,8 +98,6 @@ def fitted(score_input):
 @pytest.mark.parametrize("name", ["iforest", "ocsvm-sgd", "pu-bagging", "pugan", "pugan-encoder",
                                   "pugan-distilled"])
 def test_score_throughput(benchmark, fitted, score_input, name):
-    if name.startswith("pugan"):
-        _pugan()
     det = fitted(name)
     _, _, X_score = score_input
     benchmark.group = f"score-{SCORE_ROWS // 1000}k"
@@ -130,7 +118,6 @@ def paper_size():
     """The kddcup99-low split (seed 0), its test records tiled to 494,021, and a cache of the
     fitted models: :func:`test_fit_kddcup99_low` fits them under the benchmark and leaves them
     here; a scoring test run on its own fits what it needs, untimed."""
-    _pugan()
     from benchmarks.splits import preset_split
 
     s = preset_split("kddcup99-low", 0)
@@ -143,8 +130,6 @@ def _paper_model(name: str, split):
     three scorers (``inversion`` is switched on copies)."""
     if name == "iforest":
         return make_detector("iforest", random_state=0)
-    from pugan import PUGAN
-
     return PUGAN(random_state=0, n_jobs=PAPER_THREADS, inversion="distilled")
 
 

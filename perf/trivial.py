@@ -1,8 +1,7 @@
 """A trivial detector for measuring the harness's own cost per cell (``make bench``).
 
-Registered as ``perf-trivial`` when a sweep config lists ``benchmarks.perf.trivial`` under
-``plugins``: the distance to the mean of the known normals, threshold at their 99% quantile.
-Its fit and scoring take microseconds, so a cell's wall time is the harness's overhead.
+Registered as ``perf-trivial`` when a sweep config lists this file under ``plugins``: the
+distance to the mean of the known normals, threshold at their 99% quantile. Its fit and scoring take microseconds, so a cell's wall time is the harness's overhead.
 """
 
 from __future__ import annotations

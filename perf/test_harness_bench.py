@@ -3,19 +3,23 @@ fit and scoring) run isolated (one forkserver child per cell, the default) and i
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+from bench_sizes import ROUNDS
 
 from benchmarks.config import parse_config
 from benchmarks.harness import run_sweep
-from benchmarks.perf.conftest import ROUNDS
 
 N_CELLS = 20
+#: the ``perf-trivial`` detector, loaded as a plugin file
+TRIVIAL = str(Path(__file__).with_name("trivial.py"))
 
 
 def _config():
     return parse_config({
         "name": "perf-harness", "seeds": N_CELLS, "anomaly_ratios": [0.1],
-        "labelled_fractions": [0.5], "plugins": ["benchmarks.perf.trivial"],
+        "labelled_fractions": [0.5], "plugins": [TRIVIAL],
         "datasets": [{"dataset": "moons", "split": {"n_normal": 500},
                       "dataset_params": {"n_samples": 2000}}],
         "detectors": ["perf-trivial"],

@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-import os
-
 import pytest
+from bench_sizes import SCORE_ROWS, SCORE_TRAIN_ROWS
 
 from benchmarks.perf.data import kdd_like
-
-#: rounds per benchmark; 1 by default (the slow fits take minutes); PERF_ROUNDS=3 for spread
-ROUNDS = int(os.environ.get("PERF_ROUNDS", "1"))
-#: training rows and scored records of the scoring-throughput group
-SCORE_TRAIN_ROWS = 20_000
-SCORE_ROWS = 20_000
 
 
 @pytest.fixture(scope="session")
 def kdd():
-    """``kdd(n)`` -> (X, y, known_normal), cached per size for the session."""
+    """``kdd(n)`` -> (X, y, known_normal), cached per size for the whole run."""
     cache = {}
 
     def get(n: int):

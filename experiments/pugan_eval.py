@@ -2,13 +2,13 @@
 
 Usage::
 
-    python -m benchmarks.experiments.pugan_eval moons-paper --seeds 1000-1002 \
+    python experiments/pugan_eval.py moons-paper --seeds 1000-1002 \
         --params "{'n_epochs': 8}"
 
 Prints one line per (seed, inversion, score): score seconds, AUROC, AUPRC, F1 at the
 detector's own threshold (quantile of the known normals' scores) and the oracle best F1, and
 the same for stage 1 alone. The variants are scored by the ablation's code
-(:mod:`benchmarks.experiments.pugan_ablation`), so both scripts measure the same thing.
+(:mod:`benchmarks.ablation`), so both scripts measure the same thing.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import argparse
 import ast
 import time
 
-from benchmarks.experiments.pugan_ablation import stage1_row, variant_rows
+from benchmarks.ablation import stage1_row, variant_rows
 from benchmarks.seeds import add_seed_arguments, seeds_from_args
 from benchmarks.splits import preset_split
 from pugan.detector import PUGAN
