@@ -30,7 +30,7 @@ import pandas as pd
 from scipy import stats
 
 from benchmarks.figures import save_figure
-from benchmarks.stats import _wilcoxon_p, holm, verdict
+from benchmarks.stats import holm, verdict, wilcoxon_p
 
 __all__ = ["block_scores", "cd_diagram", "friedman", "mean_ranks", "nemenyi",
            "rank_report", "win_tie_loss"]
@@ -118,7 +118,7 @@ def win_tie_loss(frame: pd.DataFrame, reference: str, metric: str = "auprc",
             diff = (pair[reference] - pair[other]).to_numpy()
             if len(diff) == 0:
                 continue
-            p = _wilcoxon_p(diff)  # the report's rule: zero differences dropped
+            p = wilcoxon_p(diff)  # the report's rule: zero differences dropped
             part.append({"dataset": dataset, "detector": other, "n_pairs": len(diff),
                          "median_diff": float(np.median(diff)), "p": p})
         if not part:

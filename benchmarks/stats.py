@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 __all__ = ["ALPHA", "CI_KIND", "MIN_WILCOXON_PAIRS", "holm", "mean_ci", "paired_comparisons",
-           "verdict", "versus_best"]
+           "verdict", "versus_best", "wilcoxon_p"]
 
 ALPHA = 0.05
 CI_KIND = "95% Student-t confidence interval of the mean over seeds"
@@ -73,7 +73,9 @@ def verdict(diff_median: float, p_holm: float, alpha: float = ALPHA) -> str:
     return "win" if diff_median > 0 else "loss"
 
 
-def _wilcoxon_p(diff: np.ndarray) -> float:
+def wilcoxon_p(diff: np.ndarray) -> float:
+    """Two-sided Wilcoxon signed-rank p-value of paired differences, zero differences dropped;
+    1.0 when every difference is zero (no evidence of a difference), NaN with no pairs."""
     from scipy.stats import wilcoxon
 
     if diff.size == 0:
@@ -119,7 +121,7 @@ def paired_comparisons(frame: pd.DataFrame, focus, *, metrics=("auprc", "f1"),
                         "other_mean": float(theirs[both].mean()) if len(both) else math.nan,
                         "diff_median": float(np.median(diff)) if diff.size else math.nan,
                         "diff_mean": float(diff.mean()) if diff.size else math.nan,
-                        "p_value": _wilcoxon_p(diff)})
+                        "p_value": wilcoxon_p(diff)})
                 for b, p in zip(block, holm([b["p_value"] for b in block]), strict=True):
                     b["p_holm"] = float(p)
                     b["verdict"] = verdict(b["diff_median"], p, alpha)
@@ -148,7 +150,7 @@ def versus_best(block: pd.DataFrame, focus: str, others, metric: str = "auprc") 
     pair = wide[[focus, best]].dropna()
     diff = (pair[focus] - pair[best]).to_numpy()
     mean, _, low, high = mean_ci(diff, bounded=False)
-    p = _wilcoxon_p(diff)
+    p = wilcoxon_p(diff)
     if diff.size >= MIN_WILCOXON_PAIRS:
         position = {"win": "ahead", "loss": "behind", "tie": "level"}[
             verdict(float(np.median(diff)), p)]
