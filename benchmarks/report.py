@@ -302,7 +302,9 @@ def readme_block(t2: pd.DataFrame, frame: pd.DataFrame,
     if card is not None:
         numbers = card["claim"].str.startswith("Table 2:")
         claims = card[~numbers]
-        counts = card.loc[numbers, "verdict"].map(lambda v: v.split(":")[0]).value_counts()
+        counts = card.loc[numbers, "verdict"].map(
+            lambda v: "reproduced only under another reading" if v.startswith(
+                "reproduced only under") else v).value_counts()
         lines += ["The paper's claims and their verdicts (reports/scorecard.md gives the rules "
                   "and every reading):", "",
                   markdown_table(claims.drop(columns="readings")).rstrip(), "",
