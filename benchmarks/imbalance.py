@@ -25,19 +25,15 @@ POSITION_MARK = {"ahead": "▲", "level": "=", "behind": "▼"}
 _AXES = ["dataset", "anomaly_ratio", "labelled_fraction"]
 
 
-def _pugan_entries(frame: pd.DataFrame) -> list[str]:
-    names = frame["detector_name"] if "detector_name" in frame else frame["detector"]
-    return sorted({d for d, n in zip(frame["detector"], names, strict=True)
-                   if str(n).startswith("pugan")})
-
-
 def grid_verdicts(frame: pd.DataFrame, focus: str | None = None,
                   metric: str = "auprc") -> pd.DataFrame:
     """One row per (dataset, anomaly ratio, labelled fraction): ``focus`` (default: the
     frame's PU-GAN entry) against the best other detector of that grid cell."""
     ok = frame[frame["status"] == "ok"]
     if focus is None:
-        entries = _pugan_entries(ok)
+        from benchmarks.report import focus_detectors
+
+        entries = focus_detectors(ok)
         if len(entries) != 1:
             raise ValueError(f"name the detector to judge: the results hold PU-GAN entries "
                              f"{entries}")

@@ -33,11 +33,6 @@ def _reading_rows(frame: pd.DataFrame) -> pd.DataFrame:
     return ok
 
 
-def _is_pugan(frame: pd.DataFrame) -> pd.Series:
-    names = frame["detector_name"] if "detector_name" in frame else frame["detector"]
-    return names.astype(str).str.startswith("pugan")
-
-
 def _mean(g: pd.DataFrame, column: str) -> float:
     """A column's mean over a reading's rows; NaN where the results predate the column."""
     return float(g[column].astype(float).mean()) if column in g else float("nan")
@@ -73,11 +68,13 @@ def robustness_table(frame: pd.DataFrame, metric: str = "auprc") -> pd.DataFrame
 
 def pugan_vs_best(frame: pd.DataFrame, metric: str = "auprc") -> pd.DataFrame:
     """Per reading and PU-GAN entry: the best other detector and the paired comparison."""
+    from benchmarks.report import pugan_rows
+
     ok = _reading_rows(frame)
     rows = []
     for dataset, g in ok.groupby("dataset", sort=False):
-        pugan = g[_is_pugan(g)]
-        others = sorted(set(g.loc[~_is_pugan(g), "detector"]))
+        pugan = g[pugan_rows(g)]
+        others = sorted(set(g.loc[~pugan_rows(g), "detector"]))
         for focus in sorted(set(pugan["detector"])):
             if not others:
                 continue

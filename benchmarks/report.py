@@ -221,11 +221,16 @@ def _table2_markdown(t2: pd.DataFrame, name: str) -> str:
             + markdown_table(show))
 
 
+def pugan_rows(frame: pd.DataFrame) -> pd.Series:
+    """True for the rows of a PU-GAN entry: by registry name where the frame has one (a label
+    is free text), else by label."""
+    names = frame["detector_name"] if "detector_name" in frame else frame["detector"]
+    return names.astype(str).str.startswith("pugan")
+
+
 def focus_detectors(frame: pd.DataFrame) -> list[str]:
     """The PU-GAN entries of a results frame (every label whose registry name is PU-GAN's)."""
-    names = frame["detector_name"] if "detector_name" in frame else frame["detector"]
-    return sorted({d for d, n in zip(frame["detector"], names, strict=True)
-                   if str(n).startswith("pugan")})
+    return sorted(set(frame.loc[pugan_rows(frame), "detector"]))
 
 
 def _comparisons_markdown(comp: pd.DataFrame, name: str) -> str:

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from benchmarks.figures import save_figure
-from benchmarks.report import format_ci
+from benchmarks.report import focus_detectors, format_ci
 from benchmarks.stats import mean_ci, versus_best
 
 __all__ = ["GROUP_COLOURS", "plot_unknown", "report_unknown", "unknown_table",
@@ -78,8 +78,7 @@ def unknown_versus_best(frame: pd.DataFrame, metric: str = "auprc_heldout") -> p
     (:func:`benchmarks.stats.versus_best`, paired over seeds)."""
     ok = frame[frame["status"] == "ok"].copy()
     ok["heldout"] = ok["split_params"].map(_heldout_label)
-    names = ok["detector_name"] if "detector_name" in ok else ok["detector"]
-    pugan = sorted(set(ok.loc[names.astype(str).str.startswith("pugan"), "detector"]))
+    pugan = focus_detectors(ok)
     rows = []
     for held, g in ok[ok["heldout"] != "none"].groupby("heldout", sort=True):
         others = sorted(set(g["detector"]) - set(pugan))

@@ -152,9 +152,10 @@ def beats_claim(frame: pd.DataFrame, dataset: str, title: str) -> dict:
 
 
 def _level_or_ahead(frame: pd.DataFrame, dataset: str, focus: str) -> tuple[bool | None, str]:
+    from benchmarks.report import pugan_rows
+
     block = frame[(frame["dataset"] == dataset) & (frame["status"] == "ok")]
-    names = block["detector_name"] if "detector_name" in block else block["detector"]
-    others = sorted(set(block.loc[~names.astype(str).str.startswith("pugan"), "detector"]))
+    others = sorted(set(block.loc[~pugan_rows(block), "detector"]))
     if focus not in set(block["detector"]) or not others:
         return None, f"no results on {dataset}"
     v = versus_best(block, focus, others, "auprc")

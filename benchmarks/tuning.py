@@ -62,18 +62,17 @@ def read_tunings(paths) -> dict:
     if not paths:
         raise ConfigError("tuning: expected a tuning file or a non-empty list of them")
     choices: dict = {}
+    tuned_in: dict = {}  # dataset -> the file that tuned it
     for path in paths:
         one = read_tuning(path)
         provenance = {"file": one["path"], "criterion": one.get("criterion"),
                       "seeds": one.get("seeds")}
         for dataset, by_det in one["choices"].items():
-            if dataset in choices:
+            if dataset in tuned_in:
                 raise ConfigError(f"tuning: dataset {dataset!r} is tuned in two files "
-                                  f"({choices[dataset]['_file']} and {one['path']})")
-            choices[dataset] = {"_file": one["path"]} | {
-                key: {**choice, **provenance} for key, choice in by_det.items()}
-    for by_det in choices.values():
-        del by_det["_file"]
+                                  f"({tuned_in[dataset]} and {one['path']})")
+            tuned_in[dataset] = one["path"]
+            choices[dataset] = {key: {**choice, **provenance} for key, choice in by_det.items()}
     return {"choices": choices, "path": ", ".join(str(p) for p in paths)}
 
 
