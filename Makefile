@@ -10,6 +10,9 @@ STAMP := $(VENV)/.installed
 # exact versions of every dependency but torch (pinned below, CPU build): `make lock` writes it
 LOCK := constraints.txt
 N_JOBS ?= 2
+# string hashing fixed, so that set order inside libraries (the CD diagram's crossbars in
+# scikit-posthocs) and hence every regenerated figure is the same from run to run
+export PYTHONHASHSEED = 0
 
 .PHONY: help install lock test lint reproduce-paper tune sweep-imbalance smoke ablation report check-regression update-reference bench bench-compare scale-curves clean
 

@@ -57,15 +57,20 @@ def safe_name(name: str) -> str:
 def save_figure(fig, path_stem: Path, *, dpi: int = 130) -> list[Path]:
     """Write ``fig`` as PNG and SVG beside each other (``path_stem`` without a suffix), close
     it, and return the two paths."""
+    import matplotlib
     import matplotlib.pyplot as plt
 
     path_stem = Path(path_stem)
     path_stem.parent.mkdir(parents=True, exist_ok=True)
     out = []
-    for ext in ("png", "svg"):
-        path = path_stem.with_suffix(f".{ext}")
-        fig.savefig(path, dpi=dpi, bbox_inches="tight")
-        out.append(path)
+    # the same figure gives the same bytes, so a rerun of the report changes no committed
+    # figure: no timestamp in the SVG, and its element ids drawn from a fixed salt
+    with matplotlib.rc_context({"svg.hashsalt": "pugan-bench"}):
+        for ext in ("png", "svg"):
+            path = path_stem.with_suffix(f".{ext}")
+            fig.savefig(path, dpi=dpi, bbox_inches="tight",
+                        metadata={"Date": None} if ext == "svg" else None)
+            out.append(path)
     plt.close(fig)
     return out
 

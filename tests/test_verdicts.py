@@ -90,6 +90,9 @@ def test_grid_verdicts_heatmap_and_sentence(tmp_path):
     with Image.open(png) as im:
         im.verify()
     assert svg.stat().st_size > 0
+    # drawn again, the same bytes: a rerun of the report leaves committed figures alone
+    again = plot_verdict_heatmap(verdicts, tmp_path / "again" / "heat")
+    assert [p.read_bytes() for p in again] == [png.read_bytes(), svg.read_bytes()]
 
 
 def test_unknown_types_compare_pugan_with_the_best_other_per_family():
