@@ -42,23 +42,19 @@ def variant_rows(det: PUGAN, split, base: dict) -> list[dict]:
     """A fitted PUGAN scored six ways (inversion x score; nine with its distilled scorer, when it
     was fitted with one), each thresholded at the 0.99 quantile
     of the known normals' scores under the same variant; ``base`` is copied into every row."""
-    Xp = det._scale(split.X_train[split.known_normal])
-    Xt = det._scale(split.X_test)
     rows = []
     distilled = ("distilled",) if det.student_ is not None else ()
     for inversion in ("gradient", "encoder") + distilled:
         t = time.perf_counter()
-        rec_t, disc_t = det._raw_record_scores(Xt, inversion=inversion)
+        test = det.score_components(split.X_test, inversion=inversion)
         score_s = time.perf_counter() - t
-        rec_p, disc_p = det._raw_record_scores(Xp, inversion=inversion)
+        known = det.score_components(split.X_train[split.known_normal], inversion=inversion)
         for score in ("combined", "reconstruction", "discrimination"):
-            det.set_params(score=score)
-            st, sp = det._combine(rec_t, disc_t), det._combine(rec_p, disc_p)
+            st, sp = getattr(test, score), getattr(known, score)
             thr = quantile_threshold(sp, det.threshold_quantile)
             m = anomaly_metrics(split.y_test, st, labels_at_threshold(st, thr))
             rows.append({**base, "inversion": inversion, "score": score, **m,
                          "score_seconds": score_s})
-    det.set_params(score="combined")
     return rows
 
 

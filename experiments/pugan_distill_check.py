@@ -52,7 +52,7 @@ def main(argv=None):
                             **{**c.detector_params, **override})
         det.fit(s.X_train, known_normal=s.known_normal)
         student = det.decision_function(s.X_test)
-        teacher = det._combine(*det._raw_record_scores(det._scale(s.X_test), inversion="encoder"))
+        teacher = det.score_components(s.X_test, inversion="encoder").combined
         y = s.y_test
         print(f"{c.dataset} seed {c.seed}: teacher AUROC {roc_auc_score(y, teacher):.3f} AUPRC "
               f"{average_precision_score(y, teacher):.3f} | student AUROC "

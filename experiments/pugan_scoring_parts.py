@@ -47,7 +47,7 @@ def main(argv=None):
     s = preset_split("kddcup99-low", seed)
     det = PUGAN(random_state=seed, n_epochs=1, encoder_epochs=1, max_gan_rows=2000,
                 inversion="encoder").fit(s.X_train, known_normal=s.known_normal)
-    x = torch.from_numpy(det._scale(np.resize(s.X_test, (N, s.X_test.shape[1])))
+    x = torch.from_numpy(det.scale_records(np.resize(s.X_test, (N, s.X_test.shape[1])))
                          .astype(np.float32))[:, :, None]
     G, D, E = det.generator_, det.discriminator_, det.encoder_
 

@@ -45,18 +45,16 @@ def test_gan_epoch(benchmark, kdd):
     benchmark.group = "gan-epoch-8k"
     # the networks exactly as PUGAN.fit builds them for 6-attribute records (record latent of
     # 'auto' size, encoder trained jointly through the reconstruction term)
-    det.seq_len_, det.n_signals_ = int(data.shape[1]), 1
-    det.latent_dim_ = det._resolve_latent_dim()
     torch.manual_seed(0)
-    G, D, E = det._networks()
+    G, D, E, latent_dim = det.build_networks(int(data.shape[1]), 1)
     benchmark.extra_info.update(rows=GAN_ROWS, seq_len=int(data.shape[1]),
                                 batch_size=defaults["batch_size"], hidden=defaults["hidden"],
-                                latent=defaults["latent"], latent_dim=det.latent_dim_,
+                                latent=defaults["latent"], latent_dim=latent_dim,
                                 recon_weight=defaults["recon_weight"], threads=1)
 
     def epoch():
         return train_gan(G, D, data, n_epochs=1, batch_size=defaults["batch_size"],
-                         latent_dim=det.latent_dim_, gen=torch.Generator().manual_seed(0),
+                         latent_dim=latent_dim, rng=torch.Generator().manual_seed(0),
                          g_rounds=defaults["g_rounds"], E=E,
                          recon_weight=defaults["recon_weight"])
 

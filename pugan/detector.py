@@ -16,6 +16,7 @@ import logging
 import numbers
 import os
 from contextlib import contextmanager
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -36,7 +37,7 @@ from pugan.nets import Discriminator, Encoder, Generator
 from pugan.pu_bagging import PUBaggingClassifier, select_reliable
 from pugan.train import PRECISIONS, train_encoder, train_gan
 
-__all__ = ["PUGAN"]
+__all__ = ["PUGAN", "Networks", "ScoreComponents"]
 
 log = logging.getLogger(__name__)
 
@@ -44,12 +45,28 @@ _MAX_SEED = np.iinfo(np.int32).max
 _TRAIN_ON = ("pu", "p", "all")
 _SCORES = ("combined", "reconstruction", "discrimination")
 _INVERSIONS = ("gradient", "encoder", "distilled")
-# fitted attributes kept by save/load (numpy arrays and floats)
-_ARRAYS = ("scale_center_", "scale_width_", "decision_scores_", "labels_")
-_FLOATS = ("threshold_", "rec_center_", "rec_scale_", "disc_center_", "disc_scale_",
-           "stop_level_", "student_fidelity_")
-_INTS = ("n_features_in_", "n_signals_", "seq_len_", "latent_dim_", "n_gan_rows_", "n_reliable_",
-         "p_held_out_")
+#: save/load file format; fitted attributes are found by name (ending in "_"), not listed
+_FORMAT = "pugan-2"
+_NOT_SAVED = ("pu_classifier_",)
+
+
+class ScoreComponents(NamedTuple):
+    """Per-record terms of PU-GAN's anomaly score, each standardised by its median and IQR on
+    the GAN's training normals: the reconstruction residual, the discrimination loss, and
+    their mix ``lam * reconstruction + (1 - lam) * discrimination``."""
+
+    reconstruction: np.ndarray
+    discrimination: np.ndarray
+    combined: np.ndarray
+
+
+class Networks(NamedTuple):
+    """PU-GAN's three networks and the latent size they were built for."""
+
+    generator: Generator
+    discriminator: Discriminator
+    encoder: Encoder
+    latent_dim: int
 
 
 @contextmanager
@@ -309,7 +326,7 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
         return starts
 
     @staticmethod
-    def _held_out_normals(pool, mask, gen):
+    def _held_out_normals(pool, mask, torch_rng):
         """(training pool, held-out known normals) for early stopping: the known normals
         outside the pool, else a seeded tenth of those inside it (then removed from it)."""
         out = np.setdiff1d(np.flatnonzero(mask), pool)
@@ -317,11 +334,11 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
             inside = pool[mask[pool]]
             if len(inside) < 2:
                 return pool, out  # nothing to spare: no early stopping
-            pick = torch.randperm(len(inside), generator=gen)[:max(1, len(inside) // 10)]
+            pick = torch.randperm(len(inside), generator=torch_rng)[:max(1, len(inside) // 10)]
             out = np.sort(inside[pick.numpy()])
             pool = np.setdiff1d(pool, out)
         if len(out) > 2000:
-            out = out[torch.randperm(len(out), generator=gen)[:2000].sort().values.numpy()]
+            out = out[torch.randperm(len(out), generator=torch_rng)[:2000].sort().values.numpy()]
         return pool, out
 
     def _step_attributes(self, n_features: int) -> int:
@@ -349,7 +366,7 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
         return torch.from_numpy(Xs[rows].astype(np.float32)), rows
 
     def _raw_record_scores(self, Xs: np.ndarray, *, inversion=None, stop_level=None):
-        """Per-record (rec, disc) before standardisation."""
+        """Per-record (rec, disc) of scaled records, before standardisation."""
         if (inversion or self.inversion) == "distilled":
             return self._student_scores(Xs)
         seqs, rows = self._sequences(Xs)
@@ -369,7 +386,7 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
         return r, d
 
     def _student_scores(self, Xs: np.ndarray, batch_size: int = 65536):
-        """Per-record (rec, disc) from the distilled scorer, in batches."""
+        """Per-record (rec, disc) of scaled records from the distilled scorer, in batches."""
         if self.student_ is None:
             raise ValueError("this detector has no distilled scorer: fit it with "
                              "inversion='distilled'")
@@ -383,52 +400,70 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
                 disc[start:start + len(x)] = d.cpu().numpy()
         return rec, disc
 
-    def _fit_student(self, Xs: np.ndarray, gen: torch.Generator):
-        """Train the distilled scorer on the encoder path's scores (module docstring of
-        :mod:`pugan.distill`); keeps a tenth of the inputs out to measure its fidelity."""
-        seed = int(torch.randint(_MAX_SEED, (1,), generator=gen))
-        Xd = distillation_inputs(Xs, max_rows=50_000, rng=np.random.default_rng(seed))
-        rec, disc = self._raw_record_scores(Xd, inversion="encoder", stop_level=0.0)
-        order = torch.randperm(len(Xd), generator=gen).numpy()
-        hold, train = order[:len(Xd) // 10], order[len(Xd) // 10:]
-        student = ScoreStudent(Xs.shape[1]).to(torch.device(self.device))
-        hist = train_student(student, Xd[train], rec[train], disc[train],
-                             steps=self.student_steps, gen=gen, verbose=self.verbose)
-        student.requires_grad_(False)
-        self.student_ = student
-        return hist, (Xd[hold], rec[hold], disc[hold])
-
-    def _combine(self, rec: np.ndarray, disc: np.ndarray) -> np.ndarray:
+    def _standardise(self, rec: np.ndarray, disc: np.ndarray) -> ScoreComponents:
+        """Both terms on the training normals' median / IQR scale, and their mix by ``lam``."""
         r = (rec - self.rec_center_) / self.rec_scale_
         d = (disc - self.disc_center_) / self.disc_scale_
-        if self.score == "reconstruction":
-            return r
-        if self.score == "discrimination":
-            return d
-        return self.lam * r + (1.0 - self.lam) * d
+        return ScoreComponents(r, d, self.lam * r + (1.0 - self.lam) * d)
 
-    def _resolve_latent_dim(self) -> int:
+    def _resolve_latent_dim(self, seq_len: int, n_signals: int, n_features: int) -> int:
         """``latent_dim``, or for "auto": half a record's values (at least 1) with the record
         latent, a bottleneck (moons: 1, KDD's 6 PCA attributes: 3); MAD-GAN's 15 per step."""
         if self.latent_dim != "auto":
             return int(self.latent_dim)
         if self.latent == "record":
-            values = self.n_features_in_ if self.window is None else self.seq_len_ * self.n_signals_
+            values = n_features if self.window is None else seq_len * n_signals
             return max(1, values // 2)
         return 15
 
-    def _networks(self):
-        """Fresh (generator, discriminator, encoder) for ``seq_len_`` x ``n_signals_`` sequences."""
-        record = self.latent == "record"
-        G = Generator(self.latent_dim_, self.n_signals_, self.hidden, self.g_layers,
-                      bounded=self.scaling == "minmax", seq_len=self.seq_len_ if record else None)
-        D = Discriminator(self.n_signals_, self.hidden, self.d_layers)
-        E = Encoder(self.n_signals_, self.latent_dim_, self.hidden, shared=record)
-        return G, D, E
+    # ------------------------------------------------------------------ public building blocks
+    def scale_records(self, X) -> np.ndarray:
+        """Records as the GAN sees them: each column scaled by the fit's known normals
+        (onto [-1, 1] with ``scaling="minmax"``)."""
+        check_is_fitted(self, "scale_center_")
+        X = check_features(X, n_features=self.n_features_in_)
+        return self._scale(X)
 
-    # ------------------------------------------------------------------ fit
+    def build_networks(self, seq_len: int, n_signals: int, *, n_features: int | None = None
+                       ) -> Networks:
+        """Fresh, untrained (generator, discriminator, encoder, latent size) for sequences of
+        ``seq_len`` steps of ``n_signals`` values, as :meth:`fit` builds them; ``n_features``
+        (default ``seq_len * n_signals``) is a record's attribute count, which sizes the
+        record latent. Reads only the parameters, so benchmarks can time the networks alone."""
+        n_features = seq_len * n_signals if n_features is None else n_features
+        latent_dim = self._resolve_latent_dim(seq_len, n_signals, n_features)
+        record = self.latent == "record"
+        G = Generator(latent_dim, n_signals, self.hidden, self.g_layers,
+                      bounded=self.scaling == "minmax", seq_len=seq_len if record else None)
+        D = Discriminator(n_signals, self.hidden, self.d_layers)
+        E = Encoder(n_signals, latent_dim, self.hidden, shared=record)
+        return Networks(G, D, E, latent_dim)
+
+    def score_components(self, X, *, inversion=None) -> ScoreComponents:
+        """The two terms of the anomaly score and their mix, per record of ``X``.
+
+        ``reconstruction`` (the residual of ``G(z)`` at the inverted latent) and
+        ``discrimination`` (the discriminator's loss on the record), each standardised by its
+        median and IQR on the GAN's training normals, and ``combined = lam * reconstruction +
+        (1 - lam) * discrimination``. ``inversion`` (default: the detector's) chooses how a
+        record is mapped to latent space. :meth:`decision_function` returns the field named by
+        ``score``; the ablation reads all three from one inversion.
+        """
+        check_is_fitted(self, "generator_")
+        if inversion is not None and inversion not in _INVERSIONS:
+            raise ValueError(f"inversion must be one of {_INVERSIONS}; got {inversion!r}")
+        Xs = self.scale_records(X)
+        with _torch_threads(self._threads()):
+            return self._standardise(*self._raw_record_scores(Xs, inversion=inversion))
+
+    # ------------------------------------------------------------------ fit, stage by stage
     def fit(self, X, y=None, *, known_normal=None):
         """Fit the three stages on P (``known_normal`` True) and U (the rest).
+
+        The stages, in order: :meth:`select_gan_rows` (stage 1), :meth:`fit_scaling`,
+        :meth:`gan_training_sample`, :meth:`train_networks`, :meth:`fit_distilled_scorer`
+        (with ``inversion="distilled"``) and :meth:`calibrate` (stage 3); then the training
+        rows' scores and the threshold.
 
         Parameters
         ----------
@@ -458,126 +493,180 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
             )
         rng = check_random_state(self.random_state)
         pu_seed, torch_seed = (int(s) for s in rng.randint(_MAX_SEED, size=2))
-
-        # ---- stage 1: which rows the GAN learns from
-        if self.train_on == "pu":
-            gan_mask, self.n_reliable_ = self._stage1(X, mask, pu_seed)
-        elif self.train_on == "p":
-            gan_mask, self.n_reliable_ = mask.copy(), 0
-        else:
-            gan_mask, self.n_reliable_ = np.ones(X.shape[0], dtype=bool), 0
-        self.n_gan_rows_ = int(gan_mask.sum())
-        self.n_features_in_ = X.shape[1]
-        # scaling fitted on the known normals, the only rows certain to be normal: records
-        # outside their range stay outside [-1, 1], where the tanh generator cannot follow
-        # (measured on kddcup99-low seed 0: reconstruction AUPRC 0.010 when fitted on P + the
-        # reliable normals, whose far-out rows stretch the range, vs 0.234 on P alone)
-        Xg = X[mask]
-        if self.scaling == "minmax":  # MAD-GAN: each column onto [-1, 1]
-            lo, hi = Xg.min(0), Xg.max(0)
-            center, width = (lo + hi) / 2.0, (hi - lo) / 2.0
-        else:  # robust: median and interquartile range, unbounded
-            q25, center, q75 = np.percentile(Xg, [25, 50, 75], axis=0)
-            width = q75 - q25
-            width = np.where(width > 0, width, Xg.std(0))
-        self.scale_center_, self.scale_width_ = center, np.where(width > 0, width, 1.0)
+        gan_mask = self.select_gan_rows(X, mask, seed=pu_seed)
+        self.fit_scaling(X[mask])
         Xs = self._scale(X)
-        gan_rows = np.flatnonzero(gan_mask)
-        if self.window is not None and len(gan_rows) < self.window:
-            raise ValueError(f"the GAN training set has {len(gan_rows)} rows, fewer than "
+        if self.window is not None and gan_mask.sum() < self.window:
+            raise ValueError(f"the GAN training set has {int(gan_mask.sum())} rows, fewer than "
                              f"window={self.window}")
-
-        # ---- stage 2: the GAN, then the encoder, seeded without touching torch's global RNG
-        with _torch_threads(self._threads()), torch.random.fork_rng(devices=[]):
+        # seeded without touching torch's global RNG (nor, on a GPU, the device's)
+        dev = torch.device(self.device)
+        cuda_rng = [dev.index or 0] if dev.type == "cuda" else []
+        with _torch_threads(self._threads()), torch.random.fork_rng(devices=cuda_rng):
             torch.manual_seed(torch_seed)
-            gen = torch.Generator().manual_seed(torch_seed)
-            cap = self.max_gan_rows
-            self.p_held_out_ = False
-            if self.window is None:
-                pool = gan_rows
-                if cap is not None and len(pool) > cap:
-                    if self.train_on == "pu" and self.n_reliable_ >= cap:
-                        # enough reliable normals: keep every known normal out of the GAN's
-                        # sample, so that their scores (the threshold's reference) are
-                        # held-out scores, at no extra fit
-                        pool = np.flatnonzero(gan_mask & ~mask)
-                        self.p_held_out_ = True
-                    pick = torch.randperm(len(pool), generator=gen)[:cap].sort().values
-                    pool = pool[pick.numpy()]
-                if self.early_stopping is not None:
-                    pool, val_rows = self._held_out_normals(pool, mask, gen)
-                seqs, _ = self._sequences(Xs[pool])
-            else:
-                seqs, _ = self._sequences(Xs[gan_rows])
-                if cap is not None and seqs.shape[0] > cap:
-                    pick = torch.randperm(seqs.shape[0], generator=gen)[:cap]
-                    seqs = seqs[pick.sort().values]
-            self.seq_len_, self.n_signals_ = int(seqs.shape[1]), int(seqs.shape[2])
-            self.latent_dim_ = self._resolve_latent_dim()
-            dev = torch.device(self.device)
-            G, D, E = self._networks()
-            G, D, E = G.to(dev), D.to(dev), E.to(dev)
-            seqs = seqs.to(dev)
-            val = None
-            if self.early_stopping is not None and len(val_rows):
-                val = self._sequences(Xs[val_rows])[0].to(dev)
-            hist = train_gan(G, D, seqs, n_epochs=self.n_epochs, batch_size=self.batch_size,
-                             latent_dim=self.latent_dim_, gen=gen, g_rounds=self.g_rounds,
-                             d_optimizer=self.d_optimizer,
-                             E=E, recon_weight=self.recon_weight,
-                             precision=self.precision, val=val, patience=self.early_stopping,
-                             verbose=self.verbose)
-            self.gan_epochs_ = len(hist)
-            e_epochs = len(hist) if self.encoder_epochs is None else self.encoder_epochs
-            hist_e = train_encoder(E, G, seqs, n_epochs=e_epochs, batch_size=self.batch_size,
-                                   latent_dim=self.latent_dim_, gen=gen,
-                                   precision=self.precision, verbose=self.verbose)
-            for m in (G, D, E):
-                m.eval()
-                m.zero_grad(set_to_none=True)  # no training gradients left behind
-                m.requires_grad_(False)  # frozen: scoring differentiates w.r.t. z only
-            self.generator_, self.discriminator_, self.encoder_ = G, D, E
-            self.history_ = hist + hist_e
-            self.student_, held = None, None
+            torch_rng = torch.Generator().manual_seed(torch_seed)
+            seqs, val = self.gan_training_sample(Xs, gan_mask, mask, torch_rng)
+            self.train_networks(seqs, torch_rng, val=val, n_features=X.shape[1])
+            held = None
             if self.inversion == "distilled":
-                hist_s, held = self._fit_student(Xs, gen)
-                self.history_ += hist_s
-
-            # ---- stage 3 calibration on the GAN's training normals
-            ref = gan_rows
-            if len(ref) > 5000 and self.window is None:
-                ref = np.sort(rng.choice(gan_rows, 5000, replace=False))
-            rec0, _ = self._raw_record_scores(Xs[ref], inversion="encoder", stop_level=0.0)
-            self.stop_level_ = float(np.quantile(rec0, self.stop_quantile))
-            rec, disc = self._raw_record_scores(Xs[ref])
-            self.rec_center_, self.rec_scale_ = _robust_scale(rec)
-            self.disc_center_, self.disc_scale_ = _robust_scale(disc)
-            self.decision_scores_ = self._combine(*self._raw_record_scores(Xs))
-            self.student_fidelity_ = float("nan")
-            if held is not None and len(held[0]) >= 3:  # fewer: no correlation to speak of
-                Xh, rec_h, disc_h = held
-                self.student_fidelity_ = float(spearmanr(
-                    self._combine(*self._student_scores(Xh)), self._combine(rec_h, disc_h))[0])
+                held = self.fit_distilled_scorer(Xs, torch_rng)
+            self.calibrate(Xs, gan_mask, rng)
+            self.decision_scores_ = self._scores_of(Xs)
+            self.student_fidelity_ = self._student_fidelity(held)
         self.threshold_ = quantile_threshold(self.decision_scores_[mask], self.threshold_quantile)
         self.labels_ = labels_at_threshold(self.decision_scores_, self.threshold_)
         return self
 
-    def _stage1(self, X, mask, seed):
-        """PU bagging -> P plus the reliable normals of U (a boolean row mask)."""
-        clf = PUBaggingClassifier(n_estimators=self.n_bags, n_jobs=self.n_jobs,
-                                  random_state=seed)
-        clf.fit(X, mask.astype(int))
-        u_idx = np.flatnonzero(~mask)
-        p_scores = clf.oob_decision_[mask]
-        reliable, _ = select_reliable(clf.oob_decision_[u_idx], p_scores,
-                                      normal_quantile=self.reliable_quantile)
-        gan_mask = mask.copy()
-        gan_mask[u_idx[reliable]] = True
-        self.pu_classifier_ = clf
-        self.pu_known_scores_ = p_scores  # out-of-bag P(normal) of the known normals
-        log.info("PU stage: %d known normals + %d reliable normals of %d unlabelled",
-                 int(mask.sum()), int(reliable.sum()), len(u_idx))
-        return gan_mask, int(reliable.sum())
+    def select_gan_rows(self, X, known_normal, *, seed) -> np.ndarray:
+        """Stage 1: the rows the GAN learns from, as a boolean mask over ``X``.
+
+        ``train_on="pu"``: the known normals plus the reliable normals that PU bagging finds in
+        U (keeps ``pu_classifier_`` and ``pu_known_scores_``, the known normals' out-of-bag
+        P(normal)); ``"p"``: the known normals; ``"all"``: every row. Sets ``n_reliable_``,
+        ``n_gan_rows_`` and ``n_features_in_``.
+        """
+        mask = np.asarray(known_normal, dtype=bool)
+        if self.train_on == "pu":
+            clf = PUBaggingClassifier(n_estimators=self.n_bags, n_jobs=self.n_jobs,
+                                      random_state=seed)
+            clf.fit(X, mask.astype(int))
+            u_idx = np.flatnonzero(~mask)
+            p_scores = clf.oob_decision_[mask]
+            reliable, _ = select_reliable(clf.oob_decision_[u_idx], p_scores,
+                                          normal_quantile=self.reliable_quantile)
+            gan_mask = mask.copy()
+            gan_mask[u_idx[reliable]] = True
+            self.pu_classifier_, self.pu_known_scores_ = clf, p_scores
+            self.n_reliable_ = int(reliable.sum())
+            log.info("PU stage: %d known normals + %d reliable normals of %d unlabelled",
+                     int(mask.sum()), self.n_reliable_, len(u_idx))
+        else:
+            gan_mask = mask.copy() if self.train_on == "p" else np.ones(len(mask), dtype=bool)
+            self.n_reliable_ = 0
+        self.n_gan_rows_ = int(gan_mask.sum())
+        self.n_features_in_ = X.shape[1]
+        return gan_mask
+
+    def fit_scaling(self, X_known) -> None:
+        """Fit the records' scaling on the known normals, the only rows certain to be normal:
+        records outside their range stay outside [-1, 1], where the tanh generator cannot
+        follow (fitting it on the reliable normals too, whose far-out rows stretch the range,
+        cost most of the reconstruction term's AUPRC on KDD: docs/pugan.md)."""
+        if self.scaling == "minmax":  # MAD-GAN: each column onto [-1, 1]
+            lo, hi = X_known.min(0), X_known.max(0)
+            center, width = (lo + hi) / 2.0, (hi - lo) / 2.0
+        else:  # robust: median and interquartile range, unbounded
+            q25, center, q75 = np.percentile(X_known, [25, 50, 75], axis=0)
+            width = q75 - q25
+            width = np.where(width > 0, width, X_known.std(0))
+        self.scale_center_, self.scale_width_ = center, np.where(width > 0, width, 1.0)
+
+    def gan_training_sample(self, Xs, gan_mask, known_normal, torch_rng):
+        """The GAN's training sequences (at most ``max_gan_rows``, drawn with ``torch_rng``)
+        and, with ``early_stopping``, the held-out known normals' sequences (else None).
+
+        When the reliable normals alone fill the sample, every known normal is kept out of it,
+        so that their scores (the threshold's reference) are held-out scores at no extra fit;
+        ``p_held_out_`` records whether that happened.
+        """
+        gan_rows = np.flatnonzero(gan_mask)
+        cap = self.max_gan_rows
+        self.p_held_out_ = False
+        if self.window is not None:
+            seqs, _ = self._sequences(Xs[gan_rows])
+            if cap is not None and seqs.shape[0] > cap:
+                pick = torch.randperm(seqs.shape[0], generator=torch_rng)[:cap]
+                seqs = seqs[pick.sort().values]
+            return seqs, None
+        pool = gan_rows
+        if cap is not None and len(pool) > cap:
+            if self.train_on == "pu" and self.n_reliable_ >= cap:
+                pool = np.flatnonzero(gan_mask & ~known_normal)
+                self.p_held_out_ = True
+            pick = torch.randperm(len(pool), generator=torch_rng)[:cap].sort().values
+            pool = pool[pick.numpy()]
+        val = None
+        if self.early_stopping is not None:
+            pool, val_rows = self._held_out_normals(pool, known_normal, torch_rng)
+            if len(val_rows):
+                val = self._sequences(Xs[val_rows])[0]
+        return self._sequences(Xs[pool])[0], val
+
+    def train_networks(self, seqs, torch_rng, *, val=None, n_features=None) -> None:
+        """Stage 2: the GAN (with its jointly trained encoder), then the encoder alone, on
+        ``seqs``; with ``val`` and ``early_stopping``, the GAN stops on the held-out
+        reconstruction. Sets ``generator_``, ``discriminator_``, ``encoder_``, ``history_``,
+        ``gan_epochs_`` and the sequence shape (``seq_len_``, ``n_signals_``, ``latent_dim_``).
+        """
+        self.seq_len_, self.n_signals_ = int(seqs.shape[1]), int(seqs.shape[2])
+        G, D, E, self.latent_dim_ = self.build_networks(self.seq_len_, self.n_signals_,
+                                                        n_features=n_features)
+        dev = torch.device(self.device)
+        G, D, E, seqs = G.to(dev), D.to(dev), E.to(dev), seqs.to(dev)
+        hist = train_gan(G, D, seqs, n_epochs=self.n_epochs, batch_size=self.batch_size,
+                         latent_dim=self.latent_dim_, rng=torch_rng, g_rounds=self.g_rounds,
+                         d_optimizer=self.d_optimizer, E=E, recon_weight=self.recon_weight,
+                         precision=self.precision,
+                         val=None if val is None else val.to(dev),
+                         patience=self.early_stopping, verbose=self.verbose)
+        self.gan_epochs_ = len(hist)
+        e_epochs = len(hist) if self.encoder_epochs is None else self.encoder_epochs
+        hist_e = train_encoder(E, G, seqs, n_epochs=e_epochs, batch_size=self.batch_size,
+                               latent_dim=self.latent_dim_, rng=torch_rng,
+                               precision=self.precision, verbose=self.verbose)
+        for m in (G, D, E):
+            m.eval()
+            m.zero_grad(set_to_none=True)  # no training gradients left behind
+            m.requires_grad_(False)  # frozen: scoring differentiates w.r.t. z only
+        self.generator_, self.discriminator_, self.encoder_ = G, D, E
+        self.history_ = hist + hist_e
+        self.student_ = None
+
+    def fit_distilled_scorer(self, Xs, torch_rng):
+        """Train the distilled scorer on the encoder path's scores (:mod:`pugan.distill`).
+
+        Keeps a tenth of the distillation inputs out of its training and returns them with
+        their teacher scores, ``(inputs, rec, disc)``, from which :meth:`fit` measures
+        ``student_fidelity_`` once the scores are standardised.
+        """
+        seed = int(torch.randint(_MAX_SEED, (1,), generator=torch_rng))
+        Xd = distillation_inputs(Xs, max_rows=50_000, rng=np.random.default_rng(seed))
+        rec, disc = self._raw_record_scores(Xd, inversion="encoder", stop_level=0.0)
+        order = torch.randperm(len(Xd), generator=torch_rng).numpy()
+        hold, train = order[:len(Xd) // 10], order[len(Xd) // 10:]
+        student = ScoreStudent(Xs.shape[1]).to(torch.device(self.device))
+        hist = train_student(student, Xd[train], rec[train], disc[train],
+                             steps=self.student_steps, rng=torch_rng, verbose=self.verbose)
+        student.requires_grad_(False)
+        self.student_ = student
+        self.history_ += hist
+        return Xd[hold], rec[hold], disc[hold]
+
+    def calibrate(self, Xs, gan_mask, rng) -> None:
+        """Stage 3's reference: the GAN's training normals (at most 5,000, drawn with ``rng``,
+        when records are scored one by one) set the residual below which the gradient search
+        is skipped (``stop_level_``) and the median / IQR that standardise both score terms."""
+        ref = np.flatnonzero(gan_mask)
+        if len(ref) > 5000 and self.window is None:
+            ref = np.sort(rng.choice(ref, 5000, replace=False))
+        rec0, _ = self._raw_record_scores(Xs[ref], inversion="encoder", stop_level=0.0)
+        self.stop_level_ = float(np.quantile(rec0, self.stop_quantile))
+        rec, disc = self._raw_record_scores(Xs[ref])
+        self.rec_center_, self.rec_scale_ = _robust_scale(rec)
+        self.disc_center_, self.disc_scale_ = _robust_scale(disc)
+
+    def _scores_of(self, Xs: np.ndarray) -> np.ndarray:
+        """Anomaly scores of scaled records: the ``score`` field of their components."""
+        return getattr(self._standardise(*self._raw_record_scores(Xs)), self.score)
+
+    def _student_fidelity(self, held) -> float:
+        """Spearman correlation of the student's and its teacher's combined scores on the
+        inputs held out of its training (NaN without a student, or with fewer than 3)."""
+        if held is None or len(held[0]) < 3:
+            return float("nan")
+        Xh, rec_h, disc_h = held
+        return float(spearmanr(self._standardise(*self._student_scores(Xh)).combined,
+                               self._standardise(rec_h, disc_h).combined)[0])
 
     # ------------------------------------------------------------------ scoring
     def decision_function(self, X) -> np.ndarray:
@@ -585,28 +674,35 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
         check_is_fitted(self, "generator_")
         X = check_features(X, n_features=self.n_features_in_)
         with _torch_threads(self._threads()):
-            return self._combine(*self._raw_record_scores(self._scale(X)))
+            return self._scores_of(self._scale(X))
 
     # ------------------------------------------------------------------ persistence
     def save(self, path) -> None:
-        """Save parameters, fitted networks and calibration to ``path`` (one torch file)."""
+        """Save the parameters and every fitted attribute to ``path`` (one torch file).
+
+        Fitted attributes (names ending in ``_``) are stored by kind: networks as state dicts,
+        arrays as tensors, and numbers, strings, None and lists / dicts of them as they are.
+        The stage-1 ensemble (``pu_classifier_``) is a fitting aid that scoring never uses and
+        is not portable without pickled code, so it alone is left out.
+        """
         check_is_fitted(self, "generator_")
         params = self.get_params()
         if not (params["random_state"] is None or isinstance(params["random_state"], int)):
             params["random_state"] = None  # a RandomState object is not portable
-        state = {
-            "format": "pugan-1",
-            "params": params,
-            "arrays": {k: torch.from_numpy(np.asarray(getattr(self, k))) for k in _ARRAYS},
-            "floats": {k: float(getattr(self, k, float("nan"))) for k in _FLOATS},
-            "ints": {k: int(getattr(self, k)) for k in _INTS},
-            "generator": self.generator_.state_dict(),
-            "discriminator": self.discriminator_.state_dict(),
-            "encoder": self.encoder_.state_dict(),
-        }
-        if self.student_ is not None:
-            state["student"] = self.student_.state_dict()
-        torch.save(state, path)
+        networks, arrays, values = {}, {}, {}
+        for name, value in vars(self).items():
+            if not name.endswith("_") or name.startswith("_") or name in _NOT_SAVED:
+                continue
+            if isinstance(value, torch.nn.Module):
+                networks[name] = value.state_dict()
+            elif isinstance(value, np.ndarray):
+                arrays[name] = torch.from_numpy(np.ascontiguousarray(value))
+            elif isinstance(value, np.generic):
+                values[name] = value.item()
+            else:
+                values[name] = value
+        torch.save({"format": _FORMAT, "params": params, "networks": networks,
+                    "arrays": arrays, "values": values}, path)
 
     @classmethod
     def load(cls, path, *, device="cpu") -> PUGAN:
@@ -625,8 +721,9 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
         except Exception as exc:  # zip, pickle and torch errors alike
             raise ValueError(f"{path} is not a readable PUGAN file (truncated, damaged or "
                              f"another format): {type(exc).__name__}: {exc}") from None
-        if not isinstance(state, dict) or state.get("format") != "pugan-1":
-            raise ValueError(f"{path} is not a PUGAN file written by PUGAN.save")
+        if not isinstance(state, dict) or state.get("format") != _FORMAT:
+            raise ValueError(f"{path} is not a PUGAN file written by PUGAN.save "
+                             f"(format {_FORMAT!r})")
         try:
             return cls._from_state(state, device)
         except (KeyError, TypeError, ValueError, RuntimeError, AttributeError) as exc:
@@ -636,16 +733,21 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
     @classmethod
     def _from_state(cls, state: dict, device) -> PUGAN:
         det = cls(**{**state["params"], "device": device})
-        for k, v in state["arrays"].items():
-            setattr(det, k, v.numpy())
-        for group in ("floats", "ints"):
-            for k, v in state[group].items():
-                setattr(det, k, v)
-        G, D, E = det._networks()
-        S = ScoreStudent(det.n_features_in_) if "student" in state else None
-        for m, key in ((G, "generator"), (D, "discriminator"), (E, "encoder"), (S, "student")):
-            if m is not None:
-                m.load_state_dict(state[key])
-                m.to(device).eval().requires_grad_(False)
-        det.generator_, det.discriminator_, det.encoder_, det.student_ = G, D, E, S
+        for name, value in state["values"].items():
+            setattr(det, name, value)
+        for name, value in state["arrays"].items():
+            setattr(det, name, value.numpy())
+        nets = state["networks"]
+        G, D, E, _ = det.build_networks(det.seq_len_, det.n_signals_,
+                                        n_features=det.n_features_in_)
+        modules = {"generator_": G, "discriminator_": D, "encoder_": E,
+                   "student_": ScoreStudent(det.n_features_in_) if "student_" in nets else None}
+        unknown = set(nets) - set(modules)
+        if unknown:
+            raise ValueError(f"unknown networks {sorted(unknown)}")
+        for name, module in modules.items():
+            if module is not None:
+                module.load_state_dict(nets[name])
+                module.to(device).eval().requires_grad_(False)
+            setattr(det, name, module)
         return det

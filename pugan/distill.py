@@ -85,7 +85,7 @@ def distillation_inputs(Xs: np.ndarray, *, max_rows: int, rng: np.random.Generat
 
 
 def train_student(student: ScoreStudent, X: np.ndarray, rec: np.ndarray, disc: np.ndarray, *,
-                  steps: int, gen: torch.Generator, batch_size: int = 512,
+                  steps: int, rng: torch.Generator, batch_size: int = 512,
                   verbose: bool = False) -> list[dict]:
     """Fit ``student`` to the teacher's raw scores (``rec``, ``disc``) of the inputs ``X``.
 
@@ -115,7 +115,7 @@ def train_student(student: ScoreStudent, X: np.ndarray, rec: np.ndarray, disc: n
     bar = tqdm(total=steps, desc="PU-GAN student", disable=not verbose, leave=False)
     while done < steps:
         total, seen = 0.0, 0
-        for idx in torch.randperm(n, generator=gen).to(dev).split(batch_size):
+        for idx in torch.randperm(n, generator=rng).to(dev).split(batch_size):
             loss = ((student.standardised(xt[idx]) - yt[idx]) ** 2).mean()
             opt.zero_grad(set_to_none=True)
             loss.backward()

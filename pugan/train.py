@@ -31,8 +31,8 @@ __all__ = ["train_encoder", "train_gan"]
 log = logging.getLogger(__name__)
 
 
-def _batches(n: int, batch_size: int, gen: torch.Generator):
-    perm = torch.randperm(n, generator=gen)
+def _batches(n: int, batch_size: int, rng: torch.Generator):
+    perm = torch.randperm(n, generator=rng)
     for start in range(0, n, batch_size):
         yield perm[start:start + batch_size]
 
@@ -54,7 +54,7 @@ def _latent_steps(G, data: torch.Tensor) -> int:
 
 
 def train_gan(G, D, data: torch.Tensor, *, n_epochs: int, batch_size: int, latent_dim: int,
-              gen: torch.Generator, d_optimizer: str = "sgd", d_lr: float | None = None,
+              rng: torch.Generator, d_optimizer: str = "sgd", d_lr: float | None = None,
               g_lr: float = 1e-3, g_rounds: int = 3, d_rounds: int = 1, E=None,
               recon_weight: float = 0.0, precision: str = "float32",
               val: torch.Tensor | None = None, patience: int | None = None,
@@ -94,31 +94,34 @@ def train_gan(G, D, data: torch.Tensor, *, n_epochs: int, batch_size: int, laten
             E.train()
         d_sum = g_sum = 0.0
         n_batches = 0
-        for idx in _batches(n, batch_size, gen):
+        for idx in _batches(n, batch_size, rng):
             real = data[idx]
             b = real.shape[0]
             for _ in range(d_rounds):
-                z = torch.randn(b, T, latent_dim, generator=gen).to(device)
+                z = torch.randn(b, T, latent_dim, generator=rng).to(device)
                 with cast:
                     with torch.no_grad():
                         fake = G(z)
                     # one D call on real and generated sequences together
-                    lr_, lf = D(torch.cat([real, fake.to(real.dtype)])).float().split(b)
-                d_loss = (F.binary_cross_entropy_with_logits(lr_, torch.ones_like(lr_))
-                          + F.binary_cross_entropy_with_logits(lf, torch.zeros_like(lf)))
+                    both = D(torch.cat([real, fake.to(real.dtype)])).float()
+                logit_real, logit_fake = both.split(b)
+                bce = F.binary_cross_entropy_with_logits
+                d_loss = (bce(logit_real, torch.ones_like(logit_real))
+                          + bce(logit_fake, torch.zeros_like(logit_fake)))
                 d_opt.zero_grad(set_to_none=True)
                 d_loss.backward()
                 d_opt.step()
             D.requires_grad_(False)  # G's update needs D's input gradients, not its weights'
             for _ in range(g_rounds):
-                z = torch.randn(b, T, latent_dim, generator=gen).to(device)
+                z = torch.randn(b, T, latent_dim, generator=rng).to(device)
                 with cast:
                     if joint:  # G on the fresh latents and on the encoded real ones in one call
                         fake, recon = G(torch.cat([z, E(real).to(z.dtype)])).float().split(b)
                     else:
                         fake = G(z).float()
-                    lf = D(fake).float()
-                g_loss = F.binary_cross_entropy_with_logits(lf, torch.ones_like(lf))
+                    logit_fake = D(fake).float()
+                g_loss = F.binary_cross_entropy_with_logits(logit_fake,
+                                                            torch.ones_like(logit_fake))
                 loss = g_loss
                 if joint:
                     loss = g_loss + recon_weight * F.mse_loss(recon, real)
@@ -155,7 +158,7 @@ def train_gan(G, D, data: torch.Tensor, *, n_epochs: int, batch_size: int, laten
 
 
 def train_encoder(E, G, data: torch.Tensor, *, n_epochs: int, batch_size: int, latent_dim: int,
-                  gen: torch.Generator, lr: float = 1e-3, cycle_weight: float = 0.1,
+                  rng: torch.Generator, lr: float = 1e-3, cycle_weight: float = 0.1,
                   precision: str = "float32", verbose: bool = False) -> list[dict]:
     """Train encoder ``E`` so that ``G(E(x))`` reconstructs ``x``; ``G`` stays frozen.
 
@@ -175,9 +178,9 @@ def train_encoder(E, G, data: torch.Tensor, *, n_epochs: int, batch_size: int, l
             E.train()
             tot = 0.0
             nb = 0
-            for idx in _batches(n, batch_size, gen):
+            for idx in _batches(n, batch_size, rng):
                 real = data[idx]
-                z = torch.randn(real.shape[0], T, latent_dim, generator=gen).to(data.device)
+                z = torch.randn(real.shape[0], T, latent_dim, generator=rng).to(data.device)
                 with cast:
                     with torch.no_grad():
                         fake = G(z)

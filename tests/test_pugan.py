@@ -78,10 +78,65 @@ def test_save_load_round_trip(fitted, tmp_path):
     assert back.threshold_ == det.threshold_
     assert back.get_params() == det.get_params()
     np.testing.assert_array_equal(back.predict(X[:50]), det.predict(X[:50]))
+    # every fitted attribute comes back (by name, no list kept by hand) but the stage-1
+    # ensemble, which scoring never uses
+    fitted_names = {k for k in vars(det) if k.endswith("_") and not k.startswith("_")}
+    restored = {k for k in vars(back) if k.endswith("_") and not k.startswith("_")}
+    assert restored == fitted_names - {"pu_classifier_"}
+    assert back.history_ == det.history_ and back.gan_epochs_ == det.gan_epochs_
+    np.testing.assert_array_equal(back.pu_known_scores_, det.pu_known_scores_)
     bad = tmp_path / "bad.pt"
     torch.save({"something": 1}, bad)
     with pytest.raises(ValueError, match="not a PUGAN file"):
         PUGAN.load(bad)
+
+
+def test_score_components_are_what_the_scores_are_made_of(fitted):
+    """decision_function is the ``score`` field of score_components; the combined field mixes
+    the two standardised terms by ``lam``; another inversion gives other numbers."""
+    det, X, _, _ = fitted
+    parts = det.score_components(X[:300])
+    np.testing.assert_array_equal(det.decision_function(X[:300]), parts.reconstruction)
+    np.testing.assert_allclose(parts.combined, det.lam * parts.reconstruction
+                               + (1 - det.lam) * parts.discrimination)
+    encoder = det.score_components(X[:300], inversion="encoder")
+    assert not np.array_equal(encoder.reconstruction, parts.reconstruction)
+    with pytest.raises(ValueError, match="inversion must be one of"):
+        det.score_components(X[:3], inversion="nearest")
+    with pytest.raises(ValueError, match="features"):
+        det.score_components(X[:3, :1])
+
+
+def test_fit_is_its_public_stages_in_order():
+    """Calling the stage methods by hand, as fit does, gives fit's training scores: the stages
+    are the fit, not a copy of it."""
+    X, _, known = moons_pu(n=400)
+    params = dict(random_state=0, **{**TINY_PUGAN, "n_epochs": 1})
+    whole = PUGAN(**params).fit(X, known_normal=known)
+    det = PUGAN(**params)
+    rng = np.random.RandomState(0)
+    pu_seed, torch_seed = (int(s) for s in rng.randint(np.iinfo(np.int32).max, size=2))
+    gan_mask = det.select_gan_rows(X, known, seed=pu_seed)
+    det.fit_scaling(X[known])
+    Xs = det.scale_records(X)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)   # fit's own thread count (n_jobs=1): the same sums in order
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(torch_seed)
+        torch_rng = torch.Generator().manual_seed(torch_seed)
+        seqs, val = det.gan_training_sample(Xs, gan_mask, known, torch_rng)
+        det.train_networks(seqs, torch_rng, val=val, n_features=X.shape[1])
+        det.calibrate(Xs, gan_mask, rng)
+    torch.set_num_threads(threads)
+    np.testing.assert_array_equal(det.decision_function(X), whole.decision_scores_)
+    assert det.n_reliable_ == whole.n_reliable_ > 0
+
+
+def test_build_networks_reads_only_the_parameters():
+    G, D, E, latent_dim = PUGAN().build_networks(6, 1)
+    assert latent_dim == 3   # the record latent: half of six attributes
+    z = torch.zeros(4, 1, latent_dim)
+    assert G(z).shape == (4, 6, 1) and D(G(z)).shape[0] == 4 and E(G(z)).shape[0] == 4
 
 
 @pytest.mark.parametrize("train_on", ["p", "all"])
@@ -240,7 +295,7 @@ def test_joint_reconstruction_makes_normals_reachable():
     adversarial = PUGAN(recon_weight=0.0, **params).fit(X, known_normal=known)
 
     def residual(det):
-        Xs = torch.from_numpy(det._scale(X[known]).astype(np.float32))[:, :, None]
+        Xs = torch.from_numpy(det.scale_records(X[known]).astype(np.float32))[:, :, None]
         with torch.no_grad():
             return float(((det.generator_(det.encoder_(Xs)) - Xs) ** 2).mean())
 
@@ -260,7 +315,7 @@ def test_distilled_scorer_ranks_like_its_teacher_and_round_trips(tmp_path):
     assert any("student_loss" in h for h in det.history_)
     Xt, yt, _ = moons_pu(seed=1)
     student = det.decision_function(Xt)
-    teacher = det._combine(*det._raw_record_scores(det._scale(Xt), inversion="encoder"))
+    teacher = det.score_components(Xt, inversion="encoder").combined
     assert spearmanr(student, teacher)[0] > 0.95
     assert roc_auc_score(yt, student) > roc_auc_score(yt, teacher) - 0.03
     assert det.threshold_ == np.quantile(det.decision_scores_[known], 0.99, method="higher")
@@ -280,7 +335,7 @@ def test_distilled_scores_need_a_student(fitted):
     det, X, _, _ = fitted
     assert det.student_ is None and np.isnan(det.student_fidelity_)
     with pytest.raises(ValueError, match="no distilled scorer"):
-        det._raw_record_scores(det._scale(X[:10]), inversion="distilled")
+        det.score_components(X[:10], inversion="distilled")
 
 
 # tiny enough that a fit takes a fraction of a second: these tests follow rows, not quality

@@ -18,15 +18,15 @@ cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA de
 
 
 
-def _reference_gan_epoch(G, D, E, data, *, batch_size, latent_dim, gen, g_rounds, recon_weight):
+def _reference_gan_epoch(G, D, E, data, *, batch_size, latent_dim, rng, g_rounds, recon_weight):
     """The training loop as first written: one network call per term, no shared passes."""
     d_opt = torch.optim.SGD(D.parameters(), lr=0.1)
     g_opt = torch.optim.Adam(list(G.parameters()) + list(E.parameters()), lr=1e-3)
     losses = []
-    for idx in torch.randperm(data.shape[0], generator=gen).split(batch_size):
+    for idx in torch.randperm(data.shape[0], generator=rng).split(batch_size):
         real = data[idx]
         b = real.shape[0]
-        z = torch.randn(b, 1, latent_dim, generator=gen)
+        z = torch.randn(b, 1, latent_dim, generator=rng)
         with torch.no_grad():
             fake = G(z)
         lr_, lf = D(real), D(fake)
@@ -36,7 +36,7 @@ def _reference_gan_epoch(G, D, E, data, *, batch_size, latent_dim, gen, g_rounds
         d_loss.backward()
         d_opt.step()
         for _ in range(g_rounds):
-            z = torch.randn(b, 1, latent_dim, generator=gen)
+            z = torch.randn(b, 1, latent_dim, generator=rng)
             lf = D(G(z))
             g_loss = F.binary_cross_entropy_with_logits(lf, torch.ones_like(lf))
             loss = g_loss + recon_weight * F.mse_loss(G(E(real)), real)
@@ -58,10 +58,10 @@ def test_shared_passes_play_the_same_game():
     data = torch.rand(300, 5, 1, generator=torch.Generator().manual_seed(0)) * 2 - 1
     G1, D1, E1 = _nets()
     ref = _reference_gan_epoch(G1, D1, E1, data, batch_size=64, latent_dim=2,
-                               gen=torch.Generator().manual_seed(1), g_rounds=2, recon_weight=1.0)
+                               rng=torch.Generator().manual_seed(1), g_rounds=2, recon_weight=1.0)
     G2, D2, E2 = _nets()
     hist = train_gan(G2, D2, data, n_epochs=1, batch_size=64, latent_dim=2,
-                     gen=torch.Generator().manual_seed(1), g_rounds=2, E=E2, recon_weight=1.0)
+                     rng=torch.Generator().manual_seed(1), g_rounds=2, E=E2, recon_weight=1.0)
     assert hist[0]["d_loss"] == pytest.approx(np.mean([d for d, _ in ref]), rel=1e-5)
     assert hist[0]["g_loss"] == pytest.approx(np.mean([g for _, g in ref]), rel=1e-5)
     for a, b in zip((G1, D1, E1), (G2, D2, E2), strict=True):
@@ -87,12 +87,12 @@ def test_encoder_training_in_bfloat16_lowers_its_loss():
     data = torch.rand(256, 5, 1, generator=torch.Generator().manual_seed(0)) * 2 - 1
     G, _, E = _nets()
     hist = train_encoder(E, G, data, n_epochs=4, batch_size=64, latent_dim=2,
-                         gen=torch.Generator().manual_seed(0), precision="bfloat16")
+                         rng=torch.Generator().manual_seed(0), precision="bfloat16")
     assert hist[-1]["e_loss"] < hist[0]["e_loss"]
     assert all(p.requires_grad for p in G.parameters())
     with pytest.raises(ValueError, match="precision"):
         train_encoder(E, G, data, n_epochs=1, batch_size=64, latent_dim=2,
-                      gen=torch.Generator().manual_seed(0), precision="half")
+                      rng=torch.Generator().manual_seed(0), precision="half")
 
 
 def test_flop_count_of_the_paper_generator():
@@ -142,10 +142,14 @@ def test_cuda_end_to_end_and_across_devices(tmp_path, inversion):
 
 
 @cuda
-def test_cuda_bfloat16_training():
+def test_cuda_bfloat16_training_leaves_the_global_cuda_rng_alone():
     X, y, known = moons_pu()
+    torch.cuda.manual_seed(5)
+    expected = torch.rand(3, device="cuda")
+    torch.cuda.manual_seed(5)
     det = PUGAN(device="cuda", precision="bfloat16", random_state=0, score="reconstruction",
                 **TINY_PUGAN).fit(X, known_normal=known)
+    assert torch.equal(torch.rand(3, device="cuda"), expected)
     assert np.isfinite(det.decision_scores_).all()
 
 

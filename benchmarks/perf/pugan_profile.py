@@ -79,23 +79,24 @@ def profile_fit(X, known_normal, *, cpu: bool = True, **params) -> tuple[dict[st
     import pugan.detector as det_mod
 
     clock = _Clock(time.process_time if cpu else time.perf_counter)
-    calls = {"raw": 0}
 
-    def raw_label():
-        inside_distill = any(s[0] == "distill" for s in clock._stack)
-        if inside_distill:
-            return "distill"
-        calls["raw"] += 1
-        return "calibration" if calls["raw"] <= 2 else "train-scores"
+    def scoring_label():
+        """Scoring inside calibration or distillation belongs to it; the rest is the
+        training rows' scores."""
+        enclosing = [s[0] for s in clock._stack if s[0] in ("calibration", "distill")]
+        return enclosing[-1] if enclosing else "train-scores"
 
     P = det_mod.PUGAN
     patches = [
         mock.patch.object(det_mod, "train_gan", _wrap(clock, "gan", det_mod.train_gan)),
         mock.patch.object(det_mod, "train_encoder",
                           _wrap(clock, "encoder", det_mod.train_encoder)),
-        mock.patch.object(P, "_stage1", _wrap(clock, "stage1", P._stage1)),
-        mock.patch.object(P, "_fit_student", _wrap(clock, "distill", P._fit_student)),
-        mock.patch.object(P, "_raw_record_scores", _wrap(clock, raw_label, P._raw_record_scores)),
+        mock.patch.object(det_mod, "invert_and_score",
+                          _wrap(clock, scoring_label, det_mod.invert_and_score)),
+        mock.patch.object(P, "select_gan_rows", _wrap(clock, "stage1", P.select_gan_rows)),
+        mock.patch.object(P, "fit_distilled_scorer",
+                          _wrap(clock, "distill", P.fit_distilled_scorer)),
+        mock.patch.object(P, "calibrate", _wrap(clock, "calibration", P.calibrate)),
     ]
     det = P(**params)
     for p in patches:
@@ -180,22 +181,20 @@ def measure_gan_step(*, seq_len: int = 6, n_signals: int = 1, rows: int = 8000,
     det = PUGAN(**params)
     p = det.get_params()
     clock = time.process_time if threads == 1 else time.perf_counter
-    det.seq_len_, det.n_signals_, det.n_features_in_ = seq_len, n_signals, seq_len * n_signals
-    det.latent_dim_ = det._resolve_latent_dim()
     with thread_limits(threads):
         torch.manual_seed(seed)
-        G, D, E = det._networks()
+        G, D, E, latent_dim = det.build_networks(seq_len, n_signals)
         data = torch.rand(rows, seq_len, n_signals,
                           generator=torch.Generator().manual_seed(seed)) * 2 - 1
         kw = {"precision": p["precision"]} if "precision" in p else {}
         start = clock()
         train_gan(G, D, data, n_epochs=epochs, batch_size=p["batch_size"],
-                  latent_dim=det.latent_dim_, gen=torch.Generator().manual_seed(seed),
+                  latent_dim=latent_dim, rng=torch.Generator().manual_seed(seed),
                   g_rounds=p["g_rounds"], d_optimizer=p["d_optimizer"], E=E,
                   recon_weight=p["recon_weight"], **kw)
         elapsed = clock() - start
     n_batches = epochs * -(-rows // p["batch_size"])
-    fl = gan_flops(seq_len=seq_len, n_signals=n_signals, latent_dim=det.latent_dim_, hidden=p["hidden"],
+    fl = gan_flops(seq_len=seq_len, n_signals=n_signals, latent_dim=latent_dim, hidden=p["hidden"],
                    g_layers=p["g_layers"], d_layers=p["d_layers"], batch=p["batch_size"],
                    g_rounds=p["g_rounds"], recon=p["recon_weight"] > 0)
     step = elapsed / n_batches
