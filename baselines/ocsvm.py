@@ -27,6 +27,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.svm import OneClassSVM
 
 from baselines._calibrated import CalibratedOneClassDetector, _check_unit_interval
+from pugan.base import draw_seed
 
 __all__ = ["OCSVMDetector", "SGDOCSVMDetector", "resolve_gamma"]
 
@@ -137,7 +138,7 @@ class SGDOCSVMDetector(CalibratedOneClassDetector):
         if (isinstance(self.n_components, bool) or not isinstance(self.n_components, numbers.Integral)
                 or self.n_components < 1):
             raise ValueError(f"n_components must be a positive integer, got {self.n_components!r}")
-        seed = int(random_state.randint(np.iinfo(np.int32).max))
+        seed = draw_seed(random_state)
         pipe = make_pipeline(
             Nystroem(kernel="rbf", gamma=gamma, n_components=min(int(self.n_components),
                                                                    X_fit.shape[0]),

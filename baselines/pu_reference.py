@@ -28,6 +28,7 @@ from pugan.base import (
     AnomalyDetectorMixin,
     check_features,
     check_known_normal,
+    draw_seed,
     labels_at_threshold,
     positive_proba,
     quantile_threshold,
@@ -77,11 +78,11 @@ class _CrossFittedClassifier(AnomalyDetectorMixin, BaseEstimator):
         oof = np.full(X.shape[0], np.nan)
         if n_folds >= 2:
             skf = StratifiedKFold(n_splits=n_folds, shuffle=True,
-                                  random_state=int(rng.randint(np.iinfo(np.int32).max)))
+                                  random_state=draw_seed(rng))
             for tr, te in skf.split(X, target):
-                m = _seeded(base, int(rng.randint(np.iinfo(np.int32).max))).fit(X[tr], target[tr])
+                m = _seeded(base, draw_seed(rng)).fit(X[tr], target[tr])
                 oof[te] = self._score_from_proba(positive_proba(m, X[te]))
-        model = _seeded(base, int(rng.randint(np.iinfo(np.int32).max))).fit(X, target)
+        model = _seeded(base, draw_seed(rng)).fit(X, target)
         scores = self._score_from_proba(positive_proba(model, X))
         ref = oof[reference]
         if np.isnan(ref).any():
