@@ -64,6 +64,12 @@ class _CrossFittedClassifier(AnomalyDetectorMixin, BaseEstimator):
     subclasses define it via ``_score_from_proba``.
     """
 
+    def __init__(self, *, estimator=None, n_folds=3, threshold_quantile=0.99, random_state=None):
+        self.estimator = estimator
+        self.n_folds = n_folds
+        self.threshold_quantile = threshold_quantile
+        self.random_state = random_state
+
     def _score_from_proba(self, p1: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
@@ -127,12 +133,6 @@ class PUClassifierDetector(_CrossFittedClassifier):
         Seeds the folds and the classifiers.
     """
 
-    def __init__(self, *, estimator=None, n_folds=3, threshold_quantile=0.99, random_state=None):
-        self.estimator = estimator
-        self.n_folds = n_folds
-        self.threshold_quantile = threshold_quantile
-        self.random_state = random_state
-
     def _score_from_proba(self, p1):
         return 1.0 - p1
 
@@ -170,12 +170,6 @@ class OracleSupervisedDetector(_CrossFittedClassifier):
         Quantile of the out-of-fold scores of the training normals used as ``threshold_``.
     random_state : int, RandomState or None
     """
-
-    def __init__(self, *, estimator=None, n_folds=3, threshold_quantile=0.99, random_state=None):
-        self.estimator = estimator
-        self.n_folds = n_folds
-        self.threshold_quantile = threshold_quantile
-        self.random_state = random_state
 
     def _score_from_proba(self, p1):
         return p1
