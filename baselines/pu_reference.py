@@ -20,10 +20,9 @@ import numpy as np
 from sklearn.base import BaseEstimator, clone
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.model_selection import StratifiedKFold
-from sklearn.utils import check_random_state
+from sklearn.utils import check_random_state, check_scalar
 from sklearn.utils.validation import check_is_fitted
 
-from baselines._calibrated import _check_unit_interval
 from pugan.base import (
     AnomalyDetectorMixin,
     check_features,
@@ -50,12 +49,6 @@ def _seeded(estimator, seed: int):
     return est
 
 
-def _check_folds(n_folds) -> int:
-    if isinstance(n_folds, bool) or not isinstance(n_folds, numbers.Integral) or n_folds < 2:
-        raise ValueError(f"n_folds must be an integer >= 2, got {n_folds!r}")
-    return int(n_folds)
-
-
 class _CrossFittedClassifier(AnomalyDetectorMixin, BaseEstimator):
     """Shared fit: a binary classifier, its score, and a cross-fitted threshold.
 
@@ -74,8 +67,9 @@ class _CrossFittedClassifier(AnomalyDetectorMixin, BaseEstimator):
         raise NotImplementedError
 
     def _fit_classifier(self, X, target, reference, rng):
-        n_folds = _check_folds(self.n_folds)
-        _check_unit_interval("threshold_quantile", self.threshold_quantile)
+        n_folds = int(check_scalar(self.n_folds, "n_folds", numbers.Integral, min_val=2))
+        check_scalar(self.threshold_quantile, "threshold_quantile", numbers.Real, min_val=0.0,
+                     max_val=1.0, include_boundaries="right")
         base = self.estimator if self.estimator is not None else _default_classifier()
         if not hasattr(base, "predict_proba"):
             raise TypeError(f"estimator must have predict_proba; {type(base).__name__} does not")
