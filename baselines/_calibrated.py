@@ -23,7 +23,7 @@ import numbers
 
 import numpy as np
 from sklearn.base import BaseEstimator
-from sklearn.utils import check_random_state
+from sklearn.utils import check_random_state, check_scalar
 from sklearn.utils.validation import check_is_fitted
 
 from pugan.base import (
@@ -39,18 +39,6 @@ __all__ = ["CalibratedOneClassDetector", "calibration_split"]
 logger = logging.getLogger(__name__)
 
 FIT_ON = ("all", "normals")
-
-
-def _check_unit_interval(name: str, value, *, low_open: bool = True, high_open: bool = False):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__} {value!r}")
-    lo_ok = value > 0 if low_open else value >= 0
-    hi_ok = value < 1 if high_open else value <= 1
-    if not (lo_ok and hi_ok):
-        lo = "(0" if low_open else "[0"
-        hi = "1)" if high_open else "1]"
-        raise ValueError(f"{name} must be in {lo}, {hi}; got {value!r}")
-    return float(value)
 
 
 def calibration_split(known_normal: np.ndarray, fraction: float, rng) -> np.ndarray:
@@ -99,12 +87,12 @@ class CalibratedOneClassDetector(AnomalyDetectorMixin, BaseEstimator):
     def _validate_common(self):
         if self.fit_on not in FIT_ON:
             raise ValueError(f"fit_on must be one of {FIT_ON}, got {self.fit_on!r}")
-        _check_unit_interval("threshold_quantile", self.threshold_quantile)
-        _check_unit_interval("calibration_fraction", self.calibration_fraction,
-                             low_open=False, high_open=True)
-        c = _check_unit_interval("contamination", self.contamination)
-        if c > 0.5:
-            raise ValueError(f"contamination must be in (0, 0.5]; got {c!r}")
+        check_scalar(self.threshold_quantile, "threshold_quantile", numbers.Real, min_val=0.0,
+                     max_val=1.0, include_boundaries="right")
+        check_scalar(self.calibration_fraction, "calibration_fraction", numbers.Real,
+                     min_val=0.0, max_val=1.0, include_boundaries="left")
+        check_scalar(self.contamination, "contamination", numbers.Real, min_val=0.0,
+                     max_val=0.5, include_boundaries="right")
 
     # --- hooks -------------------------------------------------------------------------------
     def _fit_model(self, X_fit: np.ndarray, random_state: np.random.RandomState):

@@ -25,8 +25,10 @@ from sklearn.kernel_approximation import Nystroem
 from sklearn.linear_model import SGDOneClassSVM
 from sklearn.pipeline import make_pipeline
 from sklearn.svm import OneClassSVM
+from sklearn.utils import check_scalar
 
-from baselines._calibrated import CalibratedOneClassDetector, _check_unit_interval
+from baselines._calibrated import CalibratedOneClassDetector
+from pugan.base import draw_seed
 
 __all__ = ["OCSVMDetector", "SGDOCSVMDetector", "resolve_gamma"]
 
@@ -43,8 +45,9 @@ def resolve_gamma(gamma, X: np.ndarray) -> float:
     return float(gamma)
 
 
-def _check_nu(nu):
-    return _check_unit_interval("nu", nu)
+def _check_nu(nu) -> float:
+    return float(check_scalar(nu, "nu", numbers.Real, min_val=0.0, max_val=1.0,
+                              include_boundaries="right"))
 
 
 class OCSVMDetector(CalibratedOneClassDetector):
@@ -134,10 +137,8 @@ class SGDOCSVMDetector(CalibratedOneClassDetector):
     def _fit_model(self, X_fit, random_state):
         nu = _check_nu(self.nu)
         gamma = resolve_gamma(self.gamma, X_fit)
-        if (isinstance(self.n_components, bool) or not isinstance(self.n_components, numbers.Integral)
-                or self.n_components < 1):
-            raise ValueError(f"n_components must be a positive integer, got {self.n_components!r}")
-        seed = int(random_state.randint(np.iinfo(np.int32).max))
+        check_scalar(self.n_components, "n_components", numbers.Integral, min_val=1)
+        seed = draw_seed(random_state)
         pipe = make_pipeline(
             Nystroem(kernel="rbf", gamma=gamma, n_components=min(int(self.n_components),
                                                                    X_fit.shape[0]),

@@ -20,14 +20,14 @@ import numpy as np
 from sklearn.base import BaseEstimator, clone
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.model_selection import StratifiedKFold
-from sklearn.utils import check_random_state
+from sklearn.utils import check_random_state, check_scalar
 from sklearn.utils.validation import check_is_fitted
 
-from baselines._calibrated import _check_unit_interval
 from pugan.base import (
     AnomalyDetectorMixin,
     check_features,
     check_known_normal,
+    draw_seed,
     labels_at_threshold,
     positive_proba,
     quantile_threshold,
@@ -49,12 +49,6 @@ def _seeded(estimator, seed: int):
     return est
 
 
-def _check_folds(n_folds) -> int:
-    if isinstance(n_folds, bool) or not isinstance(n_folds, numbers.Integral) or n_folds < 2:
-        raise ValueError(f"n_folds must be an integer >= 2, got {n_folds!r}")
-    return int(n_folds)
-
-
 class _CrossFittedClassifier(AnomalyDetectorMixin, BaseEstimator):
     """Shared fit: a binary classifier, its score, and a cross-fitted threshold.
 
@@ -63,12 +57,19 @@ class _CrossFittedClassifier(AnomalyDetectorMixin, BaseEstimator):
     subclasses define it via ``_score_from_proba``.
     """
 
+    def __init__(self, *, estimator=None, n_folds=3, threshold_quantile=0.99, random_state=None):
+        self.estimator = estimator
+        self.n_folds = n_folds
+        self.threshold_quantile = threshold_quantile
+        self.random_state = random_state
+
     def _score_from_proba(self, p1: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
     def _fit_classifier(self, X, target, reference, rng):
-        n_folds = _check_folds(self.n_folds)
-        _check_unit_interval("threshold_quantile", self.threshold_quantile)
+        n_folds = int(check_scalar(self.n_folds, "n_folds", numbers.Integral, min_val=2))
+        check_scalar(self.threshold_quantile, "threshold_quantile", numbers.Real, min_val=0.0,
+                     max_val=1.0, include_boundaries="right")
         base = self.estimator if self.estimator is not None else _default_classifier()
         if not hasattr(base, "predict_proba"):
             raise TypeError(f"estimator must have predict_proba; {type(base).__name__} does not")
@@ -77,11 +78,11 @@ class _CrossFittedClassifier(AnomalyDetectorMixin, BaseEstimator):
         oof = np.full(X.shape[0], np.nan)
         if n_folds >= 2:
             skf = StratifiedKFold(n_splits=n_folds, shuffle=True,
-                                  random_state=int(rng.randint(np.iinfo(np.int32).max)))
+                                  random_state=draw_seed(rng))
             for tr, te in skf.split(X, target):
-                m = _seeded(base, int(rng.randint(np.iinfo(np.int32).max))).fit(X[tr], target[tr])
+                m = _seeded(base, draw_seed(rng)).fit(X[tr], target[tr])
                 oof[te] = self._score_from_proba(positive_proba(m, X[te]))
-        model = _seeded(base, int(rng.randint(np.iinfo(np.int32).max))).fit(X, target)
+        model = _seeded(base, draw_seed(rng)).fit(X, target)
         scores = self._score_from_proba(positive_proba(model, X))
         ref = oof[reference]
         if np.isnan(ref).any():
@@ -126,12 +127,6 @@ class PUClassifierDetector(_CrossFittedClassifier):
         Seeds the folds and the classifiers.
     """
 
-    def __init__(self, *, estimator=None, n_folds=3, threshold_quantile=0.99, random_state=None):
-        self.estimator = estimator
-        self.n_folds = n_folds
-        self.threshold_quantile = threshold_quantile
-        self.random_state = random_state
-
     def _score_from_proba(self, p1):
         return 1.0 - p1
 
@@ -169,12 +164,6 @@ class OracleSupervisedDetector(_CrossFittedClassifier):
         Quantile of the out-of-fold scores of the training normals used as ``threshold_``.
     random_state : int, RandomState or None
     """
-
-    def __init__(self, *, estimator=None, n_folds=3, threshold_quantile=0.99, random_state=None):
-        self.estimator = estimator
-        self.n_folds = n_folds
-        self.threshold_quantile = threshold_quantile
-        self.random_state = random_state
 
     def _score_from_proba(self, p1):
         return p1

@@ -29,7 +29,7 @@ import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
 from baselines._calibrated import CalibratedOneClassDetector
-from pugan.base import check_features
+from pugan.base import check_features, draw_seed
 
 __all__ = ["NORMALITY_SCORED", "PYOD_MODELS", "PyODDetector", "check_model_params", "isolated_global_rng"]
 
@@ -178,7 +178,7 @@ class PyODDetector(CalibratedOneClassDetector):
         cls = _model_class(self.model)
         _ = self._sign  # validates gaal_score before the (possibly long) fit
         kwargs = check_model_params(self.model, self.model_params)
-        seed = int(random_state.randint(np.iinfo(np.int32).max))
+        seed = draw_seed(random_state)
         accepted = inspect.signature(cls.__init__).parameters
         if "random_state" in accepted:
             kwargs["random_state"] = seed

@@ -19,13 +19,28 @@ import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
 __all__ = [
+    "MAX_SEED",
     "AnomalyDetectorMixin",
     "check_features",
     "check_known_normal",
+    "draw_seed",
     "labels_at_threshold",
     "positive_proba",
     "quantile_threshold",
 ]
+
+#: exclusive upper bound of a child estimator's seed: every seed fits a 32-bit signed int, which
+#: is what libraries that take an int seed (scikit-learn, PyOD, torch) all accept
+MAX_SEED = np.iinfo(np.int32).max
+
+
+def draw_seed(rng: np.random.RandomState) -> int:
+    """An int seed for a child estimator, drawn from a RandomState (one ``randint`` call).
+
+    So that a parent's ``random_state`` fixes every child's randomness, and one child's draws
+    never shift another's, each child gets its own seed from the parent's generator.
+    """
+    return int(rng.randint(MAX_SEED))
 
 
 def check_features(X, *, name: str = "X", n_features: int | None = None) -> np.ndarray:

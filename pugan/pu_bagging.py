@@ -48,9 +48,11 @@ from sklearn.utils.validation import (
 )
 
 from pugan.base import (
+    MAX_SEED,
     AnomalyDetectorMixin,
     check_features,
     check_known_normal,
+    draw_seed,
     labels_at_threshold,
     positive_proba,
     quantile_threshold,
@@ -59,8 +61,6 @@ from pugan.base import (
 __all__ = ["PUBaggingClassifier", "PUBaggingDetector", "select_reliable"]
 
 log = logging.getLogger(__name__)
-
-_MAX_SEED = np.iinfo(np.int32).max
 
 
 def _fit_round(base, X, p_idx, u_idx, n_u_draw, n_p_draw, seed):
@@ -76,7 +76,7 @@ def _fit_round(base, X, p_idx, u_idx, n_u_draw, n_p_draw, seed):
     target = np.concatenate([np.ones(len(p_draw), dtype=int), np.zeros(len(u_draw), dtype=int)])
     est = clone(base)
     if "random_state" in est.get_params():
-        est.set_params(random_state=int(rng.randint(_MAX_SEED)))
+        est.set_params(random_state=draw_seed(rng))
     est.fit(X[rows], target)
     # (3) score the records of P and U that this round did not see
     in_bag = np.zeros(X.shape[0], dtype=bool)
@@ -210,7 +210,7 @@ class PUBaggingClassifier(ClassifierMixin, BaseEstimator):
         rng = check_random_state(self.random_state)
         base = DecisionTreeClassifier() if self.estimator is None else self.estimator
         limit = self.max_estimators or max(4 * self.n_estimators, 100)
-        seeds = rng.randint(_MAX_SEED, size=max(limit, self.n_estimators))
+        seeds = rng.randint(MAX_SEED, size=max(limit, self.n_estimators))
         log.debug("PU bagging: |P|=%d |U|=%d, K=%d, P per round=%d, T=%d",
                   len(p_idx), len(u_idx), k, n_p_draw, self.n_estimators)
         parallel = Parallel(n_jobs=self.n_jobs, prefer="threads")

@@ -10,6 +10,7 @@ from benchmarks.datasets import (
     DatasetError,
     adbench,
     available_datasets,
+    base,
     core,
     load_dataset,
     verify_checksum,
@@ -65,8 +66,8 @@ def test_copy_with_wrong_shape_is_rejected(monkeypatch):
 
 def test_bundled_file_without_checksum_entry_is_rejected(tmp_path, monkeypatch):
     """A file in the data folder without a SHA256SUMS line is refused, not trusted unchecked."""
-    core._bundled_checksums()  # read the real list before the data folder moves
-    monkeypatch.setattr(core, "DATA_DIR", tmp_path)
+    base._bundled_checksums()  # read the real list before the data folder moves
+    monkeypatch.setattr(base, "DATA_DIR", tmp_path)
     (tmp_path / "adbench").mkdir()
     extra = tmp_path / "adbench" / "99_unlisted.npz"
     shutil.copy(ADBENCH_DIR / "14_glass.npz", extra)

@@ -95,3 +95,74 @@ def test_only_the_command_line_and_scripts_import_the_facade():
     users = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "benchmarks").glob("*.py")
                    if p.stem != "harness" and "harness" in benchmarks_modules_imported(p))
     assert not users, users
+
+
+def package_imports(package: str) -> dict[str, set[str]]:
+    """For each module of ``package`` (a dotted name), the modules of the same package it imports.
+
+    Module names are relative to the package (``"__init__"`` for the package itself). Imports
+    inside functions count: a deferred import that closes a loop is still a loop.
+    """
+    folder = ROOT.joinpath(*package.split("."))
+    graph = {}
+    for path in sorted(folder.glob("*.py")):
+        targets = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                if node.level == 1:  # from . import x / from .x import y
+                    module = package + (f".{node.module}" if node.module else "")
+                elif node.level == 0 and node.module:
+                    module = node.module
+                else:
+                    continue
+                names = [module] + [f"{module}.{a.name}" for a in node.names]
+            else:
+                continue
+            for name in names:
+                if name == package:
+                    targets.add("__init__")
+                elif name.startswith(package + "."):
+                    rest = name[len(package) + 1:].split(".")[0]
+                    if (folder / f"{rest}.py").exists():
+                        targets.add(rest)
+        graph[path.stem] = targets - {path.stem}
+    return graph
+
+
+def import_cycle(graph: dict[str, set[str]]) -> list[str]:
+    """One cycle of ``graph`` as a list of modules (first = last), or [] when it has none."""
+    state: dict[str, str] = {}
+    stack: list[str] = []
+
+    def visit(node):
+        state[node] = "open"
+        stack.append(node)
+        for nxt in sorted(graph.get(node, ())):
+            if state.get(nxt) == "open":
+                return stack[stack.index(nxt):] + [nxt]
+            if nxt not in state and (found := visit(nxt)):
+                return found
+        state[node] = "done"
+        stack.pop()
+        return []
+
+    for node in sorted(graph):
+        if node not in state and (found := visit(node)):
+            return found
+    return []
+
+
+def test_import_cycle_finds_a_loop():
+    assert import_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+    assert import_cycle({"a": {"b", "c"}, "b": {"c"}, "c": set()}) == []
+
+
+def test_dataset_modules_import_each_other_in_one_direction():
+    """Loaders build on ``base``; only the dispatch in ``core`` imports the loaders."""
+    graph = package_imports("benchmarks.datasets")
+    assert {"__init__", "base", "core", "moons"} <= set(graph)  # the scan sees the package
+    assert graph["base"] == set(), graph
+    cycle = import_cycle(graph)
+    assert not cycle, f"benchmarks.datasets modules import each other in a loop: {cycle}"

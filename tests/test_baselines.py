@@ -160,11 +160,11 @@ def test_model_params_are_checked():
 
 @pytest.mark.parametrize("params, match", [
     ({"fit_on": "unlabelled"}, "fit_on must be one of"),
-    ({"threshold_quantile": 1.5}, "threshold_quantile must be in"),
-    ({"threshold_quantile": "high"}, "threshold_quantile must be a real number"),
-    ({"calibration_fraction": 1.0}, "calibration_fraction must be in"),
-    ({"contamination": 0.7}, "contamination must be in"),
-    ({"nu": 0.0}, "nu must be in"),
+    ({"threshold_quantile": 1.5}, "threshold_quantile == 1.5, must be <= 1"),
+    ({"threshold_quantile": "high"}, "threshold_quantile must be an instance of float"),
+    ({"calibration_fraction": 1.0}, "calibration_fraction == 1.0, must be < 1"),
+    ({"contamination": 0.7}, "contamination == 0.7, must be <= 0.5"),
+    ({"nu": 0.0}, "nu == 0.0, must be > 0"),
     ({"gamma": "auto"}, "gamma must be 'scale' or a positive number"),
     ({"gamma": -1.0}, "gamma must be 'scale' or a positive number"),
 ])
@@ -183,7 +183,7 @@ def test_bad_input_data_is_named(case):
     bad[3, 1] = np.nan
     with pytest.raises(ValueError, match="NaN"):
         det.fit(bad, known_normal=known)
-    with pytest.raises(ValueError, match="n_components must be a positive integer"):
+    with pytest.raises(ValueError, match="n_components == 0, must be >= 1"):
         SGDOCSVMDetector(n_components=0).fit(X, known_normal=known)
 
 
@@ -240,7 +240,7 @@ def test_pu_classifier_bad_input(case):
         PUClassifierDetector().fit(X)
     with pytest.raises(ValueError, match="needs unlabelled records"):
         PUClassifierDetector().fit(X, known_normal=np.ones(len(X), bool))
-    with pytest.raises(ValueError, match="n_folds must be an integer >= 2"):
+    with pytest.raises(ValueError, match="n_folds == 1, must be >= 2"):
         PUClassifierDetector(n_folds=1).fit(X, known_normal=known)
     with pytest.raises(TypeError, match="predict_proba"):
         from sklearn.svm import LinearSVC

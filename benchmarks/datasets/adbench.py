@@ -15,7 +15,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from benchmarks.datasets.core import DATA_DIR, Dataset, DatasetError, make_dataset, verify_checksum
+from benchmarks.datasets.base import DATA_DIR, Dataset, DatasetError, make_dataset, verify_checksum
 
 ADBENCH_DIR = DATA_DIR / "adbench"
 

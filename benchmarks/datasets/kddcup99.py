@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from benchmarks.datasets.core import DATA_DIR, Dataset, DatasetError, make_dataset, verify_checksum
+from benchmarks.datasets.base import DATA_DIR, Dataset, DatasetError, make_dataset, verify_checksum
 
 log = logging.getLogger(__name__)
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from sklearn.datasets import make_moons
 
-from benchmarks.datasets.core import Dataset, DatasetError, make_dataset
+from benchmarks.datasets.base import Dataset, DatasetError, make_dataset
 
 
 def load_moons(n_samples: int = 100_000, noise: float = 0.1, random_state: int = 0,
@@ -17,6 +16,10 @@ def load_moons(n_samples: int = 100_000, noise: float = 0.1, random_state: int =
     equal number as in the paper. The generator is seeded by ``random_state`` so the same
     arguments give the same points; the split's own seed then decides train/test.
     """
+    # imported here: scikit-learn takes longer to import than the rest of the package, and
+    # listing or loading any other dataset does not need it
+    from sklearn.datasets import make_moons
+
     if int(n_samples) < 4:
         raise DatasetError(f"moons: n_samples must be at least 4, got {n_samples}")
     if noise < 0:

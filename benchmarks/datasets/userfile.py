@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from benchmarks.datasets.core import Dataset, DatasetError, make_dataset, verify_checksum
+from benchmarks.datasets.base import Dataset, DatasetError, make_dataset, verify_checksum
 
 
 def _csv_header(path: Path) -> list[str]:
