@@ -25,6 +25,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted, check_random_state
 
 from pugan.base import (
+    MAX_SEED,
     AnomalyDetectorMixin,
     check_features,
     check_known_normal,
@@ -41,7 +42,6 @@ __all__ = ["PUGAN", "Networks", "ScoreComponents"]
 
 log = logging.getLogger(__name__)
 
-_MAX_SEED = np.iinfo(np.int32).max
 _TRAIN_ON = ("pu", "p", "all")
 _SCORES = ("combined", "reconstruction", "discrimination")
 _INVERSIONS = ("gradient", "encoder", "distilled")
@@ -492,7 +492,7 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
                 f"X has {X.shape[0]} rows, fewer than window={self.window}: cannot cut one window"
             )
         rng = check_random_state(self.random_state)
-        pu_seed, torch_seed = (int(s) for s in rng.randint(_MAX_SEED, size=2))
+        pu_seed, torch_seed = (int(s) for s in rng.randint(MAX_SEED, size=2))
         gan_mask = self.select_gan_rows(X, mask, seed=pu_seed)
         self.fit_scaling(X[mask])
         Xs = self._scale(X)
@@ -629,7 +629,7 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
         their teacher scores, ``(inputs, rec, disc)``, from which :meth:`fit` measures
         ``student_fidelity_`` once the scores are standardised.
         """
-        seed = int(torch.randint(_MAX_SEED, (1,), generator=torch_rng))
+        seed = int(torch.randint(MAX_SEED, (1,), generator=torch_rng))
         Xd = distillation_inputs(Xs, max_rows=50_000, rng=np.random.default_rng(seed))
         rec, disc = self._raw_record_scores(Xd, inversion="encoder", stop_level=0.0)
         order = torch.randperm(len(Xd), generator=torch_rng).numpy()

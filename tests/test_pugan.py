@@ -8,6 +8,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.metrics import roc_auc_score
 
 from pugan import PUGAN
+from pugan.base import MAX_SEED
 
 
 @pytest.fixture(scope="module")
@@ -115,7 +116,7 @@ def test_fit_is_its_public_stages_in_order():
     whole = PUGAN(**params).fit(X, known_normal=known)
     det = PUGAN(**params)
     rng = np.random.RandomState(0)
-    pu_seed, torch_seed = (int(s) for s in rng.randint(np.iinfo(np.int32).max, size=2))
+    pu_seed, torch_seed = (int(s) for s in rng.randint(MAX_SEED, size=2))
     gan_mask = det.select_gan_rows(X, known, seed=pu_seed)
     det.fit_scaling(X[known])
     Xs = det.scale_records(X)
