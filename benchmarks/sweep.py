@@ -37,7 +37,7 @@ from benchmarks.cell_runner import forkserver_preload, library_versions, run_cel
 from benchmarks.cells import Cell
 from benchmarks.config import SweepConfig, check_n_jobs
 from benchmarks.errors import OutputFolderError, SchedulerUnreachable
-from benchmarks.isolation import available_cores, error_text
+from benchmarks.isolation import _watch_parent, available_cores, error_text
 from benchmarks.results import STATUSES, results_frame, write_results
 from benchmarks.scheduling import expected_seconds_lookup, longest_first, observed_seconds
 
@@ -217,8 +217,11 @@ def _dispatch(pending: list[Cell], task, sink: _Sink, *, backend: str, scheduler
                     with parallel_config(backend="dask"):
                         sink.consume(Parallel(n_jobs=-1, **parallel_kw)(tasks))
                 else:
+                    # a worker exits once the driver is gone, without waiting out its
+                    # idle time and loky's wait for the dead driver's exit lock
                     sink.consume(Parallel(n_jobs=n_workers, backend="loky",
                                           idle_worker_timeout=LOKY_IDLE_SECONDS,
+                                          initializer=_watch_parent,
                                           **parallel_kw)(tasks))
             except KeyboardInterrupt:
                 raise
@@ -264,8 +267,8 @@ def _is_deep(detector_name: str) -> bool:
     return get_spec(detector_name).deep
 
 
-#: seconds an idle loky worker waits for work before exiting (it also exits when the driver
-#: dies, since its next wait for work then times out)
+#: seconds an idle loky worker waits for work before exiting (a worker whose driver died
+#: exits at once: its initializer watches the driver)
 LOKY_IDLE_SECONDS = 10
 
 

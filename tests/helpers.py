@@ -57,3 +57,16 @@ def moons_pu(n=1000, seed=0, labelled=0.3):
     rng = np.random.RandomState(seed)
     known = (lab == 0) & (rng.rand(n) < labelled)
     return X, lab, known
+
+
+def session_processes(sid: int) -> list[int]:
+    """Live processes of session ``sid`` (zombies excluded): what a killed run left behind."""
+    pids = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if fields[0] != "Z" and int(fields[3]) == sid:
+            pids.append(int(stat.parent.name))
+    return pids

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from helpers import write_sweep
+from helpers import session_processes, write_sweep
 
 from benchmarks.cli import main
 
@@ -78,8 +78,11 @@ def test_kill_9_mid_sweep_loses_no_finished_cell(tmp_path):
     assert 2 <= len(done) < 8, "the sweep should be interrupted mid-way"
     for p in done:
         assert json.loads(p.read_text())["status"] == "ok"  # whole files only
-    # give the orphaned cell child time to notice its parent is gone and exit
-    time.sleep(1.5)
+    # the orphaned cell child notices its parent is gone and exits
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and session_processes(proc.pid):
+        time.sleep(0.1)
+    assert not session_processes(proc.pid), "the killed run left processes behind"
     proc = cli("-q", "run", str(cfg), "--out", str(out), "--n-jobs", "1", "--no-progress")
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 0, err

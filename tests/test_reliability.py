@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers import sweep_raw, write_sweep
+from helpers import session_processes, sweep_raw, write_sweep
 
 from benchmarks.cache import CellCache
 from benchmarks.cli import main
@@ -166,19 +166,6 @@ def test_version_and_datasets_commands(capsys):
     assert "moons" in out and "moons-paper" in out and "kddcup99-low" in out
 
 
-def _session_processes(sid: int) -> list[int]:
-    """Live processes of session ``sid`` (zombies excluded)."""
-    pids = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        if fields[0] != "Z" and int(fields[3]) == sid:
-            pids.append(int(stat.parent.name))
-    return pids
-
-
 def test_workers_exit_soon_after_the_driver_is_killed(tmp_path):
     import signal
     import subprocess
@@ -194,16 +181,17 @@ def test_workers_exit_soon_after_the_driver_is_killed(tmp_path):
     while time.monotonic() < deadline and not list((out / "cells").glob("*.json")):
         time.sleep(0.1)
     assert list((out / "cells").glob("*.json")), "the quick cell never finished"
-    assert len(_session_processes(proc.pid)) > 1  # the workers are up
+    assert len(session_processes(proc.pid)) > 1  # the workers are up
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
-    # the idle worker goes after its idle time; the busy one after its cell (3 s) and then
-    # its idle time; each then waits up to 30 s for the dead driver's exit lock (loky); loky's
-    # default idle time (300 s) would keep both for minutes
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and _session_processes(proc.pid):
-        time.sleep(0.5)
-    left = _session_processes(proc.pid)
+    # each worker watches the driver and exits when it is gone, the busy one in mid-cell (its
+    # cell's child watches the worker in turn); left to loky, the idle worker would wait out
+    # its idle time and then up to 30 s for the dead driver's exit lock, the busy one its
+    # cell's 3 s on top
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and session_processes(proc.pid):
+        time.sleep(0.2)
+    left = session_processes(proc.pid)
     for pid in left:
         os.kill(pid, signal.SIGKILL)
-    assert not left, f"{len(left)} process(es) outlived the driver by a minute"
+    assert not left, f"{len(left)} process(es) outlived the driver by 20 s"
