@@ -15,7 +15,7 @@ from pathlib import Path
 
 __all__ = ["code_fingerprint", "dist_version"]
 
-_SHARED_SOURCES = ("datasets", "splits.py", "metrics.py", "detectors.py")
+_SHARED_SOURCES = ("datasets", "splits.py", "paper.py", "metrics.py", "detectors.py")
 #: files outside benchmarks/ that every cell runs: the contract's threshold rule
 #: (``labels_at_threshold``) and the input checks every detector's fit calls
 _SHARED_PROJECT_SOURCES = ("pugan/base.py",)

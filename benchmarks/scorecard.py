@@ -97,7 +97,7 @@ def _number_reading(t2: pd.DataFrame, dataset: str, method: str, column: str, pa
 
 def table2_claims(t2: pd.DataFrame) -> list[dict]:
     """One claim per number of the paper's Table 2 (precision, recall, F1)."""
-    from benchmarks.report import PAPER_TABLE2
+    from benchmarks.paper import PAPER_TABLE2
 
     rows = []
     for (preset, method), values in PAPER_TABLE2.items():

@@ -30,6 +30,7 @@ from sklearn.decomposition import PCA
 from sklearn.preprocessing import MaxAbsScaler, MinMaxScaler, OneHotEncoder, StandardScaler
 
 from benchmarks.datasets import Dataset, load_dataset
+from benchmarks.paper import PAPER_TABLE1
 
 __all__ = ["KDD_READINGS", "PAPER_TABLE1", "PRESETS", "PUSplit", "SplitError", "SplitInfeasible",
            "anomaly_overlap", "make_pu_split", "preset_split", "table1"]
@@ -308,19 +309,9 @@ def anomaly_overlap(X: pd.DataFrame, train_index: np.ndarray,
 
 
 # --- the paper's presets ---------------------------------------------------------------------
-# Table 1 of the paper. Its KDD sizes are MAD-GAN's and exceed the 10% file (97,278 normals), so
-# the KDD presets keep the paper's *ratios*: the test share of all records
-# 494,021 / (494,021 + 562,387), the test anomaly ratio 911 / 494,021, and the labelled share
-# of training normals, with training normals = 562,387 x (1 - ratio) (the paper gives no training
-# anomaly count; we use the test ratio on both sides, as the protocol requires).
-PAPER_TABLE1 = {
-    "moons-paper": dict(attributes=2, known_positives=3_492, training_size=70_000,
-                        testing_size=30_000, anomalies_in_testing=15_000),
-    "kddcup99-high": dict(attributes=6, known_positives=556_700, training_size=562_387,
-                          testing_size=494_021, anomalies_in_testing=911),
-    "kddcup99-low": dict(attributes=6, known_positives=8_434, training_size=562_387,
-                         testing_size=494_021, anomalies_in_testing=911),
-}
+# The KDD presets keep Table 1's ratios (PAPER_TABLE1): the test share of all records
+# 494,021 / (494,021 + 562,387), the test anomaly ratio 911 / 494,021, and the labelled share of
+# training normals, with training normals = 562,387 x (1 - ratio).
 _KDD_RATIO = 911 / 494_021
 _KDD_TRAIN_NORMALS = 562_387 * (1 - _KDD_RATIO)
 _KDD_TEST_SIZE = 494_021 / (494_021 + 562_387)

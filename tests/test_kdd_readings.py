@@ -8,9 +8,9 @@ from helpers import PLUGIN
 
 from benchmarks.config import parse_config
 from benchmarks.harness import run_sweep
+from benchmarks.paper import PAPER_TABLE1
 from benchmarks.splits import (
     KDD_READINGS,
-    PAPER_TABLE1,
     PRESETS,
     anomaly_overlap,
     make_pu_split,

@@ -5,8 +5,8 @@ import pandas as pd
 import pytest
 
 from benchmarks.datasets.core import make_dataset
+from benchmarks.paper import PAPER_TABLE1
 from benchmarks.splits import (
-    PAPER_TABLE1,
     PRESETS,
     SplitError,
     make_pu_split,
