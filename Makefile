@@ -10,6 +10,8 @@ STAMP := $(VENV)/.installed
 # exact versions of every dependency but torch (pinned below, CPU build): `make lock` writes it
 LOCK := constraints.txt
 N_JOBS ?= 2
+# test processes of make test (pytest-xdist); each test that starts workers starts its own
+TEST_JOBS ?= 2
 # string hashing fixed, so that set order inside libraries (the CD diagram's crossbars in
 # scikit-posthocs) and hence every regenerated figure is the same from run to run
 export PYTHONHASHSEED = 0
@@ -38,8 +40,8 @@ lock: ## refresh constraints.txt from what .venv holds now (after changing depen
 
 # one BLAS/OpenMP thread per test process: the tests fit small models, where threads only add
 # contention (a small boosting fit took 57 s with 2 OpenMP threads on a loaded machine, 0.6 s with 1)
-test: $(STAMP) ## run the test suite (CPU, a few minutes)
-	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 $(PY) -m pytest -q
+test: $(STAMP) ## run the test suite in $(TEST_JOBS) processes (CPU, a few minutes)
+	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 $(PY) -m pytest -q -n $(TEST_JOBS)
 
 lint: $(STAMP) ## ruff over the code
 	$(VENV)/bin/ruff check pugan baselines benchmarks tests perf experiments

@@ -21,12 +21,14 @@ over seeds, ``best_f1`` named as the oracle it is).
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
 import pandas as pd
 from joblib import Parallel, delayed
 
+from benchmarks.fingerprint import row_code_version
 from benchmarks.metrics import anomaly_metrics
 from benchmarks.report import markdown_table
 from benchmarks.seeds import seeds_from_args
@@ -78,7 +80,10 @@ def _one_split(preset: str, seed: int, params: dict | None) -> list[dict]:
         det.fit(split.X_train, known_normal=split.known_normal)
         base = {"dataset": preset, "seed": seed, "train_on": train_on,
                 "fit_seconds": time.perf_counter() - t, "n_gan_rows": det.n_gan_rows_,
-                "n_reliable": det.n_reliable_}
+                "n_reliable": det.n_reliable_, "detector_name": "pugan",
+                "detector_params": json.dumps({**(params or {}), "train_on": train_on},
+                                              sort_keys=True),
+                "code_version": row_code_version(det)}
         rows += variant_rows(det, split, base)
         if train_on == "pu":
             rows.append(stage1_row(det, split, base))

@@ -13,7 +13,7 @@ import os
 import sys
 from pathlib import Path
 
-__all__ = ["code_fingerprint", "dist_version"]
+__all__ = ["code_fingerprint", "dist_version", "row_code_version"]
 
 _SHARED_SOURCES = ("datasets", "splits.py", "paper.py", "metrics.py", "detectors.py")
 #: files outside benchmarks/ that every cell runs: the contract's threshold rule
@@ -109,3 +109,10 @@ def code_fingerprint(detector) -> str:
     parts += [_digest_sources(src) for src in _class_sources(detector)]
     parts.append(_library_versions_key())
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:12]
+
+
+def row_code_version(detector) -> str:
+    """The ``code_version`` a result row of ``detector`` carries: ``<pugan-bench version>+<code
+    fingerprint>``, as sweep cells record it, so that rows written outside a sweep (the
+    ablation, the scale curves) can be checked for staleness the same way."""
+    return f"{dist_version('pugan-bench', 'unknown')}+{code_fingerprint(detector)}"

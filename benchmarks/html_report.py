@@ -88,15 +88,13 @@ SECTIONS = (
                     ("Leaderboard, the paper's presets", "paper/leaderboard.csv", ())),
             figures=("benchmark_cd_auprc.png", "paper_cd_auprc.png")),
     Section("ablation", "PU-GAN ablation", "make ablation",
-            "PU-GAN with and without each stage (training set, inversion, score). These rows "
-            "carry no code version, so this page cannot tell whether PU-GAN changed since "
-            "they ran: rerun the command after a change to pugan/.",
+            "PU-GAN with and without each stage (training set, inversion, score), each row "
+            "stamped with the code version that produced it.",
             tables=(("Ablation", "ablation/ablation.csv", ()),)),
     Section("speed", "Detector cost", "make scale-curves",
-            "Fit and scoring time per detector against the training size, as last measured "
-            "on the machine that ran the command (timings carry no code version; rerun after "
-            "a change).",
-            tables=(("Detector cost", "scale/detectors.csv", ()),),
+            "Fit and scoring time per detector against the training size, one thread, after "
+            "an untimed warm-up fit, as measured on the machine that ran the command.",
+            tables=(("Detector cost", "scale/scale.csv", ()),),
             figures=("scale_curves.png",)),
 )
 
@@ -109,6 +107,20 @@ def _table_html(frame: pd.DataFrame, columns: tuple[str, ...]) -> str:
         if pd.api.types.is_float_dtype(shown[col]):
             shown[col] = shown[col].map(lambda v: "" if pd.isna(v) else f"{v:.3g}")
     return shown.to_html(index=False, escape=True, border=0, na_rep="")
+
+
+def _currency_html(frame: pd.DataFrame, command: str) -> str:
+    """Whether a table's rows come from the code as it is now: a line computed from their code
+    versions (:func:`benchmarks.report.mark_stale`), empty for tables that carry none."""
+    if not {"code_version", "detector_name", "detector_params"} <= set(frame.columns):
+        return ""
+    from benchmarks.report import mark_stale
+
+    stale = int(mark_stale(frame)["stale"].sum())
+    if not stale:
+        return f"<p>All {len(frame)} rows come from the current code.</p>"
+    return (f"<p class=missing>{stale} of {len(frame)} rows were produced by code that has "
+            f"changed since: rerun <code>{html.escape(command)}</code>.</p>")
 
 
 def _image_html(path: Path) -> str:
@@ -128,7 +140,8 @@ def _section_html(section: Section, results: Path, figures: Path) -> str:
         frame = pd.read_csv(path)
         if frame.empty:
             continue
-        parts.append(f"<h3>{html.escape(caption)}</h3>" + _table_html(frame, columns))
+        parts.append(f"<h3>{html.escape(caption)}</h3>" + _currency_html(frame, section.command)
+                     + _table_html(frame, columns))
         found += 1
     for pattern in section.figures:
         for path in sorted(figures.glob(pattern)):

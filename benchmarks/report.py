@@ -126,7 +126,7 @@ def mark_stale(frame: pd.DataFrame) -> pd.DataFrame:
     """Add a ``stale`` column: True where a row's code version is not what the committed code
     would write for that cell today (its detector's sources, the split and metric code, or the
     libraries changed since). Builds each detector once to fingerprint it; no fitting."""
-    from benchmarks.config import code_fingerprint, code_version
+    from benchmarks.fingerprint import row_code_version
     from benchmarks.registry import make_detector
 
     frame = frame.copy()
@@ -134,12 +134,11 @@ def mark_stale(frame: pd.DataFrame) -> pd.DataFrame:
         frame["stale"] = False
         return frame
     current = {}
-    version = code_version()
     for name, params in frame[["detector_name", "detector_params"]].drop_duplicates().itertuples(
             index=False, name=None):
         try:
             det = make_detector(name, random_state=0, **json.loads(params or "{}"))
-            current[(name, params)] = f"{version}+{code_fingerprint(det)}"
+            current[(name, params)] = row_code_version(det)
         except Exception:  # a detector this checkout cannot build: its rows cannot be current
             current[(name, params)] = None
     frame["stale"] = [

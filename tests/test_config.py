@@ -171,7 +171,7 @@ def test_editing_a_detector_source_changes_its_cache_keys(tmp_path):
 
     plugin = tmp_path / "plug.py"
     plugin.write_text(Path(PLUGIN).read_text().replace('register("t-', 'register("u-'))
-    raw = base(plugins=[str(plugin)], detectors=["u-centroid", "t-centroid"])
+    raw = base(plugins=[PLUGIN, str(plugin)], detectors=["u-centroid", "t-centroid"])
     first = {c.detector: c.key for c in parse_config(raw).cells() if c.seed == 0}
     plugin.write_text(plugin.read_text() + "\n# an edit\n")
     _digest_sources.cache_clear()

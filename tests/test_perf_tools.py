@@ -4,6 +4,7 @@ pytest-benchmark run, the scale curves' fit-time prediction, the KDD-like input.
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from benchmarks.perf.data import kdd_like
@@ -66,3 +67,22 @@ def test_scale_curves_give_the_oracle_its_labels(tmp_path):
     frame = measure(["oracle-supervised"], [2_000], max_fit_seconds=1e9, out=out)
     assert list(frame.status) == ["ok"] and frame.auprc.iloc[0] > 0.5
     assert out.exists()
+    # stamped like a sweep's rows, so the report can tell whether they are current
+    from benchmarks.report import mark_stale
+
+    assert not mark_stale(pd.read_csv(out))["stale"].any()
+
+
+def test_scale_curves_figure_names_each_line(tmp_path):
+    """The figure labels every detector at its curve's end (no legend to match colours in)."""
+    from benchmarks.perf.scale_curves import COLUMNS, plot
+
+    rows = [dict(detector=d, n_train=n, status="ok", fit_seconds=t * n / 1e4,
+                 score_seconds=0.1 * t) for d, t in (("iforest", 1.0), ("pugan", 50.0))
+            for n in (2_000, 10_000, 50_000)]
+    csv = tmp_path / "scale.csv"
+    pd.DataFrame(rows, columns=list(COLUMNS)).to_csv(csv, index=False)
+    png, svg = plot(csv, tmp_path / "curves")
+    text = svg.read_text()
+    assert png.stat().st_size > 0 and "iforest" in text and "pugan" in text
+    assert "legend" not in text

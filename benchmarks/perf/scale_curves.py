@@ -10,7 +10,9 @@ Input: KDD-like rows (:func:`benchmarks.perf.data.kdd_like`: 6 PCA attributes, 2
 20% of normals labelled) of each training size; every fitted model scores the same 10,000
 held-out records (drawn with another seed), so score time shows how scoring grows with the
 model. Each detector runs with its registry defaults, single-threaded (BLAS, OpenMP and torch
-limited to one thread), sizes in increasing order, in this process.
+limited to one thread), sizes in increasing order, in this process, after one untimed warm-up
+fit on ``WARMUP_ROWS`` rows: one-time costs (imports, compiled kernels, torch's first calls)
+are paid there, not by the smallest size.
 
 A size is not attempted, and the row says why (``status`` skipped), when the registry caps the
 detector's training rows (exact OCSVM: 50,000), or when the fit time predicted from the two
@@ -19,8 +21,9 @@ where the detector stops being practical instead of hanging the run.
 
 Writes ``results/scale/scale.csv`` (one row per detector and size: fit and score seconds,
 records per second, AUPRC on the scored records, status) and
-``reports/figures/scale_curves.{png,svg}`` (log-log, one line per detector; the figure is a
-function of the CSV alone: ``--plot-only`` redraws it).
+``reports/figures/scale_curves.{png,svg}`` (log-log, one line per detector in the suite's
+colours, each labelled at its last point; the figure is a function of the CSV alone:
+``--plot-only`` redraws it).
 """
 
 from __future__ import annotations
@@ -38,13 +41,15 @@ __all__ = ["main", "measure", "plot", "predict_seconds", "run_scale_curves"]
 log = logging.getLogger("benchmarks.perf.scale_curves")
 
 ROOT = Path(__file__).resolve().parents[2]
-SIZES = (10_000, 30_000, 100_000, 300_000, 500_000)
+SIZES = (2_000, 5_000, 10_000, 30_000, 100_000, 300_000, 500_000)
+WARMUP_ROWS = 1_000
 DETECTORS = ("iforest", "ocsvm-sgd", "knn-normals", "ocsvm", "pu-bagging", "pugan")
 SCORE_ROWS = 10_000
 DEFAULT_OUT = ROOT / "results" / "scale" / "scale.csv"
 DEFAULT_FIGURE = ROOT / "reports" / "figures" / "scale_curves"
 COLUMNS = ("detector", "n_train", "n_fit_rows", "status", "reason", "fit_seconds",
-           "score_seconds", "score_records_per_s", "auprc", "n_score", "threads")
+           "score_seconds", "score_records_per_s", "auprc", "n_score", "threads",
+           "detector_name", "detector_params", "code_version")
 
 
 def predict_seconds(points: list[tuple[int, float]], n: int) -> float | None:
@@ -68,6 +73,7 @@ def measure(detectors, sizes, *, max_fit_seconds: float, out: Path) -> pd.DataFr
     """Run every (detector, size) in order, appending rows to ``out`` as they finish."""
     from sklearn.metrics import average_precision_score
 
+    from benchmarks.fingerprint import row_code_version
     from benchmarks.perf.data import kdd_like
     from benchmarks.registry import fit_detector, get_spec, make_detector
 
@@ -82,11 +88,17 @@ def measure(detectors, sizes, *, max_fit_seconds: float, out: Path) -> pd.DataFr
         for name in detectors:
             spec = get_spec(name)
             points: list[tuple[int, float]] = []
+            Xw, yw, known_w = kdd_like(WARMUP_ROWS, seed=2)
+            warm = make_detector(name, random_state=0)
+            version = row_code_version(warm)
+            fit_detector(warm, spec.supervision, Xw, yw, known_w).decision_function(Xw[:100])
+            del warm
             for n in sorted(sizes):
                 X, y, known = kdd_like(n, seed=0)
                 n_fit = int(known.sum()) if spec.supervision == "normals-only" else n
                 row = dict(detector=name, n_train=n, n_fit_rows=n_fit, status="ok", reason="",
-                           n_score=SCORE_ROWS, threads=1)
+                           n_score=SCORE_ROWS, threads=1, detector_name=name,
+                           detector_params="{}", code_version=version)
                 guess = predict_seconds(points, n)
                 if spec.max_train_rows is not None and n_fit > spec.max_train_rows:
                     row.update(status="skipped", reason=f"registry caps {name} at "
@@ -117,44 +129,43 @@ def measure(detectors, sizes, *, max_fit_seconds: float, out: Path) -> pd.DataFr
 
 
 def plot(csv: Path, figure: Path) -> list[Path]:
-    """Log-log fit and score time against training rows, one line per detector."""
+    """Log-log fit and score time against training rows, one line per detector in its colour
+    (:func:`benchmarks.figures.detector_colour`), named at its last point instead of in a legend,
+    so the eye goes from the curve to its name."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    import seaborn as sns
+
+    from benchmarks.figures import line_style, save_figure
 
     frame = pd.read_csv(csv)
     ok = frame[frame["status"] == "ok"]
-    sns.set_theme(style="whitegrid", context="paper")
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.5), sharex=True)
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.6), sharex=True, layout="constrained")
     order = list(dict.fromkeys(frame["detector"]))
     for ax, col, title in ((axes[0], "fit_seconds", "fit time"),
                            (axes[1], "score_seconds", f"score time ({SCORE_ROWS:,} records)")):
-        sns.lineplot(data=ok, x="n_train", y=col, hue="detector", hue_order=order,
-                     style="detector", style_order=order, markers=True, dashes=False, ax=ax)
+        for i, name in enumerate(order):
+            d = ok[ok["detector"] == name].sort_values("n_train")
+            if d.empty:
+                continue
+            style = line_style(name, i)
+            ax.plot(d["n_train"], d[col], markersize=4, **style)
+            ax.annotate(f" {name}", (d["n_train"].iloc[-1], d[col].iloc[-1]), fontsize=8,
+                        color=style["color"], va="center", ha="left")
         ax.set_xscale("log")
         ax.set_yscale("log")
+        ax.set_xlim(right=ax.get_xlim()[1] * 3)   # room for the names at the right end
         ax.set_xlabel("training rows (KDD-like, 6 features)")
-        ax.set_ylabel("seconds (1 thread)")
+        ax.set_ylabel("seconds (1 thread, after a warm-up fit)")
         ax.set_title(title)
-        if ax is axes[1]:
-            ax.get_legend().remove()
-        else:  # outside the axes, so that many detectors never hide the curves
-            sns.move_legend(ax, "upper left", bbox_to_anchor=(-0.62, 1.0), frameon=False,
-                            fontsize=7)
+        ax.grid(True, which="major", alpha=0.4)
     skipped = frame[frame["status"] != "ok"].groupby("detector")["n_train"].min()
     if len(skipped):
         note = "not measured (budget, cap or stopped): " + ", ".join(
             f"{d} from {n // 1000}k" for d, n in skipped.items())
-        fig.text(0.01, 0.01, note, fontsize=7)
-    fig.tight_layout(rect=(0.16, 0.04, 1, 1))
-    figure.parent.mkdir(parents=True, exist_ok=True)
-    paths = [figure.with_suffix(".png"), figure.with_suffix(".svg")]
-    for p in paths:
-        fig.savefig(p, dpi=150)
-    plt.close(fig)
-    return paths
+        fig.supxlabel(note, fontsize=7, x=0.01, ha="left")
+    return save_figure(fig, Path(figure), dpi=150)
 
 
 def run_scale_curves(detectors=DETECTORS, sizes=SIZES, *, max_fit_seconds: float = 300.0,
