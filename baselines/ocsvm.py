@@ -9,8 +9,8 @@ labels may not choose them and the paper does not give its own:
   the boundary only; the decision threshold comes from held-out known normals (see
   :mod:`baselines._calibrated`), so nu does not decide how many records are flagged.
 
-Exact OCSVM fit time grows about as n^2 (138 s at 70k contaminated rows on the reference
-machine), so the registry gives it ``max_train_rows`` and the harness records bigger cells as
+Exact OCSVM fit time grows about as n^2 (the scale curves in docs/guarding.md), so the
+registry gives it ``max_train_rows`` and the harness records bigger cells as
 skipped. The scalable variant maps rows to an approximate RBF feature space with a Nystroem
 sample of ``n_components`` landmarks and fits a linear one-class SVM by SGD
 (:class:`sklearn.linear_model.SGDOneClassSVM`), linear in n; it runs on the full KDD set.

@@ -15,12 +15,12 @@ from __future__ import annotations
 
 from benchmarks.registry import register
 
-#: exact OCSVM's fit grows about as n^2 (138 s at 70k contaminated rows on the reference
-#: machine); above this many training rows the harness records "skipped", never a hang.
+#: exact OCSVM's fit grows about as n^2 (docs/guarding.md, scale curves); above this many
+#: training rows the harness records "skipped", never a hang.
 OCSVM_MAX_TRAIN_ROWS = 50_000
 
-#: AnoGAN scores one record at a time (4,801 of 69,484 rows in 180 s on the reference machine),
-#: and PyOD scores every fitted row inside fit.
+#: AnoGAN scores one record at a time by a gradient search, and PyOD scores every fitted row
+#: inside fit: past this many training rows a cell would run for hours.
 ANOGAN_MAX_TRAIN_ROWS = 10_000
 
 _ADAPTER_KEYS = ("threshold_quantile", "calibration_fraction", "contamination", "gaal_score")

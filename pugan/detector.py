@@ -126,11 +126,11 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
     n_epochs : int, default=10
         GAN epochs over (at most ``max_gan_rows``) training sequences. MAD-GAN used 100.
     batch_size : int, default=128
-        MAD-GAN used 500; with few epochs, smaller batches give the GAN 4x more updates for the
-        same CPU time (measured on moons: reconstruction AUROC 0.83 at 500 vs 0.98 at 128).
+        MAD-GAN used 500; with few epochs, smaller batches give the GAN more updates for the
+        same CPU time, which the reconstruction term needed (docs/notes.md).
     max_gan_rows : int or None, default=8000
-        Sequences per GAN epoch, a seeded subsample of the GAN training set. Keeps a fit on
-        50,000 rows to minutes on two CPU cores; ``None`` uses every sequence.
+        Sequences per GAN epoch, a seeded subsample of the GAN training set, so that the GAN's
+        cost does not grow with the training set; ``None`` uses every sequence.
     g_rounds : int, default=3
         Generator updates per discriminator update (MAD-GAN: 3).
     recon_weight : float >= 0, default=1.0
@@ -150,7 +150,7 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
     inversion : {"gradient", "encoder", "distilled"}, default="gradient"
         ``"gradient"``: encoder start + batched, per-sample early-stopped RMSProp search;
         ``"encoder"``: the encoder's latent alone; ``"distilled"``: a small MLP trained at fit
-        to reproduce the encoder path's scores (:mod:`pugan.distill`; 38-62x the encoder's
+        to reproduce the encoder path's scores (:mod:`pugan.distill`; many times the encoder's
         speed, with ``student_fidelity_`` reporting how closely it ranks like its teacher).
         Needs ``window=None``.
     student_steps : int, default=5000
@@ -185,8 +185,8 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
     precision : {"float32", "bfloat16"}, default="float32"
         Arithmetic of the GAN's and the encoder's training (:mod:`pugan.train`): ``"bfloat16"``
         runs the networks under bfloat16 autocast (weights, optimiser state and losses stay
-        float32), about twice as fast on CPUs with native bfloat16 instructions and much slower
-        on those without. Scoring is always float32. Measured in docs/speed.md.
+        float32), faster on CPUs with native bfloat16 instructions and much slower on those
+        without. Scoring is always float32. Measured in docs/speed.md.
     device : str, default="cpu"
         ``"cuda"`` (or ``"cuda:n"``) when asked and available: training, inversion and scoring
         run there; fitted attributes and scores come back as numpy arrays.

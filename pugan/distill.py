@@ -1,10 +1,10 @@
 """A distilled scorer: a small MLP that reproduces a fitted PU-GAN's scores at a fraction of
 the cost (``inversion="distilled"``).
 
-Why: the paper's generator, a 3 x 100 LSTM run over every attribute of a record, costs 2.4
-MFLOP per record (3.9 with the encoder and the discriminator); on two CPU cores the whole
-encoder path (E, then G(E(x)), then D(x)) scores 11,000-13,000 records/s, and neither bfloat16
-nor batch size closes the gap to 50,000 records/s (measured in docs/pugan.md). The anomaly score is, however, a smooth function of the record with few
+Why: the paper's generator, a 3 x 100 LSTM run over every attribute of a record, costs
+megaflops per record, and the whole encoder path (E, then G(E(x)), then D(x)) scores records
+far more slowly than the other detectors, whatever the precision or batch size (measured in
+docs/pugan.md). The anomaly score is, however, a smooth function of the record with few
 inputs, so a 3-layer MLP of width 128 (about 35 kFLOP per record) is trained by regression to
 reproduce the *teacher's* raw per-record scores, the reconstruction residual of G(E(x)) and the
 discrimination loss -log D(x). It reads the record, not the teacher's internals, and scores in

@@ -14,7 +14,7 @@ sequences in one call; with the reconstruction term the generator runs the fresh
 encoded real sequences in one call; the discriminator's weight gradients, which the generator's
 update throws away, are not computed in the generator rounds. ``precision="bfloat16"`` runs
 the networks' arithmetic in bfloat16 (torch autocast; weights, optimiser state and losses stay
-float32), about twice the float32 matrix throughput on CPUs with native bfloat16 instructions.
+float32), a higher matrix throughput than float32 on CPUs with native bfloat16 instructions.
 """
 
 from __future__ import annotations
