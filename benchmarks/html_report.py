@@ -66,9 +66,13 @@ SECTIONS = (
             "PU-GAN against the best other detector in each anomaly ratio x labelled "
             "fraction cell, and every detector's curves with 95% intervals and the chance "
             "line.",
-            tables=(("Verdict per cell", "imbalance/grid_verdicts.csv",
+            tables=(("AUPRC by anomaly ratio (mean over labelled fractions, 95% interval "
+                     "over seeds)", "imbalance/auprc_by_anomaly_ratio.csv", ()),
+                    ("AUPRC by labelled fraction (mean over anomaly ratios)",
+                     "imbalance/auprc_by_labelled_fraction.csv", ()),
+                    ("Verdict per cell", "imbalance/grid_verdicts.csv",
                      ("dataset", "anomaly_ratio", "labelled_fraction", "best_other", "mean",
-                      "best_other_mean", "diff", "position")),),
+                      "best_other_mean", "diff", "position"))),
             figures=("imbalance_verdict_heatmap.png", "imbalance_*_auprc_vs_*.png")),
     Section("unknown", "Unknown anomaly types", "make unknown-types",
             "One KDD attack family held out of training in turn; AUPRC and recall on the "

@@ -6,7 +6,8 @@ every detector over an anomaly ratio x labelled fraction grid; :func:`grid_verdi
 PU-GAN with the best other detector in each cell of that grid
 (:func:`benchmarks.stats.versus_best`), :func:`plot_verdict_heatmap` draws the difference as
 one heatmap per dataset with the verdict in each square, and :func:`verdict_sentence` states
-the outcome in words for the report.
+the outcome in words for the report. :func:`marginal_table` gives the compact view: each
+detector's metric along one axis of the grid, averaged over the other.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ import pandas as pd
 
 from benchmarks.stats import versus_best
 
-__all__ = ["POSITION_MARK", "grid_verdicts", "plot_verdict_heatmap", "verdict_sentence"]
+__all__ = ["POSITION_MARK", "grid_verdicts", "marginal_table", "plot_verdict_heatmap",
+           "verdict_sentence"]
 
 #: how a heatmap square marks the verdict
 POSITION_MARK = {"ahead": "▲", "level": "=", "behind": "▼"}
@@ -48,6 +50,25 @@ def grid_verdicts(frame: pd.DataFrame, focus: str | None = None,
     if not rows:
         raise ValueError(f"no grid cell holds finished cells of {focus!r} and another detector")
     return pd.DataFrame(rows)
+
+
+def marginal_table(frame: pd.DataFrame, axis: str, metric: str = "auprc") -> pd.DataFrame:
+    """One row per (dataset, detector), one column per value of ``axis`` (``"anomaly_ratio"``
+    or ``"labelled_fraction"``): the metric averaged over the grid's other axis, as
+    ``mean [low, high]``. Each seed's average over the other axis is one observation, so the
+    95% t-interval is over seeds, which are independent; the other axis's values are not."""
+    from benchmarks.report import format_ci
+    from benchmarks.stats import mean_ci
+
+    other = {"anomaly_ratio": "labelled_fraction", "labelled_fraction": "anomaly_ratio"}
+    if axis not in other:
+        raise ValueError(f"axis must be one of {sorted(other)}; got {axis!r}")
+    ok = frame[frame["status"] == "ok"].astype({metric: float})
+    per_seed = ok.groupby(["dataset", "detector", axis, "seed"])[metric].mean().reset_index()
+    cells = per_seed.groupby(["dataset", "detector", axis])[metric].apply(
+        lambda v: format_ci(*np.asarray(mean_ci(v))[[0, 2, 3]])).unstack(axis)
+    cells.columns = [f"{c:g}" for c in cells.columns]
+    return cells.reset_index().fillna("")
 
 
 def verdict_sentence(verdicts: pd.DataFrame) -> str:

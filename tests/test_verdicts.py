@@ -8,7 +8,12 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from benchmarks.imbalance import grid_verdicts, plot_verdict_heatmap, verdict_sentence
+from benchmarks.imbalance import (
+    grid_verdicts,
+    marginal_table,
+    plot_verdict_heatmap,
+    verdict_sentence,
+)
 from benchmarks.readings import pugan_vs_best, robustness_table
 from benchmarks.report import table2
 from benchmarks.report_unknown import unknown_versus_best
@@ -93,6 +98,26 @@ def test_grid_verdicts_heatmap_and_sentence(tmp_path):
     # drawn again, the same bytes: a rerun of the report leaves committed figures alone
     again = plot_verdict_heatmap(verdicts, tmp_path / "again" / "heat")
     assert [p.read_bytes() for p in again] == [png.read_bytes(), svg.read_bytes()]
+
+
+def test_marginal_tables_average_the_other_axis_per_seed():
+    """By anomaly ratio: each seed's mean over the labelled fractions, then the mean over
+    seeds with its t-interval (seeds are the independent draws)."""
+    rows = [{"dataset": "moons", "detector": "iforest", "anomaly_ratio": ratio,
+             "labelled_fraction": fraction, "seed": seed, "status": "ok",
+             "auprc": ratio * 10 + fraction + seed / 100}
+            for ratio in (0.01, 0.1) for fraction in (0.2, 0.4) for seed in range(3)]
+    rows.append({**rows[0], "status": "failed", "auprc": float("nan")})
+    table = marginal_table(pd.DataFrame(rows), "anomaly_ratio")
+    assert list(table.columns) == ["dataset", "detector", "0.01", "0.1"]
+    mean, interval = table.loc[0, "0.01"].split(" ", 1)
+    assert float(mean) == pytest.approx(0.1 + 0.3 + 0.01, abs=1e-3)   # seeds 0, 1, 2: mean 0.01
+    low, high = (float(v) for v in interval.strip("[]").split(","))
+    assert low < float(mean) < high
+    by_fraction = marginal_table(pd.DataFrame(rows), "labelled_fraction")
+    assert list(by_fraction.columns) == ["dataset", "detector", "0.2", "0.4"]
+    with pytest.raises(ValueError, match="axis must be one of"):
+        marginal_table(pd.DataFrame(rows), "seed")
 
 
 def test_unknown_types_compare_pugan_with_the_best_other_per_family():
