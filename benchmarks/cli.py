@@ -59,6 +59,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--scheduler", default=None,
                      help="Dask scheduler address (tcp://host:8786); without it, --backend dask "
                           "starts a local cluster of --n-jobs workers")
+    run.add_argument("--seeds", default=None, metavar="LIST",
+                     help="run only these of the config's seeds (comma-separated, e.g. 0,1): "
+                          "a first look whose cells the full run then reuses")
     run.add_argument("--time-limit", type=float, default=None,
                      help="seconds per cell (fit + score), overriding the config's time_limit")
     run.add_argument("--threads-per-cell", type=int, default=None,
@@ -183,6 +186,19 @@ def _sigterm_as_interrupt(signum, frame):
     raise KeyboardInterrupt(f"signal {signum}")
 
 
+def _seed_subset(text: str, seeds: tuple[int, ...]) -> tuple[int, ...]:
+    """``--seeds 0,1`` as a tuple, each one a seed of the config (another seed would be a
+    different experiment, not a first look at this one)."""
+    try:
+        chosen = tuple(int(s) for s in text.split(",") if s.strip())
+    except ValueError:
+        raise ValueError(f"--seeds takes comma-separated integers; got {text!r}") from None
+    outside = sorted(set(chosen) - set(seeds))
+    if not chosen or outside:
+        raise ValueError(f"--seeds must name seeds of the config {list(seeds)}; got {text!r}")
+    return chosen
+
+
 def _cmd_run(args) -> int:
     from benchmarks.config import load_config
     from benchmarks.sweep import run_sweep
@@ -192,6 +208,8 @@ def _cmd_run(args) -> int:
     signal.signal(signal.SIGTERM, _sigterm_as_interrupt)
 
     config = load_config(args.config)
+    if args.seeds is not None:
+        config = dataclasses.replace(config, seeds=_seed_subset(args.seeds, config.seeds))
     if args.time_limit is not None:
         if not math.isfinite(args.time_limit) or args.time_limit <= 0:
             raise ValueError(f"--time-limit must be positive; got {args.time_limit}")

@@ -32,6 +32,7 @@ import traceback
 __all__ = [
     "available_cores",
     "error_text",
+    "exit_with_parent",
     "failure_record",
     "limit_threads",
     "peak_mb",
@@ -130,7 +131,7 @@ def thread_limits(n: int):
 
 # --- the child's side ---------------------------------------------------------------------------
 
-def _watch_parent(interval: float = 1.0) -> None:
+def exit_with_parent(interval: float = 1.0) -> None:
     """Exit this child if its parent dies (a killed sweep must not leave orphans computing)."""
     parent = os.getppid()
 
@@ -173,7 +174,7 @@ def _child_main(conn, target, payload: dict, log_path: str | None = None) -> Non
     """
     with contextlib.suppress(OSError):
         os.setpgid(0, 0)
-    _watch_parent()
+    exit_with_parent()
     _redirect_output(log_path)
     rec = _guarded(target, payload)
     try:
@@ -187,7 +188,7 @@ def _subprocess_main(target_name: str, payload_path: str, result_path: str) -> N
     import importlib
     import pickle
 
-    _watch_parent()
+    exit_with_parent()
     module, _, name = target_name.partition(":")
     target = getattr(importlib.import_module(module), name)
     with open(payload_path, "rb") as fh:

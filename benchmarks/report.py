@@ -422,6 +422,39 @@ def _marginal_sections(ok: pd.DataFrame, folder: Path, reports_dir: Path, md_pre
     return [*written, md]
 
 
+def _curve_sections(frame: pd.DataFrame, folder: Path, reports_dir: Path,
+                    name: str) -> list[Path]:
+    """ROC and PR curves over seeds (:mod:`benchmarks.curves`) for the datasets run at one
+    anomaly ratio and labelled fraction (Table 2's cells). The per-record scores stay
+    beside the cells, outside the repository; the curves' table, ``curves.csv``, is what the
+    repository keeps: written when every ok cell has its scores, and read back to draw the
+    figures in a checkout that has the results but not the cells."""
+    from benchmarks.curves import curve_table, plot_curves
+
+    # Table 2's cells: one anomaly ratio and labelled fraction per dataset, so that the seeds
+    # of a curve are draws of the same setting (a grid's cells are not)
+    settings = frame.groupby("dataset")[["anomaly_ratio", "labelled_fraction"]].nunique()
+    single = settings.index[(settings == 1).all(axis=1)]
+    if not len(single):
+        return []
+    path = folder / "curves.csv"
+    curves, without = curve_table(frame[frame["dataset"].isin(single)], folder)
+    written = []
+    if len(curves) and not without:
+        curves.to_csv(path, index=False, float_format="%.5g")
+        curves = pd.read_csv(path)   # drawn from the kept table, so a checkout redraws it alike
+        written.append(path)
+    elif without and path.is_file():
+        log.info("%s: the cells' scores are not here; drawing the curves from %s", folder, path)
+        curves = pd.read_csv(path)
+    elif without:
+        log.info("%d ok cell(s) of %s have no stored scores (cached before scores were "
+                 "kept): left out of the curves", without, folder)
+    if len(curves):
+        written += plot_curves(curves, name, reports_dir / "figures")
+    return written
+
+
 def _rank_sections(frame: pd.DataFrame, folder: Path, reports_dir: Path,
                    figures: bool) -> list[Path]:
     """The leaderboard, Friedman and Nemenyi tests and CD diagram (:mod:`benchmarks.ranks`)
@@ -506,14 +539,7 @@ def report(folder: str | Path, *, reports_dir: str | Path = "reports", figures: 
         written += [folder / "table1.csv", reports_dir / f"{md_prefix}table1.md"]
 
     if figures and "cell_id" in frame:
-        from benchmarks.curves import curve_table, plot_curves
-
-        curves, without = curve_table(frame, folder)
-        if without:
-            log.info("%d ok cell(s) of %s have no stored scores (cached before scores were "
-                     "kept): left out of the curves", without, folder)
-        if len(curves):
-            written += plot_curves(curves, name, reports_dir / "figures")
+        written += _curve_sections(frame, folder, reports_dir, name)
     if figures:
         written += plot_sweep(frame, name, reports_dir / "figures")
         if len(t2) and t2.groupby(["dataset", "method"]).size().max() == 1:  # one row each

@@ -37,7 +37,7 @@ from benchmarks.cell_runner import forkserver_preload, library_versions, run_cel
 from benchmarks.cells import Cell
 from benchmarks.config import SweepConfig, check_n_jobs
 from benchmarks.errors import OutputFolderError, SchedulerUnreachable
-from benchmarks.isolation import _watch_parent, available_cores, error_text
+from benchmarks.isolation import available_cores, error_text, exit_with_parent
 from benchmarks.results import STATUSES, results_frame, write_results
 from benchmarks.scheduling import expected_seconds_lookup, longest_first, observed_seconds
 
@@ -221,7 +221,7 @@ def _dispatch(pending: list[Cell], task, sink: _Sink, *, backend: str, scheduler
                     # idle time and loky's wait for the dead driver's exit lock
                     sink.consume(Parallel(n_jobs=n_workers, backend="loky",
                                           idle_worker_timeout=LOKY_IDLE_SECONDS,
-                                          initializer=_watch_parent,
+                                          initializer=exit_with_parent,
                                           **parallel_kw)(tasks))
             except KeyboardInterrupt:
                 raise

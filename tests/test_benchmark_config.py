@@ -1,4 +1,4 @@
-"""The wide benchmark's configs: every bundled dataset, the grid, the detectors, quick = fewer seeds."""
+"""The wide benchmark's config: every bundled dataset, the grid, the detectors."""
 
 from pathlib import Path
 
@@ -29,13 +29,6 @@ def test_benchmark_covers_every_bundled_dataset_grid_and_detector():
     for d in cfg.detectors:
         if d.params:
             assert d.label != d.name
-
-
-def test_quick_is_the_benchmark_with_fewer_seeds():
-    full, quick = (load_config(CONFIGS / n) for n in ("benchmark.yaml", "benchmark-quick.yaml"))
-    assert len(quick.seeds) < len(full.seeds)
-    assert quick.datasets == full.datasets and quick.detectors == full.detectors
-    assert quick.name != full.name
 
 
 @pytest.mark.parametrize("label", ["adbench:glass", "adbench:WPBC"])

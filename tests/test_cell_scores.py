@@ -134,3 +134,23 @@ def test_roc_and_pr_curves_are_drawn_from_the_stored_scores(sweep, tmp_path):
         assert curve_table(frame, out)[1] == 1
     finally:
         (tmp_path / "moved").rename(out / "cells" / f"{oracle['cell_id']}.scores.parquet")
+
+
+def test_the_report_keeps_the_curve_table_and_draws_from_it_without_the_cells(sweep, tmp_path):
+    """The repository keeps results/, not the cells' scores: the report writes curves.csv when
+    every ok cell has its scores, and draws the same curves from it in a checkout without
+    the cells."""
+    from benchmarks.report import report
+
+    out, _ = sweep
+    folder = tmp_path / "sweep"
+    shutil.copytree(out, folder)
+    report(folder, reports_dir=tmp_path / "with")
+    table = pd.read_csv(folder / "curves.csv")
+    assert set(table["curve"]) == {"roc", "pr"} and table["mean"].notna().all()
+    shutil.rmtree(folder / "cells")
+    report(folder, reports_dir=tmp_path / "without")
+    assert pd.read_csv(folder / "curves.csv").equals(table)   # kept, not overwritten
+    name = f"{folder.name}_pr_curves.png"
+    assert (tmp_path / "without" / "figures" / name).read_bytes() == \
+        (tmp_path / "with" / "figures" / name).read_bytes()

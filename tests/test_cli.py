@@ -107,12 +107,28 @@ def test_two_runs_into_the_same_folder_at_once(tmp_path):
 
 
 @pytest.mark.parametrize("flag, value, match", [("--time-limit", "-1", "--time-limit must be positive"),
-                                                ("--n-jobs", "0", "n_jobs must be a positive")])
+                                                ("--n-jobs", "0", "n_jobs must be a positive"),
+                                                ("--seeds", "0,7", "must name seeds of the config"),
+                                                ("--seeds", "a", "comma-separated integers")])
 def test_bad_cli_values(tmp_path, capsys, flag, value, match):
     cfg = write_config(tmp_path / "s.yaml")
     assert main(["run", str(cfg), "--out", str(tmp_path / "o"), flag, value,
                  "--no-progress"]) == 2
     assert match in capsys.readouterr().err
+
+
+def test_a_first_look_on_some_seeds_is_reused_by_the_full_run(tmp_path, capsys):
+    cfg = write_config(tmp_path / "s.yaml")
+    out = tmp_path / "sweep"
+    assert main(["-q", "run", str(cfg), "--out", str(out), "--seeds", "1", "--n-jobs", "1",
+                 "--no-progress"]) == 0
+    assert "4 cells: 4 ok" in capsys.readouterr().out
+    assert set(pd.read_csv(out / "results.csv")["seed"]) == {1}
+    first = {p.name: p.stat().st_mtime_ns for p in (out / "cells").glob("*.json")}
+    assert main(["-q", "run", str(cfg), "--out", str(out), "--n-jobs", "1", "--no-progress"]) == 0
+    assert set(pd.read_csv(out / "results.csv")["seed"]) == {0, 1}
+    again = {p.name: p.stat().st_mtime_ns for p in (out / "cells").glob("*.json")}
+    assert all(again[name] == t for name, t in first.items())   # seed 1's cells not rerun
 
 
 def test_sigterm_stops_like_ctrl_c_and_writes_results(tmp_path):
