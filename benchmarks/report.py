@@ -288,9 +288,10 @@ README_END = "<!-- END RESULTS -->"
 
 
 def readme_block(t2: pd.DataFrame, frame: pd.DataFrame,
-                 card: pd.DataFrame | None = None) -> str:
+                 card: pd.DataFrame | None = None, folder: str | Path | None = None) -> str:
     """The README's results block: the claims scorecard, then Table 2's headline columns for
-    the paper's presets (every reading, test and number in reports/)."""
+    the paper's presets (every reading, test and number in reports/), then what the sweeps
+    cost (:func:`cost_lines`, from ``folder`` and the benchmark sweep beside it)."""
 
     n_seeds = int(frame.loc[frame["status"] == "ok", "seed"].nunique())
     seeds = sorted(frame["seed"].unique())
@@ -322,17 +323,50 @@ def readme_block(t2: pd.DataFrame, frame: pd.DataFrame,
               "rows. Every column: reports/table2.md; the other readings of KDD: "
               "reports/readings.md; paired tests: reports/comparisons.md.", "",
               markdown_table(show).rstrip(), ""]
-    if "cell_seconds" in frame:
-        total = float(frame["cell_seconds"].fillna(0).sum())
-        lines += [f"Cost: {len(frame)} cells whose fit-and-score times sum to {total:,.0f} s, "
-                  f"{total / 120:.0f} minutes of two cores if perfectly packed (times as "
-                  "recorded, on a machine shared with other work).", ""]
+    lines += cost_lines(frame, folder)
     stale = int(frame["stale"].sum()) if "stale" in frame else 0
     if stale:
         lines += [f"**{stale} rows come from code that has changed since: rerun "
                   "`make reproduce-paper`.**", ""]
     lines.append(README_END)
     return "\n".join(lines)
+
+
+def _cost_sentence(frame: pd.DataFrame, folder: Path | None, command: str) -> str:
+    """What one sweep cost: its cells' summed fit-and-score time and, when the folder records
+    a run that computed every cell (nothing cached), that run's wall time and core use."""
+    from benchmarks.results import read_runs
+
+    total = float(frame["cell_seconds"].fillna(0).sum())
+    text = (f"`{command}`: {len(frame)} cells whose fit-and-score times sum to "
+            f"{total / 60:,.0f} core-minutes (times as recorded, on a machine shared with "
+            "other work)")
+    runs = read_runs(folder) if folder is not None else pd.DataFrame()
+    if len(runs) and {"cached", "run", "cells"} <= set(runs.columns):
+        # a run that computed every cell of the sweep as reported (not a first look at some
+        # of its seeds)
+        whole = runs[(runs["cached"] == 0) & (runs["run"] == runs["cells"])
+                     & (runs["cells"] == len(frame))]
+        if len(whole):
+            last = whole.iloc[-1]
+            use = last["cell_seconds"] / last["workers"] / last["wall_seconds"]
+            return (text + f"; its last run from an empty folder took "
+                    f"{last['wall_seconds'] / 60:,.0f} minutes with {last['workers']} workers "
+                    f"on {last['cores']} cores (core utilisation {use:.2f}).")
+    return text + "; no run from an empty folder is recorded, so no wall time is given."
+
+
+def cost_lines(frame: pd.DataFrame, folder: str | Path | None) -> list[str]:
+    """The README's cost paragraph: this sweep's, and the benchmark sweep's when its folder
+    (``results/benchmark`` beside this one) holds results."""
+    if "cell_seconds" not in frame:
+        return []
+    folder = Path(folder) if folder is not None else None
+    parts = [_cost_sentence(frame, folder, "make reproduce-paper")]
+    bench = folder.parent / "benchmark" if folder is not None else None
+    if bench is not None and (bench / "results.csv").is_file():
+        parts.append(_cost_sentence(load_results(bench), bench, "make benchmark"))
+    return ["Cost: " + " ".join(parts), ""]
 
 
 def write_readme_block(readme: str | Path, block: str) -> Path:
@@ -524,7 +558,7 @@ def report(folder: str | Path, *, reports_dir: str | Path = "reports", figures: 
         card = _write_scorecard(frame, t2, folder, reports_dir, md_prefix)
         written += [folder / "scorecard.csv", reports_dir / f"{md_prefix}scorecard.md"]
     if readme is not None:
-        written.append(write_readme_block(readme, readme_block(t2, frame, card)))
+        written.append(write_readme_block(readme, readme_block(t2, frame, card, folder)))
     if with_table1 is None:
         with_table1 = bool(presets & set(PAPER_TABLE1))
     if with_table1:

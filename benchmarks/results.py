@@ -9,8 +9,10 @@ them. All three are rewritten whole, atomically, under the folder's lock.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -26,6 +28,8 @@ __all__ = [
     "RESULT_COLUMNS",
     "STATUSES",
     "TIMING_COLUMNS",
+    "read_runs",
+    "record_run",
     "results_frame",
     "results_parquet",
     "typed_results",
@@ -152,3 +156,28 @@ def _config_yaml(config) -> str:
 def _plain(obj):
     """Plain YAML-safe values (tuples -> lists) via canonical JSON."""
     return json.loads(canonical_json(obj))
+
+
+#: one line per run of a sweep (:func:`record_run`)
+RUNS_FILE = "runs.jsonl"
+
+
+def record_run(folder: Path, **fields) -> None:
+    """Append one line to ``DIR/runs.jsonl`` for this run of the sweep: the config, how many
+    cells it held, found cached and ran, its workers, the machine's cores, its wall time and
+    the sum of its cells' times. The report states a sweep's cost from these lines (a run
+    that found nothing cached measured the whole sweep), not from a log to parse."""
+    line = json.dumps({"finished": time.strftime("%Y-%m-%dT%H:%M:%S"), **fields},
+                      sort_keys=True)
+    with contextlib.suppress(OSError), open(folder / RUNS_FILE, "a", encoding="utf-8") as fh:
+        fh.write(line + "\n")
+
+
+def read_runs(folder: str | Path) -> pd.DataFrame:
+    """The runs a sweep folder recorded (:func:`record_run`), oldest first; empty without."""
+    path = Path(folder) / RUNS_FILE
+    if not path.is_file():
+        return pd.DataFrame()
+    lines = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()
+             if line.strip()]
+    return pd.DataFrame(lines)

@@ -38,7 +38,7 @@ from benchmarks.cells import Cell
 from benchmarks.config import SweepConfig, check_n_jobs
 from benchmarks.errors import OutputFolderError, SchedulerUnreachable
 from benchmarks.isolation import available_cores, error_text, exit_with_parent
-from benchmarks.results import STATUSES, results_frame, write_results
+from benchmarks.results import STATUSES, record_run, results_frame, write_results
 from benchmarks.scheduling import expected_seconds_lookup, longest_first, observed_seconds
 
 __all__ = ["core_utilisation_text", "pending_cells", "run_sweep"]
@@ -156,6 +156,9 @@ def run_sweep(config: SweepConfig, out: str | Path, *, n_jobs: int | None = None
                 + core_utilisation_text(sink.cell_seconds, n_workers, wall, sink.n_stored))
         run_log.line(done, echo=False)
         run_log.close()
+        record_run(folder, config=config.name, cells=len(cells),
+                   cached=len(cells) - len(pending), run=sink.n_stored, workers=n_workers,
+                   cores=cores, wall_seconds=wall, cell_seconds=sink.cell_seconds)
     log.info("%s; results in %s", done, folder / "results.csv")
     if sink.unsaved or results_error is not None:
         what = []

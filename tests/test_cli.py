@@ -129,6 +129,16 @@ def test_a_first_look_on_some_seeds_is_reused_by_the_full_run(tmp_path, capsys):
     assert set(pd.read_csv(out / "results.csv")["seed"]) == {0, 1}
     again = {p.name: p.stat().st_mtime_ns for p in (out / "cells").glob("*.json")}
     assert all(again[name] == t for name, t in first.items())   # seed 1's cells not rerun
+    # each run is recorded: what it found cached, what it ran, its wall and cell time
+    from benchmarks.report import cost_lines, load_results
+    from benchmarks.results import read_runs
+
+    runs = read_runs(out)
+    assert list(runs["cells"]) == [4, 8] and list(runs["cached"]) == [0, 4]
+    assert list(runs["run"]) == [4, 4] and (runs["wall_seconds"] > 0).all()
+    # the first run computed its whole (one-seed) sweep; the second did not: no wall time for 8
+    text = cost_lines(load_results(out), out)[0]
+    assert "8 cells" in text and "no run from an empty folder is recorded" in text
 
 
 def test_sigterm_stops_like_ctrl_c_and_writes_results(tmp_path):

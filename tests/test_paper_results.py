@@ -37,7 +37,7 @@ def test_no_committed_row_behind_the_scorecard_comes_from_older_code(sweep, comm
 def test_readme_results_block_is_the_generated_one():
     frame = _committed()
     t2 = table2(frame)
-    expected = readme_block(t2, frame, sweep_scorecard(PAPER, frame, t2))
+    expected = readme_block(t2, frame, sweep_scorecard(PAPER, frame, t2), PAPER)
     text = (ROOT / "README.md").read_text()
     start, end = text.find(README_BEGIN), text.find(README_END)
     assert 0 <= start < end, "README.md has lost its results markers"
