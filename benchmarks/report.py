@@ -55,6 +55,9 @@ log = logging.getLogger(__name__)
 PAPER_METHOD = {"pugan": "PU-GAN", "ocsvm-normals": "OCSVM"}
 
 GROUP = ["dataset", "detector", "anomaly_ratio", "labelled_fraction"]
+#: sweeps over more datasets than this get no per-dataset metric curves: four figures a
+#: dataset would bury the repository's figures folder, and their ranking says it in one
+MAX_CURVE_DATASETS = 8
 
 
 def load_results(folder: str | Path) -> pd.DataFrame:
@@ -575,7 +578,12 @@ def report(folder: str | Path, *, reports_dir: str | Path = "reports", figures: 
     if figures and "cell_id" in frame:
         written += _curve_sections(frame, folder, reports_dir, name)
     if figures:
-        written += plot_sweep(frame, name, reports_dir / "figures")
+        n_datasets = frame["dataset"].nunique()
+        if n_datasets <= MAX_CURVE_DATASETS:
+            written += plot_sweep(frame, name, reports_dir / "figures")
+        else:  # a leaderboard sweep: its summary is the ranking, not a figure per dataset
+            log.info("%s: %d datasets, more than %d: no per-dataset curves (the leaderboard "
+                     "and the CD diagram summarise it)", folder, n_datasets, MAX_CURVE_DATASETS)
         if len(t2) and t2.groupby(["dataset", "method"]).size().max() == 1:  # one row each
             written += plot_table2(t2, reports_dir / "figures" / f"{safe_name(name)}_table2")
     counts = frame["status"].value_counts().to_dict()

@@ -199,48 +199,60 @@ def _dispatch(pending: list[Cell], task, sink: _Sink, *, backend: str, scheduler
               n_workers: int) -> None:
     """Run ``task(cell)`` for every pending cell through joblib; ``sink`` stores each result.
 
-    A worker process lost by loky or Dask aborts one round: the cells not stored yet are sent
-    again, twice at most, then recorded as failed.
+    A worker process lost by loky or Dask aborts the round it happened in, taking the cells
+    running beside it along: the unfinished cells are sent again once, and whatever is still
+    unfinished then runs one cell at a time, so that a cell is charged only for the workers it
+    ends by itself. A cell that ends its worker both times it runs alone is recorded as failed.
     """
-    from joblib import Parallel, delayed, parallel_config
-
     client = cluster = None
     try:
         if backend == "dask" and pending:
             client, cluster = _dask_client(scheduler, n_workers)
         todo = list(pending)
-        for _attempt in range(3):
+        for _attempt in range(2):
             if not todo:
                 break
-            sink.expect(todo)
-            tasks = (delayed(task)(c) for c in todo)
-            parallel_kw = dict(batch_size=1, return_as="generator_unordered")
-            try:
-                if backend == "dask":
-                    with parallel_config(backend="dask"):
-                        sink.consume(Parallel(n_jobs=-1, **parallel_kw)(tasks))
-                else:
-                    # a worker exits once the driver is gone, without waiting out its
-                    # idle time and loky's wait for the dead driver's exit lock
-                    sink.consume(Parallel(n_jobs=n_workers, backend="loky",
-                                          idle_worker_timeout=LOKY_IDLE_SECONDS,
-                                          initializer=exit_with_parent,
-                                          **parallel_kw)(tasks))
-            except KeyboardInterrupt:
-                raise
-            except Exception as exc:  # e.g. loky's TerminatedWorkerError
-                log.error("a worker was lost (%s); re-dispatching %d unfinished cell(s)",
-                          error_text(exc), len(sink.waiting))
+            _round(todo, task, sink, backend=backend, n_workers=n_workers)
             todo = list(sink.waiting.values())
-        for cell in todo:  # still unfinished after the retries
-            sink.store({"key": cell.key, "status": "failed",
-                        "error": "worker process lost three times while running this batch "
-                                 "of cells", **library_versions()})
+        for cell in todo:
+            for _attempt in range(2):
+                _round([cell], task, sink, backend=backend, n_workers=n_workers)
+                if not sink.waiting:
+                    break
+            else:
+                sink.store({"key": cell.key, "status": "failed",
+                            "error": "the cell's worker process was lost each time it ran, "
+                                     "the last two times alone", **library_versions()})
     finally:
         if client is not None:
             client.close()
         if cluster is not None:
             cluster.close()
+
+
+def _round(cells: list[Cell], task, sink: _Sink, *, backend: str, n_workers: int) -> None:
+    """One joblib round over ``cells``; a lost worker ends it (logged), leaving the cells that
+    did not finish in ``sink.waiting``."""
+    from joblib import Parallel, delayed, parallel_config
+
+    sink.expect(cells)
+    tasks = (delayed(task)(c) for c in cells)
+    parallel_kw = dict(batch_size=1, return_as="generator_unordered")
+    try:
+        if backend == "dask":
+            with parallel_config(backend="dask"):
+                sink.consume(Parallel(n_jobs=-1, **parallel_kw)(tasks))
+        else:
+            # a worker exits once the driver is gone, without waiting out its idle time and
+            # loky's wait for the dead driver's exit lock
+            sink.consume(Parallel(n_jobs=n_workers, backend="loky",
+                                  idle_worker_timeout=LOKY_IDLE_SECONDS,
+                                  initializer=exit_with_parent, **parallel_kw)(tasks))
+    except KeyboardInterrupt:
+        raise
+    except Exception as exc:  # e.g. loky's TerminatedWorkerError
+        log.error("a worker was lost (%s); re-dispatching %d unfinished cell(s)",
+                  error_text(exc), len(sink.waiting))
 
 
 def _status_counts(frame: pd.DataFrame) -> str:

@@ -172,8 +172,9 @@ def test_the_driver_thread_settings_are_restored(tmp_path, monkeypatch):
 
 def test_lost_workers_are_replaced_and_their_cells_run_again(tmp_path, caplog):
     """Without cell isolation a fit runs in the loky worker itself: when it ends that process,
-    the sweep starts new workers and re-dispatches the unfinished cells, three rounds at most;
-    a cell that ends its worker every time is recorded as failed, the others are kept."""
+    the sweep starts new workers and re-dispatches the unfinished cells, then runs what is
+    still unfinished one cell at a time; a cell that ends its worker every time is recorded as
+    failed, and a cell that ran beside it is kept, however the rounds interleaved."""
     import logging
 
     marker = tmp_path / "exited-once"
@@ -184,7 +185,7 @@ def test_lost_workers_are_replaced_and_their_cells_run_again(tmp_path, caplog):
         df = run_sweep(cfg, tmp_path / "out", n_jobs=2, isolate=False, progress=False)
     assert marker.is_file()  # the first fit of t-exit-once did end its worker
     lost = [r for r in caplog.records if "a worker was lost" in r.getMessage()]
-    assert len(lost) == 3  # t-kill ends a worker in every round
+    assert len(lost) >= 3  # t-kill ends a worker in every round, twice of them alone
     status = {d.split("(")[0]: s for d, s in zip(df["detector"], df["status"], strict=True)}
     assert status == {"t-centroid": "ok", "t-exit-once": "ok", "t-kill": "failed"}
-    assert "lost three times" in df.loc[df["detector"] == "t-kill", "error"].item()
+    assert "the last two times alone" in df.loc[df["detector"] == "t-kill", "error"].item()

@@ -91,3 +91,22 @@ def test_markdown_table():
     md = markdown_table(pd.DataFrame({"a": [1, 2], "b": [0.5, np.nan], "c": ["x|y", "z"]}))
     assert md.splitlines() == ["| a | b | c |", "| --- | --- | --- |", "| 1 | 0.500 | x\\|y |",
                                "| 2 |  | z |"]
+
+
+def test_a_sweep_over_many_datasets_gets_no_figure_per_dataset(tmp_path):
+    """A leaderboard sweep (more datasets than MAX_CURVE_DATASETS) is summarised by its ranking:
+    the report writes its tables but not four curve figures per dataset."""
+    from benchmarks.report import MAX_CURVE_DATASETS
+
+    one = tmp_path / "one"
+    one.mkdir()
+    fake_results(one)
+    moons = pd.read_csv(one / "results.csv").query("dataset == 'moons'")
+    many = tmp_path / "many"
+    many.mkdir()
+    pd.concat([moons.assign(dataset=f"set{i}") for i in range(MAX_CURVE_DATASETS + 1)]).to_csv(
+        many / "results.csv", index=False)
+    reports = tmp_path / "reports"
+    report(many, reports_dir=reports, with_table1=False)
+    assert (reports / "many_table2.md").is_file()
+    assert not list((reports / "figures").glob("many_set*_vs_*"))
