@@ -190,7 +190,7 @@ def _seed_subset(text: str, seeds: tuple[int, ...]) -> tuple[int, ...]:
     """``--seeds 0,1`` as a tuple, each one a seed of the config (another seed would be a
     different experiment, not a first look at this one)."""
     try:
-        chosen = tuple(int(s) for s in text.split(",") if s.strip())
+        chosen = tuple(dict.fromkeys(int(s) for s in text.split(",") if s.strip()))
     except ValueError:
         raise ValueError(f"--seeds takes comma-separated integers; got {text!r}") from None
     outside = sorted(set(chosen) - set(seeds))

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-__all__ = ["SECTIONS", "Section", "write_html_report"]
+__all__ = ["SECTIONS", "STAMPED_TABLES", "Section", "currency_note", "write_html_report"]
 
 log = logging.getLogger(__name__)
 
@@ -113,11 +113,20 @@ def _table_html(frame: pd.DataFrame, columns: tuple[str, ...]) -> str:
     return shown.to_html(index=False, escape=True, border=0, na_rep="")
 
 
-def _currency_html(frame: pd.DataFrame, command: str) -> str:
+#: tables of rows measured outside a sweep's cache, each row stamped with its code version
+STAMPED_TABLES = ("ablation/ablation.csv", "scale/scale.csv")
+
+
+def currency_note(frame: pd.DataFrame, command: str, *, stamped: bool = True) -> str:
     """Whether a table's rows come from the code as it is now: a line computed from their code
-    versions (:func:`benchmarks.report.mark_stale`), empty for tables that carry none."""
+    versions (:func:`benchmarks.report.mark_stale`). A table that should carry them
+    (``stamped``) but does not gets a line saying its currency is unknown; others get none."""
     if not {"code_version", "detector_name", "detector_params"} <= set(frame.columns):
-        return ""
+        if not stamped:
+            return ""
+        return (f"<p class=missing>These rows carry no code version, so whether the current "
+                f"code would write them is unknown: rerun <code>{html.escape(command)}</code>."
+                "</p>")
     from benchmarks.report import mark_stale
 
     stale = int(mark_stale(frame)["stale"].sum())
@@ -144,7 +153,8 @@ def _section_html(section: Section, results: Path, figures: Path) -> str:
         frame = pd.read_csv(path)
         if frame.empty:
             continue
-        parts.append(f"<h3>{html.escape(caption)}</h3>" + _currency_html(frame, section.command)
+        parts.append(f"<h3>{html.escape(caption)}</h3>"
+                     + currency_note(frame, section.command, stamped=csv in STAMPED_TABLES)
                      + _table_html(frame, columns))
         found += 1
     for pattern in section.figures:

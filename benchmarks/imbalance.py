@@ -56,7 +56,9 @@ def marginal_table(frame: pd.DataFrame, axis: str, metric: str = "auprc") -> pd.
     """One row per (dataset, detector), one column per value of ``axis`` (``"anomaly_ratio"``
     or ``"labelled_fraction"``): the metric averaged over the grid's other axis, as
     ``mean [low, high]``. Each seed's average over the other axis is one observation, so the
-    95% t-interval is over seeds, which are independent; the other axis's values are not."""
+    95% t-interval is over seeds, which are independent; the other axis's values are not. A
+    seed counts only where it finished at every value of the other axis, so that every
+    observation averages the same settings."""
     from benchmarks.report import format_ci
     from benchmarks.stats import mean_ci
 
@@ -64,7 +66,12 @@ def marginal_table(frame: pd.DataFrame, axis: str, metric: str = "auprc") -> pd.
     if axis not in other:
         raise ValueError(f"axis must be one of {sorted(other)}; got {axis!r}")
     ok = frame[frame["status"] == "ok"].astype({metric: float})
-    per_seed = ok.groupby(["dataset", "detector", axis, "seed"])[metric].mean().reset_index()
+    keys = ["dataset", "detector", axis, "seed"]
+    grouped = ok.groupby(keys)
+    n_other = frame.groupby("dataset")[other[axis]].nunique()
+    complete = grouped[other[axis]].nunique() == n_other.reindex(
+        grouped[other[axis]].nunique().index.get_level_values("dataset")).to_numpy()
+    per_seed = grouped[metric].mean()[complete].reset_index()
     cells = per_seed.groupby(["dataset", "detector", axis])[metric].apply(
         lambda v: format_ci(*np.asarray(mean_ci(v))[[0, 2, 3]])).unstack(axis)
     cells.columns = [f"{c:g}" for c in cells.columns]

@@ -335,21 +335,30 @@ def readme_block(t2: pd.DataFrame, frame: pd.DataFrame,
     return "\n".join(lines)
 
 
-def _cost_sentence(frame: pd.DataFrame, folder: Path | None, command: str) -> str:
+#: the make target that fills a sweep folder, by folder name, for the README's cost line
+SWEEP_COMMANDS = {"paper": "make reproduce-paper", "benchmark": "make benchmark",
+                  "imbalance": "make sweep-imbalance", "unknown_types": "make unknown-types"}
+
+
+def _cost_sentence(frame: pd.DataFrame, folder: Path | None) -> str:
     """What one sweep cost: its cells' summed fit-and-score time and, when the folder records
-    a run that computed every cell (nothing cached), that run's wall time and core use."""
+    a run that computed every one of these cells (nothing cached, the same seeds), that run's
+    wall time and core use."""
     from benchmarks.results import read_runs
 
+    name = folder.name if folder is not None else "sweep"
+    command = SWEEP_COMMANDS.get(name, f"pugan-bench run CONFIG --out {name}")
+    n_cells = frame["cell_id"].nunique() if "cell_id" in frame else len(frame)
+    seeds = sorted(frame["seed"].unique())
     total = float(frame["cell_seconds"].fillna(0).sum())
-    text = (f"`{command}`: {len(frame)} cells whose fit-and-score times sum to "
-            f"{total / 60:,.0f} core-minutes (times as recorded, on a machine shared with "
-            "other work)")
+    text = (f"`{command}`: {n_cells} cells on {len(seeds)} seeds, whose fit-and-score times "
+            f"sum to {total / 60:,.0f} core-minutes (times as recorded, on a machine shared "
+            "with other work)")
     runs = read_runs(folder) if folder is not None else pd.DataFrame()
-    if len(runs) and {"cached", "run", "cells"} <= set(runs.columns):
-        # a run that computed every cell of the sweep as reported (not a first look at some
-        # of its seeds)
+    if len(runs) and {"cached", "run", "cells", "seeds"} <= set(runs.columns):
         whole = runs[(runs["cached"] == 0) & (runs["run"] == runs["cells"])
-                     & (runs["cells"] == len(frame))]
+                     & (runs["cells"] == n_cells)
+                     & runs["seeds"].map(lambda s: sorted(s) == seeds)]
         if len(whole):
             last = whole.iloc[-1]
             use = last["cell_seconds"] / last["workers"] / last["wall_seconds"]
@@ -365,10 +374,10 @@ def cost_lines(frame: pd.DataFrame, folder: str | Path | None) -> list[str]:
     if "cell_seconds" not in frame:
         return []
     folder = Path(folder) if folder is not None else None
-    parts = [_cost_sentence(frame, folder, "make reproduce-paper")]
+    parts = [_cost_sentence(frame, folder)]
     bench = folder.parent / "benchmark" if folder is not None else None
-    if bench is not None and (bench / "results.csv").is_file():
-        parts.append(_cost_sentence(load_results(bench), bench, "make benchmark"))
+    if bench is not None and bench != folder and (bench / "results.csv").is_file():
+        parts.append(_cost_sentence(load_results(bench), bench))
     return ["Cost: " + " ".join(parts), ""]
 
 

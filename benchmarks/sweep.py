@@ -156,8 +156,9 @@ def run_sweep(config: SweepConfig, out: str | Path, *, n_jobs: int | None = None
                 + core_utilisation_text(sink.cell_seconds, n_workers, wall, sink.n_stored))
         run_log.line(done, echo=False)
         run_log.close()
-        record_run(folder, config=config.name, cells=len(cells),
-                   cached=len(cells) - len(pending), run=sink.n_stored, workers=n_workers,
+        n_unique = len({cell.key for cell in cells})  # two labels may share one cell
+        record_run(folder, config=config.name, seeds=list(config.seeds), cells=n_unique,
+                   cached=n_unique - len(pending), run=sink.n_stored, workers=n_workers,
                    cores=cores, wall_seconds=wall, cell_seconds=sink.cell_seconds)
     log.info("%s; results in %s", done, folder / "results.csv")
     if sink.unsaved or results_error is not None:
@@ -200,9 +201,11 @@ def _dispatch(pending: list[Cell], task, sink: _Sink, *, backend: str, scheduler
     """Run ``task(cell)`` for every pending cell through joblib; ``sink`` stores each result.
 
     A worker process lost by loky or Dask aborts the round it happened in, taking the cells
-    running beside it along: the unfinished cells are sent again once, and whatever is still
-    unfinished then runs one cell at a time, so that a cell is charged only for the workers it
-    ends by itself. A cell that ends its worker both times it runs alone is recorded as failed.
+    running beside it along: the unfinished cells are sent again once, in reverse order (the
+    cell that ended the round was among the first dispatched, so the others run before it
+    does), and whatever is still unfinished then runs one cell at a time, so that a cell is
+    charged only for the workers it ends by itself. A cell that ends its worker both times it
+    runs alone is recorded as failed.
     """
     client = cluster = None
     try:
@@ -213,7 +216,7 @@ def _dispatch(pending: list[Cell], task, sink: _Sink, *, backend: str, scheduler
             if not todo:
                 break
             _round(todo, task, sink, backend=backend, n_workers=n_workers)
-            todo = list(sink.waiting.values())
+            todo = list(reversed(sink.waiting.values()))
         for cell in todo:
             for _attempt in range(2):
                 _round([cell], task, sink, backend=backend, n_workers=n_workers)

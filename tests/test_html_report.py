@@ -86,12 +86,14 @@ def test_tables_say_whether_their_rows_come_from_the_current_code():
     """A table stamped with code versions (the ablation, the scale curves) gets a line saying
     how many rows the current code would not write; unstamped tables get none."""
     from benchmarks.fingerprint import row_code_version
-    from benchmarks.html_report import _currency_html
+    from benchmarks.html_report import currency_note
     from benchmarks.registry import make_detector
 
     now = row_code_version(make_detector("iforest", random_state=0))
     rows = pd.DataFrame({"detector_name": ["iforest", "iforest"], "detector_params": ["{}", "{}"],
                          "code_version": [now, "0.0.1+oldcode"]})
-    assert "1 of 2 rows were produced by code that has changed" in _currency_html(rows, "make x")
-    assert "All 1 rows come from the current code" in _currency_html(rows.iloc[:1], "make x")
-    assert _currency_html(rows.drop(columns="code_version"), "make x") == ""
+    assert "1 of 2 rows were produced by code that has changed" in currency_note(rows, "make x")
+    assert "All 1 rows come from the current code" in currency_note(rows.iloc[:1], "make x")
+    unstamped = rows.drop(columns="code_version")
+    assert "carry no code version" in currency_note(unstamped, "make x")
+    assert currency_note(unstamped, "make x", stamped=False) == ""
