@@ -26,27 +26,49 @@ FIGURE_METRICS = {"f1": "F1 (own threshold)", "auprc": "AUPRC"}
 #: Okabe-Ito, black last (it is kept for reference lines)
 PALETTE = ("#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7",
            "#999999")
-#: fixed colours for the suite's own detectors, by registry name; PU-GAN is vermillion
-FIXED = {"pugan": "#D55E00", "pu-bagging": "#E69F00", "ocsvm-normals": "#0072B2",
-         "ocsvm-sgd": "#56B4E9", "iforest": "#009E73", "knn-normals": "#CC79A7",
-         "oracle-supervised": "#000000"}
+#: the suite's own detectors, by registry name: (colour, dash), no two alike, so that every
+#: figure tells them apart by line alone; PU-GAN is vermillion and solid
+FIXED = {
+    "pugan": ("#D55E00", "-"), "pugan-distilled": ("#D55E00", "-."),
+    "pu-bagging": ("#E69F00", "-"), "pu-classifier": ("#E69F00", "--"),
+    "ocsvm-normals": ("#0072B2", "-"), "ocsvm": ("#0072B2", "--"),
+    "ocsvm-sgd": ("#56B4E9", "-"), "ocsvm-sgd-normals": ("#56B4E9", "--"),
+    "iforest": ("#009E73", "-"), "iforest-normals": ("#009E73", "--"),
+    "knn-normals": ("#CC79A7", "-"), "lof-normals": ("#CC79A7", "--"),
+    "ecod-normals": ("#999999", "-"), "autoencoder-normals": ("#999999", "--"),
+    "deepsvdd-normals": ("#999999", ":"), "oracle-supervised": ("#000000", "-"),
+}
+_DASHES = ("-", "--", "-.", ":")
 _MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
 
 
-def detector_colour(label: str) -> str:
-    """The colour of a detector label in every figure: by its registry name (the label's
-    first word) when the suite fixes one, else a stable pick from the palette."""
-    name = str(label).split(" ")[0].split("[")[0]
+def _registry_name(label: str) -> str:
+    return str(label).split(" ")[0].split("[")[0]
+
+
+def _style(label: str) -> tuple[str, str]:
+    """(colour, dash) of a detector label: the suite's fixed pair, else a stable pick of a
+    palette colour and a dash from the name's hash (a plugin's detector)."""
+    name = _registry_name(label)
     if name in FIXED:
         return FIXED[name]
     digest = int(hashlib.sha256(name.encode()).hexdigest(), 16)
-    return PALETTE[digest % len(PALETTE)]
+    return PALETTE[digest % len(PALETTE)], _DASHES[(digest // len(PALETTE)) % len(_DASHES)]
+
+
+def detector_colour(label: str) -> str:
+    """The colour of a detector label in every figure (:data:`FIXED`, else a stable pick)."""
+    return _style(label)[0]
 
 
 def line_style(label: str, index: int) -> dict:
-    """Colour by detector; marker and dash tell apart entries sharing a registry name."""
-    return {"color": detector_colour(label), "marker": _MARKERS[index % len(_MARKERS)],
-            "linestyle": "-" if "(" not in label or "tuned" in label else "--"}
+    """Colour and dash by detector; entries sharing a registry name (PU-GAN at the paper's
+    settings beside PU-GAN tuned) differ by marker, and an entry of a solid-line detector at
+    settings of its own (a label in brackets other than "tuned") is dotted."""
+    colour, dash = _style(label)
+    if dash == "-" and "(" in str(label) and "tuned" not in str(label):
+        dash = ":"
+    return {"color": colour, "marker": _MARKERS[index % len(_MARKERS)], "linestyle": dash}
 
 
 def safe_name(name: str) -> str:

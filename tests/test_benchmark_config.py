@@ -43,3 +43,16 @@ def test_cells_a_small_dataset_cannot_fill_are_infeasible(label):
         except SplitInfeasible:
             outcomes.append("skip")
     assert "skip" in outcomes and "ok" in outcomes
+
+
+@pytest.mark.parametrize("name", ["benchmark.yaml", "paper.yaml", "unknown_types.yaml",
+                                  "imbalance.yaml"])
+def test_every_detector_of_a_sweep_has_a_line_of_its_own(name):
+    """Curves drawn without markers (ROC, PR) tell detectors apart by colour and dash alone: no
+    two entries of a shipped sweep may share both."""
+    from benchmarks.figures import line_style
+
+    labels = [d.label for d in load_config(CONFIGS / name).detectors]
+    styles = [(line_style(label, 0)["color"], line_style(label, 0)["linestyle"])
+              for label in labels]
+    assert len(set(styles)) == len(labels), dict(zip(labels, styles, strict=True))
