@@ -81,7 +81,8 @@ SECTIONS = (
                      ("heldout_family", "focus", "mean", "best_other", "best_other_mean",
                       "diff", "diff_low", "diff_high", "n_pairs", "position")),
                     ("Per detector", "unknown_types/unknown_types.csv", ())),
-            figures=("unknown_types.png",)),
+            figures=("unknown_types.png", "unknown_types_roc_curves.png",
+                     "unknown_types_pr_curves.png")),
     Section("leaderboard", "Leaderboard across datasets", "make benchmark",
             "Mean rank per detector over (dataset, ratio, fraction) blocks, the Friedman "
             "test and the Nemenyi critical-difference diagram: over every bundled dataset "
