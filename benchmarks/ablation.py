@@ -21,13 +21,13 @@ over seeds, ``best_f1`` named as the oracle it is).
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 
 import pandas as pd
 from joblib import Parallel, delayed
 
+from benchmarks.cells import canonical_json
 from benchmarks.fingerprint import row_code_version
 from benchmarks.metrics import anomaly_metrics
 from benchmarks.report import markdown_table
@@ -81,8 +81,7 @@ def _one_split(preset: str, seed: int, params: dict | None) -> list[dict]:
         base = {"dataset": preset, "seed": seed, "train_on": train_on,
                 "fit_seconds": time.perf_counter() - t, "n_gan_rows": det.n_gan_rows_,
                 "n_reliable": det.n_reliable_, "detector_name": "pugan",
-                "detector_params": json.dumps({**(params or {}), "train_on": train_on},
-                                              sort_keys=True),
+                "detector_params": canonical_json({**(params or {}), "train_on": train_on}),
                 "code_version": row_code_version(det)}
         rows += variant_rows(det, split, base)
         if train_on == "pu":

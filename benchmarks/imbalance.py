@@ -68,9 +68,10 @@ def marginal_table(frame: pd.DataFrame, axis: str, metric: str = "auprc") -> pd.
     ok = frame[frame["status"] == "ok"].astype({metric: float})
     keys = ["dataset", "detector", axis, "seed"]
     grouped = ok.groupby(keys)
-    n_other = frame.groupby("dataset")[other[axis]].nunique()
-    complete = grouped[other[axis]].nunique() == n_other.reindex(
-        grouped[other[axis]].nunique().index.get_level_values("dataset")).to_numpy()
+    finished = grouped[other[axis]].nunique()   # values of the other axis each seed finished
+    needed = frame.groupby("dataset")[other[axis]].nunique()
+    complete = finished.to_numpy() == needed.reindex(
+        finished.index.get_level_values("dataset")).to_numpy()
     per_seed = grouped[metric].mean()[complete].reset_index()
     cells = per_seed.groupby(["dataset", "detector", axis])[metric].apply(
         lambda v: format_ci(*np.asarray(mean_ci(v))[[0, 2, 3]])).unstack(axis)

@@ -78,6 +78,7 @@ def measure(detectors, sizes, *, max_fit_seconds: float, out: Path) -> pd.DataFr
     from benchmarks.registry import fit_detector, get_spec, make_detector
 
     X_score, y_score, _ = kdd_like(SCORE_ROWS, seed=1)
+    Xw, yw, known_w = kdd_like(WARMUP_ROWS, seed=2)   # every detector's warm-up input
     rows: list[dict] = []
     out.parent.mkdir(parents=True, exist_ok=True)
     import torch  # noqa: F401  (loaded first, so that thread_limits sets its threads too)
@@ -88,7 +89,6 @@ def measure(detectors, sizes, *, max_fit_seconds: float, out: Path) -> pd.DataFr
         for name in detectors:
             spec = get_spec(name)
             points: list[tuple[int, float]] = []
-            Xw, yw, known_w = kdd_like(WARMUP_ROWS, seed=2)
             warm = make_detector(name, random_state=0)
             version = row_code_version(warm)
             try:
