@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from benchmarks.figures import line_style, safe_name, save_figure
+from benchmarks.figures import figure_legend, line_style, safe_name, save_figure
 from benchmarks.stats import mean_ci
 
 __all__ = ["GRID", "curve_table", "plot_curves"]
@@ -106,8 +106,7 @@ def plot_curves(table: pd.DataFrame, prefix: str, outdir: str | Path) -> list[Pa
             ax.set_xlabel(labels[curve][0])
             ax.set_ylabel(labels[curve][1])
             ax.set_title(dataset, fontsize=9)
-        handles, names = axes[0, 0].get_legend_handles_labels()
-        fig.legend(handles, names, loc="outside right center", fontsize=8, frameon=False)
+        figure_legend(fig, axes, loc="outside right center", fontsize=8)
         fig.suptitle(f"{curve.upper()} curves: mean over seeds, band 95% CI clipped to [0, 1]")
         written += save_figure(fig, Path(outdir) / f"{safe_name(prefix)}_{curve}_curves")
     return written

@@ -97,6 +97,16 @@ def save_figure(fig, path_stem: Path, *, dpi: int = 130) -> list[Path]:
     return out
 
 
+def figure_legend(fig, axes, **kwargs) -> None:
+    """One legend for a figure of panels, with every label drawn in any panel once: a detector
+    skipped on the first panel's dataset still gets its entry."""
+    handles = {}
+    for ax in np.ravel(axes):
+        for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
+            handles.setdefault(label, handle)
+    fig.legend(list(handles.values()), list(handles), frameon=False, **kwargs)
+
+
 def _interval_lines(ax, data: pd.DataFrame, x: str, metric: str) -> None:
     """One line per detector: the mean over seeds with its clipped 95% interval as a band."""
     for i, (det, d) in enumerate(sorted(data.groupby("detector"), key=lambda kv: kv[0])):
@@ -161,9 +171,7 @@ def plot_sweep(frame: pd.DataFrame, prefix: str, outdir: str | Path) -> list[Pat
                     ax.set_ylabel(mlabel)
                 for ax in list(axs.flat)[len(panels):]:
                     ax.set_visible(False)
-                handles, labels = axs.flat[0].get_legend_handles_labels()
-                fig.legend(handles, labels, loc="outside right center", fontsize=8,
-                           frameon=False)
+                figure_legend(fig, axs, loc="outside right center", fontsize=8)
                 fig.suptitle(f"{dataset}: {mlabel} vs {xlabel} (band: 95% CI over seeds, "
                              "clipped to [0, 1])")
                 stem = f"{safe_name(prefix)}_{safe_name(dataset)}_{metric}_vs_{x}"
@@ -207,11 +215,6 @@ def plot_table2(t2: pd.DataFrame, path_stem: Path,
             ax.set_xlim(-0.02, 1.02)
             ax.grid(axis="x", alpha=0.3)
             ax.set_title(f"{dataset}: {mlabel}", fontsize=9)
-    handles = {}
-    for ax in axs.flat:
-        for h, lab in zip(*ax.get_legend_handles_labels(), strict=True):
-            handles.setdefault(lab, h)
-    fig.legend(handles.values(), handles.keys(), loc="outside lower center", ncol=2,
-               frameon=False)
+    figure_legend(fig, axs, loc="outside lower center", ncol=2)
     fig.suptitle("Table 2: mean and 95% CI over seeds")
     return save_figure(fig, path_stem)

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from benchmarks.figures import save_figure
+from benchmarks.figures import figure_legend, save_figure
 from benchmarks.report import focus_detectors, format_ci
 from benchmarks.stats import mean_ci, versus_best
 
@@ -164,8 +164,7 @@ def plot_unknown(table: pd.DataFrame, path_stem: Path) -> list[Path]:
                 ax.set_ylabel("AUPRC" if metric == "auprc" else "recall (own threshold)")
             if i == 1:
                 ax.set_xlabel("held-out family")
-    handles, labels = axes[0, 0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=3, frameon=False)
+    figure_legend(fig, axes, loc="lower center", ncol=3)
     fig.suptitle("One attack family held out of training\n(each group vs all test normals; "
                  "95% CI over seeds)", fontsize=10)
     fig.tight_layout(rect=(0, 0.06, 1, 0.92))
