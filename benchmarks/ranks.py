@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from benchmarks.figures import save_figure
+from benchmarks.figures import detector_colour, save_figure
 from benchmarks.stats import holm, verdict, wilcoxon_p
 
 __all__ = ["block_scores", "cd_diagram", "friedman", "mean_ranks", "nemenyi",
@@ -82,7 +82,8 @@ def nemenyi(blocks: pd.DataFrame) -> pd.DataFrame:
 
 def cd_diagram(ranks: pd.Series, pvalues: pd.DataFrame, path_stem: Path,
                title: str = "") -> list[Path]:
-    """Critical-difference diagram (PNG and SVG): mean ranks, bars join detectors not told apart."""
+    """Critical-difference diagram (PNG and SVG): mean ranks, bars join detectors not told apart.
+    Each detector keeps the colour it has in every other figure."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -90,7 +91,10 @@ def cd_diagram(ranks: pd.Series, pvalues: pd.DataFrame, path_stem: Path,
     import scikit_posthocs as sp
 
     fig, ax = plt.subplots(figsize=(8, 0.28 * len(ranks) + 1.6))
-    sp.critical_difference_diagram(ranks, pvalues, ax=ax)
+    sp.critical_difference_diagram(
+        ranks, pvalues, ax=ax, label_fmt_left="{label} ({rank:.1f})",
+        label_fmt_right="({rank:.1f}) {label}",
+        color_palette={label: detector_colour(label) for label in ranks.index})
     if title:
         ax.set_title(title, fontsize=10, pad=28)
     fig.tight_layout()
