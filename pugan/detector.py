@@ -36,7 +36,7 @@ from pugan.distill import ScoreStudent, distillation_inputs, train_student
 from pugan.inversion import invert_and_score
 from pugan.nets import Discriminator, Encoder, Generator
 from pugan.pu_bagging import PUBaggingClassifier, select_reliable
-from pugan.train import PRECISIONS, train_encoder, train_gan
+from pugan.train import PRECISIONS, resolve_precision, train_encoder, train_gan
 
 __all__ = ["PUGAN", "Networks", "ScoreComponents"]
 
@@ -46,7 +46,9 @@ _TRAIN_ON = ("pu", "p", "all")
 _SCORES = ("combined", "reconstruction", "discrimination")
 _INVERSIONS = ("gradient", "encoder", "distilled")
 #: save/load file format; fitted attributes are found by name (ending in "_"), not listed
-_FORMAT = "pugan-2"
+_FORMAT = "pugan-3"
+#: formats earlier versions wrote, whose parameters or attributes this version reads otherwise
+_OLD_FORMATS = ("pugan-1", "pugan-2")
 _NOT_SAVED = ("pu_classifier_",)
 
 
@@ -78,6 +80,18 @@ def _torch_threads(n: int):
         yield
     finally:
         torch.set_num_threads(old)
+
+
+def _plain(value) -> bool:
+    """Whether ``value`` is a number, string, None, or a list, tuple or str-keyed dict of
+    such: what a PUGAN file stores as it is (and ``weights_only`` loading accepts)."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return True
+    if isinstance(value, (list, tuple)):
+        return all(_plain(v) for v in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _plain(v) for k, v in value.items())
+    return False
 
 
 def _robust_scale(values: np.ndarray) -> tuple[float, float]:
@@ -137,6 +151,10 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
         Weight of the reconstruction loss MSE(G(E(x)), x) added to the generator's adversarial
         loss, the encoder trained jointly with G. 0 is MAD-GAN's pure adversarial game, which
         left the generator collapsed onto a few points on moons (docs/pugan.md).
+    recon_rounds : int or None, default=1
+        How many of a batch's ``g_rounds`` generator rounds add the reconstruction loss (the
+        first ones; ``None``: all of them). One halves the GAN's work per batch at the default
+        settings; chosen on development seeds (docs/speed.md).
     d_optimizer : {"sgd", "adam"}, default="sgd"
         Discriminator optimiser: MAD-GAN's SGD (lr 0.1) or Adam (lr 1e-3).
     encoder_epochs : int or None, default=None
@@ -182,11 +200,13 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
         (MAD-GAN): each column onto [-1, 1], tanh generator output. ``"robust"``: median and
         IQR, linear generator output; keeps the bulk of heavy-tailed columns (KDD's PCA
         signals) from being squeezed into a sliver of [-1, 1] by a few far-out normals.
-    precision : {"float32", "bfloat16"}, default="float32"
+    precision : {"auto", "float32", "bfloat16"}, default="auto"
         Arithmetic of the GAN's and the encoder's training (:mod:`pugan.train`): ``"bfloat16"``
         runs the networks under bfloat16 autocast (weights, optimiser state and losses stay
-        float32), faster on CPUs with native bfloat16 instructions and much slower on those
-        without. Scoring is always float32. Measured in docs/speed.md.
+        float32), faster on processors with native bfloat16 instructions and much slower on
+        those without; ``"auto"`` picks bfloat16 where the device has them and float32 elsewhere
+        (``precision_`` records the choice). Scoring is always float32. Measured in
+        docs/speed.md.
     device : str, default="cpu"
         ``"cuda"`` (or ``"cuda:n"``) when asked and available: training, inversion and scoring
         run there; fitted attributes and scores come back as numpy arrays.
@@ -198,12 +218,16 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
 
     Attributes
     ----------
-    decision_scores_, threshold_, labels_, n_features_in_ : the detector contract.
+    decision_scores_, threshold_, labels_, n_features_in_ : the detector contract. With
+        ``window=None`` the training rows' scores are computed on first read of
+        ``decision_scores_`` (or ``labels_``), not during fit: the threshold needs the known
+        normals' scores only, and a benchmark cell never reads the rest.
     generator_, discriminator_, encoder_ : the fitted torch modules.
     history_ : list of dicts, per-epoch losses.
     n_gan_rows_ : rows the GAN training set held; n_reliable_ : of which reliable U normals.
     p_held_out_ : bool, True when no known normal was in the GAN's training sample (the
         reliable normals filled ``max_gan_rows``), so the threshold rests on held-out scores.
+    precision_ : str, the training arithmetic ``precision`` resolved to on the fit's device.
     student_ : the distilled scorer (``inversion="distilled"``), else None.
     student_fidelity_ : float, Spearman correlation between the student's and its teacher's
         combined scores on a tenth of the distillation inputs held out of its training (NaN
@@ -213,12 +237,13 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
     def __init__(self, *, n_bags=50, reliable_quantile=0.05, window=None, window_step=10,
                  latent="record", latent_dim="auto", hidden=100, g_layers=3, d_layers=1,
                  n_epochs=10, batch_size=128,
-                 max_gan_rows=8000, g_rounds=3, recon_weight=1.0, d_optimizer="sgd",
+                 max_gan_rows=8000, g_rounds=3, recon_weight=1.0, recon_rounds=1,
+                 d_optimizer="sgd",
                  encoder_epochs=None, lam=0.8,
                  threshold_quantile=0.99, inversion="gradient", student_steps=5000,
                  inversion_steps=30, max_seq_len=None, early_stopping=None,
                  stop_quantile=0.99, train_on="pu", score="combined", scaling="minmax",
-                 precision="float32", device="cpu", n_jobs=1, verbose=False, random_state=None):
+                 precision="auto", device="cpu", n_jobs=1, verbose=False, random_state=None):
         self.n_bags = n_bags
         self.reliable_quantile = reliable_quantile
         self.window = window
@@ -233,6 +258,7 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
         self.max_gan_rows = max_gan_rows
         self.g_rounds = g_rounds
         self.recon_weight = recon_weight
+        self.recon_rounds = recon_rounds
         self.d_optimizer = d_optimizer
         self.encoder_epochs = encoder_epochs
         self.lam = lam
@@ -269,6 +295,7 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
             pos_int(name)
         pos_int("window", allow_none=True, minimum=2)
         pos_int("max_gan_rows", allow_none=True)
+        pos_int("recon_rounds", allow_none=True)
         pos_int("encoder_epochs", allow_none=True, minimum=0)
         pos_int("inversion_steps", minimum=0)
         pos_int("max_seq_len", allow_none=True)
@@ -511,11 +538,36 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
             if self.inversion == "distilled":
                 held = self.fit_distilled_scorer(Xs, torch_rng)
             self.calibrate(Xs, gan_mask, rng)
-            self.decision_scores_ = self._scores_of(Xs)
+            if self.window is None:  # records score one by one: the known normals suffice
+                self._decision_scores, self._train_records = None, Xs
+                known_scores = self._scores_of(Xs[mask])
+            else:  # a record's score comes from the windows around it
+                self.decision_scores_ = self._scores_of(Xs)
+                known_scores = self.decision_scores_[mask]
             self.student_fidelity_ = self._student_fidelity(held)
-        self.threshold_ = quantile_threshold(self.decision_scores_[mask], self.threshold_quantile)
-        self.labels_ = labels_at_threshold(self.decision_scores_, self.threshold_)
+        self.threshold_ = quantile_threshold(known_scores, self.threshold_quantile)
         return self
+
+    @property
+    def decision_scores_(self) -> np.ndarray:
+        """Anomaly scores of the training rows, computed on first read and kept."""
+        if getattr(self, "_decision_scores", None) is None:
+            if getattr(self, "_train_records", None) is None:
+                raise AttributeError("decision_scores_: this PUGAN is not fitted")
+            with _torch_threads(self._threads()):
+                self._decision_scores = self._scores_of(self._train_records)
+            self._train_records = None
+        return self._decision_scores
+
+    @decision_scores_.setter
+    def decision_scores_(self, scores: np.ndarray) -> None:
+        self._decision_scores, self._train_records = np.asarray(scores), None
+
+    @property
+    def labels_(self) -> np.ndarray:
+        """Training rows flagged by the threshold: ``decision_scores_ >= threshold_``."""
+        check_is_fitted(self, "threshold_")
+        return labels_at_threshold(self.decision_scores_, self.threshold_)
 
     def select_gan_rows(self, X, known_normal, *, seed) -> np.ndarray:
         """Stage 1: the rows the GAN learns from, as a boolean mask over ``X``.
@@ -603,17 +655,18 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
                                                         n_features=n_features)
         dev = torch.device(self.device)
         G, D, E, seqs = G.to(dev), D.to(dev), E.to(dev), seqs.to(dev)
+        self.precision_ = resolve_precision(self.precision, dev)
         hist = train_gan(G, D, seqs, n_epochs=self.n_epochs, batch_size=self.batch_size,
                          latent_dim=self.latent_dim_, rng=torch_rng, g_rounds=self.g_rounds,
                          d_optimizer=self.d_optimizer, E=E, recon_weight=self.recon_weight,
-                         precision=self.precision,
+                         recon_rounds=self.recon_rounds, precision=self.precision_,
                          val=None if val is None else val.to(dev),
                          patience=self.early_stopping, verbose=self.verbose)
         self.gan_epochs_ = len(hist)
         e_epochs = len(hist) if self.encoder_epochs is None else self.encoder_epochs
         hist_e = train_encoder(E, G, seqs, n_epochs=e_epochs, batch_size=self.batch_size,
                                latent_dim=self.latent_dim_, rng=torch_rng,
-                               precision=self.precision, verbose=self.verbose)
+                               precision=self.precision_, verbose=self.verbose)
         for m in (G, D, E):
             m.eval()
             m.zero_grad(set_to_none=True)  # no training gradients left behind
@@ -682,8 +735,10 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
 
         Fitted attributes (names ending in ``_``) are stored by kind: networks as state dicts,
         arrays as tensors, and numbers, strings, None and lists / dicts of them as they are.
-        The stage-1 ensemble (``pu_classifier_``) is a fitting aid that scoring never uses and
-        is not portable without pickled code, so it alone is left out.
+        The training rows' scores (``decision_scores_``) are computed first if they have not
+        been read yet. The stage-1 ensemble (``pu_classifier_``) is a fitting aid that scoring
+        never uses and is not portable without pickled code, so it alone is left out; an
+        attribute of any other kind is a TypeError naming it.
         """
         check_is_fitted(self, "generator_")
         params = self.get_params()
@@ -699,8 +754,13 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
                 arrays[name] = torch.from_numpy(np.ascontiguousarray(value))
             elif isinstance(value, np.generic):
                 values[name] = value.item()
-            else:
+            elif _plain(value):
                 values[name] = value
+            else:
+                raise TypeError(f"cannot save {name} ({type(value).__name__}): PUGAN files hold "
+                                "networks, arrays and plain values (numbers, strings, None, "
+                                "lists and dicts of them) only")
+        arrays["decision_scores_"] = torch.from_numpy(np.ascontiguousarray(self.decision_scores_))
         torch.save({"format": _FORMAT, "params": params, "networks": networks,
                     "arrays": arrays, "values": values}, path)
 
@@ -721,7 +781,11 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
         except Exception as exc:  # zip, pickle and torch errors alike
             raise ValueError(f"{path} is not a readable PUGAN file (truncated, damaged or "
                              f"another format): {type(exc).__name__}: {exc}") from None
-        if not isinstance(state, dict) or state.get("format") != _FORMAT:
+        found = state.get("format") if isinstance(state, dict) else None
+        if found in _OLD_FORMATS:
+            raise ValueError(f"{path} was written by an earlier pugan-bench (format {found!r}; "
+                             f"this version reads {_FORMAT!r}): fit the detector again and save it")
+        if found != _FORMAT:
             raise ValueError(f"{path} is not a PUGAN file written by PUGAN.save "
                              f"(format {_FORMAT!r})")
         try:

@@ -100,9 +100,11 @@ class PUBaggingClassifier(ClassifierMixin, BaseEstimator):
     max_samples : int, default=None
         Size K of each bootstrap sample of U. ``None`` means the number of P records per round,
         which balances every round (Mordelet & Vert's K = |P|). Never more than |U|.
-    max_samples_cap : int or None, default=20000
+    max_samples_cap : int or None, default=4096
         Upper bound on K *and* on the P records per round; keeps a round's fit bounded when P is
-        huge. ``None`` disables it.
+        large, so that at scale a fit costs little more than scoring the out-of-bag rows. Binds
+        only when P holds more than 1.5 times the cap; chosen on development seeds (docs/speed.md).
+        ``None`` disables it.
     p_fraction : float in (0, 1), default=2/3
         Share of P drawn (without replacement) into each round; the rest of P is scored out of
         bag. At least one P record is drawn and at least one left out.
@@ -132,7 +134,7 @@ class PUBaggingClassifier(ClassifierMixin, BaseEstimator):
     """
 
     def __init__(self, estimator=None, n_estimators=50, max_samples=None,
-                 max_samples_cap=20000, p_fraction=2 / 3, min_oob=3, max_estimators=None,
+                 max_samples_cap=4096, p_fraction=2 / 3, min_oob=3, max_estimators=None,
                  n_jobs=None, random_state=None):
         self.estimator = estimator
         self.n_estimators = n_estimators
@@ -150,11 +152,14 @@ class PUBaggingClassifier(ClassifierMixin, BaseEstimator):
         return tags
 
     def _check_params(self):
-        check_scalar(self.n_estimators, "n_estimators", numbers.Integral, min_val=1)
-        check_scalar(self.min_oob, "min_oob", numbers.Integral, min_val=1)
-        for name in ("max_samples", "max_samples_cap", "max_estimators"):
-            if getattr(self, name) is not None:
-                check_scalar(getattr(self, name), name, numbers.Integral, min_val=1)
+        for name in ("n_estimators", "min_oob", "max_samples", "max_samples_cap",
+                     "max_estimators"):
+            value = getattr(self, name)
+            if value is None and name not in ("n_estimators", "min_oob"):
+                continue
+            if isinstance(value, bool):  # an Integral to check_scalar, never a count here
+                raise TypeError(f"{name} must be an int; got the bool {value!r}")
+            check_scalar(value, name, numbers.Integral, min_val=1)
         check_scalar(self.p_fraction, "p_fraction", numbers.Real, min_val=0.0, max_val=1.0,
                      include_boundaries="neither")
         if self.estimator is not None and not hasattr(self.estimator, "predict_proba"):
@@ -337,7 +342,7 @@ class PUBaggingDetector(AnomalyDetectorMixin, BaseEstimator):
     """
 
     def __init__(self, estimator=None, n_estimators=50, max_samples=None,
-                 max_samples_cap=20000, p_fraction=2 / 3, min_oob=3, max_estimators=None,
+                 max_samples_cap=4096, p_fraction=2 / 3, min_oob=3, max_estimators=None,
                  threshold_quantile=0.99, n_jobs=None, random_state=None):
         self.estimator = estimator
         self.n_estimators = n_estimators

@@ -12,9 +12,13 @@ deterministic on CPU for a given seed and thread count.
 Speed without changing the game (docs/speed.md): the discriminator reads real and generated
 sequences in one call; with the reconstruction term the generator runs the fresh latents and the
 encoded real sequences in one call; the discriminator's weight gradients, which the generator's
-update throws away, are not computed in the generator rounds. ``precision="bfloat16"`` runs
-the networks' arithmetic in bfloat16 (torch autocast; weights, optimiser state and losses stay
-float32), a higher matrix throughput than float32 on CPUs with native bfloat16 instructions.
+update throws away, are not computed in the generator rounds. Two choices that do change the
+arithmetic, both chosen on development seeds: the reconstruction term joins the first
+``recon_rounds`` generator rounds of a batch rather than all of them (the adversarial rounds stay
+MAD-GAN's three), and ``precision="bfloat16"`` runs the networks' arithmetic in bfloat16 (torch
+autocast; weights, optimiser state and losses stay float32), a higher matrix throughput than
+float32 on processors with native bfloat16 instructions; ``"auto"`` picks it where the device
+has them.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-__all__ = ["train_encoder", "train_gan"]
+__all__ = ["native_bfloat16", "resolve_precision", "train_encoder", "train_gan"]
 
 log = logging.getLogger(__name__)
 
@@ -37,13 +41,33 @@ def _batches(n: int, batch_size: int, rng: torch.Generator):
         yield perm[start:start + batch_size]
 
 
-PRECISIONS = ("float32", "bfloat16")
+PRECISIONS = ("auto", "float32", "bfloat16")
+
+
+def native_bfloat16(device: torch.device) -> bool:
+    """Whether ``device`` multiplies bfloat16 matrices natively: a CUDA device that reports
+    bfloat16 support, or a CPU whose oneDNN build reports it (AVX-512 BF16 or AMX). Elsewhere
+    autocast emulates bfloat16, slower than float32."""
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    check = getattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", None)
+    return bool(device.type == "cpu" and torch.backends.mkldnn.is_available()
+                and check is not None and check())
+
+
+def resolve_precision(precision: str, device: torch.device) -> str:
+    """``precision`` with ``"auto"`` resolved: bfloat16 where the device has native bfloat16
+    products (:func:`native_bfloat16`), else float32."""
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {PRECISIONS}; got {precision!r}")
+    if precision == "auto":
+        return "bfloat16" if native_bfloat16(device) else "float32"
+    return precision
 
 
 def autocast(device: torch.device, precision: str):
     """The autocast context of ``precision`` on ``device`` (disabled for float32)."""
-    if precision not in PRECISIONS:
-        raise ValueError(f"precision must be one of {PRECISIONS}; got {precision!r}")
+    precision = resolve_precision(precision, device)
     return torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == "bfloat16")
 
 
@@ -56,13 +80,17 @@ def _latent_steps(G, data: torch.Tensor) -> int:
 def train_gan(G, D, data: torch.Tensor, *, n_epochs: int, batch_size: int, latent_dim: int,
               rng: torch.Generator, d_optimizer: str = "sgd", d_lr: float | None = None,
               g_lr: float = 1e-3, g_rounds: int = 3, d_rounds: int = 1, E=None,
-              recon_weight: float = 0.0, precision: str = "float32",
+              recon_weight: float = 0.0, recon_rounds: int | None = None,
+              precision: str = "float32",
               val: torch.Tensor | None = None, patience: int | None = None,
               tol: float = 1e-3, verbose: bool = False) -> list[dict]:
     """Train generator ``G`` and discriminator ``D`` on ``data`` (N, T, n_signals) in [-1, 1].
 
     ``d_optimizer``: "sgd" (MAD-GAN, lr 0.1) or "adam" (lr 1e-3); ``d_lr`` overrides the lr.
-    ``precision``: "float32" or "bfloat16" (autocast arithmetic, float32 weights).
+    ``recon_rounds``: the reconstruction term joins the first ``recon_rounds`` of the
+    ``g_rounds`` generator rounds of each batch (``None``: every round).
+    ``precision``: "float32", "bfloat16" (autocast arithmetic, float32 weights) or "auto"
+    (:func:`resolve_precision`).
     ``val`` and ``patience`` (label-free early stopping, needs the joint encoder ``E``): after
     each epoch the reconstruction MSE of ``G(E(val))`` on held-out normal sequences is
     recorded (``val_recon``); training stops once it has not improved by a relative ``tol``
@@ -112,10 +140,11 @@ def train_gan(G, D, data: torch.Tensor, *, n_epochs: int, batch_size: int, laten
                 d_loss.backward()
                 d_opt.step()
             D.requires_grad_(False)  # G's update needs D's input gradients, not its weights'
-            for _ in range(g_rounds):
+            for g_round in range(g_rounds):
                 z = torch.randn(b, T, latent_dim, generator=rng).to(device)
+                with_recon = joint and (recon_rounds is None or g_round < recon_rounds)
                 with cast:
-                    if joint:  # G on the fresh latents and on the encoded real ones in one call
+                    if with_recon:  # G on the fresh latents and on the encoded real ones in one call
                         fake, recon = G(torch.cat([z, E(real).to(z.dtype)])).float().split(b)
                     else:
                         fake = G(z).float()
@@ -123,7 +152,7 @@ def train_gan(G, D, data: torch.Tensor, *, n_epochs: int, batch_size: int, laten
                 g_loss = F.binary_cross_entropy_with_logits(logit_fake,
                                                             torch.ones_like(logit_fake))
                 loss = g_loss
-                if joint:
+                if with_recon:
                     loss = g_loss + recon_weight * F.mse_loss(recon, real)
                 g_opt.zero_grad(set_to_none=True)
                 loss.backward()

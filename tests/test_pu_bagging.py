@@ -89,7 +89,7 @@ def test_huge_p_small_u_every_u_record_is_out_of_bag():
     leave no U record out of bag; K is capped at |U| and every record gets OOB rounds."""
     X, y = _shaped(51_358, 525)
     clf = PUBaggingClassifier(n_estimators=8, random_state=0).fit(X, y)
-    assert clf.n_samples_ == 525 and clf.n_positives_ == 20_000
+    assert clf.n_samples_ == 525 and clf.n_positives_ == clf.max_samples_cap
     assert (clf.oob_count_ >= clf.min_oob).all()
     assert np.isfinite(clf.oob_decision_).all()
     assert clf.n_estimators_ >= 8
@@ -139,6 +139,14 @@ def test_bad_params(params, match):
     X, y = _pu_data()
     with pytest.raises(ValueError, match=match):
         PUBaggingClassifier(**params).fit(X, y)
+
+
+@pytest.mark.parametrize("name", ["n_estimators", "min_oob", "max_samples_cap"])
+def test_bool_counts_are_refused(name):
+    """A bool is an Integral to Python, but ``n_estimators=True`` is a slip, not a count."""
+    X, y = _pu_data()
+    with pytest.raises(TypeError, match=f"{name} must be an int; got the bool True"):
+        PUBaggingClassifier(**{name: True}).fit(X, y)
 
 
 def test_non_classifier_estimator_is_rejected():

@@ -8,7 +8,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.metrics import roc_auc_score
 
 from pugan import PUGAN
-from pugan.base import MAX_SEED
+from pugan.base import MAX_SEED, quantile_threshold
 
 
 @pytest.fixture(scope="module")
@@ -90,6 +90,40 @@ def test_save_load_round_trip(fitted, tmp_path):
     torch.save({"something": 1}, bad)
     with pytest.raises(ValueError, match="not a PUGAN file"):
         PUGAN.load(bad)
+
+
+def test_training_scores_are_computed_on_first_read():
+    """fit scores only the known normals (for the threshold); decision_scores_ on first read
+    gives what scoring the training rows gives, with the known normals' scores the threshold
+    was set from, and labels_ follow it."""
+    X, _, known = moons_pu(n=400)
+    det = PUGAN(random_state=0, **{**TINY_PUGAN, "n_epochs": 1}).fit(X, known_normal=known)
+    assert det._decision_scores is None
+    scores = det.decision_scores_
+    np.testing.assert_allclose(scores, det.decision_function(X), rtol=1e-6, atol=1e-9)
+    assert det.threshold_ == pytest.approx(quantile_threshold(scores[known],
+                                                              det.threshold_quantile), rel=1e-6)
+    np.testing.assert_array_equal(det.labels_, scores >= det.threshold_)
+    assert det.decision_scores_ is scores  # kept, not recomputed
+
+
+def test_save_names_an_attribute_it_cannot_store(fitted, tmp_path):
+    det, *_ = fitted
+    det.scratch_ = object()
+    try:
+        with pytest.raises(TypeError, match=r"cannot save scratch_ \(object\)"):
+            det.save(tmp_path / "pugan.pt")
+    finally:
+        del det.scratch_
+    assert not (tmp_path / "pugan.pt").exists()
+
+
+@pytest.mark.parametrize("old", ["pugan-1", "pugan-2"])
+def test_load_names_an_earlier_format(old, tmp_path):
+    path = tmp_path / "old.pt"
+    torch.save({"format": old, "params": {}, "networks": {}, "arrays": {}, "values": {}}, path)
+    with pytest.raises(ValueError, match=f"earlier pugan-bench \\(format '{old}'"):
+        PUGAN.load(path)
 
 
 def test_score_components_are_what_the_scores_are_made_of(fitted):
@@ -210,6 +244,8 @@ def test_bad_input():
     ({"student_steps": 0}, "student_steps"),
     ({"inversion": "distilled", "window": 4}, "window=None"),
     ({"precision": "float16"}, "precision"),
+    ({"recon_rounds": 0}, "recon_rounds"),
+    ({"recon_rounds": 1.5}, "recon_rounds"),
     ({"max_seq_len": 0}, "max_seq_len"),
     ({"early_stopping": 0}, "early_stopping"),
     ({"early_stopping": 2, "recon_weight": 0.0}, "early_stopping"),
@@ -397,8 +433,8 @@ def test_calibration_scores_a_seeded_subsample_of_the_gan_training_normals(monke
     known = np.arange(len(X)) < 5200  # train_on="p": the GAN's training records are these
     det = PUGAN(random_state=0, train_on="p", max_gan_rows=200, **MINI)
     det.fit(X, known_normal=known)
-    *calibration, everything = calls
-    assert len(everything) == len(X)
+    *calibration, threshold_reference = calls
+    assert len(threshold_reference) == known.sum()  # the known normals, for the threshold
     assert calibration and all(len(c) == 5000 for c in calibration)
     ref = _rows(det, calibration[0])
     assert len(ref) == 5000 and ref <= _scaled_rows(det, X[known])

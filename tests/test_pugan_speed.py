@@ -12,14 +12,16 @@ from sklearn.metrics import roc_auc_score
 from benchmarks.perf.pugan_profile import STAGES, gan_flops, lstm_flops, profile_fit
 from pugan import PUGAN
 from pugan.nets import Discriminator, Encoder, Generator
-from pugan.train import train_encoder, train_gan
+from pugan.train import native_bfloat16, resolve_precision, train_encoder, train_gan
 
 cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 
 
 
-def _reference_gan_epoch(G, D, E, data, *, batch_size, latent_dim, rng, g_rounds, recon_weight):
-    """The training loop as first written: one network call per term, no shared passes."""
+def _reference_gan_epoch(G, D, E, data, *, batch_size, latent_dim, rng, g_rounds, recon_weight,
+                         recon_rounds):
+    """The training loop as first written: one network call per term, no shared passes; the
+    reconstruction term in the first ``recon_rounds`` generator rounds (None: in all)."""
     d_opt = torch.optim.SGD(D.parameters(), lr=0.1)
     g_opt = torch.optim.Adam(list(G.parameters()) + list(E.parameters()), lr=1e-3)
     losses = []
@@ -35,11 +37,13 @@ def _reference_gan_epoch(G, D, E, data, *, batch_size, latent_dim, rng, g_rounds
         d_opt.zero_grad(set_to_none=True)
         d_loss.backward()
         d_opt.step()
-        for _ in range(g_rounds):
+        for g_round in range(g_rounds):
             z = torch.randn(b, 1, latent_dim, generator=rng)
             lf = D(G(z))
             g_loss = F.binary_cross_entropy_with_logits(lf, torch.ones_like(lf))
-            loss = g_loss + recon_weight * F.mse_loss(G(E(real)), real)
+            loss = g_loss
+            if recon_rounds is None or g_round < recon_rounds:
+                loss = loss + recon_weight * F.mse_loss(G(E(real)), real)
             g_opt.zero_grad(set_to_none=True)
             loss.backward()
             g_opt.step()
@@ -52,22 +56,46 @@ def _nets(seed=0, T=5):
     return (Generator(2, 1, 16, 2, seq_len=T), Discriminator(1, 16), Encoder(1, 2, 16, shared=True))
 
 
-def test_shared_passes_play_the_same_game():
+@pytest.mark.parametrize("recon_rounds", [None, 1, 2])
+def test_shared_passes_play_the_same_game(recon_rounds):
     """The fused calls (D on real and fake at once, G on fresh and encoded latents at once, no
-    D weight gradients in G's rounds) give the same losses and weights as separate calls."""
+    D weight gradients in G's rounds) give the same losses and weights as separate calls, with
+    the reconstruction term in every generator round or in the first ``recon_rounds``."""
     data = torch.rand(300, 5, 1, generator=torch.Generator().manual_seed(0)) * 2 - 1
     G1, D1, E1 = _nets()
     ref = _reference_gan_epoch(G1, D1, E1, data, batch_size=64, latent_dim=2,
-                               rng=torch.Generator().manual_seed(1), g_rounds=2, recon_weight=1.0)
+                               rng=torch.Generator().manual_seed(1), g_rounds=3, recon_weight=1.0,
+                               recon_rounds=recon_rounds)
     G2, D2, E2 = _nets()
     hist = train_gan(G2, D2, data, n_epochs=1, batch_size=64, latent_dim=2,
-                     rng=torch.Generator().manual_seed(1), g_rounds=2, E=E2, recon_weight=1.0)
+                     rng=torch.Generator().manual_seed(1), g_rounds=3, E=E2, recon_weight=1.0,
+                     recon_rounds=recon_rounds)
     assert hist[0]["d_loss"] == pytest.approx(np.mean([d for d, _ in ref]), rel=1e-5)
     assert hist[0]["g_loss"] == pytest.approx(np.mean([g for _, g in ref]), rel=1e-5)
     for a, b in zip((G1, D1, E1), (G2, D2, E2), strict=True):
         for pa, pb in zip(a.parameters(), b.parameters(), strict=True):
             torch.testing.assert_close(pa, pb, rtol=1e-4, atol=1e-5)
     assert all(p.requires_grad for p in D2.parameters())  # D is trainable again afterwards
+
+
+def test_auto_precision_is_bfloat16_only_where_the_device_has_it(monkeypatch):
+    import pugan.train as train_mod
+
+    cpu = torch.device("cpu")
+    assert resolve_precision("float32", cpu) == "float32"
+    assert resolve_precision("bfloat16", cpu) == "bfloat16"
+    for native, expected in ((True, "bfloat16"), (False, "float32")):
+        monkeypatch.setattr(train_mod, "native_bfloat16", lambda device, n=native: n)
+        assert resolve_precision("auto", cpu) == expected
+    with pytest.raises(ValueError, match="precision must be one of"):
+        resolve_precision("half", cpu)
+
+
+def test_fit_records_the_precision_it_trained_in():
+    X, _, known = moons_pu(n=300)
+    det = PUGAN(random_state=0, **{**TINY_PUGAN, "n_epochs": 1}).fit(X, known_normal=known)
+    assert det.precision == "auto"
+    assert det.precision_ == ("bfloat16" if native_bfloat16(torch.device("cpu")) else "float32")
 
 
 def test_bfloat16_training_keeps_float32_weights_and_learns():
