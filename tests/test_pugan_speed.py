@@ -127,12 +127,15 @@ def test_flop_count_of_the_paper_generator():
     # 3 x 100 LSTM over 6 steps from a 3-value latent: the 2.4 MFLOP per record of the docs
     assert lstm_flops(3, 100, 3, 6) == 6 * 8 * 100 * (103 + 200 + 200)
     assert lstm_flops(1, 100, 1, 6, bidirectional=True) == 2 * lstm_flops(1, 100, 1, 6)
-    f = gan_flops(seq_len=6, n_signals=1, latent_dim=3, hidden=100, g_layers=3, d_layers=1,
-                  batch=128, g_rounds=3, recon=True)
-    assert f["per_batch"] == f["d_round"] + 3 * f["g_round"]
-    no_recon = gan_flops(seq_len=6, n_signals=1, latent_dim=3, hidden=100, g_layers=3,
-                         d_layers=1, batch=128, g_rounds=3, recon=False)
-    assert no_recon["g_round"] < f["g_round"]
+    shape = dict(seq_len=6, n_signals=1, latent_dim=3, hidden=100, g_layers=3, d_layers=1,
+                 batch=128, g_rounds=3)
+    every = gan_flops(**shape, recon=True)
+    assert every["per_batch"] == every["d_round"] + 3 * (every["g_round"] + every["recon_round"])
+    once = gan_flops(**shape, recon=True, recon_rounds=1)
+    assert once["per_batch"] == every["per_batch"] - 2 * every["recon_round"]
+    no_recon = gan_flops(**shape, recon=False, recon_rounds=1)
+    assert no_recon["recon_round"] == 0
+    assert no_recon["per_batch"] == every["d_round"] + 3 * every["g_round"]
 
 
 def test_profile_names_every_stage_and_adds_up():

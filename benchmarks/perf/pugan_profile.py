@@ -15,7 +15,8 @@ in another is subtracted from it):
   ``inversion="distilled"``);
 * ``calibration``: scores of the GAN's training normals (encoder pass for the stop level, then
   the detector's inversion) that set the score standardisation;
-* ``train-scores``: ``decision_scores_``, every training row through the detector's inversion;
+* ``train-scores``: the known normals' scores, through the detector's inversion, that set the
+  threshold (the other training rows are scored only when ``decision_scores_`` is read);
 * ``other``: the rest (validation, scaling, sequences).
 
 :func:`gan_flops` counts the LSTMs' floating-point work of one GAN batch (forward once per
@@ -126,15 +127,16 @@ def lstm_flops(input_size: int, hidden: int, layers: int = 1, steps: int = 1,
 
 
 def gan_flops(*, seq_len: int, n_signals: int, latent_dim: int, hidden: int, g_layers: int,
-              d_layers: int, batch: int, g_rounds: int, recon: bool) -> dict[str, int]:
+              d_layers: int, batch: int, g_rounds: int, recon: bool,
+              recon_rounds: int | None = None) -> dict[str, int]:
     """FLOPs of one GAN batch of :func:`pugan.train.train_gan`, counting each network
     application once (forward F, backward 2F) whatever the implementation does:
 
     * discriminator round: G forward on B latents (no gradient), D forward and backward on
       B real and B generated sequences;
     * each generator round: G and D forward and backward on B latents (D's backward is needed
-      for G's gradient); with the reconstruction term, E and G forward and backward on the B
-      real sequences too.
+      for G's gradient); with the reconstruction term, in the first ``recon_rounds`` rounds
+      (``None``: all), E and G forward and backward on the B real sequences too.
 
     Per-sequence costs include the output layers (2 x in x out per step)."""
     T = seq_len
@@ -143,10 +145,11 @@ def gan_flops(*, seq_len: int, n_signals: int, latent_dim: int, hidden: int, g_l
     e = lstm_flops(n_signals, hidden, 1, T, bidirectional=True) + 2 * 2 * hidden * latent_dim * T
     d_round = batch * (g + 3 * 2 * d)
     g_round = batch * 3 * (g + d)
-    if recon:
-        g_round += batch * 3 * (e + g)
+    recon_round = batch * 3 * (e + g) if recon else 0
+    n_recon = g_rounds if recon_rounds is None else min(recon_rounds, g_rounds)
     return {"g_per_seq": g, "d_per_seq": d, "e_per_seq": e, "d_round": d_round,
-            "g_round": g_round, "per_batch": d_round + g_rounds * g_round}
+            "g_round": g_round, "recon_round": recon_round,
+            "per_batch": d_round + g_rounds * g_round + n_recon * recon_round}
 
 
 def matmul_flops(threads: int, *, n: int = 512, seconds: float = 1.0,
@@ -191,12 +194,13 @@ def measure_gan_step(*, seq_len: int = 6, n_signals: int = 1, rows: int = 8000,
         train_gan(G, D, data, n_epochs=epochs, batch_size=p["batch_size"],
                   latent_dim=latent_dim, rng=torch.Generator().manual_seed(seed),
                   g_rounds=p["g_rounds"], d_optimizer=p["d_optimizer"], E=E,
-                  recon_weight=p["recon_weight"], **kw)
+                  recon_weight=p["recon_weight"], recon_rounds=p.get("recon_rounds"), **kw)
         elapsed = clock() - start
     n_batches = epochs * -(-rows // p["batch_size"])
     fl = gan_flops(seq_len=seq_len, n_signals=n_signals, latent_dim=latent_dim, hidden=p["hidden"],
                    g_layers=p["g_layers"], d_layers=p["d_layers"], batch=p["batch_size"],
-                   g_rounds=p["g_rounds"], recon=p["recon_weight"] > 0)
+                   g_rounds=p["g_rounds"], recon=p["recon_weight"] > 0,
+                   recon_rounds=p.get("recon_rounds"))
     step = elapsed / n_batches
     return {"seq_len": seq_len, "batches": n_batches, "seconds": elapsed, "step_s": step,
             "flops_per_step": fl["per_batch"], "flops_per_s": fl["per_batch"] / step}
