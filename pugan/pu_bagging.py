@@ -152,10 +152,11 @@ class PUBaggingClassifier(ClassifierMixin, BaseEstimator):
         return tags
 
     def _check_params(self):
-        for name in ("n_estimators", "min_oob", "max_samples", "max_samples_cap",
-                     "max_estimators"):
+        required = ("n_estimators", "min_oob")
+        optional = ("max_samples", "max_samples_cap", "max_estimators")  # None: no limit
+        for name in required + optional:
             value = getattr(self, name)
-            if value is None and name not in ("n_estimators", "min_oob"):
+            if value is None and name in optional:
                 continue
             if isinstance(value, bool):  # an Integral to check_scalar, never a count here
                 raise TypeError(f"{name} must be an int; got the bool {value!r}")
