@@ -351,7 +351,7 @@ def _cost_sentence(frame: pd.DataFrame, folder: Path | None) -> str:
     n_cells = frame["cell_id"].nunique() if "cell_id" in frame else len(frame)
     seeds = sorted(frame["seed"].unique())
     total = float(frame["cell_seconds"].fillna(0).sum())
-    text = (f"`{command}`: {n_cells} cells on {len(seeds)} seeds, whose fit-and-score times "
+    text = (f"`{command}`: {n_cells:,} cells on {len(seeds)} seeds, whose fit-and-score times "
             f"sum to {total / 60:,.0f} core-minutes (times as recorded, on a machine shared "
             "with other work)")
     runs = read_runs(folder) if folder is not None else pd.DataFrame()

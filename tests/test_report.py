@@ -110,3 +110,12 @@ def test_a_sweep_over_many_datasets_gets_no_figure_per_dataset(tmp_path):
     report(many, reports_dir=reports, with_table1=False)
     assert (reports / "many_table2.md").is_file()
     assert not list((reports / "figures").glob("many_set*_vs_*"))
+
+
+def test_cost_sentence_groups_thousands():
+    from benchmarks.report import _cost_sentence
+
+    frame = pd.DataFrame({"cell_id": [f"c{i}" for i in range(1234)], "seed": 0,
+                          "cell_seconds": 6.0})
+    text = _cost_sentence(frame, None)
+    assert "1,234 cells on 1 seeds" in text and "123 core-minutes" in text
