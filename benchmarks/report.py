@@ -342,8 +342,9 @@ SWEEP_COMMANDS = {"paper": "make reproduce-paper", "benchmark": "make benchmark"
 
 def _cost_sentence(frame: pd.DataFrame, folder: Path | None) -> str:
     """What one sweep cost: its cells' summed fit-and-score time and, when the folder records
-    a run that computed every one of these cells (nothing cached, the same seeds), that run's
-    wall time and core use."""
+    a run that computed every one of these cells (nothing cached, the same seeds, the code
+    versions the rows carry now), that run's wall time and core use. A run with code since
+    changed timed other code, so its wall time is not this sweep's."""
     from benchmarks.results import read_runs
 
     name = folder.name if folder is not None else "sweep"
@@ -356,16 +357,22 @@ def _cost_sentence(frame: pd.DataFrame, folder: Path | None) -> str:
             "with other work)")
     runs = read_runs(folder) if folder is not None else pd.DataFrame()
     if len(runs) and {"cached", "run", "cells", "seeds"} <= set(runs.columns):
+        versions = (sorted(frame["code_version"].dropna().unique().tolist())
+                    if "code_version" in frame else None)
+        recorded = (runs["code_versions"] if "code_versions" in runs
+                    else pd.Series([None] * len(runs), index=runs.index))
         whole = runs[(runs["cached"] == 0) & (runs["run"] == runs["cells"])
                      & (runs["cells"] == n_cells)
-                     & runs["seeds"].map(lambda s: sorted(s) == seeds)]
+                     & runs["seeds"].map(lambda s: sorted(s) == seeds)
+                     & recorded.map(lambda v: isinstance(v, list) and sorted(v) == versions)]
         if len(whole):
             last = whole.iloc[-1]
             use = last["cell_seconds"] / last["workers"] / last["wall_seconds"]
             return (text + f"; its last run from an empty folder took "
                     f"{last['wall_seconds'] / 60:,.0f} minutes with {last['workers']} workers "
                     f"on {last['cores']} cores (core utilisation {use:.2f}).")
-    return text + "; no run from an empty folder is recorded, so no wall time is given."
+    return text + ("; no run from an empty folder with the code behind these rows is "
+                   "recorded, so no wall time is given.")
 
 
 def cost_lines(frame: pd.DataFrame, folder: str | Path | None) -> list[str]:

@@ -164,9 +164,10 @@ RUNS_FILE = "runs.jsonl"
 
 def record_run(folder: Path, **fields) -> None:
     """Append one line to ``DIR/runs.jsonl`` for this run of the sweep: the config, how many
-    cells it held, found cached and ran, its workers, the machine's cores, its wall time and
-    the sum of its cells' times. The report states a sweep's cost from these lines (a run
-    that found nothing cached measured the whole sweep), not from a log to parse."""
+    cells it held, found cached and ran, its workers, the machine's cores, its wall time, the
+    sum of its cells' times and the code versions of its rows. The report states a sweep's
+    cost from these lines (a run that found nothing cached measured the whole sweep, with the
+    code its versions name), not from a log to parse."""
     line = json.dumps({"finished": time.strftime("%Y-%m-%dT%H:%M:%S"), **fields},
                       sort_keys=True)
     with contextlib.suppress(OSError), open(folder / RUNS_FILE, "a", encoding="utf-8") as fh:

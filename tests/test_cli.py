@@ -138,7 +138,8 @@ def test_a_first_look_on_some_seeds_is_reused_by_the_full_run(tmp_path, capsys):
     assert list(runs["run"]) == [4, 4] and (runs["wall_seconds"] > 0).all()
     # the first run computed its whole (one-seed) sweep; the second did not: no wall time for 8
     text = cost_lines(load_results(out), out)[0]
-    assert "8 cells" in text and "no run from an empty folder is recorded" in text
+    assert "8 cells" in text and "no run from an empty folder with the code" in text
+    assert all(v == sorted(set(load_results(out)["code_version"])) for v in runs["code_versions"])
 
 
 def test_sigterm_stops_like_ctrl_c_and_writes_results(tmp_path):

@@ -112,6 +112,23 @@ def test_a_sweep_over_many_datasets_gets_no_figure_per_dataset(tmp_path):
     assert not list((reports / "figures").glob("many_set*_vs_*"))
 
 
+def test_cost_sentence_gives_a_wall_time_only_for_a_whole_run_of_the_current_code(tmp_path):
+    from benchmarks.report import _cost_sentence
+    from benchmarks.results import record_run
+
+    frame = pd.DataFrame({"cell_id": ["a", "b"], "seed": [0, 1], "cell_seconds": 60.0,
+                          "code_version": ["1+new", "1+base"]})
+    whole = dict(config="s", seeds=[0, 1], cells=2, cached=0, run=2, workers=2, cores=2,
+                 wall_seconds=120.0, cell_seconds=120.0)
+    record_run(tmp_path, **whole, code_versions=["1+base", "1+old"])   # code since changed
+    record_run(tmp_path, **whole)                                       # versions not recorded
+    record_run(tmp_path, **{**whole, "cached": 1, "run": 1}, code_versions=["1+base", "1+new"])
+    assert "no run from an empty folder with the code" in _cost_sentence(frame, tmp_path)
+    record_run(tmp_path, **whole, code_versions=["1+new", "1+base"])
+    text = _cost_sentence(frame, tmp_path)
+    assert "took 2 minutes with 2 workers on 2 cores (core utilisation 0.50)" in text
+
+
 def test_cost_sentence_groups_thousands():
     from benchmarks.report import _cost_sentence
 
