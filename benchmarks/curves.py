@@ -19,7 +19,7 @@ import pandas as pd
 from benchmarks.figures import figure_legend, line_style, safe_name, save_figure
 from benchmarks.stats import mean_ci
 
-__all__ = ["GRID", "curve_table", "plot_curves"]
+__all__ = ["GRID", "cells_digest", "curve_table", "current_curves", "plot_curves"]
 
 #: where every seed's curve is read off: false-positive rate (ROC) or recall (PR)
 GRID = np.linspace(0.0, 1.0, 101)
@@ -41,9 +41,42 @@ def _pr(y: np.ndarray, s: np.ndarray) -> np.ndarray:
     return np.interp(GRID, recall[::-1], envelope[::-1])
 
 
+def cells_digest(cell_ids) -> str:
+    """A short hash of the cells behind one curve. Cell ids carry the code version, so a
+    kept curve whose digest differs from its rows' was drawn from other code's scores."""
+    import hashlib
+
+    return hashlib.sha256("\n".join(sorted(map(str, cell_ids))).encode()).hexdigest()[:16]
+
+
+def _ok_digests(frame: pd.DataFrame) -> pd.Series:
+    ok = frame[frame["status"] == "ok"]
+    return ok.groupby(["dataset", "detector"], sort=True)["cell_id"].agg(cells_digest)
+
+
+def current_curves(table: pd.DataFrame, frame: pd.DataFrame) -> tuple[pd.DataFrame, list]:
+    """The rows of a kept curve table drawn from the cells ``frame`` holds now, and the
+    (dataset, detector) pairs left out because their curves came from other cells (older
+    code, other seeds) or do not say which cells they came from."""
+    if table.empty:
+        return table, []
+    digests = _ok_digests(frame)
+    pairs = table[["dataset", "detector"]].drop_duplicates().itertuples(index=False)
+    keep, dropped = [], []
+    for dataset, det in pairs:
+        rows = table[(table["dataset"] == dataset) & (table["detector"] == det)]
+        kept = set(rows["cells"]) if "cells" in rows else set()
+        if kept == {digests.get((dataset, det))}:
+            keep.append(rows)
+        else:
+            dropped.append((dataset, det))
+    return (pd.concat(keep, ignore_index=True) if keep else table.iloc[:0]), dropped
+
+
 def curve_table(frame: pd.DataFrame, folder: str | Path) -> tuple[pd.DataFrame, int]:
-    """Long table of (dataset, detector, curve, x, mean, low, high, chance, n_seeds) over the
-    ok cells of ``frame`` that have stored scores; and the number of ok cells without."""
+    """Long table of (dataset, detector, curve, x, mean, low, high, chance, n_seeds, cells)
+    over the ok cells of ``frame`` that have stored scores, ``cells`` naming them
+    (:func:`cells_digest`); and the number of ok cells without."""
     from benchmarks.cache import read_cell_scores
 
     ok = frame[frame["status"] == "ok"]
@@ -63,6 +96,7 @@ def curve_table(frame: pd.DataFrame, folder: str | Path) -> tuple[pd.DataFrame, 
             per_seed["roc"].append(_roc(y, s))
             per_seed["pr"].append(_pr(y, s))
             shares.append(float(y.mean()))
+        digest = cells_digest(g["cell_id"])
         for curve, values in per_seed.items():
             if not values:
                 continue
@@ -72,7 +106,7 @@ def curve_table(frame: pd.DataFrame, folder: str | Path) -> tuple[pd.DataFrame, 
                 mean, _, low, high = mean_ci(stack[:, i])
                 rows.append({"dataset": dataset, "detector": det, "curve": curve, "x": x,
                              "mean": mean, "low": low, "high": high, "chance": chance[i],
-                             "n_seeds": len(values)})
+                             "n_seeds": len(values), "cells": digest})
     return pd.DataFrame(rows), missing
 
 

@@ -481,8 +481,10 @@ def _curve_sections(frame: pd.DataFrame, folder: Path, reports_dir: Path,
     anomaly ratio and labelled fraction (Table 2's cells). The per-record scores stay
     beside the cells, outside the repository; the curves' table, ``curves.csv``, is what the
     repository keeps: written when every ok cell has its scores, and read back to draw the
-    figures in a checkout that has the results but not the cells."""
-    from benchmarks.curves import curve_table, plot_curves
+    figures in a checkout that has the results but not the cells. A kept curve is drawn only
+    when it names the cells the results hold now; one from other cells (code changed since)
+    is left out with a warning, never shown as current."""
+    from benchmarks.curves import current_curves, curve_table, plot_curves
 
     # Table 2's cells: one anomaly ratio and labelled fraction per dataset, so that the seeds
     # of a curve are draws of the same setting (a grid's cells are not)
@@ -499,7 +501,11 @@ def _curve_sections(frame: pd.DataFrame, folder: Path, reports_dir: Path,
         written.append(path)
     elif without and path.is_file():
         log.info("%s: the cells' scores are not here; drawing the curves from %s", folder, path)
-        curves = pd.read_csv(path)
+        curves, stale = current_curves(pd.read_csv(path), frame[frame["dataset"].isin(single)])
+        if stale:
+            log.warning("%s: curves of %s were drawn from other cells than the results hold "
+                        "(code changed since): left out; rerun the sweep to redraw them", path,
+                        ", ".join(f"{det} on {ds}" for ds, det in stale))
     elif without:
         log.info("%d ok cell(s) of %s have no stored scores (cached before scores were "
                  "kept): left out of the curves", without, folder)

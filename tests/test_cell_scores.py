@@ -154,3 +154,30 @@ def test_the_report_keeps_the_curve_table_and_draws_from_it_without_the_cells(sw
     name = f"{folder.name}_pr_curves.png"
     assert (tmp_path / "without" / "figures" / name).read_bytes() == \
         (tmp_path / "with" / "figures" / name).read_bytes()
+
+
+def test_the_report_leaves_out_kept_curves_of_other_cells(sweep, tmp_path, caplog):
+    """A kept curve drawn from cells the results no longer hold (code changed since) is
+    left out with a warning, not drawn as if it were current."""
+    from benchmarks.curves import current_curves
+    from benchmarks.report import load_results, report
+
+    out, _ = sweep
+    folder = tmp_path / "sweep"
+    shutil.copytree(out, folder)
+    report(folder, reports_dir=tmp_path / "with")
+    shutil.rmtree(folder / "cells")
+    table = pd.read_csv(folder / "curves.csv")
+    frame = load_results(folder)
+    kept, dropped = current_curves(table, frame)
+    assert dropped == [] and kept.equals(table)
+    old = table["detector"].iloc[0]
+    table.loc[table["detector"] == old, "cells"] = "from-older-code"
+    table.to_csv(folder / "curves.csv", index=False)
+    kept, dropped = current_curves(table, frame)
+    assert [det for _, det in dropped] == [old] * len(dropped) and dropped
+    assert old not in set(kept["detector"]) and len(kept)
+    with caplog.at_level("WARNING"):
+        report(folder, reports_dir=tmp_path / "without")
+    assert f"{old} on" in caplog.text and "left out" in caplog.text
+    assert current_curves(table.drop(columns="cells"), frame)[0].empty  # says no cells

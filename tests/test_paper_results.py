@@ -3,6 +3,7 @@ writes: no number in the README is typed, and no row comes from code that has ch
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from benchmarks.report import (
@@ -32,6 +33,17 @@ def test_no_committed_row_behind_the_scorecard_comes_from_older_code(sweep, comm
     assert stale.empty, (
         f"{len(stale)} row(s) of results/{sweep} were produced by code that has changed since "
         f"(e.g. {stale['detector'].iloc[0]} on {stale['dataset'].iloc[0]}): rerun `{command}`")
+
+
+@pytest.mark.parametrize("sweep", ["paper", "unknown_types"])
+def test_committed_curves_come_from_the_committed_rows(sweep):
+    from benchmarks.curves import current_curves
+
+    folder = ROOT / "results" / sweep
+    _, dropped = current_curves(pd.read_csv(folder / "curves.csv"), load_results(folder))
+    assert not dropped, (
+        f"results/{sweep}/curves.csv holds curves of other cells than results.csv for "
+        f"{dropped[:3]}: rerun the sweep with its cells' scores, then `pugan-bench report`")
 
 
 def test_readme_results_block_is_the_generated_one():
