@@ -5,8 +5,9 @@ Each cell that finished ``ok`` stores its test scores and labels
 refitting. Per (dataset, detector) the curve of every seed is interpolated onto one grid (false
 positive rate for ROC, recall for PR) and the band is the 95% Student-t interval over seeds,
 clipped to [0, 1]; the dotted line is a random detector (the diagonal for ROC, the anomaly
-share for PR). Cells without stored scores (cached before scores were kept) are counted and
-left out, never filled in.
+share for PR). A curve is drawn from every ok cell of its (dataset, detector) or not at all:
+cells without stored scores (cached before scores were kept) are counted, and their pair is
+left to the kept table (``curves.csv``), which names the cells behind each curve.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ import pandas as pd
 from benchmarks.figures import figure_legend, line_style, safe_name, save_figure
 from benchmarks.stats import mean_ci
 
-__all__ = ["GRID", "cells_digest", "curve_table", "current_curves", "plot_curves"]
+__all__ = ["GRID", "cells_digest", "curve_figures", "curve_table", "current_curves",
+           "plot_curves", "read_curve_table"]
 
 #: where every seed's curve is read off: false-positive rate (ROC) or recall (PR)
 GRID = np.linspace(0.0, 1.0, 101)
@@ -54,6 +56,13 @@ def _ok_digests(frame: pd.DataFrame) -> pd.Series:
     return ok.groupby(["dataset", "detector"], sort=True)["cell_id"].agg(cells_digest)
 
 
+def read_curve_table(path: str | Path) -> pd.DataFrame:
+    """A kept ``curves.csv``, its ``cells`` digests and labels read as text (a digest of
+    digits alone must not turn into a number, nor a label into a missing value)."""
+    return pd.read_csv(path, dtype={"cells": str, "dataset": str, "detector": str},
+                       keep_default_na=False, na_values=[""])
+
+
 def current_curves(table: pd.DataFrame, frame: pd.DataFrame) -> tuple[pd.DataFrame, list]:
     """The rows of a kept curve table drawn from the cells ``frame`` holds now, and the
     (dataset, detector) pairs left out because their curves came from other cells (older
@@ -73,21 +82,22 @@ def current_curves(table: pd.DataFrame, frame: pd.DataFrame) -> tuple[pd.DataFra
     return (pd.concat(keep, ignore_index=True) if keep else table.iloc[:0]), dropped
 
 
-def curve_table(frame: pd.DataFrame, folder: str | Path) -> tuple[pd.DataFrame, int]:
+def curve_table(frame: pd.DataFrame, folder: str | Path) -> tuple[pd.DataFrame, dict]:
     """Long table of (dataset, detector, curve, x, mean, low, high, chance, n_seeds, cells)
-    over the ok cells of ``frame`` that have stored scores, ``cells`` naming them
-    (:func:`cells_digest`); and the number of ok cells without."""
+    over the ok cells of ``frame``, ``cells`` naming them (:func:`cells_digest`); and, per
+    (dataset, detector) with ok cells that have no stored scores, how many. Such a pair gets
+    no curve: a band over the seeds that happen to have scores is not the sweep's band."""
     from benchmarks.cache import read_cell_scores
 
     ok = frame[frame["status"] == "ok"]
-    rows, missing = [], 0
+    rows, missing = [], {}
     for (dataset, det), g in ok.groupby(["dataset", "detector"], sort=True):
         per_seed = {"roc": [], "pr": []}
         shares = []
         for key in g["cell_id"]:
             scores = read_cell_scores(folder, key)
             if scores is None:
-                missing += 1
+                missing[(dataset, det)] = missing.get((dataset, det), 0) + 1
                 continue
             y = scores["y_test"].to_numpy()
             if y.min() == y.max():
@@ -96,6 +106,8 @@ def curve_table(frame: pd.DataFrame, folder: str | Path) -> tuple[pd.DataFrame, 
             per_seed["roc"].append(_roc(y, s))
             per_seed["pr"].append(_pr(y, s))
             shares.append(float(y.mean()))
+        if (dataset, det) in missing:
+            continue
         digest = cells_digest(g["cell_id"])
         for curve, values in per_seed.items():
             if not values:
@@ -108,6 +120,12 @@ def curve_table(frame: pd.DataFrame, folder: str | Path) -> tuple[pd.DataFrame, 
                              "mean": mean, "low": low, "high": high, "chance": chance[i],
                              "n_seeds": len(values), "cells": digest})
     return pd.DataFrame(rows), missing
+
+
+def curve_figures(prefix: str, outdir: str | Path) -> list[Path]:
+    """Every file :func:`plot_curves` may write for ``prefix`` (both curves, PNG and SVG)."""
+    return [Path(outdir) / f"{safe_name(prefix)}_{curve}_curves.{ext}"
+            for curve in ("pr", "roc") for ext in ("png", "svg")]
 
 
 def plot_curves(table: pd.DataFrame, prefix: str, outdir: str | Path) -> list[Path]:

@@ -480,11 +480,19 @@ def _curve_sections(frame: pd.DataFrame, folder: Path, reports_dir: Path,
     """ROC and PR curves over seeds (:mod:`benchmarks.curves`) for the datasets run at one
     anomaly ratio and labelled fraction (Table 2's cells). The per-record scores stay
     beside the cells, outside the repository; the curves' table, ``curves.csv``, is what the
-    repository keeps: written when every ok cell has its scores, and read back to draw the
-    figures in a checkout that has the results but not the cells. A kept curve is drawn only
-    when it names the cells the results hold now; one from other cells (code changed since)
-    is left out with a warning, never shown as current."""
-    from benchmarks.curves import current_curves, curve_table, plot_curves
+    repository keeps: written when some curve is computed from scores, and read back to draw
+    the figures in a checkout that has the results but not the cells. Per (dataset, detector),
+    a curve is drawn from the scores when every ok cell has them, else from the kept table
+    when it names the cells the results hold now; one from other cells (code changed since,
+    other seeds) is left out with a warning, never shown as current, and a figure left with
+    no curve is removed."""
+    from benchmarks.curves import (
+        current_curves,
+        curve_figures,
+        curve_table,
+        plot_curves,
+        read_curve_table,
+    )
 
     # Table 2's cells: one anomaly ratio and labelled fraction per dataset, so that the seeds
     # of a curve are draws of the same setting (a grid's cells are not)
@@ -493,24 +501,34 @@ def _curve_sections(frame: pd.DataFrame, folder: Path, reports_dir: Path,
     if not len(single):
         return []
     path = folder / "curves.csv"
-    curves, without = curve_table(frame[frame["dataset"].isin(single)], folder)
-    written = []
-    if len(curves) and not without:
+    rows = frame[frame["dataset"].isin(single)]
+    fresh, missing = curve_table(rows, folder)
+    curves, written = fresh, []
+    if missing:
+        log.info("%s: %d ok cell(s) have no stored scores here (cached before scores were "
+                 "kept, or a checkout without the cells)", folder, sum(missing.values()))
+        kept = read_curve_table(path) if path.is_file() else fresh.iloc[:0]
+        kept, _ = current_curves(kept, rows)
+        pairs = ([tuple(p) for p in kept[["dataset", "detector"]].itertuples(index=False)]
+                 if len(kept) else [])
+        still = kept[pd.Series([p in missing for p in pairs], index=kept.index, dtype=bool)]
+        parts = [t for t in (fresh, still) if len(t)]
+        curves = (pd.concat(parts, ignore_index=True).sort_values(
+            ["dataset", "detector"], kind="stable", ignore_index=True) if parts else still)
+        unmatched = [pair for pair in missing if pair not in set(pairs)]
+        if unmatched:
+            log.warning("%s: no current curve for %s (the scores are not here and %s names "
+                        "other or no cells): left out", folder,
+                        ", ".join(f"{det} on {ds}" for ds, det in unmatched), path.name)
+    if len(fresh):
         curves.to_csv(path, index=False, float_format="%.5g")
-        curves = pd.read_csv(path)   # drawn from the kept table, so a checkout redraws it alike
+        curves = read_curve_table(path)  # drawn from the kept table, as a checkout draws it
         written.append(path)
-    elif without and path.is_file():
-        log.info("%s: the cells' scores are not here; drawing the curves from %s", folder, path)
-        curves, stale = current_curves(pd.read_csv(path), frame[frame["dataset"].isin(single)])
-        if stale:
-            log.warning("%s: curves of %s were drawn from other cells than the results hold "
-                        "(code changed since): left out; rerun the sweep to redraw them", path,
-                        ", ".join(f"{det} on {ds}" for ds, det in stale))
-    elif without:
-        log.info("%d ok cell(s) of %s have no stored scores (cached before scores were "
-                 "kept): left out of the curves", without, folder)
     if len(curves):
         written += plot_curves(curves, name, reports_dir / "figures")
+    else:
+        for figure in curve_figures(name, reports_dir / "figures"):
+            figure.unlink(missing_ok=True)
     return written
 
 

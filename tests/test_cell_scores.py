@@ -113,7 +113,7 @@ def test_roc_and_pr_curves_are_drawn_from_the_stored_scores(sweep, tmp_path):
 
     out, frame = sweep
     table, without = curve_table(frame, out)
-    assert without == 0 and set(table["curve"]) == {"roc", "pr"}
+    assert without == {} and set(table["curve"]) == {"roc", "pr"}
     oracle = frame[(frame["detector"] == "t-oracle") & (frame["status"] == "ok")].iloc[0]
     roc = table[(table["detector"] == "t-oracle") & (table["curve"] == "roc")]
     # one seed: the interpolated curve's area is the cell's AUROC up to the grid's resolution
@@ -128,10 +128,12 @@ def test_roc_and_pr_curves_are_drawn_from_the_stored_scores(sweep, tmp_path):
                                        "scores_pr_curves.png", "scores_pr_curves.svg"}
     with Image.open(tmp_path / "scores_pr_curves.png") as im:
         im.verify()
-    # a cell cached before scores were kept is counted, not filled in
+    # a cell cached before scores were kept is counted, and its pair gets no curve
     (out / "cells" / f"{oracle['cell_id']}.scores.parquet").rename(tmp_path / "moved")
     try:
-        assert curve_table(frame, out)[1] == 1
+        partial, missing = curve_table(frame, out)
+        assert missing == {(oracle["dataset"], "t-oracle"): 1}
+        assert "t-oracle" not in set(partial["detector"]) and len(partial)
     finally:
         (tmp_path / "moved").rename(out / "cells" / f"{oracle['cell_id']}.scores.parquet")
 
@@ -156,28 +158,57 @@ def test_the_report_keeps_the_curve_table_and_draws_from_it_without_the_cells(sw
         (tmp_path / "with" / "figures" / name).read_bytes()
 
 
-def test_the_report_leaves_out_kept_curves_of_other_cells(sweep, tmp_path, caplog):
+def test_the_report_leaves_out_kept_curves_of_other_cells(sweep, tmp_path, caplog,
+                                                          monkeypatch):
     """A kept curve drawn from cells the results no longer hold (code changed since) is
-    left out with a warning, not drawn as if it were current."""
-    from benchmarks.curves import current_curves
+    left out with a warning, not drawn as if it were current; a kept table that names no
+    cells leaves no figure behind."""
+    import benchmarks.curves as curves_module
+    from benchmarks.curves import current_curves, read_curve_table
     from benchmarks.report import load_results, report
 
     out, _ = sweep
     folder = tmp_path / "sweep"
     shutil.copytree(out, folder)
-    report(folder, reports_dir=tmp_path / "with")
+    report(folder, reports_dir=tmp_path / "reports")
     shutil.rmtree(folder / "cells")
-    table = pd.read_csv(folder / "curves.csv")
-    frame = load_results(folder)
-    kept, dropped = current_curves(table, frame)
+    table = read_curve_table(folder / "curves.csv")
+    kept, dropped = current_curves(table, load_results(folder))
     assert dropped == [] and kept.equals(table)
+    drawn = []
+    real_plot = curves_module.plot_curves
+    monkeypatch.setattr(curves_module, "plot_curves",
+                        lambda t, *a: drawn.append(t) or real_plot(t, *a))
     old = table["detector"].iloc[0]
-    table.loc[table["detector"] == old, "cells"] = "from-older-code"
+    table.loc[table["detector"] == old, "cells"] = "0123456789"   # other cells, all digits
     table.to_csv(folder / "curves.csv", index=False)
-    kept, dropped = current_curves(table, frame)
-    assert [det for _, det in dropped] == [old] * len(dropped) and dropped
-    assert old not in set(kept["detector"]) and len(kept)
     with caplog.at_level("WARNING"):
-        report(folder, reports_dir=tmp_path / "without")
+        report(folder, reports_dir=tmp_path / "reports")
     assert f"{old} on" in caplog.text and "left out" in caplog.text
-    assert current_curves(table.drop(columns="cells"), frame)[0].empty  # says no cells
+    assert old not in set(drawn[-1]["detector"]) and len(drawn[-1])
+    assert read_curve_table(folder / "curves.csv").equals(table)   # kept as it was
+    figures = list((tmp_path / "reports" / "figures").glob(f"{folder.name}_*_curves.*"))
+    assert figures
+    table.drop(columns="cells").to_csv(folder / "curves.csv", index=False)
+    report(folder, reports_dir=tmp_path / "reports")
+    assert not any(f.exists() for f in figures)
+
+
+def test_curves_of_cells_with_scores_are_redrawn_and_the_rest_kept(sweep, tmp_path):
+    """Where only some cells kept their scores (the others cached before scores were kept),
+    the curves of the pairs with every score are computed afresh and the rest are taken
+    from the kept table when it names their cells."""
+    from benchmarks.curves import read_curve_table
+    from benchmarks.report import load_results, report
+
+    out, _ = sweep
+    folder = tmp_path / "sweep"
+    shutil.copytree(out, folder)
+    report(folder, reports_dir=tmp_path / "reports")
+    table = read_curve_table(folder / "curves.csv")
+    frame = load_results(folder)
+    one = table["detector"].iloc[0]
+    for key in frame.loc[frame["detector"] == one, "cell_id"]:
+        (folder / "cells" / f"{key}.scores.parquet").unlink(missing_ok=True)
+    report(folder, reports_dir=tmp_path / "reports")
+    assert read_curve_table(folder / "curves.csv").equals(table)

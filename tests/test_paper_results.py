@@ -3,7 +3,6 @@ writes: no number in the README is typed, and no row comes from code that has ch
 
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
 from benchmarks.report import (
@@ -37,13 +36,34 @@ def test_no_committed_row_behind_the_scorecard_comes_from_older_code(sweep, comm
 
 @pytest.mark.parametrize("sweep", ["paper", "unknown_types"])
 def test_committed_curves_come_from_the_committed_rows(sweep):
-    from benchmarks.curves import current_curves
+    from benchmarks.curves import current_curves, read_curve_table
 
     folder = ROOT / "results" / sweep
-    _, dropped = current_curves(pd.read_csv(folder / "curves.csv"), load_results(folder))
+    _, dropped = current_curves(read_curve_table(folder / "curves.csv"), load_results(folder))
     assert not dropped, (
         f"results/{sweep}/curves.csv holds curves of other cells than results.csv for "
         f"{dropped[:3]}: rerun the sweep with its cells' scores, then `pugan-bench report`")
+
+
+@pytest.mark.parametrize("tuning, sweep", [("paper", "tune-paper"),
+                                           ("paper-2pct", "tune-paper-2pct")])
+def test_committed_tuning_is_what_the_current_tuning_rows_choose(tuning, sweep):
+    """The tuned entries of the paper run take their settings from these files, so a file
+    chosen by code that has changed since would pass old choices off as current."""
+    import yaml
+
+    from benchmarks.config import load_config
+    from benchmarks.tuning import choose
+
+    frame = mark_stale(load_results(ROOT / "results" / sweep))
+    assert not frame["stale"].any(), (
+        f"{int(frame['stale'].sum())} row(s) of results/{sweep} come from code that has "
+        "changed since: rerun `make tune`")
+    doc = yaml.safe_load((ROOT / "benchmarks" / "configs" / "tuning" / f"{tuning}.yaml")
+                         .read_text())
+    assert choose(frame, load_config(ROOT / doc["config"]), doc["criterion"]) == \
+        doc["choices"], f"benchmarks/configs/tuning/{tuning}.yaml differs from what " \
+        f"results/{sweep} chooses: rerun `make tune`"
 
 
 def test_readme_results_block_is_the_generated_one():
