@@ -353,8 +353,7 @@ def _cost_sentence(frame: pd.DataFrame, folder: Path | None) -> str:
     seeds = sorted(frame["seed"].unique())
     total = float(frame["cell_seconds"].fillna(0).sum())
     text = (f"`{command}`: {n_cells:,} cells on {len(seeds)} seeds, whose fit-and-score times "
-            f"sum to {total / 60:,.0f} core-minutes (times as recorded, on a machine shared "
-            "with other work)")
+            f"sum to {total / 60:,.0f} core-minutes")
     runs = read_runs(folder) if folder is not None else pd.DataFrame()
     if len(runs) and {"cached", "run", "cells", "seeds"} <= set(runs.columns):
         versions = (sorted(frame["code_version"].dropna().unique().tolist())
@@ -371,8 +370,9 @@ def _cost_sentence(frame: pd.DataFrame, folder: Path | None) -> str:
             return (text + f"; its last run from an empty folder took "
                     f"{last['wall_seconds'] / 60:,.0f} minutes with {last['workers']} workers "
                     f"on {last['cores']} cores (core utilisation {use:.2f}).")
-    return text + ("; no run from an empty folder with the code behind these rows is "
-                   "recorded, so no wall time is given.")
+    return text + (" (as recorded by the runs that computed the cells, which may have shared "
+                   "the machine with other work); no run from an empty folder with the code "
+                   "behind these rows is recorded, so no wall time is given.")
 
 
 def cost_lines(frame: pd.DataFrame, folder: str | Path | None) -> list[str]:
