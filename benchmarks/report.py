@@ -358,8 +358,7 @@ def _cost_sentence(frame: pd.DataFrame, folder: Path | None) -> str:
     if len(runs) and {"cached", "run", "cells", "seeds"} <= set(runs.columns):
         versions = (sorted(frame["code_version"].dropna().unique().tolist())
                     if "code_version" in frame else None)
-        recorded = (runs["code_versions"] if "code_versions" in runs
-                    else pd.Series([None] * len(runs), index=runs.index))
+        recorded = runs.get("code_versions", pd.Series(None, index=runs.index, dtype=object))
         whole = runs[(runs["cached"] == 0) & (runs["run"] == runs["cells"])
                      & (runs["cells"] == n_cells)
                      & runs["seeds"].map(lambda s: sorted(s) == seeds)
@@ -508,14 +507,15 @@ def _curve_sections(frame: pd.DataFrame, folder: Path, reports_dir: Path,
         log.info("%s: %d ok cell(s) have no stored scores here (cached before scores were "
                  "kept, or a checkout without the cells)", folder, sum(missing.values()))
         kept = read_curve_table(path) if path.is_file() else fresh.iloc[:0]
-        kept, _ = current_curves(kept, rows)
-        pairs = ([tuple(p) for p in kept[["dataset", "detector"]].itertuples(index=False)]
-                 if len(kept) else [])
-        still = kept[pd.Series([p in missing for p in pairs], index=kept.index, dtype=bool)]
+        still, _ = current_curves(kept, rows)
+        pairs = (list(zip(still["dataset"], still["detector"], strict=True)) if len(still)
+                 else [])
+        if pairs:  # the kept curves of the pairs without scores here
+            still = still[[pair in missing for pair in pairs]]
         parts = [t for t in (fresh, still) if len(t)]
         curves = (pd.concat(parts, ignore_index=True).sort_values(
             ["dataset", "detector"], kind="stable", ignore_index=True) if parts else still)
-        unmatched = [pair for pair in missing if pair not in set(pairs)]
+        unmatched = sorted(set(missing) - set(pairs))
         if unmatched:
             log.warning("%s: no current curve for %s (the scores are not here and %s names "
                         "other or no cells): left out", folder,
