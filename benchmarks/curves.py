@@ -90,6 +90,7 @@ def curve_table(frame: pd.DataFrame, folder: str | Path) -> tuple[pd.DataFrame, 
     from benchmarks.cache import read_cell_scores
 
     ok = frame[frame["status"] == "ok"]
+    digests = _ok_digests(frame)
     rows, missing = [], {}
     for (dataset, det), g in ok.groupby(["dataset", "detector"], sort=True):
         per_seed = {"roc": [], "pr": []}
@@ -108,7 +109,6 @@ def curve_table(frame: pd.DataFrame, folder: str | Path) -> tuple[pd.DataFrame, 
             shares.append(float(y.mean()))
         if (dataset, det) in missing:
             continue
-        digest = cells_digest(g["cell_id"])
         for curve, values in per_seed.items():
             if not values:
                 continue
@@ -118,7 +118,8 @@ def curve_table(frame: pd.DataFrame, folder: str | Path) -> tuple[pd.DataFrame, 
                 mean, _, low, high = mean_ci(stack[:, i])
                 rows.append({"dataset": dataset, "detector": det, "curve": curve, "x": x,
                              "mean": mean, "low": low, "high": high, "chance": chance[i],
-                             "n_seeds": len(values), "cells": digest})
+                             "n_seeds": len(values),
+                             "cells": digests[(dataset, det)]})
     return pd.DataFrame(rows), missing
 
 

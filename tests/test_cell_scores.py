@@ -29,6 +29,18 @@ def sweep(tmp_path_factory):
     return out, frame
 
 
+@pytest.fixture
+def reported(sweep, tmp_path):
+    """A copy of the sweep with its report written once (curves.csv among it): the folder
+    and the reports folder."""
+    from benchmarks.report import report
+
+    folder = tmp_path / "sweep"
+    shutil.copytree(sweep[0], folder)
+    report(folder, reports_dir=tmp_path / "reports")
+    return folder, tmp_path / "reports"
+
+
 def test_ok_cells_keep_their_scores_and_metrics_recompute_from_them(sweep):
     out, frame = sweep
     ok = frame[frame["status"] == "ok"]
@@ -138,16 +150,14 @@ def test_roc_and_pr_curves_are_drawn_from_the_stored_scores(sweep, tmp_path):
         (tmp_path / "moved").rename(out / "cells" / f"{oracle['cell_id']}.scores.parquet")
 
 
-def test_the_report_keeps_the_curve_table_and_draws_from_it_without_the_cells(sweep, tmp_path):
+def test_the_report_keeps_the_curve_table_and_draws_from_it_without_the_cells(reported,
+                                                                              tmp_path):
     """The repository keeps results/, not the cells' scores: the report writes curves.csv when
     every ok cell has its scores, and draws the same curves from it in a checkout without
     the cells."""
     from benchmarks.report import report
 
-    out, _ = sweep
-    folder = tmp_path / "sweep"
-    shutil.copytree(out, folder)
-    report(folder, reports_dir=tmp_path / "with")
+    folder, with_cells = reported
     table = pd.read_csv(folder / "curves.csv")
     assert set(table["curve"]) == {"roc", "pr"} and table["mean"].notna().all()
     shutil.rmtree(folder / "cells")
@@ -155,11 +165,10 @@ def test_the_report_keeps_the_curve_table_and_draws_from_it_without_the_cells(sw
     assert pd.read_csv(folder / "curves.csv").equals(table)   # kept, not overwritten
     name = f"{folder.name}_pr_curves.png"
     assert (tmp_path / "without" / "figures" / name).read_bytes() == \
-        (tmp_path / "with" / "figures" / name).read_bytes()
+        (with_cells / "figures" / name).read_bytes()
 
 
-def test_the_report_leaves_out_kept_curves_of_other_cells(sweep, tmp_path, caplog,
-                                                          monkeypatch):
+def test_the_report_leaves_out_kept_curves_of_other_cells(reported, caplog, monkeypatch):
     """A kept curve drawn from cells the results no longer hold (code changed since) is
     left out with a warning, not drawn as if it were current; a kept table that names no
     cells leaves no figure behind."""
@@ -167,10 +176,7 @@ def test_the_report_leaves_out_kept_curves_of_other_cells(sweep, tmp_path, caplo
     from benchmarks.curves import current_curves, read_curve_table
     from benchmarks.report import load_results, report
 
-    out, _ = sweep
-    folder = tmp_path / "sweep"
-    shutil.copytree(out, folder)
-    report(folder, reports_dir=tmp_path / "reports")
+    folder, reports = reported
     shutil.rmtree(folder / "cells")
     table = read_curve_table(folder / "curves.csv")
     kept, dropped = current_curves(table, load_results(folder))
@@ -183,32 +189,29 @@ def test_the_report_leaves_out_kept_curves_of_other_cells(sweep, tmp_path, caplo
     table.loc[table["detector"] == old, "cells"] = "0123456789"   # other cells, all digits
     table.to_csv(folder / "curves.csv", index=False)
     with caplog.at_level("WARNING"):
-        report(folder, reports_dir=tmp_path / "reports")
+        report(folder, reports_dir=reports)
     assert f"{old} on" in caplog.text and "left out" in caplog.text
     assert old not in set(drawn[-1]["detector"]) and len(drawn[-1])
     assert read_curve_table(folder / "curves.csv").equals(table)   # kept as it was
-    figures = list((tmp_path / "reports" / "figures").glob(f"{folder.name}_*_curves.*"))
+    figures = list((reports / "figures").glob(f"{folder.name}_*_curves.*"))
     assert figures
     table.drop(columns="cells").to_csv(folder / "curves.csv", index=False)
-    report(folder, reports_dir=tmp_path / "reports")
+    report(folder, reports_dir=reports)
     assert not any(f.exists() for f in figures)
 
 
-def test_curves_of_cells_with_scores_are_redrawn_and_the_rest_kept(sweep, tmp_path):
+def test_curves_of_cells_with_scores_are_redrawn_and_the_rest_kept(reported):
     """Where only some cells kept their scores (the others cached before scores were kept),
     the curves of the pairs with every score are computed afresh and the rest are taken
     from the kept table when it names their cells."""
     from benchmarks.curves import read_curve_table
     from benchmarks.report import load_results, report
 
-    out, _ = sweep
-    folder = tmp_path / "sweep"
-    shutil.copytree(out, folder)
-    report(folder, reports_dir=tmp_path / "reports")
+    folder, reports = reported
     table = read_curve_table(folder / "curves.csv")
     frame = load_results(folder)
     one = table["detector"].iloc[0]
     for key in frame.loc[frame["detector"] == one, "cell_id"]:
         (folder / "cells" / f"{key}.scores.parquet").unlink(missing_ok=True)
-    report(folder, reports_dir=tmp_path / "reports")
+    report(folder, reports_dir=reports)
     assert read_curve_table(folder / "curves.csv").equals(table)
