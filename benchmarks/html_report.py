@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pandas as pd
 
-__all__ = ["SECTIONS", "STAMPED_TABLES", "Section", "currency_note", "write_html_report"]
+__all__ = ["SECTIONS", "STAMPED_TABLES", "Section", "currency_note", "sweep_note",
+           "write_html_report"]
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +37,7 @@ class Section:
 
 _T2_COLUMNS = ("dataset", "method", "precision", "recall", "f1", "auroc", "auprc",
                "auprc_ci_low", "auprc_ci_high", "best_f1_oracle", "n_ok", "n_skipped",
-               "paper_f1")
+               "n_stale", "paper_f1")
 
 SECTIONS = (
     Section("scorecard", "The paper's claims, one by one", "make reproduce-paper",
@@ -48,7 +49,7 @@ SECTIONS = (
             "Our composition of each paper preset beside the paper's (paper_ columns).",
             tables=(("Table 1", "paper/table1.csv", ()),)),
     Section("table2", "Table 2: detection results", "make reproduce-paper",
-            "Mean over the 10 report seeds with 95% intervals for AUPRC; best_f1_oracle "
+            "Mean over the report seeds with 95% intervals for AUPRC; best_f1_oracle "
             "chooses the threshold with test labels (an ORACLE, as the paper did).",
             tables=(("Table 2", "paper/table2.csv", _T2_COLUMNS),),
             figures=("paper_table2.png", "paper_roc_curves.png", "paper_pr_curves.png")),
@@ -137,13 +138,38 @@ def currency_note(frame: pd.DataFrame, command: str, *, stamped: bool = True) ->
             f"changed since: rerun <code>{html.escape(command)}</code>.</p>")
 
 
+def _seeds_text(seeds) -> str:
+    seeds = sorted(int(v) for v in set(seeds))
+    if seeds == list(range(seeds[0], seeds[-1] + 1)):
+        return f"{seeds[0]}-{seeds[-1]}" if len(seeds) > 1 else str(seeds[0])
+    return ", ".join(map(str, seeds))
+
+
+def sweep_note(sweep: pd.DataFrame, command: str) -> str:
+    """For a table computed from a sweep's cells (Table 2, the comparisons, the leaderboard),
+    which carries no code versions of its own: how many cells and seeds are behind it, and
+    whether they all come from the code as it is now."""
+    from benchmarks.report import mark_stale
+
+    stale = int(mark_stale(sweep)["stale"].sum())
+    where = (f"Computed from {len(sweep)} cells on seeds {_seeds_text(sweep['seed'])}"
+             if len(sweep) else "Computed from no cells")
+    if not stale:
+        return f"<p>{where}, all from the current code.</p>"
+    return (f"<p class=missing>{where}; {stale} of them were produced by code that has changed "
+            f"since: rerun <code>{html.escape(command)}</code>.</p>")
+
+
 def _image_html(path: Path) -> str:
     data = base64.b64encode(path.read_bytes()).decode("ascii")
     return (f'<figure><img alt="{html.escape(path.stem)}" src="data:image/png;base64,{data}">'
             f"<figcaption>{html.escape(path.name)}</figcaption></figure>")
 
 
-def _section_html(section: Section, results: Path, figures: Path) -> str:
+def _section_html(section: Section, results: Path, figures: Path, sweeps: dict) -> str:
+    """``sweeps``: the cells of each sweep folder read so far (several sections read one)."""
+    from benchmarks.report import load_results
+
     parts = [f'<section id="{section.id}"><h2>{html.escape(section.title)}</h2>',
              f"<p>{html.escape(section.text)} Regenerate: <code>{section.command}</code>.</p>"]
     found = 0
@@ -154,9 +180,14 @@ def _section_html(section: Section, results: Path, figures: Path) -> str:
         frame = pd.read_csv(path)
         if frame.empty:
             continue
-        parts.append(f"<h3>{html.escape(caption)}</h3>"
-                     + currency_note(frame, section.command, stamped=csv in STAMPED_TABLES)
-                     + _table_html(frame, columns))
+        cells = path.parent / "results.csv"
+        if csv in STAMPED_TABLES or "code_version" in frame or not cells.is_file():
+            note = currency_note(frame, section.command, stamped=csv in STAMPED_TABLES)
+        else:
+            if cells not in sweeps:
+                sweeps[cells] = load_results(cells.parent)
+            note = sweep_note(sweeps[cells], section.command)
+        parts.append(f"<h3>{html.escape(caption)}</h3>" + note + _table_html(frame, columns))
         found += 1
     for pattern in section.figures:
         for path in sorted(figures.glob(pattern)):
@@ -182,7 +213,8 @@ def write_html_report(results: str | Path = "results", reports: str | Path = "re
     results, reports = Path(results), Path(reports)
     out = Path(out) if out is not None else reports / "index.html"
     nav = " ".join(f'<a href="#{s.id}">{html.escape(s.title)}</a>' for s in SECTIONS)
-    body = "\n".join(_section_html(s, results, reports / "figures") for s in SECTIONS)
+    sweeps: dict = {}
+    body = "\n".join(_section_html(s, results, reports / "figures", sweeps) for s in SECTIONS)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text("<!DOCTYPE html>\n<html lang=en><head><meta charset=utf-8>"
                    "<title>pugan-bench report</title>"

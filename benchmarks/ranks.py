@@ -15,7 +15,10 @@ comparisons of the report and this table drop zero differences alike (``zero_met
 identical scores on every pair give p = 1). Pairs are taken over ratio, fraction and seed together,
 because 5 seeds alone can never reach p < 0.05 in a two-sided exact Wilcoxon test (its smallest
 p-value with 5 pairs is 0.0625). Win or loss when the corrected p-value is below ``alpha``, by
-the sign of the median difference; tie otherwise.
+the sign of the median difference; tie otherwise. The pairs of one dataset are splits of the
+same records under several settings, not independent draws of data, so a win says PU-GAN was
+ahead consistently over that dataset's splits and settings; the Friedman test over blocks is
+the statement across datasets.
 
     python -m benchmarks.ranks results/benchmark [--metric auprc] [--reports-dir reports]
 """
@@ -49,9 +52,17 @@ def _ok_rows(frame: pd.DataFrame, metric: str, keep_oracle: bool = False) -> pd.
 
 
 def block_scores(frame: pd.DataFrame, metric: str = "auprc") -> tuple[pd.DataFrame, int]:
-    """Blocks x detectors of the metric's seed mean, complete blocks only; and the number dropped."""
+    """Blocks x detectors of the metric's seed mean, complete blocks only; and the number dropped.
+
+    A detector's mean counts only where it finished every seed the block ran: a mean over the
+    seeds it happened to finish (the easy ones, when the hard ones time out) would be ranked
+    against the others' means over all of them."""
     ok = _ok_rows(frame, metric)
-    table = ok.groupby(BLOCK + ["detector"])[metric].mean().unstack("detector")
+    seeds_run = frame.groupby(BLOCK)["seed"].nunique()
+    grouped = ok.groupby(BLOCK + ["detector"])
+    table = grouped[metric].mean().unstack("detector")
+    finished = grouped["seed"].nunique().unstack("detector")
+    table = table.where(finished.eq(seeds_run.reindex(finished.index), axis=0))
     complete = table.dropna()
     return complete, int(len(table) - len(complete))
 

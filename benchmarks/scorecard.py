@@ -76,6 +76,10 @@ def _verdict(readings: list[Reading]) -> tuple[str, str]:
         names = "; ".join(r.name for r in holding)
         return (f"reproduced only under: {names}",
                 f"{first.name}: {first.evidence} | {holding[0].name}: {holding[0].evidence}")
+    if first.holds is None:
+        # the other readings failing says nothing of the paper's own, which was never run
+        return ("not measured under the paper's reading",
+                f"{first.name}: {first.evidence} | {measured[0].name}: {measured[0].evidence}")
     return "not reproduced", f"{first.name}: {first.evidence}"
 
 

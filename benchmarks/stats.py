@@ -8,13 +8,17 @@ independent replicates of the whole protocol. Two conventions hold everywhere:
   metric bounded in [0, 1] the interval is clipped to [0, 1].
 - **Comparisons** pair two detectors on the same seeds (the same split), test the per-seed
   differences with the Wilcoxon signed-rank test (two-sided, ``scipy.stats.wilcoxon``), and
-  correct the p-values of one detector's comparisons within a dataset with Holm's method
-  (``statsmodels``). A comparison is a *win* or a *loss* when the corrected p-value is below
-  ``alpha`` (0.05), else a *tie*.
+  correct the p-values of one detector's comparisons within a block (dataset, anomaly ratio,
+  labelled fraction and metric) with Holm's method (``statsmodels``). A comparison is a *win*
+  or a *loss* when the corrected p-value is below ``alpha`` (0.05), else a *tie*. With fewer
+  than ``MIN_WILCOXON_PAIRS`` non-zero differences the test cannot reach ``alpha`` whatever the
+  data, so the Student-t interval of the mean difference decides instead, at the Bonferroni
+  level ``1 - alpha / m`` over the block's ``m`` comparisons (win above 0, loss below). The
+  oracle (supervision ``oracle``) reads test labels and is no comparison partner.
 - **Against the best other detector** (:func:`versus_best`: the robustness table, the imbalance
   grid, the unknown-type sweep), a detector is *ahead*, *level* or *behind*. With at least
-  ``MIN_WILCOXON_PAIRS`` paired seeds the Wilcoxon test decides, as above; with fewer it cannot
-  reach p < 0.05 whatever the data, so the Student-t 95% interval of the mean paired
+  ``MIN_WILCOXON_PAIRS`` non-zero paired differences the Wilcoxon test decides, as above; with
+  fewer it cannot reach p < 0.05 whatever the data, so the Student-t 95% interval of the mean paired
   difference decides (ahead when it lies above 0, behind when below).
 """
 
@@ -27,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 __all__ = ["ALPHA", "CI_KIND", "MIN_WILCOXON_PAIRS", "holm", "mean_ci", "paired_comparisons",
-           "verdict", "versus_best", "wilcoxon_p"]
+           "verdict", "versus_best", "wilcoxon_decides", "wilcoxon_p"]
 
 ALPHA = 0.05
 CI_KIND = "95% Student-t confidence interval of the mean over seeds"
@@ -87,17 +91,27 @@ def wilcoxon_p(diff: np.ndarray) -> float:
         return float(wilcoxon(diff, alternative="two-sided", zero_method="wilcox").pvalue)
 
 
+def wilcoxon_decides(diff: np.ndarray) -> bool:
+    """Whether the Wilcoxon test can reach p < 0.05 on these differences: it drops zero
+    differences, so it needs ``MIN_WILCOXON_PAIRS`` non-zero ones."""
+    return int(np.count_nonzero(diff)) >= MIN_WILCOXON_PAIRS
+
+
 def paired_comparisons(frame: pd.DataFrame, focus, *, metrics=("auprc", "f1"),
                        alpha: float = ALPHA) -> pd.DataFrame:
-    """Each ``focus`` detector against every other detector, per dataset and metric.
+    """Each ``focus`` detector against every other detector, per block and metric.
 
     ``frame`` is a results frame (one row per cell). Only seeds where both cells finished
-    ``ok`` are paired. Returns one row per (dataset, detector, other, metric): the number of
-    pairs, the mean of each side, the median and mean difference (detector - other), the
-    Wilcoxon p-value, the Holm-corrected p-value (over the ``other`` detectors of the same
-    dataset, detector and metric) and the verdict.
+    ``ok`` are paired; the oracle is left out. Returns one row per (dataset, ratio, fraction,
+    detector, other, metric): the number of pairs, the mean of each side, the median and mean
+    difference (detector - other), the Student-t interval of the mean difference at the
+    Bonferroni level ``ci_level``, the Wilcoxon p-value, the Holm-corrected p-value (over the
+    ``other`` detectors of the same block, detector and metric), which of the two decided
+    (``test``) and the verdict (rules in the module docstring).
     """
     ok = frame[frame["status"] == "ok"]
+    if "supervision" in ok:
+        ok = ok[ok["supervision"].fillna("") != "oracle"]
     rows = []
     keys = ["dataset", "anomaly_ratio", "labelled_fraction"]
     for (dataset, ratio, frac), d in ok.groupby(keys, sort=True):
@@ -121,14 +135,21 @@ def paired_comparisons(frame: pd.DataFrame, focus, *, metrics=("auprc", "f1"),
                         "other_mean": float(theirs[both].mean()) if len(both) else math.nan,
                         "diff_median": float(np.median(diff)) if diff.size else math.nan,
                         "diff_mean": float(diff.mean()) if diff.size else math.nan,
-                        "p_value": wilcoxon_p(diff)})
+                        "p_value": wilcoxon_p(diff), "diff": diff})
+                level = 1 - alpha / max(len(block), 1)
                 for b, p in zip(block, holm([b["p_value"] for b in block]), strict=True):
-                    b["p_holm"] = float(p)
-                    b["verdict"] = verdict(b["diff_median"], p, alpha)
+                    diff = b.pop("diff")
+                    _, _, low, high = mean_ci(diff, bounded=False, level=level)
+                    b.update(diff_low=low, diff_high=high, ci_level=level, p_holm=float(p))
+                    if wilcoxon_decides(diff):
+                        b["test"], b["verdict"] = "wilcoxon", verdict(b["diff_median"], p, alpha)
+                    else:
+                        b["test"] = "t-interval"
+                        b["verdict"] = "win" if low > 0 else "loss" if high < 0 else "tie"
                 rows += block
     cols = ["dataset", "anomaly_ratio", "labelled_fraction", "detector", "other", "metric",
-            "n_pairs", "mean", "other_mean", "diff_median", "diff_mean", "p_value", "p_holm",
-            "verdict"]
+            "n_pairs", "mean", "other_mean", "diff_median", "diff_mean", "diff_low",
+            "diff_high", "ci_level", "p_value", "p_holm", "test", "verdict"]
     return pd.DataFrame(rows, columns=cols)
 
 
@@ -151,7 +172,8 @@ def versus_best(block: pd.DataFrame, focus: str, others, metric: str = "auprc") 
     diff = (pair[focus] - pair[best]).to_numpy()
     mean, _, low, high = mean_ci(diff, bounded=False)
     p = wilcoxon_p(diff)
-    if diff.size >= MIN_WILCOXON_PAIRS:
+    decides = wilcoxon_decides(diff)
+    if decides:
         position = {"win": "ahead", "loss": "behind", "tie": "level"}[
             verdict(float(np.median(diff)), p)]
     elif diff.size >= 2 and low > 0:
@@ -163,5 +185,5 @@ def versus_best(block: pd.DataFrame, focus: str, others, metric: str = "auprc") 
     return {"focus": focus, "best_other": best, "n_pairs": int(diff.size),
             "mean": float(pair[focus].mean()), "best_other_mean": float(pair[best].mean()),
             "diff": mean, "diff_low": low, "diff_high": high, "p_value": p,
-            "test": "wilcoxon" if diff.size >= MIN_WILCOXON_PAIRS else "t-interval",
+            "test": "wilcoxon" if decides else "t-interval",
             "position": position}

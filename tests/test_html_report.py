@@ -97,3 +97,28 @@ def test_tables_say_whether_their_rows_come_from_the_current_code():
     unstamped = rows.drop(columns="code_version")
     assert "carry no code version" in currency_note(unstamped, "make x")
     assert currency_note(unstamped, "make x", stamped=False) == ""
+
+
+def test_tables_computed_from_a_sweep_say_whether_its_cells_are_current(tmp_path):
+    """Table 2, the comparisons and the leaderboard carry no code versions: the page reads the
+    sweep's cells behind them, so a stale cell is shown there too, with the seeds."""
+    from benchmarks.fingerprint import row_code_version
+    from benchmarks.html_report import sweep_note, write_html_report
+    from benchmarks.registry import make_detector
+
+    now = row_code_version(make_detector("iforest", random_state=0))
+    cells = pd.DataFrame({"detector_name": ["iforest"] * 3, "detector_params": ["{}"] * 3,
+                          "seed": [0, 1, 3], "code_version": [now, now, "0.0.1+oldcode"]})
+    note = sweep_note(cells, "make x")
+    assert "3 cells on seeds 0, 1, 3" in note and "1 of them were produced by code" in note
+    assert "all from the current code" in sweep_note(cells.iloc[:2], "make x")
+    # the page puts the note over a derived table of that sweep
+    sweep = tmp_path / "results" / "paper"
+    sweep.mkdir(parents=True)
+    cells.assign(status="ok", dataset="d", detector="iforest", anomaly_ratio=0.1,
+                 labelled_fraction=0.5, auprc=0.5, f1=0.5).to_csv(sweep / "results.csv",
+                                                                  index=False)
+    pd.DataFrame({"dataset": ["d"], "method": ["iforest"], "n_stale": [1]}).to_csv(
+        sweep / "table2.csv", index=False)
+    page = write_html_report(tmp_path / "results", tmp_path / "reports").read_text()
+    assert "1 of them were produced by code that has changed" in page

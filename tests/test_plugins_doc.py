@@ -1,15 +1,19 @@
 """docs/plugins.md's complete plugin works as written: the contract holds and a sweep runs."""
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
+import pandas as pd
 import yaml
 
 from benchmarks.config import load_config
 from benchmarks.contract import check_detector
 from benchmarks.harness import run_sweep
 
-DOC = Path(__file__).resolve().parent.parent / "docs" / "plugins.md"
+ROOT = Path(__file__).resolve().parent.parent
+DOC = ROOT / "docs" / "plugins.md"
 
 
 def test_the_documented_plugin_passes_the_contract_and_runs(tmp_path):
@@ -28,3 +32,11 @@ def test_the_documented_plugin_passes_the_contract_and_runs(tmp_path):
     check_detector(make_detector("mahalanobis-normals", random_state=0))
     frame = run_sweep(config, tmp_path / "out", n_jobs=1, progress=False)
     assert frame["status"].tolist() == ["ok", "ok"], frame["error"].tolist()
+    # a report in a fresh process imports the sweep's plugins, so its rows read as current
+    reports = tmp_path / "reports"
+    done = subprocess.run([sys.executable, "-m", "benchmarks", "report", str(tmp_path / "out"),
+                           "--no-figures", "--reports-dir", str(reports)],
+                          capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    assert "stale" not in done.stderr, done.stderr
+    assert (pd.read_csv(tmp_path / "out" / "table2.csv")["n_stale"] == 0).all()

@@ -52,6 +52,16 @@ def test_incomplete_block_is_dropped_and_counted():
     assert dropped == 1 and len(blocks) == 23
 
 
+def test_a_detector_missing_one_seed_drops_its_block():
+    """A mean over the seeds a detector finished is not ranked against means over all seeds."""
+    frame = synthetic()
+    one = (frame["dataset"] == "d0") & (frame["anomaly_ratio"] == 0.01) & \
+          (frame["labelled_fraction"] == 0.05) & (frame["detector"] == "mid")
+    frame.loc[one & (frame["seed"] == frame.loc[one, "seed"].min()), "status"] = "timeout"
+    blocks, dropped = block_scores(frame)
+    assert dropped == 1 and len(blocks) == 23
+
+
 def test_friedman_and_nemenyi_separate_best_from_worst_not_the_twins():
     blocks, _ = block_scores(synthetic())
     _, p = friedman(blocks)

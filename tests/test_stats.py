@@ -61,6 +61,30 @@ def test_paired_comparisons_win_loss_tie_with_holm():
     assert comp.loc["weak", "n_pairs"] == 9 and comp.loc["same", "n_pairs"] == 10
 
 
+def test_five_seeds_are_decided_by_a_bonferroni_interval_not_an_unreachable_test():
+    """With five seeds the two-sided Wilcoxon p is never below 0.0625, so the test alone would
+    call every comparison a tie; the interval at level 1 - 0.05 / m decides instead, and the
+    oracle, which reads test labels, is no partner."""
+    rng = np.random.default_rng(2)
+    frame = _frame({"weak": np.full(10, 0.2) + rng.normal(0, 0.01, 10),
+                    "same": rng.normal(0, 0.05, 10),
+                    "oracle": np.full(10, -0.5)})
+    frame["supervision"] = np.where(frame["detector"] == "oracle", "oracle", "pu")
+    five = frame[frame["seed"] < 5]
+    comp = paired_comparisons(five, ["pugan"], metrics=("auprc",)).set_index("other")
+    assert "oracle" not in comp.index
+    assert (comp["p_value"] >= 0.0625).all() and (comp["test"] == "t-interval").all()
+    assert comp.loc["weak", "verdict"] == "win" and comp.loc["same", "verdict"] == "tie"
+    assert comp["ci_level"].tolist() == pytest.approx([1 - 0.05 / 2] * 2)
+    wide = five.pivot(index="seed", columns="detector", values="auprc")
+    diff = (wide["pugan"] - wide["weak"]).to_numpy()
+    half = stats.t.ppf(1 - 0.05 / 4, 4) * np.std(diff, ddof=1) / np.sqrt(5)
+    assert (comp.loc["weak", "diff_low"], comp.loc["weak", "diff_high"]) == \
+        pytest.approx((diff.mean() - half, diff.mean() + half))
+    ten = paired_comparisons(frame, ["pugan"], metrics=("auprc",)).set_index("other")
+    assert (ten["test"] == "wilcoxon").all() and ten.loc["weak", "verdict"] == "win"
+
+
 def test_verdict():
     assert verdict(0.1, 0.01) == "win" and verdict(-0.1, 0.01) == "loss"
     assert verdict(0.1, 0.2) == "tie" and verdict(0.1, float("nan")) == "tie"

@@ -160,6 +160,20 @@ def test_a_comparative_claim_is_judged_under_the_papers_reading_first(paper, tun
     assert unknown["verdict"] == "not measured" and unknown["command"] == "make unknown-types"
 
 
+def test_a_claim_whose_papers_reading_was_not_run_is_not_called_not_reproduced():
+    """Other readings failing say nothing of the paper's own: without its results the verdict
+    says the paper's reading was not measured."""
+    from benchmarks.scorecard import Reading, _verdict
+
+    readings = [Reading("paper settings", None, "no results"),
+                Reading("tuned", False, "0.2 vs 0.5")]
+    verdict, evidence = _verdict(readings)
+    assert verdict == "not measured under the paper's reading"
+    assert "no results" in evidence and "0.2 vs 0.5" in evidence
+    readings[1] = Reading("tuned", True, "0.9 vs 0.5")
+    assert _verdict(readings)[0] == "reproduced only under: tuned"
+
+
 def test_a_table2_number_holds_when_it_lies_inside_the_interval():
     frame = _paper_frame(0.997, 0.5, 0.5)  # the paper's moons F1 for PU-GAN is 0.997
     card = scorecard(frame, table2(frame)).set_index("claim")
