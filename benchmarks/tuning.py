@@ -85,7 +85,7 @@ def choose(frame: pd.DataFrame, config: SweepConfig, criterion: str = "auprc") -
     for d in config.datasets:
         for group in dict.fromkeys(det.group for det in config.detectors):
             points = [det for det in config.detectors if det.group == group]
-            grid, best = [], None
+            grid, best, best_mean = [], None, math.nan
             for det in points:
                 rows = frame[(frame["dataset"] == d.label) & (frame["detector"] == det.label)]
                 ok = rows[rows["status"] == "ok"]
@@ -97,8 +97,10 @@ def choose(frame: pd.DataFrame, config: SweepConfig, criterion: str = "auprc") -
                          "n_skipped": int((rows["status"] == "skipped").sum())}
                 grid.append(entry)
                 eligible = len(ok) == n_seeds and math.isfinite(mean)
-                if eligible and (best is None or mean > best["mean"]):
-                    best = entry
+                # compared unrounded: the entry's rounded mean would let a later point that is
+                # lower by less than the rounding step win the tie rule
+                if eligible and (best is None or mean > best_mean):
+                    best, best_mean = entry, mean
             if best is None and grid and all(g["n_cells"] and g["n_skipped"] == g["n_cells"]
                                              for g in grid):
                 # the detector cannot run on this dataset at any point (too many rows): keep

@@ -64,6 +64,16 @@ def test_choose_keeps_the_best_mean_among_fully_finished_points():
     assert [g["n_ok"] for g in chosen["grid"]] == [2, 2, 1, 2]
 
 
+def test_a_later_point_lower_by_less_than_the_rounding_step_does_not_win():
+    cfg = parse_config(raw(detectors=[{"name": "t-centroid", "params": {"quantile": [0.9, 0.95]}}]))
+    means = [0.1234564, 0.1234562]  # both write as 0.123456
+    rows = [{"dataset": "m", "detector": det.label, "seed": seed, "status": "ok", "auprc": v}
+            for det, v in zip(cfg.detectors, means, strict=True) for seed in cfg.seeds]
+    chosen = choose(pd.DataFrame(rows), cfg)["m"]["t-centroid"]
+    assert chosen["params"] == cfg.detectors[0].params
+    assert chosen["auprc"] == 0.123456
+
+
 def test_tune_refuses_report_seeds(tmp_path):
     path = tmp_path / "grid.yaml"
     path.write_text(yaml.safe_dump(raw(seeds=[0, 1])))
