@@ -9,8 +9,9 @@ provenance (grid, criterion, seeds, every point's scores) and is what a report c
 through ``tuning:`` and ``tuned: true`` entries (:mod:`benchmarks.config`).
 
 A point is eligible only if every one of its cells finished ``ok``; ties go to the earlier point
-of the grid, so the choice is deterministic. Test labels are used here only as the development
-splits' labels: the report seeds never enter.
+of the grid, so the choice is deterministic. A choice is keyed by dataset label and detector,
+so each dataset entry of a tuning config must have one anomaly ratio and one labelled fraction.
+Test labels are used here only as the development splits' labels: the report seeds never enter.
 """
 
 from __future__ import annotations
@@ -80,6 +81,7 @@ def choose(frame: pd.DataFrame, config: SweepConfig, criterion: str = "auprc") -
     """The best grid point per (dataset, detector entry) of a finished tuning sweep."""
     if criterion not in CRITERIA:
         raise ValueError(f"criterion must be one of {CRITERIA}; got {criterion!r}")
+    _check_one_split_setting(config)
     n_seeds = len(config.seeds)
     choices: dict = {}
     for d in config.datasets:
@@ -114,6 +116,26 @@ def choose(frame: pd.DataFrame, config: SweepConfig, criterion: str = "auprc") -
             choices.setdefault(d.label, {})[group] = {
                 "params": dict(best["params"]), criterion: best["mean"], "grid": grid}
     return choices
+
+
+def _check_one_split_setting(config: SweepConfig) -> None:
+    """Refuse a dataset entry crossed with several anomaly ratios or labelled fractions.
+
+    A choice is keyed by dataset and detector only, so it cannot say which ratio or fraction
+    it was tuned on; and a point counts as finished when it has one ok cell per seed, so with
+    several settings no point would ever qualify and the dataset would end with no choice and
+    no word why (its mean would mix the settings besides). One setting per entry: tune each
+    setting under its own dataset label.
+    """
+    for d in config.datasets:
+        several = [f"{name} {list(values)}" for name, values in
+                   (("anomaly_ratios", d.anomaly_ratios),
+                    ("labelled_fractions", d.labelled_fractions)) if len(values) > 1]
+        if several:
+            raise ConfigError(
+                f"tuning: dataset {d.label!r} has several {' and '.join(several)}; a tuning "
+                "choice holds one setting per dataset, so give each setting its own dataset "
+                "entry and label")
 
 
 def _round(v: float):
@@ -152,6 +174,7 @@ def tune(config: SweepConfig, out: str | Path, write: str | Path, *, criterion: 
     if criterion not in CRITERIA:
         raise ValueError(f"criterion must be one of {CRITERIA}; got {criterion!r}")
     check_dev_seeds(config.seeds, allow_report=allow_report_seeds)
+    _check_one_split_setting(config)
     groups = [d.group for d in config.detectors]
     for g in dict.fromkeys(groups):
         names = {d.name for d in config.detectors if d.group == g}

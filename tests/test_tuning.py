@@ -74,6 +74,24 @@ def test_a_later_point_lower_by_less_than_the_rounding_step_does_not_win():
     assert chosen["auprc"] == 0.123456
 
 
+@pytest.mark.parametrize("axes, named", [
+    ({"anomaly_ratios": [0.1, 0.2]}, r"anomaly_ratios \[0.1, 0.2\]"),
+    ({"labelled_fractions": [0.2, 0.5]}, r"labelled_fractions \[0.2, 0.5\]")])
+def test_a_dataset_with_several_ratios_or_fractions_is_refused_not_left_without_a_choice(
+        tmp_path, axes, named):
+    cfg = parse_config(raw(**axes))
+    rows = [{"dataset": "m", "detector": c.detector, "seed": c.seed, "status": "ok",
+             "auprc": 0.5} for c in cfg.cells()]
+    with pytest.raises(ConfigError, match=rf"dataset 'm' has several {named}"):
+        choose(pd.DataFrame(rows), cfg)
+    # the command refuses before any cell runs
+    grid = tmp_path / "grid.yaml"
+    grid.write_text(yaml.safe_dump(raw(**axes)))
+    rc = main(["tune", str(grid), "--out", str(tmp_path / "sweep"), "--write",
+               str(tmp_path / "t.yaml"), "--no-progress", "-q"])
+    assert rc == 2 and not (tmp_path / "sweep").exists() and not (tmp_path / "t.yaml").exists()
+
+
 def test_tune_refuses_report_seeds(tmp_path):
     path = tmp_path / "grid.yaml"
     path.write_text(yaml.safe_dump(raw(seeds=[0, 1])))
