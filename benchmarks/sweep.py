@@ -10,7 +10,9 @@ How a sweep runs (:func:`run_sweep`):
 3. pending cells are ordered longest expected first (:mod:`benchmarks.scheduling`) and go
    through joblib (``loky`` locally, ``dask`` for a cluster), one task per cell:
    :func:`benchmarks.cell_runner.run_cell`, which isolates the fit in a child process. A
-   fault of a cell becomes its ``failed``/``timeout`` record, and the sweep goes on;
+   fault of a cell becomes its ``failed``/``timeout`` record, and the sweep goes on; a lost
+   worker process sends its round's unfinished cells again, and any other error of the
+   harness or the cluster ends the sweep with its own message;
 4. the driver writes each record as it arrives, atomically, to ``DIR/cells/<key>.json`` (an ok
    cell's test scores to ``DIR/cells/<key>.scores.parquet``), and at the end (or on Ctrl-C)
    rebuilds ``DIR/results.csv`` and ``results.parquet`` from the cell files under a folder
@@ -207,6 +209,12 @@ def _dispatch(pending: list[Cell], task, sink: _Sink, *, backend: str, scheduler
     does), and whatever is still unfinished then runs one cell at a time, so that a cell is
     charged only for the workers it ends by itself. A cell that ends its worker both times it
     runs alone is recorded as failed.
+
+    Only the errors of :func:`_worker_loss_errors` are a lost worker. Any other error of a
+    round (a task or record that cannot be pickled, a Dask client error, a fault in storing a
+    record) is the harness's or the cluster's, not a cell's: retrying the cells would only
+    repeat it and then blame them, so it ends the sweep with its own message, and
+    :func:`run_sweep` still writes results.csv from the cells already stored.
     """
     client = cluster = None
     try:
@@ -236,7 +244,7 @@ def _dispatch(pending: list[Cell], task, sink: _Sink, *, backend: str, scheduler
 
 def _round(cells: list[Cell], task, sink: _Sink, *, backend: str, n_workers: int) -> None:
     """One joblib round over ``cells``; a lost worker ends it (logged), leaving the cells that
-    did not finish in ``sink.waiting``."""
+    did not finish in ``sink.waiting``. Any other error propagates (see :func:`_dispatch`)."""
     from joblib import Parallel, delayed, parallel_config
 
     sink.expect(cells)
@@ -252,11 +260,29 @@ def _round(cells: list[Cell], task, sink: _Sink, *, backend: str, n_workers: int
             sink.consume(Parallel(n_jobs=n_workers, backend="loky",
                                   idle_worker_timeout=LOKY_IDLE_SECONDS,
                                   initializer=exit_with_parent, **parallel_kw)(tasks))
-    except KeyboardInterrupt:
-        raise
-    except Exception as exc:  # e.g. loky's TerminatedWorkerError
+    except _worker_loss_errors(backend) as exc:
         log.error("a worker was lost (%s); re-dispatching %d unfinished cell(s)",
                   error_text(exc), len(sink.waiting))
+
+
+@functools.cache
+def _worker_loss_errors(backend: str) -> tuple[type[BaseException], ...]:
+    """The errors by which a backend says that a worker process died under its tasks.
+
+    loky raises ``TerminatedWorkerError`` for a worker that died mid-task, and the
+    ``BrokenProcessPool`` it derives from for an executor broken by such a death. Dask
+    reschedules the tasks of a dead worker itself and raises ``KilledWorker`` only once a task
+    has been running on too many workers that died; its closed-connection errors come from the
+    client's link to the scheduler, not from a worker, so they are not among these.
+    """
+    from concurrent.futures.process import BrokenProcessPool
+
+    errors: tuple[type[BaseException], ...] = (BrokenProcessPool,)
+    if backend == "dask":
+        from distributed.scheduler import KilledWorker
+
+        errors += (KilledWorker,)
+    return errors
 
 
 def _status_counts(frame: pd.DataFrame) -> str:

@@ -189,3 +189,47 @@ def test_lost_workers_are_replaced_and_their_cells_run_again(tmp_path, caplog):
     status = {d.split("(")[0]: s for d, s in zip(df["detector"], df["status"], strict=True)}
     assert status == {"t-centroid": "ok", "t-exit-once": "ok", "t-kill": "failed"}
     assert "the last two times alone" in df.loc[df["detector"] == "t-kill", "error"].item()
+
+
+def _record_that_cannot_be_pickled(cell, **kw):
+    """``run_cell``, whose record of a ``t-raise`` cell holds a lock (pickled by reference:
+    loky workers import this module)."""
+    import threading
+
+    from benchmarks.cell_runner import run_cell
+
+    rec = run_cell(cell, **kw)
+    return {**rec, "lock": threading.Lock()} if cell.detector_name == "t-raise" else rec
+
+
+def test_an_error_that_is_no_lost_worker_ends_the_sweep_as_itself(tmp_path, caplog, monkeypatch):
+    """A record that cannot be pickled back, or a fault in storing one, is the harness's: it is
+    not retried and blamed on the cell as a lost worker but reaches the caller with its own
+    message, and the cells stored before it are kept in results.csv."""
+    import logging
+
+    from benchmarks import sweep
+
+    out = tmp_path / "out"
+    run_sweep(config(["t-centroid"], seeds=(0,)), out, n_jobs=1, isolate=False, progress=False)
+    monkeypatch.setattr(sweep, "run_cell", _record_that_cannot_be_pickled)
+    with caplog.at_level(logging.ERROR, logger="benchmarks"), \
+            pytest.raises(TypeError, match="cannot pickle"):
+        # two workers, so that records travel back pickled
+        run_sweep(config(["t-centroid", "t-raise"]), out, n_jobs=2, isolate=False,
+                  progress=False)
+    assert not [r for r in caplog.records if "a worker was lost" in r.getMessage()]
+    frame = pd.read_csv(out / "results.csv").fillna("")
+    assert not frame["error"].str.contains("worker").any()
+    kept = frame[(frame["detector"] == "t-centroid") & (frame["seed"] == 0)]
+    assert kept["status"].tolist() == ["ok"]
+
+    monkeypatch.undo()
+
+    def put(self, key, rec):
+        raise RuntimeError("a fault in storing the record")
+
+    monkeypatch.setattr(CellCache, "put", put)
+    with pytest.raises(RuntimeError, match="a fault in storing the record"):
+        run_sweep(config(["t-raise"]), out, n_jobs=1, isolate=False, progress=False)
+    assert not [r for r in caplog.records if "a worker was lost" in r.getMessage()]
