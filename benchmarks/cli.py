@@ -462,9 +462,8 @@ def main(argv: list[str] | None = None) -> int:
     except OutputFolderError as exc:
         print(f"pugan-bench {args.command}: error: {exc}", file=sys.stderr)
         return 1
-    except (ValueError, FileNotFoundError, KeyError) as exc:  # ConfigError is a ValueError
-        msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
-        print(f"pugan-bench {args.command}: error: {msg}", file=sys.stderr)
+    except (ValueError, FileNotFoundError) as exc:  # ConfigError is a ValueError
+        print(f"pugan-bench {args.command}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted; finished cells are kept, rerun to resume", file=sys.stderr)

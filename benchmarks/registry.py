@@ -35,8 +35,12 @@ __all__ = [
 SUPERVISION = ("unsupervised", "normals-only", "pu", "oracle")
 
 
-class UnknownDetectorError(KeyError):
-    """A detector name that is not in the registry; the message lists the known names."""
+class UnknownDetectorError(KeyError, ValueError):
+    """A detector name that is not in the registry; the message lists the known names.
+
+    A ValueError too, so that the command line reports it as a bad input with its message;
+    a KeyError still, for callers that catch a failed lookup as one.
+    """
 
     def __str__(self) -> str:  # KeyError quotes its message; keep it readable
         return str(self.args[0])

@@ -299,7 +299,15 @@ def settings_table(folder: str | Path) -> pd.DataFrame:
                 files = doc["tuning"] if isinstance(doc["tuning"], list) else [doc["tuning"]]
                 source = f"tuned ({', '.join(files)})"
             if per and tuning is not None:
-                choice = tuning["choices"][d["label"]][det["tuned"]]
+                by_det = tuning["choices"].get(d["label"], {})
+                if det["tuned"] not in by_det:
+                    # the sweep ran with a choice that the file no longer holds: the
+                    # provenance of its params cannot be read from it any more
+                    raise ValueError(
+                        f"{folder}: tuning file(s) {tuning['path']} hold no choice of "
+                        f"{det['tuned']!r} for dataset {d['label']!r}, which this sweep was "
+                        "run with; the file has changed since: restore it or rerun the sweep")
+                choice = by_det[det["tuned"]]
                 crit = choice["criterion"]
                 if choice.get(crit) is None:
                     source = f"tuned: {choice.get('note', 'no score')} ({choice['file']})"

@@ -62,6 +62,9 @@ def test_table_lists_every_registration():
 def test_unknown_name_lists_known_ones():
     with pytest.raises(UnknownDetectorError, match="unknown detector 'iforrest'.*iforest"):
         make_detector("iforrest")
+    # a ValueError too: the command line reports it as a bad input, with its message
+    with pytest.raises(ValueError, match="unknown detector 'iforrest'"):
+        make_detector("iforrest")
 
 
 @pytest.mark.parametrize("name, params, match", [

@@ -136,3 +136,30 @@ def test_cost_sentence_groups_thousands():
                           "cell_seconds": 6.0})
     text = _cost_sentence(frame, None)
     assert "1,234 cells on 1 seeds" in text and "123 core-minutes" in text
+
+
+def test_a_tuning_file_changed_since_the_run_is_named_not_a_bare_key(tmp_path, capsys):
+    """The sweep's config.yaml says which tuned choice each cell ran with; a tuning file that
+    no longer holds it is an error naming the file, the dataset and the detector."""
+    import yaml
+
+    from benchmarks.cli import main
+    from benchmarks.report import settings_table
+
+    out = tmp_path / "sweep"
+    out.mkdir()
+    fake_results(out)
+    tuning = tmp_path / "tuning.yaml"
+    tuning.write_text("criterion: auprc\nseeds: [1000]\n"
+                      "choices:\n  other-data:\n    b: {params: {k: 3}, auprc: 0.5, grid: []}\n")
+    (out / "config.yaml").write_text(yaml.safe_dump({
+        "datasets": [{"label": "moons"}],
+        "detectors": [{"label": "b (tuned)", "name": "b", "params": {"k": 3}, "tuned": "b",
+                       "per_dataset": {"moons": {"k": 3}}}],
+        "tuning": str(tuning)}))
+    named = rf"{tuning}.* no choice of 'b' for dataset 'moons'"
+    with pytest.raises(ValueError, match=named):
+        settings_table(out)
+    assert main(["report", str(out), "--reports-dir", str(tmp_path / "reports"),
+                 "--no-figures", "--no-table1"]) == 2
+    assert "no choice of 'b' for dataset 'moons'" in capsys.readouterr().err
