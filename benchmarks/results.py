@@ -167,7 +167,11 @@ def record_run(folder: Path, **fields) -> None:
     cells it held, found cached and ran, its workers, the machine's cores, its wall time, the
     sum of its cells' times and the code versions of its rows. The report states a sweep's
     cost from these lines (a run that found nothing cached measured the whole sweep, with the
-    code its versions name), not from a log to parse."""
+    code its versions name), not from a log to parse.
+
+    The sweep calls it only for a run in which at least one cell ran: the file is committed
+    for some sweeps, and a rerun that found every cell cached measured nothing, so its line
+    would only change the working tree."""
     line = json.dumps({"finished": time.strftime("%Y-%m-%dT%H:%M:%S"), **fields},
                       sort_keys=True)
     with contextlib.suppress(OSError), open(folder / RUNS_FILE, "a", encoding="utf-8") as fh:

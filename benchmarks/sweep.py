@@ -159,10 +159,11 @@ def run_sweep(config: SweepConfig, out: str | Path, *, n_jobs: int | None = None
         run_log.line(done, echo=False)
         run_log.close()
         n_unique = len({cell.key for cell in cells})  # two labels may share one cell
-        record_run(folder, config=config.name, seeds=list(config.seeds), cells=n_unique,
-                   cached=n_unique - len(pending), run=sink.n_stored, workers=n_workers,
-                   cores=cores, wall_seconds=wall, cell_seconds=sink.cell_seconds,
-                   code_versions=sorted(frame["code_version"].dropna().unique().tolist()))
+        if sink.n_stored:  # a run that found every cell cached leaves runs.jsonl as it was
+            record_run(folder, config=config.name, seeds=list(config.seeds), cells=n_unique,
+                       cached=n_unique - len(pending), run=sink.n_stored, workers=n_workers,
+                       cores=cores, wall_seconds=wall, cell_seconds=sink.cell_seconds,
+                       code_versions=sorted(frame["code_version"].dropna().unique().tolist()))
     log.info("%s; results in %s", done, folder / "results.csv")
     if sink.unsaved or results_error is not None:
         what = []

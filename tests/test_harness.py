@@ -233,3 +233,18 @@ def test_an_error_that_is_no_lost_worker_ends_the_sweep_as_itself(tmp_path, capl
     with pytest.raises(RuntimeError, match="a fault in storing the record"):
         run_sweep(config(["t-raise"]), out, n_jobs=1, isolate=False, progress=False)
     assert not [r for r in caplog.records if "a worker was lost" in r.getMessage()]
+
+
+def test_a_run_that_finds_every_cell_cached_leaves_runs_jsonl_as_it_was(tmp_path):
+    """runs.jsonl is committed for some sweeps: rerunning a finished sweep must not change it."""
+    cfg = config(["t-centroid"], seeds=(0,))
+    out = tmp_path / "out"
+    run_sweep(cfg, out, n_jobs=1, isolate=False, progress=False)
+    first = (out / "runs.jsonl").read_bytes()
+    assert len(first.splitlines()) == 1
+    again = run_sweep(cfg, out, n_jobs=1, isolate=False, progress=False)
+    assert (again["status"] == "ok").all()
+    assert (out / "runs.jsonl").read_bytes() == first
+    # a run that computes a cell is still recorded
+    run_sweep(cfg, out, n_jobs=1, isolate=False, progress=False, force=True)
+    assert len((out / "runs.jsonl").read_bytes().splitlines()) == 2
