@@ -211,7 +211,20 @@ def test_curves_of_cells_with_scores_are_redrawn_and_the_rest_kept(reported):
     table = read_curve_table(folder / "curves.csv")
     frame = load_results(folder)
     one = table["detector"].iloc[0]
+    scored = table["detector"] != one
+    assert scored.any()  # a pair whose scores stay, beside the one whose scores go
     for key in frame.loc[frame["detector"] == one, "cell_id"]:
         (folder / "cells" / f"{key}.scores.parquet").unlink(missing_ok=True)
+    # a kept table that disagrees with the scores: a report that copied it whole would keep
+    # the sentinel, one that dropped it would lose the unscored pair's rows
+    kept = table.copy()
+    kept.loc[scored, "mean"] = -1.0
+    kept.to_csv(folder / "curves.csv", index=False)
     report(folder, reports_dir=reports)
-    assert read_curve_table(folder / "curves.csv").equals(table)
+    after = read_curve_table(folder / "curves.csv")
+    assert not (after["mean"] == -1.0).any()
+    pd.testing.assert_frame_equal(after[after["detector"] != one].reset_index(drop=True),
+                                  table[scored].reset_index(drop=True))  # redrawn from scores
+    pd.testing.assert_frame_equal(after[after["detector"] == one].reset_index(drop=True),
+                                  table[~scored].reset_index(drop=True))  # carried over
+    assert after.equals(table)

@@ -54,9 +54,15 @@ def test_errors_exit_2_with_a_message(tmp_path, capsys):
 
 
 def test_detectors_and_module_entry_point():
+    """``detectors`` prints the registry as a table, one detector per row by name; a command
+    that exited 0 with an empty or headless listing would fail here."""
     proc = cli("detectors")
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 0, err
+    header, *rows = out.splitlines()
+    assert header.split()[0] == "name", out
+    names = {row.split()[0] for row in rows if row.strip()}
+    assert {"iforest", "ocsvm", "pugan", "pu-bagging"} <= names, out
     proc = cli("--help")
     out, _ = proc.communicate(timeout=60)
     assert proc.returncode == 0 and "run" in out and "report" in out and "detectors" in out

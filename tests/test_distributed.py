@@ -7,7 +7,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pandas as pd
@@ -96,19 +95,23 @@ def test_a_stock_dask_cluster_gives_the_scores_of_loky(tmp_path, capsys):
         assert len(logs) == 1 and all("t-print says hello" in p.read_text() for p in logs)
 
 
+@pytest.mark.timeout(120)  # a hang fails; the connection gives up at the short timeout below
 def test_an_unreachable_scheduler_is_one_line_and_exit_2(tmp_path, capsys, monkeypatch):
+    """Nothing listens at the address: one line naming it, the time waited and the likely
+    cause, exit 2."""
     import benchmarks.sweep as sweep
 
     monkeypatch.setattr(sweep, "SCHEDULER_TIMEOUT", "2s")
     cfg = _write_config(tmp_path / "dist.yaml")
     address = f"tcp://127.0.0.1:{_free_port()}"
-    t0 = time.monotonic()
     code = main(["-q", "run", str(cfg), "--out", str(tmp_path / "out"), "--backend", "dask",
                  "--scheduler", address, "--no-progress"])
     err = capsys.readouterr().err.strip()
     assert code == 2
-    assert err.count("\n") == 0 and address in err and "scheduler" in err, err
-    assert time.monotonic() - t0 < 60
+    assert err.count("\n") == 0, err
+    assert err.startswith("pugan-bench run: error: cannot reach the Dask scheduler at "
+                          f"{address} within 2s ("), err
+    assert err.endswith("is `dask scheduler` running there?"), err
 
 
 def test_threads_per_cell_come_from_the_worker_running_it():

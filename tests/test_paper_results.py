@@ -20,14 +20,25 @@ PAPER = ROOT / "results" / "paper"
 
 
 def _committed():
-    return mark_stale(load_results(PAPER))
+    return _marked("paper")
+
+
+def _marked(sweep: str):
+    """The committed rows of ``results/<sweep>`` with their ``stale`` flags. mark_stale calls
+    every row current when the columns it compares are missing, so their absence fails here
+    instead of passing as "nothing stale"."""
+    frame = load_results(ROOT / "results" / sweep)
+    missing = {"code_version", "detector_name", "detector_params"} - set(frame.columns)
+    assert not missing, f"results/{sweep} lacks {sorted(missing)}: its staleness is unknown"
+    assert frame["code_version"].notna().all() and (frame["code_version"] != "").all(), sweep
+    return mark_stale(frame)
 
 
 @pytest.mark.parametrize("sweep, command", [("paper", "make reproduce-paper"),
                                             ("imbalance", "make sweep-imbalance"),
                                             ("unknown_types", "make unknown-types")])
 def test_no_committed_row_behind_the_scorecard_comes_from_older_code(sweep, command):
-    frame = mark_stale(load_results(ROOT / "results" / sweep))
+    frame = _marked(sweep)
     stale = frame[frame["stale"]]
     assert stale.empty, (
         f"{len(stale)} row(s) of results/{sweep} were produced by code that has changed since "
@@ -55,7 +66,7 @@ def test_committed_tuning_is_what_the_current_tuning_rows_choose(tuning, sweep):
     from benchmarks.config import load_config
     from benchmarks.tuning import choose
 
-    frame = mark_stale(load_results(ROOT / "results" / sweep))
+    frame = _marked(sweep)
     assert not frame["stale"].any(), (
         f"{int(frame['stale'].sum())} row(s) of results/{sweep} come from code that has "
         "changed since: rerun `make tune`")

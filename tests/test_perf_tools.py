@@ -70,7 +70,11 @@ def test_scale_curves_give_the_oracle_its_labels(tmp_path):
     # stamped like a sweep's rows, so the report can tell whether they are current
     from benchmarks.report import mark_stale
 
-    assert not mark_stale(pd.read_csv(out))["stale"].any()
+    written = pd.read_csv(out)
+    # without these columns mark_stale calls every row current: the check would pass unread
+    assert {"code_version", "detector_name", "detector_params"} <= set(written.columns)
+    assert written["code_version"].notna().all()
+    assert not mark_stale(written)["stale"].any()
 
 
 def test_scale_curves_figure_names_each_line(tmp_path):

@@ -1,5 +1,7 @@
 """PU-GAN end to end on small moons, with tiny networks: contract, determinism, persistence, errors."""
 
+import copy
+
 import numpy as np
 import pytest
 import torch
@@ -12,14 +14,33 @@ from pugan.base import MAX_SEED, quantile_threshold
 
 
 @pytest.fixture(scope="module")
-def fitted():
+def fitted_with_rows():
+    """The fitted detector, its data and the GAN's training rows as stage 1 chose them (the
+    detector keeps only their count, so the choice is recorded on the way out)."""
     X, y, known = moons_pu()
     det = PUGAN(random_state=0, score="reconstruction", **TINY_PUGAN)
-    return det.fit(X, known_normal=known), X, y, known
+    chosen = []
+    select = PUGAN.select_gan_rows
+
+    def recording(self, *args, **kw):
+        rows = select(self, *args, **kw)
+        chosen.append(rows.copy())
+        return rows
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(PUGAN, "select_gan_rows", recording)
+        det.fit(X, known_normal=known)
+    (gan_rows,) = chosen
+    return det, X, y, known, gan_rows
 
 
-def test_end_to_end_moons_beats_chance(fitted):
-    det, X, y, known = fitted
+@pytest.fixture(scope="module")
+def fitted(fitted_with_rows):
+    return fitted_with_rows[:4]
+
+
+def test_end_to_end_moons_beats_chance(fitted_with_rows):
+    det, X, y, known, gan_rows = fitted_with_rows
     Xt, yt, _ = moons_pu(seed=1)
     # tiny networks and three epochs: the bar is "well above chance" (0.5), with room for the
     # seed-to-seed spread of such small fits, not the method's quality
@@ -29,14 +50,25 @@ def test_end_to_end_moons_beats_chance(fitted):
     assert det.threshold_ == np.quantile(det.decision_scores_[known], 0.99, method="higher")
     np.testing.assert_array_equal(det.labels_, det.decision_scores_ >= det.threshold_)
     np.testing.assert_array_equal(det.predict(Xt), det.decision_function(Xt) >= det.threshold_)
-    # stage 1 kept reliable normals, and few anomalies among them
-    assert det.n_reliable_ > 0 and det.n_gan_rows_ == known.sum() + det.n_reliable_
+    # stage 1 kept reliable normals, and few anomalies among them: a smaller share of
+    # anomalies than in U as a whole (a choice blind to the PU scores keeps U's share)
+    unlabelled = ~known
+    reliable = gan_rows & unlabelled
+    assert gan_rows[known].all() and reliable.sum() == det.n_reliable_ > 0
+    assert det.n_gan_rows_ == gan_rows.sum() == known.sum() + det.n_reliable_
+    assert y[reliable].mean() < y[unlabelled].mean()
 
 
 def test_decision_function_writes_nothing(fitted):
+    """Scoring reads the fit and changes none of it: no attribute, no weight or buffer of any
+    network the detector holds, no gradient left on them, no entry of the training history."""
     det, X, _, _ = fitted
     before = {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in vars(det).items()}
-    g_state = {k: v.clone() for k, v in det.generator_.state_dict().items()}
+    nets = {k: v for k, v in vars(det).items() if isinstance(v, torch.nn.Module)}
+    assert {"generator_", "encoder_", "discriminator_"} <= nets.keys()
+    states = {k: {n: t.clone() for n, t in m.state_dict().items()} for k, m in nets.items()}
+    history = copy.deepcopy(det.history_)
+    assert history
     det.decision_function(X[:50])
     assert vars(det).keys() == before.keys()
     for k, v in before.items():
@@ -44,9 +76,13 @@ def test_decision_function_writes_nothing(fitted):
             np.testing.assert_array_equal(getattr(det, k), v)
         elif isinstance(v, (int, float, str)):
             np.testing.assert_equal(getattr(det, k), v)  # NaN (no student) equals NaN
-    for k, v in det.generator_.state_dict().items():
-        assert torch.equal(v, g_state[k])
-    assert all(p.grad is None for p in det.generator_.parameters())
+    for k, m in nets.items():
+        assert getattr(det, k) is m
+        state = m.state_dict()
+        assert state.keys() == states[k].keys(), k
+        assert all(torch.equal(t, states[k][n]) for n, t in state.items()), k
+        assert all(p.grad is None for p in m.parameters()), k
+    assert det.history_ == history
 
 
 @pytest.mark.parametrize("extra", [{}, {"inversion": "encoder", "score": "combined"}])

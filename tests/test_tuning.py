@@ -92,12 +92,17 @@ def test_a_dataset_with_several_ratios_or_fractions_is_refused_not_left_without_
     assert rc == 2 and not (tmp_path / "sweep").exists() and not (tmp_path / "t.yaml").exists()
 
 
-def test_tune_refuses_report_seeds(tmp_path):
+def test_tune_refuses_report_seeds(tmp_path, capsys):
+    """Exit 2 alone is any bad input; the message must say that these are report seeds and
+    how to opt in, and nothing may be run or written."""
     path = tmp_path / "grid.yaml"
     path.write_text(yaml.safe_dump(raw(seeds=[0, 1])))
     rc = main(["tune", str(path), "--out", str(tmp_path / "out"), "--write",
                str(tmp_path / "t.yaml"), "--no-progress"])
-    assert rc == 2 and not (tmp_path / "t.yaml").exists()
+    err = capsys.readouterr().err
+    assert rc == 2 and not (tmp_path / "t.yaml").exists() and not (tmp_path / "out").exists()
+    assert "pugan-bench tune: error: seed(s) [0, 1] are report seeds" in err, err
+    assert "--allow-report-seeds" in err, err
 
 
 def test_tune_writes_choices_that_a_tuned_entry_reads(tmp_path):
