@@ -1,7 +1,7 @@
 """Fit + score time of IForest, scalable OCSVM and exact OCSVM on KDD-sized input.
 
-Run: ``.venv/bin/pytest benchmarks/perf/test_baselines_bench.py --benchmark-enable
--p no:cacheprovider``. Input: KDD-like rows with 6 PCA features
+Run: ``.venv/bin/pytest perf/test_baselines_bench.py --benchmark-enable -p no:cacheprovider``.
+Input: KDD-like rows with 6 PCA features
 (:func:`benchmarks.perf.data.kdd_like`: 2% anomalies, 20% of normals known); every detector is
 fitted on all rows (the unsupervised variant) and scores the same rows. Sizes: 100,000 and
 500,000 rows (the 10% KDD file's order) for IForest and the scalable OCSVM; the exact OCSVM,

@@ -1,9 +1,10 @@
 """PU-GAN's costs against IForest on the same input: one GAN training epoch (group
 ``gan-epoch``) and scoring throughput in records per second, with gradient latent inversion and
 with the encoder alone (group ``score-20k``). The scalable OCSVM is timed beside them. The
-groups ``kdd-paper-fit`` and ``kdd-paper-score`` measure the targets at the paper's
-size: a fit on the kddcup99-low preset, and scoring of 494,021 records with each scorer on the
-machine's 2 threads, IForest beside them.
+groups ``kdd-paper-fit`` and ``kdd-paper-score`` time the paper-size work that the stated
+targets are about: a fit on the kddcup99-low preset, and scoring of 494,021 records with each
+scorer on the machine's 2 threads, IForest beside them. The targets are recorded for
+comparison, not enforced.
 
 Input: KDD-like rows (:func:`benchmarks.perf.data.kdd_like`). The GAN epoch is PU-GAN's
 default epoch on ``GAN_ROWS`` sequences of the 6 attributes: batch size, latent, network sizes
@@ -70,9 +71,14 @@ def test_gan_epoch_iforest_fit(benchmark, kdd):
     X, _, known = kdd(GAN_ROWS)
     benchmark.group = "gan-epoch-8k"
     benchmark.extra_info.update(rows=GAN_ROWS)
-    benchmark.pedantic(lambda: make_detector("iforest", random_state=0).fit(X, known_normal=known),
-                       rounds=ROUNDS, iterations=1, warmup_rounds=0)
-    benchmark.extra_info["rows_per_s"] = GAN_ROWS / benchmark.stats.stats.mean
+    det = benchmark.pedantic(
+        lambda: make_detector("iforest", random_state=0).fit(X, known_normal=known),
+        rounds=ROUNDS, iterations=1, warmup_rounds=0)
+    # a fit that failed quietly would time nothing and still give a number
+    assert np.isfinite(det.threshold_) and np.isfinite(det.decision_scores_).all()
+    mean = benchmark.stats.stats.mean
+    assert np.isfinite(mean) and mean > 0
+    benchmark.extra_info["rows_per_s"] = GAN_ROWS / mean
 
 
 @pytest.fixture(scope="module")
@@ -134,7 +140,9 @@ def _paper_model(name: str, split):
 @pytest.mark.parametrize("name", ["iforest", "pugan"])
 def test_fit_kddcup99_low(benchmark, paper_size, name):
     """A whole fit on the kddcup99-low preset (PU-GAN: stages 1-3 and the distilled scorer, 2
-    threads, set by its ``n_jobs``); the target for PU-GAN is 10 minutes."""
+    threads, set by its ``n_jobs``). The stated target for PU-GAN, 10 minutes, is recorded
+    here for comparison, not enforced: a timing assertion would fail on a slower or busier
+    machine without any change in the code."""
     s = paper_size["split"]
     benchmark.group = "kdd-paper-fit"
     benchmark.extra_info.update(rows=len(s.X_train), threads=PAPER_THREADS)
@@ -150,8 +158,10 @@ def test_fit_kddcup99_low(benchmark, paper_size, name):
 
 @pytest.mark.parametrize("scorer", ["iforest", "gradient", "encoder", "distilled"])
 def test_score_494k(benchmark, paper_size, scorer):
-    """Scoring all 494,021 records (the preset's test records tiled) on 2 threads; targets:
-    inversion under 5 minutes (>= 1,600 records/s), 50,000 records/s for the fast scorer.
+    """Scoring all 494,021 records (the preset's test records tiled) on 2 threads. The stated
+    targets (inversion under 5 minutes, >= 1,600 records/s; 50,000 records/s for the fast
+    scorer) are recorded against the measured ``records_per_s``, not enforced: a timing
+    assertion would fail on a slower or busier machine without any change in the code.
     PU-GAN's threads come from its ``n_jobs`` (copied with the model)."""
     s, X, models = paper_size["split"], paper_size["X"], paper_size["models"]
     base = "iforest" if scorer == "iforest" else "pugan"

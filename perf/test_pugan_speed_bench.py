@@ -49,13 +49,23 @@ def test_fit_stages_kddcup99_low(benchmark, kdd_low, precision):
     assert times["gan"] > 0 and np.isfinite(out["det"].decision_scores_).all()
 
 
+def _check_step(step: dict) -> None:
+    """A measurement worth recording: finite, positive time per batch, work and throughput
+    (a clock that did not advance, or a run of no batch, is no measurement)."""
+    for key in ("seconds", "step_s", "flops_per_step", "flops_per_s"):
+        assert np.isfinite(step[key]) and step[key] > 0, (key, step[key])
+    assert step["batches"] > 0
+
+
 @pytest.mark.parametrize("precision", ["float32", "bfloat16"])
 def test_gan_flops(benchmark, precision):
     benchmark.group = "gan-flops"
     step = benchmark.pedantic(lambda: measure_gan_step(rows=1024, threads=1, seed=0,
                                                        precision=precision),
                               rounds=1, iterations=1)
+    _check_step(step)
     peaks = {d: matmul_flops(1, dtype=d) for d in ("float32", "bfloat16")}
+    assert all(np.isfinite(v) and v > 0 for v in peaks.values()), peaks
     benchmark.extra_info.update(
         precision=precision, step_ms=round(step["step_s"] * 1e3, 2),
         mflop_per_step=round(step["flops_per_step"] / 1e6, 1),
@@ -75,6 +85,7 @@ def test_gan_width(benchmark, attributes, max_seq_len):
         lambda: measure_gan_step(seq_len=steps, n_signals=g, latent_dim=max(1, attributes // 2),
                                  rows=256, threads=1, seed=0),
         rounds=1, iterations=1)
+    _check_step(step)
     benchmark.extra_info.update(attributes=attributes, max_seq_len=max_seq_len, steps=steps,
                                 attributes_per_step=g, step_ms=round(step["step_s"] * 1e3, 2))
     benchmark.extra_info["rows_per_s"] = 256 / step["seconds"]
