@@ -98,7 +98,12 @@ def test_readme_block_is_written_between_its_markers(tmp_path):
     t2 = table2(frame)
     block = readme_block(t2, frame)
     assert block.startswith(README_BEGIN) and block.endswith(README_END)
-    assert "| moons-paper | pugan |" in block
+    assert "| moons-paper | pugan |" in block and "skipped" not in block
+    # a skipped cell is explained in its own words
+    frame.loc[(frame["detector"] == "weak") & (frame["seed"] == 0), ["status", "error"]] = \
+        ["skipped", "weak cannot scale to 9 rows"]
+    again = readme_block(table2(frame), frame)
+    assert "1 cell was skipped: weak on moons-paper, weak cannot scale to 9 rows." in again
     readme = tmp_path / "README.md"
     readme.write_text(f"intro\n{README_BEGIN}\nreplace me\n{README_END}\noutro\n")
     write_readme_block(readme, block)
