@@ -160,10 +160,14 @@ def versus_best(block: pd.DataFrame, focus: str, others, metric: str = "auprc") 
     and the position, ``ahead`` / ``level`` / ``behind`` (rule in the module docstring).
 
     Picking the best by its mean on the same seeds favours the other side, so a focus
-    detector found ahead is ahead of every other.
+    detector found ahead is ahead of every other. The oracle, which reads test labels, is
+    never the best other.
     """
     wide = block.pivot_table(index="seed", columns="detector", values=metric, aggfunc="mean")
-    others = [o for o in others if o in wide and o != focus and wide[o].notna().any()]
+    oracles = (set(block.loc[block["supervision"].fillna("") == "oracle", "detector"])
+               if "supervision" in block else set())
+    others = [o for o in others
+              if o in wide and o != focus and o not in oracles and wide[o].notna().any()]
     if focus not in wide or not others:
         raise ValueError(f"no finished cells of {focus!r} and another detector to compare "
                          f"({sorted(wide.columns)})")

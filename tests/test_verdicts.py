@@ -47,6 +47,9 @@ def test_versus_best_picks_the_best_other_and_decides_by_the_paired_seeds():
     behind = versus_best(pd.DataFrame(_rows("d", {"pugan": 0.2, "a": 0.3}, 10)), "pugan", ["a"])
     assert behind["position"] == "behind"
     # three seeds: Wilcoxon cannot reach 0.05, the t-interval of the difference decides
+    with_oracle = pd.DataFrame(_rows("d", {"pugan": 0.6, "a": 0.3, "oracle": 0.99}, 10))
+    with_oracle["supervision"] = np.where(with_oracle["detector"] == "oracle", "oracle", "pu")
+    assert versus_best(with_oracle, "pugan", ["a", "oracle"])["best_other"] == "a"
     few = versus_best(pd.DataFrame(_rows("d", {"pugan": 0.6, "a": 0.3}, 3)), "pugan", ["a"])
     assert few["test"] == "t-interval" and few["position"] == "ahead"
     level = versus_best(pd.DataFrame(_rows("d", {"pugan": 0.3, "a": 0.3}, 3, noise=0.1)),
