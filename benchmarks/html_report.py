@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pandas as pd
 
-__all__ = ["SECTIONS", "STAMPED_TABLES", "Section", "currency_note", "sweep_note",
-           "write_html_report"]
+__all__ = ["CELLS_BEHIND", "SECTIONS", "STAMPED_TABLES", "Section", "currency_note",
+           "sweep_note", "write_html_report"]
 
 log = logging.getLogger(__name__)
 
@@ -117,6 +117,9 @@ def _table_html(frame: pd.DataFrame, columns: tuple[str, ...]) -> str:
 
 #: tables of rows measured outside a sweep's cache, each row stamped with its code version
 STAMPED_TABLES = ("ablation/ablation.csv", "scale/scale.csv")
+#: the sweeps whose cells a table is computed from, where that is not the folder it sits in
+CELLS_BEHIND = {"paper/scorecard.csv": ("paper", "imbalance", "unknown_types"),
+                "paper/table1.csv": ()}   # the splits' composition: no cells behind it
 
 
 def currency_note(frame: pd.DataFrame, command: str, *, stamped: bool = True) -> str:
@@ -138,6 +141,15 @@ def currency_note(frame: pd.DataFrame, command: str, *, stamped: bool = True) ->
             f"changed since: rerun <code>{html.escape(command)}</code>.</p>")
 
 
+def _command_of(folder: str, default: str) -> str:
+    """The command that reruns the sweep in results/``folder``: that of the first section
+    showing one of its tables."""
+    for section in SECTIONS:
+        if any(csv.split("/")[0] == folder for _, csv, _ in section.tables):
+            return section.command
+    return default
+
+
 def _seeds_text(seeds) -> str:
     seeds = sorted(int(v) for v in set(seeds))
     if seeds == list(range(seeds[0], seeds[-1] + 1)):
@@ -145,15 +157,18 @@ def _seeds_text(seeds) -> str:
     return ", ".join(map(str, seeds))
 
 
-def sweep_note(sweep: pd.DataFrame, command: str) -> str:
+def sweep_note(sweep: pd.DataFrame, command: str, name: str = "") -> str:
     """For a table computed from a sweep's cells (Table 2, the comparisons, the leaderboard),
     which carries no code versions of its own: how many cells and seeds are behind it, and
-    whether they all come from the code as it is now."""
+    whether they all come from the code as it is now. ``name`` names the sweep where a table
+    is computed from several."""
     from benchmarks.report import mark_stale
 
     stale = int(mark_stale(sweep)["stale"].sum())
     where = (f"Computed from {len(sweep)} cells on seeds {_seeds_text(sweep['seed'])}"
              if len(sweep) else "Computed from no cells")
+    if name:
+        where = f"{where} of results/{name}"
     if not stale:
         return f"<p>{where}, all from the current code.</p>"
     return (f"<p class=missing>{where}; {stale} of them were produced by code that has changed "
@@ -180,13 +195,16 @@ def _section_html(section: Section, results: Path, figures: Path, sweeps: dict) 
         frame = pd.read_csv(path)
         if frame.empty:
             continue
-        cells = path.parent / "results.csv"
-        if csv in STAMPED_TABLES or "code_version" in frame or not cells.is_file():
+        behind = [results / name for name in CELLS_BEHIND.get(csv, (path.parent.name,))]
+        behind = [folder for folder in behind if (folder / "results.csv").is_file()]
+        if csv in STAMPED_TABLES or "code_version" in frame or not behind:
             note = currency_note(frame, section.command, stamped=csv in STAMPED_TABLES)
         else:
-            if cells not in sweeps:
-                sweeps[cells] = load_results(cells.parent)
-            note = sweep_note(sweeps[cells], section.command)
+            for folder in behind:
+                if folder not in sweeps:
+                    sweeps[folder] = load_results(folder)
+            note = "".join(sweep_note(sweeps[f], _command_of(f.name, section.command),
+                                      f.name if csv in CELLS_BEHIND else "") for f in behind)
         parts.append(f"<h3>{html.escape(caption)}</h3>" + note + _table_html(frame, columns))
         found += 1
     for pattern in section.figures:

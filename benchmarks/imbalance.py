@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from benchmarks.stats import versus_best
+from benchmarks.stats import comparison_partners, versus_best
 
 __all__ = ["POSITION_MARK", "grid_verdicts", "marginal_table", "plot_verdict_heatmap",
            "verdict_sentence"]
@@ -42,7 +42,7 @@ def grid_verdicts(frame: pd.DataFrame, focus: str | None = None,
         focus = entries[0]
     rows = []
     for keys, block in ok.groupby(_AXES, sort=True):
-        others = sorted(set(block["detector"]) - {focus})
+        others = comparison_partners(block, [focus])
         if focus not in set(block["detector"]) or not others:
             continue
         rows.append({**dict(zip(_AXES, keys, strict=True)), "metric": metric,

@@ -15,7 +15,7 @@ from __future__ import annotations
 import pandas as pd
 
 from benchmarks.splits import KDD_READINGS
-from benchmarks.stats import mean_ci, versus_best
+from benchmarks.stats import comparison_partners, mean_ci, versus_best
 
 __all__ = ["pugan_vs_best", "readings_markdown", "robustness_table"]
 
@@ -74,7 +74,7 @@ def pugan_vs_best(frame: pd.DataFrame, metric: str = "auprc") -> pd.DataFrame:
     rows = []
     for dataset, g in ok.groupby("dataset", sort=False):
         pugan = g[pugan_rows(g)]
-        others = sorted(set(g.loc[~pugan_rows(g), "detector"]))
+        others = comparison_partners(g, set(pugan["detector"]))
         for focus in sorted(set(pugan["detector"])):
             if not others:
                 continue

@@ -26,7 +26,7 @@ import pandas as pd
 
 from benchmarks.figures import figure_legend, save_figure
 from benchmarks.report import focus_detectors, format_ci
-from benchmarks.stats import mean_ci, versus_best
+from benchmarks.stats import comparison_partners, mean_ci, versus_best
 
 __all__ = ["GROUP_COLOURS", "plot_unknown", "report_unknown", "unknown_table",
            "unknown_versus_best"]
@@ -81,7 +81,7 @@ def unknown_versus_best(frame: pd.DataFrame, metric: str = "auprc_heldout") -> p
     pugan = focus_detectors(ok)
     rows = []
     for held, g in ok[ok["heldout"] != "none"].groupby("heldout", sort=True):
-        others = sorted(set(g["detector"]) - set(pugan))
+        others = comparison_partners(g, pugan)
         for focus in pugan:
             if focus in set(g["detector"]) and others:
                 rows.append({"heldout_family": held, "metric": metric,

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from benchmarks.stats import versus_best
+from benchmarks.stats import comparison_partners, versus_best
 
 __all__ = ["Reading", "claims_markdown", "read_optional", "scorecard", "sweep_scorecard"]
 
@@ -159,7 +159,7 @@ def _level_or_ahead(frame: pd.DataFrame, dataset: str, focus: str) -> tuple[bool
     from benchmarks.report import pugan_rows
 
     block = frame[(frame["dataset"] == dataset) & (frame["status"] == "ok")]
-    others = sorted(set(block.loc[~pugan_rows(block), "detector"]))
+    others = comparison_partners(block, set(block.loc[pugan_rows(block), "detector"]))
     if focus not in set(block["detector"]) or not others:
         return None, f"no results on {dataset}"
     v = versus_best(block, focus, others, "auprc")

@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 __all__ = ["ALPHA", "CI_KIND", "MIN_WILCOXON_PAIRS", "holm", "mean_ci", "paired_comparisons",
-           "verdict", "versus_best", "wilcoxon_decides", "wilcoxon_p"]
+           "comparison_partners", "verdict", "versus_best", "wilcoxon_decides", "wilcoxon_p"]
 
 ALPHA = 0.05
 CI_KIND = "95% Student-t confidence interval of the mean over seeds"
@@ -136,7 +136,8 @@ def paired_comparisons(frame: pd.DataFrame, focus, *, metrics=("auprc", "f1"),
                         "diff_median": float(np.median(diff)) if diff.size else math.nan,
                         "diff_mean": float(diff.mean()) if diff.size else math.nan,
                         "p_value": wilcoxon_p(diff), "diff": diff})
-                level = 1 - alpha / max(len(block), 1)
+                tested = sum(b["n_pairs"] > 0 for b in block)  # Holm's family too
+                level = 1 - alpha / max(tested, 1)
                 for b, p in zip(block, holm([b["p_value"] for b in block]), strict=True):
                     diff = b.pop("diff")
                     _, _, low, high = mean_ci(diff, bounded=False, level=level)
@@ -153,6 +154,15 @@ def paired_comparisons(frame: pd.DataFrame, focus, *, metrics=("auprc", "f1"),
     return pd.DataFrame(rows, columns=cols)
 
 
+def comparison_partners(block: pd.DataFrame, exclude) -> list[str]:
+    """The detectors of ``block`` to compare with, sorted: all but ``exclude`` and the oracle,
+    which reads test labels."""
+    partners = set(block["detector"]) - set(exclude)
+    if "supervision" in block:
+        partners -= set(block.loc[block["supervision"].fillna("") == "oracle", "detector"])
+    return sorted(partners)
+
+
 def versus_best(block: pd.DataFrame, focus: str, others, metric: str = "auprc") -> dict:
     """``focus`` against the best of ``others`` (highest mean ``metric``) in one block of a
     results frame (one dataset, ratio and fraction; only ``ok`` rows): the best other, both
@@ -164,10 +174,8 @@ def versus_best(block: pd.DataFrame, focus: str, others, metric: str = "auprc") 
     never the best other.
     """
     wide = block.pivot_table(index="seed", columns="detector", values=metric, aggfunc="mean")
-    oracles = (set(block.loc[block["supervision"].fillna("") == "oracle", "detector"])
-               if "supervision" in block else set())
-    others = [o for o in others
-              if o in wide and o != focus and o not in oracles and wide[o].notna().any()]
+    partners = set(comparison_partners(block, [focus]))
+    others = [o for o in others if o in wide and o in partners and wide[o].notna().any()]
     if focus not in wide or not others:
         raise ValueError(f"no finished cells of {focus!r} and another detector to compare "
                          f"({sorted(wide.columns)})")

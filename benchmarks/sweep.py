@@ -270,15 +270,16 @@ def _round(cells: list[Cell], task, sink: _Sink, *, backend: str, n_workers: int
 def _worker_loss_errors(backend: str) -> tuple[type[BaseException], ...]:
     """The errors by which a backend says that a worker process died under its tasks.
 
-    loky raises ``TerminatedWorkerError`` for a worker that died mid-task, and the
-    ``BrokenProcessPool`` it derives from for an executor broken by such a death. Dask
+    loky raises ``TerminatedWorkerError`` for a worker that died mid-task, and raises it again
+    for a task sent to the executor that death broke. Its plain ``BrokenProcessPool`` says a
+    task or a result failed to unpickle: the harness's fault, not a lost worker. Dask
     reschedules the tasks of a dead worker itself and raises ``KilledWorker`` only once a task
     has been running on too many workers that died; its closed-connection errors come from the
     client's link to the scheduler, not from a worker, so they are not among these.
     """
-    from concurrent.futures.process import BrokenProcessPool
+    from joblib.externals.loky.process_executor import TerminatedWorkerError
 
-    errors: tuple[type[BaseException], ...] = (BrokenProcessPool,)
+    errors: tuple[type[BaseException], ...] = (TerminatedWorkerError,)
     if backend == "dask":
         from distributed.scheduler import KilledWorker
 

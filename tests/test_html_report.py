@@ -122,3 +122,13 @@ def test_tables_computed_from_a_sweep_say_whether_its_cells_are_current(tmp_path
         sweep / "table2.csv", index=False)
     page = write_html_report(tmp_path / "results", tmp_path / "reports").read_text()
     assert "1 of them were produced by code that has changed" in page
+    # the scorecard judges several sweeps: each gets its line, with its own command
+    imbalance = tmp_path / "results" / "imbalance"
+    imbalance.mkdir()
+    (sweep / "results.csv").rename(imbalance / "results.csv")
+    pd.DataFrame({"claim": ["c"], "verdict": ["v"], "evidence": ["e"],
+                  "command": ["x"]}).to_csv(sweep / "scorecard.csv", index=False)
+    page = write_html_report(tmp_path / "results", tmp_path / "reports").read_text()
+    claims = page.split('id="scorecard"')[1].split("</section>")[0]
+    assert "3 cells on seeds 0, 1, 3 of results/imbalance; 1 of them" in claims
+    assert "make sweep-imbalance" in claims

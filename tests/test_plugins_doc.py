@@ -36,7 +36,7 @@ def test_the_documented_plugin_passes_the_contract_and_runs(tmp_path):
     reports = tmp_path / "reports"
     done = subprocess.run([sys.executable, "-m", "benchmarks", "report", str(tmp_path / "out"),
                            "--no-figures", "--reports-dir", str(reports)],
-                          capture_output=True, text=True, cwd=ROOT)
+                          capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert done.returncode == 0, done.stderr
     assert "stale" not in done.stderr, done.stderr
     assert (pd.read_csv(tmp_path / "out" / "table2.csv")["n_stale"] == 0).all()

@@ -84,6 +84,18 @@ def test_the_ranking_and_the_verdict_flip_between_kdd_readings():
     assert versus["kddcup99-low"] == "behind" and versus["kddcup99-low-2pct"] == "ahead"
 
 
+def test_a_grid_cell_whose_only_other_detector_is_the_oracle_has_no_verdict():
+    """The oracle reads test labels: a cell where it is PU-GAN's only partner is left out,
+    not judged against it, and the other cells keep their verdicts."""
+    rows = _rows("moons", {"pugan (small)": 0.5, "iforest": 0.6}, 3, ratio=0.1)
+    rows += _rows("moons", {"pugan (small)": 0.5}, 3, ratio=0.2)
+    rows += _rows("moons", {"oracle-supervised": 0.99}, 3, ratio=0.2,
+                  extra={"supervision": "oracle"})
+    verdicts = grid_verdicts(pd.DataFrame(rows))
+    assert verdicts["anomaly_ratio"].tolist() == [0.1]
+    assert verdicts["best_other"].tolist() == ["iforest"]
+
+
 def test_grid_verdicts_heatmap_and_sentence(tmp_path):
     rows = []
     for ratio in (0.01, 0.1):
