@@ -43,6 +43,12 @@ def _pr(y: np.ndarray, s: np.ndarray) -> np.ndarray:
     return np.interp(GRID, recall[::-1], envelope[::-1])
 
 
+#: the columns of curves.csv that a kept table must have to be drawn (``cells`` may be absent
+#: in an old table: its curves are then left out as of unknown cells)
+CURVE_COLUMNS = ("dataset", "detector", "curve", "x", "mean", "low", "high", "chance",
+                 "n_seeds")
+
+
 def cells_digest(cell_ids) -> str:
     """A short hash of the cells behind one curve. Cell ids carry the code version, so a
     kept curve whose digest differs from its rows' was drawn from other code's scores."""
@@ -58,9 +64,19 @@ def _ok_digests(frame: pd.DataFrame) -> pd.Series:
 
 def read_curve_table(path: str | Path) -> pd.DataFrame:
     """A kept ``curves.csv``, its ``cells`` digests and labels read as text (a digest of
-    digits alone must not turn into a number, nor a label into a missing value)."""
-    return pd.read_csv(path, dtype={"cells": str, "dataset": str, "detector": str},
-                       keep_default_na=False, na_values=[""])
+    digits alone must not turn into a number, nor a label into a missing value). A file that
+    is not such a table is a ``ValueError`` naming it."""
+    try:
+        table = pd.read_csv(path, dtype={"cells": str, "dataset": str, "detector": str},
+                            keep_default_na=False, na_values=[""])
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise ValueError(f"{path} is not a curve table ({type(exc).__name__}: {exc}); delete "
+                         "it and rerun the sweep to redraw the curves") from None
+    missing = sorted(set(CURVE_COLUMNS) - set(table.columns))
+    if missing:
+        raise ValueError(f"{path} is not a curve table: missing column(s) {missing}; delete "
+                         "it and rerun the sweep to redraw the curves")
+    return table
 
 
 def current_curves(table: pd.DataFrame, frame: pd.DataFrame) -> tuple[pd.DataFrame, list]:
@@ -87,6 +103,8 @@ def curve_table(frame: pd.DataFrame, folder: str | Path) -> tuple[pd.DataFrame, 
     over the ok cells of ``frame``, ``cells`` naming them (:func:`cells_digest`); and, per
     (dataset, detector) with ok cells that have no stored scores, how many. Such a pair gets
     no curve: a band over the seeds that happen to have scores is not the sweep's band."""
+    import logging
+
     from benchmarks.cache import read_cell_scores
 
     ok = frame[frame["status"] == "ok"]
@@ -96,7 +114,12 @@ def curve_table(frame: pd.DataFrame, folder: str | Path) -> tuple[pd.DataFrame, 
         per_seed = {"roc": [], "pr": []}
         shares = []
         for key in g["cell_id"]:
-            scores = read_cell_scores(folder, key)
+            try:
+                scores = read_cell_scores(folder, key)
+            except ValueError as exc:  # one damaged file: this pair's curve only is lost
+                logging.getLogger(__name__).warning("%s; no fresh curve for %s on %s",
+                                                    exc, det, dataset)
+                scores = None
             if scores is None:
                 missing[(dataset, det)] = missing.get((dataset, det), 0) + 1
                 continue

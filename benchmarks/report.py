@@ -61,18 +61,35 @@ GROUP = ["dataset", "detector", "anomaly_ratio", "labelled_fraction"]
 MAX_CURVE_DATASETS = 8
 
 
+#: numeric columns a results file must hold as numbers (a text value is a damaged file)
+METRIC_COLUMNS = ("precision", "recall", "f1", "best_f1", "auroc", "auprc", "seed",
+                  "anomaly_ratio", "labelled_fraction")
+
+
 def load_results(folder: str | Path) -> pd.DataFrame:
     """Read ``folder/results.csv`` (a folder or the CSV path itself)."""
     path = Path(folder)
-    if path.is_dir():
+    if path.suffix != ".csv":
         path = path / "results.csv"
     if not path.is_file():
         raise FileNotFoundError(f"no results file at {path}; run `pugan-bench run CONFIG --out "
                                 f"{path.parent}` first")
-    frame = pd.read_csv(path, keep_default_na=False, na_values=[""])
+    try:
+        frame = pd.read_csv(path, keep_default_na=False, na_values=[""])
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise ValueError(f"{path} is not a pugan-bench results file ({type(exc).__name__}: "
+                         f"{exc}); `pugan-bench run` rebuilds it from the cells") from None
     missing = sorted(set(GROUP + ["seed", "status", "f1", "auprc"]) - set(frame.columns))
     if missing:
         raise ValueError(f"{path} is not a pugan-bench results file: missing column(s) {missing}")
+    if frame.empty:
+        raise ValueError(f"{path} holds no cells: nothing to report")
+    for col in METRIC_COLUMNS:
+        if col in frame and not pd.api.types.is_numeric_dtype(frame[col]):
+            bad = frame.loc[pd.to_numeric(frame[col], errors="coerce").isna()
+                            & frame[col].notna(), col]
+            raise ValueError(f"{path}: column {col!r} holds a value that is not a number "
+                             f"({bad.iloc[0]!r}, row {bad.index[0] + 2} of the file)")
     for col in ("error", "preset", "detector_name"):
         if col in frame:
             frame[col] = frame[col].fillna("").astype(str)
@@ -138,9 +155,12 @@ def import_sweep_plugins(folder: str | Path) -> None:
     if not path.is_file():
         return
     try:
-        import_plugins((yaml.safe_load(path.read_text()) or {}).get("plugins") or [])
-    except ConfigError as exc:  # moved or missing: the report still renders, rows count stale
-        log.warning("%s: %s; the rows of its detectors are counted stale", path, exc)
+        doc = yaml.safe_load(path.read_text())
+        plugins = doc.get("plugins") if isinstance(doc, dict) else None
+        import_plugins(plugins or [])
+    except (ConfigError, yaml.YAMLError, UnicodeDecodeError) as exc:
+        # moved, missing or damaged: the report still renders, plugin rows count stale
+        log.warning("%s: %s; the rows of its plugins' detectors are counted stale", path, exc)
 
 
 def mark_stale(frame: pd.DataFrame) -> pd.DataFrame:
@@ -278,7 +298,15 @@ def settings_table(folder: str | Path) -> pd.DataFrame:
     the chosen point's score, from the tuning file the config named)."""
     import yaml
 
-    doc = yaml.safe_load((Path(folder) / "config.yaml").read_text())
+    path = Path(folder) / "config.yaml"
+    try:
+        doc = yaml.safe_load(path.read_text())
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{path} is not readable YAML: {exc}") from None
+    if not (isinstance(doc, dict) and isinstance(doc.get("detectors"), list)
+            and isinstance(doc.get("datasets"), list)):
+        raise ValueError(f"{path} is not a resolved sweep config (no detectors and datasets "
+                         "lists); `pugan-bench run` writes it")
     tuning = None
     if doc.get("tuning"):
         from benchmarks.config import ConfigError
@@ -552,7 +580,12 @@ def _curve_sections(frame: pd.DataFrame, folder: Path, reports_dir: Path,
     if missing:
         log.info("%s: %d ok cell(s) have no stored scores here (cached before scores were "
                  "kept, or a checkout without the cells)", folder, sum(missing.values()))
-        kept = read_curve_table(path) if path.is_file() else fresh.iloc[:0]
+        kept = fresh.iloc[:0]
+        if path.is_file():
+            try:
+                kept = read_curve_table(path)
+            except ValueError as exc:  # damaged: its curves are lost, the fresh ones are not
+                log.warning("%s", exc)
         still, _ = current_curves(kept, rows)
         pairs = (list(zip(still["dataset"], still["detector"], strict=True)) if len(still)
                  else [])

@@ -228,3 +228,30 @@ def test_curves_of_cells_with_scores_are_redrawn_and_the_rest_kept(reported):
     pd.testing.assert_frame_equal(after[after["detector"] == one].reset_index(drop=True),
                                   table[~scored].reset_index(drop=True))  # carried over
     assert after.equals(table)
+
+
+def test_one_damaged_scores_file_costs_its_own_curve_only(reported, caplog):
+    """A truncated scores file of one cell is warned about by name; that pair falls back to
+    its kept curve (current, so redrawn as it was), and the other pairs are computed afresh.
+    A damaged kept curves.csv is warned about and rewritten from the fresh curves."""
+    from benchmarks.curves import read_curve_table
+    from benchmarks.report import load_results, report
+
+    folder, reports = reported
+    table = read_curve_table(folder / "curves.csv")
+    frame = load_results(folder)
+    key = frame.loc[frame["status"] == "ok", "cell_id"].iloc[0]
+    damaged = folder / "cells" / f"{key}.scores.parquet"
+    damaged.write_bytes(damaged.read_bytes()[:40])
+    with caplog.at_level("WARNING"):
+        report(folder, reports_dir=reports)
+    assert f"cannot read cell scores file {damaged}" in caplog.text
+    assert read_curve_table(folder / "curves.csv").equals(table)
+    damaged.unlink()
+    (folder / "curves.csv").write_bytes(b"\xff\xfe garbage")
+    caplog.clear()
+    with caplog.at_level("WARNING"):
+        report(folder, reports_dir=reports)
+    assert "curves.csv is not a curve table" in caplog.text
+    fresh = read_curve_table(folder / "curves.csv")
+    assert len(fresh) and set(fresh["detector"]) < set(table["detector"])

@@ -163,3 +163,45 @@ def test_a_tuning_file_changed_since_the_run_is_named_not_a_bare_key(tmp_path, c
     assert main(["report", str(out), "--reports-dir", str(tmp_path / "reports"),
                  "--no-figures", "--no-table1"]) == 2
     assert "no choice of 'b' for dataset 'moons'" in capsys.readouterr().err
+
+
+def test_a_damaged_results_folder_is_an_error_naming_the_file_and_the_fault(tmp_path):
+    """A missing folder names the folder to run into; an empty, garbled or cell-less results
+    file and a damaged config.yaml are errors naming the file and what is wrong with it,
+    never a parser's traceback."""
+    from benchmarks.report import load_results, report, settings_table
+
+    missing = tmp_path / "nosuch"
+    with pytest.raises(FileNotFoundError, match=rf"--out {missing}` first"):
+        load_results(missing)
+    folder = tmp_path / "sweep"
+    folder.mkdir()
+    results = folder / "results.csv"
+    results.write_text("")
+    with pytest.raises(ValueError, match=r"results.csv is not a pugan-bench results file "
+                                         r"\(EmptyDataError"):
+        load_results(folder)
+    results.write_bytes(b"\xff\xfe\x00garbage")
+    with pytest.raises(ValueError, match="not a pugan-bench results file"):
+        load_results(folder)
+    fake_results(folder)
+    header = results.read_text().splitlines()[0]
+    results.write_text(header + "\n")
+    with pytest.raises(ValueError, match="holds no cells"):
+        load_results(folder)
+    fake_results(folder)
+    frame = pd.read_csv(results)
+    frame["auprc"] = frame["auprc"].astype(object)
+    frame.loc[3, "auprc"] = "abc"
+    frame.to_csv(results, index=False)
+    with pytest.raises(ValueError, match=r"column 'auprc' holds a value that is not a number "
+                                         r"\('abc', row 5 of the file\)"):
+        load_results(folder)
+    fake_results(folder)
+    config = folder / "config.yaml"
+    config.write_text("detectors: [unclosed\n")
+    with pytest.raises(ValueError, match="config.yaml is not readable YAML"):
+        settings_table(folder)
+    config.write_text("")
+    with pytest.raises(ValueError, match="config.yaml is not a resolved sweep config"):
+        report(folder, reports_dir=tmp_path / "reports", figures=False)
