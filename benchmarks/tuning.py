@@ -9,7 +9,9 @@ provenance (grid, criterion, seeds, every point's scores) and is what a report c
 through ``tuning:`` and ``tuned: true`` entries (:mod:`benchmarks.config`).
 
 A point is eligible only if every one of its cells finished ``ok``; ties go to the earlier point
-of the grid, so the choice is deterministic. A choice is keyed by dataset label and detector,
+of the grid, so the choice is deterministic. A dataset and detector left with no eligible point
+stop the command with an error naming them, and no file is written: a tuning file that silently
+lacks a choice would only fail later, in the report config that reads it. A choice is keyed by dataset label and detector,
 so each dataset entry of a tuning config must have one anomaly ratio and one labelled fraction.
 Test labels are used here only as the development splits' labels: the report seeds never enter.
 """
@@ -17,6 +19,7 @@ Test labels are used here only as the development splits' labels: the report see
 from __future__ import annotations
 
 import math
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -24,7 +27,8 @@ import pandas as pd
 from benchmarks.config import SweepConfig
 from benchmarks.errors import ConfigError
 
-__all__ = ["CRITERIA", "choose", "read_tuning", "read_tunings", "tune", "write_tuning"]
+__all__ = ["CRITERIA", "check_write_target", "choose", "read_tuning", "read_tunings", "tune",
+           "write_tuning"]
 
 #: metrics a tuning may maximise (columns of a results frame)
 CRITERIA = ("auprc", "auroc", "f1")
@@ -38,7 +42,9 @@ def read_tuning(path: str | Path) -> dict:
     if not path.is_file():
         raise ConfigError(f"tuning file not found: {path}; write it with `pugan-bench tune`")
     try:
-        raw = yaml.safe_load(path.read_text())
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not UTF-8 text; not a tuning file") from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from None
     if not isinstance(raw, dict) or not isinstance(raw.get("choices"), dict):
@@ -112,7 +118,7 @@ def choose(frame: pd.DataFrame, config: SweepConfig, criterion: str = "auprc") -
                     "note": "every grid point was skipped on this dataset", "grid": grid}
                 continue
             if best is None:
-                continue  # nothing finished: no choice, the report config will say so
+                continue  # nothing finished: no choice; tune refuses to write such a file
             choices.setdefault(d.label, {})[group] = {
                 "params": dict(best["params"]), criterion: best["mean"], "grid": grid}
     return choices
@@ -165,9 +171,63 @@ def write_tuning(path: str | Path, choices: dict, *, config: SweepConfig, criter
     return path
 
 
+def check_write_target(path: str | Path) -> Path:
+    """Refuse a tuning file path that could not be written, before any cell runs.
+
+    The file is written only after the whole grid has run, which can take hours; a path that
+    is a folder, or lies under a file or an unwritable folder, would otherwise be found out
+    only then. Missing folders are fine: they are created on writing.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"--write {path}: is a folder; give the tuning file's path "
+                         f"(e.g. {path / 'tuning.yaml'})")
+    parent = path.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        raise ValueError(f"--write {path}: {parent} is not a folder, so the tuning file "
+                         "cannot be written under it")
+    if not os.access(parent, os.W_OK | os.X_OK) or (path.exists()
+                                                   and not os.access(path, os.W_OK)):
+        raise ValueError(f"--write {path}: not writable ({path if path.exists() else parent} "
+                         "denies writing)")
+    return path
+
+
+def _unchosen(choices: dict, frame: pd.DataFrame, config: SweepConfig, out: Path) -> str | None:
+    """The message for (dataset, detector) pairs without a choice, or None when all have one.
+
+    Each pair names its first cell error, so the common case (a grid no point of which can
+    run) is clear without opening results.csv.
+    """
+    lines = []
+    for d in config.datasets:
+        for group in dict.fromkeys(det.group for det in config.detectors):
+            if group in choices.get(d.label, {}):
+                continue
+            labels = {det.label for det in config.detectors if det.group == group}
+            rows = frame[(frame["dataset"] == d.label) & frame["detector"].isin(labels)]
+            bad = rows[rows["status"] != "ok"]
+            errors = bad["error"].dropna().astype(str) if "error" in bad.columns else []
+            first = next((e.strip().splitlines()[-1] for e in errors if e.strip()), "")
+            counts = ", ".join(f"{n} {s}" for s, n in rows["status"].value_counts().items())
+            lines.append(f"  dataset {d.label!r}, detector {group!r}: "
+                         f"{counts or 'no cell result'}" + (f"; first error: {first[:200]}"
+                                                             if first else ""))
+    if not lines:
+        return None
+    return (f"tuning: {len(lines)} dataset/detector pair(s) got no choice (no grid point "
+            f"finished ok on every seed); the cells' errors are in the error column of "
+            f"{out / 'results.csv'}; no tuning file written:\n" + "\n".join(lines))
+
+
 def tune(config: SweepConfig, out: str | Path, write: str | Path, *, criterion: str = "auprc",
          allow_report_seeds: bool = False, **run_kw) -> Path:
-    """Run the grid sweep on development seeds, choose, and write the tuning file."""
+    """Run the grid sweep on development seeds, choose, and write the tuning file.
+
+    Raises a ValueError, and writes nothing, when some dataset and detector got no choice.
+    """
     from benchmarks.seeds import check_dev_seeds
     from benchmarks.sweep import run_sweep
 
@@ -181,6 +241,10 @@ def tune(config: SweepConfig, out: str | Path, write: str | Path, *, criterion: 
         if len(names) > 1:
             raise ConfigError(f"tuning: entry label {g!r} is used by detectors {sorted(names)}; "
                               "give each entry its own label")
+    check_write_target(write)
     frame = run_sweep(config, out, **run_kw)
-    return write_tuning(write, choose(frame, config, criterion), config=config,
-                        criterion=criterion)
+    choices = choose(frame, config, criterion)
+    problem = _unchosen(choices, frame, config, Path(out))
+    if problem:
+        raise ValueError(problem)
+    return write_tuning(write, choices, config=config, criterion=criterion)

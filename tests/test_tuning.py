@@ -190,3 +190,39 @@ def test_several_tuning_files_merge_and_a_dataset_tuned_twice_is_refused(tmp_pat
         read_tunings([first, second])
     with pytest.raises(ConfigError, match="a tuning file or a list"):
         parse_config(raw(tuning=[], detectors=[{"name": "t-centroid", "tuned": True}]))
+
+
+@pytest.mark.parametrize("where", ["folder", "under-a-file"])
+def test_tune_refuses_an_unwritable_tuning_path_before_any_cell_runs(tmp_path, capsys, where):
+    """The file is written after the whole grid; a bad path must be said before it runs."""
+    grid = tmp_path / "grid.yaml"
+    grid.write_text(yaml.safe_dump(raw()))
+    (tmp_path / "a-file").write_text("x")
+    target = {"folder": tmp_path, "under-a-file": tmp_path / "a-file" / "t.yaml"}[where]
+    rc = main(["tune", str(grid), "--out", str(tmp_path / "sweep"), "--write", str(target),
+               "--no-progress", "-q"])
+    err = capsys.readouterr().err
+    assert rc == 2 and not (tmp_path / "sweep").exists(), err
+    assert f"pugan-bench tune: error: --write {target}:" in err, err
+    assert "Traceback" not in err
+
+
+def test_tune_fails_naming_the_pairs_without_a_choice_and_writes_nothing(tmp_path, capsys):
+    """A detector whose every grid point failed would leave the file without its choice, and
+    the report config reading it would fail far from the cause."""
+    grid = tmp_path / "grid.yaml"
+    grid.write_text(yaml.safe_dump(raw(seeds=[1000], detectors=[
+        {"name": "t-centroid", "params": {"quantile": [0.9]}},
+        {"name": "t-raise", "params": {"quantile": [0.9, 0.95]}}])))
+    out = tmp_path / "tuning.yaml"
+    rc = main(["tune", str(grid), "--out", str(tmp_path / "sweep"), "--write", str(out),
+               "--n-jobs", "1", "--no-progress", "-q"])
+    captured = capsys.readouterr()
+    assert rc == 2 and not out.exists(), captured
+    assert "tuning written" not in captured.out
+    err = captured.err
+    assert "pugan-bench tune: error: tuning: 1 dataset/detector pair(s) got no choice" in err
+    assert "dataset 'm', detector 't-raise': 2 failed" in err, err
+    assert "deliberate failure in fit" in err, err
+    assert str(tmp_path / "sweep" / "results.csv") in err
+    assert "'t-centroid'" not in err
