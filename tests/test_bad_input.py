@@ -263,3 +263,17 @@ def test_validate_refuses_n_jobs_far_above_the_cores(tmp_path, capsys):
                    "datasets: [{dataset: moons, split: {n_normal: 200}}]\ndetectors: [iforest]\n")
     assert main(["validate", str(cfg)]) == 2
     assert "n_jobs=100000 is far above" in capsys.readouterr().err
+
+
+# --- command-line options and files checked before any work -----------------------------------
+
+def test_a_config_that_is_not_utf8_is_named(tmp_path, capsys):
+    from benchmarks.cli import main
+
+    path = tmp_path / "latin1.yaml"
+    path.write_bytes("name: caf\u00e9\nseeds: [0]\n".encode("latin-1"))
+    with pytest.raises(ConfigError, match="not UTF-8 text"):
+        load_config(path)
+    assert main(["validate", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert f"pugan-bench validate: error: {path}: not UTF-8 text" in err, err
