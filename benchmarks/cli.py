@@ -207,6 +207,10 @@ def _cmd_run(args) -> int:
     # from the finished cells (kill -9 loses only results.csv, which the next run rebuilds)
     signal.signal(signal.SIGTERM, _sigterm_as_interrupt)
 
+    # checked here, before the config: zero would otherwise fall back to the default and a
+    # negative count would reach the thread libraries, which only warn
+    if args.threads_per_cell is not None and args.threads_per_cell < 1:
+        raise ValueError(f"--threads-per-cell must be >= 1; got {args.threads_per_cell}")
     config = load_config(args.config)
     if args.seeds is not None:
         config = dataclasses.replace(config, seeds=_seed_subset(args.seeds, config.seeds))

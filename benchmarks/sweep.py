@@ -106,6 +106,11 @@ def run_sweep(config: SweepConfig, out: str | Path, *, n_jobs: int | None = None
         raise ValueError(f"backend must be 'loky' or 'dask'; got {backend!r}")
     if scheduler and backend != "dask":
         raise ValueError("scheduler is only used with backend='dask'")
+    if threads_per_cell is not None and (isinstance(threads_per_cell, bool)
+                                         or not isinstance(threads_per_cell, int)
+                                         or threads_per_cell < 1):
+        # zero would read as "unset" below and fall back to the default without a word
+        raise ValueError(f"threads_per_cell must be an integer >= 1; got {threads_per_cell!r}")
     folder = check_writable(out)
     cells = config.cells()
     n_jobs = config.n_jobs if n_jobs is None else n_jobs

@@ -277,3 +277,19 @@ def test_a_config_that_is_not_utf8_is_named(tmp_path, capsys):
     assert main(["validate", str(path)]) == 2
     err = capsys.readouterr().err
     assert f"pugan-bench validate: error: {path}: not UTF-8 text" in err, err
+
+
+@pytest.mark.parametrize("threads", ["0", "-2"])
+def test_threads_per_cell_below_one_is_refused(tmp_path, capsys, threads):
+    """Zero used to mean the default without a word, and a negative count reached libgomp."""
+    from benchmarks.cli import main
+
+    (tmp_path / "cfg.yaml").write_text(__import__("yaml").safe_dump(base()))
+    rc = main(["run", str(tmp_path / "cfg.yaml"), "--out", str(tmp_path / "out"),
+               "--threads-per-cell", threads, "--no-progress", "-q"])
+    err = capsys.readouterr().err
+    assert rc == 2 and not (tmp_path / "out").exists(), err
+    assert f"pugan-bench run: error: --threads-per-cell must be >= 1; got {threads}" in err
+    with pytest.raises(ValueError, match="threads_per_cell must be an integer >= 1"):
+        run_sweep(load_config(tmp_path / "cfg.yaml"), tmp_path / "out", progress=False,
+                  threads_per_cell=int(threads))
