@@ -168,12 +168,13 @@ def _add_scale_curves(sub, common) -> None:
     sc = sub.add_parser("scale-curves", parents=[common],
                         help="fit and score time against training size (make scale-curves)")
     sc.add_argument("--sizes", type=int, nargs="+", default=None,
-                    help="training sizes (default 10000 30000 100000 300000 500000)")
+                    help="training sizes, each at least 100 (default 2000 5000 10000 30000 "
+                         "100000 300000 500000)")
     sc.add_argument("--detectors", nargs="+", default=None,
                     help="registry names (default iforest ocsvm-sgd knn-normals ocsvm "
                          "pu-bagging pugan)")
     sc.add_argument("--max-fit-seconds", type=float, default=300.0,
-                    help="skip a size whose predicted fit time exceeds this (default 300)")
+                    help="skip a size whose predicted fit time exceeds this (> 0; default 300)")
     sc.add_argument("--out", default=None,
                     help="the CSV (default results/scale/scale.csv in the repository)")
     sc.add_argument("--figure", default=None,

@@ -293,3 +293,21 @@ def test_threads_per_cell_below_one_is_refused(tmp_path, capsys, threads):
     with pytest.raises(ValueError, match="threads_per_cell must be an integer >= 1"):
         run_sweep(load_config(tmp_path / "cfg.yaml"), tmp_path / "out", progress=False,
                   threads_per_cell=int(threads))
+
+
+@pytest.mark.parametrize("options, named", [
+    (["--sizes", "0"], r"--sizes must be integers >= 100 \(training rows\); got \[0\]"),
+    (["--sizes", "5000", "-3"], r"--sizes must be integers >= 100 .*got \[-3\]"),
+    (["--sizes", "100", "--max-fit-seconds", "0"], r"--max-fit-seconds must be > 0; got 0.0"),
+    (["--sizes", "100", "--max-fit-seconds", "nan"], r"--max-fit-seconds must be > 0; got nan")])
+def test_scale_curve_options_are_checked_before_any_fit(tmp_path, capsys, options, named):
+    import re
+
+    from benchmarks.cli import main
+
+    out = tmp_path / "scale.csv"
+    rc = main(["scale-curves", *options, "--detectors", "iforest", "--out", str(out),
+               "--figure", str(tmp_path / "fig"), "-q"])
+    err = capsys.readouterr().err
+    assert rc == 2 and not out.exists(), err
+    assert re.search("pugan-bench scale-curves: error: " + named, err), err

@@ -36,7 +36,7 @@ from pathlib import Path
 
 import pandas as pd
 
-__all__ = ["main", "measure", "plot", "predict_seconds", "run_scale_curves"]
+__all__ = ["check_options", "main", "measure", "plot", "predict_seconds", "run_scale_curves"]
 
 log = logging.getLogger("benchmarks.perf.scale_curves")
 
@@ -45,6 +45,9 @@ SIZES = (2_000, 5_000, 10_000, 30_000, 100_000, 300_000, 500_000)
 WARMUP_ROWS = 1_000
 DETECTORS = ("iforest", "ocsvm-sgd", "knn-normals", "ocsvm", "pu-bagging", "pugan")
 SCORE_ROWS = 10_000
+#: the smallest training size: below it not every detector fits with its defaults
+#: (knn-normals needs more labelled normals than it has neighbours)
+MIN_SIZE = 100
 DEFAULT_OUT = ROOT / "results" / "scale" / "scale.csv"
 DEFAULT_FIGURE = ROOT / "reports" / "figures" / "scale_curves"
 COLUMNS = ("detector", "n_train", "n_fit_rows", "status", "reason", "fit_seconds",
@@ -171,6 +174,20 @@ def plot(csv: Path, figure: Path) -> list[Path]:
     return save_figure(fig, Path(figure), dpi=150)
 
 
+def check_options(sizes, max_fit_seconds: float) -> None:
+    """Refuse bad sizes and budgets before any fit, naming the option and its bound.
+
+    Without this a size of 0 fails only after the warm-up fits, deep in the data generator,
+    with a message that names neither the option nor the value given.
+    """
+    bad = [n for n in sizes if isinstance(n, bool) or not isinstance(n, int) or n < MIN_SIZE]
+    if not list(sizes) or bad:
+        raise ValueError(f"--sizes must be integers >= {MIN_SIZE} (training rows); got "
+                         f"{bad or list(sizes)}")
+    if math.isnan(max_fit_seconds) or max_fit_seconds <= 0:
+        raise ValueError(f"--max-fit-seconds must be > 0; got {max_fit_seconds}")
+
+
 def run_scale_curves(detectors=DETECTORS, sizes=SIZES, *, max_fit_seconds: float = 300.0,
                      out: str | Path = DEFAULT_OUT, figure: str | Path = DEFAULT_FIGURE,
                      plot_only: bool = False) -> list[Path]:
@@ -178,6 +195,7 @@ def run_scale_curves(detectors=DETECTORS, sizes=SIZES, *, max_fit_seconds: float
     (``pugan-bench scale-curves``); returns the figure paths."""
     out = Path(out)
     if not plot_only:
+        check_options(sizes, max_fit_seconds)
         t0 = time.monotonic()
         measure(list(detectors), list(sizes), max_fit_seconds=max_fit_seconds, out=out)
         log.info("measured in %.0f s; %s", time.monotonic() - t0, out)
