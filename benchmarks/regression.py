@@ -244,6 +244,38 @@ def _run(config_path: Path, out: Path, n_jobs: int | None, progress: bool) -> pd
     return run_sweep(config, out, n_jobs=n_jobs, force=True, progress=progress)
 
 
+def _read_table(path: Path, what: str) -> pd.DataFrame:
+    """A CSV as a frame, or a ValueError naming the file and what is wrong with it.
+
+    pandas' own messages ("No columns to parse from file") name neither the file nor which of
+    the command's inputs it was.
+    """
+    if not path.is_file():
+        raise FileNotFoundError(f"{what} not found: {path}")
+    hint = "; rebuild it with `make update-reference`" if what == "reference" else ""
+    try:
+        return pd.read_csv(path)
+    except pd.errors.EmptyDataError:
+        raise ValueError(f"{what} {path} is empty (no header, no rows){hint}") from None
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{what} {path} is not a readable CSV ({exc}){hint}") from None
+
+
+def _read_sidecar(path: Path) -> dict:
+    """The reference's JSON sidecar, or a ValueError naming the file and the damaged line."""
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{path}: not valid JSON at line {exc.lineno}, column {exc.colno} "
+                         f"({exc.msg}); rebuild it with `make update-reference`") from None
+    except UnicodeDecodeError:
+        raise ValueError(f"{path}: not UTF-8 text; rebuild it with "
+                         "`make update-reference`") from None
+    if not isinstance(meta, dict):
+        raise ValueError(f"{path}: expected a JSON object, found {type(meta).__name__}")
+    return meta
+
+
 def _git_commit() -> str:
     try:
         return subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True,
@@ -267,7 +299,7 @@ def update_command(args) -> int:
     t0 = time.monotonic()
     if args.from_results:
         folder = Path(args.from_results)
-        results = pd.read_csv(folder / "results.csv")
+        results = _read_table(folder / "results.csv", "results")
     else:
         folder = _fresh_dir(args.scratch, "pugan-update-reference-")
         results = _run(config, folder, args.n_jobs, not args.no_progress)
@@ -314,7 +346,7 @@ def check_command(args) -> int:
         print(f"check-regression: no reference at {reference_path}; create it with "
               "`make update-reference`", file=sys.stderr)
         return 2
-    reference = pd.read_csv(reference_path)
+    reference = _read_table(reference_path, "reference")
     try:
         check_reference(reference)
     except ValueError as exc:
@@ -322,14 +354,16 @@ def check_command(args) -> int:
         return 2
     t0 = time.monotonic()
     meta_path = reference_path.with_suffix(".json")
-    if meta_path.is_file() and not args.results:
-        meta = json.loads(meta_path.read_text())
-        if meta.get("config_sha256") and meta["config_sha256"] != sha256_of(Path(args.config)):
-            log.warning("%s changed since the reference was made (config hash differs); cells "
-                        "it no longer holds will be reported missing", args.config)
+    # read even when comparing given results: a damaged sidecar is said at once, not on the
+    # next full check
+    meta = _read_sidecar(meta_path) if meta_path.is_file() else {}
+    if (not args.results and meta.get("config_sha256")
+            and meta["config_sha256"] != sha256_of(Path(args.config))):
+        log.warning("%s changed since the reference was made (config hash differs); cells "
+                    "it no longer holds will be reported missing", args.config)
     if args.results:
         folder = Path(args.results)
-        results = pd.read_csv(folder / "results.csv")
+        results = _read_table(folder / "results.csv", "results")
     else:
         folder = _fresh_dir(args.out, "pugan-check-regression-")
         results = _run(Path(args.config), folder, args.n_jobs, not args.no_progress)

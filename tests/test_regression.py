@@ -210,3 +210,35 @@ def test_the_module_command_line_is_the_subcommand(tmp_path, capsys):
 
     assert module_main(["-q", "check", "--reference", str(tmp_path / "none.csv")]) == 2
     assert "no reference" in capsys.readouterr().err
+
+
+def test_an_empty_reference_or_results_file_is_named(tmp_path, capsys):
+    """pandas says only "No columns to parse from file": which of the inputs is unsaid."""
+    run = tmp_path / "run"
+    run.mkdir()
+    frame([0.5, 0.5]).to_csv(run / "results.csv", index=False)
+    empty = tmp_path / "reference.csv"
+    empty.write_text("")
+    assert main(["-q", "regression", "check", "--reference", str(empty),
+                 "--results", str(run)]) == 2
+    err = capsys.readouterr().err
+    assert f"pugan-bench regression: error: reference {empty} is empty" in err, err
+    (run / "results.csv").write_text("")
+    assert main(["-q", "regression", "update", "--from-results", str(run),
+                 "--reference", str(tmp_path / "new.csv")]) == 2
+    err = capsys.readouterr().err
+    assert f"error: results {run / 'results.csv'} is empty" in err, err
+
+
+def test_a_damaged_reference_sidecar_is_named_with_its_line(tmp_path, capsys):
+    res = frame([0.5, 0.5])
+    ref = tmp_path / "reference.csv"
+    build_reference(res, version="0").to_csv(ref, index=False)
+    (tmp_path / "reference.json").write_text('{\n  "version": "0",\n  oops\n}\n')
+    run = tmp_path / "run"
+    run.mkdir()
+    res.to_csv(run / "results.csv", index=False)
+    assert main(["-q", "regression", "check", "--reference", str(ref),
+                 "--results", str(run)]) == 2
+    err = capsys.readouterr().err
+    assert f"error: {tmp_path / 'reference.json'}: not valid JSON at line 3" in err, err
