@@ -11,8 +11,9 @@ through ``tuning:`` and ``tuned: true`` entries (:mod:`benchmarks.config`).
 A point is eligible only if every one of its cells finished ``ok``; ties go to the earlier point
 of the grid, so the choice is deterministic. A dataset and detector left with no eligible point
 stop the command with an error naming them, and no file is written: a tuning file that silently
-lacks a choice would only fail later, in the report config that reads it. A choice is keyed by dataset label and detector,
-so each dataset entry of a tuning config must have one anomaly ratio and one labelled fraction.
+lacks a choice would only fail later, in the report config that reads it. A choice is keyed by
+dataset label and detector, so each dataset entry of a tuning config must have one anomaly
+ratio and one labelled fraction.
 Test labels are used here only as the development splits' labels: the report seeds never enter.
 """
 
