@@ -80,6 +80,25 @@ def _dask_client(scheduler: str | None, n_jobs: int):
     return Client(cluster), cluster
 
 
+def _warn_of_another_sweep(folder: Path, config: SweepConfig) -> None:
+    """Say so when ``folder`` holds the results of another sweep: its results.csv is about to
+    be rebuilt from this config's cells, and the other sweep's rows leave it (its cells stay
+    in cells/, and rerunning it brings them back)."""
+    import yaml
+
+    try:
+        before = yaml.safe_load((folder / "config.yaml").read_text())
+    except (OSError, yaml.YAMLError, UnicodeDecodeError):
+        return
+    if not isinstance(before, dict):
+        return
+    was = (before.get("name"), before.get("source"))
+    if was != (config.name, config.source):
+        log.warning("%s held the results of sweep %r (%s); its results.csv is rebuilt for "
+                    "sweep %r, and the earlier sweep's rows leave it (their cells stay in "
+                    "cells/)", folder, was[0], was[1], config.name)
+
+
 def run_sweep(config: SweepConfig, out: str | Path, *, n_jobs: int | None = None,
               backend: str = "loky", scheduler: str | None = None, retry_failed: bool = True,
               force: bool = False, isolate: bool = True, threads_per_cell: int | None = None,
@@ -112,6 +131,7 @@ def run_sweep(config: SweepConfig, out: str | Path, *, n_jobs: int | None = None
         # zero would read as "unset" below and fall back to the default without a word
         raise ValueError(f"threads_per_cell must be an integer >= 1; got {threads_per_cell!r}")
     folder = check_writable(out)
+    _warn_of_another_sweep(folder, config)
     cells = config.cells()
     n_jobs = config.n_jobs if n_jobs is None else n_jobs
     if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs == 0 or n_jobs < -1:

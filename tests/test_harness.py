@@ -75,6 +75,22 @@ def test_resume_recomputes_only_missing_and_failed_cells(tmp_path):
     assert before == {k: cache.path(k).stat().st_mtime_ns for k in cache.keys()}
 
 
+def test_another_sweep_into_the_same_folder_is_said(tmp_path, caplog):
+    """Rerunning a sweep into its folder is silent; running another one there warns that the
+    first sweep's rows leave results.csv (their cells stay)."""
+    out = tmp_path / "out"
+    first = config(["t-centroid"])
+    kept = set(run_sweep(first, out, n_jobs=1, progress=False)["cell_id"])
+    with caplog.at_level("WARNING", logger="benchmarks.sweep"):
+        run_sweep(first, out, n_jobs=1, progress=False)
+    assert "held the results of sweep" not in caplog.text
+    other = parse_config({**sweep_raw(["t-oracle"]), "name": "other"})
+    with caplog.at_level("WARNING", logger="benchmarks.sweep"):
+        run_sweep(other, out, n_jobs=1, progress=False)
+    assert f"held the results of sweep {first.name!r}" in caplog.text
+    assert kept < set(CellCache(out).keys())   # the first sweep's cells stay
+
+
 def test_same_config_twice_gives_the_same_csv(tmp_path):
     cfg = config(["t-centroid", {"name": "t-centroid", "params": {"jitter": 0.3}}],
                  fractions=(0.2, 1.0))
