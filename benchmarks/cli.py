@@ -93,7 +93,7 @@ def _parser() -> argparse.ArgumentParser:
                      help="also rewrite the results block of this README (README.md)")
     rep.add_argument("--html", action="store_true",
                      help="also write one self-contained page, REPORTS/index.html, from every "
-                          "sweep folder beside DIR")
+                          "sweep folder beside DIR (a folder of your own gets its own section)")
 
     sub.add_parser("detectors", parents=[common], help="list the registered detectors")
     sub.add_parser("datasets", parents=[common], help="list the datasets and the presets")
@@ -249,7 +249,8 @@ def _cmd_report(args) -> int:
 
         from benchmarks.html_report import write_html_report
 
-        paths.append(write_html_report(Path(args.dir).parent, reports_dir))
+        folder = Path(args.dir).resolve()
+        paths.append(write_html_report(folder.parent, reports_dir, sweep=folder.name))
     for p in paths:
         print(p)
     return 0

@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 __all__ = ["CELLS_BEHIND", "SECTIONS", "STAMPED_TABLES", "Section", "currency_note",
-           "sweep_note", "write_html_report"]
+           "sweep_note", "sweep_section", "write_html_report"]
 
 log = logging.getLogger(__name__)
 
@@ -224,15 +224,42 @@ border-bottom:1px solid #ddd;text-align:left}img{max-width:100%}nav a{margin-rig
 .missing{color:#a00}"""
 
 
+def sweep_section(name: str, results: Path) -> Section:
+    """The section of a sweep folder the fixed sections do not know (a user's own sweep):
+    its Table 2, paired comparisons and leaderboard, and the figures the report drew for it."""
+    from benchmarks.figures import safe_name
+
+    return Section(safe_name(name), f"Sweep {name}", f"pugan-bench report {results / name} --html",
+                   "Table 2 of this sweep (mean and 95% interval over its seeds; "
+                   "best_f1_oracle chooses the threshold with test labels, an ORACLE), PU-GAN "
+                   "against every other detector, and the rank statistics where it has them.",
+                   tables=(("Table 2", f"{name}/table2.csv", ()),
+                           ("Paired comparisons", f"{name}/comparisons.csv", ()),
+                           ("Leaderboard", f"{name}/leaderboard.csv", ())),
+                   figures=(f"{safe_name(name)}_*.png",))
+
+
+def _known_folders() -> set[str]:
+    return {csv.split("/")[0] for s in SECTIONS for _, csv, _ in s.tables}
+
+
 def write_html_report(results: str | Path = "results", reports: str | Path = "reports",
-                      out: str | Path | None = None) -> Path:
+                      out: str | Path | None = None, sweep: str | None = None) -> Path:
     """Write the page (default ``reports/index.html``) from ``results/`` and
-    ``reports/figures/``; return its path."""
+    ``reports/figures/``; return its path.
+
+    ``sweep``: the folder under ``results`` the page is written for. One the fixed sections do
+    not know (a user's own sweep) gets a section of its own, first, and the fixed sections
+    with nothing to show are left out rather than each saying that its sweep was not run."""
     results, reports = Path(results), Path(reports)
     out = Path(out) if out is not None else reports / "index.html"
-    nav = " ".join(f'<a href="#{s.id}">{html.escape(s.title)}</a>' for s in SECTIONS)
+    sections = list(SECTIONS)
+    if sweep is not None and sweep not in _known_folders():
+        sections = [sweep_section(sweep, results)] + [
+            s for s in SECTIONS if any((results / csv).is_file() for _, csv, _ in s.tables)]
+    nav = " ".join(f'<a href="#{s.id}">{html.escape(s.title)}</a>' for s in sections)
     sweeps: dict = {}
-    body = "\n".join(_section_html(s, results, reports / "figures", sweeps) for s in SECTIONS)
+    body = "\n".join(_section_html(s, results, reports / "figures", sweeps) for s in sections)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text("<!DOCTYPE html>\n<html lang=en><head><meta charset=utf-8>"
                    "<title>pugan-bench report</title>"

@@ -46,8 +46,8 @@ def parse(path: Path) -> _Page:
     return page
 
 
-def check_page(page: _Page) -> None:
-    assert page.sections == [s.id for s in SECTIONS]
+def check_page(page: _Page, sections=None) -> None:
+    assert page.sections == (sections or [s.id for s in SECTIONS])
     assert page.table_rows and all(n > 0 for n in page.table_rows)
     for src in page.images:
         assert src.startswith("data:image/png;base64,")  # embedded: opens offline
@@ -71,6 +71,27 @@ def test_the_page_embeds_tables_and_figures_and_names_what_was_not_run(tmp_path)
     assert len(page.images) == 1 and len(page.table_rows) == 1
     text = page_path.read_text()
     assert "Not run yet: <code>make unknown-types</code>" in text
+
+
+def test_a_users_own_sweep_gets_its_own_section_and_no_empty_ones(tmp_path):
+    """`report DIR --html` on a folder the fixed sections do not know shows that folder's
+    tables and figures first, and leaves out the fixed sections that have nothing."""
+    from helpers import sweep_raw
+
+    from benchmarks.cli import main
+    from benchmarks.config import parse_config
+    from benchmarks.harness import run_sweep
+
+    folder = tmp_path / "work" / "my sweep"
+    run_sweep(parse_config(sweep_raw(["t-centroid", "t-oracle"], seeds=(0, 1))), folder,
+              n_jobs=1, progress=False)
+    reports = tmp_path / "reports"
+    assert main(["report", str(folder), "--reports-dir", str(reports), "--html"]) == 0
+    page = parse(reports / "index.html")
+    check_page(page, sections=["my-sweep"])
+    text = (reports / "index.html").read_text()
+    assert "Sweep my sweep" in text and "Not run yet" not in text
+    assert "t-centroid" in text and len(page.images) >= 1
 
 
 def test_the_committed_page_is_complete_and_generated(tmp_path):
