@@ -250,7 +250,8 @@ def _cmd_report(args) -> int:
         from benchmarks.html_report import write_html_report
 
         folder = Path(args.dir).resolve()
-        paths.append(write_html_report(folder.parent, reports_dir, sweep=folder.name))
+        own = None if _is_committed_sweep(folder) else folder.name
+        paths.append(write_html_report(folder.parent, reports_dir, own_sweep=own))
     for p in paths:
         print(p)
     return 0
@@ -271,11 +272,19 @@ def _reports_dir(sweep_dir: str, given: str | None):
 
     if given is not None:
         return Path(given)
-    root = Path(__file__).resolve().parent.parent
     folder = Path(sweep_dir).resolve()
-    if any(folder == (root / c).resolve() for c in COMMITTED_SWEEPS):
-        return root / "reports"
+    if _is_committed_sweep(folder):
+        return Path(__file__).resolve().parent.parent / "reports"
     return folder.parent / f"{folder.name}-reports"
+
+
+def _is_committed_sweep(folder) -> bool:
+    """Whether ``folder`` is one of the repository's committed sweeps, told by its location,
+    not its name: a user's own folder called ``paper`` is not the paper sweep."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    return any(Path(folder).resolve() == (root / c).resolve() for c in COMMITTED_SWEEPS)
 
 
 def _cmd_datasets(args) -> int:

@@ -71,11 +71,11 @@ def read_curve_table(path: str | Path) -> pd.DataFrame:
                             keep_default_na=False, na_values=[""])
     except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise ValueError(f"{path} is not a curve table ({type(exc).__name__}: {exc}); delete "
-                         "it and rerun the sweep to redraw the curves") from None
+                         "it: a report of the sweep with its cells' scores writes it again") from None
     missing = sorted(set(CURVE_COLUMNS) - set(table.columns))
     if missing:
         raise ValueError(f"{path} is not a curve table: missing column(s) {missing}; delete "
-                         "it and rerun the sweep to redraw the curves")
+                         "it: a report of the sweep with its cells' scores writes it again")
     return table
 
 

@@ -186,7 +186,8 @@ def _section_html(section: Section, results: Path, figures: Path, sweeps: dict) 
     from benchmarks.report import load_results
 
     parts = [f'<section id="{section.id}"><h2>{html.escape(section.title)}</h2>',
-             f"<p>{html.escape(section.text)} Regenerate: <code>{section.command}</code>.</p>"]
+             f"<p>{html.escape(section.text)} Regenerate: "
+             f"<code>{html.escape(section.command)}</code>.</p>"]
     found = 0
     for caption, csv, columns in section.tables:
         path = results / csv
@@ -225,37 +226,39 @@ border-bottom:1px solid #ddd;text-align:left}img{max-width:100%}nav a{margin-rig
 
 
 def sweep_section(name: str, results: Path) -> Section:
+    # ids and figure names carry a prefix, so a sweep called "unknown" or "table2" neither
+    # repeats a fixed section's id nor picks up its figures
     """The section of a sweep folder the fixed sections do not know (a user's own sweep):
     its Table 2, paired comparisons and leaderboard, and the figures the report drew for it."""
+    import shlex
+
     from benchmarks.figures import safe_name
 
-    return Section(safe_name(name), f"Sweep {name}", f"pugan-bench report {results / name} --html",
+    return Section(f"sweep-{safe_name(name)}", f"Sweep {name}",
+                   f"pugan-bench run CONFIG --out {shlex.quote(str(results / name))}",
                    "Table 2 of this sweep (mean and 95% interval over its seeds; "
                    "best_f1_oracle chooses the threshold with test labels, an ORACLE), PU-GAN "
                    "against every other detector, and the rank statistics where it has them.",
                    tables=(("Table 2", f"{name}/table2.csv", ()),
                            ("Paired comparisons", f"{name}/comparisons.csv", ()),
                            ("Leaderboard", f"{name}/leaderboard.csv", ())),
-                   figures=(f"{safe_name(name)}_*.png",))
-
-
-def _known_folders() -> set[str]:
-    return {csv.split("/")[0] for s in SECTIONS for _, csv, _ in s.tables}
+                   figures=(f"{safe_name(name)}_*.png",))  # the report's own prefix
 
 
 def write_html_report(results: str | Path = "results", reports: str | Path = "reports",
-                      out: str | Path | None = None, sweep: str | None = None) -> Path:
+                      out: str | Path | None = None, own_sweep: str | None = None) -> Path:
     """Write the page (default ``reports/index.html``) from ``results/`` and
     ``reports/figures/``; return its path.
 
-    ``sweep``: the folder under ``results`` the page is written for. One the fixed sections do
-    not know (a user's own sweep) gets a section of its own, first, and the fixed sections
-    with nothing to show are left out rather than each saying that its sweep was not run."""
+    ``own_sweep``: a user's own sweep folder under ``results`` (not one of the repository's
+    committed sweeps, whatever its name) that the page is written for: it gets a section of
+    its own, first, and the fixed sections with nothing to show are left out rather than each
+    saying that its sweep was not run."""
     results, reports = Path(results), Path(reports)
     out = Path(out) if out is not None else reports / "index.html"
     sections = list(SECTIONS)
-    if sweep is not None and sweep not in _known_folders():
-        sections = [sweep_section(sweep, results)] + [
+    if own_sweep is not None:
+        sections = [sweep_section(own_sweep, results)] + [
             s for s in SECTIONS if any((results / csv).is_file() for _, csv, _ in s.tables)]
     nav = " ".join(f'<a href="#{s.id}">{html.escape(s.title)}</a>' for s in sections)
     sweeps: dict = {}

@@ -69,7 +69,7 @@ METRIC_COLUMNS = ("precision", "recall", "f1", "best_f1", "auroc", "auprc", "see
 def load_results(folder: str | Path) -> pd.DataFrame:
     """Read ``folder/results.csv`` (a folder or the CSV path itself)."""
     path = Path(folder)
-    if path.suffix != ".csv":
+    if path.is_dir() or path.suffix != ".csv":
         path = path / "results.csv"
     if not path.is_file():
         raise FileNotFoundError(f"no results file at {path}; run `pugan-bench run CONFIG --out "
@@ -85,11 +85,16 @@ def load_results(folder: str | Path) -> pd.DataFrame:
     if frame.empty:
         raise ValueError(f"{path} holds no cells: nothing to report")
     for col in METRIC_COLUMNS:
-        if col in frame and not pd.api.types.is_numeric_dtype(frame[col]):
-            bad = frame.loc[pd.to_numeric(frame[col], errors="coerce").isna()
-                            & frame[col].notna(), col]
-            raise ValueError(f"{path}: column {col!r} holds a value that is not a number "
-                             f"({bad.iloc[0]!r}, row {bad.index[0] + 2} of the file)")
+        if col not in frame or pd.api.types.is_numeric_dtype(frame[col]):
+            continue
+        numbers = pd.to_numeric(frame[col], errors="coerce")
+        bad = frame.index[numbers.isna() & frame[col].notna()]
+        if len(bad):
+            row = frame.loc[bad[0]]
+            cell = " / ".join(str(row[c]) for c in ("dataset", "detector", "seed"))
+            raise ValueError(f"{path}: column {col!r} holds {row[col]!r}, which is not a "
+                             f"number (cell {cell})")
+        frame[col] = numbers  # numbers pandas read as text (too long for an integer)
     for col in ("error", "preset", "detector_name"):
         if col in frame:
             frame[col] = frame[col].fillna("").astype(str)

@@ -80,23 +80,20 @@ def _dask_client(scheduler: str | None, n_jobs: int):
     return Client(cluster), cluster
 
 
-def _warn_of_another_sweep(folder: Path, config: SweepConfig) -> None:
-    """Say so when ``folder`` holds the results of another sweep: its results.csv is about to
-    be rebuilt from this config's cells, and the other sweep's rows leave it (its cells stay
-    in cells/, and rerunning it brings them back)."""
-    import yaml
-
+def _warn_of_rows_leaving(folder: Path, cells: list[Cell]) -> None:
+    """Say so when results.csv holds rows of cells this config does not have (another sweep
+    run into the folder, or fewer seeds than the last run): it is about to be rebuilt from
+    this config's cells, so those rows leave it, though their cells stay in cells/ and
+    rerunning their config brings them back."""
     try:
-        before = yaml.safe_load((folder / "config.yaml").read_text())
-    except (OSError, yaml.YAMLError, UnicodeDecodeError):
+        before = pd.read_csv(folder / "results.csv", usecols=["cell_id"])["cell_id"]
+    except (OSError, ValueError, UnicodeDecodeError):  # none yet, or not readable as such
         return
-    if not isinstance(before, dict):
-        return
-    was = (before.get("name"), before.get("source"))
-    if was != (config.name, config.source):
-        log.warning("%s held the results of sweep %r (%s); its results.csv is rebuilt for "
-                    "sweep %r, and the earlier sweep's rows leave it (their cells stay in "
-                    "cells/)", folder, was[0], was[1], config.name)
+    leaving = set(before.astype(str)) - {cell.key for cell in cells}
+    if leaving:
+        log.warning("%d row(s) of %s are of cells this config does not have (another "
+                    "config, or other seeds): they leave it, and their cells stay in %s",
+                    len(leaving), folder / "results.csv", folder / "cells")
 
 
 def run_sweep(config: SweepConfig, out: str | Path, *, n_jobs: int | None = None,
@@ -131,8 +128,8 @@ def run_sweep(config: SweepConfig, out: str | Path, *, n_jobs: int | None = None
         # zero would read as "unset" below and fall back to the default without a word
         raise ValueError(f"threads_per_cell must be an integer >= 1; got {threads_per_cell!r}")
     folder = check_writable(out)
-    _warn_of_another_sweep(folder, config)
     cells = config.cells()
+    _warn_of_rows_leaving(folder, cells)
     n_jobs = config.n_jobs if n_jobs is None else n_jobs
     if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs == 0 or n_jobs < -1:
         raise ValueError(f"n_jobs must be a positive integer or -1; got {n_jobs!r}")

@@ -83,11 +83,11 @@ def test_another_sweep_into_the_same_folder_is_said(tmp_path, caplog):
     kept = set(run_sweep(first, out, n_jobs=1, progress=False)["cell_id"])
     with caplog.at_level("WARNING", logger="benchmarks.sweep"):
         run_sweep(first, out, n_jobs=1, progress=False)
-    assert "held the results of sweep" not in caplog.text
+    assert "leave it" not in caplog.text
     other = parse_config({**sweep_raw(["t-oracle"]), "name": "other"})
     with caplog.at_level("WARNING", logger="benchmarks.sweep"):
         run_sweep(other, out, n_jobs=1, progress=False)
-    assert f"held the results of sweep {first.name!r}" in caplog.text
+    assert f"{len(kept)} row(s) of {out / 'results.csv'} are of cells this config" in caplog.text
     assert kept < set(CellCache(out).keys())   # the first sweep's cells stay
 
 

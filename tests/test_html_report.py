@@ -88,10 +88,14 @@ def test_a_users_own_sweep_gets_its_own_section_and_no_empty_ones(tmp_path):
     reports = tmp_path / "reports"
     assert main(["report", str(folder), "--reports-dir", str(reports), "--html"]) == 0
     page = parse(reports / "index.html")
-    check_page(page, sections=["my-sweep"])
+    check_page(page, sections=["sweep-my-sweep"])
     text = (reports / "index.html").read_text()
     assert "Sweep my sweep" in text and "Not run yet" not in text
     assert "t-centroid" in text and len(page.images) >= 1
+    # a user's folder that happens to be called "paper" is theirs, not the committed sweep
+    named = folder.rename(folder.parent / "paper")
+    assert main(["report", str(named), "--reports-dir", str(reports), "--html"]) == 0
+    check_page(parse(reports / "index.html"), sections=["sweep-paper", "table2"])
 
 
 def test_the_committed_page_is_complete_and_generated(tmp_path):

@@ -194,9 +194,24 @@ def test_a_damaged_results_folder_is_an_error_naming_the_file_and_the_fault(tmp_
     frame["auprc"] = frame["auprc"].astype(object)
     frame.loc[3, "auprc"] = "abc"
     frame.to_csv(results, index=False)
-    with pytest.raises(ValueError, match=r"column 'auprc' holds a value that is not a number "
-                                         r"\('abc', row 5 of the file\)"):
+    cell = " / ".join(str(frame.loc[3, c]) for c in ("dataset", "detector", "seed"))
+    with pytest.raises(ValueError, match=rf"column 'auprc' holds 'abc', which is not a number "
+                                         rf"\(cell {cell}\)"):
         load_results(folder)
+    # a number pandas reads as text (too long for an integer) is a number, not a fault
+    fake_results(folder)
+    frame = pd.read_csv(results)
+    frame["seed"] = frame["seed"].astype(object)
+    frame.loc[0, "seed"] = "99999999999999999999999"
+    frame.to_csv(results, index=False)
+    assert load_results(folder)["seed"].iloc[0] == pytest.approx(1e23)
+    # a results.csv named directly, and a folder whose name ends in .csv
+    fake_results(folder)
+    assert len(load_results(results)) == len(pd.read_csv(results))
+    odd = tmp_path / "odd.csv"
+    odd.mkdir()
+    fake_results(odd)
+    assert len(load_results(odd)) == len(pd.read_csv(results))
     fake_results(folder)
     config = folder / "config.yaml"
     config.write_text("detectors: [unclosed\n")
