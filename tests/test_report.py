@@ -165,6 +165,16 @@ def test_a_tuning_file_changed_since_the_run_is_named_not_a_bare_key(tmp_path, c
     assert "no choice of 'b' for dataset 'moons'" in capsys.readouterr().err
 
 
+def _with_text_value(folder, column, row, text):
+    """Write the fake results with ``text`` in one cell of ``column``; return the frame."""
+    fake_results(folder)
+    frame = pd.read_csv(folder / "results.csv")
+    frame[column] = frame[column].astype(object)
+    frame.loc[row, column] = text
+    frame.to_csv(folder / "results.csv", index=False)
+    return frame
+
+
 def test_a_damaged_results_folder_is_an_error_naming_the_file_and_the_fault(tmp_path):
     """A missing folder names the folder to run into; an empty, garbled or cell-less results
     file and a damaged config.yaml are errors naming the file and what is wrong with it,
@@ -189,21 +199,13 @@ def test_a_damaged_results_folder_is_an_error_naming_the_file_and_the_fault(tmp_
     results.write_text(header + "\n")
     with pytest.raises(ValueError, match="holds no cells"):
         load_results(folder)
-    fake_results(folder)
-    frame = pd.read_csv(results)
-    frame["auprc"] = frame["auprc"].astype(object)
-    frame.loc[3, "auprc"] = "abc"
-    frame.to_csv(results, index=False)
+    frame = _with_text_value(folder, "auprc", 3, "abc")
     cell = " / ".join(str(frame.loc[3, c]) for c in ("dataset", "detector", "seed"))
     with pytest.raises(ValueError, match=rf"column 'auprc' holds 'abc', which is not a number "
                                          rf"\(cell {cell}\)"):
         load_results(folder)
     # a number pandas reads as text (too long for an integer) is a number, not a fault
-    fake_results(folder)
-    frame = pd.read_csv(results)
-    frame["seed"] = frame["seed"].astype(object)
-    frame.loc[0, "seed"] = "99999999999999999999999"
-    frame.to_csv(results, index=False)
+    _with_text_value(folder, "seed", 0, "99999999999999999999999")
     assert load_results(folder)["seed"].iloc[0] == pytest.approx(1e23)
     # a results.csv named directly, and a folder whose name ends in .csv
     fake_results(folder)
