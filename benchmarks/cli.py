@@ -422,10 +422,9 @@ def _duration(seconds: float) -> str:
 
 def _cmd_tune(args) -> int:
     from benchmarks.config import load_config
-    from benchmarks.tuning import check_write_target, tune
+    from benchmarks.tuning import tune
 
     signal.signal(signal.SIGTERM, _sigterm_as_interrupt)
-    check_write_target(args.write)  # before the config and the grid, which may take hours
     config = load_config(args.config)
     path = tune(config, args.out, args.write, criterion=args.criterion,
                 allow_report_seeds=args.allow_report_seeds, n_jobs=args.n_jobs,

@@ -12,6 +12,7 @@ left to the kept table (``curves.csv``), which names the cells behind each curve
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +23,8 @@ from benchmarks.stats import mean_ci
 
 __all__ = ["GRID", "cells_digest", "curve_figures", "curve_table", "current_curves",
            "plot_curves", "read_curve_table"]
+
+log = logging.getLogger(__name__)
 
 #: where every seed's curve is read off: false-positive rate (ROC) or recall (PR)
 GRID = np.linspace(0.0, 1.0, 101)
@@ -66,16 +69,16 @@ def read_curve_table(path: str | Path) -> pd.DataFrame:
     """A kept ``curves.csv``, its ``cells`` digests and labels read as text (a digest of
     digits alone must not turn into a number, nor a label into a missing value). A file that
     is not such a table is a ``ValueError`` naming it."""
+    remedy = "delete it: a report of the sweep with its cells' scores writes it again"
     try:
         table = pd.read_csv(path, dtype={"cells": str, "dataset": str, "detector": str},
                             keep_default_na=False, na_values=[""])
     except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise ValueError(f"{path} is not a curve table ({type(exc).__name__}: {exc}); delete "
-                         "it: a report of the sweep with its cells' scores writes it again") from None
+        raise ValueError(f"{path} is not a curve table ({type(exc).__name__}: {exc}); "
+                         f"{remedy}") from None
     missing = sorted(set(CURVE_COLUMNS) - set(table.columns))
     if missing:
-        raise ValueError(f"{path} is not a curve table: missing column(s) {missing}; delete "
-                         "it: a report of the sweep with its cells' scores writes it again")
+        raise ValueError(f"{path} is not a curve table: missing column(s) {missing}; {remedy}")
     return table
 
 
@@ -103,8 +106,6 @@ def curve_table(frame: pd.DataFrame, folder: str | Path) -> tuple[pd.DataFrame, 
     over the ok cells of ``frame``, ``cells`` naming them (:func:`cells_digest`); and, per
     (dataset, detector) with ok cells that have no stored scores, how many. Such a pair gets
     no curve: a band over the seeds that happen to have scores is not the sweep's band."""
-    import logging
-
     from benchmarks.cache import read_cell_scores
 
     ok = frame[frame["status"] == "ok"]
@@ -117,8 +118,7 @@ def curve_table(frame: pd.DataFrame, folder: str | Path) -> tuple[pd.DataFrame, 
             try:
                 scores = read_cell_scores(folder, key)
             except ValueError as exc:  # one damaged file: this pair's curve only is lost
-                logging.getLogger(__name__).warning("%s; no fresh curve for %s on %s",
-                                                    exc, det, dataset)
+                log.warning("%s; no fresh curve for %s on %s", exc, det, dataset)
                 scores = None
             if scores is None:
                 missing[(dataset, det)] = missing.get((dataset, det), 0) + 1

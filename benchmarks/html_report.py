@@ -226,10 +226,9 @@ border-bottom:1px solid #ddd;text-align:left}img{max-width:100%}nav a{margin-rig
 
 
 def sweep_section(name: str, results: Path) -> Section:
-    # ids and figure names carry a prefix, so a sweep called "unknown" or "table2" neither
-    # repeats a fixed section's id nor picks up its figures
     """The section of a sweep folder the fixed sections do not know (a user's own sweep):
     its Table 2, paired comparisons and leaderboard, and the figures the report drew for it."""
+    # the id carries a prefix, so a sweep called "table2" does not repeat a fixed section's id
     import shlex
 
     from benchmarks.figures import safe_name
