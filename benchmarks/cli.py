@@ -364,8 +364,41 @@ def _infeasible_splits(cells) -> list[str]:
             make_pu_split(**cell.split_kwargs())
         except Exception as exc:
             problems.append(f"{cell.dataset} at anomaly ratio {cell.anomaly_ratio:g}, labelled "
-                            f"fraction {cell.labelled_fraction:g}: {exc}")
+                            f"fraction {cell.labelled_fraction:g}: {exc}"
+                            f"{_label_hint(cell, exc)}")
     return problems
+
+
+def _label_hint(cell, exc) -> str:
+    """For a user's file that came out with one class only: the ``anomaly_values`` in force
+    and the labels the file holds, since a mismatch of the two (``1`` against ``attack``, or
+    the number 1 against the text ``"1"``) is the usual cause and the loader's message names
+    neither. The labels are read by the loader's own reader, so they are the values it
+    compared; "" for any other failure, or when the file cannot be read again.
+    """
+    import inspect
+    import json
+    from pathlib import Path
+
+    from benchmarks.datasets.userfile import _read, load_file
+
+    name = cell.dataset_name
+    if not (name == "file" or name.startswith("file:")) or "one class only" not in str(exc):
+        return ""
+    given = json.loads(cell.dataset_params_json)
+    defaults = {k: p.default for k, p in inspect.signature(load_file).parameters.items()}
+    params = {**defaults, **given}
+    column = params["label_column"]
+    try:
+        labels = _read(Path(name.split(":", 1)[1] if ":" in name else params["path"]),
+                       column)[column]
+    except Exception:
+        return ""
+    found = sorted({repr(v) for v in labels.dropna().unique().tolist()})
+    shown = ", ".join(found[:10]) + (f", ... ({len(found)} distinct)" if len(found) > 10 else "")
+    default = "" if "anomaly_values" in given else " (the default)"
+    return (f"; anomaly_values is {params['anomaly_values']!r}{default} and label column "
+            f"{column!r} holds {shown}: set anomaly_values to the label(s) that mean anomaly")
 
 
 #: sweeps whose recorded cell times inform validate's estimate

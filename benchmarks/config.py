@@ -53,8 +53,12 @@ ratio/fraction axes do not apply to it; use ``dataset:`` with axes to vary them.
 
 from __future__ import annotations
 
+import copy
 import inspect
 import math
+import types
+import typing
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -227,6 +231,8 @@ def _check_dataset_name(name: str, params: dict, where: str, base_dir: Path | No
                               f"{str(path)!r}; a relative path is taken from the config's "
                               "folder)")
         path = path.resolve()
+        if name == "adbench" or path.suffix == ".npz":
+            _check_npz(path, where)
         params = {**params, "sha256": _content_digest(path, params.get("sha256"), where)}
         if name.startswith("file:"):
             return f"file:{path}", params
@@ -257,6 +263,21 @@ def _content_digest(path: Path, expected, where: str) -> str:
     return digest
 
 
+#: how every zip archive, and so every .npz, begins (an empty archive: the second); numpy reads
+#: any other file as a pickle and refuses it with a message about pickled data
+_ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
+
+
+def _check_npz(path: Path, where: str) -> None:
+    """A file read as .npz must be a zip archive: say so now, naming the file, rather than let
+    the loader fail in every cell with numpy's message about pickled data."""
+    with path.open("rb") as f:
+        head = f.read(4)
+    if not head.startswith(_ZIP_MAGIC):
+        raise ConfigError(f"{where}: data file {str(path)!r} is not an .npz archive (an .npz "
+                          f"is a zip file, starting with b'PK'; this one starts with {head!r})")
+
+
 def _loader(name: str):
     """The loader function behind dataset ``name`` and the parameters the name fixes."""
     if name == "moons":
@@ -276,14 +297,60 @@ def _loader(name: str):
     return load_file, {"path"} if name.startswith("file:") else set()
 
 
+#: what a YAML value must be for a loader parameter of each kind (see :func:`_value_kind`)
+_KIND_TEXT = {"list": "a list such as [a, b]", "int": "an integer", "number": "a number",
+              "bool": "true or false"}
+
+
+def _value_kind(annotation) -> str | None:
+    """The kind of YAML value a loader parameter annotated ``annotation`` takes: ``"list"``
+    (only sequences, and not ``str``: a string would be read letter by letter), ``"int"``,
+    ``"number"``, ``"bool"``; None when the annotation admits other values too (a path, a
+    label that may be text or a number), which are then left to the loader. ``None`` in the
+    annotation is ignored here; :func:`_check_dataset_params` accepts null for it."""
+    union = typing.get_origin(annotation) in (typing.Union, types.UnionType)
+    members = {typing.get_origin(m) or m for m in (typing.get_args(annotation) if union
+                                                     else (annotation,))} - {type(None)}
+    if members and str not in members and all(
+            isinstance(m, type) and issubclass(m, Sequence) for m in members):
+        return "list"
+    for kind, types_ in (("int", {int}), ("bool", {bool}), ("number", {float}),
+                         ("number", {int, float})):
+        if members == types_:
+            return kind
+    return None
+
+
+def _fits_kind(value, kind: str) -> bool:
+    """Whether a YAML value is of ``kind``; a bool is no number (YAML reads ``yes`` as true)."""
+    if kind == "list":
+        return isinstance(value, list | tuple)
+    if kind == "bool":
+        return isinstance(value, bool)
+    wanted = int if kind == "int" else int | float
+    return isinstance(value, wanted) and not isinstance(value, bool)
+
+
 def _check_dataset_params(name: str, params: dict, where: str) -> None:
-    """Unknown loader parameters are an error now, not in every cell later."""
+    """Unknown loader parameters, and values of the wrong kind, are an error now, not in every
+    cell later. The kind comes from the loader's annotations, so a loader's new parameter is
+    checked without a table to keep: a string where a list of columns goes would otherwise be
+    split into letters, and ``n_samples: 1e4`` (a string to YAML) fail deep in the loader."""
     loader, fixed = _loader(name)
     allowed = set(inspect.signature(loader).parameters) - fixed
     unknown = sorted(set(params) - allowed)
     if unknown:
         raise ConfigError(f"{where}: unknown dataset_params {unknown} for dataset {name!r}; "
                           f"allowed: {sorted(allowed)}")
+    hints = typing.get_type_hints(loader)
+    for key, value in params.items():
+        kind = _value_kind(hints.get(key))
+        if kind is None or _fits_kind(value, kind):
+            continue
+        if value is None and type(None) in typing.get_args(hints[key]):
+            continue
+        raise ConfigError(f"{where}: dataset_params {key!r} of dataset {name!r} must be "
+                          f"{_KIND_TEXT[kind]}; got {value!r}")
 
 
 def _parse_dataset(entry, i: int, axes: dict, base_dir: Path | None) -> DatasetEntry:
@@ -370,10 +437,38 @@ def _check_buildable(name: str, params: dict, where: str):
     except TypeError as exc:
         raise ConfigError(f"{where}: params must be plain YAML values: {exc}") from None
     try:  # construction only stores arguments: a cheap check of parameter names
-        return make_detector(name, random_state=0, **params)
+        detector = make_detector(name, random_state=0, **params)
     except Exception as exc:
         raise ConfigError(f"{where}: cannot build detector {name!r} with params {params}: "
                           f"{exc}") from None
+    _check_param_values(detector, name, where)
+    return detector
+
+
+def _check_param_values(detector, name: str, where: str) -> None:
+    """Run the parameter checks a detector otherwise runs first thing in ``fit``, so that a bad
+    value (``n_bags: -3``) is refused now rather than failing every cell. Each check reads
+    the stored parameters only, never data: PU-GAN's ``_check_params``, the one-class
+    adapters' ``_validate_common``, and scikit-learn's ``_validate_params`` for estimators
+    that declare ``_parameter_constraints``.
+
+    Whether CUDA exists is a question for the machine that runs the cells (a Dask worker may
+    have it when this one has not), so a ``cuda`` device is checked as ``cpu`` here.
+    """
+    probe = detector
+    if str(getattr(detector, "device", "")).startswith("cuda"):
+        probe = copy.copy(detector)
+        probe.device = "cpu"
+    checks = ["_check_params", "_validate_common"]
+    if hasattr(probe, "_parameter_constraints"):
+        checks.append("_validate_params")
+    for check in checks:
+        if callable(getattr(probe, check, None)):
+            try:
+                getattr(probe, check)()
+            except Exception as exc:
+                raise ConfigError(f"{where}: bad parameter value for detector {name!r}: "
+                                  f"{exc}") from None
 
 
 def _parse_detector(entry, i: int, tuning: dict | None = None) -> list[DetectorEntry]:

@@ -100,6 +100,33 @@ def test_unknown_dataset_params_are_refused():
         parse_config(base(datasets=[{"dataset": "moons", "dataset_params": {"nosie": 0.1}}]))
 
 
+@pytest.mark.parametrize("params, named", [
+    ({"noise": "0.1"}, r"'noise' of dataset 'moons' must be a number; got '0.1'"),
+    ({"noise": True}, r"'noise' of dataset 'moons' must be a number; got True"),
+    ({"n_samples": "1e4"}, r"'n_samples' of dataset 'moons' must be an integer; got '1e4'"),
+    ({"n_samples": 1000.0}, r"'n_samples' of dataset 'moons' must be an integer; got 1000.0"),
+])
+def test_dataset_params_of_the_wrong_type_are_refused(params, named):
+    with pytest.raises(ConfigError, match=r"datasets\[0\]: dataset_params " + named):
+        parse_config(base(datasets=[{"dataset": "moons", "dataset_params": params}]))
+
+
+@pytest.mark.parametrize("key", ["feature_columns", "categorical"])
+def test_a_string_for_a_list_of_columns_is_refused(tmp_path, key):
+    _user_csv(tmp_path / "mine.csv", seed=0)
+    (tmp_path / "c.yaml").write_text(
+        "seeds: [0]\nanomaly_ratios: [0.2]\nlabelled_fractions: [0.5]\n"
+        f"datasets: [{{dataset: 'file:mine.csv', dataset_params: {{{key}: abc}}}}]\n"
+        "detectors: [iforest]\n")
+    with pytest.raises(ConfigError, match=rf"dataset_params '{key}' of dataset 'file:.*mine"
+                                          r"\.csv' must be a list such as \[a, b\]; got 'abc'"):
+        load_config(tmp_path / "c.yaml")
+    listed = parse_config(base(datasets=[{"dataset": "file:mine.csv",
+                                          "dataset_params": {key: ["a", "b"]}}]),
+                          base_dir=tmp_path)
+    assert listed.datasets[0].dataset_params[key] == ["a", "b"]
+
+
 def test_duplicate_yaml_keys_are_refused(tmp_path):
     path = tmp_path / "c.yaml"
     path.write_text("seeds: [0]\nseeds: [1]\nanomaly_ratios: [0.2]\nlabelled_fractions: [0.5]\n"
@@ -215,6 +242,59 @@ def test_validate_reports_infeasible_splits_the_count_and_a_time(tmp_path, capsy
     assert "-> 12 cells" in out and "estimated time: about" in out
     assert "infeasible: file:few.csv at anomaly ratio 0.9" in err and "anomalies" in err
     assert "ratio 0.05" not in err
+
+
+def test_a_file_named_npz_that_is_not_a_zip_archive_is_refused(tmp_path):
+    (tmp_path / "fake.npz").write_text("a,b,label\n1,2,0\n")
+    for entry in ({"dataset": "file:fake.npz"},
+                  {"dataset": "adbench", "dataset_params": {"path": "fake.npz"}}):
+        with pytest.raises(ConfigError, match=r"datasets\[0\]: data file '.*fake\.npz' is not "
+                                              r"an \.npz archive"):
+            parse_config(base(datasets=[entry]), base_dir=tmp_path)
+    np.savez(tmp_path / "real.npz", X=np.zeros((4, 2)), label=np.array([0, 0, 1, 1]))
+    assert parse_config(base(datasets=[{"dataset": "file:real.npz"}]), base_dir=tmp_path)
+
+
+def test_validate_names_anomaly_values_and_the_labels_when_none_match(tmp_path, capsys):
+    from benchmarks.cli import main
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.standard_normal((200, 2)), columns=["a", "b"])
+    frame["label"] = np.where(np.arange(200) < 20, "attack", "ok")
+    frame.to_csv(tmp_path / "words.csv", index=False)
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("seeds: 1\nanomaly_ratios: [0.05]\nlabelled_fractions: [0.5]\n"
+                   "datasets: [{dataset: 'file:words.csv'}]\ndetectors: [iforest]\n")
+    assert main(["validate", str(cfg)]) == 2
+    err = capsys.readouterr().err
+    assert "one class only" in err
+    assert ("anomaly_values is (1,) (the default) and label column 'label' holds 'attack', "
+            "'ok': set anomaly_values" in err)
+
+
+@pytest.mark.parametrize("params, named", [
+    ({"n_bags": -3}, r"n_bags must be an integer >= 1; got -3"),
+    ({"hidden": "abc"}, r"hidden must be an integer >= 1; got 'abc'"),
+    ({"lam": 2.0}, r"lam must be a number in \[0.0, 1.0\]; got 2.0"),
+])
+def test_pugan_parameter_values_are_checked_at_config_time(params, named):
+    with pytest.raises(ConfigError, match=r"detectors\[0\]: bad parameter value for detector "
+                                          r"'pugan': " + named):
+        parse_config(base(detectors=[{"name": "pugan", "params": params}]))
+
+
+def test_one_class_adapter_parameter_values_are_checked_at_config_time():
+    with pytest.raises(ConfigError, match=r"bad parameter value for detector 'iforest': "
+                                          r"threshold_quantile == 1.5, must be <= 1.0"):
+        parse_config(base(detectors=[{"name": "iforest",
+                                      "params": {"threshold_quantile": 1.5}}]))
+
+
+def test_a_cuda_device_is_left_to_the_machine_that_runs_the_cells():
+    cfg = parse_config(base(detectors=[{"name": "pugan", "params": {"device": "cuda"}}]))
+    assert cfg.detectors[0].params == {"device": "cuda"}
+    with pytest.raises(ConfigError, match="device must be 'cpu' or 'cuda"):
+        parse_config(base(detectors=[{"name": "pugan", "params": {"device": "tpu"}}]))
 
 
 def test_validate_warns_about_a_large_sweep(tmp_path, capsys):
