@@ -293,3 +293,21 @@ def test_early_stopping_stops_on_held_out_reconstruction(monkeypatch):
     assert full.gan_epochs_ == 30 and not any("val_recon" in h for h in full.history_)
     with pytest.raises(ValueError, match="early_stopping"):
         PUGAN(early_stopping=2, window=4, **TINY_PUGAN).fit(X, known_normal=known)
+
+
+def test_hand_written_lstm_computes_what_nn_lstm_does():
+    """The torch.compile comparison times the same function as oneDNN's LSTM, or it says
+    nothing: outputs and weight gradients agree, over several layers and steps."""
+    from benchmarks.perf.lstm_compile import UnrolledLSTM
+
+    torch.manual_seed(0)
+    ref = torch.nn.LSTM(3, 8, num_layers=2, batch_first=True)
+    x = torch.randn(5, 4, 3)
+    ref(x)[0].square().sum().backward()
+    want = ref.weight_hh_l1.grad.clone()
+    ref.zero_grad()
+    unrolled = UnrolledLSTM(ref)
+    out = unrolled(x)
+    out.square().sum().backward()
+    torch.testing.assert_close(out, ref(x)[0], rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(ref.weight_hh_l1.grad, want, rtol=1e-5, atol=1e-6)

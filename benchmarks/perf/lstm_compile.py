@@ -1,0 +1,107 @@
+"""Whether torch.compile beats oneDNN's LSTM on the CPU at PU-GAN's sizes.
+
+``torch.compile`` leaves ``nn.LSTM`` as the one oneDNN call it is, so the only way for it to
+help is a hand-written LSTM (one matrix product per step plus the gate arithmetic) that
+inductor can fuse. This times forward plus backward of both, one thread, CPU time, at the
+generator's and the discriminator's shapes in a generator round (a batch of 128 fresh latents
+and 128 encoded records), in float32 and under bfloat16 autocast, and checks first that the
+hand-written LSTM computes what ``nn.LSTM`` does.
+
+    python -m benchmarks.perf.lstm_compile [--reps 30] [--mode default|max-autotune]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import torch
+from torch import nn
+
+#: (name, input size, hidden, layers, batch, steps) of PU-GAN's networks in a generator round
+SHAPES = (("generator", 3, 100, 3, 256, 6), ("discriminator", 6, 100, 1, 256, 6))
+
+
+class UnrolledLSTM(nn.Module):
+    """The LSTM of ``ref`` (sharing its weights), one step at a time: inductor can fuse the
+    gate arithmetic of each step, which it cannot do inside oneDNN's call."""
+
+    def __init__(self, ref: nn.LSTM):
+        super().__init__()
+        self.hidden = ref.hidden_size
+        layers = range(ref.num_layers)
+        self.w_ih = nn.ParameterList(getattr(ref, f"weight_ih_l{k}") for k in layers)
+        self.w_hh = nn.ParameterList(getattr(ref, f"weight_hh_l{k}") for k in layers)
+        self.b_ih = nn.ParameterList(getattr(ref, f"bias_ih_l{k}") for k in layers)
+        self.b_hh = nn.ParameterList(getattr(ref, f"bias_hh_l{k}") for k in layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        batch, steps, _ = x.shape
+        for w_ih, w_hh, b_ih, b_hh in zip(self.w_ih, self.w_hh, self.b_ih, self.b_hh,
+                                          strict=True):
+            # the input's products for every step at once, as oneDNN does
+            gates_in = (x.reshape(batch * steps, -1) @ w_ih.t() + b_ih + b_hh).view(
+                batch, steps, -1)
+            h = x.new_zeros(batch, self.hidden)
+            c = x.new_zeros(batch, self.hidden)
+            outs = []
+            for t in range(steps):
+                i, f, g, o = (gates_in[:, t] + h @ w_hh.t()).chunk(4, 1)
+                c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
+                h = torch.sigmoid(o) * torch.tanh(c)
+                outs.append(h)
+            x = torch.stack(outs, 1)
+        return x
+
+
+def _cpu_ms(step, reps: int, blocks: int = 5) -> float:
+    """CPU ms per call: the fastest of ``blocks`` means over ``reps`` calls, since what slows a
+    block (the other core's work, a page fault) only ever adds time."""
+    for _ in range(5):  # warm-up, and compilation for a compiled module
+        step()
+    best = float("inf")
+    for _ in range(blocks):
+        start = time.process_time()
+        for _ in range(reps):
+            step()
+        best = min(best, (time.process_time() - start) / reps * 1e3)
+    return best
+
+
+def _train_step(module, x, precision: str):
+    def step():
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bfloat16"):
+            out = module(x)
+            out = out[0] if isinstance(out, tuple) else out
+        out.float().square().mean().backward()
+    return step
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reps", type=int, default=20, help="calls per timed block")
+    parser.add_argument("--mode", default="default", choices=("default", "max-autotune"))
+    args = parser.parse_args(argv)
+    torch.set_num_threads(1)
+    torch.manual_seed(0)
+    print("| network | precision | nn.LSTM (oneDNN), ms | hand-written, eager, ms "
+          "| hand-written, compiled, ms | compiled / oneDNN |")
+    print("| --- | --- | ---: | ---: | ---: | ---: |")
+    for name, n_in, hidden, layers, batch, steps in SHAPES:
+        ref = nn.LSTM(n_in, hidden, num_layers=layers, batch_first=True)
+        unrolled = UnrolledLSTM(ref)
+        x = torch.randn(batch, steps, n_in)
+        with torch.no_grad():
+            gap = (ref(x)[0] - unrolled(x)).abs().max().item()
+        if gap > 1e-5:
+            raise AssertionError(f"{name}: the hand-written LSTM differs from nn.LSTM by {gap}")
+        compiled = torch.compile(unrolled, dynamic=False, mode=args.mode)
+        for precision in ("float32", "bfloat16"):
+            times = [_cpu_ms(_train_step(m, x, precision), args.reps)
+                     for m in (ref, unrolled, compiled)]
+            print(f"| {name} | {precision} | {times[0]:.1f} | {times[1]:.1f} | {times[2]:.1f} "
+                  f"| {times[2] / times[0]:.2f} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
