@@ -4,7 +4,9 @@ from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
+import pytest
 from sklearn.datasets import make_moons
+from sklearn.metrics import f1_score, precision_score, recall_score, roc_auc_score
 
 from benchmarks.ablation import summary, variant_rows
 from pugan import PUGAN
@@ -26,6 +28,18 @@ def test_six_variants_per_fit_each_thresholded_on_known_normals():
     assert rows[["auroc", "auprc", "f1", "best_f1"]].notna().all().all()
     assert (rows.f1 <= rows.best_f1 + 1e-12).all()  # the oracle bounds the own threshold
     assert det.score == "combined"                   # the scoring switch is put back
+    assert (rows.dataset == "toy").all() and (rows.seed == 0).all()  # base copied into rows
+    # each variant's own threshold: the 0.99 quantile of the known normals' scores under that
+    # same variant (not the test scores', nor another variant's); F1 and friends follow it
+    for row in rows.itertuples():
+        test = getattr(det.score_components(split.X_test, inversion=row.inversion), row.score)
+        ref = getattr(det.score_components(X[known], inversion=row.inversion), row.score)
+        flagged = test >= np.quantile(ref, 0.99, method="higher")
+        assert row.precision == pytest.approx(precision_score(split.y_test, flagged,
+                                                              zero_division=0.0))
+        assert row.recall == pytest.approx(recall_score(split.y_test, flagged))
+        assert row.f1 == pytest.approx(f1_score(split.y_test, flagged)), row
+        assert row.auroc == pytest.approx(roc_auc_score(split.y_test, test))
 
 
 def test_summary_means_over_seeds_and_names_the_oracle():

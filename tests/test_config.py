@@ -127,8 +127,22 @@ def test_seeds_keys_and_labels():
 
 
 def test_test_params_are_merged_under_params():
+    from benchmarks.registry import get_spec
+
     cfg = parse_config(base(detectors=[{"name": "t-centroid", "test_params": True}]))
     assert cfg.detectors[0].params == {}  # t-centroid has no test params
+    tiny = get_spec("iforest").test_params
+    assert tiny == {"n_estimators": 20}  # a detector that has some: the merge is exercised
+
+    def params(**entry):
+        return parse_config(base(detectors=[{"name": "iforest", **entry}])).detectors[0].params
+
+    assert params() == {} and params(test_params=False) == {}
+    assert params(test_params=True) == tiny
+    # merged under params: a key of both takes the user's value, the others are kept
+    assert params(test_params=True, params={"threshold_quantile": 0.9}) == {
+        "n_estimators": 20, "threshold_quantile": 0.9}
+    assert params(test_params=True, params={"n_estimators": 7}) == {"n_estimators": 7}
     with pytest.raises(ConfigError, match="test_params must be true or false"):
         parse_config(base(detectors=[{"name": "t-centroid", "test_params": "yes"}]))
 

@@ -54,7 +54,10 @@ def test_kdd_like_keeps_ratios_and_is_seeded():
     assert 0.015 < y.mean() < 0.025
     assert not known[y == 1].any() and 0.17 < known[y == 0].mean() < 0.23
     X2, y2, known2 = kdd_like(120_000, seed=3)
-    assert np.array_equal(X, X2) and np.array_equal(known, known2)
+    assert np.array_equal(X, X2) and np.array_equal(y, y2) and np.array_equal(known, known2)
+    # the seed decides the draw: another seed, other rows and other labelled normals
+    X4, _, known4 = kdd_like(120_000, seed=4)
+    assert not np.array_equal(X, X4) and not np.array_equal(known, known4)
     with pytest.raises(ValueError, match="n_rows == 5, must be >= 10"):
         kdd_like(5)
 

@@ -199,6 +199,10 @@ def test_detector_on_moons_and_contract():
     for k, v in before.items():
         if isinstance(v, np.ndarray):
             np.testing.assert_array_equal(getattr(det, k), v)
+        elif isinstance(v, (int, float, str)):
+            assert getattr(det, k) == v, k  # threshold_, n_features_in_ and the parameters
+        else:
+            assert getattr(det, k) is v, k  # the fitted ensemble, None parameters
     again = clone(det).fit(X, known_normal=known)
     np.testing.assert_array_equal(again.decision_scores_, det.decision_scores_)
 

@@ -76,6 +76,8 @@ def test_decision_function_writes_nothing(fitted):
             np.testing.assert_array_equal(getattr(det, k), v)
         elif isinstance(v, (int, float, str)):
             np.testing.assert_equal(getattr(det, k), v)  # NaN (no student) equals NaN
+        else:  # None (an unset cache, no student), the networks, the stage-1 ensemble, lists
+            assert getattr(det, k) is v, k
     for k, m in nets.items():
         assert getattr(det, k) is m
         state = m.state_dict()
@@ -474,6 +476,7 @@ def test_calibration_scores_a_seeded_subsample_of_the_gan_training_normals(monke
     assert calibration and all(len(c) == 5000 for c in calibration)
     ref = _rows(det, calibration[0])
     assert len(ref) == 5000 and ref <= _scaled_rows(det, X[known])
+    assert ref != _scaled_rows(det, X[known][:5000])  # drawn from them, not their first 5,000
     first = det.rec_center_, det.stop_level_
 
     calls.clear()

@@ -93,11 +93,28 @@ def test_auto_precision_is_bfloat16_only_where_the_device_has_it(monkeypatch):
         resolve_precision("half", cpu)
 
 
-def test_fit_records_the_precision_it_trained_in():
+def test_fit_records_the_precision_it_trained_in(monkeypatch):
+    """``precision_`` is what "auto" resolves to here, and it is the precision the GAN and
+    the encoder were trained in (read from the training calls, not from the record)."""
+    import pugan.detector as det_mod
+
+    used = []
+
+    def spying(name):
+        real = getattr(det_mod, name)
+
+        def spy(*args, **kw):
+            used.append((name, kw["precision"]))
+            return real(*args, **kw)
+        return spy
+
+    for name in ("train_gan", "train_encoder"):
+        monkeypatch.setattr(det_mod, name, spying(name))
     X, _, known = moons_pu(n=300)
     det = PUGAN(random_state=0, **{**TINY_PUGAN, "n_epochs": 1}).fit(X, known_normal=known)
     assert det.precision == "auto"
     assert det.precision_ == ("bfloat16" if native_bfloat16(torch.device("cpu")) else "float32")
+    assert used == [("train_gan", det.precision_), ("train_encoder", det.precision_)]
 
 
 def test_bfloat16_training_keeps_float32_weights_and_learns():

@@ -144,8 +144,11 @@ def test_end_to_end_negated_detector_is_caught(tmp_path, capsys):
     # the same detector, rerun from scratch into a folder that already holds cells: passes
     # (every cell recomputed: force, no cache reuse)
     out = tmp_path / "u"
+    cached = {p: p.stat().st_mtime_ns for p in (out / "cells").glob("*.json")}
+    assert len(cached) == 3
     assert main(["-q", "regression", "check", "--config", str(real), "--out", str(out), *common]) == 0
     assert "check-regression: ok: 3 reference cells" in capsys.readouterr().out
+    assert all(p.stat().st_mtime_ns != t for p, t in cached.items())  # rewritten, not reused
 
     assert main(["-q", "regression", "check", "--config", str(broken), "--out", str(tmp_path / "c"),
                  *common]) == 1

@@ -119,6 +119,8 @@ def test_tune_writes_choices_that_a_tuned_entry_reads(tmp_path):
     assert len(choice["grid"]) == 4 and all(g["n_ok"] == 2 for g in choice["grid"])
     best = max(g["mean"] for g in choice["grid"])
     assert choice["auprc"] == best
+    # the chosen setting is the best point's (the first of equal ones), not merely its score
+    assert choice["params"] == next(g["params"] for g in choice["grid"] if g["mean"] == best)
     # a report config: a fixed entry beside the tuned one, on report seeds
     report = raw(seeds=[0, 1], tuning=str(out), detectors=[
         {"name": "t-centroid", "label": "fixed", "params": {"quantile": 0.5}},
