@@ -103,9 +103,9 @@ def fit_and_score(payload: dict) -> dict:
 #: modules the per-cell forkserver imports once, so that each cell's child (a fork of it)
 #: starts with them loaded instead of importing them again. A speed hint only: a module that
 #: fails to import is skipped by multiprocessing. This module always (it holds the child's
-#: work); the baseline libraries when the sweep uses a built-in detector (about 0.4 s saved
-#: per PyOD cell here); torch and pugan when it has a deep detector (seconds per cell;
-#: importing torch starts no thread pool, so forking after it is safe on CPU).
+#: work); the baseline libraries when the sweep uses a built-in detector (their imports are
+#: a large share of a fast PyOD cell); torch and pugan when it has a deep detector (importing
+#: torch starts no thread pool, so forking after it is safe on CPU).
 BASE_PRELOAD = (__name__,)
 BUILTIN_PRELOAD = (
     "benchmarks.detectors", "baselines.pyod_adapters", "baselines.ocsvm", "pyod.models.knn",
