@@ -142,6 +142,30 @@ def test_tuned_entries_fail_clearly_without_a_choice(tmp_path):
         parse_config(raw(tuning=str(bad), detectors=[{"name": "t-centroid", "tuned": True}]))
 
 
+def test_a_tuned_entry_layers_test_params_then_the_choice_then_its_own_params(tmp_path):
+    """The registry's tiny test parameters lie under the tuned choice, and an entry's own
+    params over both: a smoke config may shrink a model, never undo what tuning chose
+    unless it says so."""
+    from benchmarks.registry import get_spec
+
+    assert get_spec("iforest").test_params == {"n_estimators": 20}  # the layer under test
+    tuning = tmp_path / "t.yaml"
+
+    def params(choice: str, **entry) -> dict:
+        tuning.write_text(f"choices:\n  m:\n    iforest: {{params: {choice}}}\n")
+        cfg = parse_config(raw(seeds=[0], tuning=str(tuning),
+                               detectors=[{"name": "iforest", "tuned": True, **entry}]))
+        return cfg.detectors[0].per_dataset["m"]
+
+    assert params("{threshold_quantile: 0.9}") == {"threshold_quantile": 0.9}
+    assert params("{threshold_quantile: 0.9}", test_params=True) == {
+        "n_estimators": 20, "threshold_quantile": 0.9}
+    assert params("{n_estimators: 50}", test_params=True) == {"n_estimators": 50}
+    assert params("{n_estimators: 50, threshold_quantile: 0.9}", test_params=True,
+                  params={"threshold_quantile": 0.95}) == {
+        "n_estimators": 50, "threshold_quantile": 0.95}
+
+
 def test_a_tuned_entry_that_lands_on_another_entrys_setting_shares_its_cell(tmp_path):
     from benchmarks.harness import run_sweep
 
