@@ -27,7 +27,7 @@ def _line(seed: int, r: dict, n_test: int) -> str:
     speed = f"({n_test / r['score_seconds']:7.0f} rec/s)" if r["score_seconds"] else ""
     return (f"  seed {seed} {r['inversion']:8s} {r['score']:14s} score "
             f"{r['score_seconds']:6.1f}s {speed} auroc {r['auroc']:.4f} auprc {r['auprc']:.4f} "
-            f"f1_own {r['f1']:.4f} f1_best {r['best_f1']:.4f}")
+            f"f1_own {r['f1']:.4f} best_f1_oracle {r['best_f1']:.4f}")
 
 
 def main(argv=None):

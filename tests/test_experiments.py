@@ -58,3 +58,11 @@ def test_ablation_command_refuses_report_seeds_and_defaults_to_development_seeds
     monkeypatch.undo()
     assert cli_main(["ablation", "--seeds", "0"]) == 2
     assert "report seeds" in capsys.readouterr().err
+
+
+def test_pugan_eval_names_best_f1_the_oracle():
+    """Its threshold is chosen with the test labels: every printed line says so."""
+    row = {"inversion": "encoder", "score": "combined", "score_seconds": 1.0, "auroc": 0.9,
+           "auprc": 0.8, "f1": 0.7, "best_f1": 0.75}
+    line = load("pugan_eval")._line(1000, row, 100)
+    assert "best_f1_oracle 0.7500" in line and "f1_best" not in line

@@ -157,3 +157,15 @@ def test_tables_computed_from_a_sweep_say_whether_its_cells_are_current(tmp_path
     claims = page.split('id="scorecard"')[1].split("</section>")[0]
     assert "3 cells on seeds 0, 1, 3 of results/imbalance; 1 of them" in claims
     assert "make sweep-imbalance" in claims
+
+
+def test_a_raw_best_f1_column_is_shown_as_the_oracle(tmp_path):
+    """The ablation's rows keep the metric's own name, best_f1; the page, like every table,
+    must name it the oracle it is (its threshold is chosen with the test labels)."""
+    results = tmp_path / "results"
+    (results / "ablation").mkdir(parents=True)
+    pd.DataFrame({"dataset": ["moons-paper"], "f1": [0.9], "best_f1": [0.95]}).to_csv(
+        results / "ablation" / "ablation.csv", index=False)
+    page = write_html_report(results, tmp_path / "reports").read_text()
+    assert "<th>best_f1_oracle</th>" in page
+    assert "<th>best_f1</th>" not in page
