@@ -50,3 +50,20 @@ def test_summary_means_over_seeds_and_names_the_oracle():
     assert s.loc[0, "auroc"] == 0.9 and s.loc[0, "n_seeds"] == 2
     assert "best_f1_oracle" in s.columns and "best_f1" not in s.columns
     assert abs(s.loc[0, "f1_std"] - np.std([0.4, 0.6], ddof=1)) < 1e-12
+
+
+def test_stage1_scoring_is_timed_not_reported_as_zero(monkeypatch):
+    """Stage 1's score_seconds is measured around its scoring, as the variants' are; a
+    constant 0 would claim a free scorer. A fake clock: no wall time is asserted."""
+    import benchmarks.ablation as ablation
+
+    ticks = iter([10.0, 12.5])
+    monkeypatch.setattr(ablation.time, "perf_counter", lambda: next(ticks))
+    y = np.r_[np.zeros(8, int), np.ones(2, int)]
+    classifier = SimpleNamespace(
+        predict_proba=lambda X: np.c_[np.zeros(len(X)), 1 - np.linspace(0, 1, len(X))])
+    det = SimpleNamespace(pu_classifier_=classifier, pu_known_scores_=np.linspace(0.5, 1, 20),
+                          threshold_quantile=0.99)
+    split = SimpleNamespace(X_test=np.zeros((10, 2)), y_test=y)
+    row = ablation.stage1_row(det, split, {"dataset": "toy"})
+    assert row["score_seconds"] == pytest.approx(2.5)
