@@ -27,6 +27,7 @@ from pathlib import Path
 import pandas as pd
 from joblib import Parallel, delayed
 
+from benchmarks.cache import atomic_write_text
 from benchmarks.cells import canonical_json
 from benchmarks.fingerprint import row_code_version
 from benchmarks.metrics import anomaly_metrics
@@ -121,7 +122,8 @@ def write_ablation(presets: list[str], seeds: list[int], *, out: str | Path = "r
     out = Path(out)
     frame = run(presets, seeds, n_jobs=n_jobs)
     out.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(out / "ablation.csv", index=False, float_format="%.6g")
+    # whole or not at all: a half file would still read as an ablation with fewer rows
+    atomic_write_text(out / "ablation.csv", frame.to_csv(index=False, float_format="%.6g"))
     Path(reports).mkdir(parents=True, exist_ok=True)
     md = ("# PU-GAN ablation (means over seeds; best_f1_oracle picks its threshold with test "
           "labels)\n\n" + markdown_table(summary(frame)) + "\n")

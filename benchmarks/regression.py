@@ -291,7 +291,12 @@ def _fresh_dir(out: str | None, prefix: str) -> Path:
 
 
 def update_command(args) -> int:
-    """``pugan-bench regression update``: rerun the reference cells and store the reference."""
+    """``pugan-bench regression update``: rerun the reference cells and store the reference.
+
+    Both files are written atomically: a reference cut short at a row end still reads as a
+    valid reference that guards fewer cells, and the check calls the cells it lost new, not
+    missing."""
+    from benchmarks.cache import atomic_write_text
     from benchmarks.cell_runner import library_versions
     from benchmarks.cells import code_version
 
@@ -314,7 +319,7 @@ def update_command(args) -> int:
     target.parent.mkdir(parents=True, exist_ok=True)
     metric_cols = [*METRICS, *(f"tol_{m}" for m in METRICS)]
     ref[metric_cols] = ref[metric_cols].round(6)  # ratios and fractions keep full precision
-    ref.to_csv(target, index=False)
+    atomic_write_text(target, ref.to_csv(index=False))
     lib = {k: v for k, v in results.iloc[0].items() if str(k).startswith("version_")} \
         if len(results) else {}
     meta = {
@@ -333,7 +338,7 @@ def update_command(args) -> int:
         "created_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "command": "make update-reference",
     }
-    target.with_suffix(".json").write_text(json.dumps(meta, indent=2) + "\n")
+    atomic_write_text(target.with_suffix(".json"), json.dumps(meta, indent=2) + "\n")
     print(f"update-reference: {len(ref)} cells written to {target} (version {version}); "
           f"run results in {folder}")
     return 0

@@ -150,9 +150,12 @@ def _round(v: float):
 
 
 def write_tuning(path: str | Path, choices: dict, *, config: SweepConfig, criterion: str) -> Path:
-    """Write the tuning file (YAML) with its provenance."""
+    """Write the tuning file (YAML) with its provenance, atomically: it is written after
+    hours of grid cells, and a half file cut at a line end would still read as a tuning file
+    with fewer choices or a shorter grid."""
     import yaml
 
+    from benchmarks.cache import atomic_write_text
     from benchmarks.cells import code_version
 
     path = Path(path)
@@ -168,7 +171,7 @@ def write_tuning(path: str | Path, choices: dict, *, config: SweepConfig, criter
     }
     head = (f"# Written by `pugan-bench tune {doc['config']}`: the best mean {criterion} over "
             "development seeds per dataset and detector; do not edit by hand.\n")
-    path.write_text(head + yaml.safe_dump(doc, sort_keys=False, width=100))
+    atomic_write_text(path, head + yaml.safe_dump(doc, sort_keys=False, width=100))
     return path
 
 

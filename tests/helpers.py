@@ -70,3 +70,36 @@ def session_processes(sid: int) -> list[int]:
         if fields[0] != "Z" and int(fields[3]) == sid:
             pids.append(int(stat.parent.name))
     return pids
+
+
+def fill_disk_midway(monkeypatch) -> None:
+    """Every file write from here on stops halfway with ENOSPC, as on a full disk: a plain
+    write leaves the first half of its text in the file; an atomic one fails at its fsync,
+    before its temporary file replaces anything."""
+    import errno
+    import os
+
+    import pandas as pd
+
+    def full() -> OSError:
+        return OSError(errno.ENOSPC, "No space left on device (the test's)")
+
+    def half_text(path, text, *args, **kwargs):
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(text[: len(text) // 2])
+        raise full()
+
+    real_to_csv = pd.DataFrame.to_csv
+
+    def half_csv(frame, path_or_buf=None, *args, **kwargs):
+        text = real_to_csv(frame, None, *args, **kwargs)
+        if path_or_buf is None:
+            return text
+        half_text(path_or_buf, text)
+
+    def no_fsync(fd):
+        raise full()
+
+    monkeypatch.setattr(Path, "write_text", half_text)
+    monkeypatch.setattr(pd.DataFrame, "to_csv", half_csv)
+    monkeypatch.setattr(os, "fsync", no_fsync)

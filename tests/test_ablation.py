@@ -67,3 +67,24 @@ def test_stage1_scoring_is_timed_not_reported_as_zero(monkeypatch):
     split = SimpleNamespace(X_test=np.zeros((10, 2)), y_test=y)
     row = ablation.stage1_row(det, split, {"dataset": "toy"})
     assert row["score_seconds"] == pytest.approx(2.5)
+
+
+def test_the_ablation_table_is_never_left_half_written(tmp_path, monkeypatch):
+    """A half ablation.csv would read as an ablation with fewer rows: a write cut short
+    must leave the previous table whole."""
+    from helpers import fill_disk_midway
+
+    import benchmarks.ablation as ablation
+
+    rows = pd.DataFrame({"dataset": ["d"] * 4, "seed": range(4), "train_on": ["pu"] * 4,
+                         "inversion": ["e"] * 4, "score": ["c"] * 4, "auroc": [0.8] * 4,
+                         "auprc": [0.5] * 4, "f1": [0.4] * 4, "best_f1": [0.5] * 4,
+                         "fit_seconds": [1.0] * 4})
+    monkeypatch.setattr(ablation, "run", lambda *a, **k: rows)
+    kw = dict(out=tmp_path / "ablation", reports=tmp_path / "reports")
+    ablation.write_ablation(["d"], [0], **kw)
+    before = (tmp_path / "ablation" / "ablation.csv").read_bytes()
+    fill_disk_midway(monkeypatch)
+    with pytest.raises(OSError):
+        ablation.write_ablation(["d"], [0], **kw)
+    assert (tmp_path / "ablation" / "ablation.csv").read_bytes() == before

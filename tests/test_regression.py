@@ -245,3 +245,22 @@ def test_a_damaged_reference_sidecar_is_named_with_its_line(tmp_path, capsys):
                  "--results", str(run)]) == 2
     err = capsys.readouterr().err
     assert f"error: {tmp_path / 'reference.json'}: not valid JSON at line 3" in err, err
+
+
+def test_a_reference_is_never_left_half_written(tmp_path, monkeypatch):
+    """A reference cut short at a row end reads as a valid reference guarding fewer cells:
+    an update whose write fails must leave the previous reference and sidecar whole."""
+    from helpers import fill_disk_midway
+
+    run = tmp_path / "run"
+    run.mkdir()
+    frame([0.5, 0.6, 0.7, 0.8]).to_csv(run / "results.csv", index=False)
+    target = tmp_path / "reference.csv"
+    args = ["-q", "regression", "update", "--from-results", str(run), "--reference",
+            str(target)]
+    assert main(args) == 0
+    before = target.read_bytes(), target.with_suffix(".json").read_bytes()
+    fill_disk_midway(monkeypatch)
+    with pytest.raises(OSError):
+        main(args)
+    assert (target.read_bytes(), target.with_suffix(".json").read_bytes()) == before

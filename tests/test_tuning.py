@@ -252,3 +252,24 @@ def test_tune_fails_naming_the_pairs_without_a_choice_and_writes_nothing(tmp_pat
     assert "deliberate failure in fit" in err, err
     assert str(tmp_path / "sweep" / "results.csv") in err
     assert "'t-centroid'" not in err
+
+
+def test_a_tuning_file_is_never_left_half_written(tmp_path, monkeypatch):
+    """The file is written after hours of grid cells; a write cut short (a full disk, a
+    kill) must leave the previous file whole, not a shorter one that still reads as valid."""
+    from helpers import fill_disk_midway
+
+    from benchmarks.config import parse_config
+    from benchmarks.tuning import write_tuning
+
+    cfg = parse_config(raw(), base_dir=tmp_path)
+    path = tmp_path / "tuning.yaml"
+    first = {"m": {"t-centroid": {"params": {"quantile": 0.9}, "auprc": 0.5, "grid": []}}}
+    write_tuning(path, first, config=cfg, criterion="auprc")
+    before = path.read_bytes()
+    fill_disk_midway(monkeypatch)
+    second = {d: {"t-centroid": {"params": {"quantile": 0.5}, "auprc": 0.6, "grid": []}}
+              for d in ("m", "n", "o", "p")}
+    with pytest.raises(OSError):
+        write_tuning(path, second, config=cfg, criterion="auprc")
+    assert path.read_bytes() == before
