@@ -93,3 +93,23 @@ def test_scale_curves_figure_names_each_line(tmp_path):
     text = svg.read_text()
     assert png.stat().st_size > 0 and "iforest" in text and "pugan" in text
     assert "legend" not in text
+
+
+def test_a_failing_scale_curve_fit_is_recorded_and_the_others_still_run(tmp_path):
+    """One detector whose fit raises must not end the run: its row says failed with the
+    error, its larger sizes are not attempted, and the next detector is still measured."""
+    from helpers import PLUGIN
+
+    from benchmarks.perf.scale_curves import measure
+    from benchmarks.plugins import import_plugins
+
+    import_plugins([PLUGIN])  # registers t-raise, whose fit raises
+    out = tmp_path / "scale.csv"
+    frame = measure(["t-raise", "oracle-supervised"], [2_000, 4_000], max_fit_seconds=1e9,
+                    out=out)
+    raised = frame[frame.detector == "t-raise"]
+    assert list(raised.status) == ["failed", "skipped"]
+    assert "deliberate failure in fit" in raised.reason.iloc[0]
+    assert "failed at 2000 rows" in raised.reason.iloc[1]
+    assert list(frame[frame.detector == "oracle-supervised"].status) == ["ok", "ok"]
+    assert len(pd.read_csv(out)) == 4

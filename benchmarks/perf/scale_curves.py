@@ -17,7 +17,9 @@ are paid there, not by the smallest size.
 A size is not attempted, and the row says why (``status`` skipped), when the registry caps the
 detector's training rows (exact OCSVM: 50,000), or when the fit time predicted from the two
 previous sizes (log-log slope, at least linear) exceeds ``--max-fit-seconds``: the curve stops
-where the detector stops being practical instead of hanging the run.
+where the detector stops being practical instead of hanging the run. A fit or scoring that
+raises is a row with ``status`` failed and the error as its reason; that detector's larger
+sizes are skipped, and the other detectors still run.
 
 Writes ``results/scale/scale.csv`` (one row per detector and size: fit and score seconds,
 records per second, AUPRC on the scored records, status) and
@@ -73,9 +75,9 @@ def predict_seconds(points: list[tuple[int, float]], n: int) -> float | None:
 
 
 def measure(detectors, sizes, *, max_fit_seconds: float, out: Path) -> pd.DataFrame:
-    """Run every (detector, size) in order, appending rows to ``out`` as they finish."""
-    from sklearn.metrics import average_precision_score
-
+    """Run every (detector, size) in order, rewriting ``out`` whole (atomically) as each row
+    finishes, so that a run killed midway leaves the rows it measured, never a half file."""
+    from benchmarks.cache import atomic_write_text
     from benchmarks.fingerprint import row_code_version
     from benchmarks.perf.data import kdd_like
     from benchmarks.registry import fit_detector, get_spec, make_detector
@@ -99,6 +101,7 @@ def measure(detectors, sizes, *, max_fit_seconds: float, out: Path) -> pd.DataFr
             except Exception as exc:  # the timed fits say what fails; the curve goes on
                 log.warning("%s: warm-up fit failed (%s: %s)", name, type(exc).__name__, exc)
             del warm
+            failed_at = None   # the size whose fit failed: larger ones are not attempted
             for n in sorted(sizes):
                 X, y, known = kdd_like(n, seed=0)
                 n_fit = int(known.sum()) if spec.supervision == "normals-only" else n
@@ -106,7 +109,10 @@ def measure(detectors, sizes, *, max_fit_seconds: float, out: Path) -> pd.DataFr
                            n_score=SCORE_ROWS, threads=1, detector_name=name,
                            detector_params="{}", code_version=version)
                 guess = predict_seconds(points, n)
-                if spec.max_train_rows is not None and n_fit > spec.max_train_rows:
+                if failed_at is not None:
+                    row.update(status="skipped", reason=f"stopped: the fit failed at "
+                                                        f"{failed_at} rows")
+                elif spec.max_train_rows is not None and n_fit > spec.max_train_rows:
                     row.update(status="skipped", reason=f"registry caps {name} at "
                                                         f"{spec.max_train_rows} training rows")
                 elif guess is not None and guess > max_fit_seconds:
@@ -114,24 +120,40 @@ def measure(detectors, sizes, *, max_fit_seconds: float, out: Path) -> pd.DataFr
                                reason=f"predicted fit {guess:.0f} s > {max_fit_seconds:g} s "
                                       f"budget (from the previous sizes)")
                 else:
-                    det = make_detector(name, random_state=0)
-                    t0 = time.perf_counter()
-                    fit_detector(det, spec.supervision, X, y, known)
-                    fit_s = time.perf_counter() - t0
-                    t0 = time.perf_counter()
-                    scores = det.decision_function(X_score)
-                    score_s = time.perf_counter() - t0
-                    points.append((n, fit_s))
-                    row.update(fit_seconds=fit_s, score_seconds=score_s,
-                               score_records_per_s=SCORE_ROWS / score_s,
-                               auprc=float(average_precision_score(y_score, scores)))
-                    del det
+                    try:
+                        fit_s, score_s, auprc = _time_one(name, spec, X, y, known, X_score,
+                                                          y_score)
+                    except Exception as exc:  # this detector's curve stops; the others run
+                        failed_at = n
+                        row.update(status="failed", reason=f"{type(exc).__name__}: {exc}")
+                    else:
+                        points.append((n, fit_s))
+                        row.update(fit_seconds=fit_s, score_seconds=score_s,
+                                   score_records_per_s=SCORE_ROWS / score_s, auprc=auprc)
                 log.info("%s n=%d: %s %s", name, n, row["status"],
                          f"fit {row['fit_seconds']:.2f} s, score {row['score_seconds']:.2f} s"
                          if row["status"] == "ok" else row["reason"])
                 rows.append(row)
-                pd.DataFrame(rows, columns=list(COLUMNS)).to_csv(out, index=False)
+                atomic_write_text(out, pd.DataFrame(rows, columns=list(COLUMNS)).to_csv(
+                    index=False))
     return pd.DataFrame(rows, columns=list(COLUMNS))
+
+
+def _time_one(name, spec, X, y, known, X_score, y_score) -> tuple[float, float, float]:
+    """Fit seconds, score seconds and AUPRC of one detector at one size (raises as its fit
+    or scoring does)."""
+    from sklearn.metrics import average_precision_score
+
+    from benchmarks.registry import fit_detector, make_detector
+
+    det = make_detector(name, random_state=0)
+    t0 = time.perf_counter()
+    fit_detector(det, spec.supervision, X, y, known)
+    fit_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    scores = det.decision_function(X_score)
+    score_s = time.perf_counter() - t0
+    return fit_s, score_s, float(average_precision_score(y_score, scores))
 
 
 def plot(csv: Path, figure: Path) -> list[Path]:
