@@ -10,7 +10,8 @@ Usage::
 For each seed: the preset's split, a ``PUGAN(random_state=seed, n_jobs=threads, **params)`` fit
 timed stage by stage (:func:`benchmarks.perf.pugan_profile.profile_fit`; wall and process CPU
 seconds), and the test AUPRC of its scores. Prints one row per seed, then the mean AUPRC with
-a 95% t confidence interval over the seeds and the mean fit time, and appends the rows to
+a 95% t confidence interval over the seeds (:func:`benchmarks.stats.mean_ci`; one seed gives
+none) and the mean fit time, and appends the rows to
 ``--out`` (CSV) when given. Development seeds only (:data:`benchmarks.seeds.DEV_SEEDS`): a
 report seed is refused unless ``--allow-report-seeds``. Run it on two checkouts (or with two
 ``--param`` settings) to compare fit time and AUPRC before and after a change.
@@ -21,16 +22,17 @@ from __future__ import annotations
 import argparse
 import ast
 import csv
+import math
 import time
 from pathlib import Path
 
 import numpy as np
-from scipy import stats
 from sklearn.metrics import average_precision_score
 
 from benchmarks.perf.pugan_profile import STAGES, profile_fit
 from benchmarks.seeds import add_seed_arguments, seeds_from_args
 from benchmarks.splits import preset_split
+from benchmarks.stats import mean_ci
 
 
 def _param(text: str) -> tuple[str, object]:
@@ -43,14 +45,12 @@ def _param(text: str) -> tuple[str, object]:
         return name, value
 
 
-def mean_ci(values) -> tuple[float, float, float]:
-    """Mean and the 95% t confidence interval of the mean (the mean twice for one value)."""
-    v = np.asarray(values, dtype=float)
-    m = float(v.mean())
-    if len(v) < 2:
-        return m, m, m
-    half = float(stats.t.ppf(0.975, len(v) - 1) * v.std(ddof=1) / np.sqrt(len(v)))
-    return m, m - half, m + half
+def auprc_summary(values) -> str:
+    """The mean AUPRC and its 95% interval over seeds; one seed has no spread, so no interval
+    (a zero-width one would claim a certainty that one seed cannot give)."""
+    m, _, lo, hi = mean_ci(values)
+    interval = f"95% CI {lo:.4f} to {hi:.4f}" if math.isfinite(lo) else "one seed: no interval"
+    return f"AUPRC mean {m:.4f} ({interval}) over {len(values)} seeds"
 
 
 def main(argv=None) -> int:
@@ -83,8 +83,7 @@ def main(argv=None) -> int:
                **{f"{k}_s": round(times[k], 2) for k in STAGES}}
         rows.append(row)
         print(", ".join(f"{k}={v}" for k, v in row.items()), flush=True)
-    m, lo, hi = mean_ci([r["auprc"] for r in rows])
-    print(f"AUPRC mean {m:.4f} (95% CI {lo:.4f} to {hi:.4f}) over {len(rows)} seeds; fit "
+    print(f"{auprc_summary([r['auprc'] for r in rows])}; fit "
           f"{np.mean([r['fit_wall_s'] for r in rows]):.1f} s wall, "
           f"{np.mean([r['fit_cpu_s'] for r in rows]):.1f} s CPU on average")
     if args.out is not None:

@@ -66,3 +66,32 @@ def test_pugan_eval_names_best_f1_the_oracle():
            "auprc": 0.8, "f1": 0.7, "best_f1": 0.75}
     line = load("pugan_eval")._line(1000, row, 100)
     assert "best_f1_oracle 0.7500" in line and "f1_best" not in line
+
+
+def test_pugan_fit_speed_gives_no_interval_for_one_seed(monkeypatch, capsys):
+    """One seed has no spread: the summary must not print an interval of zero width, and
+    with several seeds its interval is the suite's (benchmarks.stats.mean_ci)."""
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from benchmarks.stats import mean_ci
+
+    module = load("pugan_fit_speed")
+    y = np.r_[np.zeros(8, int), np.ones(2, int)]
+    split = SimpleNamespace(X_train=np.zeros((10, 2)), known_normal=np.ones(10, bool),
+                            X_test=np.zeros((10, 2)), y_test=y)
+    monkeypatch.setattr(module, "preset_split", lambda preset, seed, **kw: split)
+
+    def fake_fit(X, known, *, random_state, **params):
+        scores = np.r_[np.zeros(8), np.ones(2)] + (random_state % 2) * np.r_[1, np.zeros(9)]
+        det = SimpleNamespace(decision_function=lambda X: scores, history_=[{"d_loss": 1}])
+        return {k: 0.0 for k in module.STAGES}, det
+
+    monkeypatch.setattr(module, "profile_fit", fake_fit)
+    assert module.main(["--seeds", "1000"]) == 0
+    out = capsys.readouterr().out
+    assert "one seed: no interval" in out and "95% CI" not in out
+    assert module.main(["--seeds", "1000,1001"]) == 0
+    _, _, low, high = mean_ci([1.0, round(2 / 3, 5)])  # the two seeds' AUPRC
+    assert f"95% CI {low:.4f} to {high:.4f}" in capsys.readouterr().out
