@@ -16,11 +16,14 @@ variants differ only at scoring time, plus stage 1 alone (the PU-bagging ensembl
 ``pu`` fit, score = 1 - P(normal)). Every variant's threshold is the 0.99 quantile of the
 known normals' scores under that same variant; test labels only score. Writes
 ``OUT/ablation.csv`` (one row per preset x seed x variant) and ``reports/ablation.md`` (means
-over seeds, ``best_f1`` named as the oracle it is).
+over seeds, ``best_f1`` named as the oracle it is). A (preset, seed) task that fails costs its
+own rows only: the others are written to ``OUT/ablation.partial.csv`` and the command fails
+naming it, leaving the previous table whole.
 """
 
 from __future__ import annotations
 
+import sys
 import time
 from pathlib import Path
 
@@ -63,7 +66,8 @@ def variant_rows(det: PUGAN, split, base: dict) -> list[dict]:
 
 def stage1_row(det: PUGAN, split, base: dict) -> dict:
     """Stage 1 alone: the fit's PU-bagging ensemble, score = 1 - P(normal); threshold = 0.99
-    quantile of the known normals' *cross-fitted* scores (in-bag scores of P are optimistic).
+    quantile of the known normals' *out-of-bag* scores (each known normal sits out of some
+    rounds; its in-bag scores would be optimistic).
     Its scoring is timed like the variants', so its ``score_seconds`` is measured, not zero."""
     t = time.perf_counter()
     st = 1 - det.pu_classifier_.predict_proba(split.X_test)[:, 1]
@@ -75,32 +79,62 @@ def stage1_row(det: PUGAN, split, base: dict) -> dict:
 
 
 def _one_split(preset: str, seed: int, params: dict | None) -> list[dict]:
-    """The three fits of one (preset, seed) and every scoring variant of each."""
+    """The three fits of one (preset, seed) and every scoring variant of each.
+
+    Fits are timed stage by stage (:func:`benchmarks.perf.pugan_profile.profile_fit`, wall
+    seconds), so that the stage-1 row carries the time of stage 1, not of the whole fit."""
+    from benchmarks.perf.pugan_profile import profile_fit
+
     rows = []
     split = preset_split(preset, seed)
     for train_on in TRAIN_SETS:
-        det = PUGAN(random_state=seed, train_on=train_on, **(params or {}))
-        t = time.perf_counter()
-        det.fit(split.X_train, known_normal=split.known_normal)
+        stages, det = profile_fit(split.X_train, split.known_normal, cpu=False,
+                                  random_state=seed, train_on=train_on, **(params or {}))
         base = {"dataset": preset, "seed": seed, "train_on": train_on,
-                "fit_seconds": time.perf_counter() - t, "n_gan_rows": det.n_gan_rows_,
+                "fit_seconds": stages["total"], "n_gan_rows": det.n_gan_rows_,
                 "n_reliable": det.n_reliable_, "detector_name": "pugan",
                 "detector_params": canonical_json({**(params or {}), "train_on": train_on}),
                 "code_version": row_code_version(det)}
         rows += variant_rows(det, split, base)
         if train_on == "pu":
-            rows.append(stage1_row(det, split, base))
+            rows.append(stage1_row(det, split, {**base, "fit_seconds": stages["stage1"]}))
         print(f"{preset} seed {seed} train_on={train_on}: fit {base['fit_seconds']:.0f} s",
               flush=True)
     return rows
 
 
+def _one_split_or_error(preset: str, seed: int, params: dict | None):
+    """:func:`_one_split`'s rows, or the error that stopped it, so that one failing task
+    costs its own rows only."""
+    try:
+        return _one_split(preset, seed, params)
+    except Exception as exc:  # recorded and raised by run() once every task is done
+        return exc
+
+
+class AblationError(RuntimeError):
+    """Some (preset, seed) tasks failed; ``frame`` holds the rows of those that did not."""
+
+    def __init__(self, failures: list[str], frame: pd.DataFrame):
+        super().__init__(f"{len(failures)} ablation task(s) failed: " + "; ".join(failures))
+        self.frame = frame
+
+
 def run(presets: list[str], seeds: list[int], params: dict | None = None,
         n_jobs: int = 1) -> pd.DataFrame:
-    """Every (preset, seed) in its own joblib task (one torch thread each); rows in input order."""
+    """Every (preset, seed) in its own joblib task (one torch thread each); rows in input order.
+    A task that fails is named in an :class:`AblationError` raised after all tasks ran, which
+    carries the other tasks' rows."""
     tasks = [(p, s) for p in presets for s in seeds]
-    parts = Parallel(n_jobs=n_jobs)(delayed(_one_split)(p, s, params) for p, s in tasks)
-    return pd.DataFrame([row for part in parts for row in part])
+    parts = Parallel(n_jobs=n_jobs)(delayed(_one_split_or_error)(p, s, params)
+                                    for p, s in tasks)
+    frame = pd.DataFrame([row for part in parts if not isinstance(part, Exception)
+                          for row in part])
+    failures = [f"{p} seed {s}: {type(part).__name__}: {part}"
+                for (p, s), part in zip(tasks, parts, strict=True) if isinstance(part, Exception)]
+    if failures:
+        raise AblationError(failures, frame)
+    return frame
 
 
 def summary(frame: pd.DataFrame) -> pd.DataFrame:
@@ -120,7 +154,14 @@ def write_ablation(presets: list[str], seeds: list[int], *, out: str | Path = "r
     """Run the ablation; write ``OUT/ablation.csv`` and ``REPORTS/ablation.md``; return the
     markdown (``pugan-bench ablation``)."""
     out = Path(out)
-    frame = run(presets, seeds, n_jobs=n_jobs)
+    try:
+        frame = run(presets, seeds, n_jobs=n_jobs)
+    except AblationError as exc:  # keep what finished, beside the committed table, and fail
+        if len(exc.frame):
+            out.mkdir(parents=True, exist_ok=True)
+            atomic_write_text(out / "ablation.partial.csv",
+                              exc.frame.to_csv(index=False, float_format="%.6g"))
+        raise
     out.mkdir(parents=True, exist_ok=True)
     # whole or not at all: a half file would still read as an ablation with fewer rows
     atomic_write_text(out / "ablation.csv", frame.to_csv(index=False, float_format="%.6g"))
@@ -135,7 +176,15 @@ def run_command(args) -> int:
     """``pugan-bench ablation``: development seeds unless report seeds are asked for."""
     seeds = list(seeds_from_args(args))
     presets = [p for p in args.presets.split(",") if p]
-    print(write_ablation(presets, seeds, out=args.out, reports=args.reports,
-                         n_jobs=args.n_jobs))
+    try:
+        md = write_ablation(presets, seeds, out=args.out, reports=args.reports,
+                            n_jobs=args.n_jobs)
+    except AblationError as exc:
+        kept = (f"; the {len(exc.frame)} rows of the other tasks are in "
+                f"{Path(args.out) / 'ablation.partial.csv'}" if len(exc.frame) else "")
+        print(f"pugan-bench ablation: error: {exc}{kept}; ablation.csv and ablation.md are "
+              "left as they were", file=sys.stderr)
+        return 1
+    print(md)
     return 0
 

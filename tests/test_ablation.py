@@ -88,3 +88,59 @@ def test_the_ablation_table_is_never_left_half_written(tmp_path, monkeypatch):
     with pytest.raises(OSError):
         ablation.write_ablation(["d"], [0], **kw)
     assert (tmp_path / "ablation" / "ablation.csv").read_bytes() == before
+
+
+def _fake_fits(monkeypatch, *, fail_seed=None):
+    """The ablation's fits replaced by a recorded stage clock and a stand-in detector, so the
+    bookkeeping runs without training: stage 1 takes 1.5 s of a 9 s fit."""
+    import benchmarks.ablation as ablation
+    import benchmarks.perf.pugan_profile as profile
+
+    split = SimpleNamespace(X_train=np.zeros((4, 2)), known_normal=np.ones(4, bool),
+                            X_test=np.zeros((2, 2)), y_test=np.array([0, 1]))
+
+    def fit(X, known, *, cpu, random_state, train_on, **params):
+        if random_state == fail_seed:
+            raise ValueError("a fit that fails")
+        return {"stage1": 1.5, "total": 9.0}, SimpleNamespace(n_gan_rows_=4, n_reliable_=0)
+
+    monkeypatch.setattr(ablation, "preset_split", lambda preset, seed: split)
+    monkeypatch.setattr(profile, "profile_fit", fit)
+    monkeypatch.setattr(ablation, "row_code_version", lambda det: "v")
+    monkeypatch.setattr(ablation, "variant_rows",
+                        lambda det, split, base: [{**base, "score": "combined"}])
+    monkeypatch.setattr(ablation, "stage1_row",
+                        lambda det, split, base: {**base, "score": "stage-1 PU bagging alone"})
+    return ablation
+
+
+def test_the_stage1_row_carries_stage_1s_time_not_the_whole_fits(monkeypatch):
+    ablation = _fake_fits(monkeypatch)
+    rows = pd.DataFrame(ablation._one_split("toy", 0, None))
+    stage1 = rows[rows.score == "stage-1 PU bagging alone"]
+    assert len(stage1) == 1 and stage1.fit_seconds.item() == 1.5
+    assert (rows[rows.score == "combined"].fit_seconds == 9.0).all()
+    assert len(rows[rows.score == "combined"]) == len(ablation.TRAIN_SETS)
+
+
+def test_a_failing_task_costs_only_its_own_rows(tmp_path, monkeypatch, capsys):
+    """One (preset, seed) that fails must not lose the others: their rows are kept beside the
+    committed table, which stays as it was, and the command fails naming the task."""
+    ablation = _fake_fits(monkeypatch, fail_seed=1)
+    with pytest.raises(ablation.AblationError, match="toy seed 1: ValueError: a fit that fails"
+                       ) as err:
+        ablation.run(["toy"], [0, 1, 2])
+    assert sorted(set(err.value.frame.seed)) == [0, 2]
+    out = tmp_path / "ablation"
+    out.mkdir()
+    (out / "ablation.csv").write_text("the committed table\n")
+    args = SimpleNamespace(presets="toy", seeds="1000-1002", allow_report_seeds=False,
+                           out=str(out), reports=str(tmp_path / "reports"), n_jobs=1)
+    monkeypatch.setattr(ablation, "seeds_from_args", lambda args: [0, 1, 2])
+    assert ablation.run_command(args) == 1
+    err_text = capsys.readouterr().err
+    assert "1 ablation task(s) failed: toy seed 1" in err_text and "partial" in err_text
+    assert (out / "ablation.csv").read_text() == "the committed table\n"
+    kept = pd.read_csv(out / "ablation.partial.csv")
+    assert sorted(set(kept.seed)) == [0, 2]
+    assert not (tmp_path / "reports" / "ablation.md").exists()
