@@ -40,7 +40,7 @@ lock: ## refresh constraints.txt from what .venv holds now (after changing depen
 
 # one BLAS/OpenMP thread per test process: the tests fit small models, where threads only add
 # contention (a small boosting fit took 57 s with 2 OpenMP threads on a loaded machine, 0.6 s with 1)
-test: $(STAMP) ## run the test suite in $(TEST_JOBS) processes (CPU, a few minutes)
+test: $(STAMP) ## run the test suite in TEST_JOBS (default 2) pytest-xdist processes (CPU, a few minutes)
 	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 $(PY) -m pytest -q -n $(TEST_JOBS)
 
 lint: $(STAMP) ## ruff over the code
@@ -82,7 +82,7 @@ bench: $(STAMP) ## performance suite (perf/, pytest-benchmark; JSON in .benchmar
 bench-compare: $(STAMP) ## compare the last two saved `make bench` runs (pytest-benchmark compare)
 	$(VENV)/bin/pytest-benchmark --storage .benchmarks compare --group-by group --columns mean,stddev,rounds --sort name $$(ls -1 .benchmarks/*/*.json | sort -t/ -k3 | tail -2)
 
-scale-curves: $(STAMP) ## fit/score time vs training size (10k-500k rows) into results/scale/scale.csv and reports/figures/scale_curves.{png,svg}
+scale-curves: $(STAMP) ## fit/score time vs training size (2k-500k rows) into results/scale/scale.csv and reports/figures/scale_curves.{png,svg}
 	$(PY) -m benchmarks scale-curves
 
 clean: ## remove caches (keeps .venv and results)

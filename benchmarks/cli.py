@@ -85,7 +85,7 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument("--reports-dir", default=None,
                      help="where markdown tables and figures/ go (default: DIR-reports beside "
                           "the sweep folder; the repository's reports/ for its committed "
-                          "sweeps results/paper and results/imbalance)")
+                          "sweeps: " + ", ".join(COMMITTED_SWEEPS) + ")")
     rep.add_argument("--no-figures", action="store_true", help="tables only")
     rep.add_argument("--no-table1", action="store_true",
                      help="skip Table 1 even when the results include paper presets")

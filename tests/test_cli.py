@@ -191,3 +191,16 @@ def test_scale_curves_subcommand_redraws_the_figure_from_its_csv(tmp_path):
     assert main(["-q", "scale-curves", "--plot-only", "--out", str(csv),
                  "--figure", str(figure)]) == 0
     assert figure.with_suffix(".png").is_file() and figure.with_suffix(".svg").is_file()
+
+
+def test_report_help_names_every_sweep_whose_reports_are_committed(capsys):
+    """The --reports-dir help says where a report goes by default; it must name each folder
+    that writes into the repository's reports/, not a subset."""
+    from benchmarks.cli import COMMITTED_SWEEPS, _reports_dir
+
+    with pytest.raises(SystemExit):
+        main(["report", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    for sweep in COMMITTED_SWEEPS:
+        assert sweep in help_text
+        assert _reports_dir(str(ROOT / sweep), None) == ROOT / "reports"
