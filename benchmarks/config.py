@@ -603,6 +603,7 @@ def parse_config(raw, *, source: str | None = None, base_dir: str | Path | None 
             raise ConfigError(f"config: the tuning file {tuning['path']} has no setting of "
                               f"{det.group!r} for dataset(s) {missing}; tune them with "
                               "`pugan-bench tune`")
+    _check_tuned_on_other_seeds(detectors, datasets, seeds, tuning)
     for kind, entries in (("dataset", datasets), ("detector", detectors)):
         labels = [e.label for e in entries]
         dupes = sorted({x for x in labels if labels.count(x) > 1})
@@ -624,6 +625,25 @@ def parse_config(raw, *, source: str | None = None, base_dir: str | Path | None 
                        n_jobs=n_jobs, time_limit=None if time_limit is None else float(time_limit),
                        plugins=tuple(resolved_plugins), description=str(raw.get("description", "")),
                        source=source, tuning=None if tuning is None else tuning["files"])
+
+
+def _check_tuned_on_other_seeds(detectors, datasets, seeds, tuning) -> None:
+    """A tuned setting must not be judged on the seeds that chose it: its score there is the
+    best of a grid on those very splits, an optimistic number. ``tune`` refuses report seeds
+    unless told otherwise, and this refuses the other half: a config whose seeds include those
+    its tuning file recorded for a choice it uses."""
+    if tuning is None:
+        return
+    for det in detectors:
+        for d in datasets:
+            choice = tuning["choices"].get(d.label, {}).get(det.group) if det.per_dataset else None
+            shared = sorted(set((choice or {}).get("seeds") or ()) & set(seeds))
+            if shared:
+                raise ConfigError(
+                    f"config: {det.group!r} on {d.label!r} was tuned on seed(s) {shared} "
+                    f"({choice['file']}), which this config also runs; a setting is judged "
+                    "on seeds other than those that chose it: tune on development seeds, or "
+                    "drop those seeds here")
 
 
 def _safe_yaml(text: str, source: str):

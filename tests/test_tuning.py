@@ -205,7 +205,7 @@ def test_several_tuning_files_merge_and_a_dataset_tuned_twice_is_refused(tmp_pat
     both = read_tunings([first, second])
     assert both["choices"]["m"]["t-centroid"]["file"] == str(first)
     assert both["choices"]["n"]["t-centroid"]["seeds"] == [1001]
-    cfg = parse_config(raw(tuning=[str(first), str(second)],
+    cfg = parse_config(raw(seeds=[0, 1], tuning=[str(first), str(second)],
                            datasets=[{"dataset": "moons", "label": "m"},
                                      {"dataset": "moons", "label": "n"}],
                            detectors=[{"name": "t-centroid", "tuned": True}]))
@@ -273,3 +273,19 @@ def test_a_tuning_file_is_never_left_half_written(tmp_path, monkeypatch):
     with pytest.raises(OSError):
         write_tuning(path, second, config=cfg, criterion="auprc")
     assert path.read_bytes() == before
+
+
+def test_a_config_may_not_run_a_tuned_entry_on_the_seeds_that_chose_it(tmp_path):
+    """A choice is the best of a grid on its tuning seeds: judged on them it looks better than
+    it is. The tuning file records those seeds, and a config that runs them is refused."""
+    tuning = tmp_path / "t.yaml"
+    tuning.write_text("seeds: [1000, 1001]\n"
+                      "choices:\n  m:\n    t-centroid: {params: {quantile: 0.9}}\n")
+    tuned = [{"name": "t-centroid", "tuned": True}]
+    with pytest.raises(ConfigError, match=r"'t-centroid' on 'm' was tuned on seed\(s\) \[1001\]"):
+        parse_config(raw(seeds=[1001, 1002], tuning=str(tuning), detectors=tuned))
+    cfg = parse_config(raw(seeds=[1002, 1003], tuning=str(tuning), detectors=tuned))
+    assert cfg.detectors[0].per_dataset["m"] == {"quantile": 0.9}
+    # a fixed entry beside it is no tuned choice: the same seeds are fine for it
+    parse_config(raw(seeds=[1000], tuning=str(tuning),
+                     detectors=[{"name": "t-centroid", "params": {"quantile": 0.5}}]))
