@@ -73,6 +73,14 @@ def add_seed_arguments(parser, *, default: int = 3) -> None:
                              "choose a setting)")
 
 
-def seeds_from_args(args) -> tuple[int, ...]:
-    """The parsed ``--seeds``, refused if they include report seeds without the opt-in."""
-    return check_dev_seeds(args.seeds, allow_report=args.allow_report_seeds)
+def seeds_from_args(args, parser=None) -> tuple[int, ...]:
+    """The parsed ``--seeds``, refused if they include report seeds without the opt-in.
+
+    With the script's ``parser``, the refusal is the parser's own error (usage, one line
+    naming the seeds, exit 2) rather than a traceback."""
+    try:
+        return check_dev_seeds(args.seeds, allow_report=args.allow_report_seeds)
+    except SeedError as exc:
+        if parser is None:
+            raise
+        parser.error(str(exc))

@@ -55,7 +55,7 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     add_seed_arguments(parser, default=1)
     args = parser.parse_args(argv)
-    seeds = seeds_from_args(args)
+    seeds = seeds_from_args(args, parser)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     pd.set_option("display.width", 200)
     frame = pd.concat([run(seed) for seed in seeds], ignore_index=True)

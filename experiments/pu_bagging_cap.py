@@ -56,7 +56,7 @@ def main(argv=None) -> int:
                     help="values of max_samples_cap to compare ('none' for no cap)")
     add_seed_arguments(ap, default=5)
     args = ap.parse_args(argv)
-    seeds = seeds_from_args(args)
+    seeds = seeds_from_args(args, ap)
     rows = []
     for seed in seeds:
         split = preset_split(args.preset, seed)

@@ -42,7 +42,7 @@ def main(argv=None):
                     help="detector parameter overrides as a Python dict literal")
     add_seed_arguments(ap)
     args = ap.parse_args(argv)
-    config = dataclasses.replace(load_config(DEFAULT_CONFIG), seeds=seeds_from_args(args))
+    config = dataclasses.replace(load_config(DEFAULT_CONFIG), seeds=seeds_from_args(args, ap))
     label, override = args.dataset, args.params
     cells = [c for c in config.cells()
              if c.detector_name == "pugan-distilled" and label in (None, c.dataset)]

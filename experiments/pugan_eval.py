@@ -38,7 +38,7 @@ def main(argv=None):
     add_seed_arguments(ap)
     args = ap.parse_args(argv)
     name, params = args.preset, args.params
-    for seed in seeds_from_args(args):
+    for seed in seeds_from_args(args, ap):
         s = preset_split(name, seed)
         det = PUGAN(random_state=seed, **params)
         t = time.time()

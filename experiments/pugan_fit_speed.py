@@ -65,7 +65,7 @@ def main(argv=None) -> int:
     ap.add_argument("--out", type=Path, default=None)
     add_seed_arguments(ap, default=5)
     args = ap.parse_args(argv)
-    seeds = seeds_from_args(args)
+    seeds = seeds_from_args(args, ap)
     params = dict(args.param)
     rows = []
     for seed in seeds:

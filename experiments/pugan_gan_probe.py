@@ -32,7 +32,7 @@ def main(argv=None):
                     help="PUGAN parameters as a Python dict literal")
     add_seed_arguments(ap, default=1)
     args = ap.parse_args(argv)
-    for seed in seeds_from_args(args):
+    for seed in seeds_from_args(args, ap):
         _probe(seed, args.params)
 
 

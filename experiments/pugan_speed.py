@@ -37,7 +37,7 @@ def main(argv=None):
     ap.add_argument("--n-epochs", type=int, default=2, help="GAN epochs (default 2)")
     add_seed_arguments(ap, default=1)
     args = ap.parse_args(argv)
-    seed = seeds_from_args(args)[0]
+    seed = seeds_from_args(args, ap)[0]
     n_jobs, n_epochs = args.n_jobs, args.n_epochs
     s = preset_split("kddcup99-low", seed)
     det = PUGAN(random_state=seed, n_epochs=n_epochs, n_jobs=n_jobs, inversion="distilled")

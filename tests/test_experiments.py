@@ -29,14 +29,15 @@ def test_there_are_scripts_to_check():
 
 def stop(seen):
     """The scripts' gate replaced: record what it was asked, then stop before any work."""
-    def gate(args):
+    def gate(args, parser=None):
         seen["seeds"] = args.seeds
         raise SeedError("stopped by the test")
     return gate
 
 
 @pytest.mark.parametrize("name", SCRIPTS)
-def test_script_refuses_report_seeds_and_defaults_to_development_seeds(name, monkeypatch):
+def test_script_refuses_report_seeds_and_defaults_to_development_seeds(name, monkeypatch,
+                                                                       capsys):
     module = load(name)
     seen = {}
     monkeypatch.setattr(module, "seeds_from_args", stop(seen))
@@ -44,8 +45,12 @@ def test_script_refuses_report_seeds_and_defaults_to_development_seeds(name, mon
         module.main(REQUIRED.get(name, []))
     assert set(seen["seeds"]) <= set(DEV_SEEDS)
     monkeypatch.undo()
-    with pytest.raises(SeedError, match="report seeds"):
+    # the refusal is the parser's: usage and one line naming the seeds, exit 2, no traceback
+    with pytest.raises(SystemExit) as refused:
         module.main([*REQUIRED.get(name, []), "--seeds", "0"])
+    assert refused.value.code == 2
+    err = capsys.readouterr().err
+    assert "error: seed(s) [0] are report seeds" in err and "Traceback" not in err, err
 
 
 def test_ablation_command_refuses_report_seeds_and_defaults_to_development_seeds(
