@@ -9,9 +9,9 @@ them. All three are rewritten whole, atomically, under the folder's lock.
 
 from __future__ import annotations
 
-import contextlib
 import io
 import json
+import logging
 import time
 from pathlib import Path
 
@@ -20,6 +20,8 @@ import pandas as pd
 from benchmarks.cache import CellCache, atomic_write_bytes, atomic_write_text, folder_lock
 from benchmarks.cells import Cell, canonical_json
 from benchmarks.metrics import HELDOUT_COLUMNS, METRIC_COLUMNS
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "FLOAT_COLUMNS",
@@ -174,8 +176,12 @@ def record_run(folder: Path, **fields) -> None:
     would only change the working tree."""
     line = json.dumps({"finished": time.strftime("%Y-%m-%dT%H:%M:%S"), **fields},
                       sort_keys=True)
-    with contextlib.suppress(OSError), open(folder / RUNS_FILE, "a", encoding="utf-8") as fh:
-        fh.write(line + "\n")
+    try:
+        with open(folder / RUNS_FILE, "a", encoding="utf-8") as fh:
+            fh.write(line + "\n")
+    except OSError as exc:  # the cells and results.csv are saved: say what is missing, go on
+        log.warning("%s: this run's line could not be written (%s); the report will not state "
+                    "its cost", folder / RUNS_FILE, exc)
 
 
 def read_runs(folder: str | Path) -> pd.DataFrame:

@@ -129,6 +129,18 @@ def test_cost_sentence_gives_a_wall_time_only_for_a_whole_run_of_the_current_cod
     assert "took 2 minutes with 2 workers on 2 cores (core utilisation 0.50)" in text
 
 
+def test_a_run_line_that_cannot_be_written_is_said_not_swallowed(tmp_path, caplog):
+    """The sweep's cells are saved by then, so the run goes on; but the missing line (and so
+    the missing cost sentence) is named, not passed over in silence."""
+    from benchmarks.results import RUNS_FILE, record_run
+
+    (tmp_path / RUNS_FILE).mkdir()  # a folder where the file goes: the append fails
+    with caplog.at_level("WARNING", logger="benchmarks.results"):
+        record_run(tmp_path, config="s", cells=1)
+    assert f"{RUNS_FILE}: this run's line could not be written" in caplog.text
+    assert "will not state its cost" in caplog.text
+
+
 def test_cost_sentence_groups_thousands():
     from benchmarks.report import _cost_sentence
 
