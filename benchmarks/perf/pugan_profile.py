@@ -160,8 +160,9 @@ def matmul_flops(threads: int, *, n: int = 512, seconds: float = 1.0,
 
     clock = time.process_time if threads == 1 else time.perf_counter
     with thread_limits(threads):
-        a = torch.randn(n, n).to(getattr(torch, dtype))
-        b = torch.randn(n, n).to(getattr(torch, dtype))
+        rng = torch.Generator().manual_seed(0)  # the same operands in every run
+        a = torch.randn(n, n, generator=rng).to(getattr(torch, dtype))
+        b = torch.randn(n, n, generator=rng).to(getattr(torch, dtype))
         for _ in range(3):
             a @ b
         reps, start = 0, clock()
