@@ -56,6 +56,12 @@ def read_tuning(path: str | Path) -> dict:
                 for c in by_det.values()):
             raise ConfigError(f"{path}: choices[{dataset!r}] must map detector keys to "
                               "{params: {...}, ...}")
+    seeds = raw.get("seeds")
+    if seeds is not None and not (isinstance(seeds, list) and all(
+            isinstance(s, int) and not isinstance(s, bool) for s in seeds)):
+        # a config checks its own seeds against these: they must be the seeds, as written
+        raise ConfigError(f"{path}: seeds must be a list of integers (the seeds that chose "
+                          f"the settings); got {seeds!r}")
     return {**raw, "path": str(path)}
 
 

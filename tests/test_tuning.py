@@ -289,3 +289,15 @@ def test_a_config_may_not_run_a_tuned_entry_on_the_seeds_that_chose_it(tmp_path)
     # a fixed entry beside it is no tuned choice: the same seeds are fine for it
     parse_config(raw(seeds=[1000], tuning=str(tuning),
                      detectors=[{"name": "t-centroid", "params": {"quantile": 0.5}}]))
+
+
+@pytest.mark.parametrize("seeds", ["1000", "'1000-1002'", "[1000, x]", "[true]"])
+def test_a_tuning_file_whose_seeds_are_not_a_list_of_integers_is_named(tmp_path, seeds):
+    """The seeds decide which of a config's seeds may judge a choice: a number or a range
+    written as text would be read as something else (or as letters), so it is refused."""
+    tuning = tmp_path / "t.yaml"
+    tuning.write_text(f"seeds: {seeds}\nchoices:\n  m:\n    t-centroid: "
+                      "{params: {quantile: 0.9}}\n")
+    with pytest.raises(ConfigError, match=r"t\.yaml: seeds must be a list of integers"):
+        parse_config(raw(seeds=[0], tuning=str(tuning),
+                         detectors=[{"name": "t-centroid", "tuned": True}]))
