@@ -447,10 +447,10 @@ def _check_buildable(name: str, params: dict, where: str):
 
 def _check_param_values(detector, name: str, where: str) -> None:
     """Run the parameter checks a detector otherwise runs first thing in ``fit``, so that a bad
-    value (``n_bags: -3``) is refused now rather than failing every cell. Each check reads
-    the stored parameters only, never data: PU-GAN's ``_check_params``, the one-class
-    adapters' ``_validate_common``, and scikit-learn's ``_validate_params`` for estimators
-    that declare ``_parameter_constraints``.
+    value (``n_bags: -3``) is refused now rather than failing every cell: PU-GAN's
+    ``_check_params`` and the one-class adapters' ``_validate_common``, which read the stored
+    parameters only. A method of that name that wants arguments (a plugin's own, say
+    ``_check_params(X, y)``) is another check, left to ``fit``.
 
     Whether CUDA exists is a question for the machine that runs the cells (a Dask worker may
     have it when this one has not), so a ``cuda`` device is checked as ``cpu`` here.
@@ -459,16 +459,25 @@ def _check_param_values(detector, name: str, where: str) -> None:
     if str(getattr(detector, "device", "")).startswith("cuda"):
         probe = copy.copy(detector)
         probe.device = "cpu"
-    checks = ["_check_params", "_validate_common"]
-    if hasattr(probe, "_parameter_constraints"):
-        checks.append("_validate_params")
-    for check in checks:
-        if callable(getattr(probe, check, None)):
-            try:
-                getattr(probe, check)()
-            except Exception as exc:
-                raise ConfigError(f"{where}: bad parameter value for detector {name!r}: "
-                                  f"{exc}") from None
+    for check in ("_check_params", "_validate_common"):
+        method = getattr(probe, check, None)
+        if not (callable(method) and _takes_no_arguments(method)):
+            continue
+        try:
+            method()
+        except Exception as exc:
+            raise ConfigError(f"{where}: bad parameter value for detector {name!r}: "
+                              f"{exc}") from None
+
+
+def _takes_no_arguments(method) -> bool:
+    """Whether a bound method can be called with no argument."""
+    try:
+        params = inspect.signature(method).parameters.values()
+    except (TypeError, ValueError):  # no signature to read: do not guess
+        return False
+    return all(p.default is not p.empty or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+               for p in params)
 
 
 def _parse_detector(entry, i: int, tuning: dict | None = None) -> list[DetectorEntry]:

@@ -391,3 +391,21 @@ def test_scale_curve_options_are_checked_before_any_fit(tmp_path, capsys, option
     err = capsys.readouterr().err
     assert rc == 2 and not out.exists(), err
     assert re.search("pugan-bench scale-curves: error: " + named, err), err
+
+
+def test_a_parameter_check_that_wants_data_is_left_to_fit():
+    """A plugin's own ``_check_params(X, y)`` is not the data-free check: calling it without
+    arguments would blame a TypeError on the parameters."""
+    from benchmarks.config import _check_param_values
+
+    class WantsData:
+        def _check_params(self, X, y):
+            raise AssertionError("called without its data")
+
+    class DataFree:
+        def _check_params(self, strict=True):
+            raise ValueError("k must be positive")
+
+    _check_param_values(WantsData(), "plugin", "detectors[0]")
+    with pytest.raises(ConfigError, match="bad parameter value for detector 'plugin': k must"):
+        _check_param_values(DataFree(), "plugin", "detectors[0]")
