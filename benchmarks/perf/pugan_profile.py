@@ -208,7 +208,7 @@ def measure_gan_step(*, seq_len: int = 6, n_signals: int = 1, rows: int = 8000,
 
 
 def main(argv=None) -> int:
-    from benchmarks.seeds import check_dev_seeds
+    from benchmarks.seeds import seeds_from_args
     from benchmarks.splits import preset_split
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -220,7 +220,8 @@ def main(argv=None) -> int:
     ap.add_argument("--no-fit", action="store_true", help="only the FLOP measurement")
     ap.add_argument("--allow-report-seeds", action="store_true")
     args = ap.parse_args(argv)
-    check_dev_seeds([args.seed], allow_report=args.allow_report_seeds)
+    seeds_from_args(argparse.Namespace(seeds=[args.seed],
+                                       allow_report_seeds=args.allow_report_seeds), ap)
     extra = {} if args.precision is None else {"precision": args.precision}
     if not args.no_fit:
         s = preset_split(args.preset, args.seed)
