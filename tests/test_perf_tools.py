@@ -113,3 +113,39 @@ def test_a_failing_scale_curve_fit_is_recorded_and_the_others_still_run(tmp_path
     assert "failed at 2000 rows" in raised.reason.iloc[1]
     assert list(frame[frame.detector == "oracle-supervised"].status) == ["ok", "ok"]
     assert len(pd.read_csv(out)) == 4
+
+
+def test_a_failing_scale_curve_fit_fails_the_command_and_is_named(tmp_path, capsys, caplog):
+    """A fit that raises is not a silent row: the command exits 1 naming it on stderr, the
+    failure is logged at WARNING (so -q still shows it), and the figure's footnote says it
+    failed instead of calling it "not measured"."""
+    import logging
+
+    from helpers import PLUGIN
+
+    from benchmarks.cli import main
+    from benchmarks.plugins import import_plugins
+
+    import_plugins([PLUGIN])  # registers t-raise, whose fit raises
+    out = tmp_path / "scale.csv"
+    with caplog.at_level(logging.INFO, logger="benchmarks.perf.scale_curves"):
+        rc = main(["-q", "scale-curves", "--detectors", "t-raise", "oracle-supervised",
+                   "--sizes", "2000", "4000", "--max-fit-seconds", "1e9", "--out", str(out),
+                   "--figure", str(tmp_path / "curves")])
+    assert rc == 1
+    err = capsys.readouterr().err
+    assert "1 fit(s) failed" in err and "t-raise at 2000 rows" in err
+    assert "deliberate failure in fit" in err
+    warned = [r for r in caplog.records if r.levelno == logging.WARNING and "t-raise n=2000" in
+              r.getMessage()]
+    assert warned and "failed" in warned[0].getMessage()
+    from benchmarks.perf.scale_curves import footnote
+
+    note = footnote(pd.read_csv(out, keep_default_na=False))
+    assert "t-raise failed at 2000 rows" in note
+    assert "not measured (budget, cap or stopped): t-raise from 4k" in note
+    assert "oracle-supervised" not in note
+    # a run whose fits all succeed exits 0
+    assert main(["-q", "scale-curves", "--detectors", "oracle-supervised", "--sizes", "2000",
+                 "--max-fit-seconds", "1e9", "--out", str(out),
+                 "--figure", str(tmp_path / "curves")]) == 0

@@ -19,7 +19,8 @@ detector's training rows (exact OCSVM: 50,000), or when the fit time predicted f
 previous sizes (log-log slope, at least linear) exceeds ``--max-fit-seconds``: the curve stops
 where the detector stops being practical instead of hanging the run. A fit or scoring that
 raises is a row with ``status`` failed and the error as its reason; that detector's larger
-sizes are skipped, and the other detectors still run.
+sizes are skipped, and the other detectors still run; the failure is logged as a warning,
+named in the figure's footnote, and the command exits 1 naming it on stderr.
 
 Writes ``results/scale/scale.csv`` (one row per detector and size: fit and score seconds,
 records per second, AUPRC on the scored records, status) and
@@ -38,7 +39,8 @@ from pathlib import Path
 
 import pandas as pd
 
-__all__ = ["check_options", "main", "measure", "plot", "predict_seconds", "run_scale_curves"]
+__all__ = ["check_options", "failed_rows", "footnote", "main", "measure", "plot",
+           "predict_seconds", "run_scale_curves"]
 
 log = logging.getLogger("benchmarks.perf.scale_curves")
 
@@ -130,9 +132,11 @@ def measure(detectors, sizes, *, max_fit_seconds: float, out: Path) -> pd.DataFr
                         points.append((n, fit_s))
                         row.update(fit_seconds=fit_s, score_seconds=score_s,
                                    score_records_per_s=SCORE_ROWS / score_s, auprc=auprc)
-                log.info("%s n=%d: %s %s", name, n, row["status"],
-                         f"fit {row['fit_seconds']:.2f} s, score {row['score_seconds']:.2f} s"
-                         if row["status"] == "ok" else row["reason"])
+                # a failed fit is a warning, so that -q (WARNING and up) still shows it
+                log.log(logging.WARNING if row["status"] == "failed" else logging.INFO,
+                        "%s n=%d: %s %s", name, n, row["status"],
+                        f"fit {row['fit_seconds']:.2f} s, score {row['score_seconds']:.2f} s"
+                        if row["status"] == "ok" else row["reason"])
                 rows.append(row)
                 atomic_write_text(out, pd.DataFrame(rows, columns=list(COLUMNS)).to_csv(
                     index=False))
@@ -188,12 +192,32 @@ def plot(csv: Path, figure: Path) -> list[Path]:
         ax.set_ylabel("seconds (1 thread, after a warm-up fit)")
         ax.set_title(title)
         ax.grid(True, which="major", alpha=0.4)
-    skipped = frame[frame["status"] != "ok"].groupby("detector")["n_train"].min()
-    if len(skipped):
-        note = "not measured (budget, cap or stopped): " + ", ".join(
-            f"{d} from {n // 1000}k" for d, n in skipped.items())
+    note = footnote(frame)
+    if note:
         fig.supxlabel(note, fontsize=7, x=0.01, ha="left")
     return save_figure(fig, Path(figure), dpi=150)
+
+
+def footnote(frame: pd.DataFrame) -> str:
+    """The figure's footnote: the fits that failed, each named with its size, then the
+    detectors not measured from some size on (budget, cap, or stopped after a failure);
+    empty when every row is ``ok``."""
+    parts = []
+    failed = frame[frame["status"] == "failed"].groupby("detector", sort=False)["n_train"].min()
+    if len(failed):
+        parts.append("; ".join(f"{d} failed at {n} rows" for d, n in failed.items()))
+    skipped = (frame[frame["status"] == "skipped"].groupby("detector", sort=False)["n_train"]
+               .min())
+    if len(skipped):
+        parts.append("not measured (budget, cap or stopped): " + ", ".join(
+            f"{d} from {n // 1000}k" for d, n in skipped.items()))
+    return "; ".join(parts)
+
+
+def failed_rows(frame: pd.DataFrame) -> list[str]:
+    """``"<detector> at <n> rows: <reason>"`` for every row whose fit failed."""
+    return [f"{r.detector} at {r.n_train} rows: {r.reason}"
+            for r in frame[frame["status"] == "failed"].itertuples()]
 
 
 def check_options(sizes, max_fit_seconds: float) -> None:
