@@ -18,7 +18,8 @@ known normals' scores under that same variant; test labels only score. Writes
 ``OUT/ablation.csv`` (one row per preset x seed x variant) and ``reports/ablation.md`` (means
 over seeds, ``best_f1`` named as the oracle it is). A (preset, seed) task that fails costs its
 own rows only: the others are written to ``OUT/ablation.partial.csv`` and the command fails
-naming it, leaving the previous table whole.
+naming it, leaving the previous table whole; a later run that succeeds removes that partial
+file.
 """
 
 from __future__ import annotations
@@ -151,8 +152,9 @@ def summary(frame: pd.DataFrame) -> pd.DataFrame:
 
 def write_ablation(presets: list[str], seeds: list[int], *, out: str | Path = "results/ablation",
                    reports: str | Path = "reports", n_jobs: int = 2) -> str:
-    """Run the ablation; write ``OUT/ablation.csv`` and ``REPORTS/ablation.md``; return the
-    markdown (``pugan-bench ablation``)."""
+    """Run the ablation; write ``OUT/ablation.csv`` and ``REPORTS/ablation.md`` (each whole
+    or not at all) and remove a stale ``OUT/ablation.partial.csv`` left by an earlier failed
+    run; return the markdown (``pugan-bench ablation``)."""
     out = Path(out)
     try:
         frame = run(presets, seeds, n_jobs=n_jobs)
@@ -168,7 +170,9 @@ def write_ablation(presets: list[str], seeds: list[int], *, out: str | Path = "r
     Path(reports).mkdir(parents=True, exist_ok=True)
     md = ("# PU-GAN ablation (means over seeds; best_f1_oracle picks its threshold with test "
           "labels)\n\n" + markdown_table(summary(frame)) + "\n")
-    (Path(reports) / "ablation.md").write_text(md)
+    atomic_write_text(Path(reports) / "ablation.md", md)   # whole or not at all, as the CSV
+    # the rows an earlier failed run kept are superseded by this whole table
+    (out / "ablation.partial.csv").unlink(missing_ok=True)
     return md
 
 

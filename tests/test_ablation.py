@@ -84,10 +84,46 @@ def test_the_ablation_table_is_never_left_half_written(tmp_path, monkeypatch):
     kw = dict(out=tmp_path / "ablation", reports=tmp_path / "reports")
     ablation.write_ablation(["d"], [0], **kw)
     before = (tmp_path / "ablation" / "ablation.csv").read_bytes()
+    import errno
+    import os
+
+    real_fsync = os.fsync
     fill_disk_midway(monkeypatch)
     with pytest.raises(OSError):
         ablation.write_ablation(["d"], [0], **kw)
     assert (tmp_path / "ablation" / "ablation.csv").read_bytes() == before
+    # the disk fills after the CSV, while ablation.md is written: the old .md stays whole
+    md_before = (tmp_path / "reports" / "ablation.md").read_bytes()
+    calls = []
+
+    def fsync_then_full(fd):
+        calls.append(fd)
+        if len(calls) > 1:
+            raise OSError(errno.ENOSPC, "No space left on device (the test's)")
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync_then_full)
+    with pytest.raises(OSError):
+        ablation.write_ablation(["d"], [0], **kw)
+    assert (tmp_path / "reports" / "ablation.md").read_bytes() == md_before
+
+
+def test_a_full_run_removes_the_partial_rows_of_an_earlier_failed_one(tmp_path, monkeypatch):
+    """ablation.partial.csv from a failed run is stale once a run succeeds: left beside the
+    new table it would read as a newer, smaller result."""
+    import benchmarks.ablation as ablation
+
+    rows = pd.DataFrame({"dataset": ["d"] * 2, "seed": range(2), "train_on": ["pu"] * 2,
+                         "inversion": ["e"] * 2, "score": ["c"] * 2, "auroc": [0.8] * 2,
+                         "auprc": [0.5] * 2, "f1": [0.4] * 2, "best_f1": [0.5] * 2,
+                         "fit_seconds": [1.0] * 2})
+    monkeypatch.setattr(ablation, "run", lambda *a, **k: rows)
+    out = tmp_path / "ablation"
+    out.mkdir()
+    (out / "ablation.partial.csv").write_text("rows of an earlier failed run\n")
+    ablation.write_ablation(["d"], [0, 1], out=out, reports=tmp_path / "reports")
+    assert (out / "ablation.csv").exists()
+    assert not (out / "ablation.partial.csv").exists()
 
 
 def _fake_fits(monkeypatch, *, fail_seed=None):
