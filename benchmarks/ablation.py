@@ -18,7 +18,8 @@ known normals' scores under that same variant; test labels only score. Writes
 ``OUT/ablation.csv`` (one row per preset x seed x variant) and ``reports/ablation.md`` (means
 over seeds, ``best_f1`` named as the oracle it is). A (preset, seed) task that fails costs its
 own rows only: the others are written to ``OUT/ablation.partial.csv`` and the command fails
-naming it, leaving the previous table whole; a later run that succeeds removes that partial
+naming it (each failed task's traceback is printed to stderr first), leaving the previous
+table whole; a later run that succeeds removes that partial
 file.
 """
 
@@ -26,6 +27,8 @@ from __future__ import annotations
 
 import sys
 import time
+import traceback
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -104,21 +107,35 @@ def _one_split(preset: str, seed: int, params: dict | None) -> list[dict]:
     return rows
 
 
+@dataclass(frozen=True)
+class TaskFailure:
+    """What a failed task hands back instead of its rows: plain text only, so that it always
+    pickles back from a joblib worker (an exception object may not, and its failure to
+    would lose every task's rows)."""
+
+    summary: str     # "<ExceptionType>: <message>"
+    traceback: str   # the formatted traceback
+
+
 def _one_split_or_error(preset: str, seed: int, params: dict | None):
-    """:func:`_one_split`'s rows, or the error that stopped it, so that one failing task
-    costs its own rows only."""
+    """:func:`_one_split`'s rows, or a :class:`TaskFailure` describing the error that stopped
+    it, so that one failing task costs its own rows only."""
     try:
         return _one_split(preset, seed, params)
     except Exception as exc:  # recorded and raised by run() once every task is done
-        return exc
+        return TaskFailure(summary=f"{type(exc).__name__}: {exc}",
+                           traceback="".join(traceback.format_exception(exc)))
 
 
 class AblationError(RuntimeError):
-    """Some (preset, seed) tasks failed; ``frame`` holds the rows of those that did not."""
+    """Some (preset, seed) tasks failed; ``frame`` holds the rows of those that did not and
+    ``tracebacks`` the failed tasks' tracebacks, as text."""
 
-    def __init__(self, failures: list[str], frame: pd.DataFrame):
+    def __init__(self, failures: list[str], frame: pd.DataFrame,
+                 tracebacks: list[str] | None = None):
         super().__init__(f"{len(failures)} ablation task(s) failed: " + "; ".join(failures))
         self.frame = frame
+        self.tracebacks = list(tracebacks or [])
 
 
 def run(presets: list[str], seeds: list[int], params: dict | None = None,
@@ -129,12 +146,13 @@ def run(presets: list[str], seeds: list[int], params: dict | None = None,
     tasks = [(p, s) for p in presets for s in seeds]
     parts = Parallel(n_jobs=n_jobs)(delayed(_one_split_or_error)(p, s, params)
                                     for p, s in tasks)
-    frame = pd.DataFrame([row for part in parts if not isinstance(part, Exception)
+    frame = pd.DataFrame([row for part in parts if not isinstance(part, TaskFailure)
                           for row in part])
-    failures = [f"{p} seed {s}: {type(part).__name__}: {part}"
-                for (p, s), part in zip(tasks, parts, strict=True) if isinstance(part, Exception)]
-    if failures:
-        raise AblationError(failures, frame)
+    failed = [(p, s, part) for (p, s), part in zip(tasks, parts, strict=True)
+              if isinstance(part, TaskFailure)]
+    if failed:
+        raise AblationError([f"{p} seed {s}: {part.summary}" for p, s, part in failed], frame,
+                            [f"{p} seed {s}:\n{part.traceback}" for p, s, part in failed])
     return frame
 
 
@@ -184,6 +202,8 @@ def run_command(args) -> int:
         md = write_ablation(presets, seeds, out=args.out, reports=args.reports,
                             n_jobs=args.n_jobs)
     except AblationError as exc:
+        for text in exc.tracebacks:   # where each task failed, then the one-line error
+            print(text, file=sys.stderr, end="" if text.endswith("\n") else "\n")
         kept = (f"; the {len(exc.frame)} rows of the other tasks are in "
                 f"{Path(args.out) / 'ablation.partial.csv'}" if len(exc.frame) else "")
         print(f"pugan-bench ablation: error: {exc}{kept}; ablation.csv and ablation.md are "

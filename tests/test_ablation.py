@@ -176,7 +176,41 @@ def test_a_failing_task_costs_only_its_own_rows(tmp_path, monkeypatch, capsys):
     assert ablation.run_command(args) == 1
     err_text = capsys.readouterr().err
     assert "1 ablation task(s) failed: toy seed 1" in err_text and "partial" in err_text
+    # the failed task's traceback comes first, so the user sees where it failed
+    assert "Traceback (most recent call last)" in err_text and "in fit" in err_text
+    assert err_text.index("Traceback") < err_text.index("1 ablation task(s) failed")
     assert (out / "ablation.csv").read_text() == "the committed table\n"
     kept = pd.read_csv(out / "ablation.partial.csv")
     assert sorted(set(kept.seed)) == [0, 2]
     assert not (tmp_path / "reports" / "ablation.md").exists()
+
+
+class _Unpicklable(RuntimeError):
+    """An error that cannot be pickled (it holds a lambda), as some libraries raise."""
+
+    def __init__(self, msg):
+        super().__init__(msg)
+        self.hook = lambda: None
+
+
+def test_an_unpicklable_error_in_a_task_loses_only_that_tasks_rows(monkeypatch):
+    """A joblib worker pickles what a task returns: a failed task must hand back text, not the
+    exception, or an exception that cannot be pickled breaks the transfer of every row."""
+    import pickle
+
+    import benchmarks.ablation as ablation
+
+    def one_split(preset, seed, params):
+        if seed == 1:
+            raise _Unpicklable("a fit that fails unpicklably")
+        return [{"dataset": preset, "seed": seed}]
+
+    monkeypatch.setattr(ablation, "_one_split", one_split)
+    failed = ablation._one_split_or_error("toy", 1, None)
+    back = pickle.loads(pickle.dumps(failed))   # what a worker process does with it
+    assert "_Unpicklable: a fit that fails unpicklably" in back.summary
+    assert "Traceback (most recent call last)" in back.traceback
+    with pytest.raises(ablation.AblationError, match="toy seed 1: _Unpicklable") as err:
+        ablation.run(["toy"], [0, 1, 2])
+    assert sorted(err.value.frame.seed) == [0, 2]
+    assert "a fit that fails unpicklably" in err.value.tracebacks[0]
