@@ -180,15 +180,29 @@ def record_run(folder: Path, **fields) -> None:
         with open(folder / RUNS_FILE, "a", encoding="utf-8") as fh:
             fh.write(line + "\n")
     except OSError as exc:  # the cells and results.csv are saved: say what is missing, go on
-        log.warning("%s: this run's line could not be written (%s); the report will not state "
-                    "its cost", folder / RUNS_FILE, exc)
+        log.warning("%s: this run's line could not be written (%s); the report's cost "
+                    "sentence will leave this run out and use the other runs' lines only (a "
+                    "partly written line is skipped when the file is read)",
+                    folder / RUNS_FILE, exc)
 
 
 def read_runs(folder: str | Path) -> pd.DataFrame:
-    """The runs a sweep folder recorded (:func:`record_run`), oldest first; empty without."""
+    """The runs a sweep folder recorded (:func:`record_run`), oldest first; empty without.
+
+    A line that is not JSON (an append cut short, e.g. by a full disk) is skipped with one
+    warning naming the file and how many lines it skipped: it must not cost the other runs."""
     path = Path(folder) / RUNS_FILE
     if not path.is_file():
         return pd.DataFrame()
-    lines = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()
-             if line.strip()]
+    lines, bad = [], 0
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        if not line.strip():
+            continue
+        try:
+            lines.append(json.loads(line))
+        except json.JSONDecodeError:
+            bad += 1
+    if bad:
+        log.warning("%s: skipped %d line(s) that are not JSON (a run's line cut short?); "
+                    "the cost is stated from the other runs", path, bad)
     return pd.DataFrame(lines)

@@ -138,7 +138,23 @@ def test_a_run_line_that_cannot_be_written_is_said_not_swallowed(tmp_path, caplo
     with caplog.at_level("WARNING", logger="benchmarks.results"):
         record_run(tmp_path, config="s", cells=1)
     assert f"{RUNS_FILE}: this run's line could not be written" in caplog.text
-    assert "will not state its cost" in caplog.text
+    assert "cost sentence will leave this run out" in caplog.text
+
+
+def test_a_half_written_run_line_is_skipped_not_fatal(tmp_path, caplog):
+    """A full disk mid-append leaves a truncated last line in runs.jsonl: the runs before it
+    are still read, and the skipped line is named in one warning."""
+    from benchmarks.results import RUNS_FILE, read_runs, record_run
+
+    record_run(tmp_path, config="s", cells=2, run=2, wall_seconds=120.0)
+    with open(tmp_path / RUNS_FILE, "a", encoding="utf-8") as fh:
+        fh.write('{"cells": 2, "config": "s", "fini')   # the append cut short
+    with caplog.at_level("WARNING", logger="benchmarks.results"):
+        runs = read_runs(tmp_path)
+    assert len(runs) == 1 and runs.wall_seconds.item() == 120.0
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warnings) == 1
+    assert RUNS_FILE in warnings[0] and "skipped 1 line(s)" in warnings[0]
 
 
 def test_cost_sentence_groups_thousands():
