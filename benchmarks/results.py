@@ -176,9 +176,12 @@ def record_run(folder: Path, **fields) -> None:
     would only change the working tree."""
     line = json.dumps({"finished": time.strftime("%Y-%m-%dT%H:%M:%S"), **fields},
                       sort_keys=True)
+    path = folder / RUNS_FILE
     try:
-        with open(folder / RUNS_FILE, "a", encoding="utf-8") as fh:
-            fh.write(line + "\n")
+        # after a line cut short, start a new one, so that this run's line is whole
+        cut = path.is_file() and path.stat().st_size and not path.read_bytes().endswith(b"\n")
+        with open(path, "a", encoding="utf-8") as fh:
+            fh.write(("\n" if cut else "") + line + "\n")
     except OSError as exc:  # the cells and results.csv are saved: say what is missing, go on
         log.warning("%s: this run's line could not be written (%s); the report's cost "
                     "sentence will leave this run out and use the other runs' lines only (a "

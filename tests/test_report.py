@@ -155,6 +155,9 @@ def test_a_half_written_run_line_is_skipped_not_fatal(tmp_path, caplog):
     warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
     assert len(warnings) == 1
     assert RUNS_FILE in warnings[0] and "skipped 1 line(s)" in warnings[0]
+    # the next run's line starts afresh instead of joining the broken one
+    record_run(tmp_path, config="s", cells=2, run=2, wall_seconds=60.0)
+    assert list(read_runs(tmp_path).wall_seconds) == [120.0, 60.0]
 
 
 def test_cost_sentence_groups_thousands():
