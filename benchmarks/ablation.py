@@ -38,7 +38,7 @@ from benchmarks.cache import atomic_write_text
 from benchmarks.cells import canonical_json
 from benchmarks.fingerprint import row_code_version
 from benchmarks.metrics import anomaly_metrics
-from benchmarks.report import markdown_table
+from benchmarks.report import ORACLE_NAMES, markdown_table
 from benchmarks.seeds import seeds_from_args
 from benchmarks.splits import preset_split
 from pugan.base import labels_at_threshold, quantile_threshold
@@ -163,7 +163,7 @@ def summary(frame: pd.DataFrame) -> pd.DataFrame:
     out = g[["auroc", "auprc", "f1", "best_f1", "fit_seconds"]].mean()
     out["f1_std"] = g["f1"].std()
     out["n_seeds"] = g.size()
-    out = out.reset_index().rename(columns={"best_f1": "best_f1_oracle"})
+    out = out.reset_index().rename(columns=ORACLE_NAMES)
     return out[keys + ["auroc", "auprc", "f1", "f1_std", "best_f1_oracle", "fit_seconds",
                        "n_seeds"]]
 

@@ -105,16 +105,14 @@ SECTIONS = (
 )
 
 
-#: a column that picks its threshold with the test labels, as every table must name it
-ORACLE_COLUMNS = {"best_f1": "best_f1_oracle"}
-
-
 def _table_html(frame: pd.DataFrame, columns: tuple[str, ...]) -> str:
     """A table of the page; a raw oracle column (the ablation's rows keep the metric's own
     name, ``best_f1``) is shown under its oracle name, as in every other table."""
     if columns:
         frame = frame[[c for c in columns if c in frame.columns]]
-    shown = frame.rename(columns=ORACLE_COLUMNS)
+    from benchmarks.report import ORACLE_NAMES
+
+    shown = frame.rename(columns=ORACLE_NAMES)
     for col in shown.columns:
         if pd.api.types.is_float_dtype(shown[col]):
             shown[col] = shown[col].map(lambda v: "" if pd.isna(v) else f"{v:.3g}")
