@@ -335,7 +335,12 @@ def _cmd_validate(args) -> int:
         print(f"warning: {len(cells)} cells is a large sweep (above {LARGE_SWEEP_CELLS}); "
               "check the axes and the seeds", file=sys.stderr)
     print(_time_estimate(cells, config.n_jobs if config.n_jobs > 0 else available_cores()))
-    problems = _infeasible_splits(cells)
+    unfilled, problems = _check_splits(cells)
+    for line in unfilled:
+        print(f"skipped: {line}", file=sys.stderr)
+    if unfilled:
+        print(f"warning: {len(unfilled)} (dataset, ratio, fraction) block(s) cannot be filled "
+              "by their data; `run` records their cells as skipped", file=sys.stderr)
     for line in problems:
         print(f"infeasible: {line}", file=sys.stderr)
     if problems:
@@ -345,28 +350,33 @@ def _cmd_validate(args) -> int:
     return 0
 
 
-def _infeasible_splits(cells) -> list[str]:
-    """Build one split per (dataset, ratio, fraction): each names what it lacks, if anything.
+def _check_splits(cells) -> tuple[list[str], list[str]]:
+    """Build one split per (dataset, ratio, fraction), as ``run`` will: the blocks the data
+    cannot fill (``SplitInfeasible``: too few anomalies or normals, which ``run`` records as
+    skipped cells) and the splits that fail otherwise (an unreadable file, one class only,
+    which ``run`` records as failed), each line naming the block and what it lacks.
 
     The sizes of a split (anomalies needed and available) do not depend on the seed, so one
     seed answers for all.
     """
-    from benchmarks.splits import make_pu_split
+    from benchmarks.splits import SplitInfeasible, make_pu_split
 
-    seen, problems = set(), []
+    seen, unfilled, problems = set(), [], []
     for cell in cells:
         what = (cell.dataset, cell.dataset_name, cell.dataset_params_json, cell.split_json,
                 cell.anomaly_ratio, cell.labelled_fraction)
         if what in seen:
             continue
         seen.add(what)
+        where = (f"{cell.dataset} at anomaly ratio {cell.anomaly_ratio:g}, labelled fraction "
+                 f"{cell.labelled_fraction:g}")
         try:
             make_pu_split(**cell.split_kwargs())
+        except SplitInfeasible as exc:
+            unfilled.append(f"{where}: {exc}")
         except Exception as exc:
-            problems.append(f"{cell.dataset} at anomaly ratio {cell.anomaly_ratio:g}, labelled "
-                            f"fraction {cell.labelled_fraction:g}: {exc}"
-                            f"{_label_hint(cell, exc)}")
-    return problems
+            problems.append(f"{where}: {exc}{_label_hint(cell, exc)}")
+    return unfilled, problems
 
 
 def _label_hint(cell, exc) -> str:

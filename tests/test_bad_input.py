@@ -227,7 +227,9 @@ def test_pugan_load_of_truncated_or_foreign_files(tmp_path):
             PUGAN.load(path)
 
 
-def test_validate_reports_infeasible_splits_the_count_and_a_time(tmp_path, capsys):
+def test_validate_names_unfillable_blocks_the_count_and_a_time(tmp_path, capsys):
+    """A block the data cannot fill is what ``run`` records as skipped cells: validate names
+    it and warns, and the config is still valid (the shipped benchmark has such blocks)."""
     from benchmarks.cli import main
 
     rng = np.random.default_rng(0)
@@ -237,11 +239,27 @@ def test_validate_reports_infeasible_splits_the_count_and_a_time(tmp_path, capsy
     cfg = tmp_path / "c.yaml"
     cfg.write_text("seeds: 3\nanomaly_ratios: [0.05, 0.9]\nlabelled_fractions: [0.5]\n"
                    "datasets: [{dataset: 'file:few.csv'}]\ndetectors: [iforest, pugan]\n")
-    assert main(["validate", str(cfg)]) == 2
+    assert main(["validate", str(cfg)]) == 0
     out, err = capsys.readouterr()
     assert "-> 12 cells" in out and "estimated time: about" in out
-    assert "infeasible: file:few.csv at anomaly ratio 0.9" in err and "anomalies" in err
-    assert "ratio 0.05" not in err
+    assert "skipped: file:few.csv at anomaly ratio 0.9" in err and "anomalies" in err
+    assert "1 (dataset, ratio, fraction) block(s) cannot be filled" in err
+    assert "ratio 0.05" not in err and "error" not in err
+
+
+def test_validate_fails_on_a_split_that_run_would_fail(tmp_path, capsys):
+    """A split that fails for another reason than too little data (here one class only) is a
+    failed cell in ``run``: validate exits 2 naming it."""
+    from benchmarks.cli import main
+
+    pd.DataFrame({"a": range(50), "label": 0}).to_csv(tmp_path / "one.csv", index=False)
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("seeds: 1\nanomaly_ratios: [0.1]\nlabelled_fractions: [0.5]\n"
+                   "datasets: [{dataset: 'file:one.csv'}]\ndetectors: [iforest]\n")
+    assert main(["validate", str(cfg)]) == 2
+    err = capsys.readouterr().err
+    assert "infeasible: file:one.csv at anomaly ratio 0.1" in err and "one class only" in err
+    assert "error: 1 split(s) cannot be made" in err and "skipped:" not in err
 
 
 def test_a_file_named_npz_that_is_not_a_zip_archive_is_refused(tmp_path):
