@@ -33,7 +33,7 @@ import pandas as pd
 from scipy import stats
 
 from benchmarks.figures import detector_colour, save_figure
-from benchmarks.stats import holm, verdict, wilcoxon_p
+from benchmarks.stats import holm, oracle_rows, verdict, wilcoxon_p
 
 __all__ = ["block_scores", "cd_diagram", "friedman", "mean_ranks", "nemenyi",
            "rank_report", "win_tie_loss"]
@@ -46,9 +46,7 @@ def _ok_rows(frame: pd.DataFrame, metric: str, keep_oracle: bool = False) -> pd.
     if missing:
         raise ValueError(f"results lack column(s) {missing}")
     ok = frame[(frame["status"] == "ok") & np.isfinite(frame[metric].astype(float))]
-    if not keep_oracle and "supervision" in ok:
-        ok = ok[ok["supervision"].fillna("") != "oracle"]
-    return ok
+    return ok if keep_oracle else ok[~oracle_rows(ok)]
 
 
 def block_scores(frame: pd.DataFrame, metric: str = "auprc") -> tuple[pd.DataFrame, int]:

@@ -30,8 +30,9 @@ import warnings
 import numpy as np
 import pandas as pd
 
-__all__ = ["ALPHA", "CI_KIND", "MIN_WILCOXON_PAIRS", "holm", "mean_ci", "paired_comparisons",
-           "comparison_partners", "verdict", "versus_best", "wilcoxon_decides", "wilcoxon_p"]
+__all__ = ["ALPHA", "CI_KIND", "MIN_WILCOXON_PAIRS", "comparison_partners", "holm", "mean_ci",
+           "oracle_rows", "paired_comparisons", "verdict", "versus_best", "wilcoxon_decides",
+           "wilcoxon_p"]
 
 ALPHA = 0.05
 CI_KIND = "95% Student-t confidence interval of the mean over seeds"
@@ -109,9 +110,7 @@ def paired_comparisons(frame: pd.DataFrame, focus, *, metrics=("auprc", "f1"),
     ``other`` detectors of the same block, detector and metric), which of the two decided
     (``test``) and the verdict (rules in the module docstring).
     """
-    ok = frame[frame["status"] == "ok"]
-    if "supervision" in ok:
-        ok = ok[ok["supervision"].fillna("") != "oracle"]
+    ok = frame[(frame["status"] == "ok") & ~oracle_rows(frame)]
     rows = []
     keys = ["dataset", "anomaly_ratio", "labelled_fraction"]
     for (dataset, ratio, frac), d in ok.groupby(keys, sort=True):
@@ -154,13 +153,19 @@ def paired_comparisons(frame: pd.DataFrame, focus, *, metrics=("auprc", "f1"),
     return pd.DataFrame(rows, columns=cols)
 
 
+def oracle_rows(frame: pd.DataFrame) -> pd.Series:
+    """True for the rows of a detector that reads test labels (supervision ``oracle``): an
+    upper reference, never a comparison partner nor a ranked entry. All False for a frame
+    without a ``supervision`` column."""
+    if "supervision" not in frame:
+        return pd.Series(False, index=frame.index)
+    return frame["supervision"].fillna("") == "oracle"
+
+
 def comparison_partners(block: pd.DataFrame, exclude) -> list[str]:
     """The detectors of ``block`` to compare with, sorted: all but ``exclude`` and the oracle,
     which reads test labels."""
-    partners = set(block["detector"]) - set(exclude)
-    if "supervision" in block:
-        partners -= set(block.loc[block["supervision"].fillna("") == "oracle", "detector"])
-    return sorted(partners)
+    return sorted(set(block.loc[~oracle_rows(block), "detector"]) - set(exclude))
 
 
 def versus_best(block: pd.DataFrame, focus: str, others, metric: str = "auprc") -> dict:
