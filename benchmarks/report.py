@@ -141,8 +141,7 @@ def table2(frame: pd.DataFrame) -> pd.DataFrame:
         for m, v in zip(("precision", "recall", "f1"), paper or (np.nan,) * 3, strict=True):
             row[f"paper_{m}"] = v
         rows.append(row)
-    stats_cols = [f"{n}{suffix}" for n in ("precision", "recall", "f1", "auroc", "auprc",
-                                           "best_f1_oracle")
+    stats_cols = [f"{ORACLE_NAMES.get(m, m)}{suffix}" for m in TABLE2_METRICS
                   for suffix in ("", "_std", "_ci_low", "_ci_high")]
     cols = ["dataset", "method", "anomaly_ratio", "labelled_fraction", *stats_cols,
             "fit_seconds", "n_reliable", "n_ok", "n_failed", "n_timeout", "n_skipped", "n_stale",
