@@ -165,10 +165,11 @@ def sweep_note(sweep: pd.DataFrame, command: str, name: str = "") -> str:
     """For a table computed from a sweep's cells (Table 2, the comparisons, the leaderboard),
     which carries no code versions of its own: how many cells and seeds are behind it, and
     whether they all come from the code as it is now. ``name`` names the sweep where a table
-    is computed from several."""
+    is computed from several. A frame already marked (its ``stale`` column) is not marked
+    again: that builds every detector of the sweep."""
     from benchmarks.report import mark_stale
 
-    stale = int(mark_stale(sweep)["stale"].sum())
+    stale = int((sweep if "stale" in sweep else mark_stale(sweep))["stale"].sum())
     where = (f"Computed from {len(sweep)} cells on seeds {_seeds_text(sweep['seed'])}"
              if len(sweep) else "Computed from no cells")
     if name:
@@ -186,8 +187,9 @@ def _image_html(path: Path) -> str:
 
 
 def _section_html(section: Section, results: Path, figures: Path, sweeps: dict) -> str:
-    """``sweeps``: the cells of each sweep folder read so far (several sections read one)."""
-    from benchmarks.report import load_results
+    """``sweeps``: the cells of each sweep folder read so far, marked stale or current
+    (several tables are computed from one sweep; each is read and marked once)."""
+    from benchmarks.report import load_results, mark_stale
 
     parts = [f'<section id="{section.id}"><h2>{html.escape(section.title)}</h2>',
              f"<p>{html.escape(section.text)} Regenerate: "
@@ -207,7 +209,7 @@ def _section_html(section: Section, results: Path, figures: Path, sweeps: dict) 
         else:
             for folder in behind:
                 if folder not in sweeps:
-                    sweeps[folder] = load_results(folder)
+                    sweeps[folder] = mark_stale(load_results(folder))
             note = "".join(sweep_note(sweeps[f], _command_of(f.name, section.command),
                                       f.name if csv in CELLS_BEHIND else "") for f in behind)
         parts.append(f"<h3>{html.escape(caption)}</h3>" + note + _table_html(frame, columns))
