@@ -19,8 +19,7 @@ known normals' scores under that same variant; test labels only score. Writes
 over seeds, ``best_f1`` named as the oracle it is). A (preset, seed) task that fails costs its
 own rows only: the others are written to ``OUT/ablation.partial.csv`` and the command fails
 naming it (each failed task's traceback is printed to stderr first), leaving the previous
-table whole; a later run that succeeds removes that partial
-file.
+table whole; a later run that succeeds removes that partial file.
 """
 
 from __future__ import annotations
@@ -131,11 +130,11 @@ class AblationError(RuntimeError):
     """Some (preset, seed) tasks failed; ``frame`` holds the rows of those that did not and
     ``tracebacks`` the failed tasks' tracebacks, as text."""
 
-    def __init__(self, failures: list[str], frame: pd.DataFrame,
-                 tracebacks: list[str] | None = None):
-        super().__init__(f"{len(failures)} ablation task(s) failed: " + "; ".join(failures))
+    def __init__(self, failed: list[tuple[str, TaskFailure]], frame: pd.DataFrame):
+        super().__init__(f"{len(failed)} ablation task(s) failed: "
+                         + "; ".join(f"{task}: {f.summary}" for task, f in failed))
         self.frame = frame
-        self.tracebacks = list(tracebacks or [])
+        self.tracebacks = [f"{task}:\n{f.traceback}" for task, f in failed]
 
 
 def run(presets: list[str], seeds: list[int], params: dict | None = None,
@@ -146,13 +145,12 @@ def run(presets: list[str], seeds: list[int], params: dict | None = None,
     tasks = [(p, s) for p in presets for s in seeds]
     parts = Parallel(n_jobs=n_jobs)(delayed(_one_split_or_error)(p, s, params)
                                     for p, s in tasks)
+    failed = [(f"{p} seed {s}", part) for (p, s), part in zip(tasks, parts, strict=True)
+              if isinstance(part, TaskFailure)]
     frame = pd.DataFrame([row for part in parts if not isinstance(part, TaskFailure)
                           for row in part])
-    failed = [(p, s, part) for (p, s), part in zip(tasks, parts, strict=True)
-              if isinstance(part, TaskFailure)]
     if failed:
-        raise AblationError([f"{p} seed {s}: {part.summary}" for p, s, part in failed], frame,
-                            [f"{p} seed {s}:\n{part.traceback}" for p, s, part in failed])
+        raise AblationError(failed, frame)
     return frame
 
 
