@@ -178,15 +178,16 @@ def record_run(folder: Path, **fields) -> None:
                       sort_keys=True)
     path = folder / RUNS_FILE
     try:
-        # after a line cut short, start a new one, so that this run's line is whole
-        cut = path.is_file() and path.stat().st_size and not path.read_bytes().endswith(b"\n")
-        with open(path, "a", encoding="utf-8") as fh:
-            fh.write(("\n" if cut else "") + line + "\n")
+        with open(path, "a+b") as fh:   # opened at its end; only the last byte is read
+            cut = False
+            if fh.tell():
+                fh.seek(-1, io.SEEK_END)
+                cut = fh.read(1) != b"\n"   # a line cut short: start this run's on a new one
+            fh.write((("\n" if cut else "") + line + "\n").encode("utf-8"))
     except OSError as exc:  # the cells and results.csv are saved: say what is missing, go on
         log.warning("%s: this run's line could not be written (%s); the report's cost "
                     "sentence will leave this run out and use the other runs' lines only (a "
-                    "partly written line is skipped when the file is read)",
-                    folder / RUNS_FILE, exc)
+                    "partly written line is skipped when the file is read)", path, exc)
 
 
 def read_runs(folder: str | Path) -> pd.DataFrame:
