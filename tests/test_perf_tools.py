@@ -105,13 +105,13 @@ def test_a_failing_scale_curve_fit_is_recorded_and_the_others_still_run(tmp_path
 
     import_plugins([PLUGIN])  # registers t-raise, whose fit raises
     out = tmp_path / "scale.csv"
-    frame = measure(["t-raise", "oracle-supervised"], [2_000, 4_000], max_fit_seconds=1e9,
+    frame = measure(["t-raise", "iforest"], [2_000, 4_000], max_fit_seconds=1e9,
                     out=out)
     raised = frame[frame.detector == "t-raise"]
     assert list(raised.status) == ["failed", "skipped"]
     assert "deliberate failure in fit" in raised.reason.iloc[0]
     assert "failed at 2000 rows" in raised.reason.iloc[1]
-    assert list(frame[frame.detector == "oracle-supervised"].status) == ["ok", "ok"]
+    assert list(frame[frame.detector == "iforest"].status) == ["ok", "ok"]
     assert len(pd.read_csv(out)) == 4
 
 
@@ -129,7 +129,7 @@ def test_a_failing_scale_curve_fit_fails_the_command_and_is_named(tmp_path, caps
     import_plugins([PLUGIN])  # registers t-raise, whose fit raises
     out = tmp_path / "scale.csv"
     with caplog.at_level(logging.INFO, logger="benchmarks.perf.scale_curves"):
-        rc = main(["-q", "scale-curves", "--detectors", "t-raise", "oracle-supervised",
+        rc = main(["-q", "scale-curves", "--detectors", "t-raise", "iforest",
                    "--sizes", "2000", "4000", "--max-fit-seconds", "1e9", "--out", str(out),
                    "--figure", str(tmp_path / "curves")])
     assert rc == 1
@@ -144,8 +144,8 @@ def test_a_failing_scale_curve_fit_fails_the_command_and_is_named(tmp_path, caps
     note = footnote(pd.read_csv(out, keep_default_na=False))
     assert "t-raise failed at 2000 rows" in note
     assert "not measured (budget, cap or stopped): t-raise from 4k" in note
-    assert "oracle-supervised" not in note
+    assert "iforest" not in note
     # a run whose fits all succeed exits 0
-    assert main(["-q", "scale-curves", "--detectors", "oracle-supervised", "--sizes", "2000",
+    assert main(["-q", "scale-curves", "--detectors", "iforest", "--sizes", "2000",
                  "--max-fit-seconds", "1e9", "--out", str(out),
                  "--figure", str(tmp_path / "curves")]) == 0
