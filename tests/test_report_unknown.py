@@ -44,7 +44,7 @@ def test_results_without_heldout_columns_are_refused():
 
 
 def test_report_writes_csv_markdown_and_figure(tmp_path):
-    folder = tmp_path / "sweep"
+    folder = tmp_path / "unknown_types"
     folder.mkdir()
     synthetic_results().to_csv(folder / "results.csv", index=False)
     paths = report_unknown(folder, tmp_path / "reports")
@@ -54,3 +54,20 @@ def test_report_writes_csv_markdown_and_figure(tmp_path):
     md = (tmp_path / "reports" / "unknown_types.md").read_text()
     assert "| good | DoS | 3 |" in md
     assert all(p.stat().st_size > 0 for p in paths)
+
+
+def test_two_heldout_sweeps_reported_into_one_folder_keep_their_own_pages(tmp_path):
+    reports = tmp_path / "reports"
+    frames = {"unknown_types": synthetic_results()}
+    other = synthetic_results()
+    other["detector"] = other["detector"].replace({"good": "other"})
+    frames["mine"] = other
+    for name, frame in frames.items():
+        (tmp_path / name).mkdir()
+        frame.to_csv(tmp_path / name / "results.csv", index=False)
+        report_unknown(tmp_path / name, reports)
+    assert "| good | DoS | 3 |" in (reports / "unknown_types.md").read_text()
+    mine = (reports / "mine_unknown_types.md").read_text()
+    assert "| other | DoS | 3 |" in mine and "| good |" not in mine
+    assert (reports / "figures" / "mine_unknown_types.png").stat().st_size > 0
+    assert (reports / "figures" / "unknown_types.png").stat().st_size > 0
