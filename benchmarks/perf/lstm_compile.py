@@ -1,8 +1,9 @@
-"""Whether torch.compile beats oneDNN's LSTM on the CPU at PU-GAN's sizes.
+"""Which LSTM is fastest on the CPU at PU-GAN's sizes: oneDNN's, ATen's, or a compiled one.
 
-``torch.compile`` leaves ``nn.LSTM`` as the one oneDNN call it is, so the only way for it to
+``nn.LSTM`` runs as one oneDNN call by default; with oneDNN switched off it runs ATen's own
+kernels instead (a matrix product per step and layer). ``torch.compile`` leaves ``nn.LSTM`` as the one oneDNN call it is, so the only way for it to
 help is a hand-written LSTM (one matrix product per step plus the gate arithmetic) that
-inductor can fuse. This times forward plus backward of both, one thread, CPU time, on the
+inductor can fuse. This times forward plus backward of each, one thread, CPU time, on the
 LSTMs of PU-GAN's default networks for six attributes (``PUGAN().build_networks``, so the
 shapes follow the defaults): the generator on a generator round's batch of 256 (128 fresh
 latents, 128 encoded records), the discriminator on that round's 128 generated records and on
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import time
+import warnings
 
 import torch
 from torch import nn
@@ -86,12 +88,17 @@ def _cpu_ms(step, reps: int, blocks: int = 5) -> float:
     return best
 
 
-def _train_step(module, x, precision: str):
+def _train_step(module, x, precision: str, *, onednn: bool = True):
+    """One forward and backward of ``module`` on ``x``; ``onednn=False`` runs ``nn.LSTM``
+    through ATen's own kernels (a product per step and layer, fused gate arithmetic)."""
     def step():
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bfloat16"):
-            out = module(x)
-            out = out[0] if isinstance(out, tuple) else out
-        out.float().square().mean().backward()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # oneDNN's note about Intel GPUs
+            with (torch.backends.mkldnn.flags(enabled=onednn),
+                  torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bfloat16")):
+                out = module(x)
+                out = out[0] if isinstance(out, tuple) else out
+                out.float().square().mean().backward()
     return step
 
 
@@ -105,9 +112,10 @@ def main(argv=None) -> None:
     precisions = ("float32", "bfloat16") if native_bfloat16(torch.device("cpu")) else ("float32",)
     if len(precisions) == 1:
         print("No native bfloat16 products on this processor: float32 rows only.\n")
-    print("| network (batch) | precision | nn.LSTM (oneDNN), ms | hand-written, eager, ms "
-          "| hand-written, compiled, ms | compiled / oneDNN |")
-    print("| --- | --- | ---: | ---: | ---: | ---: |")
+    print("| network (batch) | precision | nn.LSTM (oneDNN), ms | nn.LSTM (ATen), ms "
+          "| hand-written, eager, ms | hand-written, compiled, ms | ATen / oneDNN "
+          "| compiled / oneDNN |")
+    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     lstms = pugan_lstms()
     for name, role, batch in CALLS:
         ref = lstms[name]
@@ -119,10 +127,14 @@ def main(argv=None) -> None:
             raise AssertionError(f"{name}: the hand-written LSTM differs from nn.LSTM by {gap}")
         compiled = torch.compile(unrolled, dynamic=False, mode=args.mode)
         for precision in precisions:
-            times = [_cpu_ms(_train_step(m, x, precision), args.reps)
-                     for m in (ref, unrolled, compiled)]
-            print(f"| {name}, {role} ({batch}) | {precision} | {times[0]:.1f} | {times[1]:.1f} "
-                  f"| {times[2]:.1f} | {times[2] / times[0]:.2f} |", flush=True)
+            onednn, eager, fused = (_cpu_ms(_train_step(m, x, precision), args.reps)
+                                    for m in (ref, unrolled, compiled))
+            # ATen's bfloat16 LSTM is emulated gate by gate: float32 only
+            aten = (_cpu_ms(_train_step(ref, x, precision, onednn=False), args.reps)
+                    if precision == "float32" else float("nan"))
+            print(f"| {name}, {role} ({batch}) | {precision} | {onednn:.1f} | {aten:.1f} "
+                  f"| {eager:.1f} | {fused:.1f} | {aten / onednn:.2f} | {fused / onednn:.2f} |",
+                  flush=True)
 
 if __name__ == "__main__":
     main()
