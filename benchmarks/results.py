@@ -30,6 +30,7 @@ __all__ = [
     "RESULT_COLUMNS",
     "STATUSES",
     "TIMING_COLUMNS",
+    "previous_records",
     "read_runs",
     "record_run",
     "results_frame",
@@ -77,16 +78,22 @@ def _identity(cell: Cell) -> dict:
 
 
 def results_frame(cells: list[Cell], cache: CellCache,
-                  unsaved: dict[str, dict] | None = None) -> pd.DataFrame:
+                  unsaved: dict[str, dict] | None = None,
+                  previous: dict[str, dict] | None = None) -> pd.DataFrame:
     """One row per cell that has a record, sorted by (dataset, detector, ratio, fraction, seed).
 
     ``unsaved`` holds records of this run whose cell file could not be written: they are
     reported (as failed, with the reason) so that the summary accounts for every cell run.
+    ``previous`` (:func:`previous_records`) holds the records of the folder's results.csv by
+    cell key, the record of a cell whose file the cache lacks: a fresh clone carries
+    results.csv but not cells/, and a run stopped part way must not shrink the table to
+    the cells it reached. A key covers the cell's configuration and code, so such a row is
+    that cell's result as surely as its file would be.
     """
-    unsaved = unsaved or {}
+    unsaved, previous = unsaved or {}, previous or {}
     rows = []
     for cell in cells:
-        rec = unsaved.get(cell.key) or cache.get(cell.key)
+        rec = unsaved.get(cell.key) or cache.get(cell.key) or previous.get(cell.key)
         if rec is None:
             continue
         row = {col: rec.get(col) for col in RESULT_COLUMNS}
@@ -97,6 +104,35 @@ def results_frame(cells: list[Cell], cache: CellCache,
     if len(frame):
         frame = frame.sort_values(list(ID_COLUMNS), kind="stable").reset_index(drop=True)
     return frame
+
+
+def previous_records(path: Path) -> dict[str, dict]:
+    """The rows of results.csv at ``path`` as records by cell key, with the types a cell file
+    gives them (so the rows are written back as they were); empty when there is no readable
+    file."""
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (OSError, ValueError, UnicodeDecodeError):
+        return {}
+    if "cell_id" not in frame:
+        return {}
+
+    def value(col: str, text: str):
+        if text == "":
+            return "" if col == "error" else None
+        if col in INT_COLUMNS:  # "707.0" where a missing value made the column float
+            return int(float(text))
+        if col in FLOAT_COLUMNS:
+            return float(text)
+        return text
+
+    records = {}
+    for row in frame.to_dict("records"):
+        try:
+            records[row["cell_id"]] = {col: value(col, text) for col, text in row.items()}
+        except ValueError:  # a damaged row: its cell runs again
+            continue
+    return records
 
 
 def typed_results(frame: pd.DataFrame) -> pd.DataFrame:

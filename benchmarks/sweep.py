@@ -16,7 +16,9 @@ How a sweep runs (:func:`run_sweep`):
 4. the driver writes each record as it arrives, atomically, to ``DIR/cells/<key>.json`` (an ok
    cell's test scores to ``DIR/cells/<key>.scores.parquet``), and at the end (or on Ctrl-C)
    rebuilds ``DIR/results.csv`` and ``results.parquet`` from the cell files under a folder
-   lock (:mod:`benchmarks.results`).
+   lock (:mod:`benchmarks.results`). A cell without a file keeps the row that results.csv
+   held for its key before the run: a fresh clone carries results.csv but not cells/, and a
+   run stopped part way there recomputes some cells without dropping the rest.
 
 Threads: each cell's child limits BLAS/OpenMP (threadpoolctl, ``OMP_NUM_THREADS``...) and
 torch to ``threads_per_cell`` = ``max(1, cores // n_jobs)`` so workers do not oversubscribe; on
@@ -40,7 +42,7 @@ from benchmarks.cells import Cell
 from benchmarks.config import SweepConfig, check_n_jobs
 from benchmarks.errors import OutputFolderError, SchedulerUnreachable
 from benchmarks.isolation import available_cores, error_text, exit_with_parent
-from benchmarks.results import STATUSES, record_run, results_frame, write_results
+from benchmarks.results import STATUSES, previous_records, record_run, results_frame, write_results
 from benchmarks.scheduling import expected_seconds_lookup, longest_first, observed_seconds
 
 __all__ = ["core_utilisation_text", "pending_cells", "run_sweep"]
@@ -80,16 +82,12 @@ def _dask_client(scheduler: str | None, n_jobs: int):
     return Client(cluster), cluster
 
 
-def _warn_of_rows_leaving(folder: Path, cells: list[Cell]) -> None:
+def _warn_of_rows_leaving(folder: Path, cells: list[Cell], previous: dict) -> None:
     """Say so when results.csv holds rows of cells this config does not have (another sweep
     run into the folder, or fewer seeds than the last run): it is about to be rebuilt from
     this config's cells, so those rows leave it, though their cells stay in cells/ and
     rerunning their config brings them back."""
-    try:
-        before = pd.read_csv(folder / "results.csv", usecols=["cell_id"])["cell_id"]
-    except (OSError, ValueError, UnicodeDecodeError):  # none yet, or not readable as such
-        return
-    leaving = set(before.astype(str)) - {cell.key for cell in cells}
+    leaving = set(previous) - {cell.key for cell in cells}
     if leaving:
         log.warning("%d row(s) of %s are of cells this config does not have (another "
                     "config, or other seeds): they leave it, and their cells stay in %s",
@@ -129,7 +127,8 @@ def run_sweep(config: SweepConfig, out: str | Path, *, n_jobs: int | None = None
         raise ValueError(f"threads_per_cell must be an integer >= 1; got {threads_per_cell!r}")
     folder = check_writable(out)
     cells = config.cells()
-    _warn_of_rows_leaving(folder, cells)
+    previous = previous_records(folder / "results.csv")
+    _warn_of_rows_leaving(folder, cells, previous)
     n_jobs = config.n_jobs if n_jobs is None else n_jobs
     if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs == 0 or n_jobs < -1:
         raise ValueError(f"n_jobs must be a positive integer or -1; got {n_jobs!r}")
@@ -170,7 +169,7 @@ def run_sweep(config: SweepConfig, out: str | Path, *, n_jobs: int | None = None
     finally:
         wall = time.perf_counter() - t_start
         bar.close()
-        frame = results_frame(cells, cache, sink.unsaved)
+        frame = results_frame(cells, cache, sink.unsaved, previous)
         try:
             write_results(folder, frame, config)
             results_error = None

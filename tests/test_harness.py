@@ -1,5 +1,6 @@
 """The sweep harness: fault isolation, resume, determinism, shared splits, Dask == loky."""
 
+import io
 import json
 
 import numpy as np
@@ -264,3 +265,50 @@ def test_a_run_that_finds_every_cell_cached_leaves_runs_jsonl_as_it_was(tmp_path
     # a run that computes a cell is still recorded
     run_sweep(cfg, out, n_jobs=1, isolate=False, progress=False, force=True)
     assert len((out / "runs.jsonl").read_bytes().splitlines()) == 2
+
+
+def test_a_stopped_run_keeps_the_rows_of_the_cells_it_did_not_reach(tmp_path, monkeypatch):
+    """A fresh clone carries results.csv but not cells/: a run there that is stopped after
+    two cells rewrites their rows and keeps every other row as it was, rather than leaving a
+    table of two rows."""
+    import benchmarks.sweep as sweep
+
+    out = tmp_path / "out"
+    cfg = config(["t-centroid", "t-oracle"])
+    first = run_sweep(cfg, out, n_jobs=1, progress=False)
+    assert len(first) == 4 and (first["status"] == "ok").all()
+    committed = (out / "results.csv").read_text().splitlines()
+    for path in (out / "cells").iterdir():
+        path.unlink()
+    real = sweep._dispatch
+
+    def stop_after_two(pending, *args, **kwargs):
+        real(pending[:2], *args, **kwargs)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(sweep, "_dispatch", stop_after_two)
+    with pytest.raises(KeyboardInterrupt):
+        run_sweep(cfg, out, n_jobs=1, progress=False)
+    rerun = set(CellCache(out).keys())
+    assert len(rerun) == 2
+    after = pd.read_csv(out / "results.csv", keep_default_na=False)
+    pd.testing.assert_frame_equal(comparable(after), comparable(
+        pd.read_csv(io.StringIO("\n".join(committed)), keep_default_na=False)))
+    # the two rows not reached are the first run's lines, timings included
+    lines = (out / "results.csv").read_text().splitlines()
+    kept = [line for line in lines[1:] if not any(key in line for key in rerun)]
+    assert len(kept) == 2 and set(kept) <= set(committed[1:])
+
+
+def test_previous_records_skip_what_cannot_be_read(tmp_path):
+    from benchmarks.results import previous_records
+
+    path = tmp_path / "results.csv"
+    assert previous_records(path) == {}  # no file yet
+    path.write_text("cell_id,status,n_train,auprc,error\na,ok,707.0,0.5,\nb,ok,many,0.5,\n")
+    records = previous_records(path)
+    assert list(records) == ["a"]  # row b is damaged: its cell runs again
+    assert records["a"] == {"cell_id": "a", "status": "ok", "n_train": 707, "auprc": 0.5,
+                            "error": ""}
+    path.write_bytes(b"\xff\xfe\x00garbage")
+    assert previous_records(path) == {}
