@@ -339,3 +339,14 @@ def test_hand_written_lstm_computes_what_nn_lstm_does():
     out.square().sum().backward()
     torch.testing.assert_close(out, ref(x)[0], rtol=1e-5, atol=1e-6)
     torch.testing.assert_close(ref.weight_hh_l1.grad, want, rtol=1e-5, atol=1e-6)
+
+
+def test_bfloat16_is_a_peak_only_where_the_processor_has_it(monkeypatch):
+    """Emulated bfloat16 products run at a fraction of float32's rate: a ratio to them would
+    flatter the GAN, so the FLOP report measures against them only where they are native."""
+    import pugan.train as train_mod
+    from benchmarks.perf.pugan_profile import peak_dtypes
+
+    for native, expected in ((True, ("float32", "bfloat16")), (False, ("float32",))):
+        monkeypatch.setattr(train_mod, "native_bfloat16", lambda device, n=native: n)
+        assert peak_dtypes() == expected
