@@ -130,7 +130,7 @@ def previous_records(path: Path) -> dict[str, dict]:
     for row in frame.to_dict("records"):
         try:
             records[row["cell_id"]] = {col: value(col, text) for col, text in row.items()}
-        except ValueError:  # a damaged row: its cell runs again
+        except (ValueError, OverflowError):  # a damaged row: its cell runs again
             continue
     return records
 

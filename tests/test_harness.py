@@ -305,9 +305,10 @@ def test_previous_records_skip_what_cannot_be_read(tmp_path):
 
     path = tmp_path / "results.csv"
     assert previous_records(path) == {}  # no file yet
-    path.write_text("cell_id,status,n_train,auprc,error\na,ok,707.0,0.5,\nb,ok,many,0.5,\n")
+    path.write_text("cell_id,status,n_train,auprc,error\na,ok,707.0,0.5,\nb,ok,many,0.5,\n"
+                    "c,ok,inf,0.5,\n")
     records = previous_records(path)
-    assert list(records) == ["a"]  # row b is damaged: its cell runs again
+    assert list(records) == ["a"]  # rows b and c are damaged: their cells run again
     assert records["a"] == {"cell_id": "a", "status": "ok", "n_train": 707, "auprc": 0.5,
                             "error": ""}
     path.write_bytes(b"\xff\xfe\x00garbage")

@@ -1,9 +1,9 @@
 """Which LSTM is fastest on the CPU at PU-GAN's sizes: oneDNN's, ATen's, or a compiled one.
 
 ``nn.LSTM`` runs as one oneDNN call by default; with oneDNN switched off it runs ATen's own
-kernels instead (a matrix product per step and layer). ``torch.compile`` leaves ``nn.LSTM`` as the one oneDNN call it is, so the only way for it to
-help is a hand-written LSTM (one matrix product per step plus the gate arithmetic) that
-inductor can fuse. This times forward plus backward of each, one thread, CPU time, on the
+kernels instead (a matrix product per step and layer). ``torch.compile`` leaves ``nn.LSTM``
+as the one oneDNN call it is, so the only way for it to help is a hand-written LSTM (one
+matrix product per step plus the gate arithmetic) that inductor can fuse. This times forward plus backward of each, one thread, CPU time, on the
 LSTMs of PU-GAN's default networks for six attributes (``PUGAN().build_networks``, so the
 shapes follow the defaults): the generator on a generator round's batch of 256 (128 fresh
 latents, 128 encoded records), the discriminator on that round's 128 generated records and on
