@@ -22,12 +22,14 @@ import contextlib
 import functools
 import multiprocessing
 import os
+import platform
 import resource
 import signal
 import sys
 import threading
 import time
 import traceback
+from pathlib import Path
 
 __all__ = [
     "available_cores",
@@ -36,6 +38,7 @@ __all__ = [
     "failure_record",
     "limit_threads",
     "peak_mb",
+    "processor_summary",
     "run_isolated",
     "thread_limits",
     "truncate_text",
@@ -82,6 +85,30 @@ def available_cores() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:
         return os.cpu_count() or 1
+
+
+#: processor flags that mean bfloat16 products in hardware: x86's AVX-512 BF16 and AMX, Arm's BF16
+_BF16_FLAGS = frozenset({"avx512_bf16", "amx_bf16", "bf16"})
+
+
+def processor_summary(cpuinfo: str | Path = "/proc/cpuinfo") -> str | None:
+    """The processor a run's cells ran on, in words: its model and whether it has bfloat16
+    products in hardware. A cell's time, and PU-GAN's scores (its ``precision="auto"`` trains
+    in bfloat16 only there), depend on both, so a recorded run says which it had. Read from
+    ``cpuinfo`` (Linux); None where that cannot be read."""
+    try:
+        text = Path(cpuinfo).read_text(errors="replace")
+    except OSError:
+        return None
+    fields: dict[str, str] = {}
+    for line in text.splitlines():
+        key, sep, value = line.partition(":")
+        if sep:
+            fields.setdefault(key.strip().lower(), value.strip())
+    model = fields.get("model name") or fields.get("hardware") or platform.machine() or "unknown"
+    flags = set((fields.get("flags") or fields.get("features") or "").split())
+    native = "with" if flags & _BF16_FLAGS else "without"
+    return f"{model}, {native} bfloat16 in hardware"
 
 
 # --- threads ------------------------------------------------------------------------------------

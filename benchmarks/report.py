@@ -446,9 +446,11 @@ def _cost_sentence(frame: pd.DataFrame, folder: Path | None) -> str:
         if len(whole):
             last = whole.iloc[-1]
             use = last["cell_seconds"] / last["workers"] / last["wall_seconds"]
+            processor = last.get("processor")
+            where = f"{processor}; " if isinstance(processor, str) and processor else ""
             return (text + f"; its last run from an empty folder took "
                     f"{last['wall_seconds'] / 60:,.0f} minutes with {last['workers']} workers "
-                    f"on {last['cores']} cores (core utilisation {use:.2f}).")
+                    f"on {last['cores']} cores ({where}core utilisation {use:.2f}).")
     return text + (" (as recorded by the runs that computed the cells, which may have shared "
                    "the machine with other work); no run from an empty folder with the code "
                    "behind these rows is recorded, so no wall time is given.")

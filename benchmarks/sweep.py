@@ -41,7 +41,12 @@ from benchmarks.cell_runner import forkserver_preload, library_versions, run_cel
 from benchmarks.cells import Cell
 from benchmarks.config import SweepConfig, check_n_jobs
 from benchmarks.errors import OutputFolderError, SchedulerUnreachable
-from benchmarks.isolation import available_cores, error_text, exit_with_parent
+from benchmarks.isolation import (
+    available_cores,
+    error_text,
+    exit_with_parent,
+    processor_summary,
+)
 from benchmarks.results import STATUSES, previous_records, record_run, results_frame, write_results
 from benchmarks.scheduling import expected_seconds_lookup, longest_first, observed_seconds
 
@@ -184,7 +189,9 @@ def run_sweep(config: SweepConfig, out: str | Path, *, n_jobs: int | None = None
             record_run(folder, config=config.name, seeds=list(config.seeds), cells=n_unique,
                        cached=n_unique - len(pending), run=sink.n_stored, workers=n_workers,
                        cores=cores, wall_seconds=wall, cell_seconds=sink.cell_seconds,
-                       code_versions=sorted(frame["code_version"].dropna().unique().tolist()))
+                       code_versions=sorted(frame["code_version"].dropna().unique().tolist()),
+                       # a scheduler's workers are other machines, whose processor this is not
+                       processor=None if scheduler else processor_summary())
     log.info("%s; results in %s", done, folder / "results.csv")
     if sink.unsaved or results_error is not None:
         what = []

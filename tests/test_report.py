@@ -127,6 +127,24 @@ def test_cost_sentence_gives_a_wall_time_only_for_a_whole_run_of_the_current_cod
     record_run(tmp_path, **whole, code_versions=["1+new", "1+base"])
     text = _cost_sentence(frame, tmp_path)
     assert "took 2 minutes with 2 workers on 2 cores (core utilisation 0.50)" in text
+    # a run that recorded its processor names it: times (and PU-GAN's arithmetic) depend on it
+    record_run(tmp_path, **whole, code_versions=["1+new", "1+base"],
+               processor="AMD EPYC, without bfloat16 in hardware")
+    assert ("on 2 cores (AMD EPYC, without bfloat16 in hardware; core utilisation 0.50)"
+            in _cost_sentence(frame, tmp_path))
+
+
+def test_the_processor_summary_says_whether_it_has_bfloat16(tmp_path):
+    from benchmarks.isolation import processor_summary
+
+    cpuinfo = tmp_path / "cpuinfo"
+    for flags, native in (("fpu avx2 fma", "without"), ("fpu avx512f avx512_bf16", "with")):
+        cpuinfo.write_text(f"processor\t: 0\nmodel name\t: AMD EPYC\nflags\t\t: {flags}\n\n"
+                           f"processor\t: 1\nmodel name\t: AMD EPYC\nflags\t\t: {flags}\n")
+        assert processor_summary(cpuinfo) == f"AMD EPYC, {native} bfloat16 in hardware"
+    cpuinfo.write_text("processor\t: 0\nBogoMIPS\t: 50.00\nFeatures\t: fp asimd bf16\n")
+    assert processor_summary(cpuinfo).endswith(", with bfloat16 in hardware")  # Arm
+    assert processor_summary(tmp_path / "absent") is None
 
 
 def test_a_run_line_that_cannot_be_written_is_said_not_swallowed(tmp_path, caplog):
