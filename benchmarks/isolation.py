@@ -87,28 +87,26 @@ def available_cores() -> int:
         return os.cpu_count() or 1
 
 
-#: processor flags that mean bfloat16 products in hardware: x86's AVX-512 BF16 and AMX, Arm's BF16
-_BF16_FLAGS = frozenset({"avx512_bf16", "amx_bf16", "bf16"})
+def processor_summary(cpuinfo: str | Path = "/proc/cpuinfo") -> str:
+    """The processor a run's cells ran on, in words: its model (from ``cpuinfo`` on Linux,
+    else what ``platform`` says) and the arithmetic PU-GAN's ``precision="auto"`` trains in
+    there (:func:`pugan.train.resolve_precision`, oneDNN's own check). A cell's time and
+    PU-GAN's scores depend on both, so a recorded run says which it had."""
+    import torch
 
+    from pugan.train import resolve_precision
 
-def processor_summary(cpuinfo: str | Path = "/proc/cpuinfo") -> str | None:
-    """The processor a run's cells ran on, in words: its model and whether it has bfloat16
-    products in hardware. A cell's time, and PU-GAN's scores (its ``precision="auto"`` trains
-    in bfloat16 only there), depend on both, so a recorded run says which it had. Read from
-    ``cpuinfo`` (Linux); None where that cannot be read."""
+    model = ""
     try:
-        text = Path(cpuinfo).read_text(errors="replace")
+        for line in Path(cpuinfo).read_text(errors="replace").splitlines():
+            key, sep, value = line.partition(":")
+            if sep and key.strip().lower() in ("model name", "hardware"):
+                model = value.strip()
+                break
     except OSError:
-        return None
-    fields: dict[str, str] = {}
-    for line in text.splitlines():
-        key, sep, value = line.partition(":")
-        if sep:
-            fields.setdefault(key.strip().lower(), value.strip())
-    model = fields.get("model name") or fields.get("hardware") or platform.machine() or "unknown"
-    flags = set((fields.get("flags") or fields.get("features") or "").split())
-    native = "with" if flags & _BF16_FLAGS else "without"
-    return f"{model}, {native} bfloat16 in hardware"
+        pass
+    model = model or platform.processor() or platform.machine() or "unknown processor"
+    return f"{model}, PU-GAN trains in {resolve_precision('auto', torch.device('cpu'))} there"
 
 
 # --- threads ------------------------------------------------------------------------------------

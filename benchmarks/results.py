@@ -1,7 +1,8 @@
 """The results frame of a sweep folder: its columns, its rows, results.csv and results.parquet.
 
 One row per cell of a config that has a record in the folder's cell cache
-(:class:`benchmarks.cache.CellCache`), with the cell's identity (:class:`benchmarks.cells.Cell`)
+(:class:`benchmarks.cache.CellCache`) or, failing that, a row in the folder's earlier
+results.csv (:func:`previous_records`), with the cell's identity (:class:`benchmarks.cells.Cell`)
 beside the record's fields. ``results.csv`` is what the reports read; ``results.parquet``
 holds the same rows with one type per column; ``config.yaml`` the resolved config that made
 them. All three are rewritten whole, atomically, under the folder's lock.
@@ -120,8 +121,11 @@ def previous_records(path: Path) -> dict[str, dict]:
     def value(col: str, text: str):
         if text == "":
             return "" if col == "error" else None
-        if col in INT_COLUMNS:  # "707.0" where a missing value made the column float
-            return int(float(text))
+        if col in INT_COLUMNS:
+            try:
+                return int(text)
+            except ValueError:  # "707.0" where a missing value made the column float
+                return int(float(text))
         if col in FLOAT_COLUMNS:
             return float(text)
         return text
@@ -130,7 +134,7 @@ def previous_records(path: Path) -> dict[str, dict]:
     for row in frame.to_dict("records"):
         try:
             records[row["cell_id"]] = {col: value(col, text) for col, text in row.items()}
-        except (ValueError, OverflowError):  # a damaged row: its cell runs again
+        except (ValueError, OverflowError):  # a damaged row leaves the table until its cell runs
             continue
     return records
 

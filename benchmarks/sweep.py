@@ -87,16 +87,20 @@ def _dask_client(scheduler: str | None, n_jobs: int):
     return Client(cluster), cluster
 
 
-def _warn_of_rows_leaving(folder: Path, cells: list[Cell], previous: dict) -> None:
+def _warn_of_rows_leaving(folder: Path, cells: list[Cell], previous: dict,
+                          cache: CellCache) -> None:
     """Say so when results.csv holds rows of cells this config does not have (another sweep
     run into the folder, or fewer seeds than the last run): it is about to be rebuilt from
-    this config's cells, so those rows leave it, though their cells stay in cells/ and
-    rerunning their config brings them back."""
+    this config's cells, so those rows leave it. Rerunning their config brings back those
+    whose cell files are in cells/; the others (a fresh clone has no cells/) are computed
+    again."""
     leaving = set(previous) - {cell.key for cell in cells}
     if leaving:
+        lost = sum(1 for key in leaving if cache.get(key) is None)
         log.warning("%d row(s) of %s are of cells this config does not have (another "
-                    "config, or other seeds): they leave it, and their cells stay in %s",
-                    len(leaving), folder / "results.csv", folder / "cells")
+                    "config, or other seeds): they leave it; %d of them have their cell in "
+                    "%s, and the other %d would be computed again", len(leaving),
+                    folder / "results.csv", len(leaving) - lost, folder / "cells", lost)
 
 
 def run_sweep(config: SweepConfig, out: str | Path, *, n_jobs: int | None = None,
@@ -133,7 +137,6 @@ def run_sweep(config: SweepConfig, out: str | Path, *, n_jobs: int | None = None
     folder = check_writable(out)
     cells = config.cells()
     previous = previous_records(folder / "results.csv")
-    _warn_of_rows_leaving(folder, cells, previous)
     n_jobs = config.n_jobs if n_jobs is None else n_jobs
     if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs == 0 or n_jobs < -1:
         raise ValueError(f"n_jobs must be a positive integer or -1; got {n_jobs!r}")
@@ -141,6 +144,7 @@ def run_sweep(config: SweepConfig, out: str | Path, *, n_jobs: int | None = None
     if not scheduler:  # workers on this machine
         check_n_jobs(n_jobs, cores)
     cache = CellCache(folder)
+    _warn_of_rows_leaving(folder, cells, previous, cache)
     pending = pending_cells(cells, {cell.key: cache.get(cell.key) for cell in cells},
                             force=force, retry_failed=retry_failed,
                             results_csv=folder / "results.csv")

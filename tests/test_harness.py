@@ -297,10 +297,15 @@ def test_a_stopped_run_keeps_the_rows_of_the_cells_it_did_not_reach(tmp_path, mo
     after = pd.read_csv(out / "results.csv", keep_default_na=False)
     pd.testing.assert_frame_equal(comparable(after), comparable(
         pd.read_csv(io.StringIO("\n".join(committed)), keep_default_na=False)))
-    # the two rows not reached are the first run's lines, timings included
+    # the two rows not reached are the first run's lines, timings included; the two rerun
+    # rows are the new cell files' records, not the earlier lines
     lines = (out / "results.csv").read_text().splitlines()
     kept = [line for line in lines[1:] if not any(key in line for key in rerun)]
     assert len(kept) == 2 and set(kept) <= set(committed[1:])
+    fresh = after.set_index("cell_id").loc[sorted(rerun), "cell_seconds"]
+    cache = CellCache(out)
+    assert list(fresh) == [cache.get(key)["cell_seconds"] for key in sorted(rerun)]
+    assert not {line for line in lines[1:] if line not in kept} & set(committed[1:])
 
 
 def test_previous_records_skip_what_cannot_be_read(tmp_path):

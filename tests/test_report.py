@@ -129,22 +129,24 @@ def test_cost_sentence_gives_a_wall_time_only_for_a_whole_run_of_the_current_cod
     assert "took 2 minutes with 2 workers on 2 cores (core utilisation 0.50)" in text
     # a run that recorded its processor names it: times (and PU-GAN's arithmetic) depend on it
     record_run(tmp_path, **whole, code_versions=["1+new", "1+base"],
-               processor="AMD EPYC, without bfloat16 in hardware")
-    assert ("on 2 cores (AMD EPYC, without bfloat16 in hardware; core utilisation 0.50)"
+               processor="AMD EPYC, PU-GAN trains in float32 there")
+    assert ("on 2 cores (AMD EPYC, PU-GAN trains in float32 there; core utilisation 0.50)"
             in _cost_sentence(frame, tmp_path))
 
 
-def test_the_processor_summary_says_whether_it_has_bfloat16(tmp_path):
+def test_the_processor_summary_names_the_arithmetic_pugan_trains_in(tmp_path, monkeypatch):
+    """The arithmetic comes from PU-GAN's own choice (oneDNN's check), not from cpuinfo's
+    flags: an AVX-512 processor without BF16 flags still trains in bfloat16."""
+    import pugan.train as train_mod
     from benchmarks.isolation import processor_summary
 
     cpuinfo = tmp_path / "cpuinfo"
-    for flags, native in (("fpu avx2 fma", "without"), ("fpu avx512f avx512_bf16", "with")):
-        cpuinfo.write_text(f"processor\t: 0\nmodel name\t: AMD EPYC\nflags\t\t: {flags}\n\n"
-                           f"processor\t: 1\nmodel name\t: AMD EPYC\nflags\t\t: {flags}\n")
-        assert processor_summary(cpuinfo) == f"AMD EPYC, {native} bfloat16 in hardware"
-    cpuinfo.write_text("processor\t: 0\nBogoMIPS\t: 50.00\nFeatures\t: fp asimd bf16\n")
-    assert processor_summary(cpuinfo).endswith(", with bfloat16 in hardware")  # Arm
-    assert processor_summary(tmp_path / "absent") is None
+    cpuinfo.write_text("processor\t: 0\nmodel name\t: AMD EPYC\nflags\t\t: fpu avx2\n\n"
+                       "processor\t: 1\nmodel name\t: AMD EPYC\nflags\t\t: fpu avx2\n")
+    for native, precision in ((True, "bfloat16"), (False, "float32")):
+        monkeypatch.setattr(train_mod, "native_bfloat16", lambda device, n=native: n)
+        assert processor_summary(cpuinfo) == f"AMD EPYC, PU-GAN trains in {precision} there"
+    assert processor_summary(tmp_path / "absent").endswith("PU-GAN trains in float32 there")
 
 
 def test_a_run_line_that_cannot_be_written_is_said_not_swallowed(tmp_path, caplog):

@@ -1,16 +1,16 @@
 """Which LSTM is fastest on the CPU at PU-GAN's sizes: oneDNN's, ATen's, or a compiled one.
 
 ``nn.LSTM`` runs as one oneDNN call by default; with oneDNN switched off it runs ATen's own
-kernels instead (a matrix product per step and layer). ``torch.compile`` leaves ``nn.LSTM``
-as the one oneDNN call it is, so the only way for it to help is a hand-written LSTM (one
-matrix product per step plus the gate arithmetic) that inductor can fuse. This times forward plus backward of each, one thread, CPU time, on the
-LSTMs of PU-GAN's default networks for six attributes (``PUGAN().build_networks``, so the
-shapes follow the defaults): the generator on a generator round's batch of 256 (128 fresh
-latents, 128 encoded records), the discriminator on that round's 128 generated records and on
-the discriminator step's 256 real and generated ones; in float32 and, where the processor
-multiplies bfloat16 natively, under bfloat16 autocast (oneDNN has no bfloat16 LSTM elsewhere,
-and PU-GAN's ``precision="auto"`` trains in float32 there). It checks first that the
-hand-written LSTM computes what ``nn.LSTM`` does.
+kernels instead (a matrix product per step and layer). ``torch.compile`` leaves ``nn.LSTM`` as
+the one oneDNN call it is, so the only way for it to help is a hand-written LSTM (one matrix
+product per step plus the gate arithmetic) that inductor can fuse. This times forward plus
+backward of each, one thread, CPU time, on the LSTMs of PU-GAN's default networks for six
+attributes (``PUGAN().build_networks``, so the shapes follow the defaults): the generator on a
+generator round's batch of 256 (128 fresh latents, 128 encoded records), the discriminator on
+that round's 128 generated records and on the discriminator step's 256 real and generated ones;
+in float32 and, where oneDNN reports bfloat16 support (where PU-GAN's ``precision="auto"``
+trains in bfloat16), under bfloat16 autocast: oneDNN has no bfloat16 LSTM elsewhere. It checks
+first that the hand-written LSTM computes what ``nn.LSTM`` does.
 
     python -m benchmarks.perf.lstm_compile [--reps 20] [--mode default|max-autotune]
 """
@@ -93,12 +93,13 @@ def _train_step(module, x, precision: str, *, onednn: bool = True):
     through ATen's own kernels (a product per step and layer, fused gate arithmetic)."""
     def step():
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)  # oneDNN's note about Intel GPUs
-            with (torch.backends.mkldnn.flags(enabled=onednn),
-                  torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bfloat16")):
-                out = module(x)
-                out = out[0] if isinstance(out, tuple) else out
-                out.float().square().mean().backward()
+            warnings.filterwarnings("ignore", message="TF32 acceleration on top of oneDNN")
+            with torch.backends.mkldnn.flags(enabled=onednn):
+                with torch.autocast("cpu", dtype=torch.bfloat16,
+                                    enabled=precision == "bfloat16"):
+                    out = module(x)
+                    out = out[0] if isinstance(out, tuple) else out
+                out.float().square().mean().backward()  # outside autocast, as in training
     return step
 
 
@@ -132,8 +133,10 @@ def main(argv=None) -> None:
             # ATen's bfloat16 LSTM is emulated gate by gate: float32 only
             aten = (_cpu_ms(_train_step(ref, x, precision, onednn=False), args.reps)
                     if precision == "float32" else float("nan"))
-            print(f"| {name}, {role} ({batch}) | {precision} | {onednn:.1f} | {aten:.1f} "
-                  f"| {eager:.1f} | {fused:.1f} | {aten / onednn:.2f} | {fused / onednn:.2f} |",
+            aten_ms, aten_ratio = ((f"{aten:.1f}", f"{aten / onednn:.2f}") if aten == aten
+                                   else ("-", "-"))
+            print(f"| {name}, {role} ({batch}) | {precision} | {onednn:.1f} | {aten_ms} "
+                  f"| {eager:.1f} | {fused:.1f} | {aten_ratio} | {fused / onednn:.2f} |",
                   flush=True)
 
 if __name__ == "__main__":

@@ -175,8 +175,9 @@ def matmul_flops(threads: int, *, n: int = 512, seconds: float = 1.0,
 
 def peak_dtypes() -> tuple[str, ...]:
     """The matrix-product types whose throughput is a peak for the GAN to be measured against:
-    float32, and bfloat16 where the processor multiplies it natively (elsewhere bfloat16 is
-    emulated at a small fraction of float32's rate, no peak at all)."""
+    float32, and bfloat16 where oneDNN reports bfloat16 support, the check by which PU-GAN's
+    ``precision="auto"`` trains in it (elsewhere bfloat16 is emulated at a small fraction of
+    float32's rate, no peak at all)."""
     import torch
 
     from pugan.train import native_bfloat16
