@@ -22,14 +22,12 @@ import contextlib
 import functools
 import multiprocessing
 import os
-import platform
 import resource
 import signal
 import sys
 import threading
 import time
 import traceback
-from pathlib import Path
 
 __all__ = [
     "available_cores",
@@ -38,7 +36,6 @@ __all__ = [
     "failure_record",
     "limit_threads",
     "peak_mb",
-    "processor_summary",
     "run_isolated",
     "thread_limits",
     "truncate_text",
@@ -85,28 +82,6 @@ def available_cores() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:
         return os.cpu_count() or 1
-
-
-def processor_summary(cpuinfo: str | Path = "/proc/cpuinfo") -> str:
-    """The processor a run's cells ran on, in words: its model (from ``cpuinfo`` on Linux,
-    else what ``platform`` says) and the arithmetic PU-GAN's ``precision="auto"`` trains in
-    there (:func:`pugan.train.resolve_precision`, oneDNN's own check). A cell's time and
-    PU-GAN's scores depend on both, so a recorded run says which it had."""
-    import torch
-
-    from pugan.train import resolve_precision
-
-    model = ""
-    try:
-        for line in Path(cpuinfo).read_text(errors="replace").splitlines():
-            key, sep, value = line.partition(":")
-            if sep and key.strip().lower() in ("model name", "hardware"):
-                model = value.strip()
-                break
-    except OSError:
-        pass
-    model = model or platform.processor() or platform.machine() or "unknown processor"
-    return f"{model}, PU-GAN trains in {resolve_precision('auto', torch.device('cpu'))} there"
 
 
 # --- threads ------------------------------------------------------------------------------------

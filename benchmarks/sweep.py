@@ -30,6 +30,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
+import platform
 import time
 from collections import Counter
 from pathlib import Path
@@ -41,16 +42,11 @@ from benchmarks.cell_runner import forkserver_preload, library_versions, run_cel
 from benchmarks.cells import Cell
 from benchmarks.config import SweepConfig, check_n_jobs
 from benchmarks.errors import OutputFolderError, SchedulerUnreachable
-from benchmarks.isolation import (
-    available_cores,
-    error_text,
-    exit_with_parent,
-    processor_summary,
-)
+from benchmarks.isolation import available_cores, error_text, exit_with_parent
 from benchmarks.results import STATUSES, previous_records, record_run, results_frame, write_results
 from benchmarks.scheduling import expected_seconds_lookup, longest_first, observed_seconds
 
-__all__ = ["core_utilisation_text", "pending_cells", "run_sweep"]
+__all__ = ["core_utilisation_text", "pending_cells", "processor_summary", "run_sweep"]
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +81,28 @@ def _dask_client(scheduler: str | None, n_jobs: int):
     cluster = LocalCluster(n_workers=n_jobs, threads_per_worker=1, processes=True,
                            dashboard_address=None)
     return Client(cluster), cluster
+
+
+def processor_summary(cpuinfo: str | Path = "/proc/cpuinfo") -> str:
+    """The processor a run's cells ran on, in words: its model (from ``cpuinfo`` on Linux,
+    else what ``platform`` says) and the arithmetic PU-GAN's ``precision="auto"`` trains in
+    there (:func:`pugan.train.resolve_precision`, oneDNN's own check). A cell's time and
+    PU-GAN's scores depend on both, so a recorded run says which it had."""
+    import torch
+
+    from pugan.train import resolve_precision
+
+    model = ""
+    try:
+        for line in Path(cpuinfo).read_text(errors="replace").splitlines():
+            key, sep, value = line.partition(":")
+            if sep and key.strip().lower() in ("model name", "hardware"):
+                model = value.strip()
+                break
+    except OSError:
+        pass
+    model = model or platform.processor() or platform.machine() or "unknown processor"
+    return f"{model}, PU-GAN trains in {resolve_precision('auto', torch.device('cpu'))} there"
 
 
 def _warn_of_rows_leaving(folder: Path, cells: list[Cell], previous: dict,

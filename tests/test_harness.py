@@ -259,7 +259,7 @@ def test_a_run_that_finds_every_cell_cached_leaves_runs_jsonl_as_it_was(tmp_path
     run_sweep(cfg, out, n_jobs=1, isolate=False, progress=False)
     first = (out / "runs.jsonl").read_bytes()
     assert len(first.splitlines()) == 1
-    from benchmarks.isolation import processor_summary
+    from benchmarks.sweep import processor_summary
 
     assert json.loads(first)["processor"] == processor_summary()  # the cells ran here
     again = run_sweep(cfg, out, n_jobs=1, isolate=False, progress=False)

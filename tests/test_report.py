@@ -138,7 +138,7 @@ def test_the_processor_summary_names_the_arithmetic_pugan_trains_in(tmp_path, mo
     """The arithmetic comes from PU-GAN's own choice (oneDNN's check), not from cpuinfo's
     flags: an AVX-512 processor without BF16 flags still trains in bfloat16."""
     import pugan.train as train_mod
-    from benchmarks.isolation import processor_summary
+    from benchmarks.sweep import processor_summary
 
     cpuinfo = tmp_path / "cpuinfo"
     cpuinfo.write_text("processor\t: 0\nmodel name\t: AMD EPYC\nflags\t\t: fpu avx2\n\n"
