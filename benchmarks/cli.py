@@ -495,15 +495,13 @@ def _cmd_ablation(args) -> int:
 def _cmd_scale_curves(args) -> int:
     from benchmarks.perf import scale_curves as sc
 
-    out = args.out or sc.DEFAULT_OUT
-    sc.run_scale_curves(args.detectors or sc.DETECTORS, args.sizes or sc.SIZES,
-                        max_fit_seconds=args.max_fit_seconds, out=out,
-                        figure=args.figure or sc.DEFAULT_FIGURE, plot_only=args.plot_only)
-    if args.plot_only:   # nothing was fitted by this run
+    _, measured = sc.run_scale_curves(
+        args.detectors or sc.DETECTORS, args.sizes or sc.SIZES,
+        max_fit_seconds=args.max_fit_seconds, out=args.out or sc.DEFAULT_OUT,
+        figure=args.figure or sc.DEFAULT_FIGURE, plot_only=args.plot_only)
+    if measured is None:   # --plot-only: nothing was fitted by this run
         return 0
-    import pandas as pd
-
-    failed = sc.failed_rows(pd.read_csv(out, keep_default_na=False))
+    failed = sc.failed_rows(measured)
     if failed:   # the CSV and figure are written, but a fit raised: say so in the status
         print(f"pugan-bench scale-curves: error: {len(failed)} fit(s) failed: "
               + "; ".join(failed), file=sys.stderr)

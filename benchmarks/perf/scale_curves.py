@@ -236,19 +236,22 @@ def check_options(sizes, max_fit_seconds: float) -> None:
 
 def run_scale_curves(detectors=DETECTORS, sizes=SIZES, *, max_fit_seconds: float = 300.0,
                      out: str | Path = DEFAULT_OUT, figure: str | Path = DEFAULT_FIGURE,
-                     plot_only: bool = False) -> list[Path]:
+                     plot_only: bool = False) -> tuple[list[Path], pd.DataFrame | None]:
     """Measure (unless ``plot_only``) into ``out`` and draw ``figure``.{png,svg}
-    (``pugan-bench scale-curves``); returns the figure paths."""
+    (``pugan-bench scale-curves``); returns the figure paths and the rows measured (None
+    with ``plot_only``), from which the caller reads the failed fits."""
     out = Path(out)
+    measured = None
     if not plot_only:
         check_options(sizes, max_fit_seconds)
         t0 = time.monotonic()
-        measure(list(detectors), list(sizes), max_fit_seconds=max_fit_seconds, out=out)
+        measured = measure(list(detectors), list(sizes), max_fit_seconds=max_fit_seconds,
+                           out=out)
         log.info("measured in %.0f s; %s", time.monotonic() - t0, out)
     paths = plot(out, Path(figure))
     for path in paths:
         log.info("wrote %s", path)
-    return paths
+    return paths, measured
 
 
 def main(argv: list[str] | None = None) -> int:
