@@ -97,7 +97,16 @@ def fit_and_score(payload: dict) -> dict:
             "score_seconds": score_seconds, "threshold": threshold,
             "n_test_flagged": int(labels.sum()), "peak_mb": peak_mb(),
             "n_reliable": None if n_reliable is None else int(n_reliable),
+            "arithmetic": training_arithmetic(det),
             "test_scores": scores.astype(np.float32), "test_labels": labels.astype(np.int8)}
+
+
+def training_arithmetic(det) -> str:
+    """The arithmetic a fitted detector trained in, for a detector that chooses it by the
+    processor (PU-GAN's ``precision_``: bfloat16 where products in it are native, else
+    float32), or "" for one that does not: its scores, not only its time, depend on it."""
+    chosen = getattr(det, "precision_", None)
+    return chosen if isinstance(chosen, str) else ""
 
 
 #: modules the per-cell forkserver imports once, so that each cell's child (a fork of it)

@@ -22,6 +22,14 @@ def test_smoke_config_runs_every_real_detector(tmp_path):
     assert set(df["supervision"]) >= {"unsupervised", "normals-only", "pu"}
     # versions recorded in every row
     assert (df["version_torch"] != "").all() and (df["version_pyod"] != "").all()
+    # PU-GAN's rows say what it trained in on this processor; the others choose no arithmetic
+    import torch
+
+    from pugan.train import resolve_precision
+
+    arithmetic = dict(zip(df["detector"], df["arithmetic"].fillna(""), strict=True))
+    assert arithmetic.pop("pugan") == resolve_precision("auto", torch.device("cpu"))
+    assert set(arithmetic.values()) == {""}
     written = report(tmp_path / "smoke", reports_dir=tmp_path / "reports", figures=False)
     t2 = pd.read_csv(tmp_path / "smoke" / "table2.csv")
     assert len(t2) == len(cfg.detectors) and tmp_path / "reports" / "smoke_table2.md" in written

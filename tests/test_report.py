@@ -273,3 +273,25 @@ def test_a_damaged_results_folder_is_an_error_naming_the_file_and_the_fault(tmp_
     config.write_text("")
     with pytest.raises(ValueError, match="config.yaml is not a resolved sweep config"):
         report(folder, reports_dir=tmp_path / "reports", figures=False)
+
+
+def test_a_table_says_what_pugan_trained_in_once_its_rows_record_it():
+    """PU-GAN's scores depend on its training arithmetic, so a table whose PU-GAN rows record
+    it counts them per entry (and names the rows that predate the column); a table none of
+    whose rows records it (the committed ones) gains no sentence."""
+    from benchmarks.report import arithmetic_sentence
+
+    rows = [dict(detector="pugan (paper settings)", detector_name="pugan", status="ok",
+                 arithmetic=a) for a in ("float32", "float32", "")]
+    rows += [dict(detector="pugan (tuned)", detector_name="pugan", status="ok", arithmetic=""),
+             dict(detector="pugan (tuned)", detector_name="pugan", status="failed",
+                  arithmetic=""),
+             dict(detector="iforest", detector_name="iforest", status="ok", arithmetic="")]
+    frame = pd.DataFrame(rows)
+    text = arithmetic_sentence(frame)
+    assert ("pugan (paper settings): float32 in 2 rows, not recorded in 1 row; "
+            "pugan (tuned): not recorded in 1 row.") in text
+    assert "iforest" not in text
+    frame["arithmetic"] = np.nan  # how a column no row fills reads back from results.csv
+    assert arithmetic_sentence(frame) == ""
+    assert arithmetic_sentence(frame.drop(columns="arithmetic")) == ""
