@@ -116,6 +116,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_regression(sub, common)
     _add_ablation(sub, common)
     _add_scale_curves(sub, common)
+    _add_rerun(sub, common)
     return p
 
 
@@ -181,6 +182,19 @@ def _add_scale_curves(sub, common) -> None:
                     help="figure path without suffix, .png and .svg are written (default "
                          "reports/figures/scale_curves in the repository)")
     sc.add_argument("--plot-only", action="store_true", help="redraw the figure from --out")
+
+
+def _add_rerun(sub, common) -> None:
+    rr = sub.add_parser("rerun", parents=[common],
+                        help="compute chosen cells of a sweep again on this machine, into a "
+                             "copy of its folder, and compare their scores")
+    rr.add_argument("source", help="a sweep folder (results.csv and config.yaml)")
+    rr.add_argument("dest", help="a new folder for the copy")
+    rr.add_argument("--detector", action="append", required=True,
+                    help="a detector label as results.csv writes it (repeatable)")
+    rr.add_argument("--dataset", action="append", default=[],
+                    help="only its rows of this dataset label (repeatable; default all)")
+    rr.add_argument("--n-jobs", type=int, default=2, help="cells in parallel (default 2)")
 
 
 def _sigterm_as_interrupt(signum, frame):
@@ -492,6 +506,12 @@ def _cmd_ablation(args) -> int:
     return run_command(args)
 
 
+def _cmd_rerun(args) -> int:
+    from benchmarks.rerun import run_command
+
+    return run_command(args)
+
+
 def _cmd_scale_curves(args) -> int:
     from benchmarks.perf import scale_curves as sc
 
@@ -512,7 +532,7 @@ def _cmd_scale_curves(args) -> int:
 COMMANDS = {"run": _cmd_run, "report": _cmd_report, "detectors": _cmd_detectors,
             "datasets": _cmd_datasets, "validate": _cmd_validate, "tune": _cmd_tune,
             "regression": _cmd_regression, "ablation": _cmd_ablation,
-            "scale-curves": _cmd_scale_curves}
+            "scale-curves": _cmd_scale_curves, "rerun": _cmd_rerun}
 
 
 def main(argv: list[str] | None = None) -> int:
