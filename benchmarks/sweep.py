@@ -83,15 +83,12 @@ def _dask_client(scheduler: str | None, n_jobs: int):
     return Client(cluster), cluster
 
 
-def processor_summary(cpuinfo: str | Path = "/proc/cpuinfo") -> str:
+def processor_summary(cpuinfo: str | Path = "/proc/cpuinfo", *, arithmetic: bool = True) -> str:
     """The processor a run's cells ran on, in words: its model (from ``cpuinfo`` on Linux,
-    else what ``platform`` says) and the arithmetic PU-GAN's ``precision="auto"`` trains in
-    there (:func:`pugan.train.resolve_precision`, oneDNN's own check). A cell's time and
-    PU-GAN's scores depend on both, so a recorded run says which it had."""
-    import torch
-
-    from pugan.train import resolve_precision
-
+    else what ``platform`` says) and, with ``arithmetic``, the arithmetic PU-GAN's
+    ``precision="auto"`` trains in there (:func:`pugan.train.resolve_precision`, oneDNN's own
+    check). A cell's time and PU-GAN's scores depend on both, so a recorded run says which it
+    had; a sweep without a deep detector leaves the arithmetic out, and torch unimported."""
     model = ""
     try:
         for line in Path(cpuinfo).read_text(errors="replace").splitlines():
@@ -102,7 +99,19 @@ def processor_summary(cpuinfo: str | Path = "/proc/cpuinfo") -> str:
     except OSError:
         pass
     model = model or platform.processor() or platform.machine() or "unknown processor"
+    if not arithmetic:
+        return model
+    import torch
+
+    from pugan.train import resolve_precision
+
     return f"{model}, PU-GAN trains in {resolve_precision('auto', torch.device('cpu'))} there"
+
+
+def _has_deep_detector(config: SweepConfig) -> bool:
+    from benchmarks.registry import get_spec
+
+    return any(get_spec(d.name).deep for d in config.detectors)
 
 
 def _warn_of_rows_leaving(folder: Path, cells: list[Cell], previous: dict,
@@ -213,7 +222,8 @@ def run_sweep(config: SweepConfig, out: str | Path, *, n_jobs: int | None = None
                        cores=cores, wall_seconds=wall, cell_seconds=sink.cell_seconds,
                        code_versions=sorted(frame["code_version"].dropna().unique().tolist()),
                        # a scheduler's workers are other machines, whose processor this is not
-                       processor=None if scheduler else processor_summary())
+                       processor=None if scheduler else processor_summary(
+                           arithmetic=_has_deep_detector(config)))
     log.info("%s; results in %s", done, folder / "results.csv")
     if sink.unsaved or results_error is not None:
         what = []

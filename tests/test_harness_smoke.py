@@ -1,5 +1,6 @@
 """End to end with real detectors: the shipped smoke config through the harness and the report."""
 
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -28,8 +29,11 @@ def test_smoke_config_runs_every_real_detector(tmp_path):
     from pugan.train import resolve_precision
 
     arithmetic = dict(zip(df["detector"], df["arithmetic"].fillna(""), strict=True))
-    assert arithmetic.pop("pugan") == resolve_precision("auto", torch.device("cpu"))
+    arithmetic_here = resolve_precision("auto", torch.device("cpu"))
+    assert arithmetic.pop("pugan") == arithmetic_here
     assert set(arithmetic.values()) == {""}
+    run = json.loads((tmp_path / "smoke" / "runs.jsonl").read_text())
+    assert run["processor"].endswith(f"PU-GAN trains in {arithmetic_here} there")
     written = report(tmp_path / "smoke", reports_dir=tmp_path / "reports", figures=False)
     t2 = pd.read_csv(tmp_path / "smoke" / "table2.csv")
     assert len(t2) == len(cfg.detectors) and tmp_path / "reports" / "smoke_table2.md" in written

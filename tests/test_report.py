@@ -147,6 +147,7 @@ def test_the_processor_summary_names_the_arithmetic_pugan_trains_in(tmp_path, mo
         monkeypatch.setattr(train_mod, "native_bfloat16", lambda device, n=native: n)
         assert processor_summary(cpuinfo) == f"AMD EPYC, PU-GAN trains in {precision} there"
     assert processor_summary(tmp_path / "absent").endswith("PU-GAN trains in float32 there")
+    assert processor_summary(cpuinfo, arithmetic=False) == "AMD EPYC"
 
 
 def test_a_run_line_that_cannot_be_written_is_said_not_swallowed(tmp_path, caplog):
