@@ -104,7 +104,8 @@ def fit_and_score(payload: dict) -> dict:
 def training_arithmetic(det) -> str:
     """The arithmetic a fitted detector trained in, for a detector that chooses it by the
     processor (PU-GAN's ``precision_``: bfloat16 where products in it are native, else
-    float32), or "" for one that does not: its scores, not only its time, depend on it."""
+    float32), or "" for one that does not: its scores, not only its time, depend on it.
+    Only a string counts: in scikit-learn, ``precision_`` is a covariance model's matrix."""
     chosen = getattr(det, "precision_", None)
     return chosen if isinstance(chosen, str) else ""
 

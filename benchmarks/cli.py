@@ -194,7 +194,10 @@ def _add_rerun(sub, common) -> None:
                     help="a detector label as results.csv writes it (repeatable)")
     rr.add_argument("--dataset", action="append", default=[],
                     help="only its rows of this dataset label (repeatable; default all)")
-    rr.add_argument("--n-jobs", type=int, default=2, help="cells in parallel (default 2)")
+    rr.add_argument("--n-jobs", type=int, default=None,
+                    help="cells in parallel (default: the config's n_jobs; -1 = all cores)")
+    rr.add_argument("--time-limit", type=float, default=None,
+                    help="seconds per cell (fit + score), overriding the sweep's")
 
 
 def _sigterm_as_interrupt(signum, frame):
@@ -552,7 +555,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"pugan-bench {args.command}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("interrupted; finished cells are kept, rerun to resume", file=sys.stderr)
+        how = ("`pugan-bench run CONFIG --out DEST --no-retry-failed` (rerun refuses a DEST "
+               "that exists)" if args.command == "rerun" else "the same command")
+        print(f"interrupted; finished cells are kept; resume with {how}", file=sys.stderr)
         return 130
 
 

@@ -9,31 +9,67 @@ the baselines (whose scores are the same on either processor). So the chosen cel
 ``detector`` is one of the labels and, when datasets are given, whose ``dataset`` is one of
 them) are computed again here, and every other cell keeps its row:
 
+* the config the sweep was run from (the ``source`` its resolved ``config.yaml`` names, with
+  the seeds and time limit it ran with) must give every row its cell key: a row of other code,
+  other libraries or other settings would be recomputed, not kept, so it is refused;
 * each other row of ``SOURCE/results.csv`` becomes the cell's file in ``DEST/cells/`` (its
   record without per-record scores);
-* the config the sweep was run from (the ``source`` its resolved ``config.yaml`` names) is run
-  into ``DEST``, which finds those cells cached and computes the chosen ones;
+* that config is run into ``DEST``, which finds those cells cached and computes the chosen
+  ones (a carried row that failed is kept as it was, not retried);
 * ``DEST/moves.csv`` compares the chosen rows with their counterparts in ``SOURCE``
   (:func:`score_moves`).
 
 ``DEST`` reports like any sweep folder (``pugan-bench report DEST --reports-dir ...``). A copy
 of the paper sweep beside copies of ``imbalance`` and ``unknown_types`` (the same parent
 folder) gets a scorecard that reads those copies. The rows' ``arithmetic`` column says what
-each recomputed PU-GAN cell trained in.
+each recomputed PU-GAN cell trained in. An interrupted rerun resumes with ``pugan-bench run
+CONFIG --out DEST --no-retry-failed``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from pathlib import Path
 
 import pandas as pd
 
-__all__ = ["copy_without", "run_command", "score_moves"]
+__all__ = ["copy_without", "run_command", "score_moves", "source_config"]
 
 #: the scores compared between the source's rows and the rows computed again
 COMPARED = ("auprc", "f1", "auprc_heldout")
-_KEYS = ["dataset", "detector", "anomaly_ratio", "labelled_fraction", "seed"]
+#: one condition of a sweep: its paired differences are over the seeds within it
+CONDITION = ["dataset", "detector", "anomaly_ratio", "labelled_fraction"]
+MOVES_COLUMNS = [*CONDITION, "score", "cells", "source_mean", "rerun_mean", "difference",
+                 "ci_low", "ci_high", "largest_move", "identical"]
+
+
+def source_config(source: Path):
+    """The config ``source`` was run from, as it ran: the file its resolved config.yaml names
+    (as given then, or relative to the project), with that run's seeds and time limit."""
+    import yaml
+
+    from benchmarks.config import load_config
+
+    resolved = source / "config.yaml"
+    try:
+        doc = yaml.safe_load(resolved.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{resolved} not found: is {source} a sweep folder?") from None
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{resolved} is not readable YAML: {exc}") from None
+    named = doc.get("source") if isinstance(doc, dict) else None
+    if not named:
+        raise ValueError(f"{resolved} names no source config (`source:`): is it a resolved "
+                         "sweep config written by `pugan-bench run`?")
+    tried = [Path(named), Path(__file__).resolve().parents[1] / named]
+    path = next((p for p in tried if p.is_file()), None)
+    if path is None:
+        raise FileNotFoundError(f"the config {resolved} names, {named!r}, is at none of "
+                                f"{[str(p) for p in tried]}")
+    config = load_config(path)
+    return dataclasses.replace(config, seeds=tuple(doc.get("seeds") or config.seeds),
+                               time_limit=doc.get("time_limit", config.time_limit))
 
 
 def _chosen(frame: pd.DataFrame, detectors: list[str], datasets: list[str]) -> pd.Series:
@@ -43,81 +79,104 @@ def _chosen(frame: pd.DataFrame, detectors: list[str], datasets: list[str]) -> p
     return chosen
 
 
-def copy_without(source: Path, dest: Path, detectors: list[str], datasets: list[str]) -> int:
-    """Store every row of ``source``'s results.csv but the chosen ones as a cell file of
-    ``dest``; returns how many rows were chosen. Refuses a ``dest`` that exists (its cells
-    would mix with these) and labels that name no row (a typo would recompute nothing)."""
+def copy_without(source: Path, dest: Path, detectors: list[str], datasets: list[str],
+                 cell_keys: set[str]) -> int:
+    """Store every row of ``source``'s results.csv whose cell is not chosen as a cell file
+    of ``dest``; returns how many rows are chosen.
+
+    Everything is checked before anything is written: ``dest`` must be new and outside
+    ``source``; the labels must choose at least one row; every row must carry one of
+    ``cell_keys`` (the keys the config gives its cells now) and be readable. Two labels
+    naming one cell share a key: such a cell is computed again for both.
+    """
     from benchmarks.cache import CellCache
     from benchmarks.results import previous_records
 
     if dest.exists():
         raise ValueError(f"{dest} exists; remove it or choose another folder")
+    if dest.resolve().is_relative_to(source.resolve()):
+        raise ValueError(f"{dest} is inside {source}: choose a folder outside the sweep")
     frame = pd.read_csv(source / "results.csv", dtype=str, keep_default_na=False)
-    for column, labels in (("detector", detectors), ("dataset", datasets)):
-        unknown = sorted(set(labels) - set(frame[column]))
-        if unknown:
-            raise ValueError(f"no rows of {column}(s) {unknown} in {source / 'results.csv'}; "
-                             f"it has {sorted(set(frame[column]))}")
     chosen = _chosen(frame, detectors, datasets)
+    if not chosen.any():
+        raise ValueError(f"no row of {source / 'results.csv'} has detector {detectors}"
+                         + (f" and dataset {datasets}" if datasets else "")
+                         + f"; its detectors: {sorted(set(frame['detector']))}, its "
+                         f"datasets: {sorted(set(frame['dataset']))}")
+    foreign = frame[~frame["cell_id"].isin(cell_keys)]
+    if len(foreign):
+        row = foreign.iloc[0]
+        raise ValueError(
+            f"{len(foreign)} row(s) of {source / 'results.csv'} are not cells of its config as "
+            f"it is now (e.g. {row['dataset']} / {row['detector']} / seed {row['seed']}, "
+            f"code {row['code_version']}): computed by other code, other libraries or other "
+            "settings, they would be computed again rather than kept; rerun the sweep first")
     records = previous_records(source / "results.csv")
+    damaged = sorted(set(frame["cell_id"]) - set(records))
+    if damaged:
+        raise ValueError(f"{len(damaged)} row(s) of {source / 'results.csv'} cannot be read "
+                         f"back as records (e.g. cell {damaged[0]}); rerun the sweep first")
+    again = set(frame.loc[chosen, "cell_id"])
     cache = CellCache(dest)
-    for key in frame.loc[~chosen, "cell_id"]:
+    for key in sorted(set(frame["cell_id"]) - again):
         cache.put(key, records[key])
     return int(chosen.sum())
 
 
 def score_moves(source: Path, dest: Path, detectors: list[str],
                 datasets: list[str]) -> pd.DataFrame:
-    """Per dataset and detector of the chosen rows, for each compared score: its mean in
-    ``source`` and in ``dest``, the mean paired difference (dest - source) with its 95%
-    Student-t interval over the cells, the largest difference in size and how many cells
-    are identical; cells ok in both only."""
+    """Per condition (dataset, detector, ratio, fraction) of the chosen rows, for each
+    compared score the sweep has: its mean in ``source`` and in ``dest``, the mean paired
+    difference (dest - source) with its 95% Student-t interval over the seeds, the largest
+    difference in size and how many seeds gave the same score; seeds ok in both only."""
+    from benchmarks.report import load_results
     from benchmarks.stats import mean_ci
 
-    before, after = (pd.read_csv(f / "results.csv") for f in (source, dest))
-    both = before.merge(after, on=_KEYS, suffixes=("_before", "_after"))
+    keys = [*CONDITION, "seed"]
+    before, after = load_results(source), load_results(dest)
+    both = before.merge(after, on=keys, suffixes=("_before", "_after"))
     both = both[_chosen(both, detectors, datasets) & (both["status_before"] == "ok")
                 & (both["status_after"] == "ok")]
     rows = []
-    for (dataset, detector), g in both.groupby(["dataset", "detector"], sort=True):
+    for condition, g in both.groupby(CONDITION, sort=True):
         for score in COMPARED:
-            diff = g[f"{score}_after"] - g[f"{score}_before"]
-            if diff.isna().all():
+            if f"{score}_before" not in g or f"{score}_after" not in g:
                 continue
+            pair = g[[f"{score}_before", f"{score}_after"]].dropna()
+            if pair.empty:
+                continue
+            diff = pair[f"{score}_after"] - pair[f"{score}_before"]
             mean, _, low, high = mean_ci(diff, bounded=False)
-            rows.append({"dataset": dataset, "detector": detector, "score": score,
-                         "cells": int(diff.notna().sum()),
-                         "source_mean": g[f"{score}_before"].mean(),
-                         "rerun_mean": g[f"{score}_after"].mean(),
-                         "difference": mean, "ci_low": low, "ci_high": high,
-                         "largest_move": diff.abs().max(), "identical": int((diff == 0).sum())})
-    return pd.DataFrame(rows)
+            rows.append({**dict(zip(CONDITION, condition, strict=True)), "score": score,
+                         "cells": len(pair), "source_mean": pair[f"{score}_before"].mean(),
+                         "rerun_mean": pair[f"{score}_after"].mean(), "difference": mean,
+                         "ci_low": low, "ci_high": high, "largest_move": diff.abs().max(),
+                         "identical": int((diff == 0).sum())})
+    return pd.DataFrame(rows, columns=MOVES_COLUMNS)
 
 
 def run_command(args) -> int:
-    """``pugan-bench rerun``: copy, run the chosen cells, write and print ``moves.csv``."""
-    import yaml
-
-    from benchmarks.config import load_config
+    """``pugan-bench rerun``: check and copy, run the chosen cells, write and print
+    ``moves.csv``; exit 1 when a chosen cell failed or timed out."""
     from benchmarks.sweep import run_sweep
 
     source, dest = Path(args.source), Path(args.dest)
-    resolved = source / "config.yaml"
-    if not resolved.is_file():
-        raise FileNotFoundError(f"{resolved} not found: is {source} a sweep folder?")
-    config_path = Path(yaml.safe_load(resolved.read_text(encoding="utf-8"))["source"])
-    if not config_path.is_file():  # named relative to the project, where make runs
-        config_path = Path(__file__).resolve().parents[1] / config_path
-    config = load_config(config_path)
-    n = copy_without(source, dest, args.detector, args.dataset)
-    print(f"{n} cell(s) of {source} to compute again in {dest}", flush=True)
-    frame = run_sweep(config, dest, n_jobs=args.n_jobs, progress=False)
+    config = source_config(source)
+    if args.time_limit is not None:
+        if not args.time_limit > 0:
+            raise ValueError(f"--time-limit must be positive; got {args.time_limit}")
+        config = dataclasses.replace(config, time_limit=args.time_limit)
+    n = copy_without(source, dest, args.detector, args.dataset,
+                     {cell.key for cell in config.cells()})
+    print(f"{n} row(s) of {source} to compute again in {dest}", flush=True)
+    frame = run_sweep(config, dest, n_jobs=args.n_jobs, retry_failed=False, progress=False)
     moves = score_moves(source, dest, args.detector, args.dataset)
     moves.to_csv(dest / "moves.csv", index=False)
     print(moves.round(4).to_string(index=False))
-    bad = frame["status"].isin(["failed", "timeout"])
+    bad = _chosen(frame, args.detector, args.dataset) & frame["status"].isin(
+        ["failed", "timeout"])
     if bad.any():
-        print(f"pugan-bench rerun: error: {int(bad.sum())} cell(s) failed or timed out "
+        print(f"pugan-bench rerun: error: {int(bad.sum())} chosen cell(s) failed or timed out "
               f"(see {dest / 'results.csv'})", file=sys.stderr)
         return 1
     return 0

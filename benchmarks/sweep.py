@@ -109,9 +109,10 @@ def processor_summary(cpuinfo: str | Path = "/proc/cpuinfo", *, arithmetic: bool
 
 
 def _has_deep_detector(config: SweepConfig) -> bool:
-    from benchmarks.registry import get_spec
-
-    return any(get_spec(d.name).deep for d in config.detectors)
+    """Whether the sweep has a deep (torch) detector: its run names the arithmetic PU-GAN
+    would train in, which a sweep of PU-GAN or a variant needs and which costs a sweep that
+    loads torch anyway nothing; a sweep of shallow baselines never imports torch for it."""
+    return any(_is_deep(d.name) for d in config.detectors)
 
 
 def _warn_of_rows_leaving(folder: Path, cells: list[Cell], previous: dict,

@@ -6,42 +6,69 @@ from helpers import write_sweep
 from benchmarks.cli import main
 
 
-def _sweep(tmp_path):
-    cfg = write_sweep(tmp_path / "s.yaml", ["t-centroid", "t-oracle"], seeds=(0, 1))
+def _sweep(tmp_path, detectors=("t-centroid", "t-oracle")):
+    """Moons at two ratios, two seeds: four cells per detector, run into ``tmp_path/source``."""
+    cfg = write_sweep(tmp_path / "s.yaml", list(detectors), seeds=(0, 1), ratios=(0.1, 0.2))
     source = tmp_path / "source"
-    assert main(["-q", "run", str(cfg), "--out", str(source), "--n-jobs", "1",
-                 "--no-progress"]) == 0
+    main(["-q", "run", str(cfg), "--out", str(source), "--n-jobs", "1", "--no-progress",
+          "--allow-failures"])
     return source
 
 
 def test_only_the_chosen_cells_run_again_and_their_moves_are_written(tmp_path, capsys):
-    source = _sweep(tmp_path)
+    source = _sweep(tmp_path, ("t-centroid", "t-oracle", "t-raise"))
     # a mark on the rows that must be carried, not recomputed
-    frame = pd.read_csv(source / "results.csv", keep_default_na=False)
-    frame.loc[frame["detector"] == "t-oracle", "auprc"] = 0.123
+    frame = pd.read_csv(source / "results.csv", dtype=str, keep_default_na=False)
+    frame.loc[frame["detector"] == "t-oracle", "auprc"] = "0.123"
     frame.to_csv(source / "results.csv", index=False)
     dest = tmp_path / "copy" / "sweep"
+    capsys.readouterr()
+    # a carried failure stays as it was: not retried, and no reason to exit 1
     assert main(["-q", "rerun", str(source), str(dest), "--detector", "t-centroid",
                  "--n-jobs", "1"]) == 0
-    assert "2 cell(s) of" in capsys.readouterr().out
-    again = pd.read_csv(dest / "results.csv", keep_default_na=False)
-    assert len(again) == len(frame) == 4
-    assert (again.loc[again["detector"] == "t-oracle", "auprc"] == 0.123).all()
+    assert "4 row(s) of" in capsys.readouterr().out
+    again = pd.read_csv(dest / "results.csv", dtype=str, keep_default_na=False)
+    assert len(again) == len(frame) == 12
+    assert (again.loc[again["detector"] == "t-oracle", "auprc"] == "0.123").all()
+    assert (again.loc[again["detector"] == "t-raise", "status"] == "failed").all()
+    assert len(list((dest / "cells").glob("*.scores.parquet"))) == 4  # computed: t-centroid
     before = frame[frame["detector"] == "t-centroid"].reset_index(drop=True)
     after = again[again["detector"] == "t-centroid"].reset_index(drop=True)
     pd.testing.assert_series_equal(before["auprc"], after["auprc"])  # a deterministic detector
     moves = pd.read_csv(dest / "moves.csv")
-    assert set(moves["detector"]) == {"t-centroid"}
-    assert set(moves["score"]) == {"auprc", "f1"}      # no held-out types in this sweep
+    assert len(moves) == 4  # two ratios x {auprc, f1}: no held-out types in this sweep
+    assert set(moves["detector"]) == {"t-centroid"} and set(moves["score"]) == {"auprc", "f1"}
     assert (moves["cells"] == 2).all() and (moves["identical"] == 2).all()
     assert (moves["difference"] == 0).all() and (moves["largest_move"] == 0).all()
 
 
-def test_a_label_that_names_no_row_or_an_existing_copy_is_refused(tmp_path, capsys):
+def test_a_dataset_narrows_the_choice(tmp_path, capsys):
     source = _sweep(tmp_path)
     capsys.readouterr()
-    assert main(["rerun", str(source), str(tmp_path / "c"), "--detector", "pugan"]) == 2
-    assert "no rows of detector(s) ['pugan']" in capsys.readouterr().err
-    assert not (tmp_path / "c").exists()
-    assert main(["rerun", str(source), str(source), "--detector", "t-oracle"]) == 2
-    assert "exists; remove it or choose another folder" in capsys.readouterr().err
+    assert main(["-q", "rerun", str(source), str(tmp_path / "c"), "--detector", "t-oracle",
+                 "--dataset", "moons", "--n-jobs", "1"]) == 0
+    assert "4 row(s) of" in capsys.readouterr().out
+    assert main(["rerun", str(source), str(tmp_path / "d"), "--detector", "t-oracle",
+                 "--dataset", "kddcup99-low"]) == 2
+    assert "no row of" in capsys.readouterr().err and not (tmp_path / "d").exists()
+
+
+def test_what_would_not_be_kept_or_would_mix_is_refused_before_anything_is_written(
+        tmp_path, capsys):
+    source = _sweep(tmp_path)
+    capsys.readouterr()
+    for dest, args, message in (
+            (tmp_path / "c", ["--detector", "pugan"], "no row of"),
+            (source, ["--detector", "t-oracle"], "exists; remove it"),
+            (source / "sub", ["--detector", "t-oracle"], "is inside"),
+            (tmp_path / "c", ["--detector", "t-oracle", "--time-limit", "0"],
+             "--time-limit must be positive")):
+        assert main(["rerun", str(source), str(dest), *args]) == 2
+        assert message in capsys.readouterr().err
+    assert not (tmp_path / "c").exists() and not (source / "sub").exists()
+    # a row from other code would be computed again, not kept: refused
+    frame = pd.read_csv(source / "results.csv", dtype=str, keep_default_na=False)
+    frame.loc[0, "cell_id"] = "0" * 20
+    frame.to_csv(source / "results.csv", index=False)
+    assert main(["rerun", str(source), str(tmp_path / "c"), "--detector", "t-oracle"]) == 2
+    assert "1 row(s) of" in capsys.readouterr().err and not (tmp_path / "c").exists()
