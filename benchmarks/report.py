@@ -152,19 +152,15 @@ def table2(frame: pd.DataFrame) -> pd.DataFrame:
 def import_sweep_plugins(folder: str | Path) -> None:
     """Import the plugins the sweep in ``folder`` ran with (its ``config.yaml``), so that their
     detectors can be built to check their rows' code versions, as the sweep built them."""
-    import yaml
-
-    from benchmarks.errors import ConfigError
     from benchmarks.plugins import import_plugins
+    from benchmarks.results import read_resolved_config
 
     path = Path(folder) / "config.yaml"
     if not path.is_file():
         return
-    try:
-        doc = yaml.safe_load(path.read_text())
-        plugins = doc.get("plugins") if isinstance(doc, dict) else None
-        import_plugins(plugins or [])
-    except (ConfigError, yaml.YAMLError, UnicodeDecodeError) as exc:
+    try:  # a ConfigError (a plugin that moved or fails to import) is a ValueError
+        import_plugins(read_resolved_config(folder).get("plugins") or [])
+    except ValueError as exc:
         # moved, missing or damaged: the report still renders, plugin rows count stale
         log.warning("%s: %s; the rows of its plugins' detectors are counted stale", path, exc)
 
@@ -323,17 +319,9 @@ def settings_table(folder: str | Path) -> pd.DataFrame:
     """Each detector's parameters per dataset in a sweep, and where they came from: fixed in
     the config, or chosen by ``pugan-bench tune`` (criterion, development seeds, grid size and
     the chosen point's score, from the tuning file the config named)."""
-    import yaml
+    from benchmarks.results import read_resolved_config
 
-    path = Path(folder) / "config.yaml"
-    try:
-        doc = yaml.safe_load(path.read_text())
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise ValueError(f"{path} is not readable YAML: {exc}") from None
-    if not (isinstance(doc, dict) and isinstance(doc.get("detectors"), list)
-            and isinstance(doc.get("datasets"), list)):
-        raise ValueError(f"{path} is not a resolved sweep config (no detectors and datasets "
-                         "lists); `pugan-bench run` writes it")
+    doc = read_resolved_config(folder)
     tuning = None
     if doc.get("tuning"):
         from benchmarks.config import ConfigError

@@ -47,18 +47,12 @@ MOVES_COLUMNS = [*CONDITION, "score", "cells", "source_mean", "rerun_mean", "dif
 def source_config(source: Path):
     """The config ``source`` was run from, as it ran: the file its resolved config.yaml names
     (as given then, or relative to the project), with that run's seeds and time limit."""
-    import yaml
-
     from benchmarks.config import load_config
+    from benchmarks.results import read_resolved_config
 
     resolved = source / "config.yaml"
-    try:
-        doc = yaml.safe_load(resolved.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise FileNotFoundError(f"{resolved} not found: is {source} a sweep folder?") from None
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise ValueError(f"{resolved} is not readable YAML: {exc}") from None
-    named = doc.get("source") if isinstance(doc, dict) else None
+    doc = read_resolved_config(source)
+    named = doc.get("source")
     if not named:
         raise ValueError(f"{resolved} names no source config (`source:`): is it a resolved "
                          "sweep config written by `pugan-bench run`?")

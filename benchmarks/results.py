@@ -32,6 +32,7 @@ __all__ = [
     "STATUSES",
     "TIMING_COLUMNS",
     "previous_records",
+    "read_resolved_config",
     "read_runs",
     "record_run",
     "results_frame",
@@ -193,6 +194,27 @@ def _config_yaml(config) -> str:
     }
     return "# resolved sweep config written by pugan-bench run\n" + yaml.safe_dump(
         _plain(doc), sort_keys=False)
+
+
+def read_resolved_config(folder: str | Path) -> dict:
+    """The resolved config a sweep folder's run wrote (:func:`write_results`), as a dict:
+    what the report, the settings table and ``rerun`` read. A missing file is a
+    ``FileNotFoundError``; a file that is not YAML, or not such a config, a ``ValueError``
+    naming it."""
+    import yaml
+
+    path = Path(folder) / "config.yaml"
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{path} not found: is {Path(folder)} a sweep folder?") from None
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{path} is not readable YAML: {exc}") from None
+    if not (isinstance(doc, dict) and isinstance(doc.get("detectors"), list)
+            and isinstance(doc.get("datasets"), list)):
+        raise ValueError(f"{path} is not a resolved sweep config (no detectors and datasets "
+                         "lists); `pugan-bench run` writes it")
+    return doc
 
 
 def _plain(obj):
