@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import logging
-import math
 import signal
 import sys
 
@@ -218,7 +217,7 @@ def _seed_subset(text: str, seeds: tuple[int, ...]) -> tuple[int, ...]:
 
 
 def _cmd_run(args) -> int:
-    from benchmarks.config import load_config
+    from benchmarks.config import load_config, with_time_limit
     from benchmarks.sweep import run_sweep
 
     # `kill PID` stops a sweep like Ctrl-C: workers are shut down and results.csv is written
@@ -232,10 +231,7 @@ def _cmd_run(args) -> int:
     config = load_config(args.config)
     if args.seeds is not None:
         config = dataclasses.replace(config, seeds=_seed_subset(args.seeds, config.seeds))
-    if args.time_limit is not None:
-        if not math.isfinite(args.time_limit) or args.time_limit <= 0:
-            raise ValueError(f"--time-limit must be positive; got {args.time_limit}")
-        config = dataclasses.replace(config, time_limit=args.time_limit)
+    config = with_time_limit(config, args.time_limit)
     frame = run_sweep(config, args.out, n_jobs=args.n_jobs, backend=args.backend,
                       scheduler=args.scheduler, retry_failed=not args.no_retry_failed,
                       force=args.force, isolate=not args.no_isolate,

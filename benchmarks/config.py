@@ -59,7 +59,7 @@ import math
 import types
 import typing
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from benchmarks.cells import Cell, canonical_json, code_version
@@ -565,6 +565,16 @@ def check_n_jobs(n_jobs: int, cores: int, *, factor: int = 4) -> None:
         raise ConfigError(f"n_jobs={n_jobs} is far above the {cores} core(s) here (at most "
                           f"{factor * cores}); lower it, or use --backend dask --scheduler "
                           "for a cluster")
+
+
+def with_time_limit(config: SweepConfig, seconds: float | None) -> SweepConfig:
+    """``config`` with the command line's ``--time-limit`` in force (unchanged for None); a
+    limit that is not a positive finite number of seconds is refused, as in a config."""
+    if seconds is None:
+        return config
+    if not math.isfinite(seconds) or seconds <= 0:
+        raise ConfigError(f"--time-limit must be positive; got {seconds}")
+    return replace(config, time_limit=seconds)
 
 
 def parse_config(raw, *, source: str | None = None, base_dir: str | Path | None = None) -> SweepConfig:

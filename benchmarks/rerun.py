@@ -152,14 +152,11 @@ def score_moves(source: Path, dest: Path, detectors: list[str],
 def run_command(args) -> int:
     """``pugan-bench rerun``: check and copy, run the chosen cells, write and print
     ``moves.csv``; exit 1 when a chosen cell failed or timed out."""
+    from benchmarks.config import with_time_limit
     from benchmarks.sweep import run_sweep
 
     source, dest = Path(args.source), Path(args.dest)
-    config = source_config(source)
-    if args.time_limit is not None:
-        if not args.time_limit > 0:
-            raise ValueError(f"--time-limit must be positive; got {args.time_limit}")
-        config = dataclasses.replace(config, time_limit=args.time_limit)
+    config = with_time_limit(source_config(source), args.time_limit)
     n = copy_without(source, dest, args.detector, args.dataset,
                      {cell.key for cell in config.cells()})
     print(f"{n} row(s) of {source} to compute again in {dest}", flush=True)

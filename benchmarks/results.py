@@ -50,10 +50,9 @@ RESULT_COLUMNS = (
     *ID_COLUMNS, "status", "error", *METRIC_COLUMNS, "fit_seconds", "score_seconds", "peak_mb",
     "cell_seconds", "n_train", "n_known_normal", "n_test", "n_test_anomalies",
     "n_test_anomalies_distinct", "n_test_anomalies_twin_in_train", *HELDOUT_COLUMNS, "n_features",
-    "threshold", "n_test_flagged", "n_reliable", "arithmetic", "supervision", "dataset_name", "preset",
-    "split_params",
-    "dataset_params", "detector_name", "detector_params", "split_seed", "model_seed", "cell_id",
-    "code_version", *VERSION_COLUMNS,
+    "threshold", "n_test_flagged", "n_reliable", "arithmetic", "supervision", "dataset_name",
+    "preset", "split_params", "dataset_params", "detector_name", "detector_params", "split_seed",
+    "model_seed", "cell_id", "code_version", *VERSION_COLUMNS,
 )
 #: integer columns of results.parquet (nullable: a failed cell has no sizes)
 INT_COLUMNS = ("seed", "n_train", "n_known_normal", "n_test", "n_test_anomalies",
