@@ -9,6 +9,8 @@
     pugan-bench regression update|check [--config C] [--reference R] ...
     pugan-bench ablation [--presets P,Q] [--seeds S] [--allow-report-seeds] [--out DIR]
     pugan-bench scale-curves [--sizes N ...] [--detectors D ...] [--plot-only]
+    pugan-bench rerun SOURCE DEST --detector LABEL [--dataset LABEL ...]
+    pugan-bench moves BEFORE AFTER --detector LABEL [--dataset LABEL ...] [--out CSV]
     pugan-bench --version
 
 Exit status: 0 when every cell is ok or skipped; 1 when any cell failed or timed out (unless
@@ -183,20 +185,32 @@ def _add_scale_curves(sub, common) -> None:
     sc.add_argument("--plot-only", action="store_true", help="redraw the figure from --out")
 
 
+def _add_choice(parser) -> None:
+    """The cells a rerun or a comparison is about: detector labels, optionally datasets."""
+    parser.add_argument("--detector", action="append", required=True,
+                        help="a detector label as results.csv writes it (repeatable)")
+    parser.add_argument("--dataset", action="append", default=[],
+                        help="only its rows of this dataset label (repeatable; default all)")
+
+
 def _add_rerun(sub, common) -> None:
     rr = sub.add_parser("rerun", parents=[common],
                         help="compute chosen cells of a sweep again on this machine, into a "
                              "copy of its folder, and compare their scores")
     rr.add_argument("source", help="a sweep folder (results.csv and config.yaml)")
     rr.add_argument("dest", help="a new folder for the copy")
-    rr.add_argument("--detector", action="append", required=True,
-                    help="a detector label as results.csv writes it (repeatable)")
-    rr.add_argument("--dataset", action="append", default=[],
-                    help="only its rows of this dataset label (repeatable; default all)")
+    _add_choice(rr)
     rr.add_argument("--n-jobs", type=int, default=None,
                     help="cells in parallel (default: the config's n_jobs; -1 = all cores)")
     rr.add_argument("--time-limit", type=float, default=None,
                     help="seconds per cell (fit + score), overriding the sweep's")
+    mv = sub.add_parser("moves", parents=[common],
+                        help="compare chosen cells of two folders of one sweep, paired by "
+                             "seed within each condition (as rerun's moves.csv)")
+    mv.add_argument("before", help="the sweep folder the cells came from")
+    mv.add_argument("after", help="a folder with the same cells computed again")
+    _add_choice(mv)
+    mv.add_argument("--out", default=None, help="the CSV to write (default AFTER/moves.csv)")
 
 
 def _sigterm_as_interrupt(signum, frame):
@@ -508,7 +522,14 @@ def _cmd_ablation(args) -> int:
 def _cmd_rerun(args) -> int:
     from benchmarks.rerun import run_command
 
+    signal.signal(signal.SIGTERM, _sigterm_as_interrupt)  # as `run`: the finished cells stay
     return run_command(args)
+
+
+def _cmd_moves(args) -> int:
+    from benchmarks.rerun import moves_command
+
+    return moves_command(args)
 
 
 def _cmd_scale_curves(args) -> int:
@@ -531,7 +552,8 @@ def _cmd_scale_curves(args) -> int:
 COMMANDS = {"run": _cmd_run, "report": _cmd_report, "detectors": _cmd_detectors,
             "datasets": _cmd_datasets, "validate": _cmd_validate, "tune": _cmd_tune,
             "regression": _cmd_regression, "ablation": _cmd_ablation,
-            "scale-curves": _cmd_scale_curves, "rerun": _cmd_rerun}
+            "scale-curves": _cmd_scale_curves, "rerun": _cmd_rerun,
+            "moves": _cmd_moves}
 
 
 def main(argv: list[str] | None = None) -> int:

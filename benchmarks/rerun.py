@@ -19,6 +19,10 @@ them) are computed again here, and every other cell keeps its row:
 * ``DEST/moves.csv`` compares the chosen rows with their counterparts in ``SOURCE``
   (:func:`score_moves`).
 
+``pugan-bench moves BEFORE AFTER --detector LABEL [--dataset LABEL ...]`` writes the same
+table for any two folders of one sweep: after a rerun done in steps (each step's copy the
+next one's source), it compares the last copy with the sweep it began from.
+
 ``DEST`` reports like any sweep folder (``pugan-bench report DEST --reports-dir ...``). A copy
 of the paper sweep beside copies of ``imbalance`` and ``unknown_types`` (the same parent
 folder) gets a scorecard that reads those copies. The rows' ``arithmetic`` column says what
@@ -34,7 +38,7 @@ from pathlib import Path
 
 import pandas as pd
 
-__all__ = ["copy_without", "run_command", "score_moves", "source_config"]
+__all__ = ["copy_without", "moves_command", "run_command", "score_moves", "source_config"]
 
 #: the scores compared between the source's rows and the rows computed again
 COMPARED = ("auprc", "f1", "auprc_heldout")
@@ -84,7 +88,7 @@ def copy_without(source: Path, dest: Path, detectors: list[str], datasets: list[
     naming one cell share a key: such a cell is computed again for both.
     """
     from benchmarks.cache import CellCache
-    from benchmarks.results import previous_records
+    from benchmarks.results import records_by_cell
 
     if dest.exists():
         raise ValueError(f"{dest} exists; remove it or choose another folder")
@@ -105,7 +109,7 @@ def copy_without(source: Path, dest: Path, detectors: list[str], datasets: list[
             f"it is now (e.g. {row['dataset']} / {row['detector']} / seed {row['seed']}, "
             f"code {row['code_version']}): computed by other code, other libraries or other "
             "settings, they would be computed again rather than kept; rerun the sweep first")
-    records = previous_records(source / "results.csv")
+    records = records_by_cell(frame)
     damaged = sorted(set(frame["cell_id"]) - set(records))
     if damaged:
         raise ValueError(f"{len(damaged)} row(s) of {source / 'results.csv'} cannot be read "
@@ -161,9 +165,7 @@ def run_command(args) -> int:
                      {cell.key for cell in config.cells()})
     print(f"{n} row(s) of {source} to compute again in {dest}", flush=True)
     frame = run_sweep(config, dest, n_jobs=args.n_jobs, retry_failed=False, progress=False)
-    moves = score_moves(source, dest, args.detector, args.dataset)
-    moves.to_csv(dest / "moves.csv", index=False)
-    print(moves.round(4).to_string(index=False))
+    _write_moves(score_moves(source, dest, args.detector, args.dataset), dest / "moves.csv")
     bad = _chosen(frame, args.detector, args.dataset) & frame["status"].isin(
         ["failed", "timeout"])
     if bad.any():
@@ -171,3 +173,25 @@ def run_command(args) -> int:
               f"(see {dest / 'results.csv'})", file=sys.stderr)
         return 1
     return 0
+
+
+def moves_command(args) -> int:
+    """``pugan-bench moves``: :func:`score_moves` of two existing folders, written to
+    ``--out`` (default ``AFTER/moves.csv``); exit 2 when a folder has no results.csv or no
+    chosen cell is ok in both."""
+    before, after = Path(args.before), Path(args.after)
+    for folder in (before, after):
+        if not (folder / "results.csv").is_file():
+            raise FileNotFoundError(f"{folder} has no results.csv: not a sweep folder")
+    moves = score_moves(before, after, args.detector, args.dataset)
+    if moves.empty:
+        raise ValueError(f"no cell of detector {args.detector}"
+                         + (f" and dataset {args.dataset}" if args.dataset else "")
+                         + f" is ok in both {before} and {after}")
+    _write_moves(moves, Path(args.out) if args.out else after / "moves.csv")
+    return 0
+
+
+def _write_moves(moves: pd.DataFrame, path: Path) -> None:
+    moves.to_csv(path, index=False)
+    print(moves.round(4).to_string(index=False))

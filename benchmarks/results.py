@@ -32,6 +32,7 @@ __all__ = [
     "STATUSES",
     "TIMING_COLUMNS",
     "previous_records",
+    "records_by_cell",
     "read_resolved_config",
     "read_runs",
     "record_run",
@@ -115,6 +116,12 @@ def previous_records(path: Path) -> dict[str, dict]:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False)
     except (OSError, ValueError, UnicodeDecodeError):
         return {}
+    return records_by_cell(frame)
+
+
+def records_by_cell(frame: pd.DataFrame) -> dict[str, dict]:
+    """:func:`previous_records` of a results table already read as text (``dtype=str``,
+    ``keep_default_na=False``); a row whose values cannot be typed is left out."""
     if "cell_id" not in frame:
         return {}
 

@@ -72,3 +72,54 @@ def test_what_would_not_be_kept_or_would_mix_is_refused_before_anything_is_writt
     frame.to_csv(source / "results.csv", index=False)
     assert main(["rerun", str(source), str(tmp_path / "c"), "--detector", "t-oracle"]) == 2
     assert "1 row(s) of" in capsys.readouterr().err and not (tmp_path / "c").exists()
+
+
+def test_sigterm_stops_a_rerun_like_ctrl_c(tmp_path, monkeypatch, capsys):
+    """``kill PID`` reaches a rerun as an interrupt, so the sweep inside it writes its
+    finished cells and the command says how to resume, as ``run`` does."""
+    import os
+    import signal
+
+    import benchmarks.rerun
+
+    def terminated(args):
+        os.kill(os.getpid(), signal.SIGTERM)
+        raise AssertionError("SIGTERM did not interrupt the rerun")
+
+    monkeypatch.setattr(benchmarks.rerun, "run_command", terminated)
+    previous = signal.getsignal(signal.SIGTERM)
+    try:
+        assert main(["rerun", str(tmp_path / "a"), str(tmp_path / "b"),
+                     "--detector", "t-oracle"]) == 130
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert "--no-retry-failed" in capsys.readouterr().err
+
+
+def test_moves_compares_a_copy_made_in_steps_with_its_first_source(tmp_path, capsys):
+    source = _sweep(tmp_path)
+    first, second = tmp_path / "first", tmp_path / "second"
+    assert main(["-q", "rerun", str(source), str(first), "--detector", "t-centroid",
+                 "--n-jobs", "1"]) == 0
+    assert main(["-q", "rerun", str(first), str(second), "--detector", "t-oracle",
+                 "--n-jobs", "1"]) == 0
+    # the second step's own table knows t-oracle only; the comparison with the start both
+    assert set(pd.read_csv(second / "moves.csv")["detector"]) == {"t-oracle"}
+    out = tmp_path / "all.csv"
+    capsys.readouterr()
+    assert main(["-q", "moves", str(source), str(second), "--detector", "t-centroid",
+                 "--detector", "t-oracle", "--out", str(out)]) == 0
+    moves = pd.read_csv(out)
+    assert "t-centroid" in capsys.readouterr().out
+    assert set(moves["detector"]) == {"t-centroid", "t-oracle"} and len(moves) == 8
+    assert (moves["cells"] == 2).all() and (moves["identical"] == 2).all()
+    # nothing to compare, or no sweep folder: exit 2 naming it, nothing written
+    for args, message in ((["--detector", "t-raise"], "is ok in both"),
+                          (["--detector", "t-oracle", "--dataset", "kddcup99-low"],
+                           "is ok in both")):
+        assert main(["moves", str(source), str(second), *args,
+                     "--out", str(tmp_path / "none.csv")]) == 2
+        assert message in capsys.readouterr().err
+    assert main(["moves", str(source), str(tmp_path / "nowhere"), "--detector", "t-oracle"]) == 2
+    assert "has no results.csv" in capsys.readouterr().err
+    assert not (tmp_path / "none.csv").exists()
