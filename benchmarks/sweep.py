@@ -153,15 +153,7 @@ def run_sweep(config: SweepConfig, out: str | Path, *, n_jobs: int | None = None
     """
     from tqdm.auto import tqdm
 
-    if backend not in ("loky", "dask"):
-        raise ValueError(f"backend must be 'loky' or 'dask'; got {backend!r}")
-    if scheduler and backend != "dask":
-        raise ValueError("scheduler is only used with backend='dask'")
-    if threads_per_cell is not None and (isinstance(threads_per_cell, bool)
-                                         or not isinstance(threads_per_cell, int)
-                                         or threads_per_cell < 1):
-        # zero would read as "unset" below and fall back to the default without a word
-        raise ValueError(f"threads_per_cell must be an integer >= 1; got {threads_per_cell!r}")
+    _check_run_options(backend, scheduler, threads_per_cell)
     folder = check_writable(out)
     cells = config.cells()
     previous = previous_records(folder / "results.csv")
@@ -193,8 +185,7 @@ def run_sweep(config: SweepConfig, out: str | Path, *, n_jobs: int | None = None
                              preload=forkserver_preload(d.name for d in config.detectors))
     bar = tqdm(total=len(pending), disable=not progress or not pending, unit="cell",
                desc=config.name, smoothing=0.1)
-    run_log = _RunLog(folder, echo=not progress)
-    sink = _Sink(cache, bar, run_log)
+    sink = _Sink(cache, bar, _RunLog(folder, echo=not progress))
     t_start = time.perf_counter()
     try:
         _dispatch(pending, task, sink, backend=backend, scheduler=scheduler,
@@ -206,38 +197,72 @@ def run_sweep(config: SweepConfig, out: str | Path, *, n_jobs: int | None = None
     finally:
         wall = time.perf_counter() - t_start
         bar.close()
-        frame = results_frame(cells, cache, sink.unsaved, previous)
-        try:
-            write_results(folder, frame, config)
-            results_error = None
-        except OSError as exc:
-            results_error = exc
-        done = (f"sweep {config.name!r} done: {_status_counts(frame)}; "
-                + core_utilisation_text(sink.cell_seconds, n_workers, wall, sink.n_stored))
-        run_log.line(done, echo=False)
-        run_log.close()
-        n_unique = len({cell.key for cell in cells})  # two labels may share one cell
-        if sink.n_stored:  # a run that found every cell cached leaves runs.jsonl as it was
-            record_run(folder, config=config.name, seeds=list(config.seeds), cells=n_unique,
-                       cached=n_unique - len(pending), run=sink.n_stored, workers=n_workers,
-                       cores=cores, wall_seconds=wall, cell_seconds=sink.cell_seconds,
-                       code_versions=sorted(frame["code_version"].dropna().unique().tolist()),
-                       # a scheduler's workers are other machines, whose processor this is not
-                       processor=None if scheduler else processor_summary(
-                           arithmetic=_has_deep_detector(config)))
+        frame, done, results_error = _close_run(
+            config, folder, cells, previous, sink, n_pending=len(pending), workers=n_workers,
+            cores=cores, wall=wall, on_cluster=bool(scheduler))
     log.info("%s; results in %s", done, folder / "results.csv")
     if sink.unsaved or results_error is not None:
-        what = []
-        if sink.unsaved:
-            first = next(iter(sink.unsaved.values()))["error"]
-            what.append(f"{len(sink.unsaved)} cell file(s) could not be written ({first})")
-        if results_error is not None:
-            what.append(f"results.csv could not be written ({results_error})")
-        raise OutputFolderError(
-            f"output folder {str(folder)!r}: " + "; ".join(what)
-            + f". The {len(cells) - len(sink.unsaved)} cell(s) already saved are kept; free "
-            "space or fix permissions and rerun")
+        raise _unsaved_error(folder, len(cells), sink.unsaved, results_error)
     return frame
+
+
+def _check_run_options(backend: str, scheduler: str | None, threads_per_cell) -> None:
+    """:func:`run_sweep`'s options that need no config or folder, checked first."""
+    if backend not in ("loky", "dask"):
+        raise ValueError(f"backend must be 'loky' or 'dask'; got {backend!r}")
+    if scheduler and backend != "dask":
+        raise ValueError("scheduler is only used with backend='dask'")
+    if threads_per_cell is not None and (isinstance(threads_per_cell, bool)
+                                         or not isinstance(threads_per_cell, int)
+                                         or threads_per_cell < 1):
+        # zero would read as "unset" and fall back to the default without a word
+        raise ValueError(f"threads_per_cell must be an integer >= 1; got {threads_per_cell!r}")
+
+
+def _close_run(config: SweepConfig, folder: Path, cells: list[Cell], previous: dict,
+               sink: _Sink, *, n_pending: int, workers: int, cores: int, wall: float,
+               on_cluster: bool) -> tuple[pd.DataFrame, str, OSError | None]:
+    """What every run does at its end, finished or interrupted: rebuild results.csv from the
+    cell files (and ``previous`` rows), close run.log with the summary line, and append the
+    run to runs.jsonl when it stored a cell. Returns the results frame, the summary line and
+    the error that kept results.csv from being written, if any, so that the caller reports it
+    after the rest is done."""
+    frame = results_frame(cells, sink.cache, sink.unsaved, previous)
+    try:
+        write_results(folder, frame, config)
+        results_error = None
+    except OSError as exc:
+        results_error = exc
+    done = (f"sweep {config.name!r} done: {_status_counts(frame)}; "
+            + core_utilisation_text(sink.cell_seconds, workers, wall, sink.n_stored))
+    sink.run_log.line(done, echo=False)
+    sink.run_log.close()
+    if sink.n_stored:  # a run that found every cell cached leaves runs.jsonl as it was
+        n_unique = len({cell.key for cell in cells})  # two labels may share one cell
+        record_run(folder, config=config.name, seeds=list(config.seeds), cells=n_unique,
+                   cached=n_unique - n_pending, run=sink.n_stored,
+                   workers=workers, cores=cores, wall_seconds=wall,
+                   cell_seconds=sink.cell_seconds,
+                   code_versions=sorted(frame["code_version"].dropna().unique().tolist()),
+                   # a scheduler's workers are other machines, whose processor this is not
+                   processor=None if on_cluster else processor_summary(
+                       arithmetic=_has_deep_detector(config)))
+    return frame, done, results_error
+
+
+def _unsaved_error(folder: Path, n_cells: int, unsaved: dict[str, dict],
+                   results_error: OSError | None) -> OutputFolderError:
+    """The error of a run whose output folder refused cell files or results.csv."""
+    what = []
+    if unsaved:
+        first = next(iter(unsaved.values()))["error"]
+        what.append(f"{len(unsaved)} cell file(s) could not be written ({first})")
+    if results_error is not None:
+        what.append(f"results.csv could not be written ({results_error})")
+    return OutputFolderError(
+        f"output folder {str(folder)!r}: " + "; ".join(what)
+        + f". The {n_cells - len(unsaved)} cell(s) already saved are kept; free space or fix "
+        "permissions and rerun")
 
 
 def pending_cells(cells: list[Cell], records: dict[str, dict | None], *, force: bool = False,
