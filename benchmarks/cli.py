@@ -10,7 +10,7 @@
     pugan-bench ablation [--presets P,Q] [--seeds S] [--allow-report-seeds] [--out DIR]
     pugan-bench scale-curves [--sizes N ...] [--detectors D ...] [--plot-only]
     pugan-bench rerun SOURCE DEST --detector LABEL [--dataset LABEL ...]
-    pugan-bench moves BEFORE AFTER --detector LABEL [--dataset LABEL ...] [--out CSV]
+    pugan-bench moves BEFORE AFTER --detector LABEL [--dataset LABEL ...] [--append]
     pugan-bench --version
 
 Exit status: 0 when every cell is ok or skipped; 1 when any cell failed or timed out (unless
@@ -211,6 +211,8 @@ def _add_rerun(sub, common) -> None:
     mv.add_argument("after", help="a folder with the same cells computed again")
     _add_choice(mv)
     mv.add_argument("--out", default=None, help="the CSV to write (default AFTER/moves.csv)")
+    mv.add_argument("--append", action="store_true",
+                    help="keep the CSV's rows of other conditions (replace only the chosen)")
 
 
 def _sigterm_as_interrupt(signum, frame):

@@ -19,9 +19,10 @@ them) are computed again here, and every other cell keeps its row:
 * ``DEST/moves.csv`` compares the chosen rows with their counterparts in ``SOURCE``
   (:func:`score_moves`).
 
-``pugan-bench moves BEFORE AFTER --detector LABEL [--dataset LABEL ...]`` writes the same
-table for any two folders of one sweep: after a rerun done in steps (each step's copy the
-next one's source), it compares the last copy with the sweep it began from.
+``pugan-bench moves BEFORE AFTER --detector LABEL [--dataset LABEL ...] [--append]`` writes
+the same table for any two folders of one sweep: after a rerun done in steps (each step's
+copy the next one's source), it compares the last copy with the sweep it began from, one
+choice of cells at a time when ``--append`` adds them to the table.
 
 ``DEST`` reports like any sweep folder (``pugan-bench report DEST --reports-dir ...``). A copy
 of the paper sweep beside copies of ``imbalance`` and ``unknown_types`` (the same parent
@@ -177,19 +178,38 @@ def run_command(args) -> int:
 
 def moves_command(args) -> int:
     """``pugan-bench moves``: :func:`score_moves` of two existing folders, written to
-    ``--out`` (default ``AFTER/moves.csv``); exit 2 when a folder has no results.csv or no
-    chosen cell is ok in both."""
+    ``--out`` (default ``AFTER/moves.csv``); with ``--append``, the file's rows of other
+    conditions are kept. Exit 2 when a folder has no results.csv, no chosen cell is ok in
+    both, or the file to append to is not a moves table."""
     before, after = Path(args.before), Path(args.after)
     for folder in (before, after):
         if not (folder / "results.csv").is_file():
             raise FileNotFoundError(f"{folder} has no results.csv: not a sweep folder")
+    out = Path(args.out) if args.out else after / "moves.csv"
+    kept = _moves_to_keep(out) if args.append else None
     moves = score_moves(before, after, args.detector, args.dataset)
     if moves.empty:
         raise ValueError(f"no cell of detector {args.detector}"
                          + (f" and dataset {args.dataset}" if args.dataset else "")
                          + f" is ok in both {before} and {after}")
-    _write_moves(moves, Path(args.out) if args.out else after / "moves.csv")
+    if kept is not None:
+        keys = [*CONDITION, "score"]
+        fresh = pd.MultiIndex.from_frame(moves[keys].astype(str))
+        old = kept[~pd.MultiIndex.from_frame(kept[keys].astype(str)).isin(fresh)]
+        moves = pd.concat([old, moves], ignore_index=True).sort_values(CONDITION, kind="stable")
+    _write_moves(moves, out)
     return 0
+
+
+def _moves_to_keep(path: Path) -> pd.DataFrame | None:
+    """The rows of an existing moves table (None when there is no file yet), checked for
+    its columns so that ``--append`` never mixes another table into it."""
+    if not path.is_file():
+        return None
+    kept = pd.read_csv(path)
+    if list(kept.columns) != MOVES_COLUMNS:
+        raise ValueError(f"{path} is not a moves table (its columns: {list(kept.columns)})")
+    return kept
 
 
 def _write_moves(moves: pd.DataFrame, path: Path) -> None:

@@ -113,6 +113,23 @@ def test_moves_compares_a_copy_made_in_steps_with_its_first_source(tmp_path, cap
     assert "t-centroid" in capsys.readouterr().out
     assert set(moves["detector"]) == {"t-centroid", "t-oracle"} and len(moves) == 8
     assert (moves["cells"] == 2).all() and (moves["identical"] == 2).all()
+    # --append: one detector at one ratio, then the other detector, into one table
+    capsys.readouterr()
+    first_step = pd.read_csv(first / "moves.csv")   # t-centroid, both ratios
+    assert main(["-q", "moves", str(source), str(second), "--detector", "t-oracle",
+                 "--out", str(first / "moves.csv"), "--append"]) == 0
+    joined = pd.read_csv(first / "moves.csv")
+    pd.testing.assert_frame_equal(joined.sort_values(["detector", "anomaly_ratio", "score"])
+                                  .reset_index(drop=True), moves)
+    assert (joined["detector"] == "t-centroid").sum() == len(first_step)
+    # appending the same cells again replaces their rows instead of adding them
+    assert main(["-q", "moves", str(source), str(second), "--detector", "t-oracle",
+                 "--out", str(first / "moves.csv"), "--append"]) == 0
+    assert len(pd.read_csv(first / "moves.csv")) == 8
+    (tmp_path / "other.csv").write_text("a,b\n1,2\n")
+    assert main(["moves", str(source), str(second), "--detector", "t-oracle",
+                 "--out", str(tmp_path / "other.csv"), "--append"]) == 2
+    assert "is not a moves table" in capsys.readouterr().err
     # nothing to compare, or no sweep folder: exit 2 naming it, nothing written
     for args, message in ((["--detector", "t-raise"], "is ok in both"),
                           (["--detector", "t-oracle", "--dataset", "kddcup99-low"],
