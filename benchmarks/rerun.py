@@ -165,7 +165,9 @@ def run_command(args) -> int:
     n = copy_without(source, dest, args.detector, args.dataset,
                      {cell.key for cell in config.cells()})
     print(f"{n} row(s) of {source} to compute again in {dest}", flush=True)
-    frame = run_sweep(config, dest, n_jobs=args.n_jobs, retry_failed=False, progress=False)
+    # the source's times of the chosen cells order them longest first
+    frame = run_sweep(config, dest, n_jobs=args.n_jobs, retry_failed=False, progress=False,
+                      timings_from=source / "results.csv")
     _write_moves(score_moves(source, dest, args.detector, args.dataset), dest / "moves.csv")
     bad = _chosen(frame, args.detector, args.dataset) & frame["status"].isin(
         ["failed", "timeout"])

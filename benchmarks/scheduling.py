@@ -4,7 +4,9 @@ Why: workers take cells in the order given, so a long cell started last keeps on
 while the others sit idle; starting the long cells first (longest processing time first) lets
 the short ones fill the gaps at the end and shortens the sweep's wall time.
 
-A cell's expected seconds come from cells that already ran (:func:`observed_seconds`): the
+A cell's expected seconds come from cells that already ran (:func:`observed_seconds`: the
+folder's cached cells and its last results.csv, and for a rerun the results.csv of the sweep
+it copies, whose rows of the chosen cells are the only timings those cells have): the
 mean ``cell_seconds`` of the same detector label on the same dataset (any seed, any ratio),
 else of the same registry detector on that dataset, else of the same label or registry
 detector on any dataset. A cell with no such record has an unknown cost: those start before
@@ -57,13 +59,14 @@ def longest_first(cells: Iterable, expected: Callable[[object], float | None],
 
 
 def observed_seconds(cells: list, records: Mapping[str, dict | None],
-                     results_csv: str | Path | None = None) -> list[dict]:
+                     *results_csvs: str | Path | None) -> list[dict]:
     """Timed records that can inform the expected cost of ``cells``.
 
     Each entry holds ``detector`` (label), ``detector_name``, ``dataset`` (label) and
-    ``seconds``. Sources: ``records``, the cached record of each cell by key (a resumed
-    sweep), and the rows of ``results_csv`` (the folder's last run, whose cells may be under
-    older keys after a code change); a cell found in both counts once.
+    ``seconds``. Sources, in this order: ``records``, the cached record of each cell by key (a
+    resumed sweep), then the rows of each of ``results_csvs`` (the folder's last run, whose
+    cells may be under older keys after a code change; the sweep a rerun copies); a cell
+    counts once, from the first source that has it. ``None`` entries are skipped.
     """
     out, counted = [], set()
     for cell in cells:
@@ -74,9 +77,13 @@ def observed_seconds(cells: list, records: Mapping[str, dict | None],
                 out.append({"detector": cell.detector, "detector_name": cell.detector_name,
                             "dataset": cell.dataset, "seconds": float(seconds)})
                 counted.add(cell.key)
-    if results_csv is not None:
-        out += [rec for rec in _results_csv_seconds(Path(results_csv))
-                if rec.pop("cell_id") not in counted]
+    for results_csv in results_csvs:
+        if results_csv is None:
+            continue
+        for rec in _results_csv_seconds(Path(results_csv)):
+            if rec["cell_id"] not in counted:
+                counted.add(rec.pop("cell_id"))
+                out.append(rec)
     return out
 
 
@@ -97,7 +104,7 @@ def _results_csv_seconds(path: Path) -> list[dict]:
                     continue
                 if math.isfinite(seconds):
                     out.append({"cell_id": row.get("cell_id", ""),
-                             "detector": row.get("detector", ""),
+                                "detector": row.get("detector", ""),
                                 "detector_name": row.get("detector_name", ""),
                                 "dataset": row.get("dataset", ""), "seconds": seconds})
     except (OSError, UnicodeDecodeError, csv.Error):

@@ -134,7 +134,7 @@ def _warn_of_rows_leaving(folder: Path, cells: list[Cell], previous: dict,
 def run_sweep(config: SweepConfig, out: str | Path, *, n_jobs: int | None = None,
               backend: str = "loky", scheduler: str | None = None, retry_failed: bool = True,
               force: bool = False, isolate: bool = True, threads_per_cell: int | None = None,
-              progress: bool = True) -> pd.DataFrame:
+              progress: bool = True, timings_from: str | Path | None = None) -> pd.DataFrame:
     """Run every cell of ``config`` into folder ``out``; return the results frame.
 
     Parameters
@@ -150,6 +150,8 @@ def run_sweep(config: SweepConfig, out: str | Path, *, n_jobs: int | None = None
     threads_per_cell : BLAS/torch threads per cell (default ``max(1, cores // n_jobs)``; on a
         Dask cluster, each worker's cores divided by its thread count).
     progress : show a tqdm bar on stderr.
+    timings_from : another sweep's results.csv whose cell times order the pending cells where
+        this folder has none of its own (a rerun passes the sweep it copies).
     """
     from tqdm.auto import tqdm
 
@@ -167,7 +169,7 @@ def run_sweep(config: SweepConfig, out: str | Path, *, n_jobs: int | None = None
     _warn_of_rows_leaving(folder, cells, previous, cache)
     pending = pending_cells(cells, {cell.key: cache.get(cell.key) for cell in cells},
                             force=force, retry_failed=retry_failed,
-                            results_csv=folder / "results.csv")
+                            results_csvs=(folder / "results.csv", timings_from))
     # no more workers than cells to run; threads per cell follow the requested n_jobs, not
     # how many cells are left, so a resumed run computes each cell as a full run does
     requested = cores if n_jobs == -1 else n_jobs
@@ -266,14 +268,15 @@ def _unsaved_error(folder: Path, n_cells: int, unsaved: dict[str, dict],
 
 
 def pending_cells(cells: list[Cell], records: dict[str, dict | None], *, force: bool = False,
-                  retry_failed: bool = True, results_csv: Path | None = None) -> list[Cell]:
+                  retry_failed: bool = True,
+                  results_csvs: tuple[Path | None, ...] = ()) -> list[Cell]:
     """The cells to run, each once, in the order to start them.
 
     ``records`` holds the cached record of each cell by key (None when it has none). A cell is
     pending unless its record is done (``ok`` or ``skipped``; also ``failed`` and ``timeout``
     when not ``retry_failed``); every cell with ``force``. Two labels naming the same cell (a
     tuned entry) run it once. The order is longest expected first
-    (:func:`benchmarks.scheduling.longest_first`), from ``records`` and ``results_csv``.
+    (:func:`benchmarks.scheduling.longest_first`), from ``records`` and ``results_csvs``.
     """
     keep = DONE_STATUSES if retry_failed else STATUSES
     pending: dict[str, Cell] = {}
@@ -281,7 +284,7 @@ def pending_cells(cells: list[Cell], records: dict[str, dict | None], *, force: 
         rec = None if force else records.get(cell.key)
         if rec is None or rec.get("status") not in keep:
             pending.setdefault(cell.key, cell)
-    expected = expected_seconds_lookup(observed_seconds(cells, records, results_csv))
+    expected = expected_seconds_lookup(observed_seconds(cells, records, *results_csvs))
     return longest_first(pending.values(), expected,
                          presumed_slow=lambda cell: _is_deep(cell.detector_name))
 

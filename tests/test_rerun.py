@@ -53,6 +53,21 @@ def test_a_dataset_narrows_the_choice(tmp_path, capsys):
     assert "no row of" in capsys.readouterr().err and not (tmp_path / "d").exists()
 
 
+def test_the_chosen_cells_start_longest_first_by_the_source_times(tmp_path):
+    """The copy holds no time of the chosen cells: the source's rows of them order the run."""
+    source = _sweep(tmp_path)
+    frame = pd.read_csv(source / "results.csv", dtype=str, keep_default_na=False)
+    # the config lists t-centroid first; the source says t-oracle is the long one
+    frame["cell_seconds"] = frame["detector"].map({"t-centroid": "0.5", "t-oracle": "50.0"})
+    frame.to_csv(source / "results.csv", index=False)
+    dest = tmp_path / "copy"
+    assert main(["-q", "rerun", str(source), str(dest), "--detector", "t-centroid",
+                 "--detector", "t-oracle", "--n-jobs", "1"]) == 0
+    started = [line.split(" / ")[1] for line in (dest / "run.log").read_text().splitlines()
+               if " / seed " in line]
+    assert started == ["t-oracle"] * 4 + ["t-centroid"] * 4  # one worker: in order
+
+
 def test_what_would_not_be_kept_or_would_mix_is_refused_before_anything_is_written(
         tmp_path, capsys):
     source = _sweep(tmp_path)

@@ -97,6 +97,17 @@ def test_observed_seconds_reads_timed_records_and_the_last_results_csv_once(tmp_
     seen = observed_seconds([a0, a1, b0], records, csv)
     assert sorted((r["detector"], r["seconds"]) for r in seen) == [
         ("a", 4.0), ("b", 60.0), ("c", 9.0)]
+    # a second results.csv (the sweep a rerun copies) adds only cells the first lacks
+    source = tmp_path / "source.csv"
+    pd.DataFrame([
+        {"cell_id": "old-key", "detector": "c", "detector_name": "c", "dataset": "d",
+         "status": "ok", "cell_seconds": 99.0},
+        {"cell_id": "source-key", "detector": "e", "detector_name": "e", "dataset": "d",
+         "status": "ok", "cell_seconds": 7.0},
+    ]).to_csv(source, index=False)
+    seen = observed_seconds([a0, a1, b0], records, csv, None, source)
+    assert sorted((r["detector"], r["seconds"]) for r in seen) == [
+        ("a", 4.0), ("b", 60.0), ("c", 9.0), ("e", 7.0)]
     csv.write_bytes(b"\xff\xfe not a csv")
     assert len(observed_seconds([a0], records, csv)) == 1
     assert len(observed_seconds([a0], records, tmp_path / "missing.csv")) == 1
