@@ -80,10 +80,11 @@ def observed_seconds(cells: list, records: Mapping[str, dict | None],
     for results_csv in results_csvs:
         if results_csv is None:
             continue
-        for rec in _results_csv_seconds(Path(results_csv)):
-            if rec["cell_id"] not in counted:
-                counted.add(rec.pop("cell_id"))
-                out.append(rec)
+        # two labels sharing one cell each keep their row: dedupe across sources only
+        rows = [rec for rec in _results_csv_seconds(Path(results_csv))
+                if rec["cell_id"] not in counted]
+        counted.update(rec.pop("cell_id") for rec in rows)
+        out += rows
     return out
 
 
