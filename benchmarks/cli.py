@@ -70,6 +70,10 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--no-retry-failed", action="store_true",
                      help="keep cells recorded as failed/timeout instead of rerunning them")
     run.add_argument("--force", action="store_true", help="rerun every cell, ignoring the cache")
+    run.add_argument("--keep-rows", action="store_true",
+                     help="take the rows of OUT/results.csv whose cells are unchanged as their "
+                          "results (a fresh clone has no cells/), so only changed or new cells "
+                          "run")
     run.add_argument("--no-isolate", action="store_true",
                      help="run cells in the worker itself (debugging: no time limit, no crash "
                           "isolation)")
@@ -251,7 +255,8 @@ def _cmd_run(args) -> int:
     frame = run_sweep(config, args.out, n_jobs=args.n_jobs, backend=args.backend,
                       scheduler=args.scheduler, retry_failed=not args.no_retry_failed,
                       force=args.force, isolate=not args.no_isolate,
-                      threads_per_cell=args.threads_per_cell, progress=not args.no_progress)
+                      threads_per_cell=args.threads_per_cell, progress=not args.no_progress,
+                      keep_rows=args.keep_rows)
     counts = frame["status"].value_counts().to_dict() if len(frame) else {}
     n_cells = len(config.cells())
     missing = n_cells - len(frame)

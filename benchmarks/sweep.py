@@ -46,7 +46,8 @@ from benchmarks.isolation import available_cores, error_text, exit_with_parent
 from benchmarks.results import STATUSES, previous_records, record_run, results_frame, write_results
 from benchmarks.scheduling import expected_seconds_lookup, longest_first, observed_seconds
 
-__all__ = ["core_utilisation_text", "pending_cells", "processor_summary", "run_sweep"]
+__all__ = ["core_utilisation_text", "keep_rows_as_cells", "pending_cells", "processor_summary",
+           "run_sweep"]
 
 log = logging.getLogger(__name__)
 
@@ -115,6 +116,26 @@ def _has_deep_detector(config: SweepConfig) -> bool:
     return any(_is_deep(d.name) for d in config.detectors)
 
 
+def keep_rows_as_cells(cells: list[Cell], previous: dict[str, dict],
+                       cache: CellCache) -> int:
+    """Store each row of results.csv (``previous``, by cell key) whose cell this config has
+    and whose cell file is missing as that file; returns how many were stored.
+
+    A fresh clone holds results.csv but not ``cells/``, so a changed config (a new tuning
+    choice, a detector added) would otherwise compute every cell again. A row is kept only
+    under the key the config gives its cell now, which covers the code, the libraries, the
+    data and every setting, so a row of anything that changed is computed again. A row holds
+    no per-record scores, so a kept cell draws no curve until it runs again.
+    """
+    stored = 0
+    for cell in cells:
+        record = previous.get(cell.key)
+        if record is not None and cache.get(cell.key) is None:
+            cache.put(cell.key, record)
+            stored += 1
+    return stored
+
+
 def _warn_of_rows_leaving(folder: Path, cells: list[Cell], previous: dict,
                           cache: CellCache) -> None:
     """Say so when results.csv holds rows of cells this config does not have (another sweep
@@ -134,7 +155,8 @@ def _warn_of_rows_leaving(folder: Path, cells: list[Cell], previous: dict,
 def run_sweep(config: SweepConfig, out: str | Path, *, n_jobs: int | None = None,
               backend: str = "loky", scheduler: str | None = None, retry_failed: bool = True,
               force: bool = False, isolate: bool = True, threads_per_cell: int | None = None,
-              progress: bool = True, timings_from: str | Path | None = None) -> pd.DataFrame:
+              progress: bool = True, timings_from: str | Path | None = None,
+              keep_rows: bool = False) -> pd.DataFrame:
     """Run every cell of ``config`` into folder ``out``; return the results frame.
 
     Parameters
@@ -152,6 +174,8 @@ def run_sweep(config: SweepConfig, out: str | Path, *, n_jobs: int | None = None
     progress : show a tqdm bar on stderr.
     timings_from : another sweep's results.csv whose cell times order the pending cells where
         this folder has none of its own (a rerun passes the sweep it copies).
+    keep_rows : take each row of ``out/results.csv`` whose cell has no file in ``cells/`` as
+        that cell's result (:func:`keep_rows_as_cells`), so that only new cells run.
     """
     from tqdm.auto import tqdm
 
@@ -166,6 +190,9 @@ def run_sweep(config: SweepConfig, out: str | Path, *, n_jobs: int | None = None
     if not scheduler:  # workers on this machine
         check_n_jobs(n_jobs, cores)
     cache = CellCache(folder)
+    if keep_rows and not force:
+        kept = keep_rows_as_cells(cells, previous, cache)
+        log.info("kept %d row(s) of %s as their cells' results", kept, folder / "results.csv")
     _warn_of_rows_leaving(folder, cells, previous, cache)
     pending = pending_cells(cells, {cell.key: cache.get(cell.key) for cell in cells},
                             force=force, retry_failed=retry_failed,

@@ -76,6 +76,41 @@ def test_resume_recomputes_only_missing_and_failed_cells(tmp_path):
     assert before == {k: cache.path(k).stat().st_mtime_ns for k in cache.keys()}
 
 
+def test_kept_rows_spare_a_fresh_clone_all_but_the_new_cells(tmp_path):
+    """A clone has results.csv but no cells/: with keep_rows, a config that adds a seed runs
+    only that seed's cells and writes the other rows back as they were."""
+    import shutil
+
+    out = tmp_path / "out"
+
+    def rows():
+        return pd.read_csv(out / "results.csv", dtype=str, keep_default_na=False)
+
+    run_sweep(config(["t-centroid", "t-oracle"]), out, n_jobs=1, progress=False)
+    first = rows()
+    shutil.rmtree(out / "cells")
+    wider = config(["t-centroid", "t-oracle"], seeds=(0, 1, 2))
+    run_sweep(wider, out, n_jobs=1, progress=False, keep_rows=True)
+    second = rows()
+    assert len(second) == 6 and set(CellCache(out).keys()) == set(second["cell_id"])
+    kept = second[second["cell_id"].isin(first["cell_id"])].reset_index(drop=True)
+    pd.testing.assert_frame_equal(kept, first)  # timings too: none of them ran
+    ran = json.loads((out / "runs.jsonl").read_text().splitlines()[-1])
+    assert (ran["cached"], ran["run"]) == (4, 2)
+
+
+def test_without_kept_rows_a_fresh_clone_computes_every_cell(tmp_path):
+    import shutil
+
+    out = tmp_path / "out"
+    cfg = config(["t-centroid"])
+    run_sweep(cfg, out, n_jobs=1, progress=False)
+    shutil.rmtree(out / "cells")
+    run_sweep(cfg, out, n_jobs=1, progress=False)
+    ran = json.loads((out / "runs.jsonl").read_text().splitlines()[-1])
+    assert (ran["cached"], ran["run"]) == (0, 2)
+
+
 def test_another_sweep_into_the_same_folder_is_said(tmp_path, caplog):
     """Rerunning a sweep into its folder is silent; running another one there warns that the
     first sweep's rows leave results.csv (their cells stay)."""
