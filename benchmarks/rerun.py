@@ -43,6 +43,8 @@ __all__ = ["copy_without", "moves_command", "run_command", "score_moves", "sourc
 
 #: the scores compared between the source's rows and the rows computed again
 COMPARED = ("auprc", "f1", "auprc_heldout")
+#: the columns that say what a cell computed, beside its condition and seed
+SETTINGS = ("detector_name", "detector_params", "preset", "dataset_params", "split_params")
 #: one condition of a sweep: its paired differences are over the seeds within it
 CONDITION = ["dataset", "detector", "anomaly_ratio", "labelled_fraction"]
 MOVES_COLUMNS = [*CONDITION, "score", "cells", "source_mean", "rerun_mean", "difference",
@@ -136,6 +138,7 @@ def score_moves(source: Path, dest: Path, detectors: list[str],
     both = before.merge(after, on=keys, suffixes=("_before", "_after"))
     both = both[_chosen(both, detectors, datasets) & (both["status_before"] == "ok")
                 & (both["status_after"] == "ok")]
+    _check_same_settings(both, source, dest)
     rows = []
     for condition, g in both.groupby(CONDITION, sort=True):
         for score in COMPARED:
@@ -152,6 +155,23 @@ def score_moves(source: Path, dest: Path, detectors: list[str],
                          "ci_low": low, "ci_high": high, "largest_move": diff.abs().max(),
                          "identical": int((diff == 0).sum())})
     return pd.DataFrame(rows, columns=MOVES_COLUMNS)
+
+
+def _check_same_settings(both: pd.DataFrame, source: Path, dest: Path) -> None:
+    """Refuse pairs whose two cells ran other settings (a detector tuned again, another
+    split): their difference would be read as the arithmetic's or the code's when it is
+    the settings'."""
+    for column in SETTINGS:
+        a, b = f"{column}_before", f"{column}_after"
+        if a not in both or b not in both:
+            continue
+        differ = both[both[a].astype(str) != both[b].astype(str)]
+        if not differ.empty:
+            row = differ.iloc[0]
+            raise ValueError(
+                f"{len(differ)} chosen cell(s) ran other settings in {source} and {dest} "
+                f"(e.g. {row['dataset']} / {row['detector']} / seed {row['seed']}: {column} "
+                f"{row[a]} against {row[b]}); leave them out with --detector/--dataset")
 
 
 def run_command(args) -> int:

@@ -155,3 +155,24 @@ def test_moves_compares_a_copy_made_in_steps_with_its_first_source(tmp_path, cap
     assert main(["moves", str(source), str(tmp_path / "nowhere"), "--detector", "t-oracle"]) == 2
     assert "has no results.csv" in capsys.readouterr().err
     assert not (tmp_path / "none.csv").exists()
+
+
+def test_moves_refuses_cells_that_ran_other_settings(tmp_path, capsys):
+    source = _sweep(tmp_path)
+    other = tmp_path / "other"
+    assert main(["-q", "rerun", str(source), str(other), "--detector", "t-centroid",
+                 "--n-jobs", "1"]) == 0
+    # the copy's t-centroid rows as if its detector had been tuned to another setting
+    frame = pd.read_csv(other / "results.csv", dtype=str, keep_default_na=False)
+    frame.loc[frame["detector"] == "t-centroid", "detector_params"] = '{"shift": 1}'
+    frame.to_csv(other / "results.csv", index=False)
+    capsys.readouterr()
+    out = tmp_path / "m.csv"
+    assert main(["moves", str(source), str(other), "--detector", "t-centroid",
+                 "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "ran other settings" in err and "detector_params" in err and not out.exists()
+    # the cells that share their settings are still compared
+    assert main(["-q", "moves", str(source), str(other), "--detector", "t-oracle",
+                 "--out", str(out)]) == 0
+    assert set(pd.read_csv(out)["detector"]) == {"t-oracle"}
