@@ -155,8 +155,14 @@ class CellCache:
         return self.cells_dir / f"{key}.log"
 
     def put_log(self, key: str, text: str) -> None:
-        """Store what the cell's detector printed."""
-        atomic_write_text(self.log_path(key), text)
+        """Store what the cell's detector printed; with nothing printed, remove an earlier
+        run's log, which would otherwise read as this run's output."""
+        if text:
+            self.cells_dir.mkdir(parents=True, exist_ok=True)
+            atomic_write_text(self.log_path(key), text)
+        else:
+            with contextlib.suppress(FileNotFoundError):
+                self.log_path(key).unlink()
 
     def keys(self) -> list[str]:
         return sorted(p.stem for p in self.cells_dir.glob("*.json"))

@@ -465,6 +465,9 @@ def _time_estimate(cells, n_jobs: int) -> str:
               for f in TIMED_SWEEPS if (root / f).is_file()]
     timed = pd.concat(frames) if frames else pd.DataFrame(
         columns=["detector_name", "dataset_name", "preset", "cell_seconds"])
+    # a cell that left no time (a worker lost each time) is blank there: no estimate from it
+    timed["cell_seconds"] = pd.to_numeric(timed["cell_seconds"], errors="coerce")
+    timed = timed.dropna(subset=["cell_seconds"])
     levels = [timed[timed["preset"] != ""].groupby(["detector_name", "preset"]),
               timed.groupby(["detector_name", "dataset_name"]), timed.groupby("detector_name")]
     medians = [g["cell_seconds"].median().to_dict() for g in levels]

@@ -81,16 +81,18 @@ def _chosen(frame: pd.DataFrame, detectors: list[str], datasets: list[str]) -> p
 
 
 def copy_without(source: Path, dest: Path, detectors: list[str], datasets: list[str],
-                 cell_keys: set[str]) -> int:
+                 cells: dict[str, str]) -> int:
     """Store every row of ``source``'s results.csv whose cell is not chosen as a cell file
     of ``dest``; returns how many rows are chosen.
 
     Everything is checked before anything is written: ``dest`` must be new and outside
-    ``source``; the labels must choose at least one row; every row must carry one of
-    ``cell_keys`` (the keys the config gives its cells now) and be readable. Two labels
-    naming one cell share a key: such a cell is computed again for both.
+    ``source``; the labels must choose at least one row; every row must carry one of the
+    keys of ``cells`` (the config's cells now, each key with a description) and be readable,
+    and every cell of the config must have a row, since a cell without one would be computed
+    too though nobody chose it. Two labels naming one cell share a key: such a cell is
+    computed again for both.
     """
-    from benchmarks.cache import CellCache
+    from benchmarks.cache import CellCache, check_writable
     from benchmarks.results import records_by_cell
 
     if dest.exists():
@@ -104,7 +106,7 @@ def copy_without(source: Path, dest: Path, detectors: list[str], datasets: list[
                          + (f" and dataset {datasets}" if datasets else "")
                          + f"; its detectors: {sorted(set(frame['detector']))}, its "
                          f"datasets: {sorted(set(frame['dataset']))}")
-    foreign = frame[~frame["cell_id"].isin(cell_keys)]
+    foreign = frame[~frame["cell_id"].isin(cells)]
     if len(foreign):
         row = foreign.iloc[0]
         raise ValueError(
@@ -112,13 +114,19 @@ def copy_without(source: Path, dest: Path, detectors: list[str], datasets: list[
             f"it is now (e.g. {row['dataset']} / {row['detector']} / seed {row['seed']}, "
             f"code {row['code_version']}): computed by other code, other libraries or other "
             "settings, they would be computed again rather than kept; rerun the sweep first")
+    unrun = sorted(set(cells) - set(frame["cell_id"]))
+    if unrun:
+        raise ValueError(
+            f"{len(unrun)} cell(s) of the config have no row in {source / 'results.csv'} "
+            f"(e.g. {cells[unrun[0]]}): rerun would compute them too; finish the sweep first "
+            f"(`pugan-bench run CONFIG --out {source}`)")
     records = records_by_cell(frame)
     damaged = sorted(set(frame["cell_id"]) - set(records))
     if damaged:
         raise ValueError(f"{len(damaged)} row(s) of {source / 'results.csv'} cannot be read "
                          f"back as records (e.g. cell {damaged[0]}); rerun the sweep first")
     again = set(frame.loc[chosen, "cell_id"])
-    cache = CellCache(dest)
+    cache = CellCache(check_writable(dest))
     for key in sorted(set(frame["cell_id"]) - again):
         cache.put(key, records[key])
     return int(chosen.sum())
@@ -178,12 +186,14 @@ def run_command(args) -> int:
     """``pugan-bench rerun``: check and copy, run the chosen cells, write and print
     ``moves.csv``; exit 1 when a chosen cell failed or timed out."""
     from benchmarks.config import with_time_limit
-    from benchmarks.sweep import run_sweep
+    from benchmarks.sweep import resolve_n_jobs, run_sweep
 
     source, dest = Path(args.source), Path(args.dest)
     config = with_time_limit(source_config(source), args.time_limit)
+    resolve_n_jobs(config, args.n_jobs, None)  # before anything is written to dest
     n = copy_without(source, dest, args.detector, args.dataset,
-                     {cell.key for cell in config.cells()})
+                     {cell.key: f"{cell.dataset} / {cell.detector} / seed {cell.seed}"
+                      for cell in config.cells()})
     print(f"{n} row(s) of {source} to compute again in {dest}", flush=True)
     # the source's times of the chosen cells order them longest first
     frame = run_sweep(config, dest, n_jobs=args.n_jobs, retry_failed=False, progress=False,
@@ -208,6 +218,8 @@ def moves_command(args) -> int:
         if not (folder / "results.csv").is_file():
             raise FileNotFoundError(f"{folder} has no results.csv: not a sweep folder")
     out = Path(args.out) if args.out else after / "moves.csv"
+    if not out.parent.is_dir():
+        raise FileNotFoundError(f"{out.parent} does not exist: the folder of --out must")
     kept = _moves_to_keep(out) if args.append else None
     moves = score_moves(before, after, args.detector, args.dataset)
     if moves.empty:

@@ -150,7 +150,9 @@ def typed_results(frame: pd.DataFrame) -> pd.DataFrame:
     """``frame`` with one dtype per column: nullable integers, floats and strings.
 
     Why: a CSV reader guesses types, and a column of a sweep whose cells all failed reads as
-    empty text; results.parquet keeps the types whatever the rows hold.
+    empty text; results.parquet keeps the types whatever the rows hold. A missing text value
+    is the empty string, as in the CSV, whether the row was computed now (``""``) or carried
+    from an earlier results.csv (``None``), so the same cells give the same file.
     """
     out = frame.copy()
     for col in out.columns:
@@ -159,7 +161,7 @@ def typed_results(frame: pd.DataFrame) -> pd.DataFrame:
         elif col in FLOAT_COLUMNS:
             out[col] = pd.to_numeric(out[col]).astype("float64")
         else:
-            out[col] = out[col].astype("string")
+            out[col] = out[col].astype("string").fillna("")
     return out
 
 

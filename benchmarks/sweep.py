@@ -47,7 +47,7 @@ from benchmarks.results import STATUSES, previous_records, record_run, results_f
 from benchmarks.scheduling import expected_seconds_lookup, longest_first, observed_seconds
 
 __all__ = ["core_utilisation_text", "keep_rows_as_cells", "pending_cells", "processor_summary",
-           "run_sweep"]
+           "resolve_n_jobs", "run_sweep"]
 
 log = logging.getLogger(__name__)
 
@@ -152,6 +152,18 @@ def _warn_of_rows_leaving(folder: Path, cells: list[Cell], previous: dict,
                     folder / "results.csv", len(leaving) - lost, folder / "cells", lost)
 
 
+def resolve_n_jobs(config: SweepConfig, n_jobs: int | None, scheduler: str | None) -> int:
+    """The parallel cells a sweep runs: ``n_jobs``, or the config's when None; a positive
+    integer or -1 (all cores), and on this machine not far above its cores. Callers that
+    write before they sweep (``rerun``) check it first through here."""
+    n_jobs = config.n_jobs if n_jobs is None else n_jobs
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs == 0 or n_jobs < -1:
+        raise ValueError(f"n_jobs must be a positive integer or -1; got {n_jobs!r}")
+    if not scheduler:  # workers on this machine
+        check_n_jobs(n_jobs, available_cores())
+    return n_jobs
+
+
 def run_sweep(config: SweepConfig, out: str | Path, *, n_jobs: int | None = None,
               backend: str = "loky", scheduler: str | None = None, retry_failed: bool = True,
               force: bool = False, isolate: bool = True, threads_per_cell: int | None = None,
@@ -183,12 +195,8 @@ def run_sweep(config: SweepConfig, out: str | Path, *, n_jobs: int | None = None
     folder = check_writable(out)
     cells = config.cells()
     previous = previous_records(folder / "results.csv")
-    n_jobs = config.n_jobs if n_jobs is None else n_jobs
-    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs == 0 or n_jobs < -1:
-        raise ValueError(f"n_jobs must be a positive integer or -1; got {n_jobs!r}")
+    n_jobs = resolve_n_jobs(config, n_jobs, scheduler)
     cores = available_cores()
-    if not scheduler:  # workers on this machine
-        check_n_jobs(n_jobs, cores)
     cache = CellCache(folder)
     if keep_rows and not force:
         kept = keep_rows_as_cells(cells, previous, cache)
@@ -215,6 +223,7 @@ def run_sweep(config: SweepConfig, out: str | Path, *, n_jobs: int | None = None
     bar = tqdm(total=len(pending), disable=not progress or not pending, unit="cell",
                desc=config.name, smoothing=0.1)
     sink = _Sink(cache, bar, _RunLog(folder, echo=not progress))
+    sink.workers, sink.cores = n_workers, cores
     t_start = time.perf_counter()
     try:
         _dispatch(pending, task, sink, backend=backend, scheduler=scheduler,
@@ -227,8 +236,8 @@ def run_sweep(config: SweepConfig, out: str | Path, *, n_jobs: int | None = None
         wall = time.perf_counter() - t_start
         bar.close()
         frame, done, results_error = _close_run(
-            config, folder, cells, previous, sink, n_pending=len(pending), workers=n_workers,
-            cores=cores, wall=wall, on_cluster=bool(scheduler))
+            config, folder, cells, previous, sink, n_pending=len(pending), workers=sink.workers,
+            cores=sink.cores, wall=wall, on_cluster=bool(scheduler))
     log.info("%s; results in %s", done, folder / "results.csv")
     if sink.unsaved or results_error is not None:
         raise _unsaved_error(folder, len(cells), sink.unsaved, results_error)
@@ -337,6 +346,9 @@ def _dispatch(pending: list[Cell], task, sink: _Sink, *, backend: str, scheduler
     try:
         if backend == "dask" and pending:
             client, cluster = _dask_client(scheduler, n_workers)
+            if scheduler:  # joblib's Dask backend runs on every thread the cluster has
+                threads = sum(client.nthreads().values())
+                sink.workers, sink.cores = max(1, min(threads, len(pending))), threads
         todo = list(pending)
         for _attempt in range(2):
             if not todo:
@@ -475,6 +487,9 @@ class _Sink:
         self.unsaved: dict[str, dict] = {}
         self.cell_seconds = 0.0
         self.n_stored = 0
+        #: the cells run side by side and the cores under them, for the run's record; a
+        #: Dask scheduler's cluster replaces the local guess with its workers' threads
+        self.workers = self.cores = 0
 
     def expect(self, cells) -> None:
         """The cells of the next round (those not stored yet are re-dispatched after it)."""
@@ -495,8 +510,7 @@ class _Sink:
             else:
                 self.cache.drop_scores(key)  # a rerun that failed keeps no older scores
             self.cache.put(key, rec)
-            if output:
-                self.cache.put_log(key, output)
+            self.cache.put_log(key, output)
             self.unsaved.pop(key, None)
         except (OSError, ValueError) as exc:  # ValueError: scores that cannot be stored
             rec = {**rec, "status": "failed",

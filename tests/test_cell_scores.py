@@ -255,3 +255,13 @@ def test_one_damaged_scores_file_costs_its_own_curve_only(reported, caplog):
     assert "curves.csv is not a curve table" in caplog.text
     fresh = read_curve_table(folder / "curves.csv")
     assert len(fresh) and set(fresh["detector"]) < set(table["detector"])
+
+
+def test_a_missing_text_value_is_the_same_whether_computed_now_or_carried():
+    """A fresh record says "" where a row read back from results.csv says None: the parquet
+    must not depend on which, since the CSV does not."""
+    from benchmarks.results import typed_results
+
+    frame = pd.DataFrame({"cell_id": ["a", "b"], "arithmetic": ["", None], "seed": [0, 1]})
+    typed = typed_results(frame)
+    assert typed["arithmetic"].tolist() == ["", ""] and typed["arithmetic"].dtype == "string"

@@ -204,3 +204,18 @@ def test_report_help_names_every_sweep_whose_reports_are_committed(capsys):
     for sweep in COMMITTED_SWEEPS:
         assert sweep in help_text
         assert _reports_dir(str(ROOT / sweep), None) == ROOT / "reports"
+
+
+def test_the_time_estimate_skips_cells_that_left_no_time(tmp_path, monkeypatch):
+    """A lost-worker row has a blank cell_seconds; the estimate must use the others."""
+    from types import SimpleNamespace
+
+    import benchmarks.cli as cli
+
+    timed = tmp_path / "results.csv"
+    pd.DataFrame({"detector_name": ["iforest"] * 3, "dataset_name": ["moons"] * 3,
+                  "preset": [""] * 3, "cell_seconds": ["100", "", "300"]}).to_csv(timed, index=False)
+    monkeypatch.setattr(cli, "TIMED_SWEEPS", (str(timed),))
+    cell = SimpleNamespace(detector_name="iforest", preset=None, dataset_name="moons")
+    text = cli._time_estimate([cell, cell], n_jobs=2)
+    assert "about 3 min with n_jobs=2 for 2 of 2 cells" in text  # median 200 s a cell

@@ -2,6 +2,7 @@
 `dask worker` processes with stock settings (daemonic workers, no configuration)."""
 
 import contextlib
+import json
 import os
 import signal
 import socket
@@ -82,8 +83,11 @@ def test_a_stock_dask_cluster_gives_the_scores_of_loky(tmp_path, capsys):
     assert main(["-q", "run", str(cfg), "--out", str(tmp_path / "loky"), "--n-jobs", "2",
                  "--no-progress"]) == 0
     with stock_cluster(tmp_path) as address:
+        # --n-jobs says nothing of a cluster's size: the run records the cluster's threads
         assert main(["-q", "run", str(cfg), "--out", str(tmp_path / "dask"), "--backend",
-                     "dask", "--scheduler", address, "--no-progress"]) == 0
+                     "dask", "--scheduler", address, "--n-jobs", "1", "--no-progress"]) == 0
+    run = json.loads((tmp_path / "dask" / "runs.jsonl").read_text().splitlines()[-1])
+    assert run["workers"] == 2 and run["cores"] == 2
     loky, dask = _scores(tmp_path / "loky"), _scores(tmp_path / "dask")
     assert (dask["status"] == "ok").all(), dask["error"].tolist()
     pd.testing.assert_frame_equal(loky, dask)

@@ -195,3 +195,14 @@ def test_workers_exit_soon_after_the_driver_is_killed(tmp_path):
     for pid in left:
         os.kill(pid, signal.SIGKILL)
     assert not left, f"{len(left)} process(es) outlived the driver by 20 s"
+
+
+def test_a_cell_that_prints_nothing_keeps_no_earlier_runs_log(tmp_path):
+    """A cell computed again without output must not carry the log of an earlier attempt,
+    which would read as this run's output beside an ok record."""
+    cache = CellCache(tmp_path)
+    cache.put_log("k", "diverging, giving up\n")
+    assert cache.log_path("k").read_text() == "diverging, giving up\n"
+    cache.put_log("k", "")
+    assert not cache.log_path("k").exists()
+    cache.put_log("k", "")  # nothing to remove: no error

@@ -31,6 +31,8 @@ def test_only_the_chosen_cells_run_again_and_their_moves_are_written(tmp_path, c
     assert len(again) == len(frame) == 12
     assert (again.loc[again["detector"] == "t-oracle", "auprc"] == "0.123").all()
     assert (again.loc[again["detector"] == "t-raise", "status"] == "failed").all()
+    computed = (dest / "run.log").read_text()
+    assert "t-centroid" in computed and "t-raise" not in computed  # carried, not run again
     assert len(list((dest / "cells").glob("*.scores.parquet"))) == 4  # computed: t-centroid
     before = frame[frame["detector"] == "t-centroid"].reset_index(drop=True)
     after = again[again["detector"] == "t-centroid"].reset_index(drop=True)
@@ -176,3 +178,32 @@ def test_moves_refuses_cells_that_ran_other_settings(tmp_path, capsys):
     assert main(["-q", "moves", str(source), str(other), "--detector", "t-oracle",
                  "--out", str(out)]) == 0
     assert set(pd.read_csv(out)["detector"]) == {"t-oracle"}
+
+
+def test_rerun_refuses_bad_input_before_it_writes_anything(tmp_path, capsys):
+    source = _sweep(tmp_path)
+    # a config cell without a row would be computed though nobody chose it
+    frame = pd.read_csv(source / "results.csv", dtype=str, keep_default_na=False)
+    unfinished = tmp_path / "unfinished"
+    unfinished.mkdir()
+    (unfinished / "config.yaml").write_text((source / "config.yaml").read_text())
+    frame.iloc[1:].to_csv(unfinished / "results.csv", index=False)
+    lost = frame.iloc[0]
+    dest = tmp_path / "dest"
+    capsys.readouterr()
+    assert main(["rerun", str(unfinished), str(dest), "--detector", "t-centroid"]) == 2
+    err = capsys.readouterr().err
+    assert "have no row" in err and f"{lost['detector']} / seed {lost['seed']}" in err
+    # an impossible worker count, a destination under a file: exit 2, nothing written
+    (tmp_path / "afile").write_text("")
+    for args, message in ((["--n-jobs", "0"], "n_jobs must be"),
+                          ([], "not writable")):
+        target = tmp_path / "afile" / "dest" if not args else dest
+        assert main(["rerun", str(source), str(target), "--detector", "t-centroid",
+                     *args]) == 2
+        assert message in capsys.readouterr().err
+    assert not dest.exists()
+    # moves into a folder that does not exist names it
+    assert main(["moves", str(source), str(source), "--detector", "t-centroid",
+                 "--out", str(tmp_path / "nowhere" / "m.csv")]) == 2
+    assert "nowhere does not exist" in capsys.readouterr().err
