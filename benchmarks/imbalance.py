@@ -23,7 +23,7 @@ __all__ = ["POSITION_MARK", "grid_verdicts", "marginal_table", "plot_verdict_hea
            "verdict_sentence"]
 
 #: how a heatmap square marks the verdict
-POSITION_MARK = {"ahead": "▲", "level": "=", "behind": "▼"}
+POSITION_MARK = {"ahead": "▲", "level": "=", "behind": "▼", "undecided": "?"}
 _AXES = ["dataset", "anomaly_ratio", "labelled_fraction"]
 
 
@@ -85,9 +85,11 @@ def verdict_sentence(verdicts: pd.DataFrame) -> str:
     parts = []
     for dataset, g in verdicts.groupby("dataset", sort=True):
         counts = g["position"].value_counts()
+        undecided = counts.get("undecided", 0)
         parts.append(f"on {dataset}, ahead in {counts.get('ahead', 0)}, level in "
-                     f"{counts.get('level', 0)} and behind in {counts.get('behind', 0)} of "
-                     f"{len(g)} cells")
+                     f"{counts.get('level', 0)} and behind in {counts.get('behind', 0)}"
+                     + (f" (undecided, too few paired seeds, in {undecided})" if undecided
+                        else "") + f" of {len(g)} cells")
     pairs = sorted(set(verdicts["n_pairs"]))
     seeds = f"{pairs[0]}" if len(pairs) == 1 else f"{pairs[0]}-{pairs[-1]}"
     return (f"Against the best other detector of each anomaly ratio x labelled fraction cell "

@@ -352,7 +352,13 @@ def settings_table(folder: str | Path) -> pd.DataFrame:
                         "run with; the file has changed since: restore it or rerun the sweep")
                 choice = by_det[det["tuned"]]
                 crit = choice["criterion"]
-                if choice.get(crit) is None:
+                chosen = choice.get("params") or {}
+                if any(params.get(k) != v for k, v in chosen.items()):
+                    # tuned again since this sweep ran: the file's score is another point's
+                    now = ", ".join(f"{k}={v}" for k, v in sorted(chosen.items()))
+                    source = (f"tuned by an earlier {choice['file']}, which now chooses "
+                              f"{now}: rerun the sweep to run the current choice")
+                elif choice.get(crit) is None:
                     source = f"tuned: {choice.get('note', 'no score')} ({choice['file']})"
                 else:
                     source = (f"tuned: best mean {crit} {choice[crit]:.3f} of "

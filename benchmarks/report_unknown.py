@@ -60,6 +60,7 @@ def unknown_table(frame: pd.DataFrame) -> pd.DataFrame:
     ok = ok[ok["heldout"] != "none"]
     if ok.empty:
         raise ValueError("no finished cell with held-out types in these results")
+    _one_setting_per_family(ok)
     normals = ok["n_test"] - ok["n_test_anomalies"]
     for group in ("heldout", "seen"):
         ok[f"chance_{group}"] = ok[f"n_test_{group}"] / (ok[f"n_test_{group}"] + normals)
@@ -77,12 +78,26 @@ def unknown_table(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _one_setting_per_family(ok: pd.DataFrame) -> None:
+    """Refuse a family held out under several settings (datasets, ratios or fractions): its
+    rows would be pooled into one mean whose interval counts each seed more than once."""
+    keys = [c for c in ("dataset", "anomaly_ratio", "labelled_fraction") if c in ok]
+    settings = ok.groupby("heldout")[keys].apply(lambda g: len(g.drop_duplicates()))
+    several = settings[settings > 1]
+    if len(several):
+        family = several.index[0]
+        raise ValueError(f"held-out family {family} was run under {several.iloc[0]} settings "
+                         f"({', '.join(keys)}); the unknown-types tables compare one setting "
+                         "per family: report each setting's sweep on its own")
+
+
 def unknown_versus_best(frame: pd.DataFrame, metric: str = "auprc_heldout") -> pd.DataFrame:
     """Per held-out family, each PU-GAN entry against the best other detector on ``metric``
     (:func:`benchmarks.stats.versus_best`, paired over seeds)."""
     ok = frame[frame["status"] == "ok"].copy()
     ok["heldout"] = ok["split_params"].map(_heldout_label)
     pugan = focus_detectors(ok)
+    _one_setting_per_family(ok[ok["heldout"] != "none"])
     rows = []
     for held, g in ok[ok["heldout"] != "none"].groupby("heldout", sort=True):
         others = comparison_partners(g, pugan)
@@ -105,8 +120,9 @@ def versus_markdown(versus: pd.DataFrame) -> str:
         lines.append(f"| {r.heldout_family} | {r.focus} | {r.mean:.3f} | {r.best_other} | "
                      f"{r.best_other_mean:.3f} | {diff} | {r.n_pairs} | {r.position} |")
     return ("PU-GAN against the best other detector on the held-out family's AUPRC, paired "
-            "over seeds (benchmarks.stats.versus_best: with fewer than 6 seeds the Student-t "
-            "interval of the mean difference decides).\n\n" + "\n".join(lines) + "\n")
+            "over seeds (benchmarks.stats.versus_best: with fewer than 6 non-zero paired "
+            "differences the Student-t interval of the mean difference decides; with fewer "
+            "than 2 pairs the comparison is undecided).\n\n" + "\n".join(lines) + "\n")
 
 
 def markdown(table: pd.DataFrame) -> str:

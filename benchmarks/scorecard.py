@@ -128,6 +128,19 @@ def table2_claims(t2: pd.DataFrame) -> list[dict]:
 
 # --- comparisons -------------------------------------------------------------------------------
 
+def _holds(position: str, want) -> bool | None:
+    """Whether a position against another detector is one the claim wants; None (not
+    measured) when too few paired seeds left it undecided."""
+    return None if position == "undecided" else position in want
+
+
+def _all_hold(readings: list[Reading]) -> bool | None:
+    """Every reading holds: False when one fails, None when none fails but one is unmeasured."""
+    if any(r.holds is False for r in readings):
+        return False
+    return None if any(r.holds is None for r in readings) else True
+
+
 def _pair_reading(frame: pd.DataFrame, dataset: str, focus: str, other: str, metric: str,
                   name: str, want=("ahead",)) -> Reading:
     """``focus`` against ``other`` paired over seeds; holds when the position is in ``want``."""
@@ -136,7 +149,7 @@ def _pair_reading(frame: pd.DataFrame, dataset: str, focus: str, other: str, met
         return Reading(name, None, f"no {focus} / {other} results on {dataset}")
     v = versus_best(block, focus, [other], metric)
     p = "" if math.isnan(v["p_value"]) else f", p = {v['p_value']:.2g}"
-    return Reading(name, v["position"] in want,
+    return Reading(name, _holds(v["position"], want),
                    f"{metric.upper()} {v['mean']:.3f} vs {v['best_other_mean']:.3f}, difference "
                    f"{_fmt(v['diff'], v['diff_low'], v['diff_high'])} over {v['n_pairs']} "
                    f"seeds{p}: {v['position']}")
@@ -163,7 +176,7 @@ def _level_or_ahead(frame: pd.DataFrame, dataset: str, focus: str) -> tuple[bool
     if focus not in set(block["detector"]) or not others:
         return None, f"no results on {dataset}"
     v = versus_best(block, focus, others, "auprc")
-    return (v["position"] != "behind",
+    return (_holds(v["position"], ("ahead", "level")),
             f"{dataset}: AUPRC {v['mean']:.3f} vs {v['best_other']} {v['best_other_mean']:.3f}"
             f" ({v['position']})")
 
@@ -176,7 +189,8 @@ def labelling_claim(frame: pd.DataFrame) -> dict:
         for entry, how in ((PAPER_PUGAN, "paper settings"), (TUNED_PUGAN, "tuned")):
             parts = [_level_or_ahead(frame, f"kddcup99-{level}{ratio}", entry)
                      for level in ("high", "low")]
-            holds = None if any(h is None for h, _ in parts) else all(h for h, _ in parts)
+            holds = (False if any(h is False for h, _ in parts)
+                     else None if any(h is None for h, _ in parts) else True)
             readings.append(Reading(f"{prefix}{how}", holds, "; ".join(t for _, t in parts)))
     return _claim("PU-GAN works at high and low labelling (KDD): level with or ahead of the "
                   "best other detector at both", readings, PAPER_COMMAND)
@@ -203,11 +217,14 @@ def imbalance_claim(frame: pd.DataFrame | None) -> dict:
     texts = {}
     for dataset, g in verdicts.groupby("dataset", sort=True):
         c = g["position"].value_counts()
+        undecided = c.get("undecided", 0)
         texts[dataset] = (f"{dataset}: ahead {c.get('ahead', 0)}, level {c.get('level', 0)}, "
-                          f"behind {c.get('behind', 0)} of {len(g)}")
-        readings.append(Reading(f"{dataset} only", bool(c.get("behind", 0) == 0),
-                                texts[dataset]))
-    every = Reading("every dataset", all(r.holds for r in readings), "; ".join(texts.values()))
+                          f"behind {c.get('behind', 0)}"
+                          + (f", undecided {undecided}" if undecided else "")
+                          + f" of {len(g)}")
+        holds = False if c.get("behind", 0) else None if undecided else True
+        readings.append(Reading(f"{dataset} only", holds, texts[dataset]))
+    every = Reading("every dataset", _all_hold(readings), "; ".join(texts.values()))
     return _claim(title + f" ({focus}, AUPRC)", [every, *readings], IMBALANCE_COMMAND)
 
 
@@ -228,10 +245,10 @@ def unknown_claim(frame: pd.DataFrame | None) -> dict:
     readings = []
     for r in versus.itertuples(index=False):
         readings.append(Reading(
-            f"{r.heldout_family} held out only", r.position != "behind",
+            f"{r.heldout_family} held out only", _holds(r.position, ("ahead", "level")),
             f"{r.heldout_family}: {r.mean:.3f} vs {r.best_other} {r.best_other_mean:.3f}, "
             f"difference {_fmt(r.diff, r.diff_low, r.diff_high)} ({r.position})"))
-    every = Reading("every family", all(r.holds for r in readings),
+    every = Reading("every family", _all_hold(readings),
                     "; ".join(r.evidence for r in readings))
     return _claim(title + f" ({versus['focus'].iloc[0]}, held-out AUPRC)", [every, *readings],
                   UNKNOWN_COMMAND)
@@ -255,9 +272,11 @@ def claims_markdown(card: pd.DataFrame) -> str:
             "names the other readings under which it holds (tuned settings, KDD's 2% reading, "
             "AUPRC, or the test-label oracle threshold the paper used). A number holds when "
             "it lies inside our 95% interval over seeds; \"beats\" needs PU-GAN significantly "
-            "ahead (paired Wilcoxon over seeds, α = 0.05; with fewer than 6 seeds the "
-            "t-interval of the difference); \"works\" and \"handles\" need it level with or "
-            "ahead of the best other detector. Rules in benchmarks/scorecard.py.\n\n"
+            "ahead (paired Wilcoxon over seeds, α = 0.05; with fewer than 6 non-zero paired "
+            "differences the t-interval of the difference); \"works\" and \"handles\" need "
+            "it level with or ahead of the best other detector; with fewer than 2 paired seeds "
+            "a comparison is undecided and its reading not measured. Rules in "
+            "benchmarks/scorecard.py.\n\n"
             + markdown_table(card.drop(columns="readings")) + "\n## Every reading of every "
             "claim\n\n" + "\n".join(f"- **{c}**: " + r.replace(" | ", "; ")
                                      for c, r in zip(card["claim"], card["readings"],

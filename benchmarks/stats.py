@@ -19,7 +19,8 @@ independent replicates of the whole protocol. Two conventions hold everywhere:
   grid, the unknown-type sweep), a detector is *ahead*, *level* or *behind*. With at least
   ``MIN_WILCOXON_PAIRS`` non-zero paired differences the Wilcoxon test decides, as above; with
   fewer it cannot reach p < 0.05 whatever the data, so the Student-t 95% interval of the mean paired
-  difference decides (ahead when it lies above 0, behind when below).
+  difference decides (ahead when it lies above 0, behind when below). With fewer than two
+  pairs there is no interval and the position is *undecided*, which no claim counts as held.
 """
 
 from __future__ import annotations
@@ -30,9 +31,9 @@ import warnings
 import numpy as np
 import pandas as pd
 
-__all__ = ["ALPHA", "CI_KIND", "MIN_WILCOXON_PAIRS", "comparison_partners", "holm", "mean_ci",
-           "oracle_rows", "paired_comparisons", "verdict", "versus_best", "wilcoxon_decides",
-           "wilcoxon_p"]
+__all__ = ["ALPHA", "CI_KIND", "MIN_WILCOXON_PAIRS", "comparison_partners", "decide_family",
+           "holm", "mean_ci", "oracle_rows", "paired_comparisons", "verdict", "versus_best",
+           "wilcoxon_decides", "wilcoxon_p"]
 
 ALPHA = 0.05
 CI_KIND = "95% Student-t confidence interval of the mean over seeds"
@@ -98,6 +99,30 @@ def wilcoxon_decides(diff: np.ndarray) -> bool:
     return int(np.count_nonzero(diff)) >= MIN_WILCOXON_PAIRS
 
 
+def decide_family(diffs: list[np.ndarray], alpha: float = ALPHA) -> list[dict]:
+    """Win, tie or loss for each of one detector's comparisons in a family (the other
+    detectors of one block, or of one dataset), by the module's rule: Wilcoxon p-values
+    Holm-corrected over the family where a comparison has enough non-zero differences, else
+    the Student-t interval of the mean difference at the Bonferroni level over the family.
+    One dict per entry of ``diffs``: p_value, p_holm, diff_low, diff_high, ci_level, test,
+    verdict. Shared by the report's comparisons and the leaderboard's win/tie/loss, so that
+    neither reads "tie" where the test could never have said anything else."""
+    p_values = [wilcoxon_p(d) for d in diffs]
+    tested = sum(d.size > 0 for d in diffs)  # Holm's family too
+    level = 1 - alpha / max(tested, 1)
+    out = []
+    for d, p, p_holm in zip(diffs, p_values, holm(p_values), strict=True):
+        _, _, low, high = mean_ci(d, bounded=False, level=level)
+        if wilcoxon_decides(d):
+            test, decided = "wilcoxon", verdict(float(np.median(d)), p_holm, alpha)
+        else:
+            test = "t-interval"
+            decided = "win" if low > 0 else "loss" if high < 0 else "tie"
+        out.append({"p_value": p, "p_holm": float(p_holm), "diff_low": low, "diff_high": high,
+                    "ci_level": level, "test": test, "verdict": decided})
+    return out
+
+
 def paired_comparisons(frame: pd.DataFrame, focus, *, metrics=("auprc", "f1"),
                        alpha: float = ALPHA) -> pd.DataFrame:
     """Each ``focus`` detector against every other detector, per block and metric.
@@ -134,19 +159,9 @@ def paired_comparisons(frame: pd.DataFrame, focus, *, metrics=("auprc", "f1"),
                         "other_mean": float(theirs[both].mean()) if len(both) else math.nan,
                         "diff_median": float(np.median(diff)) if diff.size else math.nan,
                         "diff_mean": float(diff.mean()) if diff.size else math.nan,
-                        "p_value": wilcoxon_p(diff), "diff": diff})
-                tested = sum(b["n_pairs"] > 0 for b in block)  # Holm's family too
-                level = 1 - alpha / max(tested, 1)
-                for b, p in zip(block, holm([b["p_value"] for b in block]), strict=True):
-                    diff = b.pop("diff")
-                    _, _, low, high = mean_ci(diff, bounded=False, level=level)
-                    b.update(diff_low=low, diff_high=high, ci_level=level, p_holm=float(p))
-                    if wilcoxon_decides(diff):
-                        b["test"], b["verdict"] = "wilcoxon", verdict(b["diff_median"], p, alpha)
-                    else:
-                        b["test"] = "t-interval"
-                        b["verdict"] = "win" if low > 0 else "loss" if high < 0 else "tie"
-                rows += block
+                        "diff": diff})
+                decided = decide_family([b.pop("diff") for b in block], alpha)
+                rows += [{**b, **d} for b, d in zip(block, decided, strict=True)]
     cols = ["dataset", "anomaly_ratio", "labelled_fraction", "detector", "other", "metric",
             "n_pairs", "mean", "other_mean", "diff_median", "diff_mean", "diff_low",
             "diff_high", "ci_level", "p_value", "p_holm", "test", "verdict"]
@@ -193,9 +208,11 @@ def versus_best(block: pd.DataFrame, focus: str, others, metric: str = "auprc") 
     if decides:
         position = {"win": "ahead", "loss": "behind", "tie": "level"}[
             verdict(float(np.median(diff)), p)]
-    elif diff.size >= 2 and low > 0:
+    elif diff.size < 2:  # no interval, so nothing to tell "level" from "too few to say"
+        position = "undecided"
+    elif low > 0:
         position = "ahead"
-    elif diff.size >= 2 and high < 0:
+    elif high < 0:
         position = "behind"
     else:
         position = "level"

@@ -217,6 +217,31 @@ def test_a_tuning_file_changed_since_the_run_is_named_not_a_bare_key(tmp_path, c
     assert "no choice of 'b' for dataset 'moons'" in capsys.readouterr().err
 
 
+def test_a_sweep_run_before_tuning_again_is_not_given_the_new_choices_score(tmp_path):
+    """The tuning file still tunes the detector but now chooses another point: its score
+    belongs to that point, so the settings say the sweep's choice is an earlier one."""
+    import yaml
+
+    from benchmarks.report import settings_table
+
+    out = tmp_path / "sweep"
+    out.mkdir()
+    fake_results(out)
+    tuning = tmp_path / "tuning.yaml"
+    tuning.write_text("criterion: auprc\nseeds: [1000, 1001]\n"
+                      "choices:\n  moons:\n    b: {params: {k: 5}, auprc: 0.5, grid: []}\n")
+    (out / "config.yaml").write_text(yaml.safe_dump({
+        "datasets": [{"label": "moons"}],
+        "detectors": [{"label": "b (tuned)", "name": "b", "params": {"k": 3}, "tuned": "b",
+                       "per_dataset": {"moons": {"k": 3}}}],
+        "tuning": str(tuning)}))
+    row = settings_table(out).iloc[0]
+    assert row["params"] == "k=3" and "0.500" not in row["source"]
+    assert f"tuned by an earlier {tuning}, which now chooses k=5" in row["source"]
+    tuning.write_text(tuning.read_text().replace("k: 5", "k: 3"))
+    assert "best mean auprc 0.500" in settings_table(out).iloc[0]["source"]
+
+
 def _with_text_value(folder, column, row, text):
     """Write the fake results with ``text`` in one cell of ``column``; return the frame."""
     fake_results(folder)

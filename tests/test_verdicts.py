@@ -195,3 +195,31 @@ def test_a_table2_number_holds_when_it_lies_inside_the_interval():
     assert card.loc["Table 2: PU-GAN F1 0.997 on moons-paper", "verdict"] == "reproduced"
     low = card.loc["Table 2: OCSVM F1 0.847 on moons-paper"]
     assert low["verdict"] == "not reproduced" and "(ours lower)" in low["evidence"]
+
+
+def test_one_paired_seed_is_undecided_and_no_claim_holds_on_it():
+    """One pair has no interval: far behind on it must not read as "level" and let a claim
+    that needs PU-GAN level or ahead hold."""
+    one = versus_best(pd.DataFrame(_rows("d", {"pugan": 0.01, "a": 0.9}, 1)), "pugan", ["a"])
+    assert one["position"] == "undecided" and one["n_pairs"] == 1
+    rows = []
+    for family, pugan in (("DoS", 0.01), ("Probe", 0.9)):
+        extra = {"split_params": json.dumps({"holdout_types": [family]})}
+        rows += _rows(f"kdd-unseen-{family}", {"pugan (small)": pugan, "iforest": 0.5},
+                      1 if family == "DoS" else 5, metric="auprc_heldout", extra=extra)
+    frame = _paper_frame(0.5, 0.5, 0.7)
+    card = scorecard(frame, table2(frame), unknown=pd.DataFrame(rows)).set_index("claim")
+    unknown = card[card.index.str.startswith("PU-GAN handles unknown")].iloc[0]
+    # Probe ahead holds; DoS on one seed is not measured, so "every family" is not measured
+    assert unknown["verdict"] == "reproduced only under: Probe held out only"
+    assert "undecided" in unknown["readings"] and "(does not hold)" not in unknown["readings"]
+
+
+def test_a_family_held_out_under_two_settings_is_refused_not_pooled():
+    extra = {"split_params": json.dumps({"holdout_types": ["DoS"]})}
+    rows = []
+    for fraction in (0.05, 0.5):
+        rows += _rows("kdd-unseen-DoS", {"pugan (small)": 0.5, "iforest": 0.4}, 5,
+                      fraction=fraction, metric="auprc_heldout", extra=extra)
+    with pytest.raises(ValueError, match="DoS was run under 2 settings"):
+        unknown_versus_best(pd.DataFrame(rows))
