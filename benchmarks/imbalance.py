@@ -28,9 +28,11 @@ _AXES = ["dataset", "anomaly_ratio", "labelled_fraction"]
 
 
 def grid_verdicts(frame: pd.DataFrame, focus: str | None = None,
-                  metric: str = "auprc") -> pd.DataFrame:
+                  metric: str = "auprc", corrected: bool = False) -> pd.DataFrame:
     """One row per (dataset, anomaly ratio, labelled fraction): ``focus`` (default: the
-    frame's PU-GAN entry) against the best other detector of that grid cell."""
+    frame's PU-GAN entry) against the best other detector of that grid cell. With
+    ``corrected``, each cell is judged as one of its dataset's grid cells (Bonferroni over
+    them), since "never behind anywhere on the grid" is one claim over all of them."""
     ok = frame[frame["status"] == "ok"]
     if focus is None:
         from benchmarks.report import focus_detectors
@@ -40,13 +42,17 @@ def grid_verdicts(frame: pd.DataFrame, focus: str | None = None,
             raise ValueError(f"name the detector to judge: the results hold PU-GAN entries "
                              f"{entries}")
         focus = entries[0]
+    cells = ok.groupby(_AXES, sort=True)
+    per_dataset = ok[ok["detector"] == focus].groupby("dataset")[_AXES].apply(
+        lambda g: len(g.drop_duplicates()))
     rows = []
-    for keys, block in ok.groupby(_AXES, sort=True):
+    for keys, block in cells:
         others = comparison_partners(block, [focus])
         if focus not in set(block["detector"]) or not others:
             continue
+        family = int(per_dataset[keys[0]]) if corrected else 1
         rows.append({**dict(zip(_AXES, keys, strict=True)), "metric": metric,
-                     **versus_best(block, focus, others, metric)})
+                     **versus_best(block, focus, others, metric, family_size=family)})
     if not rows:
         raise ValueError(f"no grid cell holds finished cells of {focus!r} and another detector")
     return pd.DataFrame(rows)

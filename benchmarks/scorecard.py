@@ -213,19 +213,29 @@ def imbalance_claim(frame: pd.DataFrame | None) -> dict:
     except ValueError as exc:  # no PU-GAN entry, or none beside another detector
         return _claim(title, [Reading("every dataset", None, str(exc))], IMBALANCE_COMMAND)
     focus = verdicts["focus"].iloc[0]
+    readings = _grid_readings(verdicts, " only")
+    every = Reading("every dataset", _all_hold(readings),
+                    "; ".join(r.evidence for r in readings))
+    corrected = _grid_readings(grid_verdicts(frame, focus, corrected=True), "")
+    bonferroni = Reading("every dataset, Bonferroni over each dataset's grid cells",
+                         _all_hold(corrected), "; ".join(r.evidence for r in corrected))
+    return _claim(title + f" ({focus}, AUPRC)", [every, *readings, bonferroni],
+                  IMBALANCE_COMMAND)
+
+
+def _grid_readings(verdicts: pd.DataFrame, suffix: str) -> list[Reading]:
+    """Per dataset of the grid: never behind (holds), behind somewhere (fails), or, with no
+    cell behind, some left undecided by too few seeds (not measured)."""
     readings = []
-    texts = {}
     for dataset, g in verdicts.groupby("dataset", sort=True):
         c = g["position"].value_counts()
         undecided = c.get("undecided", 0)
-        texts[dataset] = (f"{dataset}: ahead {c.get('ahead', 0)}, level {c.get('level', 0)}, "
-                          f"behind {c.get('behind', 0)}"
-                          + (f", undecided {undecided}" if undecided else "")
-                          + f" of {len(g)}")
+        text = (f"{dataset}: ahead {c.get('ahead', 0)}, level {c.get('level', 0)}, "
+                f"behind {c.get('behind', 0)}" + (f", undecided {undecided}" if undecided
+                                                   else "") + f" of {len(g)}")
         holds = False if c.get("behind", 0) else None if undecided else True
-        readings.append(Reading(f"{dataset} only", holds, texts[dataset]))
-    every = Reading("every dataset", _all_hold(readings), "; ".join(texts.values()))
-    return _claim(title + f" ({focus}, AUPRC)", [every, *readings], IMBALANCE_COMMAND)
+        readings.append(Reading(f"{dataset}{suffix}", holds, text))
+    return readings
 
 
 def unknown_claim(frame: pd.DataFrame | None) -> dict:

@@ -183,7 +183,8 @@ def comparison_partners(block: pd.DataFrame, exclude) -> list[str]:
     return sorted(set(block.loc[~oracle_rows(block), "detector"]) - set(exclude))
 
 
-def versus_best(block: pd.DataFrame, focus: str, others, metric: str = "auprc") -> dict:
+def versus_best(block: pd.DataFrame, focus: str, others, metric: str = "auprc",
+                family_size: int = 1) -> dict:
     """``focus`` against the best of ``others`` (highest mean ``metric``) in one block of a
     results frame (one dataset, ratio and fraction; only ``ok`` rows): the best other, both
     means, the paired seeds, the mean difference with its Student-t interval, the Wilcoxon p
@@ -191,7 +192,9 @@ def versus_best(block: pd.DataFrame, focus: str, others, metric: str = "auprc") 
 
     Picking the best by its mean on the same seeds favours the other side, so a focus
     detector found ahead is ahead of every other. The oracle, which reads test labels, is
-    never the best other.
+    never the best other. ``family_size`` > 1 judges this block as one of that many
+    (Bonferroni: the test at ``ALPHA / family_size``, the interval at ``1 - ALPHA /
+    family_size``), for a claim that must hold in every block of a grid at once.
     """
     wide = block.pivot_table(index="seed", columns="detector", values=metric, aggfunc="mean")
     partners = set(comparison_partners(block, [focus]))
@@ -202,12 +205,14 @@ def versus_best(block: pd.DataFrame, focus: str, others, metric: str = "auprc") 
     best = max(others, key=lambda o: (wide[o].mean(), o))
     pair = wide[[focus, best]].dropna()
     diff = (pair[focus] - pair[best]).to_numpy()
-    mean, _, low, high = mean_ci(diff, bounded=False)
+    if isinstance(family_size, bool) or not isinstance(family_size, int) or family_size < 1:
+        raise ValueError(f"family_size must be an integer >= 1; got {family_size!r}")
+    mean, _, low, high = mean_ci(diff, bounded=False, level=1 - ALPHA / family_size)
     p = wilcoxon_p(diff)
     decides = wilcoxon_decides(diff)
     if decides:
         position = {"win": "ahead", "loss": "behind", "tie": "level"}[
-            verdict(float(np.median(diff)), p)]
+            verdict(float(np.median(diff)), p, ALPHA / family_size)]
     elif diff.size < 2:  # no interval, so nothing to tell "level" from "too few to say"
         position = "undecided"
     elif low > 0:

@@ -190,25 +190,32 @@ def test_cost_sentence_groups_thousands():
     assert "1,234 cells on 1 seeds" in text and "123 core-minutes" in text
 
 
-def test_a_tuning_file_changed_since_the_run_is_named_not_a_bare_key(tmp_path, capsys):
-    """The sweep's config.yaml says which tuned choice each cell ran with; a tuning file that
-    no longer holds it is an error naming the file, the dataset and the detector."""
+def _sweep_tuned_with_k3(tmp_path, choice: str):
+    """A sweep folder whose detector ``b (tuned)`` ran with k=3 on moons, and a tuning file
+    holding ``choice`` (a dataset and the start of its choice for ``b``)."""
     import yaml
-
-    from benchmarks.cli import main
-    from benchmarks.report import settings_table
 
     out = tmp_path / "sweep"
     out.mkdir()
     fake_results(out)
     tuning = tmp_path / "tuning.yaml"
     tuning.write_text("criterion: auprc\nseeds: [1000]\n"
-                      "choices:\n  other-data:\n    b: {params: {k: 3}, auprc: 0.5, grid: []}\n")
+                      f"choices:\n  {choice}, auprc: 0.5, grid: []}}\n")
     (out / "config.yaml").write_text(yaml.safe_dump({
         "datasets": [{"label": "moons"}],
         "detectors": [{"label": "b (tuned)", "name": "b", "params": {"k": 3}, "tuned": "b",
                        "per_dataset": {"moons": {"k": 3}}}],
         "tuning": str(tuning)}))
+    return out, tuning
+
+
+def test_a_tuning_file_changed_since_the_run_is_named_not_a_bare_key(tmp_path, capsys):
+    """The sweep's config.yaml says which tuned choice each cell ran with; a tuning file that
+    no longer holds it is an error naming the file, the dataset and the detector."""
+    from benchmarks.cli import main
+    from benchmarks.report import settings_table
+
+    out, tuning = _sweep_tuned_with_k3(tmp_path, "other-data:\n    b: {params: {k: 3}")
     named = rf"{tuning}.* no choice of 'b' for dataset 'moons'"
     with pytest.raises(ValueError, match=named):
         settings_table(out)
@@ -220,21 +227,9 @@ def test_a_tuning_file_changed_since_the_run_is_named_not_a_bare_key(tmp_path, c
 def test_a_sweep_run_before_tuning_again_is_not_given_the_new_choices_score(tmp_path):
     """The tuning file still tunes the detector but now chooses another point: its score
     belongs to that point, so the settings say the sweep's choice is an earlier one."""
-    import yaml
-
     from benchmarks.report import settings_table
 
-    out = tmp_path / "sweep"
-    out.mkdir()
-    fake_results(out)
-    tuning = tmp_path / "tuning.yaml"
-    tuning.write_text("criterion: auprc\nseeds: [1000, 1001]\n"
-                      "choices:\n  moons:\n    b: {params: {k: 5}, auprc: 0.5, grid: []}\n")
-    (out / "config.yaml").write_text(yaml.safe_dump({
-        "datasets": [{"label": "moons"}],
-        "detectors": [{"label": "b (tuned)", "name": "b", "params": {"k": 3}, "tuned": "b",
-                       "per_dataset": {"moons": {"k": 3}}}],
-        "tuning": str(tuning)}))
+    out, tuning = _sweep_tuned_with_k3(tmp_path, "moons:\n    b: {params: {k: 5}")
     row = settings_table(out).iloc[0]
     assert row["params"] == "k=3" and "0.500" not in row["source"]
     assert f"tuned by an earlier {tuning}, which now chooses k=5" in row["source"]

@@ -223,3 +223,22 @@ def test_a_family_held_out_under_two_settings_is_refused_not_pooled():
                       fraction=fraction, metric="auprc_heldout", extra=extra)
     with pytest.raises(ValueError, match="DoS was run under 2 settings"):
         unknown_versus_best(pd.DataFrame(rows))
+
+
+def test_a_grid_claim_can_be_judged_with_bonferroni_over_the_grid():
+    """A small gap on five seeds is "behind" alone but "level" as one of forty cells; a large
+    one stays behind either way."""
+    small = pd.DataFrame(_rows("d", {"pugan": 0.50, "a": 0.52}, 5, noise=0.02))
+    assert versus_best(small, "pugan", ["a"])["position"] == "behind"
+    assert versus_best(small, "pugan", ["a"], family_size=40)["position"] == "level"
+    large = pd.DataFrame(_rows("d", {"pugan": 0.2, "a": 0.6}, 5))
+    assert versus_best(large, "pugan", ["a"], family_size=40)["position"] == "behind"
+    with pytest.raises(ValueError, match="family_size"):
+        versus_best(small, "pugan", ["a"], family_size=0)
+    # a grid of forty such cells: each is one of its dataset's forty when corrected
+    rows = [r for i in range(40) for r in _rows("d", {"pugan (small)": 0.50, "a": 0.52}, 5,
+                                                   noise=0.02, ratio=0.01 * (i + 1))]
+    plain = grid_verdicts(pd.DataFrame(rows))
+    corrected = grid_verdicts(pd.DataFrame(rows), corrected=True)
+    assert set(plain["position"]) == {"behind"} and set(corrected["position"]) == {"level"}
+    assert (corrected["diff_high"] > plain["diff_high"]).all()
