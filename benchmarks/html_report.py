@@ -155,23 +155,16 @@ def _command_of(folder: str, default: str) -> str:
     return default
 
 
-def _seeds_text(seeds) -> str:
-    seeds = sorted(int(v) for v in set(seeds))
-    if seeds == list(range(seeds[0], seeds[-1] + 1)):
-        return f"{seeds[0]}-{seeds[-1]}" if len(seeds) > 1 else str(seeds[0])
-    return ", ".join(map(str, seeds))
-
-
 def sweep_note(sweep: pd.DataFrame, command: str, name: str = "") -> str:
     """For a table computed from a sweep's cells (Table 2, the comparisons, the leaderboard),
     which carries no code versions of its own: how many cells and seeds are behind it, and
     whether they all come from the code as it is now. ``name`` names the sweep where a table
     is computed from several. A frame already marked (its ``stale`` column) is not marked
     again: that builds every detector of the sweep."""
-    from benchmarks.report import mark_stale
+    from benchmarks.report import mark_stale, seeds_text
 
     stale = int((sweep if "stale" in sweep else mark_stale(sweep))["stale"].sum())
-    where = (f"Computed from {len(sweep)} cells on seeds {_seeds_text(sweep['seed'])}"
+    where = (f"Computed from {len(sweep)} cells on seeds {seeds_text(sweep['seed'])}"
              if len(sweep) else "Computed from no cells")
     if name:
         where = f"{where} of results/{name}"

@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from benchmarks.figures import detector_colour, save_figure
+from benchmarks.figures import detector_colour, safe_name, save_figure
 from benchmarks.stats import decide_family, oracle_rows
 
 __all__ = ["block_scores", "cd_diagram", "friedman", "mean_ranks", "nemenyi",
@@ -148,6 +148,10 @@ def win_tie_loss(frame: pd.DataFrame, reference: str, metric: str = "auprc",
 
 
 def _default_reference(frame: pd.DataFrame) -> str:
+    """PU-GAN itself as the reference: the first label, in the results' order, whose registry
+    name is exactly ``pugan`` (not a variant such as ``pugan-distilled``, which
+    :func:`benchmarks.report.pugan_rows` counts among PU-GAN's entries), else the label
+    ``pugan``."""
     if "detector_name" in frame:
         hits = frame.loc[frame["detector_name"] == "pugan", "detector"].unique()
         if len(hits):
@@ -162,7 +166,7 @@ def rank_report(folder: str | Path, reports_dir: str | Path = "reports", metric:
 
     folder, reports = Path(folder), Path(reports_dir)
     frame = load_results(folder)
-    name = folder.name
+    name = safe_name(folder.resolve().name)  # "." names the folder it stands for
     blocks, dropped = block_scores(frame, metric)
     ranks = mean_ranks(blocks)
     stat, p = friedman(blocks)

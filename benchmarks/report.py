@@ -385,6 +385,15 @@ def _skipped_sentence(frame: pd.DataFrame) -> str:
             + "; ".join(f"{det} on {ds}, {err}" for (ds, det), err in reasons.items()) + ".")
 
 
+def seeds_text(seeds) -> str:
+    """Seeds as a reader reads them: a range where they run without a gap ("0-9"), else
+    listed, so that a sweep missing a seed never reads as having run it."""
+    seeds = sorted(int(v) for v in set(seeds))
+    if seeds == list(range(seeds[0], seeds[-1] + 1)):
+        return f"{seeds[0]}-{seeds[-1]}" if len(seeds) > 1 else str(seeds[0])
+    return ", ".join(map(str, seeds))
+
+
 def readme_block(t2: pd.DataFrame, frame: pd.DataFrame,
                  card: pd.DataFrame | None = None, folder: str | Path | None = None) -> str:
     """The README's results block: the claims scorecard, then Table 2's headline columns for
@@ -416,7 +425,7 @@ def readme_block(t2: pd.DataFrame, frame: pd.DataFrame,
     show["cells ok/total"] = [f"{a}/{a + b + c + d}" for a, b, c, d in
                               zip(paper["n_ok"], paper["n_failed"], paper["n_timeout"],
                                   paper["n_skipped"], strict=True)]
-    lines += [f"Table 2 on {n_seeds} report seeds (seeds {seeds[0]}-{seeds[-1]}): mean and "
+    lines += [f"Table 2 on {n_seeds} report seeds (seeds {seeds_text(seeds)}): mean and "
               f"{CI_KIND} in brackets.{_skipped_sentence(frame)}{arithmetic_sentence(frame)} "
               "Every column: "
               "reports/table2.md; the other readings of KDD: "

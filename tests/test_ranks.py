@@ -153,3 +153,12 @@ def test_rank_report_without_a_finished_reference_still_ranks(tmp_path):
     text = (tmp_path / "reports" / "bench_leaderboard.md").read_text()
     assert "No finished cell of mid" in text and "Friedman" in text
     assert pd.read_csv(folder / "win_tie_loss.csv").empty
+
+
+def test_the_leaderboard_of_the_current_folder_is_named_after_it(tmp_path, monkeypatch):
+    folder = tmp_path / "my sweep"
+    folder.mkdir()
+    synthetic().to_csv(folder / "results.csv", index=False)
+    monkeypatch.chdir(folder)
+    rank_report(".", tmp_path / "reports", reference="mid", figures=False)
+    assert (tmp_path / "reports" / "my-sweep_leaderboard.md").is_file()
