@@ -650,19 +650,33 @@ def _check_tuned_on_other_seeds(detectors, datasets, seeds, tuning) -> None:
     """A tuned setting must not be judged on the seeds that chose it: its score there is the
     best of a grid on those very splits, an optimistic number. ``tune`` refuses report seeds
     unless told otherwise, and this refuses the other half: a config whose seeds include those
-    its tuning file recorded for a choice it uses."""
+    its tuning file recorded for a choice it uses, a choice that records no seeds or report
+    seeds, and tuned entries of one dataset whose grids differ in size (unequal budgets)."""
+    from benchmarks.tuning import check_choice_seeds
+
     if tuning is None:
         return
+    budgets: dict[str, dict[str, int]] = {}  # dataset -> entry -> grid points
     for det in detectors:
         for d in datasets:
             choice = tuning["choices"].get(d.label, {}).get(det.group) if det.per_dataset else None
-            shared = sorted(set((choice or {}).get("seeds") or ()) & set(seeds))
+            if choice is None:
+                continue
+            check_choice_seeds(choice, f"{det.group!r} on {d.label!r}")
+            if isinstance(choice.get("grid"), list):
+                budgets.setdefault(d.label, {})[det.group] = len(choice["grid"])
+            shared = sorted(set(choice["seeds"]) & set(seeds))
             if shared:
                 raise ConfigError(
                     f"config: {det.group!r} on {d.label!r} was tuned on seed(s) {shared} "
                     f"({choice['file']}), which this config also runs; a setting is judged "
                     "on seeds other than those that chose it: tune on development seeds, or "
                     "drop those seeds here")
+    for dataset, points in budgets.items():
+        if len(set(points.values())) > 1:
+            raise ConfigError(
+                f"config: the tuned entries on {dataset!r} had unequal budgets (grid points "
+                f"{points}); every detector is tuned with the same number of points")
 
 
 def _safe_yaml(text: str, source: str):

@@ -28,8 +28,8 @@ import pandas as pd
 from benchmarks.config import SweepConfig
 from benchmarks.errors import ConfigError
 
-__all__ = ["CRITERIA", "check_write_target", "choose", "read_tuning", "read_tunings", "tune",
-           "write_tuning"]
+__all__ = ["CRITERIA", "check_choice_seeds", "check_write_target", "choose", "read_tuning",
+           "read_tunings", "tune", "write_tuning"]
 
 #: metrics a tuning may maximise (columns of a results frame)
 CRITERIA = ("auprc", "auroc", "f1")
@@ -63,6 +63,23 @@ def read_tuning(path: str | Path) -> dict:
         raise ConfigError(f"{path}: seeds must be a list of integers (the seeds that chose "
                           f"the settings); got {seeds!r}")
     return {**raw, "path": str(path)}
+
+
+def check_choice_seeds(choice: dict, what: str) -> None:
+    """Refuse a choice (of :func:`read_tunings`) that records no seeds, whose provenance is
+    then unknown, or records a report seed: a setting a reader sees is chosen on development
+    seeds. ``what`` names the entry and dataset in the message."""
+    from benchmarks.seeds import REPORT_SEEDS
+
+    if not choice.get("seeds"):
+        raise ConfigError(f"config: {what}: {choice['file']} records no seeds, so whether its "
+                          "choice was made on report seeds is unknown; write it with "
+                          "`pugan-bench tune`")
+    on_report = sorted(set(choice["seeds"]) & set(REPORT_SEEDS))
+    if on_report:
+        raise ConfigError(f"config: {what} was tuned on report seed(s) {on_report} "
+                          f"({choice['file']}); a setting a reader sees is chosen on "
+                          "development seeds (benchmarks.seeds.DEV_SEEDS)")
 
 
 def read_tunings(paths) -> dict:
@@ -251,6 +268,11 @@ def tune(config: SweepConfig, out: str | Path, write: str | Path, *, criterion: 
         if len(names) > 1:
             raise ConfigError(f"tuning: entry label {g!r} is used by detectors {sorted(names)}; "
                               "give each entry its own label")
+    points = {g: groups.count(g) for g in dict.fromkeys(groups)}
+    if len(set(points.values())) > 1:
+        # a detector given more points is more likely to find a lucky one on the same seeds
+        raise ConfigError(f"tuning: every detector gets the same budget, but the grids have "
+                          f"{points} points; give each the same number")
     check_write_target(write)
     frame = run_sweep(config, out, **run_kw)
     choices = choose(frame, config, criterion)

@@ -28,7 +28,7 @@ from bench_sizes import ROUNDS, SCORE_ROWS, SCORE_TRAIN_ROWS
 from benchmarks.isolation import thread_limits
 from benchmarks.registry import make_detector
 from pugan import PUGAN
-from pugan.train import train_gan
+from pugan.train import resolve_precision, train_gan
 
 #: sequences in the timed GAN epoch: PU-GAN's default ``max_gan_rows``
 GAN_ROWS = PUGAN().max_gan_rows
@@ -53,11 +53,18 @@ def test_gan_epoch(benchmark, kdd):
                                 latent=defaults["latent"], latent_dim=latent_dim,
                                 recon_weight=defaults["recon_weight"], threads=1)
 
+    # the arithmetic PUGAN.fit trains in here ("auto": bfloat16 where products in it are
+    # native), not train_gan's own float32 default
+    precision = resolve_precision(defaults["precision"], torch.device("cpu"))
+    benchmark.extra_info["precision"] = precision
+
     def epoch():
         return train_gan(G, D, data, n_epochs=1, batch_size=defaults["batch_size"],
                          latent_dim=latent_dim, rng=torch.Generator().manual_seed(0),
                          g_rounds=defaults["g_rounds"], E=E,
-                         recon_weight=defaults["recon_weight"])
+                         d_optimizer=defaults["d_optimizer"],
+                         recon_weight=defaults["recon_weight"],
+                         recon_rounds=defaults["recon_rounds"], precision=precision)
 
     # one thread: PU-GAN's default (n_jobs=1) and the harness's per-cell share
     with thread_limits(1):

@@ -31,14 +31,29 @@ def test_summary_ratios_are_against_iforest_of_the_same_group(tmp_path, capsys):
     assert rows["harness_overhead_per_cell[isolated]"]["x_iforest"] is None  # no yardstick
     folder = tmp_path / "Linux-CPython"
     folder.mkdir()
-    (folder / "0001_a.json").write_text(json.dumps({"benchmarks": []}))
-    (folder / "0002_b.json").write_text(json.dumps(run))
+    (folder / "0001_a.json").write_text(json.dumps({"benchmarks": [],
+                                                    "datetime": "2026-01-01T10:00:00"}))
+    (folder / "0002_b.json").write_text(json.dumps({**run, "datetime": "2026-01-02T10:00:00"}))
+    assert latest_run(tmp_path).name == "0002_b.json"
+    # a folder of an older machine with a higher counter is not the newest run
+    old = tmp_path / "Linux-Old"
+    old.mkdir()
+    (old / "0009_c.json").write_text(json.dumps({"benchmarks": [],
+                                                 "datetime": "2025-06-01T10:00:00"}))
     assert latest_run(tmp_path).name == "0002_b.json"
     assert main(["--storage", str(tmp_path), "--markdown", str(tmp_path / "s.md")]) == 0
     out = capsys.readouterr().out
     assert "| score-20k | score_throughput[pugan] | 5.000 | 1 | 4,000 records/s | 50.0 |" in out
     assert "200 ms per cell" in out
     assert main(["--storage", str(tmp_path / "empty")]) == 2
+
+
+def test_benchmarks_of_each_size_are_compared_with_iforest_of_that_size():
+    run = {"benchmarks": [bench("test_iforest[10000]", "baselines-10k", 1.0),
+                          bench("test_iforest[500000]", "baselines-500k", 10.0),
+                          bench("test_ocsvm_sgd[500000]", "baselines-500k", 55.0)]}
+    rows = {r["name"]: r for r in summarise(run)}
+    assert rows["ocsvm_sgd[500000]"]["x_iforest"] == pytest.approx(5.5)
 
 
 def test_predicted_fit_time_is_never_better_than_linear():

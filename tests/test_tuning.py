@@ -152,7 +152,7 @@ def test_a_tuned_entry_layers_test_params_then_the_choice_then_its_own_params(tm
     tuning = tmp_path / "t.yaml"
 
     def params(choice: str, **entry) -> dict:
-        tuning.write_text(f"choices:\n  m:\n    iforest: {{params: {choice}}}\n")
+        tuning.write_text(f"seeds: [1000]\nchoices:\n  m:\n    iforest: {{params: {choice}}}\n")
         cfg = parse_config(raw(seeds=[0], tuning=str(tuning),
                                detectors=[{"name": "iforest", "tuned": True, **entry}]))
         return cfg.detectors[0].per_dataset["m"]
@@ -170,7 +170,7 @@ def test_a_tuned_entry_that_lands_on_another_entrys_setting_shares_its_cell(tmp_
     from benchmarks.harness import run_sweep
 
     tuning = tmp_path / "t.yaml"
-    tuning.write_text("choices:\n  m:\n    t-centroid: {params: {quantile: 0.9}}\n")
+    tuning.write_text("seeds: [1000]\nchoices:\n  m:\n    t-centroid: {params: {quantile: 0.9}}\n")
     cfg = parse_config(raw(seeds=[0], tuning=str(tuning), detectors=[
         {"name": "t-centroid", "label": "fixed", "params": {"quantile": 0.9}},
         {"name": "t-centroid", "tuned": True}]))
@@ -238,7 +238,7 @@ def test_tune_fails_naming_the_pairs_without_a_choice_and_writes_nothing(tmp_pat
     the report config reading it would fail far from the cause."""
     grid = tmp_path / "grid.yaml"
     grid.write_text(yaml.safe_dump(raw(seeds=[1000], detectors=[
-        {"name": "t-centroid", "params": {"quantile": [0.9]}},
+        {"name": "t-centroid", "params": {"quantile": [0.9, 0.95]}},
         {"name": "t-raise", "params": {"quantile": [0.9, 0.95]}}])))
     out = tmp_path / "tuning.yaml"
     rc = main(["tune", str(grid), "--out", str(tmp_path / "sweep"), "--write", str(out),
@@ -300,4 +300,33 @@ def test_a_tuning_file_whose_seeds_are_not_a_list_of_integers_is_named(tmp_path,
                       "{params: {quantile: 0.9}}\n")
     with pytest.raises(ConfigError, match=r"t\.yaml: seeds must be a list of integers"):
         parse_config(raw(seeds=[0], tuning=str(tuning),
+                         detectors=[{"name": "t-centroid", "tuned": True}]))
+
+
+def test_unequal_tuning_budgets_are_refused_where_they_are_made_and_where_read(tmp_path, capsys):
+    """Every detector gets the same number of grid points: a larger grid finds a luckier
+    point on the same development seeds."""
+    grid = tmp_path / "grid.yaml"
+    grid.write_text(yaml.safe_dump(raw(seeds=[1000], detectors=[
+        {"name": "t-centroid", "params": {"quantile": [0.8, 0.9, 0.95]}},
+        {"name": "iforest", "params": {"n_estimators": [50]}}])))
+    assert main(["tune", str(grid), "--out", str(tmp_path / "sweep"), "--write",
+                 str(tmp_path / "t.yaml"), "--no-progress", "-q"]) == 2
+    assert "same budget" in capsys.readouterr().err and not (tmp_path / "sweep").exists()
+    tuning = tmp_path / "t.yaml"
+    tuning.write_text("seeds: [1000]\nchoices:\n  m:\n"
+                      "    t-centroid: {params: {quantile: 0.9}, grid: [a, b, c]}\n"
+                      "    iforest: {params: {n_estimators: 50}, grid: [a]}\n")
+    with pytest.raises(ConfigError, match="unequal budgets"):
+        parse_config(raw(seeds=[0], tuning=str(tuning), detectors=[
+            {"name": "t-centroid", "tuned": True}, {"name": "iforest", "tuned": True}]))
+
+
+@pytest.mark.parametrize("seeds_line, message", [("", "records no seeds"),
+                                                  ("seeds: [0, 1]\n", "report seed")])
+def test_a_choice_without_seeds_or_on_report_seeds_is_refused(tmp_path, seeds_line, message):
+    tuning = tmp_path / "t.yaml"
+    tuning.write_text(seeds_line + "choices:\n  m:\n    t-centroid: {params: {quantile: 0.9}}\n")
+    with pytest.raises(ConfigError, match=message):
+        parse_config(raw(seeds=[5], tuning=str(tuning),
                          detectors=[{"name": "t-centroid", "tuned": True}]))

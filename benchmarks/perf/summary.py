@@ -19,11 +19,23 @@ __all__ = ["latest_run", "main", "summarise"]
 
 
 def latest_run(storage: str | Path) -> Path:
-    """The newest saved run under a pytest-benchmark storage folder."""
-    runs = sorted(Path(storage).glob("*/*.json"), key=lambda p: (p.name.split("_")[0], p.stat().st_mtime))
+    """The newest saved run under a pytest-benchmark storage folder, by the time each run
+    records: the counter in a file name restarts in every machine folder (a new Python or
+    machine), so it orders runs of one folder only."""
+    runs = sorted(Path(storage).glob("*/*.json"), key=_run_time)
     if not runs:
         raise FileNotFoundError(f"no saved benchmark run under {storage}; run `make bench` first")
     return runs[-1]
+
+
+def _run_time(path: Path) -> tuple[str, float]:
+    """When a saved run was made: its ``datetime`` (ISO text, which sorts as time), else ""
+    for an unreadable file, with the file's modification time breaking ties."""
+    try:
+        stamp = str(json.loads(path.read_text()).get("datetime") or "")
+    except (OSError, ValueError, AttributeError):
+        stamp = ""
+    return stamp, path.stat().st_mtime
 
 
 def _short(name: str) -> str:
