@@ -1,5 +1,6 @@
 """Sweep config validation: every bad input is refused before any cell runs, with a clear message."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -194,3 +195,22 @@ def test_editing_a_detector_source_changes_its_cache_keys(tmp_path):
     assert first["t-centroid"] == second["t-centroid"]  # another package's did not
     cell = parse_config(raw).cells()[0]
     assert "+" in cell.version  # "<package version>+<code fingerprint>"
+
+
+@pytest.mark.parametrize("split, message", [
+    ({"test_size": 2.0}, "split test_size must be a number in (0, 1)"),
+    ({"n_normal": -5}, "split n_normal must be an integer >= 2"),
+    ({"n_normal": "abc"}, "split n_normal must be an integer >= 2"),
+    ({"scale": "zscore"}, "split scale must be one of"),
+    ({"pca": 0}, "split pca must be"),
+])
+def test_impossible_split_values_are_refused_before_any_cell_runs(split, message):
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        parse_config(base(datasets=[{"dataset": "moons", "split": split}]))
+
+
+@pytest.mark.parametrize("params, message", [({"n_samples": -10}, "at least 1"),
+                                             ({"noise": float("nan")}, "finite number")])
+def test_impossible_dataset_params_are_refused(params, message):
+    with pytest.raises(ConfigError, match=message):
+        parse_config(base(datasets=[{"dataset": "moons", "dataset_params": params}]))

@@ -63,6 +63,23 @@ def test_predicted_fit_time_is_never_better_than_linear():
     assert predict_seconds([(10, 1.0), (20, 1.1)], 40) == pytest.approx(2.2)    # floored at n^1
 
 
+def test_scored_records_come_from_base_records_no_training_set_uses():
+    from benchmarks.perf.data import _base, _pool
+
+    train, score = _pool("train")[0], _pool("score")[0]
+    # together the two pools are the base split's rows, each taken once
+
+    def rows(a):
+        return a[np.lexsort(a.T[::-1])]
+
+    np.testing.assert_array_equal(rows(np.concatenate([train, score])), rows(_base()[0]))
+    drawn = kdd_like(500, seed=1, part="score")[0]
+    pool = {tuple(r) for r in score}
+    assert all(tuple(r) in pool for r in drawn)
+    with pytest.raises(ValueError, match="part must be"):
+        kdd_like(100, part="test")
+
+
 def test_kdd_like_keeps_ratios_and_is_seeded():
     X, y, known = kdd_like(120_000, seed=3)   # above the base split's rows: resampled + jitter
     assert X.shape == (120_000, 6) and X.dtype == np.float64 and np.isfinite(X).all()

@@ -8,8 +8,8 @@
 
 Input: KDD-like rows (:func:`benchmarks.perf.data.kdd_like`: 6 PCA attributes, 2% anomalies,
 20% of normals labelled) of each training size; every fitted model scores the same 10,000
-held-out records (drawn with another seed), so score time shows how scoring grows with the
-model. Each detector runs with its registry defaults, single-threaded (BLAS, OpenMP and torch
+held-out records, drawn from base records that no training set uses (``part``), so score
+time shows how scoring grows with the model and AUPRC is out of sample. Each detector runs with its registry defaults, single-threaded (BLAS, OpenMP and torch
 limited to one thread), sizes in increasing order, in this process, after one untimed warm-up
 fit on ``WARMUP_ROWS`` rows: one-time costs (imports, compiled kernels, torch's first calls)
 are paid there, not by the smallest size.
@@ -84,8 +84,9 @@ def measure(detectors, sizes, *, max_fit_seconds: float, out: Path) -> pd.DataFr
     from benchmarks.perf.data import kdd_like
     from benchmarks.registry import fit_detector, get_spec, make_detector
 
-    X_score, y_score, _ = kdd_like(SCORE_ROWS, seed=1)
-    Xw, yw, known_w = kdd_like(WARMUP_ROWS, seed=2)   # every detector's warm-up input
+    # scored records come from a pool of base records that no training set draws from
+    X_score, y_score, _ = kdd_like(SCORE_ROWS, seed=1, part="score")
+    Xw, yw, known_w = kdd_like(WARMUP_ROWS, seed=2, part="train")   # every warm-up's input
     rows: list[dict] = []
     out.parent.mkdir(parents=True, exist_ok=True)
     import torch  # noqa: F401  (loaded first, so that thread_limits sets its threads too)
@@ -105,7 +106,7 @@ def measure(detectors, sizes, *, max_fit_seconds: float, out: Path) -> pd.DataFr
             del warm
             failed_at = None   # the size whose fit failed: larger ones are not attempted
             for n in sorted(sizes):
-                X, y, known = kdd_like(n, seed=0)
+                X, y, known = kdd_like(n, seed=0, part="train")
                 n_fit = int(known.sum()) if spec.supervision == "normals-only" else n
                 row = dict(detector=name, n_train=n, n_fit_rows=n_fit, status="ok", reason="",
                            n_score=SCORE_ROWS, threads=1, detector_name=name,
