@@ -18,7 +18,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from benchmarks.cache import CellCache, atomic_write_bytes, atomic_write_text, folder_lock
+from benchmarks.cache import (
+    RECORD_STATUSES,
+    CellCache,
+    atomic_write_bytes,
+    atomic_write_text,
+    folder_lock,
+)
 from benchmarks.cells import Cell, canonical_json
 from benchmarks.metrics import HELDOUT_COLUMNS, METRIC_COLUMNS
 
@@ -64,7 +70,8 @@ INT_COLUMNS = ("seed", "n_train", "n_known_normal", "n_test", "n_test_anomalies"
 FLOAT_COLUMNS = ("anomaly_ratio", "labelled_fraction", *METRIC_COLUMNS, "fit_seconds",
                  "score_seconds", "peak_mb", "cell_seconds", "recall_heldout", "auprc_heldout",
                  "recall_seen", "auprc_seen", "threshold")
-STATUSES = ("ok", "failed", "timeout", "skipped")
+#: the statuses a row may hold: those of a cell record, which the cache checks on reading
+STATUSES = RECORD_STATUSES
 
 
 def _identity(cell: Cell) -> dict:

@@ -240,7 +240,7 @@ def run_sweep(config: SweepConfig, out: str | Path, *, n_jobs: int | None = None
             cores=sink.cores, wall=wall, on_cluster=bool(scheduler))
     log.info("%s; results in %s", done, folder / "results.csv")
     if sink.unsaved or results_error is not None:
-        raise _unsaved_error(folder, len(cells), sink.unsaved, results_error)
+        raise _unsaved_error(folder, sink.unsaved, results_error)
     return frame
 
 
@@ -288,7 +288,7 @@ def _close_run(config: SweepConfig, folder: Path, cells: list[Cell], previous: d
     return frame, done, results_error
 
 
-def _unsaved_error(folder: Path, n_cells: int, unsaved: dict[str, dict],
+def _unsaved_error(folder: Path, unsaved: dict[str, dict],
                    results_error: OSError | None) -> OutputFolderError:
     """The error of a run whose output folder refused cell files or results.csv."""
     what = []
@@ -299,8 +299,8 @@ def _unsaved_error(folder: Path, n_cells: int, unsaved: dict[str, dict],
         what.append(f"results.csv could not be written ({results_error})")
     return OutputFolderError(
         f"output folder {str(folder)!r}: " + "; ".join(what)
-        + f". The {n_cells - len(unsaved)} cell(s) already saved are kept; free space or fix "
-        "permissions and rerun")
+        + ". The cells whose files were saved are kept; free space or fix permissions and "
+        "rerun")
 
 
 def pending_cells(cells: list[Cell], records: dict[str, dict | None], *, force: bool = False,

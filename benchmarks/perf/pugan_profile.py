@@ -1,7 +1,8 @@
 """Where PU-GAN's fit spends its time, stage by stage, and how close its GAN runs to the machine.
 
     python -m benchmarks.perf.pugan_profile [--seed 1000] [--threads 1] [--preset kddcup99-low]
-        [--flops] [--markdown]
+        [--inversion gradient] [--precision auto|float32|bfloat16] [--no-fit]
+        [--allow-report-seeds]
 
 :func:`profile_fit` fits :class:`pugan.PUGAN` (defaults unless overridden) on a preset split and
 times each stage by wrapping the functions ``fit`` calls, with exclusive times (a stage nested
