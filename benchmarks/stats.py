@@ -105,7 +105,7 @@ def decide_family(diffs: list[np.ndarray], alpha: float = ALPHA) -> list[dict]:
     Holm-corrected over the family where a comparison has enough non-zero differences, else
     the Student-t interval of the mean difference at the Bonferroni level over the family.
     One dict per entry of ``diffs``: p_value, p_holm, diff_low, diff_high, ci_level, test,
-    verdict. Shared by the report's comparisons and the leaderboard's win/tie/loss, so that
+    verdict ("untested" where there is no pair at all). Shared by the report's comparisons and the leaderboard's win/tie/loss, so that
     neither reads "tie" where the test could never have said anything else."""
     p_values = [wilcoxon_p(d) for d in diffs]
     tested = sum(d.size > 0 for d in diffs)  # Holm's family too
@@ -113,7 +113,9 @@ def decide_family(diffs: list[np.ndarray], alpha: float = ALPHA) -> list[dict]:
     out = []
     for d, p, p_holm in zip(diffs, p_values, holm(p_values), strict=True):
         _, _, low, high = mean_ci(d, bounded=False, level=level)
-        if wilcoxon_decides(d):
+        if d.size == 0:  # no seed where both finished with a number: no evidence either way
+            test, decided = "none", "untested"
+        elif wilcoxon_decides(d):
             test, decided = "wilcoxon", verdict(float(np.median(d)), p_holm, alpha)
         else:
             test = "t-interval"
@@ -149,8 +151,9 @@ def paired_comparisons(frame: pd.DataFrame, focus, *, metrics=("auprc", "f1"),
                         continue
                     theirs = d[d["detector"] == other].set_index("seed")[metric].astype(float)
                     both = mine.index.intersection(theirs.index)
+                    # the means are over the pairs the test sees: seeds finite on both sides
+                    both = both[np.isfinite(mine[both]) & np.isfinite(theirs[both])]
                     diff = (mine[both] - theirs[both]).to_numpy()
-                    diff = diff[np.isfinite(diff)]
                     block.append({
                         "dataset": dataset, "anomaly_ratio": ratio, "labelled_fraction": frac,
                         "detector": det, "other": other, "metric": metric,

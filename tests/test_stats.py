@@ -112,3 +112,20 @@ def test_readme_block_is_written_between_its_markers(tmp_path):
     readme.write_text("no markers")
     with pytest.raises(ValueError, match="no results block"):
         write_readme_block(readme, block)
+
+
+def test_a_comparison_without_pairs_is_untested_and_means_follow_the_pairs():
+    rows = []
+    for seed in range(6):
+        rows += [{"dataset": "d", "anomaly_ratio": 0.1, "labelled_fraction": 0.5, "seed": seed,
+                  "status": "ok", "detector": "pugan", "auprc": 0.5 + 0.01 * seed},
+                 {"dataset": "d", "anomaly_ratio": 0.1, "labelled_fraction": 0.5, "seed": seed,
+                  "status": "ok", "detector": "a", "auprc": 0.4 if seed else math.nan},
+                 {"dataset": "d", "anomaly_ratio": 0.1, "labelled_fraction": 0.5, "seed": seed,
+                  "status": "ok", "detector": "b", "auprc": math.nan}]
+    comp = paired_comparisons(pd.DataFrame(rows), ["pugan"], metrics=("auprc",))
+    comp = comp.set_index("other")
+    # seed 0 has no number for "a": the pugan mean is over seeds 1-5, as the test is
+    assert comp.loc["a", "n_pairs"] == 5
+    assert comp.loc["a", "mean"] == pytest.approx(0.53)
+    assert comp.loc["b", "n_pairs"] == 0 and comp.loc["b", "verdict"] == "untested"
