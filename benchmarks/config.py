@@ -352,43 +352,38 @@ def _check_dataset_params(name: str, params: dict, where: str) -> None:
         raise ConfigError(f"{where}: dataset_params {key!r} of dataset {name!r} must be "
                           f"{_KIND_TEXT[kind]}; got {value!r}")
     for key, value in params.items():
-        if _is_number(value) and not math.isfinite(value):
+        if _fits_kind(value, "float") and not math.isfinite(value):
             raise ConfigError(f"{where}: dataset_params {key!r} of dataset {name!r} must be "
                               f"a finite number; got {value!r}")
-        if key.startswith("n_") and _is_number(value) and value < 1:
+        if key.startswith("n_") and _fits_kind(value, "float") and value < 1:
             raise ConfigError(f"{where}: dataset_params {key!r} of dataset {name!r} counts "
                               f"records and must be at least 1; got {value!r}")
 
 
-def _is_number(value) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
 #: split arguments that are shares of a set, each in (0, 1)
 _SHARES = ("test_size", "heldout_test_share")
-#: split arguments with a closed set of values, beside ``pca``'s count
-_SPLIT_CHOICES = {"scale": ("auto", "minmax", "standard", "maxabs", None),
-                  "categorical": ("drop", "onehot"), "dedupe": (True, False)}
 
 
 def _check_split_values(split: dict, where: str) -> None:
     """The split's values checked before any cell runs, as the axes are: otherwise every
     cell of the entry starts a worker only to fail on the same argument."""
+    from benchmarks.splits import SCALERS
+
     for key in _SHARES:
         value = split.get(key)
-        if value is not None and not (_is_number(value) and 0 < value < 1):
+        if value is not None and not (_fits_kind(value, "float") and 0 < value < 1):
             raise ConfigError(f"{where}: split {key} must be a number in (0, 1); got {value!r}")
     n_normal = split.get("n_normal")
-    if n_normal is not None and not (isinstance(n_normal, int) and not isinstance(n_normal, bool)
-                                     and n_normal >= 2):
+    if n_normal is not None and not (_fits_kind(n_normal, "int") and n_normal >= 2):
         raise ConfigError(f"{where}: split n_normal must be an integer >= 2; got {n_normal!r}")
-    for key, allowed in _SPLIT_CHOICES.items():
+    choices = {"scale": ("auto", *SCALERS, None), "categorical": ("drop", "onehot"),
+               "dedupe": (True, False)}
+    for key, allowed in choices.items():
         if key in split and split[key] not in allowed:
             raise ConfigError(f"{where}: split {key} must be one of {list(allowed)}; "
                               f"got {split[key]!r}")
     pca = split.get("pca", "auto")
-    if pca not in ("auto", None) and not (isinstance(pca, int) and not isinstance(pca, bool)
-                                          and pca >= 1):
+    if pca not in ("auto", None) and not (_fits_kind(pca, "int") and pca >= 1):
         raise ConfigError(f"{where}: split pca must be 'auto', null or a number of components "
                           f">= 1; got {pca!r}")
 

@@ -42,17 +42,17 @@ def grid_verdicts(frame: pd.DataFrame, focus: str | None = None,
             raise ValueError(f"name the detector to judge: the results hold PU-GAN entries "
                              f"{entries}")
         focus = entries[0]
-    cells = ok.groupby(_AXES, sort=True)
-    per_dataset = ok[ok["detector"] == focus].groupby("dataset")[_AXES].apply(
-        lambda g: len(g.drop_duplicates()))
+    # with the correction, a dataset's family is its grid cells that ran the focus detector
+    family = (ok[ok["detector"] == focus].groupby("dataset")[_AXES].apply(
+        lambda g: len(g.drop_duplicates())) if corrected else None)
     rows = []
-    for keys, block in cells:
+    for keys, block in ok.groupby(_AXES, sort=True):
         others = comparison_partners(block, [focus])
         if focus not in set(block["detector"]) or not others:
             continue
-        family = int(per_dataset[keys[0]]) if corrected else 1
         rows.append({**dict(zip(_AXES, keys, strict=True)), "metric": metric,
-                     **versus_best(block, focus, others, metric, family_size=family)})
+                     **versus_best(block, focus, others, metric,
+                                   family_size=1 if family is None else int(family[keys[0]]))})
     if not rows:
         raise ValueError(f"no grid cell holds finished cells of {focus!r} and another detector")
     return pd.DataFrame(rows)

@@ -17,8 +17,8 @@ because 5 seeds alone can never reach p < 0.05 in a two-sided exact Wilcoxon tes
 p-value with 5 pairs is 0.0625). Win or loss when the corrected p-value is below ``alpha``, by
 the sign of the median difference; tie otherwise. A dataset with fewer than six non-zero pairs
 (one setting, five seeds) is decided by the Student-t interval of the mean difference at the
-Bonferroni level instead, the rule of :func:`benchmarks.stats.decide_family`. The pairs of one dataset are splits of the
-same records under several settings, not independent draws of data, so a win says PU-GAN was
+Bonferroni level instead, the rule of :func:`benchmarks.stats.decide_family`. The pairs of one
+dataset are splits of the same records under several settings, not independent draws of data, so a win says PU-GAN was
 ahead consistently over that dataset's splits and settings; the Friedman test over blocks is
 the statement across datasets.
 
@@ -41,6 +41,10 @@ __all__ = ["block_scores", "cd_diagram", "friedman", "mean_ranks", "nemenyi",
            "rank_report", "win_tie_loss"]
 
 BLOCK = ["dataset", "anomaly_ratio", "labelled_fraction"]
+#: the columns of win_tie_loss.csv
+WIN_TIE_LOSS_COLUMNS = ["dataset", "detector", "n_pairs", "median_diff", "mean_diff",
+                        "diff_low", "diff_high", "ci_level", "p_value", "p_holm", "test",
+                        "verdict"]
 
 
 def _ok_rows(frame: pd.DataFrame, metric: str, keep_oracle: bool = False) -> pd.DataFrame:
@@ -114,11 +118,11 @@ def cd_diagram(ranks: pd.Series, pvalues: pd.DataFrame, path_stem: Path,
 
 
 def win_tie_loss(frame: pd.DataFrame, reference: str, metric: str = "auprc",
-                 alpha: float = 0.05, require_reference: bool = True) -> pd.DataFrame:
+                 alpha: float = 0.05) -> pd.DataFrame:
     """Per dataset, ``reference`` vs each other detector: pairs, median and mean difference,
     the interval, p-values, which test decided and the verdict (:func:`stats.decide_family`)."""
     ok = _ok_rows(frame, metric)
-    if require_reference and reference not in set(ok["detector"]):
+    if reference not in set(ok["detector"]):
         raise ValueError(f"reference detector {reference!r} has no finished cell; detectors: "
                          f"{sorted(set(ok['detector']))}")
     key = ["anomaly_ratio", "labelled_fraction", "seed"]
@@ -142,9 +146,7 @@ def win_tie_loss(frame: pd.DataFrame, reference: str, metric: str = "auprc",
             continue
         decided = decide_family([r.pop("diff") for r in part], alpha)
         rows += [{**r, **d} for r, d in zip(part, decided, strict=True)]
-    return pd.DataFrame(rows, columns=["dataset", "detector", "n_pairs", "median_diff",
-                                       "mean_diff", "diff_low", "diff_high", "ci_level",
-                                       "p_value", "p_holm", "test", "verdict"])
+    return pd.DataFrame(rows, columns=WIN_TIE_LOSS_COLUMNS)
 
 
 def _default_reference(frame: pd.DataFrame) -> str:
@@ -180,7 +182,7 @@ def rank_report(folder: str | Path, reports_dir: str | Path = "reports", metric:
             wtl.groupby(["detector", "verdict"]).size().unstack(fill_value=0)
             .reindex(columns=["win", "tie", "loss"], fill_value=0).reset_index())
     else:  # every cell of the reference failed or was skipped: rank the others all the same
-        wtl = win_tie_loss(frame.iloc[:0], reference, metric, require_reference=False)
+        wtl = pd.DataFrame(columns=WIN_TIE_LOSS_COLUMNS)
         summary = f"No finished cell of {reference}: nothing to compare."
     written = []
     for stem, tab in (("leaderboard", board), ("nemenyi", pvals), ("win_tie_loss", wtl)):

@@ -134,11 +134,13 @@ def _holds(position: str, want) -> bool | None:
     return None if position == "undecided" else position in want
 
 
-def _all_hold(readings: list[Reading]) -> bool | None:
-    """Every reading holds: False when one fails, None when none fails but one is unmeasured."""
-    if any(r.holds is False for r in readings):
+def _all_hold(holds) -> bool | None:
+    """Every one holds (each True, False or None): False when one fails, None (not measured)
+    when none fails but one is unmeasured."""
+    holds = list(holds)
+    if any(h is False for h in holds):
         return False
-    return None if any(r.holds is None for r in readings) else True
+    return None if any(h is None for h in holds) else True
 
 
 def _pair_reading(frame: pd.DataFrame, dataset: str, focus: str, other: str, metric: str,
@@ -189,9 +191,8 @@ def labelling_claim(frame: pd.DataFrame) -> dict:
         for entry, how in ((PAPER_PUGAN, "paper settings"), (TUNED_PUGAN, "tuned")):
             parts = [_level_or_ahead(frame, f"kddcup99-{level}{ratio}", entry)
                      for level in ("high", "low")]
-            holds = (False if any(h is False for h, _ in parts)
-                     else None if any(h is None for h, _ in parts) else True)
-            readings.append(Reading(f"{prefix}{how}", holds, "; ".join(t for _, t in parts)))
+            readings.append(Reading(f"{prefix}{how}", _all_hold(h for h, _ in parts),
+                                    "; ".join(t for _, t in parts)))
     return _claim("PU-GAN works at high and low labelling (KDD): level with or ahead of the "
                   "best other detector at both", readings, PAPER_COMMAND)
 
@@ -214,11 +215,12 @@ def imbalance_claim(frame: pd.DataFrame | None) -> dict:
         return _claim(title, [Reading("every dataset", None, str(exc))], IMBALANCE_COMMAND)
     focus = verdicts["focus"].iloc[0]
     readings = _grid_readings(verdicts, " only")
-    every = Reading("every dataset", _all_hold(readings),
+    every = Reading("every dataset", _all_hold(r.holds for r in readings),
                     "; ".join(r.evidence for r in readings))
     corrected = _grid_readings(grid_verdicts(frame, focus, corrected=True), "")
     bonferroni = Reading("every dataset, Bonferroni over each dataset's grid cells",
-                         _all_hold(corrected), "; ".join(r.evidence for r in corrected))
+                         _all_hold(r.holds for r in corrected),
+                         "; ".join(r.evidence for r in corrected))
     return _claim(title + f" ({focus}, AUPRC)", [every, *readings, bonferroni],
                   IMBALANCE_COMMAND)
 
@@ -233,7 +235,7 @@ def _grid_readings(verdicts: pd.DataFrame, suffix: str) -> list[Reading]:
         text = (f"{dataset}: ahead {c.get('ahead', 0)}, level {c.get('level', 0)}, "
                 f"behind {c.get('behind', 0)}" + (f", undecided {undecided}" if undecided
                                                    else "") + f" of {len(g)}")
-        holds = False if c.get("behind", 0) else None if undecided else True
+        holds = _all_hold(_holds(p, ("ahead", "level")) for p in g["position"])
         readings.append(Reading(f"{dataset}{suffix}", holds, text))
     return readings
 
@@ -258,7 +260,7 @@ def unknown_claim(frame: pd.DataFrame | None) -> dict:
             f"{r.heldout_family} held out only", _holds(r.position, ("ahead", "level")),
             f"{r.heldout_family}: {r.mean:.3f} vs {r.best_other} {r.best_other_mean:.3f}, "
             f"difference {_fmt(r.diff, r.diff_low, r.diff_high)} ({r.position})"))
-    every = Reading("every family", _all_hold(readings),
+    every = Reading("every family", _all_hold(r.holds for r in readings),
                     "; ".join(r.evidence for r in readings))
     return _claim(title + f" ({versus['focus'].iloc[0]}, held-out AUPRC)", [every, *readings],
                   UNKNOWN_COMMAND)

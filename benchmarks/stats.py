@@ -105,8 +105,9 @@ def decide_family(diffs: list[np.ndarray], alpha: float = ALPHA) -> list[dict]:
     Holm-corrected over the family where a comparison has enough non-zero differences, else
     the Student-t interval of the mean difference at the Bonferroni level over the family.
     One dict per entry of ``diffs``: p_value, p_holm, diff_low, diff_high, ci_level, test,
-    verdict ("untested" where there is no pair at all). Shared by the report's comparisons and the leaderboard's win/tie/loss, so that
-    neither reads "tie" where the test could never have said anything else."""
+    verdict ("untested" where there is no pair at all). Shared by the report's comparisons
+    and the leaderboard's win/tie/loss, so that neither reads "tie" where the test could
+    never have said anything else."""
     p_values = [wilcoxon_p(d) for d in diffs]
     tested = sum(d.size > 0 for d in diffs)  # Holm's family too
     level = 1 - alpha / max(tested, 1)

@@ -222,8 +222,8 @@ def run_sweep(config: SweepConfig, out: str | Path, *, n_jobs: int | None = None
                              preload=forkserver_preload(d.name for d in config.detectors))
     bar = tqdm(total=len(pending), disable=not progress or not pending, unit="cell",
                desc=config.name, smoothing=0.1)
-    sink = _Sink(cache, bar, _RunLog(folder, echo=not progress))
-    sink.workers, sink.cores = n_workers, cores
+    sink = _Sink(cache, bar, _RunLog(folder, echo=not progress), workers=n_workers,
+                 cores=cores)
     t_start = time.perf_counter()
     try:
         _dispatch(pending, task, sink, backend=backend, scheduler=scheduler,
@@ -480,7 +480,7 @@ class _Sink:
     could not be written (``unsaved``), and the cell seconds of the cells stored.
     """
 
-    def __init__(self, cache: CellCache, bar, run_log: _RunLog):
+    def __init__(self, cache: CellCache, bar, run_log: _RunLog, *, workers: int, cores: int):
         self.cache, self.bar, self.run_log = cache, bar, run_log
         self.waiting: dict[str, Cell] = {}
         self.counts: Counter = Counter()
@@ -489,7 +489,7 @@ class _Sink:
         self.n_stored = 0
         #: the cells run side by side and the cores under them, for the run's record; a
         #: Dask scheduler's cluster replaces the local guess with its workers' threads
-        self.workers = self.cores = 0
+        self.workers, self.cores = workers, cores
 
     def expect(self, cells) -> None:
         """The cells of the next round (those not stored yet are re-dispatched after it)."""

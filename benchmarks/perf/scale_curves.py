@@ -9,9 +9,10 @@
 Input: KDD-like rows (:func:`benchmarks.perf.data.kdd_like`: 6 PCA attributes, 2% anomalies,
 20% of normals labelled) of each training size; every fitted model scores the same 10,000
 held-out records, drawn from base records that no training set uses (``part``), so score
-time shows how scoring grows with the model and AUPRC is out of sample. Each detector runs with its registry defaults, single-threaded (BLAS, OpenMP and torch
-limited to one thread), sizes in increasing order, in this process, after one untimed warm-up
-fit on ``WARMUP_ROWS`` rows: one-time costs (imports, compiled kernels, torch's first calls)
+time shows how scoring grows with the model and AUPRC is out of sample. Each detector runs
+with its registry defaults, single-threaded (BLAS, OpenMP and torch limited to one thread),
+sizes in increasing order, in this process, after one untimed warm-up fit on
+``WARMUP_ROWS`` rows: one-time costs (imports, compiled kernels, torch's first calls)
 are paid there, not by the smallest size.
 
 A size is not attempted, and the row says why (``status`` skipped), when the registry caps the
