@@ -5,7 +5,7 @@
     pugan-bench detectors
     pugan-bench datasets
     pugan-bench validate CONFIG
-    pugan-bench tune CONFIG --out DIR --write FILE [--criterion auprc]
+    pugan-bench tune CONFIG --out DIR --write FILE [--criterion auprc] [--keep-rows]
     pugan-bench regression update|check [--config C] [--reference R] ...
     pugan-bench ablation [--presets P,Q] [--seeds S] [--allow-report-seeds] [--out DIR]
     pugan-bench scale-curves [--sizes N ...] [--detectors D ...] [--plot-only]
@@ -115,6 +115,9 @@ def _parser() -> argparse.ArgumentParser:
     tun.add_argument("--criterion", default="auprc", help="metric to maximise (default auprc)")
     tun.add_argument("--n-jobs", type=int, default=None, help="cells in parallel")
     tun.add_argument("--no-progress", action="store_true", help="no progress bar")
+    tun.add_argument("--keep-rows", action="store_true",
+                     help="take the rows of OUT/results.csv whose cells are unchanged as their "
+                          "results, so only changed or new grid cells run")
     tun.add_argument("--allow-report-seeds", action="store_true",
                      help="accept report seeds in the config (never for choosing a setting)")
 
@@ -508,7 +511,7 @@ def _cmd_tune(args) -> int:
     config = load_config(args.config)
     path = tune(config, args.out, args.write, criterion=args.criterion,
                 allow_report_seeds=args.allow_report_seeds, n_jobs=args.n_jobs,
-                progress=not args.no_progress)
+                progress=not args.no_progress, keep_rows=args.keep_rows)
     print(f"tuning written to {path}")
     return 0
 

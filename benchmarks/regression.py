@@ -139,9 +139,14 @@ def check_reference(reference: pd.DataFrame) -> None:
         raise ValueError("reference holds no cell: it would pass any run; rebuild it with "
                          "`make update-reference`")
     _check_finite(reference, "reference")
-    tols = reference[[f"tol_{m}" for m in METRICS]].to_numpy(dtype=np.float64)
-    if not np.isfinite(tols).all():
-        raise ValueError("reference: some tolerances are missing or not finite")
+    tol_cols = [f"tol_{m}" for m in METRICS]
+    tols = reference[tol_cols].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=np.float64)
+    bad = ~np.isfinite(tols)
+    if bad.any():
+        columns = [c for c, b in zip(tol_cols, bad.any(axis=0), strict=True) if b]
+        lines = [f"  {_cell_text(r)}" for _, r in reference[bad.any(axis=1)].head(20).iterrows()]
+        raise ValueError(f"reference: {int(bad.any(axis=1).sum())} cell(s) have a missing or "
+                         f"non-finite tolerance in {columns}:\n" + "\n".join(lines))
 
 
 @dataclass(frozen=True)

@@ -122,16 +122,23 @@ def table2(frame: pd.DataFrame) -> pd.DataFrame:
         ok = g[g["status"] == "ok"]
         row = dict(zip(GROUP, keys, strict=True))
         row["method"] = row.pop("detector")
+        undefined = []
         for m in TABLE2_METRICS:
             name = ORACLE_NAMES.get(m, m)
-            mean, sd, low, high = mean_ci(ok[m].astype(float) if len(ok) else [])
+            values = ok[m].astype(float) if len(ok) else pd.Series([], dtype=float)
+            mean, sd, low, high = mean_ci(values)
             row.update({name: mean, f"{name}_std": sd, f"{name}_ci_low": low,
                         f"{name}_ci_high": high})
+            n_undefined = int((~np.isfinite(values.to_numpy())).sum())
+            if n_undefined:
+                undefined.append(f"{name} undefined in {n_undefined} of {len(ok)} ok cells "
+                                 "(its mean and interval are over the others)")
         row["fit_seconds"] = (ok["fit_seconds"].astype(float).mean()
                               if len(ok) and "fit_seconds" in ok else np.nan)
         row["n_reliable"] = (ok["n_reliable"].astype(float).mean()
                              if len(ok) and "n_reliable" in ok else np.nan)
         row.update(_status_counts(g))
+        row["note"] = "; ".join(filter(None, [*undefined, row["note"]]))[:300]
         row["n_stale"] = int(g["stale"].sum()) if "stale" in g else 0
         preset = g["preset"].iloc[0] if "preset" in g else ""
         name = g["detector_name"].iloc[0] if "detector_name" in g else row["method"]
@@ -315,6 +322,25 @@ def _comparisons_markdown(comp: pd.DataFrame, name: str) -> str:
             + markdown_table(show))
 
 
+def _tuned_code_text(choice: dict, name: str, params: dict) -> str:
+    """"" when the choice was made on the code that builds ``name`` today; else a sentence
+    saying that the grid ran other code (or unrecorded code), so the choice may not hold."""
+    from benchmarks.fingerprint import row_code_version
+    from benchmarks.registry import make_detector
+
+    versions = choice.get("code_versions")
+    if not versions:
+        return "; the code its grid ran is not recorded: run `pugan-bench tune` again"
+    try:
+        current = row_code_version(make_detector(name, random_state=0, **params))
+    except Exception as exc:  # a detector this checkout cannot build: cannot be compared
+        return f"; cannot check the code its grid ran ({type(exc).__name__}: {exc})"
+    if current in versions:
+        return ""
+    return (f"; its grid ran code {', '.join(versions)}, and the detector's code is now "
+            f"{current}: run `pugan-bench tune` again before trusting the choice")
+
+
 def settings_table(folder: str | Path) -> pd.DataFrame:
     """Each detector's parameters per dataset in a sweep, and where they came from: fixed in
     the config, or chosen by ``pugan-bench tune`` (criterion, development seeds, grid size and
@@ -363,7 +389,8 @@ def settings_table(folder: str | Path) -> pd.DataFrame:
                 else:
                     source = (f"tuned: best mean {crit} {choice[crit]:.3f} of "
                               f"{len(choice['grid'])} grid points on development seeds "
-                              f"{', '.join(map(str, choice['seeds']))} ({choice['file']})")
+                              f"{', '.join(map(str, choice['seeds']))} ({choice['file']})"
+                              + _tuned_code_text(choice, det["name"], params))
             rows.append({"dataset": d["label"], "detector": det["label"], "params": shown,
                          "source": source})
     return pd.DataFrame(rows)

@@ -5,8 +5,9 @@ hold grids: list-valued params) on development seeds only, then, for every datas
 detector entry, keeps the grid point with the best mean of a criterion (AUPRC by default)
 over the seeds. Each detector gets the same treatment, and the sweep config says how many
 points each grid has, so equal budgets are visible in one file. FILE records the choice with its
-provenance (grid, criterion, seeds, every point's scores) and is what a report config reads
-through ``tuning:`` and ``tuned: true`` entries (:mod:`benchmarks.config`).
+provenance (grid, criterion, seeds, every point's scores, the code versions the grid's cells
+ran) and is what a report config reads through ``tuning:`` and ``tuned: true`` entries
+(:mod:`benchmarks.config`).
 
 A point is eligible only if every one of its cells finished ``ok``; ties go to the earlier point
 of the grid, so the choice is deterministic. A dataset and detector left with no eligible point
@@ -28,8 +29,8 @@ import pandas as pd
 from benchmarks.config import SweepConfig
 from benchmarks.errors import ConfigError
 
-__all__ = ["CRITERIA", "check_choice_seeds", "check_write_target", "choose", "read_tuning",
-           "read_tunings", "tune", "write_tuning"]
+__all__ = ["CRITERIA", "check_choice_seeds", "check_write_target", "choose",
+           "grid_code_versions", "read_tuning", "read_tunings", "tune", "write_tuning"]
 
 #: metrics a tuning may maximise (columns of a results frame)
 CRITERIA = ("auprc", "auroc", "f1")
@@ -98,12 +99,15 @@ def read_tunings(paths) -> dict:
         one = read_tuning(path)
         provenance = {"file": one["path"], "criterion": one.get("criterion"),
                       "seeds": one.get("seeds")}
+        versions = one.get("code_versions") or {}
         for dataset, by_det in one["choices"].items():
             if dataset in tuned_in:
                 raise ConfigError(f"tuning: dataset {dataset!r} is tuned in two files "
                                   f"({tuned_in[dataset]} and {one['path']})")
             tuned_in[dataset] = one["path"]
-            choices[dataset] = {key: {**choice, **provenance} for key, choice in by_det.items()}
+            choices[dataset] = {key: {**choice, **provenance,
+                                      "code_versions": versions.get(key)}
+                                for key, choice in by_det.items()}
     return {"choices": choices, "path": ", ".join(str(p) for p in paths)}
 
 
@@ -172,10 +176,25 @@ def _round(v: float):
     return None if not math.isfinite(v) else round(v, 6)
 
 
-def write_tuning(path: str | Path, choices: dict, *, config: SweepConfig, criterion: str) -> Path:
+def grid_code_versions(frame: pd.DataFrame, config: SweepConfig) -> dict:
+    """Per detector entry, the code versions its grid's cells ran with (the rows'
+    ``code_version``: package version and the detector's code fingerprint), so that a report
+    can tell a choice made on other code from one made on the code it runs."""
+    out = {}
+    for group in dict.fromkeys(det.group for det in config.detectors):
+        labels = {det.label for det in config.detectors if det.group == group}
+        rows = frame[frame["detector"].isin(labels) & (frame["status"] == "ok")]
+        if "code_version" in rows:
+            out[group] = sorted({str(v) for v in rows["code_version"].dropna() if str(v)})
+    return out
+
+
+def write_tuning(path: str | Path, choices: dict, *, config: SweepConfig, criterion: str,
+                 code_versions: dict | None = None) -> Path:
     """Write the tuning file (YAML) with its provenance, atomically: it is written after
     hours of grid cells, and a half file cut at a line end would still read as a tuning file
-    with fewer choices or a shorter grid."""
+    with fewer choices or a shorter grid. ``code_versions`` (:func:`grid_code_versions`) are
+    the code the grid's cells ran."""
     import yaml
 
     from benchmarks.cache import atomic_write_text
@@ -190,6 +209,7 @@ def write_tuning(path: str | Path, choices: dict, *, config: SweepConfig, criter
         "grid_points": {g: sum(1 for d in config.detectors if d.group == g)
                         for g in dict.fromkeys(d.group for d in config.detectors)},
         "code_version": code_version(),
+        "code_versions": code_versions or {},
         "choices": choices,
     }
     head = (f"# Written by `pugan-bench tune {doc['config']}`: the best mean {criterion} over "
@@ -279,4 +299,5 @@ def tune(config: SweepConfig, out: str | Path, write: str | Path, *, criterion: 
     problem = _unchosen(choices, frame, config, Path(out))
     if problem:
         raise ValueError(problem)
-    return write_tuning(write, choices, config=config, criterion=criterion)
+    return write_tuning(write, choices, config=config, criterion=criterion,
+                        code_versions=grid_code_versions(frame, config))

@@ -191,6 +191,14 @@ def test_an_empty_or_nan_reference_is_an_error_never_a_pass(tmp_path, capsys):
     nan_ref.to_csv(nan_path, index=False)
     assert main(["-q", "regression", "check", "--reference", str(nan_path), "--results", str(run)]) == 2
     assert "seed=1" in capsys.readouterr().err
+    tol_ref = build_reference(res, version="0")
+    tol_ref["tol_f1"] = tol_ref["tol_f1"].astype(object)
+    tol_ref.loc[2, "tol_f1"] = "wide"
+    tol_path = tmp_path / "tol.csv"
+    tol_ref.to_csv(tol_path, index=False)
+    assert main(["-q", "regression", "check", "--reference", str(tol_path), "--results", str(run)]) == 2
+    err = capsys.readouterr().err
+    assert str(tol_path) in err and "'tol_f1'" in err and "seed=2" in err
 
 
 def test_update_from_an_empty_or_nan_run_is_refused(tmp_path, capsys):

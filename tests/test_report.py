@@ -45,6 +45,22 @@ def test_table2_aggregates_over_seeds_with_paper_columns(tmp_path):
     assert oc["paper_f1"] == 0.716
 
 
+def test_table2_says_when_a_metric_is_undefined_in_ok_cells(tmp_path):
+    """An ok cell whose test split left a metric undefined (NaN) is counted out of that
+    metric's mean, and the note says over how many cells the mean is."""
+    fake_results(tmp_path)
+    frame = load_results(tmp_path)
+    frame.loc[(frame["detector"] == "a") & (frame["seed"] == 1), "auroc"] = np.nan
+    t2 = table2(frame)
+    row = t2[(t2["method"] == "a") & (t2["anomaly_ratio"] == 0.05)
+             & (t2["labelled_fraction"] == 0.1)].iloc[0]
+    assert row["n_ok"] == 2 and row["auroc"] == pytest.approx(0.9)
+    assert "auroc undefined in 1 of 2 ok cells" in row["note"]
+    assert "f1 undefined" not in row["note"]
+    b = t2[t2["method"] == "b"].iloc[0]
+    assert "undefined" not in b["note"]
+
+
 def test_report_from_the_csv_alone(tmp_path, monkeypatch):
     out = tmp_path / "paper"
     out.mkdir()
@@ -235,6 +251,37 @@ def test_a_sweep_run_before_tuning_again_is_not_given_the_new_choices_score(tmp_
     assert f"tuned by an earlier {tuning}, which now chooses k=5" in row["source"]
     tuning.write_text(tuning.read_text().replace("k: 5", "k: 3"))
     assert "best mean auprc 0.500" in settings_table(out).iloc[0]["source"]
+
+
+def test_settings_say_whether_the_tuned_code_is_the_code_that_runs(tmp_path):
+    """A choice made on other code (the detector's fingerprint moved since its grid ran) may
+    not hold: the settings say so, and say nothing when the code is the same."""
+    import yaml
+
+    from benchmarks.fingerprint import row_code_version
+    from benchmarks.registry import make_detector
+    from benchmarks.report import settings_table
+
+    out = tmp_path / "sweep"
+    out.mkdir()
+    tuning = tmp_path / "tuning.yaml"
+    (out / "config.yaml").write_text(yaml.safe_dump({
+        "datasets": [{"label": "moons"}],
+        "detectors": [{"label": "iforest (tuned)", "name": "iforest", "params": {},
+                       "tuned": "iforest", "per_dataset": {"moons": {"n_estimators": 50}}}],
+        "tuning": str(tuning)}))
+    current = row_code_version(make_detector("iforest", random_state=0, n_estimators=50))
+
+    def source(versions: str) -> str:
+        tuning.write_text("criterion: auprc\nseeds: [1000]\n" + versions
+                          + "choices:\n  moons:\n    iforest: {params: {n_estimators: 50}, "
+                          "auprc: 0.5, grid: []}\n")
+        return settings_table(out).iloc[0]["source"]
+
+    assert source(f"code_versions: {{iforest: ['{current}']}}\n").endswith(f"({tuning})")
+    moved = source("code_versions: {iforest: ['0.1.0+000000000000']}\n")
+    assert "0.1.0+000000000000" in moved and current in moved and "tune` again" in moved
+    assert "not recorded" in source("")
 
 
 def _with_text_value(folder, column, row, text):

@@ -2,6 +2,8 @@
 choice back: the same machinery for every detector."""
 
 
+import shutil
+
 import pandas as pd
 import pytest
 import yaml
@@ -121,6 +123,18 @@ def test_tune_writes_choices_that_a_tuned_entry_reads(tmp_path):
     assert choice["auprc"] == best
     # the chosen setting is the best point's (the first of equal ones), not merely its score
     assert choice["params"] == next(g["params"] for g in choice["grid"] if g["mean"] == best)
+    # the code the grid ran: what the rows recorded, the detector's fingerprint included
+    rows = pd.read_csv(tmp_path / "sweep" / "results.csv")
+    assert doc["code_versions"] == {"t-centroid": sorted(set(rows["code_version"]))}
+    assert "+" in doc["code_versions"]["t-centroid"][0]
+    # choosing again from the committed rows (a fresh clone has no cells/) runs nothing
+    before = out.read_text()
+    shutil.rmtree(tmp_path / "sweep" / "cells")
+    rc = main(["tune", str(grid), "--out", str(tmp_path / "sweep"), "--write", str(out),
+               "--n-jobs", "1", "--no-progress", "-q", "--keep-rows"])
+    assert rc == 0 and out.read_text() == before
+    runs = (tmp_path / "sweep" / "runs.jsonl").read_text().splitlines()
+    assert len(runs) == 1  # the second call ran no cell, so it logged no run
     # a report config: a fixed entry beside the tuned one, on report seeds
     report = raw(seeds=[0, 1], tuning=str(out), detectors=[
         {"name": "t-centroid", "label": "fixed", "params": {"quantile": 0.5}},
