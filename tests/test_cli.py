@@ -191,6 +191,8 @@ def test_scale_curves_subcommand_redraws_the_figure_from_its_csv(tmp_path):
     assert main(["-q", "scale-curves", "--plot-only", "--out", str(csv),
                  "--figure", str(figure)]) == 0
     assert figure.with_suffix(".png").is_file() and figure.with_suffix(".svg").is_file()
+    table = figure.with_suffix(".md").read_text()
+    assert "| knn-normals | 0.30 s | 0.90 s |" in table and "do not edit" in table
 
 
 def test_report_help_names_every_sweep_whose_reports_are_committed(capsys):

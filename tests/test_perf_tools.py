@@ -127,6 +127,43 @@ def test_scale_curves_figure_names_each_line(tmp_path):
     assert "legend" not in text
 
 
+def test_scale_curves_table_says_why_a_size_was_not_measured():
+    """The table beside the figure gives fit seconds where a size ran and the reason's word
+    where it did not, with the ranges of scoring time and AUPRC over the measured sizes."""
+    from benchmarks.perf.scale_curves import summary_markdown
+
+    rows = [dict(detector="ocsvm", n_train=2_000, status="ok", fit_seconds=0.5,
+                 score_seconds=0.04, auprc=0.3, code_version="0.1.0+abc"),
+            dict(detector="ocsvm", n_train=100_000, status="skipped",
+                 reason="registry caps ocsvm at 50000 training rows"),
+            dict(detector="pugan", n_train=2_000, status="ok", fit_seconds=17.25,
+                 score_seconds=1.4, auprc=0.8, code_version="0.1.0+abc"),
+            dict(detector="pugan", n_train=100_000, status="skipped",
+                 reason="predicted fit 900 s > 300 s (--max-fit-seconds)"),
+            dict(detector="iforest", n_train=2_000, status="failed", reason="ValueError: x"),
+            dict(detector="iforest", n_train=100_000, status="skipped",
+                 reason="stopped: the fit failed at 2000 rows")]
+    table = summary_markdown(pd.DataFrame(rows))
+    assert "| ocsvm | 0.50 s | capped | 0.04 s | 0.300 |" in table
+    assert "| pugan | 17.2 s | over budget | 1.40 s | 0.800 |" in table
+    assert "| iforest | failed | stopped |  |  |" in table
+    assert "Code versions: 0.1.0+abc." in table
+
+
+def test_the_committed_scale_table_is_the_generated_one():
+    """docs/guarding.md points to this table instead of copying numbers: it must be what the
+    committed CSV gives."""
+    from benchmarks.perf.scale_curves import (
+        DEFAULT_FIGURE,
+        DEFAULT_OUT,
+        summary_markdown,
+        summary_path,
+    )
+
+    committed = summary_path(DEFAULT_FIGURE).read_text(encoding="utf-8")
+    assert committed == summary_markdown(pd.read_csv(DEFAULT_OUT))
+
+
 def test_a_failing_scale_curve_fit_is_recorded_and_the_others_still_run(tmp_path):
     """One detector whose fit raises must not end the run: its row says failed with the
     error, its larger sizes are not attempted, and the next detector is still measured."""
