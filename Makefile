@@ -82,7 +82,7 @@ bench: $(STAMP) ## performance suite (perf/, pytest-benchmark; JSON in .benchmar
 bench-compare: $(STAMP) ## compare the last two saved `make bench` runs (pytest-benchmark compare)
 	$(VENV)/bin/pytest-benchmark --storage .benchmarks compare --group-by group --columns mean,stddev,rounds --sort name $$(ls -1 .benchmarks/*/*.json | sort -t/ -k3 | tail -2)
 
-scale-curves: $(STAMP) ## fit/score time vs training size (2k-500k rows) into results/scale/scale.csv and reports/figures/scale_curves.{png,svg}
+scale-curves: $(STAMP) ## fit/score time vs training size (2k-500k rows) into results/scale/scale.csv and reports/figures/scale_curves.{png,svg,md}
 	$(PY) -m benchmarks scale-curves
 
 clean: ## remove caches (keeps .venv and results)

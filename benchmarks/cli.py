@@ -187,9 +187,10 @@ def _add_scale_curves(sub, common) -> None:
     sc.add_argument("--out", default=None,
                     help="the CSV (default results/scale/scale.csv in the repository)")
     sc.add_argument("--figure", default=None,
-                    help="figure path without suffix, .png and .svg are written (default "
-                         "reports/figures/scale_curves in the repository)")
-    sc.add_argument("--plot-only", action="store_true", help="redraw the figure from --out")
+                    help="figure path without suffix: .png, .svg and the table .md are written "
+                         "(default reports/figures/scale_curves in the repository)")
+    sc.add_argument("--plot-only", action="store_true",
+                    help="redraw the figure and its table from --out")
 
 
 def _add_choice(parser) -> None:

@@ -131,14 +131,16 @@ def table2(frame: pd.DataFrame) -> pd.DataFrame:
                         f"{name}_ci_high": high})
             n_undefined = int((~np.isfinite(values.to_numpy())).sum())
             if n_undefined:
-                undefined.append(f"{name} undefined in {n_undefined} of {len(ok)} ok cells "
-                                 "(its mean and interval are over the others)")
+                undefined.append(f"{name} in {n_undefined} of {len(ok)}")
         row["fit_seconds"] = (ok["fit_seconds"].astype(float).mean()
                               if len(ok) and "fit_seconds" in ok else np.nan)
         row["n_reliable"] = (ok["n_reliable"].astype(float).mean()
                              if len(ok) and "n_reliable" in ok else np.nan)
         row.update(_status_counts(g))
-        row["note"] = "; ".join(filter(None, [*undefined, row["note"]]))[:300]
+        if undefined:   # after the errors, which the cut at 300 characters must keep
+            row["note"] = "; ".join(filter(None, [
+                row["note"], "undefined (NaN) in ok cells, so the mean is over the others: "
+                + ", ".join(undefined)]))[:300]
         row["n_stale"] = int(g["stale"].sum()) if "stale" in g else 0
         preset = g["preset"].iloc[0] if "preset" in g else ""
         name = g["detector_name"].iloc[0] if "detector_name" in g else row["method"]
@@ -329,13 +331,14 @@ def _tuned_code_text(choice: dict, name: str, params: dict) -> str:
     from benchmarks.registry import make_detector
 
     versions = choice.get("code_versions")
-    if not versions:
+    if not versions or not isinstance(versions, list):
         return "; the code its grid ran is not recorded: run `pugan-bench tune` again"
     try:
         current = row_code_version(make_detector(name, random_state=0, **params))
     except Exception as exc:  # a detector this checkout cannot build: cannot be compared
-        return f"; cannot check the code its grid ran ({type(exc).__name__}: {exc})"
-    if current in versions:
+        first = (str(exc).strip().splitlines() or [""])[0]
+        return f"; cannot check the code its grid ran ({type(exc).__name__}: {first})"
+    if set(map(str, versions)) == {current}:   # every grid cell ran the code that runs now
         return ""
     return (f"; its grid ran code {', '.join(versions)}, and the detector's code is now "
             f"{current}: run `pugan-bench tune` again before trusting the choice")

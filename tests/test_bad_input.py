@@ -397,7 +397,8 @@ def test_threads_per_cell_below_one_is_refused(tmp_path, capsys, threads):
     (["--sizes", "0"], r"--sizes must be integers >= 100 \(training rows\); got \[0\]"),
     (["--sizes", "5000", "-3"], r"--sizes must be integers >= 100 .*got \[-3\]"),
     (["--sizes", "100", "--max-fit-seconds", "0"], r"--max-fit-seconds must be > 0; got 0.0"),
-    (["--sizes", "100", "--max-fit-seconds", "nan"], r"--max-fit-seconds must be > 0; got nan")])
+    (["--sizes", "100", "--max-fit-seconds", "nan"], r"--max-fit-seconds must be > 0; got nan"),
+    (["--sizes", "2000", "5000", "2000"], r"--sizes names \[2000\] more than once")])
 def test_scale_curve_options_are_checked_before_any_fit(tmp_path, capsys, options, named):
     import re
 
@@ -409,6 +410,13 @@ def test_scale_curve_options_are_checked_before_any_fit(tmp_path, capsys, option
     err = capsys.readouterr().err
     assert rc == 2 and not out.exists(), err
     assert re.search("pugan-bench scale-curves: error: " + named, err), err
+
+
+def test_a_scale_curve_detector_named_twice_is_refused():
+    from benchmarks.perf.scale_curves import check_options
+
+    with pytest.raises(ValueError, match=r"--detectors names \['pugan'\] more than once"):
+        check_options([2000], 300.0, ["pugan", "iforest", "pugan"])
 
 
 def test_a_parameter_check_that_wants_data_is_left_to_fit():

@@ -148,6 +148,14 @@ def test_scale_curves_table_says_why_a_size_was_not_measured():
     assert "| pugan | 17.2 s | over budget | 1.40 s | 0.800 |" in table
     assert "| iforest | failed | stopped |  |  |" in table
     assert "Code versions: 0.1.0+abc." in table
+    assert "| detector | 2,000 | 100,000 | scoring the records |" in table
+    # a size measured twice (an appended CSV): the later row, once
+    again = summary_markdown(pd.DataFrame([*rows, {**rows[0], "fit_seconds": 0.75,
+                                                   "n_score": 10_000}]), "x.csv")
+    assert "| ocsvm | 0.75 s | capped |" in again and again.count("| ocsvm |") == 1
+    assert "scoring 10,000 records" in again and "from x.csv;" in again
+    empty = summary_markdown(pd.DataFrame(columns=["detector", "n_train", "status"]))
+    assert "| --- | --- | --- |" in empty
 
 
 def test_the_committed_scale_table_is_the_generated_one():

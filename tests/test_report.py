@@ -55,8 +55,8 @@ def test_table2_says_when_a_metric_is_undefined_in_ok_cells(tmp_path):
     row = t2[(t2["method"] == "a") & (t2["anomaly_ratio"] == 0.05)
              & (t2["labelled_fraction"] == 0.1)].iloc[0]
     assert row["n_ok"] == 2 and row["auroc"] == pytest.approx(0.9)
-    assert "auroc undefined in 1 of 2 ok cells" in row["note"]
-    assert "f1 undefined" not in row["note"]
+    assert "undefined (NaN) in ok cells" in row["note"] and "auroc in 1 of 2" in row["note"]
+    assert "f1 in" not in row["note"]
     b = t2[t2["method"] == "b"].iloc[0]
     assert "undefined" not in b["note"]
 
@@ -282,6 +282,16 @@ def test_settings_say_whether_the_tuned_code_is_the_code_that_runs(tmp_path):
     moved = source("code_versions: {iforest: ['0.1.0+000000000000']}\n")
     assert "0.1.0+000000000000" in moved and current in moved and "tune` again" in moved
     assert "not recorded" in source("")
+    assert "not recorded" in source(f"code_versions: {{iforest: '{current}'}}\n")  # not a list
+    # a grid that ran the current code in some cells only: not the code that runs now
+    mixed = source(f"code_versions: {{iforest: ['0.1.0+000000000000', '{current}']}}\n")
+    assert "tune` again" in mixed
+    # a setting this checkout cannot build: said on one line, not a broken table row
+    doc = yaml.safe_load((out / "config.yaml").read_text())
+    doc["detectors"][0]["name"] = "no-such-detector"
+    (out / "config.yaml").write_text(yaml.safe_dump(doc))
+    text = source(f"code_versions: {{iforest: ['{current}']}}\n")
+    assert "cannot check the code its grid ran" in text and "\n" not in text
 
 
 def _with_text_value(folder, column, row, text):
