@@ -11,7 +11,9 @@ from benchmarks.cli import main as cli_main
 from benchmarks.seeds import DEV_SEEDS, SeedError
 
 FOLDER = Path(__file__).resolve().parents[1] / "experiments"
-SCRIPTS = sorted(p.stem for p in FOLDER.glob("*.py"))
+#: scripts that fit nothing and take no seeds: they read files other commands wrote
+READERS = {"compare_tunings"}
+SCRIPTS = sorted(p.stem for p in FOLDER.glob("*.py") if p.stem not in READERS)
 REQUIRED = {"pugan_eval": ["kddcup99-low"]}  # positional arguments some scripts need
 
 
@@ -100,3 +102,31 @@ def test_pugan_fit_speed_gives_no_interval_for_one_seed(monkeypatch, capsys):
     assert module.main(["--seeds", "1000,1001"]) == 0
     _, _, low, high = mean_ci([1.0, round(2 / 3, 5)])  # the two seeds' AUPRC
     assert f"95% CI {low:.4f} to {high:.4f}" in capsys.readouterr().out
+
+
+def test_compare_tunings_matches_points_and_says_where_choices_differ(tmp_path, capsys):
+    """Two tunings of one grid side by side; a parameter that one tuning alone sets must be
+    named to leave out, or the points would never match."""
+    import yaml
+
+    def tuning(path, chosen, means, extra=None):
+        grid = [{"params": {"k": k, **(extra or {})}, "mean": m, "std": 0.01, "n_ok": 3}
+                for k, m in zip((1, 5), means, strict=True)]
+        path.write_text(yaml.safe_dump({
+            "criterion": "auprc", "seeds": [1000, 1001, 1002],
+            "choices": {"moons": {"knn": {"params": {"k": chosen, **(extra or {})},
+                                          "auprc": max(means), "grid": grid}}}}))
+        return str(path)
+
+    a = tuning(tmp_path / "a.yaml", 1, (0.9, 0.8))
+    b = tuning(tmp_path / "b.yaml", 5, (0.7, 0.85), {"precision": "float32"})
+    compare = load("compare_tunings").main
+    assert compare([a, b, "--detector", "knn"]) == 2
+    assert "['precision'] are set in one tuning only" in capsys.readouterr().err
+    assert compare([a, b, "--detector", "knn", "--ignore", "precision"]) == 0
+    out = capsys.readouterr().out
+    assert "| moons | k 1 | **0.900 ± 0.010** | 0.700 ± 0.010 |" in out
+    assert "| moons | k 5 | 0.800 ± 0.010 | **0.850 ± 0.010** |" in out
+    assert "moons: A chooses k 1, B k 5" in out
+    assert compare([a, a, "--detector", "knn"]) == 0
+    assert "moons: the same choice" in capsys.readouterr().out

@@ -1,0 +1,87 @@
+"""Two tunings of the same grid side by side: every point's score in each, and both choices.
+
+Usage::
+
+    python experiments/compare_tunings.py A.yaml B.yaml [--detector pugan] [--ignore precision]
+
+A and B are tuning files written by ``pugan-bench tune`` over the same grid, for example the
+committed one and one trained in another arithmetic. Points are matched by their parameters,
+less those named by ``--ignore`` (a parameter that only one tuning set, such as
+``precision``). Prints a markdown table per dataset both files tune: each point's mean and
+standard deviation of the criterion over the development seeds in A and in B, the chosen
+point of each in bold, and whether the two choices agree. The tables in docs/speed.md come
+from this command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from benchmarks.tuning import read_tuning
+
+
+def _key(params: dict, ignore: set[str]) -> tuple:
+    return tuple(sorted((k, v) for k, v in params.items() if k not in ignore))
+
+
+def _text(key: tuple) -> str:
+    return ", ".join(f"{k} {v}" for k, v in key)
+
+
+def compare(a: dict, b: dict, detector: str, ignore: set[str]) -> str:
+    """The markdown tables of ``detector``'s grid in tunings ``a`` and ``b``."""
+    shared = [d for d in a["choices"] if d in b["choices"]
+              and detector in a["choices"][d] and detector in b["choices"][d]]
+    if not shared:
+        raise ValueError(f"the two tunings share no dataset that tunes {detector!r}")
+    crit = a.get("criterion", "auprc")
+    lines = [f"| reading | point | mean {crit} ± sd, A | mean {crit} ± sd, B |",
+             "| --- | --- | ---: | ---: |"]
+    verdicts = []
+    for dataset in shared:
+        ca, cb = a["choices"][dataset][detector], b["choices"][dataset][detector]
+        grid_a = {_key(g["params"], ignore): g for g in ca["grid"]}
+        grid_b = {_key(g["params"], ignore): g for g in cb["grid"]}
+        if set(grid_a) != set(grid_b):
+            names_a = {k for key in grid_a for k, _ in key}
+            names_b = {k for key in grid_b for k, _ in key}
+            if names_a != names_b:
+                raise ValueError(f"{dataset}: parameters {sorted(names_a ^ names_b)} are set "
+                                 "in one tuning only; leave them out with --ignore")
+            raise ValueError(f"{dataset}: the two tunings ran different grids (only in A: "
+                             f"{[_text(k) for k in set(grid_a) - set(grid_b)]}, only in B: "
+                             f"{[_text(k) for k in set(grid_b) - set(grid_a)]})")
+        chosen_a, chosen_b = _key(ca["params"], ignore), _key(cb["params"], ignore)
+        for key in grid_a:
+            cells = []
+            for grid, chosen in ((grid_a, chosen_a), (grid_b, chosen_b)):
+                g = grid[key]
+                text = f"{g['mean']:.3f} ± {g['std']:.3f}" if g["mean"] is not None else ""
+                cells.append(f"**{text}**" if key == chosen else text)
+            lines.append(f"| {dataset} | {_text(key)} | {cells[0]} | {cells[1]} |")
+        verdicts.append(f"{dataset}: " + ("the same choice" if chosen_a == chosen_b else
+                                          f"A chooses {_text(chosen_a)}, B {_text(chosen_b)}"))
+    seeds = f"A on seeds {a.get('seeds')}, B on seeds {b.get('seeds')}"
+    return "\n".join([*lines, "", f"Chosen point in bold; {seeds}.", *verdicts]) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("a", help="a tuning file (`pugan-bench tune --write`)")
+    parser.add_argument("b", help="another tuning file of the same grid")
+    parser.add_argument("--detector", default="pugan", help="the detector entry to compare")
+    parser.add_argument("--ignore", action="append", default=[],
+                        help="a parameter to leave out when matching points (repeatable)")
+    args = parser.parse_args(argv)
+    try:
+        print(compare(read_tuning(args.a), read_tuning(args.b), args.detector,
+                      set(args.ignore)), end="")
+    except ValueError as exc:
+        print(f"compare_tunings: error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
