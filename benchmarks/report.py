@@ -101,10 +101,15 @@ def load_results(folder: str | Path) -> pd.DataFrame:
     return frame
 
 
-def _status_counts(g: pd.DataFrame) -> dict:
+def _status_counts(g: pd.DataFrame, undefined=()) -> dict:
+    """Cells per status, and the note: the cells' errors first (the cut at 300 characters
+    must keep them), then the metrics ``undefined`` in ok cells."""
     counts = g["status"].value_counts()
     out = {f"n_{s}": int(counts.get(s, 0)) for s in ("ok", "failed", "timeout", "skipped")}
     notes = sorted({e for e in g.loc[g["status"] != "ok", "error"] if e})
+    if undefined:
+        notes.append("undefined (NaN) in ok cells, so the mean is over the others: "
+                     + ", ".join(undefined))
     out["note"] = "; ".join(notes)[:300]
     return out
 
@@ -136,11 +141,7 @@ def table2(frame: pd.DataFrame) -> pd.DataFrame:
                               if len(ok) and "fit_seconds" in ok else np.nan)
         row["n_reliable"] = (ok["n_reliable"].astype(float).mean()
                              if len(ok) and "n_reliable" in ok else np.nan)
-        row.update(_status_counts(g))
-        if undefined:   # after the errors, which the cut at 300 characters must keep
-            row["note"] = "; ".join(filter(None, [
-                row["note"], "undefined (NaN) in ok cells, so the mean is over the others: "
-                + ", ".join(undefined)]))[:300]
+        row.update(_status_counts(g, undefined))
         row["n_stale"] = int(g["stale"].sum()) if "stale" in g else 0
         preset = g["preset"].iloc[0] if "preset" in g else ""
         name = g["detector_name"].iloc[0] if "detector_name" in g else row["method"]

@@ -111,6 +111,15 @@ def read_tunings(paths) -> dict:
     return {"choices": choices, "path": ", ".join(str(p) for p in paths)}
 
 
+def _grids(config: SweepConfig) -> dict[str, list]:
+    """Each detector entry's grid: its label (``group``) mapped to its points, in the
+    config's order."""
+    grids: dict[str, list] = {}
+    for det in config.detectors:
+        grids.setdefault(det.group, []).append(det)
+    return grids
+
+
 def choose(frame: pd.DataFrame, config: SweepConfig, criterion: str = "auprc") -> dict:
     """The best grid point per (dataset, detector entry) of a finished tuning sweep."""
     if criterion not in CRITERIA:
@@ -119,8 +128,7 @@ def choose(frame: pd.DataFrame, config: SweepConfig, criterion: str = "auprc") -
     n_seeds = len(config.seeds)
     choices: dict = {}
     for d in config.datasets:
-        for group in dict.fromkeys(det.group for det in config.detectors):
-            points = [det for det in config.detectors if det.group == group]
+        for group, points in _grids(config).items():
             grid, best, best_mean = [], None, math.nan
             for det in points:
                 rows = frame[(frame["dataset"] == d.label) & (frame["detector"] == det.label)]
@@ -181,8 +189,8 @@ def grid_code_versions(frame: pd.DataFrame, config: SweepConfig) -> dict:
     ``code_version``: package version and the detector's code fingerprint), so that a report
     can tell a choice made on other code from one made on the code it runs."""
     out = {}
-    for group in dict.fromkeys(det.group for det in config.detectors):
-        labels = {det.label for det in config.detectors if det.group == group}
+    for group, points in _grids(config).items():
+        labels = {det.label for det in points}
         rows = frame[frame["detector"].isin(labels) & (frame["status"] == "ok")]
         if "code_version" in rows:
             out[group] = sorted({str(v) for v in rows["code_version"].dropna() if str(v)})
@@ -206,8 +214,7 @@ def write_tuning(path: str | Path, choices: dict, *, config: SweepConfig, criter
         "criterion": criterion,
         "seeds": list(config.seeds),
         "config": config.source or config.name,
-        "grid_points": {g: sum(1 for d in config.detectors if d.group == g)
-                        for g in dict.fromkeys(d.group for d in config.detectors)},
+        "grid_points": {g: len(points) for g, points in _grids(config).items()},
         "code_version": code_version(),
         "code_versions": code_versions or {},
         "choices": choices,
@@ -250,10 +257,10 @@ def _unchosen(choices: dict, frame: pd.DataFrame, config: SweepConfig, out: Path
     """
     lines = []
     for d in config.datasets:
-        for group in dict.fromkeys(det.group for det in config.detectors):
+        for group, points in _grids(config).items():
             if group in choices.get(d.label, {}):
                 continue
-            labels = {det.label for det in config.detectors if det.group == group}
+            labels = {det.label for det in points}
             rows = frame[(frame["dataset"] == d.label) & frame["detector"].isin(labels)]
             bad = rows[rows["status"] != "ok"]
             errors = bad["error"].dropna().astype(str) if "error" in bad.columns else []
@@ -282,13 +289,13 @@ def tune(config: SweepConfig, out: str | Path, write: str | Path, *, criterion: 
         raise ValueError(f"criterion must be one of {CRITERIA}; got {criterion!r}")
     check_dev_seeds(config.seeds, allow_report=allow_report_seeds)
     _check_one_split_setting(config)
-    groups = [d.group for d in config.detectors]
-    for g in dict.fromkeys(groups):
-        names = {d.name for d in config.detectors if d.group == g}
+    grids = _grids(config)
+    for g, entries in grids.items():
+        names = {d.name for d in entries}
         if len(names) > 1:
             raise ConfigError(f"tuning: entry label {g!r} is used by detectors {sorted(names)}; "
                               "give each entry its own label")
-    points = {g: groups.count(g) for g in dict.fromkeys(groups)}
+    points = {g: len(entries) for g, entries in grids.items()}
     if len(set(points.values())) > 1:
         # a detector given more points is more likely to find a lucky one on the same seeds
         raise ConfigError(f"tuning: every detector gets the same budget, but the grids have "
