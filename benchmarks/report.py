@@ -476,13 +476,31 @@ SWEEP_COMMANDS = {"paper": "make reproduce-paper", "benchmark": "make benchmark"
                   "imbalance": "make sweep-imbalance", "unknown_types": "make unknown-types"}
 
 
-def _cost_sentence(frame: pd.DataFrame, folder: Path | None) -> str:
-    """What one sweep cost: its cells' summed fit-and-score time and, when the folder records
-    a run that computed every one of these cells (nothing cached, the same seeds, the code
-    versions the rows carry now), that run's wall time and core use. A run with code since
+def _whole_run(frame: pd.DataFrame, folder: Path | None) -> pd.Series | None:
+    """The folder's last recorded run that computed every one of these cells (nothing cached,
+    the same seeds, the code versions the rows carry now), or None. A run with code since
     changed timed other code, so its wall time is not this sweep's."""
     from benchmarks.results import read_runs
 
+    runs = read_runs(folder) if folder is not None else pd.DataFrame()
+    if not len(runs) or not {"cached", "run", "cells", "seeds"} <= set(runs.columns):
+        return None
+    n_cells = frame["cell_id"].nunique() if "cell_id" in frame else len(frame)
+    seeds = sorted(frame["seed"].unique())
+    versions = (sorted(frame["code_version"].dropna().unique().tolist())
+                if "code_version" in frame else None)
+    recorded = runs.get("code_versions", pd.Series(None, index=runs.index, dtype=object))
+    whole = runs[(runs["cached"] == 0) & (runs["run"] == runs["cells"])
+                 & (runs["cells"] == n_cells)
+                 & runs["seeds"].map(lambda s: sorted(s) == seeds)
+                 & recorded.map(lambda v: isinstance(v, list) and sorted(v) == versions)]
+    return whole.iloc[-1] if len(whole) else None
+
+
+def _cost_sentence(frame: pd.DataFrame, folder: Path | None) -> str:
+    """What one sweep cost: its cells' summed fit-and-score time and, when the folder records
+    a run that computed every one of these cells (:func:`_whole_run`), that run's wall time
+    and core use."""
     name = folder.name if folder is not None else "sweep"
     command = SWEEP_COMMANDS.get(name, f"pugan-bench run CONFIG --out {name}")
     n_cells = frame["cell_id"].nunique() if "cell_id" in frame else len(frame)
@@ -490,26 +508,61 @@ def _cost_sentence(frame: pd.DataFrame, folder: Path | None) -> str:
     total = float(frame["cell_seconds"].fillna(0).sum())
     text = (f"`{command}`: {n_cells:,} cells on {len(seeds)} seeds, whose fit-and-score times "
             f"sum to {total / 60:,.0f} core-minutes")
-    runs = read_runs(folder) if folder is not None else pd.DataFrame()
-    if len(runs) and {"cached", "run", "cells", "seeds"} <= set(runs.columns):
-        versions = (sorted(frame["code_version"].dropna().unique().tolist())
-                    if "code_version" in frame else None)
-        recorded = runs.get("code_versions", pd.Series(None, index=runs.index, dtype=object))
-        whole = runs[(runs["cached"] == 0) & (runs["run"] == runs["cells"])
-                     & (runs["cells"] == n_cells)
-                     & runs["seeds"].map(lambda s: sorted(s) == seeds)
-                     & recorded.map(lambda v: isinstance(v, list) and sorted(v) == versions)]
-        if len(whole):
-            last = whole.iloc[-1]
-            use = last["cell_seconds"] / last["workers"] / last["wall_seconds"]
-            processor = last.get("processor")
-            where = f"{processor}; " if isinstance(processor, str) and processor else ""
-            return (text + f"; its last run from an empty folder took "
-                    f"{last['wall_seconds'] / 60:,.0f} minutes with {last['workers']} workers "
-                    f"on {last['cores']} cores ({where}core utilisation {use:.2f}).")
+    last = _whole_run(frame, folder)
+    if last is not None:
+        use = last["cell_seconds"] / last["workers"] / last["wall_seconds"]
+        processor = last.get("processor")
+        where = f"{processor}; " if isinstance(processor, str) and processor else ""
+        return (text + f"; its last run from an empty folder took "
+                f"{last['wall_seconds'] / 60:,.0f} minutes with {last['workers']} workers "
+                f"on {last['cores']} cores ({where}core utilisation {use:.2f}).")
     return text + (" (as recorded by the runs that computed the cells, which may have shared "
                    "the machine with other work); no run from an empty folder with the code "
                    "behind these rows is recorded, so no wall time is given.")
+
+
+def cost_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """Fit-and-score seconds per cell by dataset (rows) and detector (columns), with each
+    dataset's cells, total core-minutes and share of the sweep's time, the costliest dataset
+    first. Cells without a time (skipped) are left out of the means and counts."""
+    timed = frame[frame["cell_seconds"].notna()]
+    if timed.empty:
+        return pd.DataFrame(columns=["dataset", "cells", "core-minutes", "share"])
+    means = timed.pivot_table(index="dataset", columns="detector", values="cell_seconds",
+                              aggfunc="mean", sort=False)
+    totals = timed.groupby("dataset", sort=False)["cell_seconds"].agg(["size", "sum"])
+    table = means.reindex(columns=list(dict.fromkeys(timed["detector"])))
+    table.insert(0, "cells", totals["size"])
+    table.insert(1, "core-minutes", totals["sum"] / 60)
+    table.insert(2, "share", totals["sum"] / totals["sum"].sum())
+    return table.sort_values("core-minutes", ascending=False, kind="stable").reset_index()
+
+
+def cost_markdown(frame: pd.DataFrame, folder: Path) -> str:
+    """The sweep's cost report: its cost sentence, then :func:`cost_table` with the wall
+    minutes each dataset's cells would take on the recorded run's workers at its core
+    utilisation (an estimate from summed cell times, named so)."""
+    table = cost_table(frame)
+    last = _whole_run(frame, folder)
+    note = ""
+    if last is not None and len(table):
+        use = last["cell_seconds"] / last["workers"] / last["wall_seconds"]
+        seconds = table["core-minutes"] * 60
+        table.insert(3, "estimated wall minutes", seconds / (last["workers"] * use) / 60)
+        note = (f" The estimated wall minutes are a dataset's cell seconds over the "
+                f"{last['workers']} workers at the core utilisation of the recorded run "
+                f"({use:.2f}): what running only that dataset's cells would take, not a "
+                "measured run.")
+    shown = table.copy()
+    for column in shown.columns[2:]:
+        pattern = "{:.0%}" if column == "share" else "{:,.1f}"
+        shown[column] = shown[column].map(lambda v, p=pattern: "" if pd.isna(v) else p.format(v))
+    return (f"# Where the time of {folder.name} goes: seconds per cell by dataset and "
+            "detector\n\n"
+            "Generated by `pugan-bench report` from the sweep's results.csv (`cell_seconds`: "
+            "fit and score of one cell, as recorded by the run that computed it) and "
+            f"runs.jsonl; do not edit.\n\n{_cost_sentence(frame, folder)}{note}\n\n"
+            + markdown_table(shown))
 
 
 def cost_lines(frame: pd.DataFrame, folder: str | Path | None) -> list[str]:
@@ -737,6 +790,9 @@ def report(folder: str | Path, *, reports_dir: str | Path = "reports", figures: 
             "`pugan-bench report` from the sweep's config.yaml and its tuning file; do not "
             "edit.\n\n" + markdown_table(settings))
         written.append(reports_dir / f"{md_prefix}settings.md")
+    if "cell_seconds" in frame:
+        (reports_dir / f"{md_prefix}cost.md").write_text(cost_markdown(frame, folder))
+        written.append(reports_dir / f"{md_prefix}cost.md")
     written += _verdict_sections(frame, folder, reports_dir, md_prefix, name, figures)
 
     presets = set(frame["preset"]) if "preset" in frame else set()

@@ -109,3 +109,14 @@ def test_a_fresh_clone_rebuilds_the_committed_table_byte_for_byte(sweep, tmp_pat
     cells = load_config(ROOT / "benchmarks" / "configs" / f"{sweep}.yaml").cells()
     frame = results_frame(cells, CellCache(tmp_path), previous=previous_records(committed))
     assert frame.to_csv(index=False) == committed.read_text()
+
+
+@pytest.mark.parametrize("sweep, path", [("paper", "cost.md"),
+                                         ("benchmark", "benchmark_cost.md")])
+def test_the_committed_cost_table_is_the_generated_one(sweep, path):
+    """docs/speed.md points to the cost table instead of copying its numbers, so the committed
+    file must be what the report code writes from the committed rows and runs."""
+    from benchmarks.report import cost_markdown
+
+    folder = ROOT / "results" / sweep
+    assert (ROOT / "reports" / path).read_text() == cost_markdown(load_results(folder), folder)

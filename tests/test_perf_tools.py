@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from benchmarks.perf.data import kdd_like
-from benchmarks.perf.scale_curves import predict_seconds
+from benchmarks.perf.scale_curves import predict_seconds, summary_markdown
 from benchmarks.perf.summary import latest_run, main, summarise
 
 
@@ -130,7 +130,6 @@ def test_scale_curves_figure_names_each_line(tmp_path):
 def test_scale_curves_table_says_why_a_size_was_not_measured():
     """The table beside the figure gives fit seconds where a size ran and the reason's word
     where it did not, with the ranges of scoring time and AUPRC over the measured sizes."""
-    from benchmarks.perf.scale_curves import summary_markdown
 
     rows = [dict(detector="ocsvm", n_train=2_000, status="ok", fit_seconds=0.5,
                  score_seconds=0.04, auprc=0.3, code_version="0.1.0+abc"),
@@ -190,6 +189,23 @@ def test_a_failing_scale_curve_fit_is_recorded_and_the_others_still_run(tmp_path
     assert "failed at 2000 rows" in raised.reason.iloc[1]
     assert list(frame[frame.detector == "iforest"].status) == ["ok", "ok"]
     assert len(pd.read_csv(out)) == 4
+    # the table reads the reason measure wrote, not a copy of its wording
+    assert "| t-raise | failed | stopped |" in summary_markdown(frame)
+
+
+def test_scale_curve_sizes_over_budget_or_capped_are_named_so_in_the_table(tmp_path):
+    """A size the fit-time budget or the registry's row cap keeps out is a skipped row whose
+    reason the table turns into its word, from the rows :func:`measure` itself writes."""
+    from benchmarks.perf.scale_curves import measure
+    from benchmarks.registry import get_spec
+
+    cap = get_spec("ocsvm").max_train_rows
+    frame = measure(["iforest", "ocsvm"], [200, 400, cap + 1], max_fit_seconds=1e-9,
+                    out=tmp_path / "scale.csv")
+    assert list(frame[frame.detector == "iforest"].status) == ["ok", "skipped", "skipped"]
+    table = summary_markdown(frame)
+    assert "| over budget | over budget |" in table.split("| iforest |")[1].split("\n")[0]
+    assert "| ocsvm |" in table and "capped" in table.split("| ocsvm |")[1].split("\n")[0]
 
 
 def test_a_failing_scale_curve_fit_fails_the_command_and_is_named(tmp_path, capsys, caplog):

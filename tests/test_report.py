@@ -150,6 +150,36 @@ def test_cost_sentence_gives_a_wall_time_only_for_a_whole_run_of_the_current_cod
             in _cost_sentence(frame, tmp_path))
 
 
+def test_cost_table_splits_the_time_by_dataset_and_detector(tmp_path):
+    """Mean seconds per cell for each dataset and detector, each dataset's share of the
+    sweep, the costliest first; skipped cells (no time) count nowhere. The wall-minute
+    estimate appears only beside a recorded whole run, and is named an estimate."""
+    from benchmarks.report import cost_markdown, cost_table
+    from benchmarks.results import record_run
+
+    frame = pd.DataFrame({
+        "cell_id": list("abcdef"), "seed": [0, 1, 0, 1, 0, 1], "code_version": "1+a",
+        "dataset": ["moons", "moons", "kdd", "kdd", "kdd", "kdd"],
+        "detector": ["gan", "gan", "gan", "gan", "svm", "svm"],
+        "cell_seconds": [10.0, 20.0, 100.0, 140.0, 30.0, float("nan")]})
+    table = cost_table(frame)
+    assert list(table["dataset"]) == ["kdd", "moons"]
+    kdd, moons = table.iloc[0], table.iloc[1]
+    assert kdd["cells"] == 3 and kdd["gan"] == 120.0 and kdd["svm"] == 30.0
+    assert moons["gan"] == 15.0 and pd.isna(moons["svm"])
+    assert kdd["core-minutes"] == 4.5 and kdd["share"] == 270 / 300
+    folder = tmp_path / "paper"
+    folder.mkdir()
+    assert "estimated wall minutes" not in cost_markdown(frame, folder)
+    record_run(folder, config="s", seeds=[0, 1], cells=6, cached=0, run=6, workers=2,
+               cores=2, wall_seconds=300.0, cell_seconds=300.0, code_versions=["1+a"])
+    text = cost_markdown(frame, folder)
+    # 270 cell seconds over 2 workers at utilisation 0.5: 270 s of wall time
+    assert "| kdd | 3 | 4.5 | 4.5 | 90% | 120.0 | 30.0 |" in text
+    assert "| moons | 2 | 0.5 | 0.5 | 10% | 15.0 |  |" in text
+    assert "not a measured run" in text and "took 5 minutes with 2 workers" in text
+
+
 def test_the_processor_summary_names_the_arithmetic_pugan_trains_in(tmp_path, monkeypatch):
     """The arithmetic comes from PU-GAN's own choice (oneDNN's check), not from cpuinfo's
     flags: an AVX-512 processor without BF16 flags still trains in bfloat16."""

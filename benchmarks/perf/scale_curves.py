@@ -55,6 +55,9 @@ SCORE_ROWS = 10_000
 MIN_SIZE = 100
 DEFAULT_OUT = ROOT / "results" / "scale" / "scale.csv"
 DEFAULT_FIGURE = ROOT / "reports" / "figures" / "scale_curves"
+#: a skipped size's reason opens with one of these, and the table names it by the word beside it
+CAPPED, OVER_BUDGET, STOPPED = "registry caps", "predicted fit", "stopped"
+SKIP_WORDS = {CAPPED: "capped", OVER_BUDGET: "over budget", STOPPED: "stopped"}
 COLUMNS = ("detector", "n_train", "n_fit_rows", "status", "reason", "fit_seconds",
            "score_seconds", "score_records_per_s", "auprc", "n_score", "threads",
            "detector_name", "detector_params", "code_version")
@@ -114,14 +117,14 @@ def measure(detectors, sizes, *, max_fit_seconds: float, out: Path) -> pd.DataFr
                            detector_params="{}", code_version=version)
                 guess = predict_seconds(points, n)
                 if failed_at is not None:
-                    row.update(status="skipped", reason=f"stopped: the fit failed at "
+                    row.update(status="skipped", reason=f"{STOPPED}: the fit failed at "
                                                         f"{failed_at} rows")
                 elif spec.max_train_rows is not None and n_fit > spec.max_train_rows:
-                    row.update(status="skipped", reason=f"registry caps {name} at "
+                    row.update(status="skipped", reason=f"{CAPPED} {name} at "
                                                         f"{spec.max_train_rows} training rows")
                 elif guess is not None and guess > max_fit_seconds:
                     row.update(status="skipped",
-                               reason=f"predicted fit {guess:.0f} s > {max_fit_seconds:g} s "
+                               reason=f"{OVER_BUDGET} {guess:.0f} s > {max_fit_seconds:g} s "
                                       f"budget (from the previous sizes)")
                 else:
                     try:
@@ -217,8 +220,7 @@ def _not_measured(status: str, reason: str) -> str:
     """A table cell's word for a size not measured, from the row's status and reason."""
     if status == "failed":
         return "failed"
-    for start, word in (("registry caps", "capped"), ("predicted fit", "over budget"),
-                        ("stopped", "stopped")):
+    for start, word in SKIP_WORDS.items():
         if reason.startswith(start):
             return word
     return status
