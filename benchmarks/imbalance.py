@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from benchmarks.stats import comparison_partners, versus_best
+from benchmarks.stats import comparison_partners, no_comparison, versus_best
 
 __all__ = ["POSITION_MARK", "grid_verdicts", "marginal_table", "plot_verdict_heatmap",
            "verdict_sentence"]
@@ -33,28 +33,34 @@ def grid_verdicts(frame: pd.DataFrame, focus: str | None = None,
     frame's PU-GAN entry) against the best other detector of that grid cell. With
     ``corrected``, each cell is judged as one of its dataset's grid cells (Bonferroni over
     them), since "never behind anywhere on the grid" is one claim over all of them."""
-    ok = frame[frame["status"] == "ok"]
     if focus is None:
         from benchmarks.report import focus_detectors
 
-        entries = focus_detectors(ok)
+        entries = focus_detectors(frame)
         if len(entries) != 1:
             raise ValueError(f"name the detector to judge: the results hold PU-GAN entries "
                              f"{entries}")
         focus = entries[0]
     # with the correction, a dataset's family is its grid cells that ran the focus detector
-    family = (ok[ok["detector"] == focus].groupby("dataset")[_AXES].apply(
+    family = (frame[frame["detector"] == focus].groupby("dataset")[_AXES].apply(
         lambda g: len(g.drop_duplicates())) if corrected else None)
     rows = []
-    for keys, block in ok.groupby(_AXES, sort=True):
-        others = comparison_partners(block, [focus])
-        if focus not in set(block["detector"]) or not others:
+    # every grid cell the focus ran in, finished or not: a cell where it (or every other
+    # detector) finished nothing is undecided, not left out of "never behind anywhere"
+    for keys, ran in frame.groupby(_AXES, sort=True):
+        if focus not in set(ran["detector"]):
             continue
-        rows.append({**dict(zip(_AXES, keys, strict=True)), "metric": metric,
-                     **versus_best(block, focus, others, metric,
-                                   family_size=1 if family is None else int(family[keys[0]]))})
+        block = ran[ran["status"] == "ok"]
+        others = comparison_partners(block, [focus])
+        head = {**dict(zip(_AXES, keys, strict=True)), "metric": metric}
+        if focus not in set(block["detector"]) or not others:
+            rows.append({**head, **no_comparison(focus)})
+            continue
+        rows.append({**head, **versus_best(
+            block, focus, others, metric,
+            family_size=1 if family is None else int(family[keys[0]]))})
     if not rows:
-        raise ValueError(f"no grid cell holds finished cells of {focus!r} and another detector")
+        raise ValueError(f"no grid cell of these results ran {focus!r}")
     return pd.DataFrame(rows)
 
 
@@ -114,7 +120,8 @@ def plot_verdict_heatmap(verdicts: pd.DataFrame, path_stem: Path) -> list[Path]:
     from benchmarks.figures import save_figure
 
     datasets = sorted(verdicts["dataset"].unique())
-    span = float(np.nanmax(np.abs(verdicts["diff"]))) or 1.0
+    measured = np.abs(verdicts["diff"].astype(float).dropna())
+    span = float(measured.max()) if len(measured) and measured.max() > 0 else 1.0
     fig, axes = plt.subplots(1, len(datasets), figsize=(4.6 * len(datasets), 4.2),
                              squeeze=False, layout="constrained")
     image = None
@@ -126,8 +133,9 @@ def plot_verdict_heatmap(verdicts: pd.DataFrame, path_stem: Path) -> list[Path]:
         for r in g.itertuples(index=False):
             i, j = ratios.index(r.anomaly_ratio), fractions.index(r.labelled_fraction)
             grid[i, j] = r.diff
-            ax.text(j, i, f"{POSITION_MARK[r.position]}\n{r.diff:+.2f}", ha="center",
-                    va="center", fontsize=7)
+            shown = "" if np.isnan(r.diff) else f"\n{r.diff:+.2f}"
+            ax.text(j, i, f"{POSITION_MARK[r.position]}{shown}", ha="center", va="center",
+                    fontsize=7)
         image = ax.imshow(grid, cmap="PuOr", vmin=-span, vmax=span, origin="lower",
                           aspect="auto")
         ax.set_xticks(range(len(fractions)), [f"{f:g}" for f in fractions])

@@ -15,7 +15,7 @@ from __future__ import annotations
 import pandas as pd
 
 from benchmarks.splits import KDD_READINGS
-from benchmarks.stats import comparison_partners, mean_ci, versus_best
+from benchmarks.stats import comparison_partners, mean_ci, no_comparison, versus_best
 
 __all__ = ["pugan_vs_best", "readings_markdown", "robustness_table"]
 
@@ -70,16 +70,20 @@ def pugan_vs_best(frame: pd.DataFrame, metric: str = "auprc") -> pd.DataFrame:
     """Per reading and PU-GAN entry: the best other detector and the paired comparison."""
     from benchmarks.report import pugan_rows
 
+    ran = frame[frame["preset"].isin(_READING)] if "preset" in frame else frame.iloc[0:0]
     ok = _reading_rows(frame)
     rows = []
-    for dataset, g in ok.groupby("dataset", sort=False):
-        pugan = g[pugan_rows(g)]
-        others = comparison_partners(g, set(pugan["detector"]))
-        for focus in sorted(set(pugan["detector"])):
-            if not others:
-                continue
-            rows.append({"dataset": dataset, "preset": g["preset"].iloc[0],
-                         "metric": metric, **versus_best(g, focus, others, metric)})
+    # every PU-GAN entry that ran on a reading, finished or not: one with no finished cell
+    # (or no finished rival) is undecided, not missing from the table
+    for dataset, tried in ran.groupby("dataset", sort=False):
+        g = ok[ok["dataset"] == dataset]
+        entries = sorted(set(tried.loc[pugan_rows(tried), "detector"]))
+        others = comparison_partners(g, entries)
+        for focus in entries:
+            finished = focus in set(g["detector"]) and others
+            rows.append({"dataset": dataset, "preset": tried["preset"].iloc[0],
+                         "metric": metric, **(versus_best(g, focus, others, metric)
+                                              if finished else no_comparison(focus))})
     return pd.DataFrame(rows)
 
 
@@ -103,9 +107,10 @@ def readings_markdown(table: pd.DataFrame, versus: pd.DataFrame, metric: str = "
             strict=True)]})
     verdicts = pd.DataFrame({
         "reading": versus["dataset"], "PU-GAN entry": versus["focus"],
-        metric.upper(): [f"{v:.3f}" for v in versus["mean"]],
+        metric.upper(): ["n/a" if pd.isna(v) else f"{v:.3f}" for v in versus["mean"]],
         "best other": versus["best_other"],
-        "its " + metric.upper(): [f"{v:.3f}" for v in versus["best_other_mean"]],
+        "its " + metric.upper(): ["n/a" if pd.isna(v) else f"{v:.3f}"
+                                  for v in versus["best_other_mean"]],
         "difference": [format_ci(m, lo, hi) for m, lo, hi in zip(
             versus["diff"], versus["diff_low"], versus["diff_high"], strict=True)],
         "pairs": versus["n_pairs"],

@@ -30,7 +30,7 @@ import pandas as pd
 
 from benchmarks.figures import figure_legend, safe_name, save_figure
 from benchmarks.report import focus_detectors, format_ci
-from benchmarks.stats import comparison_partners, mean_ci, versus_best
+from benchmarks.stats import comparison_partners, mean_ci, no_comparison, versus_best
 
 __all__ = ["GROUP_COLOURS", "plot_unknown", "report_stem", "report_unknown", "unknown_table",
            "unknown_versus_best"]
@@ -94,18 +94,30 @@ def _one_setting_per_family(ok: pd.DataFrame) -> None:
 def unknown_versus_best(frame: pd.DataFrame, metric: str = "auprc_heldout") -> pd.DataFrame:
     """Per held-out family, each PU-GAN entry against the best other detector on ``metric``
     (:func:`benchmarks.stats.versus_best`, paired over seeds)."""
-    ok = frame[frame["status"] == "ok"].copy()
-    ok["heldout"] = ok["split_params"].map(_heldout_label)
-    pugan = focus_detectors(ok)
+    ran = frame.copy()
+    ran["heldout"] = ran["split_params"].map(_heldout_label)
+    ok = ran[ran["status"] == "ok"]
+    pugan = focus_detectors(ran)
     _one_setting_per_family(ok[ok["heldout"] != "none"])
     rows = []
-    for held, g in ok[ok["heldout"] != "none"].groupby("heldout", sort=True):
+    # every family a PU-GAN entry ran on, finished or not: one it finished nothing on is
+    # undecided, not left out of "handles every unknown family"
+    for held, tried in ran[ran["heldout"] != "none"].groupby("heldout", sort=True):
+        g = tried[tried["status"] == "ok"]
         others = comparison_partners(g, pugan)
         for focus in pugan:
-            if focus in set(g["detector"]) and others:
-                rows.append({"heldout_family": held, "metric": metric,
-                             **versus_best(g, focus, others, metric)})
+            if focus not in set(tried["detector"]):
+                continue
+            head = {"heldout_family": held, "metric": metric}
+            rows.append({**head, **(versus_best(g, focus, others, metric)
+                                    if focus in set(g["detector"]) and others
+                                    else no_comparison(focus))})
     return pd.DataFrame(rows)
+
+
+def _fmt(value: float) -> str:
+    """A mean with three decimals; "n/a" where nothing finished to take one."""
+    return "n/a" if pd.isna(value) else f"{value:.3f}"
 
 
 def versus_markdown(versus: pd.DataFrame) -> str:
@@ -117,8 +129,8 @@ def versus_markdown(versus: pd.DataFrame) -> str:
              "| --- | --- | --- | --- | --- | --- | --- | --- |"]
     for r in versus.itertuples(index=False):
         diff = format_ci(r.diff, r.diff_low, r.diff_high)
-        lines.append(f"| {r.heldout_family} | {r.focus} | {r.mean:.3f} | {r.best_other} | "
-                     f"{r.best_other_mean:.3f} | {diff} | {r.n_pairs} | {r.position} |")
+        lines.append(f"| {r.heldout_family} | {r.focus} | {_fmt(r.mean)} | {r.best_other} | "
+                     f"{_fmt(r.best_other_mean)} | {diff} | {r.n_pairs} | {r.position} |")
     return ("PU-GAN against the best other detector on the held-out family's AUPRC, paired "
             "over seeds (benchmarks.stats.versus_best: with fewer than 6 non-zero paired "
             "differences the Student-t interval of the mean difference decides; with fewer "

@@ -256,10 +256,13 @@ def unknown_claim(frame: pd.DataFrame | None) -> dict:
                       UNKNOWN_COMMAND)
     readings = []
     for r in versus.itertuples(index=False):
-        readings.append(Reading(
-            f"{r.heldout_family} held out only", _holds(r.position, ("ahead", "level")),
-            f"{r.heldout_family}: {r.mean:.3f} vs {r.best_other} {r.best_other_mean:.3f}, "
-            f"difference {_fmt(r.diff, r.diff_low, r.diff_high)} ({r.position})"))
+        evidence = (f"{r.heldout_family}: no finished cell of {r.focus} and another detector "
+                    f"to compare ({r.position})" if r.n_pairs == 0 else
+                    f"{r.heldout_family}: {r.mean:.3f} vs {r.best_other} "
+                    f"{r.best_other_mean:.3f}, difference "
+                    f"{_fmt(r.diff, r.diff_low, r.diff_high)} ({r.position})")
+        readings.append(Reading(f"{r.heldout_family} held out only",
+                                _holds(r.position, ("ahead", "level")), evidence))
     every = Reading("every family", _all_hold(r.holds for r in readings),
                     "; ".join(r.evidence for r in readings))
     return _claim(title + f" ({versus['focus'].iloc[0]}, held-out AUPRC)", [every, *readings],

@@ -32,8 +32,8 @@ import numpy as np
 import pandas as pd
 
 __all__ = ["ALPHA", "CI_KIND", "MIN_WILCOXON_PAIRS", "comparison_partners", "decide_family",
-           "holm", "mean_ci", "oracle_rows", "paired_comparisons", "verdict", "versus_best",
-           "wilcoxon_decides", "wilcoxon_p"]
+           "holm", "mean_ci", "no_comparison", "oracle_rows", "paired_comparisons", "verdict",
+           "versus_best", "wilcoxon_decides", "wilcoxon_p"]
 
 ALPHA = 0.05
 CI_KIND = "95% Student-t confidence interval of the mean over seeds"
@@ -105,7 +105,8 @@ def decide_family(diffs: list[np.ndarray], alpha: float = ALPHA) -> list[dict]:
     Holm-corrected over the family where a comparison has enough non-zero differences, else
     the Student-t interval of the mean difference at the Bonferroni level over the family.
     One dict per entry of ``diffs``: p_value, p_holm, diff_low, diff_high, ci_level, test,
-    verdict ("untested" where there is no pair at all). Shared by the report's comparisons
+    verdict ("untested" where there is no pair at all, "undecided" where one pair gives no
+    interval). Shared by the report's comparisons
     and the leaderboard's win/tie/loss, so that neither reads "tie" where the test could
     never have said anything else."""
     p_values = [wilcoxon_p(d) for d in diffs]
@@ -116,6 +117,8 @@ def decide_family(diffs: list[np.ndarray], alpha: float = ALPHA) -> list[dict]:
         _, _, low, high = mean_ci(d, bounded=False, level=level)
         if d.size == 0:  # no seed where both finished with a number: no evidence either way
             test, decided = "none", "untested"
+        elif d.size < 2:  # one pair has no interval: "tie" would claim what it cannot show
+            test, decided = "none", "undecided"
         elif wilcoxon_decides(d):
             test, decided = "wilcoxon", verdict(float(np.median(d)), p_holm, alpha)
         else:
@@ -187,6 +190,16 @@ def comparison_partners(block: pd.DataFrame, exclude) -> list[str]:
     return sorted(set(block.loc[~oracle_rows(block), "detector"]) - set(exclude))
 
 
+def no_comparison(focus: str) -> dict:
+    """:func:`versus_best`'s row for a block where ``focus`` ran but it, or every other
+    detector, finished no cell: undecided, which no claim counts as held, so that a
+    comparison nothing could be said about is counted as such instead of dropped."""
+    return {"focus": focus, "best_other": "", "n_pairs": 0, "mean": math.nan,
+            "best_other_mean": math.nan, "diff": math.nan, "diff_low": math.nan,
+            "diff_high": math.nan, "p_value": math.nan, "test": "none",
+            "position": "undecided"}
+
+
 def versus_best(block: pd.DataFrame, focus: str, others, metric: str = "auprc",
                 family_size: int = 1) -> dict:
     """``focus`` against the best of ``others`` (highest mean ``metric``) in one block of a
@@ -206,7 +219,12 @@ def versus_best(block: pd.DataFrame, focus: str, others, metric: str = "auprc",
     if focus not in wide or not others:
         raise ValueError(f"no finished cells of {focus!r} and another detector to compare "
                          f"({sorted(wide.columns)})")
-    best = max(others, key=lambda o: (wide[o].mean(), o))
+    # the best other is the strongest over the focus's seeds, among those that finished all
+    # of them: a rival's mean over the few seeds it finished (the easy ones, when the hard
+    # ones time out) would pick it on luck and leave the comparison a handful of pairs
+    seeds = wide.index[wide[focus].notna()]
+    complete = [o for o in others if wide.loc[seeds, o].notna().all()] or others
+    best = max(complete, key=lambda o: (wide.loc[seeds, o].mean(), o))
     pair = wide[[focus, best]].dropna()
     diff = (pair[focus] - pair[best]).to_numpy()
     if isinstance(family_size, bool) or not isinstance(family_size, int) or family_size < 1:

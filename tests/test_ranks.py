@@ -153,6 +153,23 @@ def test_rank_report_without_a_finished_reference_still_ranks(tmp_path):
     text = (tmp_path / "reports" / "bench_leaderboard.md").read_text()
     assert "No finished cell of mid" in text and "Friedman" in text
     assert pd.read_csv(folder / "win_tie_loss.csv").empty
+    # the detector that finished nothing is named, not silently missing from the table
+    assert "Not ranked (no finished cell): mid." in text
+    assert "oracle" not in text.split("Not ranked")[1].split("\n")[0]
+
+
+def test_one_pair_is_undecided_in_win_tie_loss_not_a_tie(tmp_path):
+    """With a single seed there is no interval: the comparison is undecided, and the
+    leaderboard's summary counts it as such beside win, tie and loss."""
+    folder = tmp_path / "bench"
+    folder.mkdir()
+    frame = synthetic(n_datasets=3, seeds=range(1))
+    frame = frame[(frame["anomaly_ratio"] == 0.01) & (frame["labelled_fraction"] == 0.05)]
+    frame.to_csv(folder / "results.csv", index=False)
+    assert set(win_tie_loss(frame, reference="mid")["verdict"]) == {"undecided"}
+    rank_report(folder, tmp_path / "reports", reference="mid", figures=False)
+    text = (tmp_path / "reports" / "bench_leaderboard.md").read_text()
+    assert "| detector | win | tie | loss | undecided |" in text
 
 
 def test_the_leaderboard_of_the_current_folder_is_named_after_it(tmp_path, monkeypatch):

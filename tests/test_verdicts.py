@@ -85,15 +85,84 @@ def test_the_ranking_and_the_verdict_flip_between_kdd_readings():
 
 
 def test_a_grid_cell_whose_only_other_detector_is_the_oracle_has_no_verdict():
-    """The oracle reads test labels: a cell where it is PU-GAN's only partner is left out,
-    not judged against it, and the other cells keep their verdicts."""
+    """The oracle reads test labels: a cell where it is PU-GAN's only partner is not judged
+    against it but undecided (nothing to compare), and the other cells keep their verdicts."""
     rows = _rows("moons", {"pugan (small)": 0.5, "iforest": 0.6}, 3, ratio=0.1)
     rows += _rows("moons", {"pugan (small)": 0.5}, 3, ratio=0.2)
     rows += _rows("moons", {"oracle-supervised": 0.99}, 3, ratio=0.2,
                   extra={"supervision": "oracle"})
     verdicts = grid_verdicts(pd.DataFrame(rows))
-    assert verdicts["anomaly_ratio"].tolist() == [0.1]
-    assert verdicts["best_other"].tolist() == ["iforest"]
+    assert verdicts["anomaly_ratio"].tolist() == [0.1, 0.2]
+    assert verdicts["best_other"].tolist() == ["iforest", ""]
+    assert verdicts["position"].tolist()[1] == "undecided"
+    assert verdicts["n_pairs"].tolist()[1] == 0
+
+
+def _failed(rows):
+    """``rows`` as cells that timed out: no metric, status timeout."""
+    return [{**r, "status": "timeout", "auprc": float("nan"), "f1": float("nan"),
+             "auprc_heldout": float("nan")} for r in rows]
+
+
+def test_a_grid_cell_where_pugan_finished_nothing_counts_against_never_behind(tmp_path):
+    """A cell where PU-GAN timed out on every seed is in the verdicts as undecided, so the
+    claim "never behind anywhere on the grid" is not measured there instead of judged on the
+    cells that remain."""
+    from benchmarks.scorecard import imbalance_claim
+
+    rows = _rows("moons", {"pugan (small)": 0.5, "iforest": 0.5}, 6, ratio=0.05, noise=0.05)
+    rows += _failed(_rows("moons", {"pugan (small)": 0.5}, 6, ratio=0.2))
+    rows += _rows("moons", {"iforest": 0.9}, 6, ratio=0.2)
+    frame = pd.DataFrame(rows)
+    verdicts = grid_verdicts(frame).set_index("anomaly_ratio")
+    assert verdicts.loc[0.2, "position"] == "undecided" and verdicts.loc[0.2, "n_pairs"] == 0
+    assert verdicts.loc[0.05, "position"] == "level"
+    claim = imbalance_claim(frame)
+    assert claim["verdict"] != "reproduced"
+    assert "of 2" in claim["evidence"] + str(claim["readings"])
+    # the heatmap draws the undecided square without a difference
+    assert plot_verdict_heatmap(grid_verdicts(frame), tmp_path / "heat")
+
+
+def test_a_reading_where_pugan_finished_nothing_is_undecided_not_dropped():
+    frame = _reading_frame()
+    low = (frame["dataset"] == "kddcup99-low") & (frame["detector"] == "pugan (tuned)")
+    frame.loc[low, "status"] = "failed"
+    versus = pugan_vs_best(frame).set_index("dataset")
+    assert versus.loc["kddcup99-low", "position"] == "undecided"
+    assert versus.loc["kddcup99-low-2pct", "position"] == "ahead"
+    from benchmarks.readings import readings_markdown
+
+    assert "| n/a |" in readings_markdown(robustness_table(frame), versus.reset_index())
+
+
+def test_a_family_where_pugan_finished_nothing_is_undecided_not_dropped():
+    """The unknown-types comparison keeps a held-out family PU-GAN failed on everywhere."""
+    rows = []
+    for family, pugan in (("DoS", 0.5), ("Probe", None)):
+        extra = {"split_params": f'{{"holdout_types": ["{family}"]}}'}
+        block = _rows("kdd", {"pugan (small)": pugan or 0.0, "iforest": 0.5}, 6,
+                      noise=0.05, extra=extra)
+        if pugan is None:
+            block = [r if r["detector"] == "iforest" else _failed([r])[0] for r in block]
+        rows += block
+    for r in rows:
+        r["auprc_heldout"] = r["auprc"]
+    versus = unknown_versus_best(pd.DataFrame(rows)).set_index("heldout_family")
+    assert set(versus.index) == {"DoS", "Probe"}
+    assert versus.loc["Probe", "position"] == "undecided"
+
+
+def test_the_best_other_must_have_finished_the_focus_seeds():
+    """A rival that finished two lucky seeds of ten is not the best other: the one that
+    finished all of them is, and the comparison keeps its ten pairs."""
+    rows = _rows("d", {"pugan": 0.5, "b": 0.9}, 10, noise=0.02)
+    rows += [r for r in _rows("d", {"c": 0.99}, 10) if r["seed"] < 2]
+    v = versus_best(pd.DataFrame(rows), "pugan", ["b", "c"])
+    assert v["best_other"] == "b" and v["n_pairs"] == 10 and v["position"] == "behind"
+    # with no rival complete, the best over what there is (nothing else to compare with)
+    only = versus_best(pd.DataFrame(rows), "pugan", ["c"])
+    assert only["best_other"] == "c" and only["n_pairs"] == 2
 
 
 def test_grid_verdicts_heatmap_and_sentence(tmp_path):
