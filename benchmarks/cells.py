@@ -83,14 +83,26 @@ class Cell:
         return json.loads(self.detector_params_json)
 
     @property
+    def data_identity(self) -> tuple[str, str]:
+        """The dataset's name and parameters as they enter the seeds and keys. A user's file
+        counts by its content (the ``sha256`` its parameters carry), not by where it lies,
+        so the same file in another folder or clone draws the same splits and seeds and
+        hits the same cache; every other dataset counts by its name and parameters."""
+        params = self.dataset_params
+        if "sha256" not in params:
+            return self.dataset_name, self.dataset_params_json
+        name = "file" if self.dataset_name.startswith("file:") else self.dataset_name
+        return name, canonical_json({k: v for k, v in params.items() if k != "path"})
+
+    @property
     def split_key(self) -> str:
         """Canonical identity of the split (shared by every detector)."""
-        return canonical_json([self.dataset_name, self.dataset_params_json, self.split_json,
+        return canonical_json([*self.data_identity, self.split_json,
                                self.anomaly_ratio, self.labelled_fraction, self.seed])
 
     @property
     def split_seed(self) -> int:
-        return derive_seed(self.dataset_name, self.dataset_params_json, self.split_json,
+        return derive_seed(*self.data_identity, self.split_json,
                            self.anomaly_ratio, self.labelled_fraction, self.seed)
 
     @property
@@ -103,8 +115,9 @@ class Cell:
 
         Display labels are not part of it (renaming an entry recomputes nothing).
         """
+        dataset, dataset_params = self.data_identity
         payload = canonical_json({
-            "dataset": self.dataset_name, "dataset_params": self.dataset_params_json,
+            "dataset": dataset, "dataset_params": dataset_params,
             "split": self.split_json, "anomaly_ratio": self.anomaly_ratio,
             "labelled_fraction": self.labelled_fraction, "seed": self.seed,
             "detector": self.detector_name, "detector_params": self.detector_params_json,

@@ -160,6 +160,29 @@ def test_user_file_relative_to_the_config_folder(tmp_path):
     assert cfg.datasets[0].dataset == f"file:{(tmp_path / 'data.csv').resolve()}"
 
 
+def test_the_same_user_file_in_two_folders_is_the_same_dataset(tmp_path):
+    """Seeds and cache keys follow the file's content, not its path: a copy of the data and
+    config elsewhere (another clone) draws the same splits and model seeds and reuses the
+    same cells; a changed file is another dataset."""
+    cells = {}
+    for folder, extra in (("one", ""), ("two", ""), ("three", "5,6,0\n")):
+        where = tmp_path / folder
+        where.mkdir()
+        (where / "data.csv").write_text("a,b,y\n1,2,0\n3,4,1\n" + extra)
+        (where / "sweep.yaml").write_text(
+            "seeds: [0]\nanomaly_ratios: [0.2]\nlabelled_fractions: [0.5]\n"
+            f"plugins: [{PLUGIN}]\n"
+            "datasets:\n  - dataset: file:data.csv\n    dataset_params: {label_column: y}\n"
+            "detectors: [t-centroid]\n")
+        cells[folder] = load_config(where / "sweep.yaml").cells()[0]
+    one, two, three = cells["one"], cells["two"], cells["three"]
+    assert one.dataset_name != two.dataset_name   # the paths differ ...
+    assert (one.split_seed, one.model_seed, one.key) == (two.split_seed, two.model_seed,
+                                                         two.key)   # ... the data do not
+    assert one.split_key == two.split_key
+    assert one.split_seed != three.split_seed and one.key != three.key
+
+
 def test_load_config_errors(tmp_path):
     with pytest.raises(ConfigError, match="config file not found"):
         load_config(tmp_path / "missing.yaml")
