@@ -5,6 +5,9 @@ So every choice (a default, a tuning grid's winner, an experiment that decides a
 on :data:`DEV_SEEDS`, and the tables a reader sees are computed on :data:`REPORT_SEEDS` only.
 The two sets are disjoint, and since a split (and, for generated data such as moons, the data
 themselves) is drawn from its seed, a development split shares no random draw with a report one.
+On a real dataset both still draw from the same records: ``experiments/split_overlap.py``
+measures how many of a report split's test records a development split held
+(docs/verdict.md).
 
 Experiment scripts and ``pugan-bench tune`` call :func:`check_dev_seeds`, which refuses a report
 seed unless the caller says explicitly that it means to look at the report seeds.

@@ -12,7 +12,9 @@ from benchmarks.seeds import DEV_SEEDS, SeedError
 
 FOLDER = Path(__file__).resolve().parents[1] / "experiments"
 #: scripts that fit nothing and take no seeds: they read files other commands wrote
-READERS = {"compare_tunings"}
+#: scripts without the development-seed gate: one reads tuning files only, the other audits
+#: the two seed sets against each other and chooses nothing
+READERS = {"compare_tunings", "split_overlap"}
 SCRIPTS = sorted(p.stem for p in FOLDER.glob("*.py") if p.stem not in READERS)
 REQUIRED = {"pugan_eval": ["kddcup99-low"]}  # positional arguments some scripts need
 
@@ -130,3 +132,25 @@ def test_compare_tunings_matches_points_and_says_where_choices_differ(tmp_path, 
     assert "moons: A chooses k 1, B k 5" in out
     assert compare([a, a, "--detector", "knn"]) == 0
     assert "moons: the same choice" in capsys.readouterr().out
+
+
+def test_split_overlap_counts_report_test_records_a_development_split_showed(monkeypatch):
+    """The audit counts by row number: a report test record that was a development test
+    record is counted as seen, one that was a development training record as trained."""
+    import numpy as np
+
+    module = load("split_overlap")
+
+    class Split:
+        def __init__(self, train, test, y):
+            self.train_index, self.test_index = np.array(train), np.array(test)
+            self.y_test = np.array(y)
+
+    splits = {1000: Split([0, 1], [2, 3], [0, 1]),
+              0: Split([2, 9], [1, 2, 3, 4], [0, 0, 1, 0])}
+    monkeypatch.setattr(module, "preset_split", lambda preset, seed: splits[seed])
+    shares = module.overlap("any", [1000], [0])
+    assert shares["normal"] == (3, 1 / 3, 1 / 3)    # 2 seen in a dev test set, 1 trained on
+    assert shares["anomaly"] == (1, 1.0, 0.0)       # 3 was a dev test record
+    assert "| any | 3 | 33.3% | 33.3% | 1 | 100.0% | 0.0% |" in module.markdown(
+        {"any": shares}, [1000], [0])

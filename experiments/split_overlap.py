@@ -1,0 +1,85 @@
+"""How many of a report split's test records a development split's labels have already shown.
+
+Usage::
+
+    python experiments/split_overlap.py [--presets kddcup99-high,kddcup99-low,...]
+        [--dev-seeds 1000-1002] [--report-seeds 0-9]
+
+Development and report seeds draw their splits independently, but a real dataset is a finite
+pool of records: the splits of both sets draw from the same rows. Tuning reads the test labels
+of the development splits (``pugan-bench tune`` scores each grid point on them), so a report
+test record that was a test record of some development split has had its label seen by the
+tuning that chose the settings it is then scored with. This prints, per preset, the share of
+the report splits' test records (normals and anomalies apart) that were test records of any
+development split, and the share that were training records there. Records are the loaded
+dataset's row numbers (before de-duplication), so identical records at different rows count
+as different. moons is drawn afresh from each seed and shares no record. Chooses nothing: it
+reads both seed sets to audit them.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+
+from benchmarks.seeds import parse_seeds
+from benchmarks.splits import PRESETS, preset_split
+
+KDD_READINGS = ("kddcup99-high", "kddcup99-low", "kddcup99-high-2pct", "kddcup99-low-2pct")
+
+
+def overlap(preset: str, dev_seeds, report_seeds) -> dict:
+    """Shares of the report splits' test records seen by the development splits."""
+    dev_test, dev_train = set(), set()
+    for seed in dev_seeds:
+        split = preset_split(preset, seed)
+        dev_test.update(split.test_index.tolist())
+        dev_train.update(split.train_index.tolist())
+    counts = {"normal": [0, 0, 0], "anomaly": [0, 0, 0]}   # records, in dev test, in dev train
+    for seed in report_seeds:
+        split = preset_split(preset, seed)
+        for index, label in zip(split.test_index.tolist(), split.y_test.tolist(), strict=True):
+            c = counts["anomaly" if label == 1 else "normal"]
+            c[0] += 1
+            c[1] += index in dev_test
+            c[2] += index in dev_train
+    return {kind: (n, seen / n if n else np.nan, trained / n if n else np.nan)
+            for kind, (n, seen, trained) in counts.items()}
+
+
+def markdown(rows: dict, dev_seeds, report_seeds) -> str:
+    lines = [f"Report seeds {report_seeds[0]}-{report_seeds[-1]} against development seeds "
+             f"{', '.join(map(str, dev_seeds))} (row numbers of the loaded dataset).", "",
+             "| preset | test normals | in a dev test set | in a dev training set | "
+             "test anomalies | in a dev test set | in a dev training set |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for preset, r in rows.items():
+        cells = []
+        for kind in ("normal", "anomaly"):
+            n, seen, trained = r[kind]
+            cells += [f"{n:,}", f"{seen:.1%}", f"{trained:.1%}"]
+        lines.append(f"| {preset} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--presets", default=",".join(KDD_READINGS))
+    ap.add_argument("--dev-seeds", default="1000-1002",
+                    help="the development seeds the tuning scored (default: make tune's)")
+    ap.add_argument("--report-seeds", default="0-9")
+    args = ap.parse_args(argv)
+    presets = [p for p in args.presets.split(",") if p]
+    unknown = [p for p in presets if p not in PRESETS]
+    if unknown:
+        ap.error(f"unknown preset(s) {unknown}; presets: {', '.join(PRESETS)}")
+    dev, report = parse_seeds(args.dev_seeds), parse_seeds(args.report_seeds)
+    if set(dev) & set(report):
+        ap.error(f"seeds {sorted(set(dev) & set(report))} are in both sets")
+    print(markdown({p: overlap(p, dev, report) for p in presets}, dev, report))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
