@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from benchmarks.stats import comparison_partners, no_comparison, versus_best
+from benchmarks.stats import attempted, comparison_partners, no_comparison, versus_best
 
 __all__ = ["POSITION_MARK", "grid_verdicts", "marginal_table", "plot_verdict_heatmap",
            "verdict_sentence"]
@@ -33,24 +33,25 @@ def grid_verdicts(frame: pd.DataFrame, focus: str | None = None,
     frame's PU-GAN entry) against the best other detector of that grid cell. With
     ``corrected``, each cell is judged as one of its dataset's grid cells (Bonferroni over
     them), since "never behind anywhere on the grid" is one claim over all of them."""
+    ran = attempted(frame)
     if focus is None:
         from benchmarks.report import focus_detectors
 
-        entries = focus_detectors(frame)
+        entries = focus_detectors(ran)
         if len(entries) != 1:
             raise ValueError(f"name the detector to judge: the results hold PU-GAN entries "
                              f"{entries}")
         focus = entries[0]
     # with the correction, a dataset's family is its grid cells that ran the focus detector
-    family = (frame[frame["detector"] == focus].groupby("dataset")[_AXES].apply(
+    family = (ran[ran["detector"] == focus].groupby("dataset")[_AXES].apply(
         lambda g: len(g.drop_duplicates())) if corrected else None)
     rows = []
     # every grid cell the focus ran in, finished or not: a cell where it (or every other
     # detector) finished nothing is undecided, not left out of "never behind anywhere"
-    for keys, ran in frame.groupby(_AXES, sort=True):
-        if focus not in set(ran["detector"]):
+    for keys, tried in ran.groupby(_AXES, sort=True):
+        if focus not in set(tried["detector"]):
             continue
-        block = ran[ran["status"] == "ok"]
+        block = tried[tried["status"] == "ok"]
         others = comparison_partners(block, [focus])
         head = {**dict(zip(_AXES, keys, strict=True)), "metric": metric}
         if focus not in set(block["detector"]) or not others:
@@ -97,13 +98,17 @@ def verdict_sentence(verdicts: pd.DataFrame) -> str:
     parts = []
     for dataset, g in verdicts.groupby("dataset", sort=True):
         counts = g["position"].value_counts()
-        undecided = counts.get("undecided", 0)
+        empty = int(((g["position"] == "undecided") & (g["n_pairs"] == 0)).sum())
+        few = int(counts.get("undecided", 0)) - empty
+        why = [f"too few paired seeds in {few}"] if few else []
+        why += [f"nothing finished to compare in {empty}"] if empty else []
         parts.append(f"on {dataset}, ahead in {counts.get('ahead', 0)}, level in "
                      f"{counts.get('level', 0)} and behind in {counts.get('behind', 0)}"
-                     + (f" (undecided, too few paired seeds, in {undecided})" if undecided
-                        else "") + f" of {len(g)} cells")
-    pairs = sorted(set(verdicts["n_pairs"]))
-    seeds = f"{pairs[0]}" if len(pairs) == 1 else f"{pairs[0]}-{pairs[-1]}"
+                     + (f" (undecided: {'; '.join(why)})" if why else "")
+                     + f" of {len(g)} cells")
+    pairs = sorted(set(verdicts.loc[verdicts["n_pairs"] > 0, "n_pairs"]))
+    seeds = ("no" if not pairs else f"{pairs[0]}" if len(pairs) == 1
+             else f"{pairs[0]}-{pairs[-1]}")
     return (f"Against the best other detector of each anomaly ratio x labelled fraction cell "
             f"({verdicts['metric'].iloc[0].upper()}, {seeds} paired seeds a cell), {focus} is "
             + "; ".join(parts) + ".")

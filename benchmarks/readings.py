@@ -15,7 +15,7 @@ from __future__ import annotations
 import pandas as pd
 
 from benchmarks.splits import KDD_READINGS
-from benchmarks.stats import comparison_partners, mean_ci, no_comparison, versus_best
+from benchmarks.stats import attempted, comparison_partners, mean_ci, no_comparison, versus_best
 
 __all__ = ["pugan_vs_best", "readings_markdown", "robustness_table"]
 
@@ -70,7 +70,8 @@ def pugan_vs_best(frame: pd.DataFrame, metric: str = "auprc") -> pd.DataFrame:
     """Per reading and PU-GAN entry: the best other detector and the paired comparison."""
     from benchmarks.report import pugan_rows
 
-    ran = frame[frame["preset"].isin(_READING)] if "preset" in frame else frame.iloc[0:0]
+    ran = attempted(frame[frame["preset"].isin(_READING)] if "preset" in frame
+                    else frame.iloc[0:0])
     ok = _reading_rows(frame)
     rows = []
     # every PU-GAN entry that ran on a reading, finished or not: one with no finished cell

@@ -30,7 +30,7 @@ import pandas as pd
 
 from benchmarks.figures import figure_legend, safe_name, save_figure
 from benchmarks.report import focus_detectors, format_ci
-from benchmarks.stats import comparison_partners, mean_ci, no_comparison, versus_best
+from benchmarks.stats import attempted, comparison_partners, mean_ci, no_comparison, versus_best
 
 __all__ = ["GROUP_COLOURS", "plot_unknown", "report_stem", "report_unknown", "unknown_table",
            "unknown_versus_best"]
@@ -94,7 +94,7 @@ def _one_setting_per_family(ok: pd.DataFrame) -> None:
 def unknown_versus_best(frame: pd.DataFrame, metric: str = "auprc_heldout") -> pd.DataFrame:
     """Per held-out family, each PU-GAN entry against the best other detector on ``metric``
     (:func:`benchmarks.stats.versus_best`, paired over seeds)."""
-    ran = frame.copy()
+    ran = attempted(frame).copy()
     ran["heldout"] = ran["split_params"].map(_heldout_label)
     ok = ran[ran["status"] == "ok"]
     pugan = focus_detectors(ran)

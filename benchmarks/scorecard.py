@@ -227,7 +227,8 @@ def imbalance_claim(frame: pd.DataFrame | None) -> dict:
 
 def _grid_readings(verdicts: pd.DataFrame, suffix: str) -> list[Reading]:
     """Per dataset of the grid: never behind (holds), behind somewhere (fails), or, with no
-    cell behind, some left undecided by too few seeds (not measured)."""
+    cell behind, some left undecided by too few paired seeds or by nothing finished to
+    compare (not measured)."""
     readings = []
     for dataset, g in verdicts.groupby("dataset", sort=True):
         c = g["position"].value_counts()

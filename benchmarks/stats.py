@@ -31,7 +31,8 @@ import warnings
 import numpy as np
 import pandas as pd
 
-__all__ = ["ALPHA", "CI_KIND", "MIN_WILCOXON_PAIRS", "comparison_partners", "decide_family",
+__all__ = ["ALPHA", "CI_KIND", "MIN_WILCOXON_PAIRS", "attempted", "comparison_partners",
+           "decide_family",
            "holm", "mean_ci", "no_comparison", "oracle_rows", "paired_comparisons", "verdict",
            "versus_best", "wilcoxon_decides", "wilcoxon_p"]
 
@@ -184,10 +185,31 @@ def oracle_rows(frame: pd.DataFrame) -> pd.Series:
     return frame["supervision"].fillna("") == "oracle"
 
 
+def attempted(frame: pd.DataFrame) -> pd.DataFrame:
+    """The rows of cells that ran (finished, failed or timed out), not those skipped before
+    any fit (a split that cannot be filled, a row cap): where a detector ran but finished
+    nothing, a comparison is undecided; where nothing ran, there is no comparison at all."""
+    return frame[frame["status"] != "skipped"]
+
+
 def comparison_partners(block: pd.DataFrame, exclude) -> list[str]:
     """The detectors of ``block`` to compare with, sorted: all but ``exclude`` and the oracle,
     which reads test labels."""
     return sorted(set(block.loc[~oracle_rows(block), "detector"]) - set(exclude))
+
+
+def _best_rival(wide: pd.DataFrame, focus: str, others: list[str]) -> str:
+    """The strongest of ``others`` by its mean over the seeds it shares with ``focus`` (the
+    pairs the comparison will use), among those that share at least half of the focus's
+    seeds: a rival's mean over the few seeds it finished (the easy ones, when the hard ones
+    time out) would pick it on luck and leave a handful of pairs, while one missed seed must
+    not drop the strongest rival. Where none shares half, any rival sharing a seed; where
+    none shares one, the first (its comparison has no pair and is undecided)."""
+    seeds = wide.index[wide[focus].notna()]
+    shared = {o: int(wide.loc[seeds, o].notna().sum()) for o in others}
+    eligible = ([o for o in others if 2 * shared[o] >= len(seeds) and shared[o]]
+                or [o for o in others if shared[o]] or others[:1])
+    return max(eligible, key=lambda o: (wide.loc[seeds, o].mean(), o))
 
 
 def no_comparison(focus: str) -> dict:
@@ -202,13 +224,15 @@ def no_comparison(focus: str) -> dict:
 
 def versus_best(block: pd.DataFrame, focus: str, others, metric: str = "auprc",
                 family_size: int = 1) -> dict:
-    """``focus`` against the best of ``others`` (highest mean ``metric``) in one block of a
-    results frame (one dataset, ratio and fraction; only ``ok`` rows): the best other, both
-    means, the paired seeds, the mean difference with its Student-t interval, the Wilcoxon p
-    and the position, ``ahead`` / ``level`` / ``behind`` (rule in the module docstring).
+    """``focus`` against the best of ``others`` (highest mean ``metric`` over the seeds it
+    shares with ``focus``, :func:`_best_rival`) in one block of a results frame (one dataset,
+    ratio and fraction; only ``ok`` rows): the best other, both means, the paired seeds, the
+    mean difference with its Student-t interval, the Wilcoxon p and the position, ``ahead`` /
+    ``level`` / ``behind`` (rule in the module docstring).
 
     Picking the best by its mean on the same seeds favours the other side, so a focus
-    detector found ahead is ahead of every other. The oracle, which reads test labels, is
+    detector found ahead is ahead of every other that finished at least half of its seeds.
+    The oracle, which reads test labels, is
     never the best other. ``family_size`` > 1 judges this block as one of that many
     (Bonferroni: the test at ``ALPHA / family_size``, the interval at ``1 - ALPHA /
     family_size``), for a claim that must hold in every block of a grid at once.
@@ -219,12 +243,7 @@ def versus_best(block: pd.DataFrame, focus: str, others, metric: str = "auprc",
     if focus not in wide or not others:
         raise ValueError(f"no finished cells of {focus!r} and another detector to compare "
                          f"({sorted(wide.columns)})")
-    # the best other is the strongest over the focus's seeds, among those that finished all
-    # of them: a rival's mean over the few seeds it finished (the easy ones, when the hard
-    # ones time out) would pick it on luck and leave the comparison a handful of pairs
-    seeds = wide.index[wide[focus].notna()]
-    complete = [o for o in others if wide.loc[seeds, o].notna().all()] or others
-    best = max(complete, key=lambda o: (wide.loc[seeds, o].mean(), o))
+    best = _best_rival(wide, focus, others)
     pair = wide[[focus, best]].dropna()
     diff = (pair[focus] - pair[best]).to_numpy()
     if isinstance(family_size, bool) or not isinstance(family_size, int) or family_size < 1:
@@ -232,6 +251,7 @@ def versus_best(block: pd.DataFrame, focus: str, others, metric: str = "auprc",
     mean, _, low, high = mean_ci(diff, bounded=False, level=1 - ALPHA / family_size)
     p = wilcoxon_p(diff)
     decides = wilcoxon_decides(diff)
+    test = "wilcoxon" if decides else "t-interval" if diff.size >= 2 else "none"
     if decides:
         position = {"win": "ahead", "loss": "behind", "tie": "level"}[
             verdict(float(np.median(diff)), p, ALPHA / family_size)]
@@ -246,5 +266,4 @@ def versus_best(block: pd.DataFrame, focus: str, others, metric: str = "auprc",
     return {"focus": focus, "best_other": best, "n_pairs": int(diff.size),
             "mean": float(pair[focus].mean()), "best_other_mean": float(pair[best].mean()),
             "diff": mean, "diff_low": low, "diff_high": high, "p_value": p,
-            "test": "wilcoxon" if decides else "t-interval",
-            "position": position}
+            "test": test, "position": position}

@@ -30,6 +30,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
+import os
 import platform
 import time
 from collections import Counter
@@ -100,6 +101,12 @@ def processor_summary(cpuinfo: str | Path = "/proc/cpuinfo", *, arithmetic: bool
     except OSError:
         pass
     model = model or platform.processor() or platform.machine() or "unknown processor"
+    # oneDNN's instruction-set cap changes its kernels (and whether it reports bfloat16), so
+    # a run under it is named as one: a stand-in for a processor without those instructions
+    isa = (os.environ.get("ONEDNN_MAX_CPU_ISA") or os.environ.get("DNNL_MAX_CPU_ISA")
+           or "").strip()
+    if isa and isa.upper() != "ALL":
+        model = f"{model} (oneDNN held to {isa.upper()})"
     if not arithmetic:
         return model
     import torch

@@ -152,7 +152,8 @@ def test_cost_sentence_gives_a_wall_time_only_for_a_whole_run_of_the_current_cod
 
 def test_cost_table_splits_the_time_by_dataset_and_detector(tmp_path):
     """Mean seconds per cell for each dataset and detector, each dataset's share of the
-    sweep, the costliest first; skipped cells (no time) count nowhere. The wall-minute
+    sweep, the costliest first; a timed-out cell counts (it cost its time), a skipped one
+    (refused before any fit) nowhere. The wall-minute
     estimate appears only beside a recorded whole run, and is named an estimate."""
     from benchmarks.report import cost_markdown, cost_table
     from benchmarks.results import record_run
@@ -161,7 +162,8 @@ def test_cost_table_splits_the_time_by_dataset_and_detector(tmp_path):
         "cell_id": list("abcdef"), "seed": [0, 1, 0, 1, 0, 1], "code_version": "1+a",
         "dataset": ["moons", "moons", "kdd", "kdd", "kdd", "kdd"],
         "detector": ["gan", "gan", "gan", "gan", "svm", "svm"],
-        "cell_seconds": [10.0, 20.0, 100.0, 140.0, 30.0, float("nan")]})
+        "status": ["ok", "ok", "ok", "timeout", "ok", "skipped"],
+        "cell_seconds": [10.0, 20.0, 100.0, 140.0, 30.0, 0.003]})
     table = cost_table(frame)
     assert list(table["dataset"]) == ["kdd", "moons"]
     kdd, moons = table.iloc[0], table.iloc[1]
@@ -186,6 +188,8 @@ def test_the_processor_summary_names_the_arithmetic_pugan_trains_in(tmp_path, mo
     import pugan.train as train_mod
     from benchmarks.sweep import processor_summary
 
+    for name in ("ONEDNN_MAX_CPU_ISA", "DNNL_MAX_CPU_ISA"):
+        monkeypatch.delenv(name, raising=False)
     cpuinfo = tmp_path / "cpuinfo"
     cpuinfo.write_text("processor\t: 0\nmodel name\t: AMD EPYC\nflags\t\t: fpu avx2\n\n"
                        "processor\t: 1\nmodel name\t: AMD EPYC\nflags\t\t: fpu avx2\n")
@@ -194,6 +198,14 @@ def test_the_processor_summary_names_the_arithmetic_pugan_trains_in(tmp_path, mo
         assert processor_summary(cpuinfo) == f"AMD EPYC, PU-GAN trains in {precision} there"
     assert processor_summary(tmp_path / "absent").endswith("PU-GAN trains in float32 there")
     assert processor_summary(cpuinfo, arithmetic=False) == "AMD EPYC"
+    # a run with oneDNN capped to fewer instructions stands in for another processor: say so
+    monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", "avx2")
+    assert processor_summary(cpuinfo, arithmetic=False) == "AMD EPYC (oneDNN held to AVX2)"
+    monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", "ALL")
+    assert processor_summary(cpuinfo, arithmetic=False) == "AMD EPYC"
+    monkeypatch.delenv("ONEDNN_MAX_CPU_ISA")
+    monkeypatch.setenv("DNNL_MAX_CPU_ISA", "AVX2")   # oneDNN's older name for the cap
+    assert processor_summary(cpuinfo, arithmetic=False) == "AMD EPYC (oneDNN held to AVX2)"
 
 
 def test_a_run_line_that_cannot_be_written_is_said_not_swallowed(tmp_path, caplog):

@@ -118,7 +118,7 @@ def test_a_grid_cell_where_pugan_finished_nothing_counts_against_never_behind(tm
     assert verdicts.loc[0.2, "position"] == "undecided" and verdicts.loc[0.2, "n_pairs"] == 0
     assert verdicts.loc[0.05, "position"] == "level"
     claim = imbalance_claim(frame)
-    assert claim["verdict"] != "reproduced"
+    assert claim["verdict"] == "not measured"
     assert "of 2" in claim["evidence"] + str(claim["readings"])
     # the heatmap draws the undecided square without a difference
     assert plot_verdict_heatmap(grid_verdicts(frame), tmp_path / "heat")
@@ -134,6 +134,41 @@ def test_a_reading_where_pugan_finished_nothing_is_undecided_not_dropped():
     from benchmarks.readings import readings_markdown
 
     assert "| n/a |" in readings_markdown(robustness_table(frame), versus.reset_index())
+
+
+def test_a_grid_cell_nobody_could_run_is_no_comparison_and_the_report_counts_undecided(
+        tmp_path):
+    """A cell every detector skipped (its split cannot be filled) is no grid cell at all;
+    a cell where PU-GAN ran and finished nothing is an undecided square in the report's
+    own grid table and sentence, as in the scorecard."""
+    from benchmarks.report import report
+
+    rows = []
+    for ratio in (0.05, 0.1):
+        for fraction in (0.2, 0.5):
+            rows += _rows("moons", {"pugan (small)": 0.5, "iforest": 0.5}, 6, ratio=ratio,
+                          fraction=fraction, noise=0.05)
+    timed_out = ((r["anomaly_ratio"] == 0.1 and r["labelled_fraction"] == 0.5
+                  and r["detector"] == "pugan (small)") for r in rows)
+    rows = [_failed([r])[0] if t else r for r, t in zip(rows, timed_out, strict=True)]
+    rows += [{**r, "anomaly_ratio": 0.4, "status": "skipped", "auprc": float("nan"),
+              "error": "split cannot be filled"}
+             for r in _rows("moons", {"pugan (small)": 0.5, "iforest": 0.5}, 6)]
+    frame = pd.DataFrame(rows)
+    verdicts = grid_verdicts(frame)
+    assert 0.4 not in set(verdicts["anomaly_ratio"]) and len(verdicts) == 4
+    sentence = verdict_sentence(verdicts)
+    assert "(undecided: nothing finished to compare in 1) of 4 cells" in sentence
+    assert "6 paired seeds a cell" in sentence
+    folder = tmp_path / "grid"
+    folder.mkdir()
+    metrics = {m: frame["auprc"] for m in ("precision", "recall", "f1", "auroc", "best_f1")}
+    frame.assign(**metrics, fit_seconds=1.0, cell_seconds=1.0,
+                 cell_id=[f"c{i}" for i in range(len(frame))]).to_csv(
+        folder / "results.csv", index=False)
+    report(folder, reports_dir=tmp_path / "reports", figures=False, with_table1=False)
+    written = pd.read_csv(folder / "grid_verdicts.csv")
+    assert len(written) == 4 and (written["position"] == "undecided").sum() == 1
 
 
 def test_a_family_where_pugan_finished_nothing_is_undecided_not_dropped():
@@ -153,16 +188,31 @@ def test_a_family_where_pugan_finished_nothing_is_undecided_not_dropped():
     assert versus.loc["Probe", "position"] == "undecided"
 
 
-def test_the_best_other_must_have_finished_the_focus_seeds():
-    """A rival that finished two lucky seeds of ten is not the best other: the one that
-    finished all of them is, and the comparison keeps its ten pairs."""
+def test_the_best_other_is_chosen_over_the_seeds_it_shares_with_pugan():
+    """A rival that finished two lucky seeds of ten is not the best other; one that missed a
+    single seed still is (dropping it would judge PU-GAN against a weaker one); a rival that
+    shares no seed never wins on the order of the names."""
     rows = _rows("d", {"pugan": 0.5, "b": 0.9}, 10, noise=0.02)
     rows += [r for r in _rows("d", {"c": 0.99}, 10) if r["seed"] < 2]
     v = versus_best(pd.DataFrame(rows), "pugan", ["b", "c"])
     assert v["best_other"] == "b" and v["n_pairs"] == 10 and v["position"] == "behind"
-    # with no rival complete, the best over what there is (nothing else to compare with)
+    # with no rival sharing half the seeds, the best over what there is
     only = versus_best(pd.DataFrame(rows), "pugan", ["c"])
     assert only["best_other"] == "c" and only["n_pairs"] == 2
+    # the strongest rival timed out on one seed: it is still the one PU-GAN is judged against
+    rows = _rows("d", {"pugan": 0.7, "weak": 0.5}, 10, noise=0.02)
+    rows += [r for r in _rows("d", {"strong": 0.9}, 10, noise=0.02) if r["seed"] != 9]
+    v = versus_best(pd.DataFrame(rows), "pugan", ["strong", "weak"])
+    assert v["best_other"] == "strong" and v["n_pairs"] == 9 and v["position"] == "behind"
+    # a rival sharing no seed with PU-GAN is no candidate, whatever its name
+    rows = _rows("d", {"pugan": 0.5, "b_good": 0.9}, 10, noise=0.02)
+    rows += [{**rows[0], "detector": "a_off", "detector_name": "a_off", "seed": 99}]
+    for order in (["a_off", "b_good"], ["b_good", "a_off"]):
+        v = versus_best(pd.DataFrame(rows), "pugan", order)
+        assert v["best_other"] == "b_good" and v["position"] == "behind"
+    # one pair: no interval, no test
+    one = versus_best(pd.DataFrame(_rows("d", {"pugan": 0.5, "b": 0.9}, 1)), "pugan", ["b"])
+    assert one["position"] == "undecided" and one["test"] == "none"
 
 
 def test_grid_verdicts_heatmap_and_sentence(tmp_path):
