@@ -4,6 +4,7 @@ seed unless told explicitly. ``pugan-bench ablation`` follows the same rule."""
 import importlib.util
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 import benchmarks.ablation as ablation
@@ -12,9 +13,9 @@ from benchmarks.seeds import DEV_SEEDS, SeedError
 
 FOLDER = Path(__file__).resolve().parents[1] / "experiments"
 #: scripts that fit nothing and take no seeds: they read files other commands wrote
-#: scripts without the development-seed gate: one reads tuning files only, the other audits
-#: the two seed sets against each other and chooses nothing
-READERS = {"compare_tunings", "split_overlap"}
+#: scripts without the development-seed gate: they read committed results or tunings, or
+#: audit the two seed sets against each other, and choose nothing
+READERS = {"compare_tunings", "scorecard_swap", "split_overlap"}
 SCRIPTS = sorted(p.stem for p in FOLDER.glob("*.py") if p.stem not in READERS)
 REQUIRED = {"pugan_eval": ["kddcup99-low"]}  # positional arguments some scripts need
 
@@ -154,3 +155,16 @@ def test_split_overlap_counts_report_test_records_a_development_split_showed(mon
     assert shares["anomaly"] == (1, 1.0, 0.0)       # 3 was a dev test record
     assert "| any | 3 | 33.3% | 33.3% | 1 | 100.0% | 0.0% |" in module.markdown(
         {"any": shares}, [1000], [0])
+
+
+def test_scorecard_swap_replaces_matching_rows_and_refuses_new_ones():
+    """Each incoming row takes the place of the base row with the same detector, dataset,
+    ratio, fraction and seed; a row with no counterpart is refused, not added unseen."""
+    module = load("scorecard_swap")
+    base = pd.DataFrame({"detector": ["a", "a", "b"], "dataset": "d", "anomaly_ratio": 0.1,
+                         "labelled_fraction": 0.5, "seed": [0, 1, 0], "auprc": [0.1, 0.2, 0.3]})
+    other = base.iloc[[1]].assign(auprc=0.9)
+    swapped = module.swap(base, other).sort_values(["detector", "seed"])
+    assert swapped["auprc"].tolist() == [0.1, 0.9, 0.3]
+    with pytest.raises(ValueError, match="no row in the base"):
+        module.swap(base, other.assign(seed=7))

@@ -120,3 +120,15 @@ def test_the_committed_cost_table_is_the_generated_one(sweep, path):
 
     folder = ROOT / "results" / sweep
     assert (ROOT / "reports" / path).read_text() == cost_markdown(load_results(folder), folder)
+
+
+def test_float32_under_the_avx2_cap_is_the_avx2_processors_float32():
+    """docs/speed.md stands in for a processor without bfloat16 by capping oneDNN at AVX2 on
+    one that has it: the cells that both that run and the AVX2 processor's own tuning
+    computed (development seed 1000) must agree to the last digit."""
+    emulated = load_results(ROOT / "results" / "float32" / "avx2" / "tune-paper-2pct")
+    real = load_results(ROOT / "results" / "float32" / "tune-paper-2pct")
+    both = emulated.merge(real, on="cell_id", suffixes=("", "_real"))
+    assert len(both) == 8 and set(both["arithmetic"]) == {"float32"}
+    for column in ("auprc", "f1", "threshold"):
+        assert (both[column] == both[f"{column}_real"]).all(), column
