@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from benchmarks.stats import attempted, comparison_partners, no_comparison, versus_best
+from benchmarks.stats import attempted, versus_best_where_ran
 
 __all__ = ["POSITION_MARK", "grid_verdicts", "marginal_table", "plot_verdict_heatmap",
            "verdict_sentence"]
@@ -51,15 +51,10 @@ def grid_verdicts(frame: pd.DataFrame, focus: str | None = None,
     for keys, tried in ran.groupby(_AXES, sort=True):
         if focus not in set(tried["detector"]):
             continue
-        block = tried[tried["status"] == "ok"]
-        others = comparison_partners(block, [focus])
-        head = {**dict(zip(_AXES, keys, strict=True)), "metric": metric}
-        if focus not in set(block["detector"]) or not others:
-            rows.append({**head, **no_comparison(focus)})
-            continue
-        rows.append({**head, **versus_best(
-            block, focus, others, metric,
-            family_size=1 if family is None else int(family[keys[0]]))})
+        rows.append({**dict(zip(_AXES, keys, strict=True)), "metric": metric,
+                     **versus_best_where_ran(
+                         tried, focus, [focus], metric,
+                         family_size=1 if family is None else int(family[keys[0]]))})
     if not rows:
         raise ValueError(f"no grid cell of these results ran {focus!r}")
     return pd.DataFrame(rows)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import pandas as pd
 
 from benchmarks.splits import KDD_READINGS
-from benchmarks.stats import attempted, comparison_partners, mean_ci, no_comparison, versus_best
+from benchmarks.stats import attempted, mean_ci, versus_best_where_ran
 
 __all__ = ["pugan_vs_best", "readings_markdown", "robustness_table"]
 
@@ -72,19 +72,15 @@ def pugan_vs_best(frame: pd.DataFrame, metric: str = "auprc") -> pd.DataFrame:
 
     ran = attempted(frame[frame["preset"].isin(_READING)] if "preset" in frame
                     else frame.iloc[0:0])
-    ok = _reading_rows(frame)
     rows = []
     # every PU-GAN entry that ran on a reading, finished or not: one with no finished cell
     # (or no finished rival) is undecided, not missing from the table
     for dataset, tried in ran.groupby("dataset", sort=False):
-        g = ok[ok["dataset"] == dataset]
         entries = sorted(set(tried.loc[pugan_rows(tried), "detector"]))
-        others = comparison_partners(g, entries)
         for focus in entries:
-            finished = focus in set(g["detector"]) and others
             rows.append({"dataset": dataset, "preset": tried["preset"].iloc[0],
-                         "metric": metric, **(versus_best(g, focus, others, metric)
-                                              if finished else no_comparison(focus))})
+                         "metric": metric,
+                         **versus_best_where_ran(tried, focus, entries, metric)})
     return pd.DataFrame(rows)
 
 

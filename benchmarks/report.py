@@ -497,6 +497,11 @@ def _whole_run(frame: pd.DataFrame, folder: Path | None) -> pd.Series | None:
     return whole.iloc[-1] if len(whole) else None
 
 
+def _core_use(run: pd.Series) -> float:
+    """A recorded run's core utilisation: its cells' seconds over workers x wall seconds."""
+    return run["cell_seconds"] / run["workers"] / run["wall_seconds"]
+
+
 def _cost_sentence(frame: pd.DataFrame, folder: Path | None) -> str:
     """What one sweep cost: its cells' summed fit-and-score time and, when the folder records
     a run that computed every one of these cells (:func:`_whole_run`), that run's wall time
@@ -510,7 +515,7 @@ def _cost_sentence(frame: pd.DataFrame, folder: Path | None) -> str:
             f"sum to {total / 60:,.0f} core-minutes")
     last = _whole_run(frame, folder)
     if last is not None:
-        use = last["cell_seconds"] / last["workers"] / last["wall_seconds"]
+        use = _core_use(last)
         processor = last.get("processor")
         where = f"{processor}; " if isinstance(processor, str) and processor else ""
         return (text + f"; its last run from an empty folder took "
@@ -548,7 +553,7 @@ def cost_markdown(frame: pd.DataFrame, folder: Path) -> str:
     last = _whole_run(frame, folder)
     note = ""
     if last is not None and len(table):
-        use = last["cell_seconds"] / last["workers"] / last["wall_seconds"]
+        use = _core_use(last)
         seconds = table["core-minutes"] * 60
         table.insert(3, "estimated wall minutes", seconds / (last["workers"] * use) / 60)
         note = (f" The estimated wall minutes are a dataset's cell seconds over the "

@@ -30,7 +30,7 @@ import pandas as pd
 
 from benchmarks.figures import figure_legend, safe_name, save_figure
 from benchmarks.report import focus_detectors, format_ci
-from benchmarks.stats import attempted, comparison_partners, mean_ci, no_comparison, versus_best
+from benchmarks.stats import attempted, mean_ci, versus_best_where_ran
 
 __all__ = ["GROUP_COLOURS", "plot_unknown", "report_stem", "report_unknown", "unknown_table",
            "unknown_versus_best"]
@@ -103,15 +103,10 @@ def unknown_versus_best(frame: pd.DataFrame, metric: str = "auprc_heldout") -> p
     # every family a PU-GAN entry ran on, finished or not: one it finished nothing on is
     # undecided, not left out of "handles every unknown family"
     for held, tried in ran[ran["heldout"] != "none"].groupby("heldout", sort=True):
-        g = tried[tried["status"] == "ok"]
-        others = comparison_partners(g, pugan)
         for focus in pugan:
-            if focus not in set(tried["detector"]):
-                continue
-            head = {"heldout_family": held, "metric": metric}
-            rows.append({**head, **(versus_best(g, focus, others, metric)
-                                    if focus in set(g["detector"]) and others
-                                    else no_comparison(focus))})
+            if focus in set(tried["detector"]):
+                rows.append({"heldout_family": held, "metric": metric,
+                             **versus_best_where_ran(tried, focus, pugan, metric)})
     return pd.DataFrame(rows)
 
 

@@ -32,9 +32,9 @@ import numpy as np
 import pandas as pd
 
 __all__ = ["ALPHA", "CI_KIND", "MIN_WILCOXON_PAIRS", "attempted", "comparison_partners",
-           "decide_family",
-           "holm", "mean_ci", "no_comparison", "oracle_rows", "paired_comparisons", "verdict",
-           "versus_best", "wilcoxon_decides", "wilcoxon_p"]
+           "decide_family", "holm", "mean_ci", "no_comparison", "oracle_rows",
+           "paired_comparisons", "verdict", "versus_best", "versus_best_where_ran",
+           "wilcoxon_decides", "wilcoxon_p"]
 
 ALPHA = 0.05
 CI_KIND = "95% Student-t confidence interval of the mean over seeds"
@@ -220,6 +220,19 @@ def no_comparison(focus: str) -> dict:
             "best_other_mean": math.nan, "diff": math.nan, "diff_low": math.nan,
             "diff_high": math.nan, "p_value": math.nan, "test": "none",
             "position": "undecided"}
+
+
+def versus_best_where_ran(tried: pd.DataFrame, focus: str, exclude, metric: str = "auprc",
+                          family_size: int = 1) -> dict:
+    """:func:`versus_best` on the finished rows of ``tried`` (one block's cells that ran,
+    :func:`attempted`) against every partner but ``exclude``, or :func:`no_comparison` where
+    ``focus`` or every partner finished nothing there. The grid, the held-out families and
+    the KDD readings judge each block this one way."""
+    block = tried[tried["status"] == "ok"]
+    others = comparison_partners(block, exclude)
+    if focus not in set(block["detector"]) or not others:
+        return no_comparison(focus)
+    return versus_best(block, focus, others, metric, family_size=family_size)
 
 
 def versus_best(block: pd.DataFrame, focus: str, others, metric: str = "auprc",
