@@ -36,7 +36,8 @@ from benchmarks.isolation import (
 from benchmarks.metrics import anomaly_metrics, heldout_metrics
 from benchmarks.plugins import import_plugins
 
-__all__ = ["fit_and_score", "forkserver_preload", "library_versions", "run_cell"]
+__all__ = ["fit_and_score", "forkserver_preload", "library_versions", "private_arrays",
+           "run_cell"]
 
 
 @functools.cache
@@ -252,7 +253,7 @@ def _run_cell_body(cell: Cell, *, time_limit, threads, plugins, isolate, preload
                                   preload=preload)
         else:
             try:
-                result = fit_and_score(payload)
+                result = fit_and_score(private_arrays(payload))
             except Exception as exc:
                 result = failure_record(exc)
         return {**fields, **_with_per_record(result, split)}
@@ -294,6 +295,18 @@ def _payload(cell: Cell, spec, split, threads: int, plugins) -> dict:
         "type_test": split.type_test,
         "heldout_types": split.meta.get("holdout_anomaly_types", []),
     }
+
+
+def private_arrays(payload: dict) -> dict:
+    """``payload`` with a copy of each of its arrays, for a detector run in this process.
+
+    Why: the arrays are the worker's cached split (:func:`_get_split`), shared by every cell
+    of that split in this worker. An isolated cell's child gets copies through pickling, so a
+    detector that changes ``X`` in place (standardising it, say) changes only its own copy;
+    without isolation it would damage the split of every later cell here, whose results
+    would be cached under their normal keys. Copies give it what the child would have had.
+    """
+    return {k: v.copy() if isinstance(v, np.ndarray) else v for k, v in payload.items()}
 
 
 def _with_per_record(result: dict, split) -> dict:

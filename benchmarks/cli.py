@@ -193,9 +193,9 @@ def _add_scale_curves(sub, common) -> None:
                     help="redraw the figure and its table from --out")
 
 
-def _add_choice(parser) -> None:
+def _add_choice(parser, required: bool = True) -> None:
     """The cells a rerun or a comparison is about: detector labels, optionally datasets."""
-    parser.add_argument("--detector", action="append", required=True,
+    parser.add_argument("--detector", action="append", required=required,
                         help="a detector label as results.csv writes it (repeatable)")
     parser.add_argument("--dataset", action="append", default=[],
                         help="only its rows of this dataset label (repeatable; default all)")
@@ -207,7 +207,11 @@ def _add_rerun(sub, common) -> None:
                              "copy of its folder, and compare their scores")
     rr.add_argument("source", help="a sweep folder (results.csv and config.yaml)")
     rr.add_argument("dest", help="a new folder for the copy")
-    _add_choice(rr)
+    _add_choice(rr, required=False)
+    rr.add_argument("--rows-from", action="append", default=[], metavar="FOLDER",
+                    help="carry this sweep folder's ok rows of current cells into the copy in "
+                         "place of the source's (repeatable; the last given wins); with it, "
+                         "--detector may be left out and nothing is computed")
     rr.add_argument("--n-jobs", type=int, default=None,
                     help="cells in parallel (default: the config's n_jobs; -1 = all cores)")
     rr.add_argument("--time-limit", type=float, default=None,

@@ -94,6 +94,14 @@ _AXIS_ARGS = {"dataset", "anomaly_ratio", "labelled_fraction", "seed"}
 #: fail at once, not after minutes spent building cells or a MemoryError)
 MAX_SEEDS = 10_000
 MAX_CELLS = 1_000_000
+#: the longest time limit a cell may have, in seconds: the isolated cell's wait
+#: (``multiprocessing.Connection.poll``) takes milliseconds as a C int, so a longer limit is
+#: an OverflowError in every cell; 2,147,483 s is almost 25 days
+MAX_TIME_LIMIT = 2_147_483
+#: the largest seed. results.parquet stores seeds as 64-bit integers (a larger one fails there,
+#: after its cells ran), and elsewhere a seed is a numpy seed as it is (the ablation fits with
+#: ``random_state=seed``), which numpy takes up to 2**32 - 1: the stricter bound holds for both
+MAX_SEED = 2**32 - 1
 #: expanded YAML nodes a config may hold after its aliases are followed (an alias bomb
 #: multiplies them without bound)
 MAX_YAML_NODES = 200_000
@@ -190,6 +198,9 @@ def _seeds(value) -> tuple[int, ...]:
     for s in value:
         if isinstance(s, bool) or not isinstance(s, int) or s < 0:
             raise ConfigError(f"seeds must be non-negative integers; got {s!r}")
+        if s > MAX_SEED:
+            raise ConfigError(f"seeds must be at most {MAX_SEED} (2**32 - 1, the largest numpy "
+                              f"seed); got {s}")
     if len(set(value)) != len(value):
         raise ConfigError(f"seeds has duplicate values {list(value)}")
     return tuple(value)
@@ -610,7 +621,17 @@ def with_time_limit(config: SweepConfig, seconds: float | None) -> SweepConfig:
         return config
     if not math.isfinite(seconds) or seconds <= 0:
         raise ConfigError(f"--time-limit must be positive; got {seconds}")
+    _check_time_limit_bound(seconds, "--time-limit")
     return replace(config, time_limit=seconds)
+
+
+def _check_time_limit_bound(seconds: float, where: str) -> None:
+    """A limit longer than :data:`MAX_TIME_LIMIT` passes every other check and then fails in
+    every cell (the isolated cell's wait overflows); refuse it here, naming the bound."""
+    if seconds > MAX_TIME_LIMIT:
+        raise ConfigError(f"{where} must be at most {MAX_TIME_LIMIT} seconds (about 24.8 days, "
+                          f"the longest wait an isolated cell can have); got {seconds:g}; "
+                          "for no limit, leave it out")
 
 
 def parse_config(raw, *, source: str | None = None, base_dir: str | Path | None = None) -> SweepConfig:
@@ -674,6 +695,8 @@ def parse_config(raw, *, source: str | None = None, base_dir: str | Path | None 
                                    or not math.isfinite(time_limit) or time_limit <= 0):
         raise ConfigError(f"time_limit must be a positive number of seconds or null; "
                           f"got {time_limit!r}")
+    if time_limit is not None:
+        _check_time_limit_bound(time_limit, "time_limit")
     check_cell_count(datasets, detectors, seeds)
     name = raw.get("name") or (Path(source).stem if source else "sweep")
     return SweepConfig(name=str(name), datasets=datasets, detectors=detectors, seeds=seeds,

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
 import os
 import sys
+import weakref
 from pathlib import Path
 
-__all__ = ["code_fingerprint", "dist_version", "row_code_version"]
+__all__ = ["code_fingerprint", "dist_version", "note_registration", "row_code_version"]
 
 _SHARED_SOURCES = ("datasets", "splits.py", "paper.py", "metrics.py", "detectors.py")
 #: files outside benchmarks/ that every cell runs: the contract's threshold rule
@@ -90,13 +92,57 @@ def _is_installed_library(module) -> bool:
     return "site-packages" in where or "dist-packages" in where or where.startswith(stdlib)
 
 
+#: what a plugin's registration adds to the fingerprint of each detector its factory built:
+#: (the factory's file, the registration's settings), recorded by
+#: :func:`benchmarks.registry.make_detector`. Weak, so a detector is not kept alive by it;
+#: a detector that takes no weak reference is kept in ``_STRONG`` (a rare, small leak).
+_REGISTRATIONS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_STRONG: dict[int, tuple] = {}
+
+
+def note_registration(detector, factory_file: str, settings: dict) -> None:
+    """Record that a plugin's factory in ``factory_file``, registered with ``settings``
+    (supervision, max_train_rows, ...), built ``detector``.
+
+    Why: a plugin's factory may return a built-in class with other arguments, or register a
+    built-in's name again with other settings; the detector's classes alone are then the
+    built-in's, and its cells would share the built-in's cache keys. The factory's file and
+    the settings make them the plugin's own. The project's own registrations are not noted,
+    so their fingerprints (and the keys of committed results) stay as they are.
+    """
+    info = (str(factory_file), json.dumps(settings, sort_keys=True, default=str))
+    try:
+        _REGISTRATIONS[detector] = info
+    except TypeError:  # no weak reference, or unhashable
+        _STRONG[id(detector)] = (detector, info)
+
+
+def _registration_part(detector) -> str | None:
+    """The fingerprint's part for a plugin's registration of ``detector``, or None."""
+    try:
+        info = _REGISTRATIONS.get(detector)
+    except TypeError:
+        info = None
+    if info is None:
+        held = _STRONG.get(id(detector))
+        info = held[1] if held is not None and held[0] is detector else None
+    if info is None:
+        return None
+    factory_file, settings = info
+    source = (_digest_sources(factory_file) if Path(factory_file).is_file()
+              else f"module:{factory_file}")
+    return f"registration:{source}:{settings}"
+
+
 def code_fingerprint(detector) -> str:
     """A short hash of the code and libraries that decide a cell's numbers.
 
     Covers the sources every cell runs (``benchmarks/datasets``, ``splits.py``, ``metrics.py``,
     ``detectors.py`` and ``pugan/base.py``, whose threshold rule every cell applies), the
     sources of every class the detector is built from (``pugan/`` or ``baselines/`` as a
-    whole; a plugin's own file), and the versions of numpy, scikit-learn, torch and PyOD.
+    whole; a plugin's own file), the versions of numpy, scikit-learn, torch and PyOD, and,
+    for a detector a plugin's factory built, that factory's file and its registration's
+    settings (:func:`note_registration`).
     Editing any of them invalidates the cached cells they decide; editing the harness, the
     reports or the CLI does not.
     """
@@ -108,6 +154,9 @@ def code_fingerprint(detector) -> str:
               if (root / name).exists()]
     parts += [_digest_sources(src) for src in _class_sources(detector)]
     parts.append(_library_versions_key())
+    registration = _registration_part(detector)
+    if registration is not None:  # a plugin's factory (absent for the built-ins: keys kept)
+        parts.append(registration)
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:12]
 
 

@@ -26,6 +26,7 @@ __all__ = [
     "get_spec",
     "make_detector",
     "register",
+    "registration_settings",
     "registry",
     "registry_table",
 ]
@@ -164,12 +165,40 @@ def fit_detector(detector, supervision: str, X, y, known_normal):
 
 
 def make_detector(name: str, *, random_state=None, **params):
-    """Build detector ``name`` with ``params``; a mistyped parameter raises a TypeError naming it."""
+    """Build detector ``name`` with ``params``; a mistyped parameter raises a TypeError naming it.
+
+    A detector a plugin's factory built carries that factory's file and its registration's
+    settings into its code fingerprint (:func:`benchmarks.fingerprint.note_registration`), so
+    its cells never share the cache keys of a built-in with the same classes.
+    """
     spec = get_spec(name)
     try:
-        return spec.factory(random_state=random_state, **params)
+        detector = spec.factory(random_state=random_state, **params)
     except TypeError as exc:
         raise TypeError(f"detector {name!r}: bad parameter(s) {sorted(params)}: {exc}") from exc
+    if not _is_builtin(spec):
+        from benchmarks.fingerprint import note_registration
+
+        note_registration(detector, _origin(spec.factory), registration_settings(spec))
+    return detector
+
+
+#: the module whose registrations are the project's own detectors
+_BUILTIN_MODULE = "benchmarks.detectors"
+
+
+def _is_builtin(spec: DetectorSpec) -> bool:
+    """True for a detector the project registers itself (its keys must never move)."""
+    return getattr(spec.factory, "__module__", None) == _BUILTIN_MODULE
+
+
+def registration_settings(spec: DetectorSpec) -> dict:
+    """The settings of a registration that decide a cell's result beside the factory: what
+    ``fit`` is given (``supervision``), which cells are skipped (``max_train_rows``) and how
+    its threads are set (``deep``). Its description and test parameters decide nothing (test
+    parameters reach a cell through its params)."""
+    return {"name": spec.name, "supervision": spec.supervision, "deep": spec.deep,
+            "max_train_rows": spec.max_train_rows}
 
 
 def registry_table():

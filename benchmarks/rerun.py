@@ -1,6 +1,6 @@
 """Recompute chosen cells of a sweep on this machine, into a copy of its folder.
 
-``pugan-bench rerun SOURCE DEST --detector LABEL [--dataset LABEL ...]``
+``pugan-bench rerun SOURCE DEST --detector LABEL [--dataset LABEL ...] [--rows-from FOLDER ...]``
 
 PU-GAN's scores depend on the processor that trained it: where bfloat16 products are native it
 trains in bfloat16, elsewhere in float32, and a GAN's training carries a rounding difference
@@ -18,6 +18,16 @@ them) are computed again here, and every other cell keeps its row:
   ones (a carried row that failed is kept as it was, not retried);
 * ``DEST/moves.csv`` compares the chosen rows with their counterparts in ``SOURCE``
   (:func:`score_moves`).
+
+``--rows-from FOLDER`` (repeatable) carries cells computed elsewhere into the copy instead of
+computing them again: each ``ok`` row of FOLDER's results.csv that is a cell of the config as
+it is now takes the place of SOURCE's row of the same cell (a later folder's row over an
+earlier one's), as it is; rows of other cells (other settings, other code) are left out and
+counted. A cell's key does not cover the arithmetic, so a copy with PU-GAN's cells from an
+earlier copy on the same processor is brought up to date with the settings of SOURCE by
+carrying those cells and computing only the ones whose settings moved. With ``--rows-from``,
+``--detector`` may be left out: nothing is computed, and ``moves.csv`` compares the carried
+rows' detectors.
 
 ``pugan-bench moves BEFORE AFTER --detector LABEL [--dataset LABEL ...] [--append]`` writes
 the same table for any two folders of one sweep: after a rerun done in steps (each step's
@@ -80,10 +90,34 @@ def _chosen(frame: pd.DataFrame, detectors: list[str], datasets: list[str]) -> p
     return chosen
 
 
+def carried_rows(folders, cells: dict[str, str]) -> pd.DataFrame:
+    """The ``ok`` rows of ``folders``' results.csv (read as text) that are cells of the config
+    (keys of ``cells``), one per cell, a later folder's over an earlier one's."""
+    import logging
+
+    frames = []
+    for folder in folders:
+        path = Path(folder) / "results.csv"
+        if not path.is_file():
+            raise FileNotFoundError(f"{folder} has no results.csv: not a sweep folder")
+        rows = pd.read_csv(path, dtype=str, keep_default_na=False)
+        ok = rows[rows["status"] == "ok"] if "status" in rows else rows.iloc[0:0]
+        current = ok[ok["cell_id"].isin(cells)] if "cell_id" in ok else ok.iloc[0:0]
+        logging.getLogger(__name__).info(
+            "%s: %d ok row(s) are cells of the config as it is now and are carried; %d row(s) "
+            "are left out (not ok, or other settings or code)", path, len(current),
+            len(rows) - len(current))
+        frames.append(current)
+    if not frames:
+        return pd.DataFrame(columns=["cell_id"])
+    return pd.concat(frames, ignore_index=True).drop_duplicates("cell_id", keep="last")
+
+
 def copy_without(source: Path, dest: Path, detectors: list[str], datasets: list[str],
-                 cells: dict[str, str]) -> int:
+                 cells: dict[str, str], rows_from=()) -> int:
     """Store every row of ``source``'s results.csv whose cell is not chosen as a cell file
-    of ``dest``; returns how many rows are chosen.
+    of ``dest``, with the rows of ``rows_from`` (:func:`carried_rows`) in place of their
+    cells' rows; returns how many rows are chosen.
 
     Everything is checked before anything is written: ``dest`` must be new and outside
     ``source``; the labels must choose at least one row; every row must carry one of the
@@ -100,8 +134,14 @@ def copy_without(source: Path, dest: Path, detectors: list[str], datasets: list[
     if dest.resolve().is_relative_to(source.resolve()):
         raise ValueError(f"{dest} is inside {source}: choose a folder outside the sweep")
     frame = pd.read_csv(source / "results.csv", dtype=str, keep_default_na=False)
+    carried = carried_rows(rows_from, cells)
+    if rows_from and carried.empty:
+        raise ValueError(f"no ok row of {[str(f) for f in rows_from]} is a cell of the config "
+                         "as it is now: nothing to carry")
+    frame = pd.concat([frame[~frame["cell_id"].isin(carried["cell_id"])], carried],
+                      ignore_index=True).fillna("")  # a column one side lacks reads as empty
     chosen = _chosen(frame, detectors, datasets)
-    if not chosen.any():
+    if detectors and not chosen.any():
         raise ValueError(f"no row of {source / 'results.csv'} has detector {detectors}"
                          + (f" and dataset {datasets}" if datasets else "")
                          + f"; its detectors: {sorted(set(frame['detector']))}, its "
@@ -191,15 +231,20 @@ def run_command(args) -> int:
     source, dest = Path(args.source), Path(args.dest)
     config = with_time_limit(source_config(source), args.time_limit)
     resolve_n_jobs(config, args.n_jobs, None)  # before anything is written to dest
-    n = copy_without(source, dest, args.detector, args.dataset,
-                     {cell.key: f"{cell.dataset} / {cell.detector} / seed {cell.seed}"
-                      for cell in config.cells()})
+    detectors, rows_from = args.detector or [], args.rows_from or []
+    if not detectors and not rows_from:
+        raise ValueError("choose cells to compute again (--detector) or cells to carry "
+                         "(--rows-from)")
+    cells = {cell.key: f"{cell.dataset} / {cell.detector} / seed {cell.seed}"
+             for cell in config.cells()}
+    n = copy_without(source, dest, detectors, args.dataset, cells, rows_from)
     print(f"{n} row(s) of {source} to compute again in {dest}", flush=True)
     # the source's times of the chosen cells order them longest first
     frame = run_sweep(config, dest, n_jobs=args.n_jobs, retry_failed=False, progress=False,
                       timings_from=source / "results.csv")
-    _write_moves(score_moves(source, dest, args.detector, args.dataset), dest / "moves.csv")
-    bad = _chosen(frame, args.detector, args.dataset) & frame["status"].isin(
+    compared = detectors or sorted(set(carried_rows(rows_from, cells)["detector"]))
+    _write_moves(score_moves(source, dest, compared, args.dataset), dest / "moves.csv")
+    bad = _chosen(frame, detectors, args.dataset) & frame["status"].isin(
         ["failed", "timeout"])
     if bad.any():
         print(f"pugan-bench rerun: error: {int(bad.sum())} chosen cell(s) failed or timed out "

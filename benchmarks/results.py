@@ -115,13 +115,27 @@ def results_frame(cells: list[Cell], cache: CellCache,
     return frame
 
 
-def previous_records(path: Path) -> dict[str, dict]:
+def previous_records(path: Path, *, strict: bool = False) -> dict[str, dict]:
     """The rows of results.csv at ``path`` as records by cell key, with the types a cell file
-    gives them (so the rows are written back as they were); empty when there is no readable
-    file."""
+    gives them (so the rows are written back as they were); empty when there is no file.
+
+    A file that cannot be read (one bad byte, a cut line) would lose every row it holds when
+    results.csv is rebuilt, so it is never passed over in silence: a warning names the file
+    and the parse error, and with ``strict`` (``--keep-rows``, which exists to keep those
+    rows) it is a ValueError instead.
+    """
+    path = Path(path)
     try:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except (OSError, ValueError, UnicodeDecodeError):
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError, UnicodeDecodeError) as exc:  # UnicodeDecodeError: a ValueError
+        problem = (f"{path} cannot be read ({type(exc).__name__}: {exc}); its rows cannot be "
+                   "kept")
+        if strict:
+            raise ValueError(f"{problem}: repair or remove the file, or run without "
+                             "--keep-rows to compute its cells again") from None
+        log.warning("%s: the cells without a file in cells/ are computed again", problem)
         return {}
     return records_by_cell(frame)
 

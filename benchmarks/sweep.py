@@ -48,7 +48,7 @@ from benchmarks.results import STATUSES, previous_records, record_run, results_f
 from benchmarks.scheduling import expected_seconds_lookup, longest_first, observed_seconds
 
 __all__ = ["core_utilisation_text", "keep_rows_as_cells", "pending_cells", "processor_summary",
-           "resolve_n_jobs", "run_sweep"]
+           "resolve_n_jobs", "run_sweep", "summary_line"]
 
 log = logging.getLogger(__name__)
 
@@ -59,12 +59,33 @@ DONE_STATUSES = ("ok", "skipped")
 SCHEDULER_TIMEOUT = "10s"
 
 
-def _dask_client(scheduler: str | None, n_jobs: int):
+def _import_dask():
+    """Dask's config module and its Client and LocalCluster; a ValueError naming the missing
+    install when it is not there (the command line exits 2 with it)."""
     try:
         import dask
         from dask.distributed import Client, LocalCluster
     except ImportError:
         raise ValueError("--backend dask needs Dask: pip install 'pugan-bench[dask]'") from None
+    return dask, Client, LocalCluster
+
+
+def _connect_first(backend: str, scheduler: str | None):
+    """The client of ``scheduler``, connected before anything in the output folder is
+    written (None without a scheduler); for the dask backend, Dask imported likewise.
+
+    Why first: a missing Dask install or an unreachable scheduler is an input error (exit 2)
+    that must leave the folder as it was: met later, it would end the run after the close
+    step had rewritten results.csv and config.yaml and logged the run as done.
+    """
+    if backend != "dask":
+        return None
+    _import_dask()
+    return _dask_client(scheduler, 0)[0] if scheduler else None
+
+
+def _dask_client(scheduler: str | None, n_jobs: int):
+    dask, Client, LocalCluster = _import_dask()
 
     if not log.isEnabledFor(logging.DEBUG):  # Dask logs every scheduler event at INFO
         for name in list(logging.root.manager.loggerDict):
@@ -196,12 +217,29 @@ def run_sweep(config: SweepConfig, out: str | Path, *, n_jobs: int | None = None
     keep_rows : take each row of ``out/results.csv`` whose cell has no file in ``cells/`` as
         that cell's result (:func:`keep_rows_as_cells`), so that only new cells run.
     """
+    _check_run_options(backend, scheduler, threads_per_cell)
+    client = _connect_first(backend, scheduler)
+    try:
+        return _run_connected(config, out, client, n_jobs=n_jobs, backend=backend,
+                              scheduler=scheduler, retry_failed=retry_failed, force=force,
+                              isolate=isolate, threads_per_cell=threads_per_cell,
+                              progress=progress, timings_from=timings_from,
+                              keep_rows=keep_rows)
+    finally:
+        if client is not None:
+            client.close()
+
+
+def _run_connected(config: SweepConfig, out, client, *, n_jobs, backend, scheduler,
+                   retry_failed, force, isolate, threads_per_cell, progress, timings_from,
+                   keep_rows) -> pd.DataFrame:
+    """:func:`run_sweep` once its scheduler, if any, answers (``client``)."""
     from tqdm.auto import tqdm
 
-    _check_run_options(backend, scheduler, threads_per_cell)
+    # read before anything is written: --keep-rows stops on a results.csv it cannot read
+    previous = previous_records(Path(out) / "results.csv", strict=keep_rows and not force)
     folder = check_writable(out)
     cells = config.cells()
-    previous = previous_records(folder / "results.csv")
     n_jobs = resolve_n_jobs(config, n_jobs, scheduler)
     cores = available_cores()
     cache = CellCache(folder)
@@ -234,17 +272,21 @@ def run_sweep(config: SweepConfig, out: str | Path, *, n_jobs: int | None = None
     t_start = time.perf_counter()
     try:
         _dispatch(pending, task, sink, backend=backend, scheduler=scheduler,
-                  n_workers=n_workers)
+                  n_workers=n_workers, client=client)
     except KeyboardInterrupt:
+        sink.interrupted = True
         log.warning("interrupted: finished cells are kept in %s; rerun the same command "
                     "to resume", folder / "cells")
         raise
     finally:
         wall = time.perf_counter() - t_start
         bar.close()
-        frame, done, results_error = _close_run(
-            config, folder, cells, previous, sink, n_pending=len(pending), workers=sink.workers,
-            cores=sink.cores, wall=wall, on_cluster=bool(scheduler))
+        if sink.started or sink.interrupted:
+            frame, done, results_error = _close_run(
+                config, folder, cells, previous, sink, n_pending=len(pending),
+                workers=sink.workers, cores=sink.cores, wall=wall, on_cluster=bool(scheduler))
+        else:  # the cluster never started: no cell ran, and the folder is left as it was
+            sink.run_log.close()
     log.info("%s; results in %s", done, folder / "results.csv")
     if sink.unsaved or results_error is not None:
         raise _unsaved_error(folder, sink.unsaved, results_error)
@@ -278,8 +320,9 @@ def _close_run(config: SweepConfig, folder: Path, cells: list[Cell], previous: d
         results_error = None
     except OSError as exc:
         results_error = exc
-    done = (f"sweep {config.name!r} done: {_status_counts(frame)}; "
-            + core_utilisation_text(sink.cell_seconds, workers, wall, sink.n_stored))
+    done = summary_line(config.name, frame, len(cells), interrupted=sink.interrupted,
+                        utilisation=core_utilisation_text(sink.cell_seconds, workers, wall,
+                                                          sink.n_stored))
     sink.run_log.line(done, echo=False)
     sink.run_log.close()
     if sink.n_stored:  # a run that found every cell cached leaves runs.jsonl as it was
@@ -293,6 +336,17 @@ def _close_run(config: SweepConfig, folder: Path, cells: list[Cell], previous: d
                    processor=None if on_cluster else processor_summary(
                        arithmetic=_has_deep_detector(config)))
     return frame, done, results_error
+
+
+def summary_line(name: str, frame: pd.DataFrame, n_cells: int, *, interrupted: bool,
+                 utilisation: str) -> str:
+    """run.log's last line of a run: ``done`` with the counts by status, or, for a run stopped
+    by Ctrl-C or SIGTERM, ``interrupted`` with how many of its cells have a result, so that
+    the log never calls a stopped run done."""
+    if interrupted:
+        return (f"sweep {name!r} interrupted: {len(frame)} of {n_cells} cells have a result "
+                f"({_status_counts(frame)}); rerun the same command to resume; {utilisation}")
+    return f"sweep {name!r} done: {_status_counts(frame)}; {utilisation}"
 
 
 def _unsaved_error(folder: Path, unsaved: dict[str, dict],
@@ -333,7 +387,7 @@ def pending_cells(cells: list[Cell], records: dict[str, dict | None], *, force: 
 
 
 def _dispatch(pending: list[Cell], task, sink: _Sink, *, backend: str, scheduler: str | None,
-              n_workers: int) -> None:
+              n_workers: int, client=None) -> None:
     """Run ``task(cell)`` for every pending cell through joblib; ``sink`` stores each result.
 
     A worker process lost by loky or Dask aborts the round it happened in, taking the cells
@@ -348,14 +402,20 @@ def _dispatch(pending: list[Cell], task, sink: _Sink, *, backend: str, scheduler
     record) is the harness's or the cluster's, not a cell's: retrying the cells would only
     repeat it and then blame them, so it ends the sweep with its own message, and
     :func:`run_sweep` still writes results.csv from the cells already stored.
+
+    ``client`` is a scheduler's client connected by the caller, who closes it; without one,
+    the dask backend starts a LocalCluster here and closes it.
     """
-    client = cluster = None
+    owned = cluster = None
     try:
         if backend == "dask" and pending:
-            client, cluster = _dask_client(scheduler, n_workers)
+            if client is None:
+                owned, cluster = _dask_client(scheduler, n_workers)
+                client = owned
             if scheduler:  # joblib's Dask backend runs on every thread the cluster has
                 threads = sum(client.nthreads().values())
                 sink.workers, sink.cores = max(1, min(threads, len(pending))), threads
+        sink.started = True
         todo = list(pending)
         for _attempt in range(2):
             if not todo:
@@ -372,8 +432,8 @@ def _dispatch(pending: list[Cell], task, sink: _Sink, *, backend: str, scheduler
                             "error": "the cell's worker process was lost each time it ran, "
                                      "the last two times alone", **library_versions()})
     finally:
-        if client is not None:
-            client.close()
+        if owned is not None:
+            owned.close()
         if cluster is not None:
             cluster.close()
 
@@ -497,6 +557,10 @@ class _Sink:
         #: the cells run side by side and the cores under them, for the run's record; a
         #: Dask scheduler's cluster replaces the local guess with its workers' threads
         self.workers, self.cores = workers, cores
+        #: whether dispatch got as far as running cells (a cluster that failed to start did
+        #: not), and whether the run was stopped by Ctrl-C or SIGTERM
+        self.started = False
+        self.interrupted = False
 
     def expect(self, cells) -> None:
         """The cells of the next round (those not stored yet are re-dispatched after it)."""

@@ -207,3 +207,31 @@ def test_rerun_refuses_bad_input_before_it_writes_anything(tmp_path, capsys):
     assert main(["moves", str(source), str(source), "--detector", "t-centroid",
                  "--out", str(tmp_path / "nowhere" / "m.csv")]) == 2
     assert "nowhere does not exist" in capsys.readouterr().err
+
+
+def test_rows_from_another_folder_take_the_place_of_the_sources_without_a_fit(tmp_path,
+                                                                               capsys):
+    """Cells computed elsewhere (another processor: the key does not cover the arithmetic)
+    are carried as they are; rows of cells the config no longer has are left out."""
+    source = _sweep(tmp_path)
+    elsewhere = tmp_path / "elsewhere"
+    frame = pd.read_csv(source / "results.csv", dtype=str, keep_default_na=False)
+    moved = frame.assign(auprc=frame["auprc"].where(frame["detector"] != "t-centroid", "0.5"))
+    stale = moved.iloc[[0]].assign(cell_id="not-a-cell-of-the-config", auprc="0.9")
+    elsewhere.mkdir()
+    pd.concat([moved, stale]).to_csv(elsewhere / "results.csv", index=False)
+    dest = tmp_path / "copy"
+    capsys.readouterr()
+    assert main(["-q", "rerun", str(source), str(dest), "--rows-from", str(elsewhere),
+                 "--n-jobs", "1"]) == 0
+    assert "0 row(s) of" in capsys.readouterr().out
+    again = pd.read_csv(dest / "results.csv", dtype=str, keep_default_na=False)
+    assert len(again) == len(frame)  # the stale row is left out, not added
+    assert (again.loc[again["detector"] == "t-centroid", "auprc"] == "0.5").all()
+    assert not list((dest / "cells").glob("*.scores.parquet"))  # nothing was fitted
+    moves = pd.read_csv(dest / "moves.csv")
+    centroid = moves[(moves["detector"] == "t-centroid") & (moves["score"] == "auprc")]
+    assert len(centroid) == 2 and (centroid["identical"] == 0).all()
+    # with neither cells to compute nor cells to carry there is nothing to do
+    assert main(["rerun", str(source), str(tmp_path / "none")]) == 2
+    assert "--detector" in capsys.readouterr().err
