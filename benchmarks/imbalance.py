@@ -3,7 +3,7 @@
 The paper claims PU-GAN "performs well under different class priors and different
 proportions of given positive classes". The imbalance sweep (``make sweep-imbalance``) runs
 every detector over an anomaly ratio x labelled fraction grid; :func:`grid_verdicts` compares
-PU-GAN with the best other detector in each cell of that grid
+PU-GAN with the other detectors in each cell of that grid
 (:func:`benchmarks.stats.versus_best`), :func:`plot_verdict_heatmap` draws the difference as
 one heatmap per dataset with the verdict in each square, and :func:`verdict_sentence` states
 the outcome in words for the report. :func:`marginal_table` gives the compact view: each
@@ -30,7 +30,7 @@ _AXES = ["dataset", "anomaly_ratio", "labelled_fraction"]
 def grid_verdicts(frame: pd.DataFrame, focus: str | None = None,
                   metric: str = "auprc", corrected: bool = False) -> pd.DataFrame:
     """One row per (dataset, anomaly ratio, labelled fraction): ``focus`` (default: the
-    frame's PU-GAN entry) against the best other detector of that grid cell. With
+    frame's PU-GAN entry) against the other detectors of that grid cell. With
     ``corrected``, each cell is judged as one of its dataset's grid cells (Bonferroni over
     them), since "never behind anywhere on the grid" is one claim over all of them."""
     ran = attempted(frame)
@@ -104,13 +104,14 @@ def verdict_sentence(verdicts: pd.DataFrame) -> str:
     pairs = sorted(set(verdicts.loc[verdicts["n_pairs"] > 0, "n_pairs"]))
     seeds = ("no" if not pairs else f"{pairs[0]}" if len(pairs) == 1
              else f"{pairs[0]}-{pairs[-1]}")
-    return (f"Against the best other detector of each anomaly ratio x labelled fraction cell "
+    return (f"Against the other detectors of each anomaly ratio x labelled fraction cell "
             f"({verdicts['metric'].iloc[0].upper()}, {seeds} paired seeds a cell), {focus} is "
             + "; ".join(parts) + ".")
 
 
 def plot_verdict_heatmap(verdicts: pd.DataFrame, path_stem: Path) -> list[Path]:
-    """One heatmap per dataset: the mean difference to the best other detector, with its
+    """One heatmap per dataset: the mean difference to the rival shown (the strongest, or the
+    one PU-GAN trails by most where it is behind), with its
     mark (▲ ahead, = level, ▼ behind) and the difference written in each square."""
     import matplotlib
 
@@ -145,7 +146,7 @@ def plot_verdict_heatmap(verdicts: pd.DataFrame, path_stem: Path) -> list[Path]:
         ax.set_title(dataset)
     metric = verdicts["metric"].iloc[0].upper()
     fig.colorbar(image, ax=axes[0].tolist(), shrink=0.8,
-                 label=f"{metric}: {verdicts['focus'].iloc[0]} minus the best other")
-    fig.suptitle(f"{verdicts['focus'].iloc[0]} against the best other detector "
-                 "(▲ ahead, = level, ▼ behind)")
+                 label=f"{metric}: {verdicts['focus'].iloc[0]} minus the rival shown")
+    fig.suptitle(f"{verdicts['focus'].iloc[0]} against the other detectors "
+                 "(▲ ahead of all, = level, ▼ behind one)")
     return save_figure(fig, path_stem)

@@ -35,7 +35,7 @@ import pandas as pd
 from scipy import stats
 
 from benchmarks.figures import detector_colour, safe_name, save_figure
-from benchmarks.stats import decide_family, oracle_rows
+from benchmarks.stats import attempted, decide_family, oracle_rows
 
 __all__ = ["block_scores", "cd_diagram", "friedman", "mean_ranks", "nemenyi",
            "rank_report", "win_tie_loss"]
@@ -120,27 +120,31 @@ def cd_diagram(ranks: pd.Series, pvalues: pd.DataFrame, path_stem: Path,
 def win_tie_loss(frame: pd.DataFrame, reference: str, metric: str = "auprc",
                  alpha: float = 0.05) -> pd.DataFrame:
     """Per dataset, ``reference`` vs each other detector: pairs, median and mean difference,
-    the interval, p-values, which test decided and the verdict (:func:`stats.decide_family`)."""
+    the interval, p-values, which test decided and the verdict (:func:`stats.decide_family`).
+    A detector that ran on the dataset but shares no finished seed with ``reference`` there
+    is a row with no pair, "untested", not left out."""
     ok = _ok_rows(frame, metric)
+    tried = attempted(frame[~oracle_rows(frame)])
     if reference not in set(ok["detector"]):
         raise ValueError(f"reference detector {reference!r} has no finished cell; detectors: "
                          f"{sorted(set(ok['detector']))}")
     key = ["anomaly_ratio", "labelled_fraction", "seed"]
     rows = []
-    for dataset, g in ok.groupby("dataset", sort=True):
-        wide = g.pivot_table(index=key, columns="detector", values=metric, aggfunc="mean")
-        if reference not in wide:
+    for dataset, g in tried.groupby("dataset", sort=True):
+        if reference not in set(g["detector"]):
             continue
+        wide = (ok[ok["dataset"] == dataset]
+                .pivot_table(index=key, columns="detector", values=metric, aggfunc="mean")
+                .reindex(columns=sorted(set(g["detector"]))))
         part = []
         for other in wide.columns:
             if other == reference:
                 continue
             pair = wide[[reference, other]].dropna()
             diff = (pair[reference] - pair[other]).to_numpy()
-            if len(diff) == 0:
-                continue
             part.append({"dataset": dataset, "detector": other, "n_pairs": len(diff),
-                         "median_diff": float(np.median(diff)), "mean_diff": float(diff.mean()),
+                         "median_diff": float(np.median(diff)) if diff.size else np.nan,
+                         "mean_diff": float(diff.mean()) if diff.size else np.nan,
                          "diff": diff})
         if not part:
             continue

@@ -30,7 +30,7 @@ import pandas as pd
 
 from benchmarks.figures import figure_legend, safe_name, save_figure
 from benchmarks.report import focus_detectors, format_ci
-from benchmarks.stats import attempted, mean_ci, versus_best_where_ran
+from benchmarks.stats import RIVALS_RULE, attempted, mean_ci, versus_best_where_ran
 
 __all__ = ["GROUP_COLOURS", "plot_unknown", "report_stem", "report_unknown", "unknown_table",
            "unknown_versus_best"]
@@ -92,7 +92,7 @@ def _one_setting_per_family(ok: pd.DataFrame) -> None:
 
 
 def unknown_versus_best(frame: pd.DataFrame, metric: str = "auprc_heldout") -> pd.DataFrame:
-    """Per held-out family, each PU-GAN entry against the best other detector on ``metric``
+    """Per held-out family, each PU-GAN entry against the other detectors on ``metric``
     (:func:`benchmarks.stats.versus_best`, paired over seeds)."""
     ran = attempted(frame).copy()
     ran["heldout"] = ran["split_params"].map(_heldout_label)
@@ -115,21 +115,24 @@ def _fmt(value: float) -> str:
     return "n/a" if pd.isna(value) else f"{value:.3f}"
 
 
+def _level(level: float) -> str:
+    return "" if pd.isna(level) else f"{level:.4g}"
+
+
 def versus_markdown(versus: pd.DataFrame) -> str:
     """The PU-GAN-against-the-best-other table as markdown."""
     if versus.empty:
         return "No PU-GAN entry in these results.\n"
-    lines = ["| held-out family | PU-GAN entry | its AUPRC held-out | best other | its AUPRC "
-             "held-out | difference [95% CI] | seeds | PU-GAN is |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    lines = ["| held-out family | PU-GAN entry | its AUPRC held-out | rival shown | its AUPRC "
+             "held-out | difference [interval] | interval level | seeds | PU-GAN is |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for r in versus.itertuples(index=False):
         diff = format_ci(r.diff, r.diff_low, r.diff_high)
         lines.append(f"| {r.heldout_family} | {r.focus} | {_fmt(r.mean)} | {r.best_other} | "
-                     f"{_fmt(r.best_other_mean)} | {diff} | {r.n_pairs} | {r.position} |")
-    return ("PU-GAN against the best other detector on the held-out family's AUPRC, paired "
-            "over seeds (benchmarks.stats.versus_best: with fewer than 6 non-zero paired "
-            "differences the Student-t interval of the mean difference decides; with fewer "
-            "than 2 pairs the comparison is undecided).\n\n" + "\n".join(lines) + "\n")
+                     f"{_fmt(r.best_other_mean)} | {diff} | {_level(r.ci_level)} | {r.n_pairs} | "
+                     f"{r.position} |")
+    return ("PU-GAN against the other detectors on the held-out family's AUPRC, paired over "
+            f"seeds. {RIVALS_RULE}\n\n" + "\n".join(lines) + "\n")
 
 
 def markdown(table: pd.DataFrame) -> str:

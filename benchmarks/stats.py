@@ -10,17 +10,19 @@ independent replicates of the whole protocol. Two conventions hold everywhere:
   differences with the Wilcoxon signed-rank test (two-sided, ``scipy.stats.wilcoxon``), and
   correct the p-values of one detector's comparisons within a block (dataset, anomaly ratio,
   labelled fraction and metric) with Holm's method (``statsmodels``). A comparison is a *win*
-  or a *loss* when the corrected p-value is below ``alpha`` (0.05), else a *tie*. With fewer
-  than ``MIN_WILCOXON_PAIRS`` non-zero differences the test cannot reach ``alpha`` whatever the
-  data, so the Student-t interval of the mean difference decides instead, at the Bonferroni
-  level ``1 - alpha / m`` over the block's ``m`` comparisons (win above 0, loss below). The
-  oracle (supervision ``oracle``) reads test labels and is no comparison partner.
-- **Against the best other detector** (:func:`versus_best`: the robustness table, the imbalance
-  grid, the unknown-type sweep), a detector is *ahead*, *level* or *behind*. With at least
-  ``MIN_WILCOXON_PAIRS`` non-zero paired differences the Wilcoxon test decides, as above; with
-  fewer it cannot reach p < 0.05 whatever the data, so the Student-t 95% interval of the mean paired
-  difference decides (ahead when it lies above 0, behind when below). With fewer than two
-  pairs there is no interval and the position is *undecided*, which no claim counts as held.
+  or a *loss* when the corrected p-value is below ``alpha`` (0.05), else a *tie*. Where the
+  Wilcoxon test cannot reach the level it is judged at whatever the data (its smallest
+  p-value, ``2 / 2**k`` with ``k`` non-zero differences, is not below ``alpha / m`` for a
+  family of ``m``: fewer than ``MIN_WILCOXON_PAIRS`` at ``m = 1``, more in a larger family),
+  the Student-t interval of the mean difference decides instead, at the Bonferroni level
+  ``1 - alpha / m`` over the block's ``m`` comparisons (win above 0, loss below). The oracle
+  (supervision ``oracle``) reads test labels and is no comparison partner.
+- **Against the other detectors** (:func:`versus_best`: the robustness table, the imbalance
+  grid, the unknown-type sweep), a detector is *ahead*, *level* or *behind*. It is compared
+  with every rival that finished at least half of its seeds, as one family by the rule above:
+  *behind* when it loses to any of them, *ahead* when it wins against all of them, else
+  *level*. With fewer than two pairs against the strongest rival there is no interval and the
+  position is *undecided*, which no claim counts as held.
 """
 
 from __future__ import annotations
@@ -31,8 +33,8 @@ import warnings
 import numpy as np
 import pandas as pd
 
-__all__ = ["ALPHA", "CI_KIND", "MIN_WILCOXON_PAIRS", "attempted", "comparison_partners",
-           "decide_family", "holm", "mean_ci", "no_comparison", "oracle_rows",
+__all__ = ["ALPHA", "CI_KIND", "MIN_WILCOXON_PAIRS", "RIVALS_RULE", "WILCOXON_FALLBACK", "attempted", "comparison_partners",
+           "decide_family", "finished", "holm", "mean_ci", "no_comparison", "oracle_rows",
            "paired_comparisons", "verdict", "versus_best", "versus_best_where_ran",
            "wilcoxon_decides", "wilcoxon_p"]
 
@@ -40,6 +42,21 @@ ALPHA = 0.05
 CI_KIND = "95% Student-t confidence interval of the mean over seeds"
 #: the fewest pairs with which a two-sided Wilcoxon test can give p < 0.05 (2 / 2**6)
 MIN_WILCOXON_PAIRS = 6
+#: how :func:`versus_best` judges, in the words the reports print
+RIVALS_RULE = (
+    "Each PU-GAN entry is judged against every other detector that finished at least half of "
+    "its seeds, as one family: paired Wilcoxon signed-rank p-values Holm-corrected over those "
+    "rivals, or, where the test cannot reach the corrected level whatever the data, the "
+    "Student-t interval of the mean paired difference at the Bonferroni level. It is behind "
+    "when behind any rival, ahead when ahead of all, else level; undecided with fewer than 2 "
+    "paired seeds against the strongest. The rival shown is the strongest by mean, or, when "
+    "behind, the one it trails by most; p is Holm-corrected (benchmarks.stats.versus_best).")
+#: when the Wilcoxon test gives way to the t-interval, in the words the reports print
+WILCOXON_FALLBACK = (
+    f"Where the test cannot reach the corrected level whatever the data (fewer than "
+    f"{MIN_WILCOXON_PAIRS} non-zero differences at 0.05, more under the correction), the "
+    "Student-t interval of the mean difference at level `ci_level` (Bonferroni over the "
+    "block's comparisons) decides instead (`test`: t-interval)")
 
 
 def mean_ci(values, *, bounded: bool = True, level: float = 0.95) -> tuple[float, float, float, float]:
@@ -94,10 +111,13 @@ def wilcoxon_p(diff: np.ndarray) -> float:
         return float(wilcoxon(diff, alternative="two-sided", zero_method="wilcox").pvalue)
 
 
-def wilcoxon_decides(diff: np.ndarray) -> bool:
-    """Whether the Wilcoxon test can reach p < 0.05 on these differences: it drops zero
-    differences, so it needs ``MIN_WILCOXON_PAIRS`` non-zero ones."""
-    return int(np.count_nonzero(diff)) >= MIN_WILCOXON_PAIRS
+def wilcoxon_decides(diff: np.ndarray, alpha: float = ALPHA) -> bool:
+    """Whether the two-sided Wilcoxon test can give a p-value below ``alpha`` on these
+    differences whatever their values: it drops zero differences, and with ``k`` left its
+    smallest p-value is ``2 / 2**k``. At a corrected level (``alpha / m`` for Holm's first
+    step or Bonferroni over ``m``) it needs more pairs than at 0.05, and a test that cannot
+    reject would read "tie" for any data."""
+    return 2.0 * 0.5 ** int(np.count_nonzero(diff)) < alpha
 
 
 def decide_family(diffs: list[np.ndarray], alpha: float = ALPHA) -> list[dict]:
@@ -120,7 +140,7 @@ def decide_family(diffs: list[np.ndarray], alpha: float = ALPHA) -> list[dict]:
             test, decided = "none", "untested"
         elif d.size < 2:  # one pair has no interval: "tie" would claim what it cannot show
             test, decided = "none", "undecided"
-        elif wilcoxon_decides(d):
+        elif wilcoxon_decides(d, alpha / max(tested, 1)):
             test, decided = "wilcoxon", verdict(float(np.median(d)), p_holm, alpha)
         else:
             test = "t-interval"
@@ -135,18 +155,20 @@ def paired_comparisons(frame: pd.DataFrame, focus, *, metrics=("auprc", "f1"),
     """Each ``focus`` detector against every other detector, per block and metric.
 
     ``frame`` is a results frame (one row per cell). Only seeds where both cells finished
-    ``ok`` are paired; the oracle is left out. Returns one row per (dataset, ratio, fraction,
+    ``ok`` are paired; a detector that ran in the block but shares no such seed is a row with
+    no pair ("untested"), not left out; the oracle is left out. Returns one row per (dataset, ratio, fraction,
     detector, other, metric): the number of pairs, the mean of each side, the median and mean
     difference (detector - other), the Student-t interval of the mean difference at the
     Bonferroni level ``ci_level``, the Wilcoxon p-value, the Holm-corrected p-value (over the
     ``other`` detectors of the same block, detector and metric), which of the two decided
     (``test``) and the verdict (rules in the module docstring).
     """
-    ok = frame[(frame["status"] == "ok") & ~oracle_rows(frame)]
+    tried = attempted(frame[~oracle_rows(frame)])
     rows = []
     keys = ["dataset", "anomaly_ratio", "labelled_fraction"]
-    for (dataset, ratio, frac), d in ok.groupby(keys, sort=True):
-        detectors = sorted(d["detector"].unique())
+    for (dataset, ratio, frac), ran in tried.groupby(keys, sort=True):
+        detectors = sorted(ran["detector"].unique())  # one that finished nothing: untested
+        d = ran[ran["status"] == "ok"]
         for det in [f for f in focus if f in detectors]:
             for metric in metrics:
                 block = []
@@ -192,24 +214,35 @@ def attempted(frame: pd.DataFrame) -> pd.DataFrame:
     return frame[frame["status"] != "skipped"]
 
 
+def finished(frame: pd.DataFrame, metric: str) -> pd.DataFrame:
+    """The ``ok`` rows with a finite ``metric``: a cell can finish without one (no held-out
+    anomaly in its test split gives no held-out AUPRC), and such a cell says nothing."""
+    values = pd.to_numeric(frame[metric], errors="coerce") if metric in frame else math.nan
+    return frame[(frame["status"] == "ok") & np.isfinite(values)]
+
+
 def comparison_partners(block: pd.DataFrame, exclude) -> list[str]:
     """The detectors of ``block`` to compare with, sorted: all but ``exclude`` and the oracle,
     which reads test labels."""
     return sorted(set(block.loc[~oracle_rows(block), "detector"]) - set(exclude))
 
 
-def _best_rival(wide: pd.DataFrame, focus: str, others: list[str]) -> str:
-    """The strongest of ``others`` by its mean over the seeds it shares with ``focus`` (the
-    pairs the comparison will use), among those that share at least half of the focus's
-    seeds: a rival's mean over the few seeds it finished (the easy ones, when the hard ones
-    time out) would pick it on luck and leave a handful of pairs, while one missed seed must
-    not drop the strongest rival. Where none shares half, any rival sharing a seed; where
-    none shares one, the first (its comparison has no pair and is undecided)."""
+def _rivals(wide: pd.DataFrame, focus: str, others: list[str]) -> list[str]:
+    """The rivals ``focus`` is judged against: those of ``others`` that share at least half of
+    its seeds. A rival's mean over the few seeds it finished (the easy ones, when the hard
+    ones time out) would make it the strongest on luck and leave a handful of pairs, while
+    one missed seed must not drop a rival. Where none shares half, any rival sharing a seed;
+    where none shares one, the first (its comparison has no pair and is undecided)."""
     seeds = wide.index[wide[focus].notna()]
     shared = {o: int(wide.loc[seeds, o].notna().sum()) for o in others}
-    eligible = ([o for o in others if 2 * shared[o] >= len(seeds) and shared[o]]
-                or [o for o in others if shared[o]] or others[:1])
-    return max(eligible, key=lambda o: (wide.loc[seeds, o].mean(), o))
+    return ([o for o in others if 2 * shared[o] >= len(seeds) and shared[o]]
+            or [o for o in others if shared[o]] or others[:1])
+
+
+def _strongest(wide: pd.DataFrame, focus: str, rivals: list[str]) -> str:
+    """The rival with the highest mean over the seeds it shares with ``focus``."""
+    seeds = wide.index[wide[focus].notna()]
+    return max(rivals, key=lambda o: (wide.loc[seeds, o].mean(), o))
 
 
 def no_comparison(focus: str) -> dict:
@@ -218,7 +251,7 @@ def no_comparison(focus: str) -> dict:
     comparison nothing could be said about is counted as such instead of dropped."""
     return {"focus": focus, "best_other": "", "n_pairs": 0, "mean": math.nan,
             "best_other_mean": math.nan, "diff": math.nan, "diff_low": math.nan,
-            "diff_high": math.nan, "p_value": math.nan, "test": "none",
+            "diff_high": math.nan, "ci_level": math.nan, "p_value": math.nan, "test": "none",
             "position": "undecided"}
 
 
@@ -228,7 +261,7 @@ def versus_best_where_ran(tried: pd.DataFrame, focus: str, exclude, metric: str 
     :func:`attempted`) against every partner but ``exclude``, or :func:`no_comparison` where
     ``focus`` or every partner finished nothing there. The grid, the held-out families and
     the KDD readings judge each block this one way."""
-    block = tried[tried["status"] == "ok"]
+    block = finished(tried, metric)
     others = comparison_partners(block, exclude)
     if focus not in set(block["detector"]) or not others:
         return no_comparison(focus)
@@ -237,46 +270,53 @@ def versus_best_where_ran(tried: pd.DataFrame, focus: str, exclude, metric: str 
 
 def versus_best(block: pd.DataFrame, focus: str, others, metric: str = "auprc",
                 family_size: int = 1) -> dict:
-    """``focus`` against the best of ``others`` (highest mean ``metric`` over the seeds it
-    shares with ``focus``, :func:`_best_rival`) in one block of a results frame (one dataset,
-    ratio and fraction; only ``ok`` rows): the best other, both means, the paired seeds, the
-    mean difference with its Student-t interval, the Wilcoxon p and the position, ``ahead`` /
-    ``level`` / ``behind`` (rule in the module docstring).
+    """``focus`` against its rivals among ``others`` (:func:`_rivals`: those that finished at
+    least half of its seeds) in one block of a results frame (one dataset, ratio and
+    fraction; only ``ok`` rows): the position ``ahead`` / ``level`` / ``behind`` or
+    ``undecided`` (rule in the module docstring) and the rival it is shown against with both
+    means over their paired seeds, the mean difference with its Student-t interval, the
+    Wilcoxon p-value (Holm-corrected over the rivals) and which test decided.
 
-    Picking the best by its mean on the same seeds favours the other side, so a focus
-    detector found ahead is ahead of every other that finished at least half of its seeds.
-    The oracle, which reads test labels, is
-    never the best other. ``family_size`` > 1 judges this block as one of that many
-    (Bonferroni: the test at ``ALPHA / family_size``, the interval at ``1 - ALPHA /
-    family_size``), for a claim that must hold in every block of a grid at once.
+    The rivals are one family (:func:`decide_family`), so ``focus`` is behind when it is
+    significantly behind any of them, even one whose mean is lower but whose lead is
+    steadier than the strongest's, and ahead only when it is ahead of every one of them.
+    It is shown against the strongest rival by mean, or, when behind, against the rival it
+    trails by most. The oracle, which reads test labels, is never a rival.
+    ``family_size`` > 1 judges this block as one of that many (Bonferroni: the family's
+    level at ``ALPHA / family_size``), for a claim that must hold in every block of a grid
+    at once.
     """
     wide = block.pivot_table(index="seed", columns="detector", values=metric, aggfunc="mean")
     partners = set(comparison_partners(block, [focus]))
     others = [o for o in others if o in wide and o in partners and wide[o].notna().any()]
-    if focus not in wide or not others:
+    if focus not in wide or not wide[focus].notna().any() or not others:
         raise ValueError(f"no finished cells of {focus!r} and another detector to compare "
                          f"({sorted(wide.columns)})")
-    best = _best_rival(wide, focus, others)
-    pair = wide[[focus, best]].dropna()
-    diff = (pair[focus] - pair[best]).to_numpy()
     if isinstance(family_size, bool) or not isinstance(family_size, int) or family_size < 1:
         raise ValueError(f"family_size must be an integer >= 1; got {family_size!r}")
-    mean, _, low, high = mean_ci(diff, bounded=False, level=1 - ALPHA / family_size)
-    p = wilcoxon_p(diff)
-    decides = wilcoxon_decides(diff)
-    test = "wilcoxon" if decides else "t-interval" if diff.size >= 2 else "none"
-    if decides:
-        position = {"win": "ahead", "loss": "behind", "tie": "level"}[
-            verdict(float(np.median(diff)), p, ALPHA / family_size)]
-    elif diff.size < 2:  # no interval, so nothing to tell "level" from "too few to say"
-        position = "undecided"
-    elif low > 0:
-        position = "ahead"
-    elif high < 0:
+    rivals = _rivals(wide, focus, others)
+    pairs = {o: wide[[focus, o]].dropna() for o in rivals}
+    decided = dict(zip(rivals, decide_family(
+        [(pairs[o][focus] - pairs[o][o]).to_numpy() for o in rivals], ALPHA / family_size),
+        strict=True))
+    verdicts = {o: decided[o]["verdict"] for o in rivals}
+    shown = _strongest(wide, focus, rivals)
+    if "loss" in verdicts.values():
         position = "behind"
+        shown = min((o for o in rivals if verdicts[o] == "loss"),
+                    key=lambda o: ((pairs[o][focus] - pairs[o][o]).mean(), o))
+    elif verdicts[shown] in ("untested", "undecided"):
+        position = "undecided"  # no interval against the strongest: nothing to tell apart
+    elif all(v == "win" for v in verdicts.values()):
+        position = "ahead"
     else:
         position = "level"
-    return {"focus": focus, "best_other": best, "n_pairs": int(diff.size),
-            "mean": float(pair[focus].mean()), "best_other_mean": float(pair[best].mean()),
-            "diff": mean, "diff_low": low, "diff_high": high, "p_value": p,
-            "test": test, "position": position}
+    pair, row = pairs[shown], decided[shown]
+    diff = (pair[focus] - pair[shown]).to_numpy()
+    return {"focus": focus, "best_other": shown, "n_pairs": int(diff.size),
+            "mean": float(pair[focus].mean()) if diff.size else math.nan,
+            "best_other_mean": float(pair[shown].mean()) if diff.size else math.nan,
+            "diff": float(diff.mean()) if diff.size else math.nan,
+            "diff_low": row["diff_low"], "diff_high": row["diff_high"],
+            "ci_level": row["ci_level"], "p_value": row["p_holm"], "test": row["test"],
+            "position": position}

@@ -3,6 +3,7 @@
 Usage::
 
     python experiments/scorecard_swap.py BASE OTHER
+    python experiments/scorecard_swap.py BASE OTHER --whole
 
 BASE is a paper sweep folder (its results.csv; the imbalance and unknown-types sweeps beside
 it are read as the report reads them), OTHER a folder whose results.csv holds cells of the same
@@ -12,6 +13,11 @@ seed; a row of OTHER without such a row in BASE is refused, so nothing is added 
 every reading whose verdict differs between the two scorecards, both texts side by side, then
 each claim's verdict in both. The comparison in docs/speed.md of the settings tuned on the AVX2
 processor comes from this command.
+
+With ``--whole``, OTHER is a whole paper sweep of its own (a copy made by ``pugan-bench
+rerun``, with copies of the imbalance and unknown-types sweeps beside it): the two scorecards
+are compared as each folder's report makes it, with no row swapped. docs/speed.md's
+comparison of the float32 copies with the committed sweeps comes from this form.
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ from pathlib import Path
 import pandas as pd
 
 from benchmarks.report import load_results, table2
-from benchmarks.scorecard import sweep_scorecard
+from benchmarks.scorecard import card_readings, sweep_scorecard
 
 KEYS = ["detector", "dataset", "anomaly_ratio", "labelled_fraction", "seed"]
 
@@ -40,35 +46,40 @@ def swap(base: pd.DataFrame, other: pd.DataFrame) -> pd.DataFrame:
                      ignore_index=True)
 
 
-MARKS = ("(holds)", "(does not hold)", "(not measured)")
+MARKS = {True: "holds", False: "does not hold", None: "not measured"}
 
 
-def _readings(card: pd.DataFrame) -> dict[tuple[str, str], tuple[str, str]]:
-    """(claim, reading name) -> (mark, the reading's text), from the card's readings column
-    ("name: evidence (mark) | ...")."""
-    out = {}
-    for row in card.itertuples(index=False):
-        for text in row.readings.split(" | "):
-            name = text.split(": ", 1)[0]
-            mark = next((m for m in MARKS if text.endswith(m)), "")
-            out[(row.claim, name)] = (mark, text)
-    return out
+def _readings(card: pd.DataFrame) -> dict[tuple[str, str], tuple[bool | None, str]]:
+    """(claim, reading name) -> (whether it holds, its text as the card shows it)."""
+    return {(r.claim, r.reading): (r.holds, f"{r.reading}: {r.evidence} ({MARKS[r.holds]})")
+            for r in card_readings(card).itertuples(index=False)}
 
 
-def compare(folder: Path, other: Path) -> str:
-    base = load_results(folder)
-    swapped = swap(base, load_results(other))
-    before = sweep_scorecard(folder, base, table2(base))
-    after = sweep_scorecard(folder, swapped, table2(swapped))
-    lines = [f"Readings that differ ({folder} against it with the cells of {other}):", ""]
+def differing_readings(before: pd.DataFrame, after: pd.DataFrame) -> list[str]:
+    """Markdown lines naming each reading of ``before`` whose verdict differs in ``after``
+    (or is absent there), with both texts."""
     a, b = _readings(before), _readings(after)
+    lines = []
     for key in a:
-        if a[key][0] != b.get(key, ("", ""))[0]:
+        if key not in b or a[key][0] != b[key][0]:
             lines += [f"- {key[0]} / {key[1]}", f"  - base: {a[key][1]}",
-                      f"  - swapped: {b.get(key, ('', 'absent'))[1]}"]
-    if len(lines) == 2:
-        lines.append("- none")
-    lines += ["", "| claim | verdict, base | verdict, swapped |", "| --- | --- | --- |"]
+                      f"  - swapped: {b.get(key, (None, 'absent'))[1]}"]
+    return lines
+
+
+def compare(folder: Path, other: Path, whole: bool = False) -> str:
+    base = load_results(folder)
+    before = sweep_scorecard(folder, base, table2(base))
+    if whole:
+        theirs = load_results(other)
+        after, what = sweep_scorecard(other, theirs, table2(theirs)), f"{other}'s scorecard"
+    else:
+        swapped = swap(base, load_results(other))
+        after, what = (sweep_scorecard(folder, swapped, table2(swapped)),
+                       f"it with the cells of {other}")
+    lines = [f"Readings that differ ({folder} against {what}):", "",
+             *(differing_readings(before, after) or ["- none"])]
+    lines += ["", "| claim | verdict, base | verdict, other |", "| --- | --- | --- |"]
     for x, y in zip(before.itertuples(index=False), after.itertuples(index=False), strict=True):
         lines.append(f"| {x.claim} | {x.verdict} | {y.verdict} |")
     return "\n".join(lines)
@@ -78,8 +89,11 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("base", type=Path)
     ap.add_argument("other", type=Path)
+    ap.add_argument("--whole", action="store_true",
+                    help="OTHER is a whole paper sweep with its own sibling sweeps: compare "
+                         "the two scorecards as they are")
     args = ap.parse_args(argv)
-    print(compare(args.base, args.other))
+    print(compare(args.base, args.other, args.whole))
     return 0
 
 

@@ -168,3 +168,18 @@ def test_scorecard_swap_replaces_matching_rows_and_refuses_new_ones():
     assert swapped["auprc"].tolist() == [0.1, 0.9, 0.3]
     with pytest.raises(ValueError, match="no row in the base"):
         module.swap(base, other.assign(seed=7))
+
+
+def test_scorecard_swap_names_the_readings_whose_verdict_moves():
+    from test_verdicts import _paper_frame
+
+    from benchmarks.report import table2
+    from benchmarks.scorecard import scorecard
+
+    module = load("scorecard_swap")
+    cards = [scorecard(f, table2(f)) for f in (_paper_frame(0.5, 0.9, 0.7),
+                                                _paper_frame(0.9, 0.9, 0.7))]
+    moved = module.differing_readings(*cards)
+    assert "- PU-GAN beats OCSVM on moons / paper settings, F1 at own threshold" in moved
+    assert not any("/ tuned, F1 at own threshold" in line for line in moved)
+    assert module.differing_readings(cards[0], cards[0]) == []

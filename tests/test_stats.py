@@ -104,6 +104,11 @@ def test_readme_block_is_written_between_its_markers(tmp_path):
         ["skipped", "weak cannot scale to 9 rows"]
     again = readme_block(table2(frame), frame)
     assert "1 cell was skipped: weak on moons-paper, weak cannot scale to 9 rows." in again
+    assert "Table 2 on 10 report seeds (seeds 0-9)" in again
+    # a seed where no cell finished is named, not counted among the seeds the table is on
+    frame.loc[frame["seed"] == 9, "status"] = "timeout"
+    late = readme_block(table2(frame), frame)
+    assert "Table 2 on 9 report seeds (seeds 0-8); no cell finished on seed(s) 9:" in late
     readme = tmp_path / "README.md"
     readme.write_text(f"intro\n{README_BEGIN}\nreplace me\n{README_END}\noutro\n")
     write_readme_block(readme, block)

@@ -294,6 +294,27 @@ def test_a_comparative_claim_is_judged_under_the_papers_reading_first(paper, tun
     assert unknown["verdict"] == "not measured" and unknown["command"] == "make unknown-types"
 
 
+def test_the_card_keeps_each_reading_as_data_and_renders_the_same_text():
+    """Code that compares readings reads them as data: the rendered column is for people, and
+    a card read back from its CSV has no readings to give."""
+    from benchmarks.scorecard import card_readings
+
+    frame = _paper_frame(0.5, 0.9, 0.7)
+    card = scorecard(frame, table2(frame))
+    readings = card_readings(card)
+    beats = readings[readings["claim"] == "PU-GAN beats OCSVM on moons"]
+    assert dict(zip(beats["reading"], beats["holds"], strict=True)) == {
+        "paper settings, F1 at own threshold": False, "tuned, F1 at own threshold": True,
+        "paper settings, AUPRC": False, "tuned, AUPRC": True}
+    mark = {True: "holds", False: "does not hold", None: "not measured"}
+    for claim, text in zip(card["claim"], card["readings"], strict=True):
+        mine = readings[readings["claim"] == claim]
+        assert text == " | ".join(f"{r.reading}: {r.evidence} ({mark[r.holds]})"
+                                  for r in mine.itertuples())
+    with pytest.raises(ValueError, match="carries no readings"):
+        card_readings(pd.DataFrame(card))
+
+
 def test_a_claim_whose_papers_reading_was_not_run_is_not_called_not_reproduced():
     """Other readings failing say nothing of the paper's own: without its results the verdict
     says the paper's reading was not measured."""
@@ -361,3 +382,74 @@ def test_a_grid_claim_can_be_judged_with_bonferroni_over_the_grid():
     corrected = grid_verdicts(pd.DataFrame(rows), corrected=True)
     assert set(plain["position"]) == {"behind"} and set(corrected["position"]) == {"level"}
     assert (corrected["diff_high"] > plain["diff_high"]).all()
+
+
+def test_behind_a_steadier_rival_is_behind_even_when_another_has_the_higher_mean():
+    """The rivals are one family: a rival with a lower mean whose lead is the same on every
+    seed puts PU-GAN behind, though the erratic strongest one leaves it level."""
+    seeds = range(10)
+    pugan = [0.50 + 0.01 * s for s in seeds]
+    rows = [{"dataset": "d", "detector": det, "anomaly_ratio": 0.1, "labelled_fraction": 0.5,
+             "seed": s, "status": "ok", "auprc": v}
+            for det, values in (("pugan", pugan),
+                                ("steady", [v + 0.05 for v in pugan]),
+                                ("erratic", [0.95 if s % 2 else 0.25 for s in seeds]))
+            for s, v in zip(seeds, values, strict=True)]
+    v = versus_best(pd.DataFrame(rows), "pugan", ["steady", "erratic"])
+    assert v["position"] == "behind" and v["best_other"] == "steady"
+    alone = versus_best(pd.DataFrame(rows), "pugan", ["erratic"])
+    assert alone["position"] == "level" and alone["best_other"] == "erratic"
+
+
+def test_ahead_means_ahead_of_every_rival():
+    block = pd.DataFrame(_rows("d", {"pugan": 0.5, "a": 0.3, "b": 0.5}, 10))
+    v = versus_best(block, "pugan", ["a", "b"])
+    assert v["position"] == "level" and v["best_other"] == "b"
+
+
+def test_a_wilcoxon_test_that_cannot_reach_the_corrected_level_gives_way_to_the_interval():
+    """Seven pairs can reach 0.05 (smallest p 2/2**7) but not 0.05/12: in a family of twelve
+    a Wilcoxon test would read "tie" whatever the data."""
+    from benchmarks.stats import decide_family, wilcoxon_decides
+
+    diff = np.full(7, -0.3) + np.linspace(0, 0.01, 7)
+    assert wilcoxon_decides(diff) and not wilcoxon_decides(diff, 0.05 / 12)
+    decided = decide_family([diff] * 12)
+    assert {d["test"] for d in decided} == {"t-interval"}
+    assert {d["verdict"] for d in decided} == {"loss"}
+    grid = pd.DataFrame(_rows("d", {"pugan": 0.2, "a": 0.5}, 10))
+    assert versus_best(grid, "pugan", ["a"], family_size=40)["position"] == "behind"
+
+
+def test_a_metric_no_cell_could_give_is_undecided_not_a_crash():
+    """A held-out family with no anomaly in a seed's test split has no held-out AUPRC: where
+    no finished cell has one, the family is undecided."""
+    rows = _rows("d", {"pugan (small)": 0.5, "iforest": 0.4}, 5, metric="auprc_heldout",
+                 extra={"heldout_family": "probe", "supervision": "pu"})
+    frame = pd.DataFrame(rows).assign(auprc_heldout=float("nan"))
+    from benchmarks.stats import versus_best_where_ran
+
+    v = versus_best_where_ran(frame, "pugan (small)", ["pugan (small)"], "auprc_heldout")
+    assert v["position"] == "undecided" and v["n_pairs"] == 0
+
+
+def test_a_detector_that_ran_but_finished_nothing_is_untested_not_dropped():
+    from benchmarks.ranks import win_tie_loss
+    from benchmarks.stats import paired_comparisons
+
+    rows = _rows("d", {"pugan": 0.6, "a": 0.3}, 8) + _failed(_rows("d", {"b": 0.9}, 8))
+    frame = pd.DataFrame(rows)
+    pc = paired_comparisons(frame, ["pugan"], metrics=("auprc",)).set_index("other")
+    assert pc.loc["b", "verdict"] == "untested" and pc.loc["b", "n_pairs"] == 0
+    assert pc.loc["a", "verdict"] == "win"
+    wtl = win_tie_loss(frame, "pugan").set_index("detector")
+    assert wtl.loc["b", "verdict"] == "untested" and wtl.loc["a", "verdict"] == "win"
+
+
+def test_the_kdd_ranking_leaves_out_the_oracle():
+    rows = _rows("kddcup99-low", {"pugan": 0.6, "a": 0.3, "oracle": 0.99}, 4,
+                 preset="kddcup99-low")
+    frame = pd.DataFrame(rows)
+    frame["supervision"] = np.where(frame["detector"] == "oracle", "oracle", "pu")
+    table = robustness_table(frame)
+    assert "oracle" not in set(table["detector"]) and table["rank"].tolist() == [1, 2]
