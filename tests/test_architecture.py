@@ -55,7 +55,8 @@ def test_reporting_does_not_import_torch():
 
 
 def test_no_shared_folder_read_at_run_time():
-    """The project must run without ../shared: no code path may point there."""
+    """The project must run with no data outside the repository: no code path may point at
+    a data folder outside it."""
     for package in ("pugan", "baselines", "benchmarks"):
         for path in (ROOT / package).rglob("*.py"):
             assert "shared/data" not in path.read_text(), path
