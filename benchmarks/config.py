@@ -529,7 +529,7 @@ def _takes_no_arguments(method) -> bool:
 
 def _parse_detector(entry, i: int, tuning: dict | None = None) -> list[DetectorEntry]:
     """One config entry -> its detector settings (several for a grid)."""
-    from benchmarks.registry import UnknownDetectorError, get_spec
+    from benchmarks.registry import UnknownDetectorError, get_spec, plugin_registration
 
     where = f"detectors[{i}]"
     if isinstance(entry, str):
@@ -545,6 +545,7 @@ def _parse_detector(entry, i: int, tuning: dict | None = None) -> list[DetectorE
         spec = get_spec(name)
     except UnknownDetectorError as exc:
         raise ConfigError(f"{where}: {exc}") from None
+    registration = plugin_registration(name)  # a plugin's factory and settings: in the key
     user_params = _mapping(entry.get("params"), "params", where)
     use_test = entry.get("test_params", False)
     if not isinstance(use_test, bool):
@@ -576,7 +577,7 @@ def _parse_detector(entry, i: int, tuning: dict | None = None) -> list[DetectorE
             detector = _check_buildable(name, params, where)
         label = entry.get("label", f"{name} (tuned)")
         return [DetectorEntry(label=label, name=name, params={**base, **user_params},
-                              fingerprint=code_fingerprint(detector), group=key,
+                              fingerprint=code_fingerprint(detector, registration), group=key,
                               per_dataset=per_dataset)]
     points = _grid(user_params)
     out = []
@@ -589,7 +590,8 @@ def _parse_detector(entry, i: int, tuning: dict | None = None) -> list[DetectorE
             varied = {k: point[k] for k, v in user_params.items() if isinstance(v, list)}
             label = f"{group}[{','.join(f'{k}={v}' for k, v in varied.items())}]"
         out.append(DetectorEntry(label=label, name=name, params=params,
-                                 fingerprint=code_fingerprint(detector), group=group))
+                                 fingerprint=code_fingerprint(detector, registration),
+                                 group=group))
     return out
 
 

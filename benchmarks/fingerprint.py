@@ -12,10 +12,9 @@ import hashlib
 import json
 import os
 import sys
-import weakref
 from pathlib import Path
 
-__all__ = ["code_fingerprint", "dist_version", "note_registration", "row_code_version"]
+__all__ = ["code_fingerprint", "dist_version", "row_code_version"]
 
 _SHARED_SOURCES = ("datasets", "splits.py", "paper.py", "metrics.py", "detectors.py")
 #: files outside benchmarks/ that every cell runs: the contract's threshold rule
@@ -92,57 +91,35 @@ def _is_installed_library(module) -> bool:
     return "site-packages" in where or "dist-packages" in where or where.startswith(stdlib)
 
 
-#: what a plugin's registration adds to the fingerprint of each detector its factory built:
-#: (the factory's file, the registration's settings), recorded by
-#: :func:`benchmarks.registry.make_detector`. Weak, so a detector is not kept alive by it;
-#: a detector that takes no weak reference is kept in ``_STRONG`` (a rare, small leak).
-_REGISTRATIONS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-_STRONG: dict[int, tuple] = {}
-
-
-def note_registration(detector, factory_file: str, settings: dict) -> None:
-    """Record that a plugin's factory in ``factory_file``, registered with ``settings``
-    (supervision, max_train_rows, ...), built ``detector``.
+def _registration_part(registration: tuple[str, dict] | None) -> str | None:
+    """The fingerprint's part for a plugin's registration (the file defining its factory and
+    its ``register`` settings, :func:`benchmarks.registry.plugin_registration`), or None for
+    the project's own detectors.
 
     Why: a plugin's factory may return a built-in class with other arguments, or register a
     built-in's name again with other settings; the detector's classes alone are then the
-    built-in's, and its cells would share the built-in's cache keys. The factory's file and
-    the settings make them the plugin's own. The project's own registrations are not noted,
-    so their fingerprints (and the keys of committed results) stay as they are.
+    built-in's, and its cells would share the built-in's cache keys. The project's own
+    registrations add nothing, so their keys (and those of committed results) stay as they
+    are.
     """
-    info = (str(factory_file), json.dumps(settings, sort_keys=True, default=str))
-    try:
-        _REGISTRATIONS[detector] = info
-    except TypeError:  # no weak reference, or unhashable
-        _STRONG[id(detector)] = (detector, info)
-
-
-def _registration_part(detector) -> str | None:
-    """The fingerprint's part for a plugin's registration of ``detector``, or None."""
-    try:
-        info = _REGISTRATIONS.get(detector)
-    except TypeError:
-        info = None
-    if info is None:
-        held = _STRONG.get(id(detector))
-        info = held[1] if held is not None and held[0] is detector else None
-    if info is None:
+    if registration is None:
         return None
-    factory_file, settings = info
+    factory_file, settings = registration
     source = (_digest_sources(factory_file) if Path(factory_file).is_file()
               else f"module:{factory_file}")
-    return f"registration:{source}:{settings}"
+    return f"registration:{source}:{json.dumps(settings, sort_keys=True, default=str)}"
 
 
-def code_fingerprint(detector) -> str:
+def code_fingerprint(detector, registration: tuple[str, dict] | None = None) -> str:
     """A short hash of the code and libraries that decide a cell's numbers.
 
     Covers the sources every cell runs (``benchmarks/datasets``, ``splits.py``, ``metrics.py``,
     ``detectors.py`` and ``pugan/base.py``, whose threshold rule every cell applies), the
     sources of every class the detector is built from (``pugan/`` or ``baselines/`` as a
     whole; a plugin's own file), the versions of numpy, scikit-learn, torch and PyOD, and,
-    for a detector a plugin's factory built, that factory's file and its registration's
-    settings (:func:`note_registration`).
+    for a detector a plugin registers, its factory's file and its registration's settings
+    (``registration``, :func:`benchmarks.registry.plugin_registration`; None for the
+    project's own).
     Editing any of them invalidates the cached cells they decide; editing the harness, the
     reports or the CLI does not.
     """
@@ -154,14 +131,14 @@ def code_fingerprint(detector) -> str:
               if (root / name).exists()]
     parts += [_digest_sources(src) for src in _class_sources(detector)]
     parts.append(_library_versions_key())
-    registration = _registration_part(detector)
-    if registration is not None:  # a plugin's factory (absent for the built-ins: keys kept)
-        parts.append(registration)
+    plugin = _registration_part(registration)
+    if plugin is not None:  # a plugin's factory (absent for the built-ins: keys kept)
+        parts.append(plugin)
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:12]
 
 
-def row_code_version(detector) -> str:
+def row_code_version(detector, registration: tuple[str, dict] | None = None) -> str:
     """The ``code_version`` a result row of ``detector`` carries: ``<pugan-bench version>+<code
     fingerprint>``, as sweep cells record it, so that rows written outside a sweep (the
     ablation, the scale curves) can be checked for staleness the same way."""
-    return f"{dist_version('pugan-bench', 'unknown')}+{code_fingerprint(detector)}"
+    return f"{dist_version('pugan-bench', 'unknown')}+{code_fingerprint(detector, registration)}"

@@ -15,9 +15,10 @@ comparisons of the report and this table drop zero differences alike (``zero_met
 identical scores on every pair give p = 1). Pairs are taken over ratio, fraction and seed together,
 because 5 seeds alone can never reach p < 0.05 in a two-sided exact Wilcoxon test (its smallest
 p-value with 5 pairs is 0.0625). Win or loss when the corrected p-value is below ``alpha``, by
-the sign of the median difference; tie otherwise. A dataset with fewer than six non-zero pairs
-(one setting, five seeds) is decided by the Student-t interval of the mean difference at the
-Bonferroni level instead, the rule of :func:`benchmarks.stats.decide_family`. The pairs of one
+the sign of the median difference; tie otherwise. Where the test cannot reach the family's
+first Holm step whatever the data (fewer than six non-zero pairs at 0.05, more in a family of
+several rivals) and Holm does not reject, the Student-t interval of the mean difference at the
+Bonferroni level decides instead, the rule of :func:`benchmarks.stats.decide_family`. The pairs of one
 dataset are splits of the same records under several settings, not independent draws of data, so a win says PU-GAN was
 ahead consistently over that dataset's splits and settings; the Friedman test over blocks is
 the statement across datasets.

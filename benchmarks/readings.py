@@ -107,7 +107,7 @@ def readings_markdown(table: pd.DataFrame, versus: pd.DataFrame, metric: str = "
     verdicts = pd.DataFrame({
         "reading": versus["dataset"], "PU-GAN entry": versus["focus"],
         metric.upper(): ["n/a" if pd.isna(v) else f"{v:.3f}" for v in versus["mean"]],
-        "best other": versus["best_other"],
+        "rival shown": versus["best_other"],
         "its " + metric.upper(): ["n/a" if pd.isna(v) else f"{v:.3f}"
                                   for v in versus["best_other_mean"]],
         "difference": [format_ci(m, lo, hi) for m, lo, hi in zip(

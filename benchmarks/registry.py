@@ -25,6 +25,7 @@ __all__ = [
     "fit_detector",
     "get_spec",
     "make_detector",
+    "plugin_registration",
     "register",
     "registration_settings",
     "registry",
@@ -165,22 +166,20 @@ def fit_detector(detector, supervision: str, X, y, known_normal):
 
 
 def make_detector(name: str, *, random_state=None, **params):
-    """Build detector ``name`` with ``params``; a mistyped parameter raises a TypeError naming it.
-
-    A detector a plugin's factory built carries that factory's file and its registration's
-    settings into its code fingerprint (:func:`benchmarks.fingerprint.note_registration`), so
-    its cells never share the cache keys of a built-in with the same classes.
-    """
+    """Build detector ``name`` with ``params``; a mistyped parameter raises a TypeError naming it."""
     spec = get_spec(name)
     try:
-        detector = spec.factory(random_state=random_state, **params)
+        return spec.factory(random_state=random_state, **params)
     except TypeError as exc:
         raise TypeError(f"detector {name!r}: bad parameter(s) {sorted(params)}: {exc}") from exc
-    if not _is_builtin(spec):
-        from benchmarks.fingerprint import note_registration
 
-        note_registration(detector, _origin(spec.factory), registration_settings(spec))
-    return detector
+
+def plugin_registration(name: str) -> tuple[str, dict] | None:
+    """(the file defining the factory, :func:`registration_settings`) of detector ``name``
+    where a plugin registers it, None for the project's own: what a plugin's registration
+    adds to its cells' keys (:func:`benchmarks.fingerprint.code_fingerprint`)."""
+    spec = get_spec(name)
+    return None if _is_builtin(spec) else (_origin(spec.factory), registration_settings(spec))
 
 
 #: the module whose registrations are the project's own detectors

@@ -187,7 +187,7 @@ def mark_stale(frame: pd.DataFrame) -> pd.DataFrame:
     would write for that cell today (its detector's sources, the split and metric code, or the
     libraries changed since). Builds each detector once to fingerprint it; no fitting."""
     from benchmarks.fingerprint import row_code_version
-    from benchmarks.registry import make_detector
+    from benchmarks.registry import make_detector, plugin_registration
 
     frame = frame.copy()
     if "code_version" not in frame or "detector_name" not in frame:
@@ -198,7 +198,7 @@ def mark_stale(frame: pd.DataFrame) -> pd.DataFrame:
             index=False, name=None):
         try:
             det = make_detector(name, random_state=0, **json.loads(params or "{}"))
-            current[(name, params)] = row_code_version(det)
+            current[(name, params)] = row_code_version(det, plugin_registration(name))
         except Exception as exc:  # a detector this checkout cannot build: not current
             log.warning("cannot build detector %r with %s to check its rows' code (%s: %s); "
                         "they are counted stale", name, params, type(exc).__name__, exc)
@@ -333,13 +333,14 @@ def _tuned_code_text(choice: dict, name: str, params: dict) -> str:
     """"" when the choice was made on the code that builds ``name`` today; else a sentence
     saying that the grid ran other code (or unrecorded code), so the choice may not hold."""
     from benchmarks.fingerprint import row_code_version
-    from benchmarks.registry import make_detector
+    from benchmarks.registry import make_detector, plugin_registration
 
     versions = choice.get("code_versions")
     if not versions or not isinstance(versions, list):
         return "; the code its grid ran is not recorded: run `pugan-bench tune` again"
     try:
-        current = row_code_version(make_detector(name, random_state=0, **params))
+        current = row_code_version(make_detector(name, random_state=0, **params),
+                                   plugin_registration(name))
     except Exception as exc:  # a detector this checkout cannot build: cannot be compared
         first = (str(exc).strip().splitlines() or [""])[0]
         return f"; cannot check the code its grid ran ({type(exc).__name__}: {first})"

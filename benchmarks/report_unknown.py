@@ -120,7 +120,7 @@ def _level(level: float) -> str:
 
 
 def versus_markdown(versus: pd.DataFrame) -> str:
-    """The PU-GAN-against-the-best-other table as markdown."""
+    """The table of PU-GAN against the other detectors, as markdown."""
     if versus.empty:
         return "No PU-GAN entry in these results.\n"
     lines = ["| held-out family | PU-GAN entry | its AUPRC held-out | rival shown | its AUPRC "

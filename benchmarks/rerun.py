@@ -114,10 +114,10 @@ def carried_rows(folders, cells: dict[str, str]) -> pd.DataFrame:
 
 
 def copy_without(source: Path, dest: Path, detectors: list[str], datasets: list[str],
-                 cells: dict[str, str], rows_from=()) -> int:
+                 cells: dict[str, str], rows_from=()) -> tuple[int, list[str]]:
     """Store every row of ``source``'s results.csv whose cell is not chosen as a cell file
     of ``dest``, with the rows of ``rows_from`` (:func:`carried_rows`) in place of their
-    cells' rows; returns how many rows are chosen.
+    cells' rows; returns how many rows are chosen and the labels of the carried rows.
 
     Everything is checked before anything is written: ``dest`` must be new and outside
     ``source``; the labels must choose at least one row; every row must carry one of the
@@ -169,7 +169,7 @@ def copy_without(source: Path, dest: Path, detectors: list[str], datasets: list[
     cache = CellCache(check_writable(dest))
     for key in sorted(set(frame["cell_id"]) - again):
         cache.put(key, records[key])
-    return int(chosen.sum())
+    return int(chosen.sum()), sorted(set(carried["detector"])) if len(carried) else []
 
 
 def score_moves(source: Path, dest: Path, detectors: list[str],
@@ -237,12 +237,12 @@ def run_command(args) -> int:
                          "(--rows-from)")
     cells = {cell.key: f"{cell.dataset} / {cell.detector} / seed {cell.seed}"
              for cell in config.cells()}
-    n = copy_without(source, dest, detectors, args.dataset, cells, rows_from)
+    n, carried = copy_without(source, dest, detectors, args.dataset, cells, rows_from)
     print(f"{n} row(s) of {source} to compute again in {dest}", flush=True)
     # the source's times of the chosen cells order them longest first
     frame = run_sweep(config, dest, n_jobs=args.n_jobs, retry_failed=False, progress=False,
                       timings_from=source / "results.csv")
-    compared = detectors or sorted(set(carried_rows(rows_from, cells)["detector"]))
+    compared = detectors or carried
     _write_moves(score_moves(source, dest, compared, args.dataset), dest / "moves.csv")
     bad = _chosen(frame, detectors, args.dataset) & frame["status"].isin(
         ["failed", "timeout"])

@@ -125,6 +125,8 @@ def previous_records(path: Path, *, strict: bool = False) -> dict[str, dict]:
     rows) it is a ValueError instead.
     """
     path = Path(path)
+    if not path.is_file() or path.stat().st_size == 0:
+        return {}  # no file (or --out is no folder: the writable check says so), no rows
     try:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False)
     except FileNotFoundError:

@@ -13,8 +13,8 @@ independent replicates of the whole protocol. Two conventions hold everywhere:
   or a *loss* when the corrected p-value is below ``alpha`` (0.05), else a *tie*. Where the
   Wilcoxon test cannot reach the level it is judged at whatever the data (its smallest
   p-value, ``2 / 2**k`` with ``k`` non-zero differences, is not below ``alpha / m`` for a
-  family of ``m``: fewer than ``MIN_WILCOXON_PAIRS`` at ``m = 1``, more in a larger family),
-  the Student-t interval of the mean difference decides instead, at the Bonferroni level
+  family of ``m``: fewer than ``MIN_WILCOXON_PAIRS`` at ``m = 1``, more in a larger family)
+  and Holm does not reject it, the Student-t interval of the mean difference decides instead, at the Bonferroni level
   ``1 - alpha / m`` over the block's ``m`` comparisons (win above 0, loss below). The oracle
   (supervision ``oracle``) reads test labels and is no comparison partner.
 - **Against the other detectors** (:func:`versus_best`: the robustness table, the imbalance
@@ -54,7 +54,8 @@ RIVALS_RULE = (
 #: when the Wilcoxon test gives way to the t-interval, in the words the reports print
 WILCOXON_FALLBACK = (
     f"Where the test cannot reach the corrected level whatever the data (fewer than "
-    f"{MIN_WILCOXON_PAIRS} non-zero differences at 0.05, more under the correction), the "
+    f"{MIN_WILCOXON_PAIRS} non-zero differences at 0.05, more under the correction) and "
+    "Holm does not reject it, the "
     "Student-t interval of the mean difference at level `ci_level` (Bonferroni over the "
     "block's comparisons) decides instead (`test`: t-interval)")
 
@@ -123,7 +124,8 @@ def wilcoxon_decides(diff: np.ndarray, alpha: float = ALPHA) -> bool:
 def decide_family(diffs: list[np.ndarray], alpha: float = ALPHA) -> list[dict]:
     """Win, tie or loss for each of one detector's comparisons in a family (the other
     detectors of one block, or of one dataset), by the module's rule: Wilcoxon p-values
-    Holm-corrected over the family where a comparison has enough non-zero differences, else
+    Holm-corrected over the family where Holm rejects a comparison or its test could reach
+    the family's first step (enough non-zero differences), else
     the Student-t interval of the mean difference at the Bonferroni level over the family.
     One dict per entry of ``diffs``: p_value, p_holm, diff_low, diff_high, ci_level, test,
     verdict ("untested" where there is no pair at all, "undecided" where one pair gives no
@@ -140,13 +142,16 @@ def decide_family(diffs: list[np.ndarray], alpha: float = ALPHA) -> list[dict]:
             test, decided = "none", "untested"
         elif d.size < 2:  # one pair has no interval: "tie" would claim what it cannot show
             test, decided = "none", "undecided"
-        elif wilcoxon_decides(d, alpha / max(tested, 1)):
+        elif p_holm < alpha or wilcoxon_decides(d, alpha / max(tested, 1)):
+            # Holm rejected it, or its test could reach the family's first step: the test
+            # decides; otherwise "tie" would be the only answer it could give
             test, decided = "wilcoxon", verdict(float(np.median(d)), p_holm, alpha)
         else:
             test = "t-interval"
             decided = "win" if low > 0 else "loss" if high < 0 else "tie"
         out.append({"p_value": p, "p_holm": float(p_holm), "diff_low": low, "diff_high": high,
-                    "ci_level": level, "test": test, "verdict": decided})
+                    "ci_level": level if d.size >= 2 else math.nan,  # no interval to level
+                    "test": test, "verdict": decided})
     return out
 
 

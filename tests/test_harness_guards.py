@@ -291,3 +291,20 @@ def test_an_interrupted_run_logs_interrupted_not_done(tmp_path, monkeypatch):
         sweep.run_sweep(load_config(cfg), out, n_jobs=1, isolate=False, progress=False)
     last = (out / "run.log").read_text().splitlines()[-1]
     assert "sweep 't' interrupted: 1 of 3 cells have a result (1 ok)" in last
+
+
+def test_a_plugins_rows_are_current_to_the_stale_check(tmp_path, saved_registry):
+    """The sweep's keys and the report's stale check fingerprint a plugin's detector the same
+    way (by its registered name), so its fresh rows are not called stale."""
+    from benchmarks.config import load_config
+    from benchmarks.report import load_results, mark_stale
+    from benchmarks.sweep import run_sweep
+
+    plugin = tmp_path / "over.py"
+    plugin.write_text(OVERRIDE_PLUGIN)
+    config = tmp_path / "over.yaml"
+    _write(config, sweep_raw([{"name": "my-iforest", "params": {"n_estimators": 10}}],
+                             plugins=[PLUGIN, str(plugin)]))
+    run_sweep(load_config(config), tmp_path / "sweep", n_jobs=1, isolate=False, progress=False)
+    marked = mark_stale(load_results(tmp_path / "sweep"))
+    assert len(marked) == 1 and not marked["stale"].any()

@@ -132,3 +132,26 @@ def test_float32_under_the_avx2_cap_is_the_avx2_processors_float32():
     assert len(both) == 8 and set(both["arithmetic"]) == {"float32"}
     for column in ("auprc", "f1", "threshold"):
         assert (both[column] == both[f"{column}_real"]).all(), column
+
+
+def test_no_reading_of_any_claim_moves_in_the_float32_copies():
+    """The README says that with every PU-GAN cell trained in float32 no reading of any
+    claim changes its verdict: the copies under results/float32 must keep saying so, and
+    must hold the committed sweep's settings, or the sentence compares other settings."""
+    import importlib.util
+
+    float32 = ROOT / "results" / "float32" / "paper"
+    committed, copy = load_results(PAPER), load_results(float32)
+    keys = ["detector", "dataset", "seed"]
+    settings = committed.merge(copy, on=keys, suffixes=("", "_copy"))
+    assert len(settings) == len(committed) == len(copy)
+    assert (settings["detector_params"] == settings["detector_params_copy"]).all()
+    pugan = copy["detector"].str.startswith("pugan")
+    assert set(copy.loc[pugan, "arithmetic"]) == {"float32"}
+    spec = importlib.util.spec_from_file_location(
+        "scorecard_swap", ROOT / "experiments" / "scorecard_swap.py")
+    swap = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(swap)
+    before = sweep_scorecard(PAPER, committed, table2(committed))
+    after = sweep_scorecard(float32, copy, table2(copy))
+    assert swap.differing_readings(before, after) == []

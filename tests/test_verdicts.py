@@ -402,9 +402,19 @@ def test_behind_a_steadier_rival_is_behind_even_when_another_has_the_higher_mean
 
 
 def test_ahead_means_ahead_of_every_rival():
-    block = pd.DataFrame(_rows("d", {"pugan": 0.5, "a": 0.3, "b": 0.5}, 10))
-    v = versus_best(block, "pugan", ["a", "b"])
-    assert v["position"] == "level" and v["best_other"] == "b"
+    """Ahead of the strongest rival on every seed is not enough when a weaker, erratic rival
+    is level with PU-GAN: ahead needs every rival behind it."""
+    seeds = range(10)
+    pugan = [0.50 + 0.01 * s for s in seeds]
+    rows = [{"dataset": "d", "detector": det, "anomaly_ratio": 0.1, "labelled_fraction": 0.5,
+             "seed": s, "status": "ok", "auprc": v}
+            for det, values in (("pugan", pugan),
+                                ("strong", [v - 0.05 for v in pugan]),
+                                ("erratic", [0.10 if s % 2 else 0.75 for s in seeds]))
+            for s, v in zip(seeds, values, strict=True)]
+    assert versus_best(pd.DataFrame(rows), "pugan", ["strong"])["position"] == "ahead"
+    v = versus_best(pd.DataFrame(rows), "pugan", ["strong", "erratic"])
+    assert v["position"] == "level" and v["best_other"] == "strong"
 
 
 def test_a_wilcoxon_test_that_cannot_reach_the_corrected_level_gives_way_to_the_interval():
@@ -453,3 +463,14 @@ def test_the_kdd_ranking_leaves_out_the_oracle():
     frame["supervision"] = np.where(frame["detector"] == "oracle", "oracle", "pu")
     table = robustness_table(frame)
     assert "oracle" not in set(table["detector"]) and table["rank"].tolist() == [1, 2]
+
+
+def test_a_comparison_holm_rejects_is_decided_by_the_test():
+    """Six pairs cannot reach Holm's first step in a family of two (2/2**6 > 0.025), but at
+    its own step Holm rejects it: the test decides, not an interval that might say tie."""
+    from benchmarks.stats import decide_family
+
+    near, far = np.linspace(0.1, 0.2, 10), -np.linspace(0.1, 0.9, 6)
+    decided = decide_family([near, far])
+    assert decided[1]["p_holm"] < 0.05
+    assert decided[1]["test"] == "wilcoxon" and decided[1]["verdict"] == "loss"

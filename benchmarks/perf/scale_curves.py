@@ -86,7 +86,7 @@ def measure(detectors, sizes, *, max_fit_seconds: float, out: Path) -> pd.DataFr
     from benchmarks.cache import atomic_write_text
     from benchmarks.fingerprint import row_code_version
     from benchmarks.perf.data import kdd_like
-    from benchmarks.registry import fit_detector, get_spec, make_detector
+    from benchmarks.registry import fit_detector, get_spec, make_detector, plugin_registration
 
     # scored records come from a pool of base records that no training set draws from
     X_score, y_score, _ = kdd_like(SCORE_ROWS, seed=1, part="score")
@@ -102,7 +102,7 @@ def measure(detectors, sizes, *, max_fit_seconds: float, out: Path) -> pd.DataFr
             spec = get_spec(name)
             points: list[tuple[int, float]] = []
             warm = make_detector(name, random_state=0)
-            version = row_code_version(warm)
+            version = row_code_version(warm, plugin_registration(name))
             try:
                 fit_detector(warm, spec.supervision, Xw, yw, known_w).decision_function(Xw[:100])
             except Exception as exc:  # the timed fits say what fails; the curve goes on
