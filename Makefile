@@ -79,8 +79,9 @@ bench: $(STAMP) ## performance suite (perf/, pytest-benchmark; JSON in .benchmar
 	$(PY) -m pytest perf --benchmark-enable --benchmark-autosave --benchmark-storage=.benchmarks -p no:cacheprovider -q -W ignore::UserWarning
 	$(PY) -m benchmarks.perf.summary --storage .benchmarks
 
-bench-compare: $(STAMP) ## compare the last two saved `make bench` runs (pytest-benchmark compare)
-	$(VENV)/bin/pytest-benchmark --storage .benchmarks compare --group-by group --columns mean,stddev,rounds --sort name $$(ls -1 .benchmarks/*/*.json | sort -t/ -k3 | tail -2)
+bench-compare: $(STAMP) ## compare the two newest saved `make bench` runs, by the time each recorded (pytest-benchmark compare)
+	runs="$$($(PY) -m benchmarks.perf.summary --storage .benchmarks --newest 2)" && \
+	  $(VENV)/bin/pytest-benchmark --storage .benchmarks compare --group-by group --columns mean,stddev,rounds --sort name $$runs
 
 scale-curves: $(STAMP) ## fit/score time vs training size (2k-500k rows) into results/scale/scale.csv and reports/figures/scale_curves.{png,svg,md}
 	$(PY) -m benchmarks scale-curves

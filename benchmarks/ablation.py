@@ -166,11 +166,19 @@ def summary(frame: pd.DataFrame) -> pd.DataFrame:
                        "n_seeds"]]
 
 
+def check_presets(presets: list[str]) -> None:
+    """Refuse an empty preset list before any work: it would fit nothing and replace the
+    committed table with an empty one."""
+    if not presets:
+        raise ValueError("no preset given: --presets needs at least one preset name")
+
+
 def write_ablation(presets: list[str], seeds: list[int], *, out: str | Path = "results/ablation",
                    reports: str | Path = "reports", n_jobs: int = 2) -> str:
     """Run the ablation; write ``OUT/ablation.csv`` and ``REPORTS/ablation.md`` (each whole
     or not at all) and remove a stale ``OUT/ablation.partial.csv`` left by an earlier failed
     run; return the markdown (``pugan-bench ablation``)."""
+    check_presets(presets)
     out = Path(out)
     try:
         frame = run(presets, seeds, n_jobs=n_jobs)
@@ -180,12 +188,13 @@ def write_ablation(presets: list[str], seeds: list[int], *, out: str | Path = "r
             atomic_write_text(out / "ablation.partial.csv",
                               exc.frame.to_csv(index=False, float_format="%.6g"))
         raise
+    # built before either file is written: a table that cannot be summarised writes nothing
+    md = ("# PU-GAN ablation (means over seeds; best_f1_oracle picks its threshold with test "
+          "labels)\n\n" + markdown_table(summary(frame)) + "\n")
     out.mkdir(parents=True, exist_ok=True)
     # whole or not at all: a half file would still read as an ablation with fewer rows
     atomic_write_text(out / "ablation.csv", frame.to_csv(index=False, float_format="%.6g"))
     Path(reports).mkdir(parents=True, exist_ok=True)
-    md = ("# PU-GAN ablation (means over seeds; best_f1_oracle picks its threshold with test "
-          "labels)\n\n" + markdown_table(summary(frame)) + "\n")
     atomic_write_text(Path(reports) / "ablation.md", md)   # whole or not at all, as the CSV
     # the rows an earlier failed run kept are superseded by this whole table
     (out / "ablation.partial.csv").unlink(missing_ok=True)
@@ -195,7 +204,12 @@ def write_ablation(presets: list[str], seeds: list[int], *, out: str | Path = "r
 def run_command(args) -> int:
     """``pugan-bench ablation``: development seeds unless report seeds are asked for."""
     seeds = list(seeds_from_args(args))
-    presets = [p for p in args.presets.split(",") if p]
+    presets = [p.strip() for p in args.presets.split(",") if p.strip()]
+    try:
+        check_presets(presets)
+    except ValueError as exc:
+        print(f"pugan-bench ablation: error: {exc}", file=sys.stderr)
+        return 2
     try:
         md = write_ablation(presets, seeds, out=args.out, reports=args.reports,
                             n_jobs=args.n_jobs)

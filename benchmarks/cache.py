@@ -114,6 +114,20 @@ def record_problem(rec) -> str:
     return ""
 
 
+def identity_problem(rec: dict, key: str) -> str:
+    """Whether a record read from ``key``'s file names another cell ("" when not).
+
+    A cell file copied or renamed under another cell's name would otherwise be trusted as
+    that cell's result. Records written by a run carry ``key`` and rows carried from
+    results.csv carry ``cell_id``; whichever the record holds must be ``key``.
+    """
+    for field in ("key", "cell_id"):
+        named = rec.get(field)
+        if named is not None and named != "" and str(named) != key:
+            return f"its {field} is {named!r}, not the cell {key!r} its file name says"
+    return ""
+
+
 class CellCache:
     """Finished cells of one sweep folder, by cache key."""
 
@@ -127,8 +141,8 @@ class CellCache:
     def get(self, key: str) -> dict | None:
         """The stored record of ``key``, or None (a missing, unreadable or damaged file).
 
-        A damaged file (not UTF-8, not JSON, not a record, or an ``ok`` record without its
-        metrics) is never trusted: it is reported with a warning naming it and the cell runs
+        A damaged file (not UTF-8, not JSON, not a record, an ``ok`` record without its
+        metrics, or a record whose ``key`` or ``cell_id`` names another cell) is never trusted: it is reported with a warning naming it and the cell runs
         again.
         """
         p = self.path(key)
@@ -139,7 +153,7 @@ class CellCache:
         except (OSError, ValueError) as exc:  # ValueError: bad JSON or bad UTF-8
             log.warning("ignoring unreadable cell file %s (%s); the cell will run again", p, exc)
             return None
-        problem = record_problem(rec)
+        problem = record_problem(rec) or identity_problem(rec, key)
         if problem:
             log.warning("ignoring damaged cell file %s (%s); the cell will run again", p,
                         problem)
@@ -183,7 +197,8 @@ class CellCache:
     def get_scores(self, key: str):
         """The per-test-record frame of ``key``, or None when the cell has no scores file.
 
-        A file that exists but cannot be read as one is a ``ValueError`` naming it.
+        A file that exists but cannot be read as one, or whose ``cell_id`` metadata names
+        another cell, is a ``ValueError`` naming it.
         """
         path = self.scores_path(key)
         if not path.is_file():
@@ -197,6 +212,10 @@ class CellCache:
         missing = [c for c in SCORE_COLUMNS if c not in table.column_names]
         if missing:
             raise ValueError(f"cell scores file {path} lacks the column(s) {missing}")
+        named = scores_cell_id(table)
+        if named and named != key:
+            raise ValueError(f"cell scores file {path} holds the scores of cell {named!r}, "
+                             f"not of {key!r}")
         return table.to_pandas()
 
 
@@ -230,6 +249,13 @@ def scores_parquet(columns: dict, key: str = "") -> bytes:
     sink = pa.BufferOutputStream()
     pq.write_table(table, sink, compression="zstd")
     return sink.getvalue().to_pybytes()
+
+
+def scores_cell_id(table) -> str:
+    """The ``cell_id`` a scores table was written for ("" when it names none), so that a
+    file copied under another cell's name is caught rather than read as that cell's."""
+    meta = table.schema.metadata or {}
+    return meta.get(b"cell_id", b"").decode("utf-8", "replace")
 
 
 def read_cell_scores(folder: str | Path, key: str):

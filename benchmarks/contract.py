@@ -12,8 +12,6 @@ the same clauses the suite checks for every built-in detector, on a small synthe
 
 from __future__ import annotations
 
-import copy
-
 import numpy as np
 
 __all__ = ["ContractError", "check_detector", "easy_case", "fitted_state"]
@@ -46,15 +44,89 @@ def easy_case(seed: int = 0, d: int = 4, n_train: int = 600, n_test: int = 300,
     return X_train, y_train, known, X_test, y_test
 
 
+#: how deep :func:`fitted_state` follows containers and attributes before it pickles instead
+_MAX_DEPTH = 12
+
+
 def fitted_state(obj) -> dict:
-    """What ``decision_function`` must not change: each attribute's object and array content."""
-    out = {}
-    for key, val in vars(obj).items():
-        if isinstance(val, np.ndarray):
-            out[key] = (id(val), val.shape, val.tobytes())
-        else:
-            out[key] = (id(val), copy.copy(val) if isinstance(val, int | float | str) else None)
-    return out
+    """What ``decision_function`` must not change: each attribute's object and contents.
+
+    Contents, not only identity: a ``decision_function`` that counts calls in a dict or
+    appends to a list attribute keeps every object where it was and still writes to the
+    detector. Numbers, strings, arrays, containers and plain objects are followed down to
+    their values (a wrapped estimator down to its parameters and fitted attributes, see
+    :func:`_estimator_state`); anything else is compared by its pickled bytes (by identity
+    only when it cannot be pickled).
+    """
+    return {key: (id(val), _snapshot(val, 0, frozenset())) for key, val in vars(obj).items()}
+
+
+def _snapshot(val, depth: int, seen: frozenset):
+    """A comparable picture of ``val``'s contents (see :func:`fitted_state`)."""
+    if val is None or isinstance(val, bool | int | float | complex | str | bytes | np.generic):
+        return (type(val).__name__, repr(val))   # repr: a NaN equals itself
+    if isinstance(val, np.ndarray):
+        if val.dtype == object:
+            return ("object array", val.shape, _snapshot(val.tolist(), depth + 1, seen))
+        return ("array", val.dtype.str, val.shape, val.tobytes())
+    if depth > _MAX_DEPTH:
+        return _pickled(val)
+    if id(val) in seen:   # a cycle: its contents are pictured where it was first met
+        return ("cycle", type(val).__name__)
+    seen = seen | {id(val)}
+    if isinstance(val, list | tuple):
+        return (type(val).__name__, tuple(_snapshot(v, depth + 1, seen) for v in val))
+    if isinstance(val, dict):
+        return (type(val).__name__, tuple((repr(k), _snapshot(v, depth + 1, seen))
+                                          for k, v in val.items()))
+    if isinstance(val, set | frozenset):
+        return (type(val).__name__, tuple(sorted(repr(v) for v in val)))
+    as_array = _tensor_array(val)
+    if as_array is not None:
+        return ("tensor", _snapshot(as_array, depth + 1, seen))
+    if isinstance(val, type):
+        return ("class", val.__module__, val.__qualname__)
+    if hasattr(val, "get_params") and hasattr(val, "__dict__"):
+        return (type(val).__name__, _snapshot(_estimator_state(val), depth + 1, seen))
+    if hasattr(val, "__dict__"):
+        return (type(val).__name__, _snapshot(vars(val), depth + 1, seen))
+    return _pickled(val)
+
+
+def _estimator_state(est) -> dict:
+    """What counts as a wrapped estimator's state: its parameters and, by scikit-learn's
+    convention, its fitted (``name_``) and private (``_name``) attributes. Its other public
+    attributes are left out: PyOD's COPOD and ECOD keep the last scored batch's tail
+    probabilities there (``U_l``, ``U_r``, ``U_skew``, ``O``) on every ``decision_function``,
+    scratch that no later score reads, and the detector wrapping them cannot change that."""
+    try:
+        params = set(est.get_params(deep=False))
+    except Exception:  # a get_params that is not scikit-learn's: no parameter is known
+        params = set()
+    return {k: v for k, v in vars(est).items()
+            if k in params or k.endswith("_") or k.startswith("_")}
+
+
+def _tensor_array(val):
+    """A torch tensor's values as a NumPy array (None for anything else), read without
+    importing torch, so a detector that has no tensors never loads it."""
+    if type(val).__module__.split(".")[0] != "torch" or not hasattr(val, "detach"):
+        return None
+    try:
+        return val.detach().cpu().numpy()
+    except Exception:  # not a tensor after all, or one NumPy cannot hold
+        return None
+
+
+def _pickled(val):
+    """``val`` by its pickled bytes; by identity when it cannot be pickled (a lock, a
+    function defined inside another)."""
+    import pickle
+
+    try:
+        return ("pickled", type(val).__name__, pickle.dumps(val, protocol=4))
+    except Exception:
+        return ("unpicklable", type(val).__name__, id(val))
 
 
 def check_detector(detector, *, supervision: str = "normals-only", ranks: bool = True,
@@ -122,7 +194,10 @@ def check_detector(detector, *, supervision: str = "normals-only", ranks: bool =
     elif not np.array_equal(np.asarray(detector.decision_function(X_test)), scores):
         problems.append("decision_function gives other scores the second time")
     predicted = np.asarray(detector.predict(X_test))
-    if scores.shape == predicted.shape and not np.array_equal(
+    if predicted.shape != (X_test.shape[0],):
+        problems.append(f"predict does not give one label per row (shape {predicted.shape} "
+                        f"for {X_test.shape[0]} rows)")
+    elif scores.shape == predicted.shape and not np.array_equal(
             predicted, (scores >= threshold).astype(int)):
         problems.append("predict differs from decision_function >= threshold_")
 

@@ -15,10 +15,11 @@ seed unless the caller says explicitly that it means to look at the report seeds
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Iterable
 
-__all__ = ["DEV_SEEDS", "REPORT_SEEDS", "SeedError", "add_seed_arguments", "check_dev_seeds",
-           "parse_seeds", "seeds_from_args"]
+__all__ = ["DEV_SEEDS", "REPORT_SEEDS", "SeedError", "SeedListError", "add_seed_arguments",
+           "check_dev_seeds", "parse_seeds", "seeds_from_args"]
 
 #: seeds of every reported table (Table 2, the robustness and imbalance tables)
 REPORT_SEEDS: tuple[int, ...] = tuple(range(10))
@@ -28,6 +29,12 @@ DEV_SEEDS: tuple[int, ...] = tuple(range(1000, 1010))
 
 class SeedError(ValueError):
     """A report seed was asked for where only development seeds belong."""
+
+
+class SeedListError(ValueError, argparse.ArgumentTypeError):
+    """A seed list that does not say what it seems to (a repeated, negative or backwards
+    seed); an ``ArgumentTypeError`` too, so that ``--seeds`` prints this message rather than
+    argparse's bare "invalid value"."""
 
 
 def check_dev_seeds(seeds: Iterable[int], *, allow_report: bool = False) -> tuple[int, ...]:
@@ -50,18 +57,38 @@ def check_dev_seeds(seeds: Iterable[int], *, allow_report: bool = False) -> tupl
 
 
 def parse_seeds(text: str) -> tuple[int, ...]:
-    """``"1000,1001"`` or a range ``"1000-1004"`` (inclusive) -> a tuple of ints."""
+    """``"1000,1001"`` or a range ``"1000-1004"`` (inclusive) -> a tuple of ints.
+
+    A negative seed, a range written high to low and a seed given twice are refused with a
+    :class:`SeedListError` (a ValueError) naming them: each would otherwise run something
+    other than what was asked (a reversed range used to read as no seed at all, a repeated
+    seed would count twice in every mean).
+    """
     out: list[int] = []
     for part in str(text).split(","):
         part = part.strip()
-        if not part:
-            continue
-        if "-" in part[1:]:
-            lo, hi = part.split("-", 1)
-            out.extend(range(int(lo), int(hi) + 1))
-        else:
-            out.append(int(part))
+        if part:
+            out.extend(_seed_part(part))
+    repeated = sorted({s for s in out if out.count(s) > 1})
+    if repeated:
+        raise SeedListError(f"seed(s) {repeated} are given more than once in {text!r}")
     return tuple(out)
+
+
+def _seed_part(part: str) -> list[int]:
+    """One comma-separated piece of a seed list: a seed or an inclusive ``LO-HI`` range."""
+    if part.startswith("-"):
+        raise SeedListError(f"seed {part!r} is negative: seeds are 0 or more")
+    if "-" not in part:
+        return [int(part)]
+    lo_text, hi_text = part.split("-", 1)
+    if hi_text.strip().startswith("-"):
+        raise SeedListError(f"seed range {part!r} ends at a negative seed: seeds are 0 or more")
+    lo, hi = int(lo_text), int(hi_text)
+    if hi < lo:
+        raise SeedListError(f"seed range {part!r} runs backwards: write it low to high "
+                         f"({hi}-{lo})")
+    return list(range(lo, hi + 1))
 
 
 def add_seed_arguments(parser, *, default: int = 3) -> None:

@@ -133,8 +133,8 @@ def choose(frame: pd.DataFrame, config: SweepConfig, criterion: str = "auprc") -
             for det in points:
                 rows = frame[(frame["dataset"] == d.label) & (frame["detector"] == det.label)]
                 ok = rows[rows["status"] == "ok"]
-                vals = ok[criterion].astype(float)
-                mean = float(vals.mean()) if len(vals) else math.nan
+                vals = _seed_ordered(ok, criterion)
+                mean = _exact_mean(vals)
                 entry = {"params": dict(det.params), "mean": _round(mean),
                          "std": _round(float(vals.std(ddof=1)) if len(vals) > 1 else math.nan),
                          "n_ok": int(len(ok)), "n_cells": int(len(rows)),
@@ -143,7 +143,7 @@ def choose(frame: pd.DataFrame, config: SweepConfig, criterion: str = "auprc") -
                 eligible = len(ok) == n_seeds and math.isfinite(mean)
                 # compared unrounded: the entry's rounded mean would let a later point that is
                 # lower by less than the rounding step win the tie rule
-                if eligible and (best is None or mean > best_mean):
+                if eligible and (best is None or _beats(mean, best_mean)):
                     best, best_mean = entry, mean
             if best is None and grid and all(g["n_cells"] and g["n_skipped"] == g["n_cells"]
                                              for g in grid):
@@ -158,6 +158,28 @@ def choose(frame: pd.DataFrame, config: SweepConfig, criterion: str = "auprc") -
             choices.setdefault(d.label, {})[group] = {
                 "params": dict(best["params"]), criterion: best["mean"], "grid": grid}
     return choices
+
+
+def _seed_ordered(ok: pd.DataFrame, criterion: str) -> pd.Series:
+    """A point's criterion values in seed order, so that its mean and spread do not depend
+    on the order the rows were written in (a rerun or a merge reorders them)."""
+    if "seed" in ok:
+        ok = ok.sort_values("seed", kind="stable")
+    return ok[criterion].astype(float)
+
+
+def _exact_mean(vals: pd.Series) -> float:
+    """The correctly rounded mean (``math.fsum``): the same seeds' scores give the same mean
+    in any order, which a running float sum does not."""
+    return math.fsum(vals) / len(vals) if len(vals) else math.nan
+
+
+def _beats(mean: float, best_mean: float) -> bool:
+    """Whether a point's mean wins over the best so far: higher by more than float noise.
+    Two means equal up to rounding are a tie, which the earlier grid point keeps."""
+    if math.isclose(mean, best_mean, rel_tol=1e-12, abs_tol=1e-15):
+        return False
+    return mean > best_mean
 
 
 def _check_one_split_setting(config: SweepConfig) -> None:

@@ -29,13 +29,40 @@ def _text(key: tuple) -> str:
     return ", ".join(f"{k} {v}" for k, v in key)
 
 
+def _criterion(a: dict, b: dict) -> str:
+    """The criterion both tunings were chosen on; refused when they differ, since the table
+    heads one metric and would show B's other metric under A's name."""
+    crit_a, crit_b = a.get("criterion", "auprc"), b.get("criterion", "auprc")
+    if crit_a != crit_b:
+        raise ValueError(f"the two tunings were chosen on different criteria (A on {crit_a}, "
+                         f"B on {crit_b}): their means are not comparable")
+    return crit_a
+
+
+def _score(point: dict) -> str:
+    """A grid point's "mean ± sd"; "n/a" for the spread of a one-seed tuning (no ``std``)."""
+    if point["mean"] is None:
+        return ""
+    std = "n/a" if point.get("std") is None else f"{point['std']:.3f}"
+    return f"{point['mean']:.3f} ± {std}"
+
+
+def _seeds_line(a: dict, b: dict) -> str:
+    """Which seeds each tuning used, flagged when they differ (the means then average over
+    different splits)."""
+    text = f"A on seeds {a.get('seeds')}, B on seeds {b.get('seeds')}"
+    if a.get("seeds") != b.get("seeds"):
+        text += " (the seeds differ: the means are over different splits)"
+    return text
+
+
 def compare(a: dict, b: dict, detector: str, ignore: set[str]) -> str:
     """The markdown tables of ``detector``'s grid in tunings ``a`` and ``b``."""
+    crit = _criterion(a, b)
     shared = [d for d in a["choices"] if d in b["choices"]
               and detector in a["choices"][d] and detector in b["choices"][d]]
     if not shared:
         raise ValueError(f"the two tunings share no dataset that tunes {detector!r}")
-    crit = a.get("criterion", "auprc")
     lines = [f"| reading | point | mean {crit} ± sd, A | mean {crit} ± sd, B |",
              "| --- | --- | ---: | ---: |"]
     verdicts = []
@@ -56,13 +83,12 @@ def compare(a: dict, b: dict, detector: str, ignore: set[str]) -> str:
         for key in grid_a:
             cells = []
             for grid, chosen in ((grid_a, chosen_a), (grid_b, chosen_b)):
-                g = grid[key]
-                text = f"{g['mean']:.3f} ± {g['std']:.3f}" if g["mean"] is not None else ""
+                text = _score(grid[key])
                 cells.append(f"**{text}**" if key == chosen else text)
             lines.append(f"| {dataset} | {_text(key)} | {cells[0]} | {cells[1]} |")
         verdicts.append(f"{dataset}: " + ("the same choice" if chosen_a == chosen_b else
                                           f"A chooses {_text(chosen_a)}, B {_text(chosen_b)}"))
-    seeds = f"A on seeds {a.get('seeds')}, B on seeds {b.get('seeds')}"
+    seeds = _seeds_line(a, b)
     return "\n".join([*lines, "", f"Chosen point in bold; {seeds}.", *verdicts]) + "\n"
 
 

@@ -44,8 +44,9 @@ def main(argv=None):
     args = ap.parse_args(argv)
     config = dataclasses.replace(load_config(DEFAULT_CONFIG), seeds=seeds_from_args(args, ap))
     label, override = args.dataset, args.params
-    cells = [c for c in config.cells()
-             if c.detector_name == "pugan-distilled" and label in (None, c.dataset)]
+    distilled = [c for c in config.cells() if c.detector_name == "pugan-distilled"]
+    check_label(label, distilled, ap)
+    cells = [c for c in distilled if label in (None, c.dataset)]
     for c in cells:
         s = make_pu_split(**c.split_kwargs())
         det = make_detector(c.detector_name, random_state=c.model_seed,
@@ -59,7 +60,17 @@ def main(argv=None):
               f"{roc_auc_score(y, student):.3f} AUPRC {average_precision_score(y, student):.3f} | "
               f"Spearman {spearmanr(teacher, student)[0]:.4f}, held-out fidelity "
               f"{det.student_fidelity_:.4f}", flush=True)
+    return 0
+
+
+def check_label(label, cells, parser) -> None:
+    """Refuse a ``--dataset`` that names none of the reference's distilled cells (exit 2,
+    listing the labels): it would otherwise match nothing, print nothing and succeed."""
+    labels = sorted({c.dataset for c in cells})
+    if label is not None and label not in labels:
+        parser.error(f"unknown dataset label {label!r}; the reference config's labels with "
+                     f"pugan-distilled cells: {', '.join(labels)}")
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

@@ -15,30 +15,58 @@ development split, and the share that were training records there. Records are t
 dataset's row numbers (before de-duplication), so identical records at different rows count
 as different. moons is drawn afresh from each seed and shares no record. Chooses nothing: it
 reads both seed sets to audit them.
+
+Each split is built as the sweeps build it: from the preset's cell in the tuning configs
+(development seeds) or the report config (report seeds), so from the split seed each cell
+derives from its seed and settings (``Cell.split_seed``), not from the seed itself.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import functools
+from pathlib import Path
 
 import numpy as np
 
+from benchmarks.config import load_config
 from benchmarks.seeds import parse_seeds
-from benchmarks.splits import PRESETS, preset_split
+from benchmarks.splits import PRESETS, make_pu_split
 
 KDD_READINGS = ("kddcup99-high", "kddcup99-low", "kddcup99-high-2pct", "kddcup99-low-2pct")
+CONFIGS = Path(__file__).resolve().parents[1] / "benchmarks" / "configs"
+#: the configs whose cells draw each seed set's splits: `make tune` and the report sweep
+SWEEP_CONFIGS = {"dev": ("tune-paper.yaml", "tune-paper-2pct.yaml"), "report": ("paper.yaml",)}
+
+
+@functools.cache
+def _config(name: str):
+    return load_config(CONFIGS / name)
+
+
+def sweep_split(preset: str, seed: int, role: str):
+    """The split a ``role`` ("dev" or "report") sweep's cell of ``preset`` at ``seed`` fits
+    and scores on: built from that cell's own split arguments, whose seed is the one the
+    cell derives, as :mod:`benchmarks.sweep` builds it."""
+    for name in SWEEP_CONFIGS[role]:
+        config = dataclasses.replace(_config(name), seeds=(seed,))
+        for cell in config.cells():
+            if cell.dataset == preset:
+                return make_pu_split(**cell.split_kwargs())
+    raise ValueError(f"no {role} config ({', '.join(SWEEP_CONFIGS[role])}) runs {preset!r}")
 
 
 def overlap(preset: str, dev_seeds, report_seeds) -> dict:
     """Shares of the report splits' test records seen by the development splits."""
     dev_test, dev_train = set(), set()
     for seed in dev_seeds:
-        split = preset_split(preset, seed)
+        split = sweep_split(preset, seed, "dev")
         dev_test.update(split.test_index.tolist())
         dev_train.update(split.train_index.tolist())
     counts = {"normal": [0, 0, 0], "anomaly": [0, 0, 0]}   # records, in dev test, in dev train
     for seed in report_seeds:
-        split = preset_split(preset, seed)
+        split = sweep_split(preset, seed, "report")
         for index, label in zip(split.test_index.tolist(), split.y_test.tolist(), strict=True):
             c = counts["anomaly" if label == 1 else "normal"]
             c[0] += 1
@@ -77,7 +105,11 @@ def main(argv=None) -> int:
     dev, report = parse_seeds(args.dev_seeds), parse_seeds(args.report_seeds)
     if set(dev) & set(report):
         ap.error(f"seeds {sorted(set(dev) & set(report))} are in both sets")
-    print(markdown({p: overlap(p, dev, report) for p in presets}, dev, report))
+    try:
+        rows = {p: overlap(p, dev, report) for p in presets}
+    except ValueError as exc:   # a preset no sweep config runs
+        ap.error(str(exc))
+    print(markdown(rows, dev, report))
     return 0
 
 

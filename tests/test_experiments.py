@@ -149,7 +149,7 @@ def test_split_overlap_counts_report_test_records_a_development_split_showed(mon
 
     splits = {1000: Split([0, 1], [2, 3], [0, 1]),
               0: Split([2, 9], [1, 2, 3, 4], [0, 0, 1, 0])}
-    monkeypatch.setattr(module, "preset_split", lambda preset, seed: splits[seed])
+    monkeypatch.setattr(module, "sweep_split", lambda preset, seed, role: splits[seed])
     shares = module.overlap("any", [1000], [0])
     assert shares["normal"] == (3, 1 / 3, 1 / 3)    # 2 seen in a dev test set, 1 trained on
     assert shares["anomaly"] == (1, 1.0, 0.0)       # 3 was a dev test record
