@@ -134,3 +134,17 @@ def test_a_comparison_without_pairs_is_untested_and_means_follow_the_pairs():
     assert comp.loc["a", "n_pairs"] == 5
     assert comp.loc["a", "mean"] == pytest.approx(0.53)
     assert comp.loc["b", "n_pairs"] == 0 and comp.loc["b", "verdict"] == "untested"
+
+
+def test_holm_is_statsmodels_holm():
+    from statsmodels.stats.multitest import multipletests
+
+    from benchmarks.stats import holm
+
+    rng = np.random.default_rng(3)
+    for size in (1, 2, 5, 12):
+        p = rng.uniform(0, 0.2, size)
+        p[rng.integers(size)] = p[0]  # a tie
+        assert np.allclose(holm(p), multipletests(p, method="holm")[1], rtol=0, atol=1e-15)
+    mixed = holm([0.01, float("nan"), 0.04])
+    assert np.isnan(mixed[1]) and np.allclose(mixed[[0, 2]], [0.02, 0.04])
