@@ -86,11 +86,26 @@ def _snapshot(val, depth: int, seen: frozenset):
         return ("tensor", _snapshot(as_array, depth + 1, seen))
     if isinstance(val, type):
         return ("class", val.__module__, val.__qualname__)
+    if _by_reference(val):
+        return ("reference", type(val).__name__, id(val))
+    if type(val).__module__.split(".")[0] == "pandas":
+        return _pickled(val)  # its values; not the lookup caches that reading it fills
     if hasattr(val, "get_params") and hasattr(val, "__dict__"):
         return (type(val).__name__, _snapshot(_estimator_state(val), depth + 1, seen))
     if hasattr(val, "__dict__"):
         return (type(val).__name__, _snapshot(vars(val), depth + 1, seen))
     return _pickled(val)
+
+
+def _by_reference(val) -> bool:
+    """Modules, loggers and callables: shared tools, not the detector's state, whose insides
+    change when they are used (a logger's level cache, a module's globals), so only which
+    one is held is compared."""
+    import logging
+    import types
+
+    return isinstance(val, types.ModuleType | logging.Logger | types.FunctionType
+                      | types.MethodType | types.BuiltinFunctionType)
 
 
 def _estimator_state(est) -> dict:

@@ -16,6 +16,7 @@ seed unless the caller says explicitly that it means to look at the report seeds
 from __future__ import annotations
 
 import argparse
+from collections import Counter
 from collections.abc import Iterable
 
 __all__ = ["DEV_SEEDS", "REPORT_SEEDS", "SeedError", "SeedListError", "add_seed_arguments",
@@ -69,7 +70,9 @@ def parse_seeds(text: str) -> tuple[int, ...]:
         part = part.strip()
         if part:
             out.extend(_seed_part(part))
-    repeated = sorted({s for s in out if out.count(s) > 1})
+    if not out:
+        raise SeedListError(f"no seed given in {text!r}")
+    repeated = sorted(s for s, n in Counter(out).items() if n > 1)
     if repeated:
         raise SeedListError(f"seed(s) {repeated} are given more than once in {text!r}")
     return tuple(out)

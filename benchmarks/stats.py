@@ -88,14 +88,15 @@ def holm(pvalues) -> np.ndarray:
     (a test compares them) but collects garbage on every call, which the report's thousands
     of small families made its slowest step.
     """
-    p = np.asarray(pvalues, dtype=np.float64)
+    given = np.asarray(pvalues, dtype=np.float64)
+    p = given.reshape(-1)
     out = np.full(p.shape, math.nan)
     finite = np.flatnonzero(np.isfinite(p))
     if finite.size:
         order = finite[np.argsort(p[finite], kind="stable")]
         scaled = (finite.size - np.arange(finite.size)) * p[order]
         out[order] = np.minimum(np.maximum.accumulate(scaled), 1.0)
-    return out
+    return out.reshape(given.shape)
 
 
 def verdict(diff_median: float, p_holm: float, alpha: float = ALPHA) -> str:

@@ -129,7 +129,7 @@ def choose(frame: pd.DataFrame, config: SweepConfig, criterion: str = "auprc") -
     choices: dict = {}
     for d in config.datasets:
         for group, points in _grids(config).items():
-            grid, best, best_mean = [], None, math.nan
+            grid, eligible = [], []
             for det in points:
                 rows = frame[(frame["dataset"] == d.label) & (frame["detector"] == det.label)]
                 ok = rows[rows["status"] == "ok"]
@@ -140,11 +140,9 @@ def choose(frame: pd.DataFrame, config: SweepConfig, criterion: str = "auprc") -
                          "n_ok": int(len(ok)), "n_cells": int(len(rows)),
                          "n_skipped": int((rows["status"] == "skipped").sum())}
                 grid.append(entry)
-                eligible = len(ok) == n_seeds and math.isfinite(mean)
-                # compared unrounded: the entry's rounded mean would let a later point that is
-                # lower by less than the rounding step win the tie rule
-                if eligible and (best is None or _beats(mean, best_mean)):
-                    best, best_mean = entry, mean
+                if len(ok) == n_seeds and math.isfinite(mean):
+                    eligible.append((entry, mean))  # unrounded: rounding would move ties
+            best = _first_of_the_best(eligible)
             if best is None and grid and all(g["n_cells"] and g["n_skipped"] == g["n_cells"]
                                              for g in grid):
                 # the detector cannot run on this dataset at any point (too many rows): keep
@@ -174,12 +172,15 @@ def _exact_mean(vals: pd.Series) -> float:
     return math.fsum(vals) / len(vals) if len(vals) else math.nan
 
 
-def _beats(mean: float, best_mean: float) -> bool:
-    """Whether a point's mean wins over the best so far: higher by more than float noise.
-    Two means equal up to rounding are a tie, which the earlier grid point keeps."""
-    if math.isclose(mean, best_mean, rel_tol=1e-12, abs_tol=1e-15):
-        return False
-    return mean > best_mean
+def _first_of_the_best(eligible: list[tuple[dict, float]]) -> dict | None:
+    """The earliest grid point whose mean equals the highest up to float noise: points equal
+    up to rounding are a tie, which the earlier point wins, whatever the order of the
+    comparisons (a running "beats the best so far" with a tolerance is not transitive)."""
+    if not eligible:
+        return None
+    top = max(mean for _, mean in eligible)
+    return next(entry for entry, mean in eligible
+                if mean == top or math.isclose(mean, top, rel_tol=1e-12, abs_tol=1e-15))
 
 
 def _check_one_split_setting(config: SweepConfig) -> None:

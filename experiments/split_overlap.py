@@ -32,7 +32,7 @@ import numpy as np
 
 from benchmarks.config import load_config
 from benchmarks.seeds import parse_seeds
-from benchmarks.splits import PRESETS, make_pu_split
+from benchmarks.splits import make_pu_split
 
 KDD_READINGS = ("kddcup99-high", "kddcup99-low", "kddcup99-high-2pct", "kddcup99-low-2pct")
 CONFIGS = Path(__file__).resolve().parents[1] / "benchmarks" / "configs"
@@ -99,10 +99,15 @@ def main(argv=None) -> int:
     ap.add_argument("--report-seeds", default="0-9")
     args = ap.parse_args(argv)
     presets = [p for p in args.presets.split(",") if p]
-    unknown = [p for p in presets if p not in PRESETS]
+    audited = list(KDD_READINGS)  # the readings the tuning and report configs run
+    unknown = [p for p in presets if p not in audited]
     if unknown:
-        ap.error(f"unknown preset(s) {unknown}; presets: {', '.join(PRESETS)}")
-    dev, report = parse_seeds(args.dev_seeds), parse_seeds(args.report_seeds)
+        ap.error(f"preset(s) {unknown} are no reading the sweeps tune and report; presets: "
+                 f"{', '.join(audited)}")
+    try:
+        dev, report = parse_seeds(args.dev_seeds), parse_seeds(args.report_seeds)
+    except ValueError as exc:  # SeedListError names the problem
+        ap.error(str(exc))
     if set(dev) & set(report):
         ap.error(f"seeds {sorted(set(dev) & set(report))} are in both sets")
     try:

@@ -281,7 +281,38 @@ def test_fitted_state_treats_nan_as_unchanged():
     from benchmarks.contract import fitted_state
 
     det = SimpleNamespace(a=float("nan"), b=np.array([np.nan]), c={"x": [float("nan")]})
-    assert fitted_state(det) == fitted_state(det)
+    before = fitted_state(det)
+    det.c["x"][0] = float("nan")  # another NaN object: the same value
+    assert fitted_state(det) == before
+
+
+def test_fitted_state_leaves_loggers_modules_and_pandas_caches_alone():
+    """Using a held logger, module or pandas index fills their own caches: no state write."""
+    import logging
+
+    import pandas as pd
+
+    from benchmarks.contract import fitted_state
+
+    det = SimpleNamespace(log_=logging.getLogger("contract-test"), xp_=np,
+                          index_=pd.Index(["x", "y"]), s_=pd.Series([1.0], index=["x"]))
+    before = fitted_state(det)
+    det.log_.debug("scored")
+    det.index_.get_loc("x")
+    det.s_.loc["x"]
+    assert fitted_state(det) == before
+    det.s_.loc["x"] = 2.0
+    assert fitted_state(det) != before
+
+
+def test_a_tie_within_float_noise_goes_to_the_earliest_point_in_any_order():
+    from benchmarks.tuning import _first_of_the_best
+
+    a, b, c = ({"p": name} for name in "abc")
+    means = [1.0, 1.0 + 0.9e-12, 1.0 + 1.8e-12]  # a~b and b~c, but not a~c
+    assert _first_of_the_best(list(zip([a, b, c], means, strict=True))) is b
+    assert _first_of_the_best([(a, 0.5), (b, 0.5 + 1e-3)]) is b
+    assert _first_of_the_best([]) is None
 
 
 # --- split_overlap ------------------------------------------------------------------------
