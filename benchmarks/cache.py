@@ -142,8 +142,8 @@ class CellCache:
         """The stored record of ``key``, or None (a missing, unreadable or damaged file).
 
         A damaged file (not UTF-8, not JSON, not a record, an ``ok`` record without its
-        metrics, or a record whose ``key`` or ``cell_id`` names another cell) is never trusted: it is reported with a warning naming it and the cell runs
-        again.
+        metrics, or a record whose ``key`` or ``cell_id`` names another cell) is never
+        trusted: it is reported with a warning naming it and the cell runs again.
         """
         p = self.path(key)
         try:

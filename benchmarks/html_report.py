@@ -73,8 +73,8 @@ SECTIONS = (
                      "imbalance/auprc_by_labelled_fraction.csv", ()),
                     ("Verdict per cell", "imbalance/grid_verdicts.csv",
                      ("dataset", "anomaly_ratio", "labelled_fraction", "best_other", "mean",
-                      "best_other_mean", "diff", "diff_low", "diff_high", "ci_level", "n_pairs", "test",
-                      "position"))),
+                      "best_other_mean", "diff", "diff_low", "diff_high", "ci_level", "n_pairs",
+                      "test", "position"))),
             figures=("imbalance_verdict_heatmap.png", "imbalance_*_auprc_vs_*.png")),
     Section("unknown", "Unknown anomaly types", "make unknown-types",
             "One KDD attack family held out of training in turn; AUPRC and recall on the "

@@ -18,10 +18,10 @@ p-value with 5 pairs is 0.0625). Win or loss when the corrected p-value is below
 the sign of the median difference; tie otherwise. Where the test cannot reach the family's
 first Holm step whatever the data (fewer than six non-zero pairs at 0.05, more in a family of
 several rivals) and Holm does not reject, the Student-t interval of the mean difference at the
-Bonferroni level decides instead, the rule of :func:`benchmarks.stats.decide_family`. The pairs of one
-dataset are splits of the same records under several settings, not independent draws of data, so a win says PU-GAN was
-ahead consistently over that dataset's splits and settings; the Friedman test over blocks is
-the statement across datasets.
+Bonferroni level decides instead, the rule of :func:`benchmarks.stats.decide_family`. The
+pairs of one dataset are splits of the same records under several settings, not independent
+draws of data, so a win says PU-GAN was ahead consistently over that dataset's splits and
+settings; the Friedman test over blocks is the statement across datasets.
 
     python -m benchmarks.ranks results/benchmark [--metric auprc] [--reports-dir reports]
 """

@@ -129,8 +129,8 @@ def versus_markdown(versus: pd.DataFrame) -> str:
     for r in versus.itertuples(index=False):
         diff = format_ci(r.diff, r.diff_low, r.diff_high)
         lines.append(f"| {r.heldout_family} | {r.focus} | {_fmt(r.mean)} | {r.best_other} | "
-                     f"{_fmt(r.best_other_mean)} | {diff} | {_level(r.ci_level)} | {r.n_pairs} | "
-                     f"{r.position} |")
+                     f"{_fmt(r.best_other_mean)} | {diff} | {_level(r.ci_level)} | "
+                     f"{r.n_pairs} | {r.position} |")
     return ("PU-GAN against the other detectors on the held-out family's AUPRC, paired over "
             f"seeds. {RIVALS_RULE}\n\n" + "\n".join(lines) + "\n")
 

@@ -129,8 +129,6 @@ def previous_records(path: Path, *, strict: bool = False) -> dict[str, dict]:
         return {}  # no file (or --out is no folder: the writable check says so), no rows
     try:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except FileNotFoundError:
-        return {}
     except (OSError, ValueError, UnicodeDecodeError) as exc:  # UnicodeDecodeError: a ValueError
         problem = (f"{path} cannot be read ({type(exc).__name__}: {exc}); its rows cannot be "
                    "kept")

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from benchmarks.stats import comparison_partners, finished, versus_best
+from benchmarks.stats import finished, versus_best, versus_best_where_ran
 
 __all__ = ["Reading", "card_readings", "claims_markdown", "read_optional", "scorecard",
            "sweep_scorecard"]
@@ -182,11 +182,10 @@ def beats_claim(frame: pd.DataFrame, dataset: str, title: str) -> dict:
 def _level_or_ahead(frame: pd.DataFrame, dataset: str, focus: str) -> tuple[bool | None, str]:
     from benchmarks.report import pugan_rows
 
-    block = finished(frame[frame["dataset"] == dataset], "auprc")
-    others = comparison_partners(block, set(block.loc[pugan_rows(block), "detector"]))
-    if focus not in set(block["detector"]) or not others:
+    rows = frame[frame["dataset"] == dataset]
+    v = versus_best_where_ran(rows, focus, set(rows.loc[pugan_rows(rows), "detector"]), "auprc")
+    if not v["best_other"]:  # focus or every rival finished nothing here
         return None, f"no results on {dataset}"
-    v = versus_best(block, focus, others, "auprc")
     return (_holds(v["position"], ("ahead", "level")),
             f"{dataset}: AUPRC {v['mean']:.3f} vs {v['best_other']} {v['best_other_mean']:.3f}"
             f" ({v['position']})")

@@ -14,9 +14,10 @@ independent replicates of the whole protocol. Two conventions hold everywhere:
   Wilcoxon test cannot reach the level it is judged at whatever the data (its smallest
   p-value, ``2 / 2**k`` with ``k`` non-zero differences, is not below ``alpha / m`` for a
   family of ``m``: fewer than ``MIN_WILCOXON_PAIRS`` at ``m = 1``, more in a larger family)
-  and Holm does not reject it, the Student-t interval of the mean difference decides instead, at the Bonferroni level
-  ``1 - alpha / m`` over the block's ``m`` comparisons (win above 0, loss below). The oracle
-  (supervision ``oracle``) reads test labels and is no comparison partner.
+  and Holm does not reject it, the Student-t interval of the mean difference decides instead,
+  at the Bonferroni level ``1 - alpha / m`` over the block's ``m`` comparisons (win above 0,
+  loss below). The oracle (supervision ``oracle``) reads test labels and is no comparison
+  partner.
 - **Against the other detectors** (:func:`versus_best`: the robustness table, the imbalance
   grid, the unknown-type sweep), a detector is *ahead*, *level* or *behind*. It is compared
   with every rival that finished at least half of its seeds, as one family by the rule above:
@@ -33,10 +34,10 @@ import warnings
 import numpy as np
 import pandas as pd
 
-__all__ = ["ALPHA", "CI_KIND", "MIN_WILCOXON_PAIRS", "RIVALS_RULE", "WILCOXON_FALLBACK", "attempted", "comparison_partners",
-           "decide_family", "finished", "holm", "mean_ci", "no_comparison", "oracle_rows",
-           "paired_comparisons", "verdict", "versus_best", "versus_best_where_ran",
-           "wilcoxon_decides", "wilcoxon_p"]
+__all__ = ["ALPHA", "CI_KIND", "MIN_WILCOXON_PAIRS", "RIVALS_RULE", "WILCOXON_FALLBACK",
+           "attempted", "comparison_partners", "decide_family", "finished", "holm", "mean_ci",
+           "no_comparison", "oracle_rows", "paired_comparisons", "verdict", "versus_best",
+           "versus_best_where_ran", "wilcoxon_decides", "wilcoxon_p"]
 
 ALPHA = 0.05
 CI_KIND = "95% Student-t confidence interval of the mean over seeds"
@@ -169,9 +170,9 @@ def paired_comparisons(frame: pd.DataFrame, focus, *, metrics=("auprc", "f1"),
 
     ``frame`` is a results frame (one row per cell). Only seeds where both cells finished
     ``ok`` are paired; a detector that ran in the block but shares no such seed is a row with
-    no pair ("untested"), not left out; the oracle is left out. Returns one row per (dataset, ratio, fraction,
-    detector, other, metric): the number of pairs, the mean of each side, the median and mean
-    difference (detector - other), the Student-t interval of the mean difference at the
+    no pair ("untested"), not left out; the oracle is left out. Returns one row per (dataset,
+    ratio, fraction, detector, other, metric): the number of pairs, the mean of each side, the
+    median and mean difference (detector - other), the Student-t interval of the mean difference at the
     Bonferroni level ``ci_level``, the Wilcoxon p-value, the Holm-corrected p-value (over the
     ``other`` detectors of the same block, detector and metric), which of the two decided
     (``test``) and the verdict (rules in the module docstring).
@@ -309,23 +310,22 @@ def versus_best(block: pd.DataFrame, focus: str, others, metric: str = "auprc",
         raise ValueError(f"family_size must be an integer >= 1; got {family_size!r}")
     rivals = _rivals(wide, focus, others)
     pairs = {o: wide[[focus, o]].dropna() for o in rivals}
-    decided = dict(zip(rivals, decide_family(
-        [(pairs[o][focus] - pairs[o][o]).to_numpy() for o in rivals], ALPHA / family_size),
-        strict=True))
+    diffs = {o: (pairs[o][focus] - pairs[o][o]).to_numpy() for o in rivals}
+    decided = dict(zip(rivals, decide_family([diffs[o] for o in rivals], ALPHA / family_size),
+                       strict=True))
     verdicts = {o: decided[o]["verdict"] for o in rivals}
     shown = _strongest(wide, focus, rivals)
     if "loss" in verdicts.values():
         position = "behind"
         shown = min((o for o in rivals if verdicts[o] == "loss"),
-                    key=lambda o: ((pairs[o][focus] - pairs[o][o]).mean(), o))
+                    key=lambda o: (diffs[o].mean(), o))
     elif verdicts[shown] in ("untested", "undecided"):
         position = "undecided"  # no interval against the strongest: nothing to tell apart
     elif all(v == "win" for v in verdicts.values()):
         position = "ahead"
     else:
         position = "level"
-    pair, row = pairs[shown], decided[shown]
-    diff = (pair[focus] - pair[shown]).to_numpy()
+    pair, row, diff = pairs[shown], decided[shown], diffs[shown]
     return {"focus": focus, "best_other": shown, "n_pairs": int(diff.size),
             "mean": float(pair[focus].mean()) if diff.size else math.nan,
             "best_other_mean": float(pair[shown].mean()) if diff.size else math.nan,
