@@ -34,11 +34,35 @@ from pugan.base import (
     quantile_threshold,
 )
 
-__all__ = ["CalibratedOneClassDetector", "calibration_split"]
+__all__ = ["CalibratedOneClassDetector", "calibration_split", "check_finite_scalar",
+           "own_random_state"]
 
 logger = logging.getLogger(__name__)
 
 FIT_ON = ("all", "normals")
+
+#: what usually makes a model's scores NaN or infinite, for the errors that report them
+NON_FINITE_CAUSES = (
+    "likely causes: a column constant among the fit rows (a model that divides by a "
+    "column's spread), too few fit rows, or values beyond the float32 range "
+    f"(about {np.finfo(np.float32).max:.1e}) that a torch model computes in")
+
+
+def check_finite_scalar(value, name: str, target_type, **bounds):
+    """``sklearn.utils.check_scalar``, also refusing NaN, which passes every bound comparison
+    and would otherwise surface later as an obscure error (or a NaN threshold) inside ``fit``."""
+    check_scalar(value, name, target_type, **bounds)
+    if not np.isfinite(value):
+        raise ValueError(f"{name} must be a finite number, got {value!r}")
+    return value
+
+
+def own_random_state(random_state) -> np.random.RandomState:
+    """The generator ``fit`` draws from: ``check_random_state``, except that None gives a fresh
+    unseeded generator instead of NumPy's global one, so fitting never advances ``np.random``."""
+    if random_state is None:
+        return np.random.RandomState()
+    return check_random_state(random_state)
 
 
 def calibration_split(known_normal: np.ndarray, fraction: float, rng) -> np.ndarray:
@@ -66,7 +90,9 @@ class CalibratedOneClassDetector(AnomalyDetectorMixin, BaseEstimator):
     Subclasses store their own parameters in ``__init__`` (plus the four below, by name) and
     implement ``_fit_model(X_fit, random_state) -> model`` and ``_score_model(model, X) ->
     scores`` (higher = more anomalous). They may override ``_fit_scores`` when the model keeps
-    scores of its own fitted rows.
+    scores of its own fitted rows, ``_validate_model`` to check their own parameters without
+    data (``fit`` and the config reader both run it), and ``_min_fit_rows`` when the model
+    needs more than one row to fit.
 
     Parameters (shared)
     -------------------
@@ -85,16 +111,32 @@ class CalibratedOneClassDetector(AnomalyDetectorMixin, BaseEstimator):
     """
 
     def _validate_common(self):
+        """Check every parameter without data: first thing in ``fit``, and when a benchmark
+        config is read (so a bad value is refused once, not in every cell)."""
         if self.fit_on not in FIT_ON:
             raise ValueError(f"fit_on must be one of {FIT_ON}, got {self.fit_on!r}")
-        check_scalar(self.threshold_quantile, "threshold_quantile", numbers.Real, min_val=0.0,
-                     max_val=1.0, include_boundaries="right")
-        check_scalar(self.calibration_fraction, "calibration_fraction", numbers.Real,
-                     min_val=0.0, max_val=1.0, include_boundaries="left")
-        check_scalar(self.contamination, "contamination", numbers.Real, min_val=0.0,
-                     max_val=0.5, include_boundaries="right")
+        check_finite_scalar(self.threshold_quantile, "threshold_quantile", numbers.Real,
+                            min_val=0.0, max_val=1.0, include_boundaries="right")
+        check_finite_scalar(self.calibration_fraction, "calibration_fraction", numbers.Real,
+                            min_val=0.0, max_val=1.0, include_boundaries="left")
+        check_finite_scalar(self.contamination, "contamination", numbers.Real, min_val=0.0,
+                            max_val=0.5, include_boundaries="right")
+        self._validate_model()
+
+    @property
+    def _display_name(self) -> str:
+        """How errors name this detector."""
+        return type(self).__name__
 
     # --- hooks -------------------------------------------------------------------------------
+    def _validate_model(self):
+        """Data-free checks of a subclass's own parameters (run by ``_validate_common``)."""
+
+    def _min_fit_rows(self) -> tuple[int, str]:
+        """The fewest rows the model can be fitted on, and why; checked before fitting so that
+        too few rows get an error naming the need instead of one from deep inside a library."""
+        return 1, "a model needs a row to fit"
+
     def _fit_model(self, X_fit: np.ndarray, random_state: np.random.RandomState):
         raise NotImplementedError
 
@@ -127,7 +169,7 @@ class CalibratedOneClassDetector(AnomalyDetectorMixin, BaseEstimator):
         X = check_features(X)
         mask = check_known_normal(known_normal, X.shape[0],
                                   require_some=self.fit_on == "normals")
-        rng = check_random_state(self.random_state)
+        rng = own_random_state(self.random_state)
         cal = calibration_split(mask, self.calibration_fraction, rng)
         fit_rows = (mask & ~cal) if self.fit_on == "normals" else ~cal
         if self.fit_on == "normals" and not cal.any() and mask.sum() < 2:
@@ -136,15 +178,22 @@ class CalibratedOneClassDetector(AnomalyDetectorMixin, BaseEstimator):
                 "known normals (one to fit, one to set the threshold)")
         if not fit_rows.any():
             raise ValueError("no training row left to fit after holding out calibration normals")
+        n_fit, (need, why) = int(fit_rows.sum()), self._min_fit_rows()
+        if n_fit < need:
+            raise ValueError(
+                f"{self._display_name}: {n_fit} row(s) left to fit after holding out "
+                f"{int(cal.sum())} calibration normal(s), but it needs at least {need}: {why}")
 
         model = self._fit_model(X[fit_rows], rng)
         scores = np.empty(X.shape[0], dtype=np.float64)
         scores[fit_rows] = self._fit_scores(model, X[fit_rows])
         if (~fit_rows).any():
             scores[~fit_rows] = self._score_model(model, X[~fit_rows])
-        if not np.isfinite(scores).all():
-            raise ValueError(f"{type(self).__name__}: the model produced non-finite scores "
-                             "on the training rows")
+        n_bad = int(np.count_nonzero(~np.isfinite(scores)))
+        if n_bad:
+            raise ValueError(
+                f"{self._display_name}: the model produced {n_bad} non-finite score(s) on the "
+                f"{scores.size} training rows ({n_fit} fitted); {NON_FINITE_CAUSES}")
 
         if cal.any():
             self.threshold_ = quantile_threshold(scores[cal], self.threshold_quantile)
@@ -166,4 +215,14 @@ class CalibratedOneClassDetector(AnomalyDetectorMixin, BaseEstimator):
         """Anomaly scores of ``X``: higher = more anomalous. Writes nothing to ``self``."""
         check_is_fitted(self, "model_")
         X = check_features(X, n_features=self.n_features_in_)
-        return np.asarray(self._score_model(self.model_, X), dtype=np.float64).ravel()
+        return self._finite(np.asarray(self._score_model(self.model_, X),
+                                       dtype=np.float64).ravel())
+
+    def _finite(self, scores: np.ndarray) -> np.ndarray:
+        """``scores``, or a ValueError: a NaN score would compare False with the threshold and
+        pass as "normal" without anyone noticing."""
+        n_bad = int(np.count_nonzero(~np.isfinite(scores)))
+        if n_bad:
+            raise ValueError(f"{self._display_name}: {n_bad} of {scores.size} scores are not "
+                             f"finite; {NON_FINITE_CAUSES}")
+        return scores

@@ -27,27 +27,43 @@ from sklearn.pipeline import make_pipeline
 from sklearn.svm import OneClassSVM
 from sklearn.utils import check_scalar
 
-from baselines._calibrated import CalibratedOneClassDetector
+from baselines._calibrated import CalibratedOneClassDetector, check_finite_scalar
 from pugan.base import draw_seed
 
 __all__ = ["OCSVMDetector", "SGDOCSVMDetector", "resolve_gamma"]
 
 
-def resolve_gamma(gamma, X: np.ndarray) -> float:
-    """The RBF ``gamma`` as a number: ``"scale"`` is ``1 / (n_features * X.var())``."""
+def _check_gamma(gamma) -> None:
     if isinstance(gamma, str):
-        if gamma != "scale":
-            raise ValueError(f"gamma must be 'scale' or a positive number, got {gamma!r}")
+        if gamma == "scale":
+            return
+    elif (isinstance(gamma, numbers.Real) and not isinstance(gamma, bool)
+          and np.isfinite(gamma) and gamma > 0):
+        return
+    raise ValueError(f"gamma must be 'scale' or a positive number, got {gamma!r}")
+
+
+def resolve_gamma(gamma, X: np.ndarray) -> float:
+    """The RBF ``gamma`` as a number: ``"scale"`` is ``1 / (n_features * X.var())``.
+
+    A variance that overflows float64 (huge feature values) would make it 0 or NaN, which
+    libsvm accepts and then fails on obscurely, so it raises a ValueError instead.
+    """
+    _check_gamma(gamma)
+    if isinstance(gamma, str):
         var = float(X.var())
-        return 1.0 / (X.shape[1] * var) if var > 0 else 1.0
-    if isinstance(gamma, bool) or not isinstance(gamma, numbers.Real) or gamma <= 0:
-        raise ValueError(f"gamma must be 'scale' or a positive number, got {gamma!r}")
+        resolved = 1.0 / (X.shape[1] * var) if var > 0 else 1.0
+        if not (np.isfinite(var) and 0 < resolved < np.inf):
+            raise ValueError(
+                f"gamma='scale' needs a finite positive variance of the fitted rows, got {var!r} "
+                f"(gamma would be {resolved!r}); rescale the features or pass a number")
+        return resolved
     return float(gamma)
 
 
 def _check_nu(nu) -> float:
-    return float(check_scalar(nu, "nu", numbers.Real, min_val=0.0, max_val=1.0,
-                              include_boundaries="right"))
+    return float(check_finite_scalar(nu, "nu", numbers.Real, min_val=0.0, max_val=1.0,
+                                     include_boundaries="right"))
 
 
 class OCSVMDetector(CalibratedOneClassDetector):
@@ -87,11 +103,18 @@ class OCSVMDetector(CalibratedOneClassDetector):
         self.cache_size = cache_size
         self.random_state = random_state
 
+    def _validate_model(self):
+        _check_nu(self.nu)
+        _check_gamma(self.gamma)
+
     def _fit_model(self, X_fit, random_state):
         nu = _check_nu(self.nu)
         gamma = resolve_gamma(self.gamma, X_fit)
-        return OneClassSVM(kernel="rbf", nu=nu, gamma=gamma,
-                           cache_size=self.cache_size).fit(X_fit)
+        svm = OneClassSVM(kernel="rbf", nu=nu, gamma=gamma, cache_size=self.cache_size)
+        # the one-class solver never uses its seed, but scikit-learn draws one from NumPy's
+        # global generator unless random_state is set (OneClassSVM takes none as a parameter)
+        svm.random_state = 0
+        return svm.fit(X_fit)
 
     def _score_model(self, model, X):
         # libsvm: positive inside the boundary; negate so higher = more anomalous
@@ -134,10 +157,14 @@ class SGDOCSVMDetector(CalibratedOneClassDetector):
         self.contamination = contamination
         self.random_state = random_state
 
+    def _validate_model(self):
+        _check_nu(self.nu)
+        _check_gamma(self.gamma)
+        check_scalar(self.n_components, "n_components", numbers.Integral, min_val=1)
+
     def _fit_model(self, X_fit, random_state):
         nu = _check_nu(self.nu)
         gamma = resolve_gamma(self.gamma, X_fit)
-        check_scalar(self.n_components, "n_components", numbers.Integral, min_val=1)
         seed = draw_seed(random_state)
         pipe = make_pipeline(
             Nystroem(kernel="rbf", gamma=gamma, n_components=min(int(self.n_components),
@@ -145,7 +172,13 @@ class SGDOCSVMDetector(CalibratedOneClassDetector):
                      random_state=seed),
             SGDOneClassSVM(nu=nu, max_iter=self.max_iter, tol=self.tol, random_state=seed),
         )
-        return pipe.fit(X_fit)
+        # SGDOneClassSVM draws an unused dataset seed from NumPy's global generator whatever
+        # its random_state; restoring the generator keeps fitting from moving it
+        state = np.random.get_state()
+        try:
+            return pipe.fit(X_fit)
+        finally:
+            np.random.set_state(state)
 
     def _score_model(self, model, X):
         return -model.decision_function(X)

@@ -20,9 +20,10 @@ import numpy as np
 from sklearn.base import BaseEstimator, clone
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.model_selection import StratifiedKFold
-from sklearn.utils import check_random_state, check_scalar
+from sklearn.utils import check_scalar
 from sklearn.utils.validation import check_is_fitted
 
+from baselines._calibrated import check_finite_scalar, own_random_state
 from pugan.base import (
     AnomalyDetectorMixin,
     check_features,
@@ -43,10 +44,17 @@ def _default_classifier():
 
 
 def _seeded(estimator, seed: int):
+    """A clone of ``estimator`` whose unset ``random_state`` parameters, nested ones included,
+    are ``seed``.
+
+    A Pipeline or a search keeps its random estimators one level down
+    (``randomforestclassifier__random_state``); seeding the top level only would leave them
+    drawing from NumPy's global generator. Seeds the caller set on purpose are kept.
+    """
     est = clone(estimator)
-    if "random_state" in est.get_params():
-        est.set_params(random_state=seed)
-    return est
+    unset = {key: seed for key, value in est.get_params(deep=True).items()
+             if (key == "random_state" or key.endswith("__random_state")) and value is None}
+    return est.set_params(**unset)
 
 
 class _CrossFittedClassifier(AnomalyDetectorMixin, BaseEstimator):
@@ -66,15 +74,20 @@ class _CrossFittedClassifier(AnomalyDetectorMixin, BaseEstimator):
     def _score_from_proba(self, p1: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
+    def _check_params(self):
+        """Check the parameters without data: first thing in ``fit``, and when a benchmark
+        config is read (so a bad value is refused once, not in every cell)."""
+        check_scalar(self.n_folds, "n_folds", numbers.Integral, min_val=2)
+        check_finite_scalar(self.threshold_quantile, "threshold_quantile", numbers.Real,
+                            min_val=0.0, max_val=1.0, include_boundaries="right")
+        if self.estimator is not None and not hasattr(self.estimator, "predict_proba"):
+            raise TypeError("estimator must have predict_proba; "
+                            f"{type(self.estimator).__name__} does not")
+
     def _fit_classifier(self, X, target, reference, rng):
-        n_folds = int(check_scalar(self.n_folds, "n_folds", numbers.Integral, min_val=2))
-        check_scalar(self.threshold_quantile, "threshold_quantile", numbers.Real, min_val=0.0,
-                     max_val=1.0, include_boundaries="right")
         base = self.estimator if self.estimator is not None else _default_classifier()
-        if not hasattr(base, "predict_proba"):
-            raise TypeError(f"estimator must have predict_proba; {type(base).__name__} does not")
         n_minor = int(min(target.sum(), (1 - target).sum()))
-        n_folds = min(n_folds, n_minor)
+        n_folds = min(int(self.n_folds), n_minor)
         oof = np.full(X.shape[0], np.nan)
         if n_folds >= 2:
             skf = StratifiedKFold(n_splits=n_folds, shuffle=True,
@@ -124,7 +137,8 @@ class PUClassifierDetector(_CrossFittedClassifier):
     threshold_quantile : float in (0, 1], default=0.99
         Quantile of the out-of-fold scores of the known normals used as ``threshold_``.
     random_state : int, RandomState or None
-        Seeds the folds and the classifiers.
+        Seeds the folds and the classifiers (every ``random_state`` the estimator leaves None,
+        nested ones included). None: unseeded, without touching NumPy's global generator.
     """
 
     def _score_from_proba(self, p1):
@@ -141,9 +155,10 @@ class PUClassifierDetector(_CrossFittedClassifier):
             True for records labelled normal (the P set); everything else is unlabelled.
             Required, with at least one unlabelled record.
         """
+        self._check_params()
         X = check_features(X)
         mask = check_known_normal(known_normal, X.shape[0], require_some=True, forbid_all=True)
-        rng = check_random_state(self.random_state)
+        rng = own_random_state(self.random_state)
         return self._fit_classifier(X, mask.astype(int), mask, rng)
 
 
@@ -163,6 +178,7 @@ class OracleSupervisedDetector(_CrossFittedClassifier):
     threshold_quantile : float in (0, 1], default=0.99
         Quantile of the out-of-fold scores of the training normals used as ``threshold_``.
     random_state : int, RandomState or None
+        As in :class:`PUClassifierDetector`.
     """
 
     def _score_from_proba(self, p1):
@@ -179,6 +195,7 @@ class OracleSupervisedDetector(_CrossFittedClassifier):
         known_normal : ignored
             Accepted for the common interface; ``y`` already says which records are normal.
         """
+        self._check_params()
         X = check_features(X)
         if y is None:
             raise ValueError("OracleSupervisedDetector.fit needs y (training labels, 1 = "
@@ -190,6 +207,6 @@ class OracleSupervisedDetector(_CrossFittedClassifier):
         if not np.isin(y, [0, 1]).all() or np.unique(y).size != 2:
             raise ValueError("y must hold both classes, 0 (normal) and 1 (anomaly), and nothing "
                              "else")
-        rng = check_random_state(self.random_state)
+        rng = own_random_state(self.random_state)
         y = y.astype(int)
         return self._fit_classifier(X, y, y == 0, rng)

@@ -108,7 +108,9 @@ def isolated_global_rng(seed: int, *, torch_too: bool = True):
         if torch_too:
             import torch
 
-            stack.enter_context(torch.random.fork_rng(devices=[]))
+            # manual_seed reseeds every CUDA device too, so every visible one is saved
+            devices = list(range(torch.cuda.device_count()))
+            stack.enter_context(torch.random.fork_rng(devices=devices))
             torch.manual_seed(seed)
         random.seed(seed)
         np.random.seed(seed)
@@ -174,9 +176,36 @@ class PyODDetector(CalibratedOneClassDetector):
     def _deep(self) -> bool:
         return PYOD_MODELS.get(self.model, ("", "", False))[2]
 
+    @property
+    def _display_name(self) -> str:
+        return f"PyODDetector({self.model})"
+
+    def _validate_model(self):
+        check_model_params(self.model, self.model_params)
+        _ = self._sign
+
+    def _model_arg(self, name: str):
+        """A PyOD constructor argument as the model gets it: from ``model_params``, else its
+        default (None where the constructor has no such argument)."""
+        if name in (self.model_params or {}):
+            return self.model_params[name]
+        param = inspect.signature(_model_class(self.model).__init__).parameters.get(name)
+        return None if param is None else param.default
+
+    def _min_fit_rows(self):
+        if self.model == "KNN":
+            k = self._model_arg("n_neighbors")
+            if isinstance(k, numbers.Integral):
+                return int(k) + 1, (f"KNN scores each fitted row by its n_neighbors={k} nearest "
+                                    "other fitted rows")
+        if self.model == "LOF":
+            return 2, "LOF compares each fitted row with at least one other"
+        if self._model_arg("batch_norm"):
+            return 2, "batch normalisation needs two or more rows in every training batch"
+        return super()._min_fit_rows()
+
     def _fit_model(self, X_fit, random_state):
         cls = _model_class(self.model)
-        _ = self._sign  # validates gaal_score before the (possibly long) fit
         kwargs = check_model_params(self.model, self.model_params)
         seed = draw_seed(random_state)
         accepted = inspect.signature(cls.__init__).parameters
@@ -230,4 +259,4 @@ class PyODDetector(CalibratedOneClassDetector):
         """Anomaly scores of ``X`` (higher = more anomalous); writes nothing to ``self``."""
         check_is_fitted(self, "seed_")
         X = check_features(X, n_features=self.n_features_in_)
-        return self._score_model(self.model_, X)
+        return self._finite(self._score_model(self.model_, X))

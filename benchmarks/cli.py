@@ -15,7 +15,8 @@
 
 Exit status: 0 when every cell is ok or skipped; 1 when any cell failed or timed out (unless
 ``run --allow-failures``) or the output folder could not be written; 2 for a bad command line,
-config, data file or an unreachable Dask scheduler; 130 when interrupted. ``regression check``
+config, data file or an unreachable Dask scheduler; 130 when interrupted; 141, silently, when
+the reader of its output went away (``pugan-bench detectors | head``). ``regression check``
 exits 1 on a regression and 2 without a reference (:mod:`benchmarks.regression`).
 """
 
@@ -283,7 +284,8 @@ def _cmd_run(args) -> int:
 def _cmd_report(args) -> int:
     from benchmarks.report import report
 
-    reports_dir = _reports_dir(args.dir, args.reports_dir)
+    reports_dir = _check_folder_path(_reports_dir(args.dir, args.reports_dir),
+                                     "the reports folder (--reports-dir)")
     paths = report(args.dir, reports_dir=reports_dir, figures=not args.no_figures,
                    with_table1=False if args.no_table1 else None, readme=args.readme)
     if args.html:
@@ -318,6 +320,20 @@ def _reports_dir(sweep_dir: str, given: str | None):
     if _is_committed_sweep(folder):
         return Path(__file__).resolve().parent.parent / "reports"
     return folder.parent / f"{folder.name}-reports"
+
+
+def _check_folder_path(folder, what: str):
+    """``folder``, or a ValueError naming it when it, or a folder above it, is a file: no
+    folder can be made there, and the report would end in a traceback after its first
+    tables were written."""
+    from pathlib import Path
+
+    folder = Path(folder)
+    for path in (folder, *folder.parents):
+        if path.exists() and not path.is_dir():
+            where = "is a file" if path == folder else f"is under {path}, which is a file"
+            raise ValueError(f"{what} {folder} {where}: give a folder")
+    return folder
 
 
 def _is_committed_sweep(folder) -> bool:
@@ -583,7 +599,11 @@ def main(argv: list[str] | None = None) -> int:
     from benchmarks.errors import OutputFolderError
 
     try:
-        return COMMANDS[args.command](args)
+        status = COMMANDS[args.command](args)
+        sys.stdout.flush()  # a closed reader is met here, not while exiting
+        return status
+    except BrokenPipeError:
+        return _quiet_broken_pipe()
     except OutputFolderError as exc:
         print(f"pugan-bench {args.command}: error: {exc}", file=sys.stderr)
         return 1
@@ -595,6 +615,23 @@ def main(argv: list[str] | None = None) -> int:
                "that exists)" if args.command == "rerun" else "the same command")
         print(f"interrupted; finished cells are kept; resume with {how}", file=sys.stderr)
         return 130
+
+
+#: the exit status of a command whose output was closed (128 + SIGPIPE, as a shell says)
+BROKEN_PIPE_STATUS = 141
+
+
+def _quiet_broken_pipe() -> int:
+    """The reader of stdout went away (``pugan-bench detectors | head``): stop without a
+    traceback. stdout is pointed at devnull so that flushing it at exit raises nothing."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # no file descriptor under stdout (a test's capture)
+        pass
+    return BROKEN_PIPE_STATUS
 
 
 if __name__ == "__main__":

@@ -465,7 +465,9 @@ def _default_label(name: str, params: dict) -> str:
 
 
 def _grid(params: dict) -> list[dict]:
-    """Every combination of the list-valued params (a list is a grid axis), in YAML order."""
+    """Every combination of the list-valued params (a list is a grid axis), in YAML order;
+    a list value is one item of a grid (``[[16, 8]]``, checked by
+    :func:`_check_list_values`)."""
     axes = [(k, v) for k, v in params.items() if isinstance(v, list)]
     for k, v in axes:
         if not v:
@@ -474,6 +476,63 @@ def _grid(params: dict) -> list[dict]:
     for k, values in axes:
         points = [{**pt, k: v} for pt in points for v in values]
     return points
+
+
+def _check_list_values(name: str, params: dict, where: str) -> None:
+    """Refuse a grid of plain values for a parameter whose default is a list.
+
+    Why: a list in ``params`` is a grid, one setting per item, so ``hidden_neuron_list:
+    [16, 8]`` would run 16 and 8 as two settings of a parameter that takes a list, and every
+    cell would fail when it fits; ``[[16, 8]]`` is the one value ``[16, 8]``.
+    """
+    scalar = (bool, int, float, str)
+    grids = [k for k, v in params.items()
+             if isinstance(v, list) and any(isinstance(x, scalar) for x in v)]
+    if not grids:
+        return
+    defaults = _list_defaults(name)
+    for key in grids:
+        if key in defaults:
+            value = params[key]
+            raise ConfigError(
+                f"{where}: params: {key} takes a list (its default is {defaults[key]!r}), "
+                f"and a list in params is a grid of values, so {value!r} would try each item "
+                f"alone; write [{value!r}] for the one value {value!r}, or a list of lists "
+                "for a grid of them")
+
+
+def _list_defaults(name: str) -> dict:
+    """The parameters of detector ``name`` whose default is a list or tuple, by name.
+
+    Read from the signature of the class ``name`` builds and, for a PyOD adapter, of the
+    PyOD model its parameters go to: a registry factory takes ``**params``, so its own
+    signature names none of them.
+    """
+    import importlib
+
+    from benchmarks.registry import make_detector
+
+    try:
+        detector = make_detector(name, random_state=0)
+    except Exception:  # the detector's own build check names what is wrong
+        return {}
+    classes = [type(detector)]
+    model = getattr(detector, "model", None)
+    if isinstance(model, str) and hasattr(detector, "model_params"):
+        from baselines.pyod_adapters import PYOD_MODELS
+
+        if model in PYOD_MODELS:
+            module, cls, _ = PYOD_MODELS[model]
+            classes.append(getattr(importlib.import_module(f"pyod.models.{module}"), cls))
+    defaults = {}
+    for cls in classes:
+        try:
+            params = inspect.signature(cls.__init__).parameters.values()
+        except (TypeError, ValueError):  # no signature to read: nothing to say
+            continue
+        defaults.update({p.name: p.default for p in params
+                         if isinstance(p.default, list | tuple)})
+    return defaults
 
 
 def _check_buildable(name: str, params: dict, where: str):
@@ -579,6 +638,7 @@ def _parse_detector(entry, i: int, tuning: dict | None = None) -> list[DetectorE
         return [DetectorEntry(label=label, name=name, params={**base, **user_params},
                               fingerprint=code_fingerprint(detector, registration), group=key,
                               per_dataset=per_dataset)]
+    _check_list_values(name, user_params, where)
     points = _grid(user_params)
     out = []
     for point in points:

@@ -15,7 +15,8 @@ comparisons of the report and this table drop zero differences alike (``zero_met
 identical scores on every pair give p = 1). Pairs are taken over ratio, fraction and seed together,
 because 5 seeds alone can never reach p < 0.05 in a two-sided exact Wilcoxon test (its smallest
 p-value with 5 pairs is 0.0625). Win or loss when the corrected p-value is below ``alpha``, by
-the sign of the median difference; tie otherwise. Where the test cannot reach the family's
+the side the signed ranks of the non-zero differences lean to (the median of all differences
+is 0 where most pairs tie exactly, though the test may reject); tie otherwise. Where the test cannot reach the family's
 first Holm step whatever the data (fewer than six non-zero pairs at 0.05, more in a family of
 several rivals) and Holm does not reject, the Student-t interval of the mean difference at the
 Bonferroni level decides instead, the rule of :func:`benchmarks.stats.decide_family`. The

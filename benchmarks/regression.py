@@ -129,6 +129,30 @@ def _check_finite(frame: pd.DataFrame, what: str) -> None:
                          f"({', '.join(METRICS)}):\n" + "\n".join(lines))
 
 
+def _check_cell_values(frame: pd.DataFrame) -> None:
+    """Every row names its cell with finite numbers (a whole seed), and every metric is a
+    number or empty (an empty metric of an ok cell is a regression, found by the check), or
+    a ValueError in one line naming the first bad value and its row."""
+    for col in ("anomaly_ratio", "labelled_fraction", "seed", *METRICS):
+        values = pd.to_numeric(frame[col], errors="coerce").to_numpy(dtype=np.float64)
+        if col in METRICS:
+            bad = np.isnan(values) & frame[col].notna().to_numpy()
+        else:
+            bad = ~np.isfinite(values)
+            if col == "seed":
+                bad |= np.isfinite(values) & (values != np.round(values))
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            row = frame.iloc[i]
+            value = row[col].item() if isinstance(row[col], np.generic) else row[col]
+            held = "no value" if pd.isna(value) else f"the value {value!r}"
+            raise ValueError(f"column {col!r} has {held} in row {i + 1} (dataset "
+                             f"{row['dataset']}, detector {row['detector']}): "
+                             + ("not a number" if col in METRICS else
+                                "a cell needs a whole seed" if col == "seed" else
+                                "a cell needs a finite number"))
+
+
 def check_reference(reference: pd.DataFrame) -> None:
     """A reference guards something: at least one cell, every metric and tolerance finite."""
     missing = [c for c in (*CELL_COLUMNS, *METRICS, *(f"tol_{m}" for m in METRICS))
@@ -138,6 +162,7 @@ def check_reference(reference: pd.DataFrame) -> None:
     if len(reference) == 0:
         raise ValueError("reference holds no cell: it would pass any run; rebuild it with "
                          "`make update-reference`")
+    _check_cell_values(reference)
     _check_finite(reference, "reference")
     tol_cols = [f"tol_{m}" for m in METRICS]
     tols = reference[tol_cols].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=np.float64)
@@ -266,6 +291,29 @@ def _read_table(path: Path, what: str) -> pd.DataFrame:
         raise ValueError(f"{what} {path} is not a readable CSV ({exc}){hint}") from None
 
 
+def _read_results(folder: Path) -> pd.DataFrame:
+    """``folder/results.csv`` as a frame with the columns and values the comparison reads,
+    or a ValueError in one line naming the file and what it lacks or the row cut short. Why:
+    the comparison would otherwise fail on the first row without them, a traceback that
+    exits 1, which CI reads as a regression found, or count a cut row as a failed cell."""
+    from benchmarks.results import damaged_row
+
+    path = folder / "results.csv"
+    results = _read_table(path, "results")
+    fault = damaged_row(path)
+    if fault:
+        raise ValueError(f"results {path} is damaged: {fault}")
+    missing = [c for c in (*CELL_COLUMNS, "status", *METRICS) if c not in results.columns]
+    if missing:
+        raise ValueError(f"results {path} lack column(s) {missing}: not a results.csv "
+                         "written by `pugan-bench run`")
+    try:
+        _check_cell_values(results)
+    except ValueError as exc:
+        raise ValueError(f"results {path}: {exc}") from None
+    return results
+
+
 def _read_sidecar(path: Path) -> dict:
     """The reference's JSON sidecar, or a ValueError naming the file and the damaged line."""
     try:
@@ -298,18 +346,22 @@ def _fresh_dir(out: str | None, prefix: str) -> Path:
 def update_command(args) -> int:
     """``pugan-bench regression update``: rerun the reference cells and store the reference.
 
-    Both files are written atomically: a reference cut short at a row end still reads as a
-    valid reference that guards fewer cells, and the check calls the cells it lost new, not
-    missing."""
+    Both files are written atomically, and only once both are computed: a reference cut
+    short at a row end still reads as a valid reference that guards fewer cells, and the
+    check calls the cells it lost new, not missing; a new reference beside the old sidecar
+    would be described by another run's versions and config."""
     from benchmarks.cache import atomic_write_text
     from benchmarks.cell_runner import library_versions
     from benchmarks.cells import code_version
 
     config = Path(args.config)
+    if not config.is_file():  # its hash goes into the sidecar: known before anything is run
+        raise FileNotFoundError(f"config {config} not found (--config); the reference's "
+                                "sidecar records the hash of the config it was made from")
     t0 = time.monotonic()
     if args.from_results:
         folder = Path(args.from_results)
-        results = _read_table(folder / "results.csv", "results")
+        results = _read_results(folder)
     else:
         folder = _fresh_dir(args.scratch, "pugan-update-reference-")
         results = _run(config, folder, args.n_jobs, not args.no_progress)
@@ -321,10 +373,8 @@ def update_command(args) -> int:
         print(f"update-reference: refused: {exc}\n(results in {folder})", file=sys.stderr)
         return 1
     target = Path(args.reference)
-    target.parent.mkdir(parents=True, exist_ok=True)
     metric_cols = [*METRICS, *(f"tol_{m}" for m in METRICS)]
     ref[metric_cols] = ref[metric_cols].round(6)  # ratios and fractions keep full precision
-    atomic_write_text(target, ref.to_csv(index=False))
     lib = {k: v for k, v in results.iloc[0].items() if str(k).startswith("version_")} \
         if len(results) else {}
     meta = {
@@ -343,6 +393,8 @@ def update_command(args) -> int:
         "created_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "command": "make update-reference",
     }
+    target.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(target, ref.to_csv(index=False))
     atomic_write_text(target.with_suffix(".json"), json.dumps(meta, indent=2) + "\n")
     print(f"update-reference: {len(ref)} cells written to {target} (version {version}); "
           f"run results in {folder}")
@@ -373,7 +425,7 @@ def check_command(args) -> int:
                     "it no longer holds will be reported missing", args.config)
     if args.results:
         folder = Path(args.results)
-        results = _read_table(folder / "results.csv", "results")
+        results = _read_results(folder)
     else:
         folder = _fresh_dir(args.out, "pugan-check-regression-")
         results = _run(Path(args.config), folder, args.n_jobs, not args.no_progress)

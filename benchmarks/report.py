@@ -74,7 +74,10 @@ METRIC_COLUMNS = ("precision", "recall", "f1", "best_f1", "auroc", "auprc", "see
 
 
 def load_results(folder: str | Path) -> pd.DataFrame:
-    """Read ``folder/results.csv`` (a folder or the CSV path itself)."""
+    """Read ``folder/results.csv`` (a folder or the CSV path itself).
+
+    A file that the tables would misread is a ValueError naming it: a missing column, a
+    value that is not a number, a row cut short and a cell with two rows."""
     path = Path(folder)
     if path.is_dir() or path.suffix != ".csv":
         path = path / "results.csv"
@@ -91,6 +94,7 @@ def load_results(folder: str | Path) -> pd.DataFrame:
         raise ValueError(f"{path} is not a pugan-bench results file: missing column(s) {missing}")
     if frame.empty:
         raise ValueError(f"{path} holds no cells: nothing to report")
+    _check_whole_rows(path)
     for col in METRIC_COLUMNS:
         if col not in frame or pd.api.types.is_numeric_dtype(frame[col]):
             continue
@@ -105,7 +109,36 @@ def load_results(folder: str | Path) -> pd.DataFrame:
     for col in ("error", "preset", "detector_name"):
         if col in frame:
             frame[col] = frame[col].fillna("").astype(str)
+    _check_one_row_per_cell(frame, path)
     return frame
+
+
+def _check_whole_rows(path: Path) -> None:
+    """A ValueError naming ``path`` and the line of a row cut short, or one without its cell
+    or status (:func:`benchmarks.results.damaged_row`): pandas reads such a row with blanks
+    for what it lacks, and the tables would count it as a cell."""
+    from benchmarks.results import damaged_row
+
+    fault = damaged_row(path)
+    if fault:
+        raise ValueError(f"{path} is damaged: {fault}; `pugan-bench run` rebuilds it from the "
+                         "cells")
+
+
+def _check_one_row_per_cell(frame: pd.DataFrame, path: Path) -> None:
+    """A ValueError naming ``path`` and one repeated cell when two rows share their dataset,
+    detector, ratio, fraction and seed: each would count as a seed of its own, and the
+    interval over seeds would narrow on no new evidence. Two labels of one computed cell
+    (a tuned choice equal to another entry) share a ``cell_id`` but not a detector label, so
+    the label, not the ``cell_id``, says which rows are one cell of the table."""
+    keys = [*GROUP, "seed"]
+    repeated = frame[frame.duplicated(keys)]
+    if len(repeated):
+        row = repeated.iloc[0]
+        cell = " / ".join(f"{c} {row[c]}" for c in keys)
+        raise ValueError(f"{path} holds {len(repeated)} row(s) that repeat a cell of another "
+                         f"row (e.g. {cell}); each cell must have one row, or it counts as "
+                         "more seeds than ran: rebuild the file with `pugan-bench run`")
 
 
 def _status_counts(g: pd.DataFrame, undefined=()) -> dict:
@@ -311,10 +344,10 @@ def focus_detectors(frame: pd.DataFrame) -> list[str]:
 def _comparisons_markdown(comp: pd.DataFrame, name: str) -> str:
     show = comp.copy()
     for c in ("mean", "other_mean"):
-        show[c] = show[c].map(lambda v: f"{v:.3f}")
+        show[c] = show[c].map(lambda v: "" if math.isnan(v) else f"{v:.3f}")
     for c in ("diff_median", "diff_mean", "diff_low", "diff_high"):
         show[c] = show[c].map(lambda v: "" if math.isnan(v) else f"{v:+.3f}")
-    show["ci_level"] = show["ci_level"].map(lambda v: f"{v:.4g}")
+    show["ci_level"] = show["ci_level"].map(lambda v: "" if math.isnan(v) else f"{v:.4g}")
     for c in ("p_value", "p_holm"):
         show[c] = show[c].map(lambda v: "" if math.isnan(v) else f"{v:.3g}")
     show["anomaly_ratio"] = [f"{v:.3g}" for v in show["anomaly_ratio"]]
@@ -487,8 +520,8 @@ SWEEP_COMMANDS = {"paper": "make reproduce-paper", "benchmark": "make benchmark"
 
 def _whole_run(frame: pd.DataFrame, folder: Path | None) -> pd.Series | None:
     """The folder's last recorded run that computed every one of these cells (nothing cached,
-    the same seeds, the code versions the rows carry now), or None. A run with code since
-    changed timed other code, so its wall time is not this sweep's."""
+    the same seeds, the code versions the rows carry now, not stopped part way), or None. A
+    run with code since changed timed other code, so its wall time is not this sweep's."""
     from benchmarks.results import read_runs
 
     runs = read_runs(folder) if folder is not None else pd.DataFrame()
@@ -499,7 +532,8 @@ def _whole_run(frame: pd.DataFrame, folder: Path | None) -> pd.Series | None:
     versions = (sorted(frame["code_version"].dropna().unique().tolist())
                 if "code_version" in frame else None)
     recorded = runs.get("code_versions", pd.Series(None, index=runs.index, dtype=object))
-    whole = runs[(runs["cached"] == 0) & (runs["run"] == runs["cells"])
+    stopped = runs.get("stopped", pd.Series(None, index=runs.index, dtype=object))
+    whole = runs[(runs["cached"] == 0) & (runs["run"] == runs["cells"]) & stopped.isna()
                  & (runs["cells"] == n_cells)
                  & runs["seeds"].map(lambda s: sorted(s) == seeds)
                  & recorded.map(lambda v: isinstance(v, list) and sorted(v) == versions)]

@@ -90,6 +90,17 @@ def _chosen(frame: pd.DataFrame, detectors: list[str], datasets: list[str]) -> p
     return chosen
 
 
+def _read_rows(path: Path) -> pd.DataFrame:
+    """A results.csv as text (:func:`benchmarks.results.read_results_text`), or a ValueError
+    in one line naming the file: a rerun copies its rows, so a damaged one must stop it."""
+    from benchmarks.results import read_results_text
+
+    try:
+        return read_results_text(path)
+    except ValueError as exc:
+        raise ValueError(f"{path} cannot be read ({exc}); its rows cannot be copied") from None
+
+
 def carried_rows(folders, cells: dict[str, str]) -> pd.DataFrame:
     """The ``ok`` rows of ``folders``' results.csv (read as text) that are cells of the config
     (keys of ``cells``), one per cell, a later folder's over an earlier one's."""
@@ -100,7 +111,7 @@ def carried_rows(folders, cells: dict[str, str]) -> pd.DataFrame:
         path = Path(folder) / "results.csv"
         if not path.is_file():
             raise FileNotFoundError(f"{folder} has no results.csv: not a sweep folder")
-        rows = pd.read_csv(path, dtype=str, keep_default_na=False)
+        rows = _read_rows(path)
         ok = rows[rows["status"] == "ok"] if "status" in rows else rows.iloc[0:0]
         current = ok[ok["cell_id"].isin(cells)] if "cell_id" in ok else ok.iloc[0:0]
         logging.getLogger(__name__).info(
@@ -133,7 +144,7 @@ def copy_without(source: Path, dest: Path, detectors: list[str], datasets: list[
         raise ValueError(f"{dest} exists; remove it or choose another folder")
     if dest.resolve().is_relative_to(source.resolve()):
         raise ValueError(f"{dest} is inside {source}: choose a folder outside the sweep")
-    frame = pd.read_csv(source / "results.csv", dtype=str, keep_default_na=False)
+    frame = _read_rows(source / "results.csv")
     carried = carried_rows(rows_from, cells)
     if rows_from and carried.empty:
         raise ValueError(f"no ok row of {[str(f) for f in rows_from]} is a cell of the config "

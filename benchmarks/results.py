@@ -10,9 +10,11 @@ them. All three are rewritten whole, atomically, under the folder's lock.
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import logging
+import sys
 import time
 from pathlib import Path
 
@@ -37,7 +39,9 @@ __all__ = [
     "RESULT_COLUMNS",
     "STATUSES",
     "TIMING_COLUMNS",
+    "damaged_row",
     "previous_records",
+    "read_results_text",
     "records_by_cell",
     "read_resolved_config",
     "read_runs",
@@ -46,6 +50,7 @@ __all__ = [
     "results_parquet",
     "typed_results",
     "write_results",
+    "yaml_problem",
 ]
 
 ID_COLUMNS = ("dataset", "detector", "anomaly_ratio", "labelled_fraction", "seed")
@@ -119,25 +124,106 @@ def previous_records(path: Path, *, strict: bool = False) -> dict[str, dict]:
     """The rows of results.csv at ``path`` as records by cell key, with the types a cell file
     gives them (so the rows are written back as they were); empty when there is no file.
 
-    A file that cannot be read (one bad byte, a cut line) would lose every row it holds when
-    results.csv is rebuilt, so it is never passed over in silence: a warning names the file
-    and the parse error, and with ``strict`` (``--keep-rows``, which exists to keep those
+    A file that cannot be read (one bad byte, a row cut short) would lose every row it holds
+    when results.csv is rebuilt, so it is never passed over in silence: a warning names the
+    file and the fault, and with ``strict`` (``--keep-rows``, which exists to keep those
     rows) it is a ValueError instead.
     """
     path = Path(path)
     if not path.is_file() or path.stat().st_size == 0:
         return {}  # no file (or --out is no folder: the writable check says so), no rows
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except (OSError, ValueError, UnicodeDecodeError) as exc:  # UnicodeDecodeError: a ValueError
-        problem = (f"{path} cannot be read ({type(exc).__name__}: {exc}); its rows cannot be "
-                   "kept")
+        frame = read_results_text(path)
+    except (OSError, ValueError) as exc:  # UnicodeDecodeError is a ValueError
+        problem = f"{path} cannot be read ({exc}); its rows cannot be kept"
         if strict:
             raise ValueError(f"{problem}: repair or remove the file, or run without "
                              "--keep-rows to compute its cells again") from None
-        log.warning("%s: the cells without a file in cells/ are computed again", problem)
-        return {}
+        whole = _whole_rows(path)
+        if whole is None:
+            log.warning("%s: the cells without a file in cells/ are computed again", problem)
+            return {}
+        log.warning("%s has damaged rows (%s): they are left out and their cells computed "
+                    "again; the other rows are kept", path, exc)
+        return records_by_cell(whole)
     return records_by_cell(frame)
+
+
+def _whole_rows(path: Path) -> pd.DataFrame | None:
+    """The rows of ``path`` that are not damaged (:func:`damaged_rows`), read as text, or
+    None when the file cannot be read as CSV at all: one row cut short must not cost a run
+    without ``--keep-rows`` the rows it could still carry."""
+    faults = damaged_rows(path)
+    if any(position < 0 for position, _ in faults):
+        return None
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError):
+        return None
+    return frame.drop(index=[position for position, _ in faults]).reset_index(drop=True)
+
+
+def read_results_text(path: Path) -> pd.DataFrame:
+    """The results table at ``path`` with every value as text (an empty cell is ``""``), or
+    a ValueError saying what is wrong with it: not UTF-8 CSV, or a damaged row
+    (:func:`damaged_row`). Its message leaves the path to the caller, who names the file."""
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise ValueError(f"not a readable CSV: {type(exc).__name__}: {exc}") from None
+    fault = damaged_row(path)
+    if fault:
+        raise ValueError(fault)
+    return frame
+
+
+#: the fields every row of a results table must fill, where the table has them
+REQUIRED_FIELDS = ("cell_id", "status")
+
+
+def damaged_row(path: Path) -> str:
+    """The first row of the CSV at ``path`` with more or fewer fields than its header, or
+    with an empty ``cell_id`` or ``status``, as "line N ..."; "" when every row is whole.
+
+    Why: pandas fills the missing fields of a row cut short (a write stopped by a kill or a
+    full disk) with empty values and reads it without complaint, so a report would count
+    it and a rebuild of results.csv would write the damage back.
+    """
+    faults = damaged_rows(path)
+    return faults[0][1] if faults else ""
+
+
+def damaged_rows(path: Path) -> list[tuple[int, str]]:
+    """Every damaged row of the CSV at ``path`` (:func:`damaged_row`) as (its position among
+    the rows pandas reads, what is wrong); a file the csv module cannot read at all is one
+    entry at position -1."""
+    csv.field_size_limit(_FIELD_LIMIT)  # an error text may be long; pandas has no limit
+    faults = []
+    try:
+        with open(path, newline="", encoding="utf-8") as fh:
+            reader = csv.reader(fh)
+            header = next(reader, [])
+            required = [(i, c) for i, c in enumerate(header) if c in REQUIRED_FIELDS]
+            position = -1
+            for row in reader:
+                if not row:
+                    continue  # a blank line, which pandas skips too
+                position += 1
+                if len(row) != len(header):
+                    faults.append((position, f"line {reader.line_num} has {len(row)} field(s) "
+                                   f"where the header has {len(header)} (a row cut short?)"))
+                    continue
+                empty = [c for i, c in required if not row[i].strip()]
+                if empty:
+                    faults.append((position, f"line {reader.line_num} has no "
+                                   f"{' and no '.join(empty)}"))
+    except (csv.Error, UnicodeDecodeError) as exc:
+        return [(-1, f"not a readable CSV: {exc}")]
+    return faults
+
+
+#: the largest field the csv module reads (its default would call a long error text damage)
+_FIELD_LIMIT = min(sys.maxsize, 2**31 - 1)
 
 
 def records_by_cell(frame: pd.DataFrame) -> dict[str, dict]:
@@ -237,13 +323,24 @@ def read_resolved_config(folder: str | Path) -> dict:
         doc = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise FileNotFoundError(f"{path} not found: is {Path(folder)} a sweep folder?") from None
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise ValueError(f"{path} is not readable YAML: {exc}") from None
+    except yaml.YAMLError as exc:
+        raise ValueError(f"{path} is not readable YAML: {yaml_problem(exc)}") from None
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{path} is not readable YAML: not UTF-8 text ({exc.reason} at "
+                         f"byte {exc.start})") from None
     if not (isinstance(doc, dict) and isinstance(doc.get("detectors"), list)
             and isinstance(doc.get("datasets"), list)):
         raise ValueError(f"{path} is not a resolved sweep config (no detectors and datasets "
                          "lists); `pugan-bench run` writes it")
     return doc
+
+
+def yaml_problem(exc) -> str:
+    """A YAML error in one line: what is wrong and where (PyYAML's own text spans several
+    lines, quoting the document, which an error line of the command line cannot hold)."""
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    mark = getattr(exc, "problem_mark", None)
+    return f"{problem} at line {mark.line + 1}, column {mark.column + 1}" if mark else problem
 
 
 def _plain(obj):
@@ -260,7 +357,8 @@ def record_run(folder: Path, **fields) -> None:
     cells it held, found cached and ran, its workers, the machine's cores, its wall time, the
     sum of its cells' times and the code versions of its rows. The report states a sweep's
     cost from these lines (a run that found nothing cached measured the whole sweep, with the
-    code its versions name), not from a log to parse.
+    code its versions name), not from a log to parse. A run stopped before its end (Ctrl-C,
+    SIGTERM or an error) says so in ``stopped``: it measured only the cells it stored.
 
     The sweep calls it only for a run in which at least one cell ran: the file is committed
     for some sweeps, and a rerun that found every cell cached measured nothing, so its line

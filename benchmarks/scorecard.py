@@ -61,6 +61,18 @@ def _difference(v) -> str:
     return _fmt(v["diff"], v["diff_low"], v["diff_high"]) + note
 
 
+def _test_note(v) -> str:
+    """Which test decided a comparison, with its Holm-corrected p-value: where the Wilcoxon
+    test cannot reach the corrected level whatever the data, the interval decides, and a bare
+    p beside "behind" would contradict it."""
+    p, test = v["p_value"], v["test"]
+    if pd.isna(p) or test == "none":
+        return ""
+    if test == "t-interval":
+        return f", by the interval (Wilcoxon p = {p:.2g} cannot reach its level)"
+    return f", p = {p:.2g}"
+
+
 def _all_readings(readings: list[Reading]) -> str:
     mark = {True: "holds", False: "does not hold", None: "not measured"}
     return " | ".join(f"{r.name}: {r.evidence} ({mark[r.holds]})" for r in readings)
@@ -159,11 +171,10 @@ def _pair_reading(frame: pd.DataFrame, dataset: str, focus: str, other: str, met
     if not {focus, other} <= set(block["detector"]):
         return Reading(name, None, f"no {focus} / {other} results on {dataset}")
     v = versus_best(block, focus, [other], metric)
-    p = "" if math.isnan(v["p_value"]) else f", p = {v['p_value']:.2g}"
     return Reading(name, _holds(v["position"], want),
                    f"{metric.upper()} {v['mean']:.3f} vs {v['best_other_mean']:.3f}, difference "
                    f"{_difference(v)} over {v['n_pairs']} "
-                   f"seeds{p}: {v['position']}")
+                   f"seeds{_test_note(v)}: {v['position']}")
 
 
 def beats_claim(frame: pd.DataFrame, dataset: str, title: str) -> dict:
@@ -186,8 +197,10 @@ def _level_or_ahead(frame: pd.DataFrame, dataset: str, focus: str) -> tuple[bool
     v = versus_best_where_ran(rows, focus, set(rows.loc[pugan_rows(rows), "detector"]), "auprc")
     if not v["best_other"]:  # focus or every rival finished nothing here
         return None, f"no results on {dataset}"
+    left = f"; left out: {v['left_out']}" if v["left_out"] else ""
     return (_holds(v["position"], ("ahead", "level")),
-            f"{dataset}: AUPRC {v['mean']:.3f} vs {v['best_other']} {v['best_other_mean']:.3f}"
+            f"{dataset}: AUPRC {v['mean']:.3f} vs {v['best_other']} {v['best_other_mean']:.3f},"
+            f" difference {_difference(v)} over {v['n_pairs']} seeds{_test_note(v)}{left}"
             f" ({v['position']})")
 
 
@@ -270,7 +283,9 @@ def unknown_claim(frame: pd.DataFrame | None) -> dict:
                     f"to compare ({r.position})" if r.n_pairs == 0 else
                     f"{r.heldout_family}: {r.mean:.3f} vs {r.best_other} "
                     f"{r.best_other_mean:.3f}, difference "
-                    f"{_difference(r._asdict())} ({r.position})")
+                    f"{_difference(r._asdict())} over {r.n_pairs} seeds"
+                    f"{_test_note(r._asdict())}"
+                    f"{f'; left out: {r.left_out}' if r.left_out else ''} ({r.position})")
         readings.append(Reading(f"{r.heldout_family} held out only",
                                 _holds(r.position, ("ahead", "level")), evidence))
     every = Reading("every family", _all_hold(r.holds for r in readings),

@@ -51,7 +51,10 @@ RIVALS_RULE = (
     "Student-t interval of the mean paired difference at the Bonferroni level. It is behind "
     "when behind any rival, ahead when ahead of all, else level; undecided with fewer than 2 "
     "paired seeds against the strongest. The rival shown is the strongest by mean, or, when "
-    "behind, the one it trails by most; p is Holm-corrected (benchmarks.stats.versus_best).")
+    "behind, the one it trails by most; p is Holm-corrected (benchmarks.stats.versus_best). "
+    "A detector that finished fewer than half of the entry's seeds is no rival and is named "
+    "with the seeds it shares (`left out`), unless none finished half: then every detector "
+    "sharing a seed is a rival.")
 #: when the Wilcoxon test gives way to the t-interval, in the words the reports print
 WILCOXON_FALLBACK = (
     f"Where the test cannot reach the corrected level whatever the data (fewer than "
@@ -100,11 +103,27 @@ def holm(pvalues) -> np.ndarray:
     return out.reshape(given.shape)
 
 
-def verdict(diff_median: float, p_holm: float, alpha: float = ALPHA) -> str:
-    """"win" / "loss" (significant, by the sign of the median difference) or "tie"."""
-    if not (p_holm < alpha) or diff_median == 0:
+def verdict(direction: float, p_holm: float, alpha: float = ALPHA) -> str:
+    """"win" / "loss" (significant, by the sign of ``direction``) or "tie"."""
+    if not (p_holm < alpha) or direction == 0:
         return "tie"
-    return "win" if diff_median > 0 else "loss"
+    return "win" if direction > 0 else "loss"
+
+
+def signed_rank_direction(diff: np.ndarray) -> float:
+    """The side the Wilcoxon test leans to: the sum of the signed ranks of the non-zero
+    differences (positive where the first detector is ahead).
+
+    Why not the median difference: the test drops zero differences, so where most seeds tie
+    exactly the median is 0 while the test, on the rest, may be significant; its direction is
+    then that of the differences it ranked.
+    """
+    from scipy.stats import rankdata
+
+    nonzero = diff[diff != 0]
+    if nonzero.size == 0:
+        return 0.0
+    return float(np.sum(np.sign(nonzero) * rankdata(np.abs(nonzero))))
 
 
 def wilcoxon_p(diff: np.ndarray) -> float:
@@ -154,7 +173,7 @@ def decide_family(diffs: list[np.ndarray], alpha: float = ALPHA) -> list[dict]:
         elif p_holm < alpha or wilcoxon_decides(d, alpha / max(tested, 1)):
             # Holm rejected it, or its test could reach the family's first step: the test
             # decides; otherwise "tie" would be the only answer it could give
-            test, decided = "wilcoxon", verdict(float(np.median(d)), p_holm, alpha)
+            test, decided = "wilcoxon", verdict(signed_rank_direction(d), p_holm, alpha)
         else:
             test = "t-interval"
             decided = "win" if low > 0 else "loss" if high < 0 else "tie"
@@ -266,7 +285,7 @@ def no_comparison(focus: str) -> dict:
     return {"focus": focus, "best_other": "", "n_pairs": 0, "mean": math.nan,
             "best_other_mean": math.nan, "diff": math.nan, "diff_low": math.nan,
             "diff_high": math.nan, "ci_level": math.nan, "p_value": math.nan, "test": "none",
-            "position": "undecided"}
+            "position": "undecided", "n_seeds": 0, "left_out": ""}
 
 
 def versus_best_where_ran(tried: pd.DataFrame, focus: str, exclude, metric: str = "auprc",
@@ -289,7 +308,9 @@ def versus_best(block: pd.DataFrame, focus: str, others, metric: str = "auprc",
     fraction; only ``ok`` rows): the position ``ahead`` / ``level`` / ``behind`` or
     ``undecided`` (rule in the module docstring) and the rival it is shown against with both
     means over their paired seeds, the mean difference with its Student-t interval, the
-    Wilcoxon p-value (Holm-corrected over the rivals) and which test decided.
+    Wilcoxon p-value (Holm-corrected over the rivals) and which test decided, the number of
+    seeds ``focus`` finished (``n_seeds``) and the detectors of ``others`` left out as rivals
+    with the seeds each shares (``left_out``), so a reader sees who was not judged.
 
     The rivals are one family (:func:`decide_family`), so ``focus`` is behind when it is
     significantly behind any of them, even one whose mean is lower but whose lead is
@@ -309,6 +330,9 @@ def versus_best(block: pd.DataFrame, focus: str, others, metric: str = "auprc",
     if isinstance(family_size, bool) or not isinstance(family_size, int) or family_size < 1:
         raise ValueError(f"family_size must be an integer >= 1; got {family_size!r}")
     rivals = _rivals(wide, focus, others)
+    seeds = wide.index[wide[focus].notna()]
+    left_out = "; ".join(f"{o} ({int(wide.loc[seeds, o].notna().sum())} of {len(seeds)} seeds)"
+                         for o in others if o not in rivals)
     pairs = {o: wide[[focus, o]].dropna() for o in rivals}
     diffs = {o: (pairs[o][focus] - pairs[o][o]).to_numpy() for o in rivals}
     decided = dict(zip(rivals, decide_family([diffs[o] for o in rivals], ALPHA / family_size),
@@ -332,4 +356,4 @@ def versus_best(block: pd.DataFrame, focus: str, others, metric: str = "auprc",
             "diff": float(diff.mean()) if diff.size else math.nan,
             "diff_low": row["diff_low"], "diff_high": row["diff_high"],
             "ci_level": row["ci_level"], "p_value": row["p_holm"], "test": row["test"],
-            "position": position}
+            "position": position, "n_seeds": int(len(seeds)), "left_out": left_out}

@@ -14,11 +14,12 @@ How a sweep runs (:func:`run_sweep`):
    worker process sends its round's unfinished cells again, and any other error of the
    harness or the cluster ends the sweep with its own message;
 4. the driver writes each record as it arrives, atomically, to ``DIR/cells/<key>.json`` (an ok
-   cell's test scores to ``DIR/cells/<key>.scores.parquet``), and at the end (or on Ctrl-C)
-   rebuilds ``DIR/results.csv`` and ``results.parquet`` from the cell files under a folder
-   lock (:mod:`benchmarks.results`). A cell without a file keeps the row that results.csv
-   held for its key before the run: a fresh clone carries results.csv but not cells/, and a
-   run stopped part way there recomputes some cells without dropping the rest.
+   cell's test scores to ``DIR/cells/<key>.scores.parquet``), and at the end (or when
+   Ctrl-C or an error stops the run) rebuilds ``DIR/results.csv`` and ``results.parquet``
+   from the cell files under a folder lock (:mod:`benchmarks.results`). A cell without a
+   file keeps the row that results.csv held for its key before the run: a fresh clone
+   carries results.csv but not cells/, and a run stopped part way there recomputes some
+   cells without dropping the rest.
 
 Threads: each cell's child limits BLAS/OpenMP (threadpoolctl, ``OMP_NUM_THREADS``...) and
 torch to ``threads_per_cell`` = ``max(1, cores // n_jobs)`` so workers do not oversubscribe; on
@@ -236,11 +237,12 @@ def _run_connected(config: SweepConfig, out, client, *, n_jobs, backend, schedul
     """:func:`run_sweep` once its scheduler, if any, answers (``client``)."""
     from tqdm.auto import tqdm
 
-    # read before anything is written: --keep-rows stops on a results.csv it cannot read
+    # checked before anything is written: a bad n_jobs leaves no folder behind, and
+    # --keep-rows stops on a results.csv it cannot read
+    n_jobs = resolve_n_jobs(config, n_jobs, scheduler)
     previous = previous_records(Path(out) / "results.csv", strict=keep_rows and not force)
     folder = check_writable(out)
     cells = config.cells()
-    n_jobs = resolve_n_jobs(config, n_jobs, scheduler)
     cores = available_cores()
     cache = CellCache(folder)
     if keep_rows and not force:
@@ -277,6 +279,9 @@ def _run_connected(config: SweepConfig, out, client, *, n_jobs, backend, schedul
         sink.interrupted = True
         log.warning("interrupted: finished cells are kept in %s; rerun the same command "
                     "to resume", folder / "cells")
+        raise
+    except Exception as exc:  # the harness's or the cluster's: the run stops, not done
+        sink.error = " ".join(error_text(exc).split())  # one line in run.log
         raise
     finally:
         wall = time.perf_counter() - t_start
@@ -321,6 +326,7 @@ def _close_run(config: SweepConfig, folder: Path, cells: list[Cell], previous: d
     except OSError as exc:
         results_error = exc
     done = summary_line(config.name, frame, len(cells), interrupted=sink.interrupted,
+                        error=sink.error,
                         utilisation=core_utilisation_text(sink.cell_seconds, workers, wall,
                                                           sink.n_stored))
     sink.run_log.line(done, echo=False)
@@ -334,19 +340,33 @@ def _close_run(config: SweepConfig, folder: Path, cells: list[Cell], previous: d
                    code_versions=sorted(frame["code_version"].dropna().unique().tolist()),
                    # a scheduler's workers are other machines, whose processor this is not
                    processor=None if on_cluster else processor_summary(
-                       arithmetic=_has_deep_detector(config)))
+                       arithmetic=_has_deep_detector(config)),
+                   **_stopped_field(sink))
     return frame, done, results_error
 
 
 def summary_line(name: str, frame: pd.DataFrame, n_cells: int, *, interrupted: bool,
-                 utilisation: str) -> str:
+                 utilisation: str, error: str | None = None) -> str:
     """run.log's last line of a run: ``done`` with the counts by status, or, for a run stopped
-    by Ctrl-C or SIGTERM, ``interrupted`` with how many of its cells have a result, so that
-    the log never calls a stopped run done."""
+    by Ctrl-C or SIGTERM (``interrupted``) or by an ``error`` of the harness or the cluster,
+    how many of its cells have a result, so that the log never calls a stopped run done."""
     if interrupted:
         return (f"sweep {name!r} interrupted: {len(frame)} of {n_cells} cells have a result "
                 f"({_status_counts(frame)}); rerun the same command to resume; {utilisation}")
+    if error:
+        return (f"sweep {name!r} stopped by an error ({error}): {len(frame)} of {n_cells} "
+                f"cells have a result ({_status_counts(frame)}); rerun the same command to "
+                f"resume; {utilisation}")
     return f"sweep {name!r} done: {_status_counts(frame)}; {utilisation}"
+
+
+def _stopped_field(sink: _Sink) -> dict:
+    """runs.jsonl's ``stopped`` of a run that did not go through (``interrupted``, or
+    ``error: ...``), absent for one that did: its line measures only the cells it stored,
+    and a reader must not take it for a whole run."""
+    if sink.interrupted:
+        return {"stopped": "interrupted"}
+    return {"stopped": f"error: {sink.error}"} if sink.error else {}
 
 
 def _unsaved_error(folder: Path, unsaved: dict[str, dict],
@@ -558,9 +578,11 @@ class _Sink:
         #: Dask scheduler's cluster replaces the local guess with its workers' threads
         self.workers, self.cores = workers, cores
         #: whether dispatch got as far as running cells (a cluster that failed to start did
-        #: not), and whether the run was stopped by Ctrl-C or SIGTERM
+        #: not), whether the run was stopped by Ctrl-C or SIGTERM, and the error that ended
+        #: it otherwise (in words; None for a run that went through)
         self.started = False
         self.interrupted = False
+        self.error: str | None = None
 
     def expect(self, cells) -> None:
         """The cells of the next round (those not stored yet are re-dispatched after it)."""

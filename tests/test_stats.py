@@ -148,3 +148,13 @@ def test_holm_is_statsmodels_holm():
         assert np.allclose(holm(p), multipletests(p, method="holm")[1], rtol=0, atol=1e-15)
     mixed = holm([0.01, float("nan"), 0.04])
     assert np.isnan(mixed[1]) and np.allclose(mixed[[0, 2]], [0.02, 0.04])
+
+
+def test_an_untested_comparison_prints_blanks_not_nan():
+    from benchmarks.report import _comparisons_markdown
+
+    frame = _frame({"weak": np.full(10, 0.1)})
+    frame.loc[frame["detector"] == "weak", "status"] = "failed"
+    comp = paired_comparisons(frame, ["pugan"], metrics=("auprc",))
+    assert comp["verdict"].tolist() == ["untested"]
+    assert "nan" not in _comparisons_markdown(comp, "test")

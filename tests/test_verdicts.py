@@ -474,3 +474,52 @@ def test_a_comparison_holm_rejects_is_decided_by_the_test():
     decided = decide_family([near, far])
     assert decided[1]["p_holm"] < 0.05
     assert decided[1]["test"] == "wilcoxon" and decided[1]["verdict"] == "loss"
+
+
+def test_a_test_that_rejects_on_the_seeds_that_differ_says_who_is_ahead():
+    """The Wilcoxon test ranks the non-zero differences only: where most seeds tie exactly
+    the median difference is 0, yet the test rejects, and the verdict follows the side the
+    ranked differences lean to, not "tie"."""
+    from benchmarks.stats import decide_family, signed_rank_direction
+
+    ahead = np.array([0.0] * 8 + [0.1] * 7)
+    decided = decide_family([ahead])[0]
+    assert decided["p_holm"] < 0.05 and decided["verdict"] == "win"
+    assert decide_family([-ahead])[0]["verdict"] == "loss"
+    assert signed_rank_direction(np.array([0.0, 0.0, -0.1, 0.2, 0.3])) > 0
+    assert signed_rank_direction(np.zeros(4)) == 0
+
+
+def test_a_rival_left_out_for_its_missing_seeds_is_named_with_them():
+    """A detector that finished fewer than half of PU-GAN's seeds is no rival, and the
+    verdict table and the ranking say so, with the seeds, instead of dropping it unseen."""
+    from benchmarks.readings import readings_markdown
+
+    rows = _rows("kddcup99-low", {"pugan (tuned)": 0.5, "a": 0.3, "few": 0.9}, 10,
+                 preset="kddcup99-low")
+    frame = pd.DataFrame(rows)
+    frame.loc[(frame["detector"] == "few") & (frame["seed"] < 6), "status"] = "timeout"
+    versus = pugan_vs_best(frame)
+    row = versus.iloc[0]
+    assert row["best_other"] == "a" and row["left_out"] == "few (4 of 10 seeds)"
+    assert row["n_seeds"] == 10
+    text = readings_markdown(robustness_table(frame), versus)
+    assert "few (4 of 10 seeds)" in text and "| seeds |" in text
+
+
+@pytest.mark.parametrize("n_seeds, test_text", [
+    (10, "over 10 seeds, p = 0.002 (ahead)"),
+    # three seeds: the Wilcoxon test cannot reach 0.05 and the interval decides "ahead"; a
+    # bare "p = 0.25" beside it would read as a contradiction
+    (3, "over 3 seeds, by the interval (Wilcoxon p = 0.25 cannot reach its level)"),
+])
+def test_the_labelling_claim_gives_each_readings_difference_seeds_and_test(n_seeds, test_text):
+    from benchmarks.scorecard import labelling_claim
+
+    rows = []
+    for level in ("high", "low"):
+        rows += _rows(f"kddcup99-{level}", {"pugan (tuned)": 0.5, "iforest (tuned)": 0.3},
+                      n_seeds, preset=f"kddcup99-{level}")
+    evidence = labelling_claim(pd.DataFrame(rows))["evidence"]
+    assert "difference 0.199 [" in evidence and test_text in evidence
+    assert (", p = " in evidence) == (n_seeds == 10)
