@@ -133,47 +133,41 @@ def previous_records(path: Path, *, strict: bool = False) -> dict[str, dict]:
     if not path.is_file() or path.stat().st_size == 0:
         return {}  # no file (or --out is no folder: the writable check says so), no rows
     try:
-        frame = read_results_text(path)
+        frame, faults = _text_and_faults(path)
     except (OSError, ValueError) as exc:  # UnicodeDecodeError is a ValueError
-        problem = f"{path} cannot be read ({exc}); its rows cannot be kept"
-        if strict:
-            raise ValueError(f"{problem}: repair or remove the file, or run without "
-                             "--keep-rows to compute its cells again") from None
-        whole = _whole_rows(path)
-        if whole is None:
-            log.warning("%s: the cells without a file in cells/ are computed again", problem)
-            return {}
-        log.warning("%s has damaged rows (%s): they are left out and their cells computed "
-                    "again; the other rows are kept", path, exc)
-        return records_by_cell(whole)
-    return records_by_cell(frame)
+        frame, faults = None, [(-1, str(exc))]
+    if not faults:
+        return records_by_cell(frame)
+    problem = f"{path} cannot be read ({faults[0][1]}); its rows cannot be kept"
+    if strict:
+        raise ValueError(f"{problem}: repair or remove the file, or run without "
+                         "--keep-rows to compute its cells again") from None
+    if frame is None or any(position < 0 for position, _ in faults):
+        log.warning("%s: the cells without a file in cells/ are computed again", problem)
+        return {}
+    # one row cut short must not cost a run without --keep-rows the rows it can still carry
+    log.warning("%s has damaged rows (%s): they are left out and their cells computed "
+                "again; the other rows are kept", path, faults[0][1])
+    return records_by_cell(frame.drop(index=[position for position, _ in faults]))
 
 
-def _whole_rows(path: Path) -> pd.DataFrame | None:
-    """The rows of ``path`` that are not damaged (:func:`damaged_rows`), read as text, or
-    None when the file cannot be read as CSV at all: one row cut short must not cost a run
-    without ``--keep-rows`` the rows it could still carry."""
-    faults = damaged_rows(path)
-    if any(position < 0 for position, _ in faults):
-        return None
+def _text_and_faults(path: Path) -> tuple[pd.DataFrame, list[tuple[int, str]]]:
+    """The results table at ``path`` with every value as text (an empty cell is ``""``) and
+    its damaged rows (:func:`damaged_rows`), or a ValueError when pandas cannot read it."""
     try:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError):
-        return None
-    return frame.drop(index=[position for position, _ in faults]).reset_index(drop=True)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise ValueError(f"not a readable CSV: {type(exc).__name__}: {exc}") from None
+    return frame, damaged_rows(path)
 
 
 def read_results_text(path: Path) -> pd.DataFrame:
     """The results table at ``path`` with every value as text (an empty cell is ``""``), or
     a ValueError saying what is wrong with it: not UTF-8 CSV, or a damaged row
     (:func:`damaged_row`). Its message leaves the path to the caller, who names the file."""
-    try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise ValueError(f"not a readable CSV: {type(exc).__name__}: {exc}") from None
-    fault = damaged_row(path)
-    if fault:
-        raise ValueError(fault)
+    frame, faults = _text_and_faults(path)
+    if faults:
+        raise ValueError(faults[0][1])
     return frame
 
 

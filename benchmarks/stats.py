@@ -260,15 +260,21 @@ def comparison_partners(block: pd.DataFrame, exclude) -> list[str]:
     return sorted(set(block.loc[~oracle_rows(block), "detector"]) - set(exclude))
 
 
-def _rivals(wide: pd.DataFrame, focus: str, others: list[str]) -> list[str]:
-    """The rivals ``focus`` is judged against: those of ``others`` that share at least half of
-    its seeds. A rival's mean over the few seeds it finished (the easy ones, when the hard
-    ones time out) would make it the strongest on luck and leave a handful of pairs, while
-    one missed seed must not drop a rival. Where none shares half, any rival sharing a seed;
-    where none shares one, the first (its comparison has no pair and is undecided)."""
+def _shared_seeds(wide: pd.DataFrame, focus: str, others: list[str]) -> dict[str, int]:
+    """How many of ``focus``'s finished seeds each of ``others`` finished too."""
     seeds = wide.index[wide[focus].notna()]
-    shared = {o: int(wide.loc[seeds, o].notna().sum()) for o in others}
-    return ([o for o in others if 2 * shared[o] >= len(seeds) and shared[o]]
+    return {o: int(wide.loc[seeds, o].notna().sum()) for o in others}
+
+
+def _rivals(shared: dict[str, int], n_seeds: int) -> list[str]:
+    """The rivals the focus is judged against, among the detectors of ``shared`` (their
+    counts of the focus's ``n_seeds`` seeds, :func:`_shared_seeds`): those that share at
+    least half of them. A rival's mean over the few seeds it finished (the easy ones, when
+    the hard ones time out) would make it the strongest on luck and leave a handful of pairs,
+    while one missed seed must not drop a rival. Where none shares half, any rival sharing a
+    seed; where none shares one, the first (its comparison has no pair and is undecided)."""
+    others = list(shared)
+    return ([o for o in others if 2 * shared[o] >= n_seeds and shared[o]]
             or [o for o in others if shared[o]] or others[:1])
 
 
@@ -329,10 +335,11 @@ def versus_best(block: pd.DataFrame, focus: str, others, metric: str = "auprc",
                          f"({sorted(wide.columns)})")
     if isinstance(family_size, bool) or not isinstance(family_size, int) or family_size < 1:
         raise ValueError(f"family_size must be an integer >= 1; got {family_size!r}")
-    rivals = _rivals(wide, focus, others)
-    seeds = wide.index[wide[focus].notna()]
-    left_out = "; ".join(f"{o} ({int(wide.loc[seeds, o].notna().sum())} of {len(seeds)} seeds)"
-                         for o in others if o not in rivals)
+    n_seeds = int(wide[focus].notna().sum())
+    shared = _shared_seeds(wide, focus, others)
+    rivals = _rivals(shared, n_seeds)
+    left_out = "; ".join(f"{o} ({shared[o]} of {n_seeds} seeds)" for o in others
+                         if o not in rivals)
     pairs = {o: wide[[focus, o]].dropna() for o in rivals}
     diffs = {o: (pairs[o][focus] - pairs[o][o]).to_numpy() for o in rivals}
     decided = dict(zip(rivals, decide_family([diffs[o] for o in rivals], ALPHA / family_size),
@@ -356,4 +363,4 @@ def versus_best(block: pd.DataFrame, focus: str, others, metric: str = "auprc",
             "diff": float(diff.mean()) if diff.size else math.nan,
             "diff_low": row["diff_low"], "diff_high": row["diff_high"],
             "ci_level": row["ci_level"], "p_value": row["p_holm"], "test": row["test"],
-            "position": position, "n_seeds": int(len(seeds)), "left_out": left_out}
+            "position": position, "n_seeds": n_seeds, "left_out": left_out}

@@ -350,13 +350,11 @@ def summary_line(name: str, frame: pd.DataFrame, n_cells: int, *, interrupted: b
     """run.log's last line of a run: ``done`` with the counts by status, or, for a run stopped
     by Ctrl-C or SIGTERM (``interrupted``) or by an ``error`` of the harness or the cluster,
     how many of its cells have a result, so that the log never calls a stopped run done."""
-    if interrupted:
-        return (f"sweep {name!r} interrupted: {len(frame)} of {n_cells} cells have a result "
+    stopped = ("interrupted" if interrupted
+               else f"stopped by an error ({error})" if error else None)
+    if stopped:
+        return (f"sweep {name!r} {stopped}: {len(frame)} of {n_cells} cells have a result "
                 f"({_status_counts(frame)}); rerun the same command to resume; {utilisation}")
-    if error:
-        return (f"sweep {name!r} stopped by an error ({error}): {len(frame)} of {n_cells} "
-                f"cells have a result ({_status_counts(frame)}); rerun the same command to "
-                f"resume; {utilisation}")
     return f"sweep {name!r} done: {_status_counts(frame)}; {utilisation}"
 
 
@@ -364,9 +362,8 @@ def _stopped_field(sink: _Sink) -> dict:
     """runs.jsonl's ``stopped`` of a run that did not go through (``interrupted``, or
     ``error: ...``), absent for one that did: its line measures only the cells it stored,
     and a reader must not take it for a whole run."""
-    if sink.interrupted:
-        return {"stopped": "interrupted"}
-    return {"stopped": f"error: {sink.error}"} if sink.error else {}
+    stopped = "interrupted" if sink.interrupted else f"error: {sink.error}" if sink.error else None
+    return {"stopped": stopped} if stopped else {}
 
 
 def _unsaved_error(folder: Path, unsaved: dict[str, dict],
