@@ -48,8 +48,8 @@ from benchmarks.isolation import available_cores, error_text, exit_with_parent
 from benchmarks.results import STATUSES, previous_records, record_run, results_frame, write_results
 from benchmarks.scheduling import expected_seconds_lookup, longest_first, observed_seconds
 
-__all__ = ["core_utilisation_text", "keep_rows_as_cells", "pending_cells", "processor_summary",
-           "resolve_n_jobs", "run_sweep", "summary_line"]
+__all__ = ["bfloat16_unit", "core_utilisation_text", "keep_rows_as_cells", "pending_cells",
+           "processor_summary", "resolve_n_jobs", "run_sweep", "summary_line"]
 
 log = logging.getLogger(__name__)
 
@@ -113,29 +113,50 @@ def processor_summary(cpuinfo: str | Path = "/proc/cpuinfo", *, arithmetic: bool
     ``precision="auto"`` trains in there (:func:`pugan.train.resolve_precision`, oneDNN's own
     check). A cell's time and PU-GAN's scores depend on both, so a recorded run says which it
     had; a sweep without a deep detector leaves the arithmetic out, and torch unimported."""
-    model = ""
+    model, flags = "", None
     try:
         for line in Path(cpuinfo).read_text(errors="replace").splitlines():
             key, sep, value = line.partition(":")
-            if sep and key.strip().lower() in ("model name", "hardware"):
+            key = key.strip().lower()
+            if sep and key in ("model name", "hardware") and not model:
                 model = value.strip()
-                break
+            elif sep and key == "flags" and flags is None:
+                flags = set(value.split())
     except OSError:
         pass
     model = model or platform.processor() or platform.machine() or "unknown processor"
     # oneDNN's instruction-set cap changes its kernels (and whether it reports bfloat16), so
     # a run under it is named as one: a stand-in for a processor without those instructions
     isa = (os.environ.get("ONEDNN_MAX_CPU_ISA") or os.environ.get("DNNL_MAX_CPU_ISA")
-           or "").strip()
-    if isa and isa.upper() != "ALL":
-        model = f"{model} (oneDNN held to {isa.upper()})"
+           or "").strip().upper()
+    if isa and isa != "ALL":
+        model = f"{model} (oneDNN held to {isa})"
     if not arithmetic:
         return model
     import torch
 
     from pugan.train import resolve_precision
 
-    return f"{model}, PU-GAN trains in {resolve_precision('auto', torch.device('cpu'))} there"
+    precision = resolve_precision("auto", torch.device("cpu"))
+    unit = bfloat16_unit(flags, isa) if precision == "bfloat16" else ""
+    return f"{model}, PU-GAN trains in {precision}{f' on {unit}' if unit else ''} there"
+
+
+def bfloat16_unit(flags: set[str] | None, isa_cap: str = "") -> str:
+    """Which of the processor's units multiplies PU-GAN's bfloat16 LSTMs: ``"AMX tiles"``
+    where it has them (cpuinfo flag ``amx_bf16``) and oneDNN's cap leaves them in reach,
+    ``"AVX-512 BF16"`` where it has only the vector instructions, ``""`` where the flags are
+    unknown. oneDNN picks its LSTM kernel by the same rule, and the two kernels round
+    differently, so the same cell gives other last digits on each: a run says which it had.
+    """
+    if not flags:
+        return ""
+    capped = bool(isa_cap) and isa_cap != "ALL"
+    if "amx_bf16" in flags and not (capped and "AMX" not in isa_cap):
+        return "AMX tiles"
+    if "avx512_bf16" in flags:
+        return "AVX-512 BF16"
+    return ""
 
 
 def _has_deep_detector(config: SweepConfig) -> bool:

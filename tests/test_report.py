@@ -208,6 +208,35 @@ def test_the_processor_summary_names_the_arithmetic_pugan_trains_in(tmp_path, mo
     assert processor_summary(cpuinfo, arithmetic=False) == "AMD EPYC (oneDNN held to AVX2)"
 
 
+def test_the_processor_summary_names_the_unit_that_multiplies_bfloat16(tmp_path, monkeypatch):
+    """oneDNN's bfloat16 LSTM runs on AMX tiles where they exist and its cap allows them, else
+    on AVX-512 BF16; the two round differently, so a run's line says which it had."""
+    import pugan.train as train_mod
+    from benchmarks.sweep import bfloat16_unit, processor_summary
+
+    amx = {"avx512f", "avx512_bf16", "amx_tile", "amx_bf16"}
+    assert bfloat16_unit(amx) == "AMX tiles"
+    assert bfloat16_unit(amx, "ALL") == "AMX tiles"
+    assert bfloat16_unit(amx, "AVX10_1_512_AMX") == "AMX tiles"
+    assert bfloat16_unit(amx, "AVX512_CORE_BF16") == "AVX-512 BF16"
+    assert bfloat16_unit(amx - {"amx_bf16"}) == "AVX-512 BF16"
+    assert bfloat16_unit({"avx2"}) == "" and bfloat16_unit(None) == ""
+
+    for name in ("ONEDNN_MAX_CPU_ISA", "DNNL_MAX_CPU_ISA"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(train_mod, "native_bfloat16", lambda device: True)
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text("processor\t: 0\nmodel name\t: Intel Xeon\n"
+                       f"flags\t\t: fpu {' '.join(sorted(amx))}\n")
+    assert processor_summary(cpuinfo) == ("Intel Xeon, PU-GAN trains in bfloat16 on AMX tiles "
+                                          "there")
+    monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", "avx512_core_bf16")
+    assert processor_summary(cpuinfo) == ("Intel Xeon (oneDNN held to AVX512_CORE_BF16), PU-GAN "
+                                          "trains in bfloat16 on AVX-512 BF16 there")
+    monkeypatch.setattr(train_mod, "native_bfloat16", lambda device: False)
+    assert processor_summary(cpuinfo).endswith("PU-GAN trains in float32 there")
+
+
 def test_a_run_line_that_cannot_be_written_is_said_not_swallowed(tmp_path, caplog):
     """The sweep's cells are saved by then, so the run goes on; but the missing line (and so
     the missing cost sentence) is named, not passed over in silence."""
