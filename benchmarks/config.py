@@ -56,6 +56,7 @@ from __future__ import annotations
 import copy
 import inspect
 import math
+import re
 import types
 import typing
 from collections.abc import Sequence
@@ -479,7 +480,7 @@ def _grid(params: dict) -> list[dict]:
 
 
 def _check_list_values(name: str, params: dict, where: str) -> None:
-    """Refuse a grid of plain values for a parameter whose default is a list.
+    """Refuse a grid of plain values for a parameter that takes a list.
 
     Why: a list in ``params`` is a grid, one setting per item, so ``hidden_neuron_list:
     [16, 8]`` would run 16 and 8 as two settings of a parameter that takes a list, and every
@@ -490,23 +491,26 @@ def _check_list_values(name: str, params: dict, where: str) -> None:
              if isinstance(v, list) and any(isinstance(x, scalar) for x in v)]
     if not grids:
         return
-    defaults = _list_defaults(name)
+    takes_list = _list_params(name)
     for key in grids:
-        if key in defaults:
+        if key in takes_list:
             value = params[key]
             raise ConfigError(
-                f"{where}: params: {key} takes a list (its default is {defaults[key]!r}), "
+                f"{where}: params: {key} takes a list ({takes_list[key]}), "
                 f"and a list in params is a grid of values, so {value!r} would try each item "
                 f"alone; write [{value!r}] for the one value {value!r}, or a list of lists "
                 "for a grid of them")
 
 
-def _list_defaults(name: str) -> dict:
-    """The parameters of detector ``name`` whose default is a list or tuple, by name.
+def _list_params(name: str) -> dict[str, str]:
+    """The parameters of detector ``name`` that take a list, by name, each with how that is
+    known: a default that is a list or tuple, or, for a default of None, a numpydoc type line
+    that begins with ``list`` or ``tuple`` (PyOD's DeepSVDD documents ``hidden_neurons :
+    list, optional (default=[64, 32])`` and defaults it to None).
 
-    Read from the signature of the class ``name`` builds and, for a PyOD adapter, of the
-    PyOD model its parameters go to: a registry factory takes ``**params``, so its own
-    signature names none of them.
+    Read from the class ``name`` builds and, for a PyOD adapter, the PyOD model its
+    parameters go to: a registry factory takes ``**params``, so its own signature names none
+    of them.
     """
     import importlib
 
@@ -524,15 +528,28 @@ def _list_defaults(name: str) -> dict:
         if model in PYOD_MODELS:
             module, cls, _ = PYOD_MODELS[model]
             classes.append(getattr(importlib.import_module(f"pyod.models.{module}"), cls))
-    defaults = {}
+    found = {}
     for cls in classes:
         try:
             params = inspect.signature(cls.__init__).parameters.values()
         except (TypeError, ValueError):  # no signature to read: nothing to say
             continue
-        defaults.update({p.name: p.default for p in params
-                         if isinstance(p.default, list | tuple)})
-    return defaults
+        doc = inspect.getdoc(cls) or ""
+        for p in params:
+            if isinstance(p.default, list | tuple):
+                found[p.name] = f"its default is {p.default!r}"
+            elif p.default is None and (kind := _documented_list_type(doc, p.name)):
+                found[p.name] = f"documented as {kind!r}"
+    return found
+
+
+def _documented_list_type(doc: str, param: str) -> str:
+    """The numpydoc type line of ``param`` in ``doc`` when it says the parameter is a list or
+    tuple (``hidden_neurons : list, optional``), else ``""``."""
+    match = re.search(rf"^\s*{re.escape(param)}\s*:\s*(.+)$", doc, re.MULTILINE)
+    if match and re.match(r"(list|tuple)\b", match.group(1).strip(), re.IGNORECASE):
+        return match.group(1).strip()
+    return ""
 
 
 def _check_buildable(name: str, params: dict, where: str):

@@ -236,6 +236,25 @@ def test_a_flat_list_for_a_list_valued_parameter_is_refused():
     assert detector.params == {"hidden_neuron_list": [16, 8]}
 
 
+def test_a_list_parameter_known_only_from_its_documentation_is_guarded_too():
+    """DeepSVDD's ``hidden_neurons`` defaults to None; its docstring says it takes a list."""
+    from benchmarks.config import ConfigError, _documented_list_type, parse_config
+
+    entry = {"name": "deepsvdd-normals", "params": {"hidden_neurons": [16, 8]}}
+    with pytest.raises(ConfigError, match=r"hidden_neurons takes a list \(documented as "
+                                          r"'list, optional.*write \[\[16, 8\]\]"):
+        parse_config(sweep_raw([entry]))
+    entry["params"]["hidden_neurons"] = [[16, 8]]
+    (detector,) = parse_config(sweep_raw([entry])).detectors
+    assert detector.params == {"hidden_neurons": [16, 8]}
+    doc = "Parameters\n----------\nlayers : list of int\nrate : float, optional\n"
+    assert _documented_list_type(doc, "layers") == "list of int"
+    assert _documented_list_type(doc, "rate") == "" and _documented_list_type(doc, "x") == ""
+    # a grid of plain values for a parameter documented as a number stays a grid
+    entry = {"name": "deepsvdd-normals", "params": {"epochs": [1, 2]}}
+    assert len(parse_config(sweep_raw([entry])).detectors) == 2
+
+
 def test_a_grid_of_plain_values_stays_a_grid():
     from benchmarks.config import parse_config
 
