@@ -207,6 +207,29 @@ def test_profile_names_every_stage_and_adds_up():
     assert hasattr(det, "decision_scores_")
 
 
+def test_warm_up_epochs_train_the_networks_but_are_not_timed(monkeypatch):
+    """The timed batches are the ``epochs`` ones only; the warm-up epochs run first, on the
+    same networks, and the command line refuses counts that measure nothing."""
+    import pugan.train as train_mod
+    from benchmarks.perf import pugan_profile
+
+    calls = []
+    real = train_mod.train_gan
+
+    def counting(G, D, data, *, n_epochs, **kw):
+        calls.append((id(G), n_epochs))
+        return real(G, D, data, n_epochs=n_epochs, **kw)
+
+    monkeypatch.setattr(train_mod, "train_gan", counting)
+    step = pugan_profile.measure_gan_step(rows=64, epochs=2, warmup_epochs=1, hidden=8,
+                                          batch_size=32)
+    assert [n for _, n in calls] == [1, 2] and calls[0][0] == calls[1][0]
+    assert step["batches"] == 4 and step["step_s"] > 0
+    for flag in (["--gan-epochs", "0"], ["--warmup-epochs", "-1"]):
+        with pytest.raises(SystemExit):
+            pugan_profile.main(["--no-fit", *flag])
+
+
 @cuda
 @pytest.mark.parametrize("inversion", ["gradient", "distilled"])
 def test_cuda_end_to_end_and_across_devices(tmp_path, inversion):

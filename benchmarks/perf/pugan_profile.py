@@ -2,7 +2,7 @@
 
     python -m benchmarks.perf.pugan_profile [--seed 1000] [--threads 1] [--preset kddcup99-low]
         [--inversion gradient] [--precision auto|float32|bfloat16] [--no-fit]
-        [--allow-report-seeds]
+        [--gan-epochs 1] [--warmup-epochs 0] [--allow-report-seeds]
 
 :func:`profile_fit` fits :class:`pugan.PUGAN` (defaults unless overridden) on a preset split and
 times each stage by wrapping the functions ``fit`` calls, with exclusive times (a stage nested
@@ -188,10 +188,15 @@ def peak_dtypes() -> tuple[str, ...]:
 
 
 def measure_gan_step(*, seq_len: int = 6, n_signals: int = 1, rows: int = 8000,
-                     epochs: int = 1, threads: int = 1, seed: int = 0, **params) -> dict:
+                     epochs: int = 1, warmup_epochs: int = 0, threads: int = 1, seed: int = 0,
+                     **params) -> dict:
     """Seconds per GAN batch of PUGAN's default GAN (parameters overridable) on ``rows``
     random sequences of ``seq_len`` attributes, with the FLOPs and FLOP/s of that batch
-    (CPU seconds on one thread, wall seconds otherwise)."""
+    (CPU seconds on one thread, wall seconds otherwise).
+
+    The first epoch also pays for oneDNN building its kernels for each new shape, which a
+    fit pays once; ``warmup_epochs`` untimed epochs before the ``epochs`` timed ones leave
+    that out, for the steady rate the rest of a fit runs at."""
     import torch
 
     from pugan import PUGAN
@@ -206,11 +211,18 @@ def measure_gan_step(*, seq_len: int = 6, n_signals: int = 1, rows: int = 8000,
         data = torch.rand(rows, seq_len, n_signals,
                           generator=torch.Generator().manual_seed(seed)) * 2 - 1
         kw = {"precision": p["precision"]} if "precision" in p else {}
+        rng = torch.Generator().manual_seed(seed)
+
+        def train(n_epochs):
+            train_gan(G, D, data, n_epochs=n_epochs, batch_size=p["batch_size"],
+                      latent_dim=latent_dim, rng=rng, g_rounds=p["g_rounds"],
+                      d_optimizer=p["d_optimizer"], E=E, recon_weight=p["recon_weight"],
+                      recon_rounds=p.get("recon_rounds"), **kw)
+
+        if warmup_epochs:
+            train(warmup_epochs)
         start = clock()
-        train_gan(G, D, data, n_epochs=epochs, batch_size=p["batch_size"],
-                  latent_dim=latent_dim, rng=torch.Generator().manual_seed(seed),
-                  g_rounds=p["g_rounds"], d_optimizer=p["d_optimizer"], E=E,
-                  recon_weight=p["recon_weight"], recon_rounds=p.get("recon_rounds"), **kw)
+        train(epochs)
         elapsed = clock() - start
     n_batches = epochs * -(-rows // p["batch_size"])
     fl = gan_flops(seq_len=seq_len, n_signals=n_signals, latent_dim=latent_dim, hidden=p["hidden"],
@@ -233,6 +245,10 @@ def main(argv=None) -> int:
     ap.add_argument("--inversion", default="gradient")
     ap.add_argument("--precision", default=None, help="PUGAN's precision (default: its own)")
     ap.add_argument("--no-fit", action="store_true", help="only the FLOP measurement")
+    ap.add_argument("--gan-epochs", type=int, default=1,
+                    help="timed epochs of the FLOP measurement (default 1)")
+    ap.add_argument("--warmup-epochs", type=int, default=0,
+                    help="untimed epochs before them, leaving oneDNN's kernel setup out")
     ap.add_argument("--allow-report-seeds", action="store_true")
     args = ap.parse_args(argv)
     seeds_from_args(argparse.Namespace(seeds=[args.seed],
@@ -249,7 +265,12 @@ def main(argv=None) -> int:
         print("| stage | seconds | share |\n| --- | ---: | ---: |")
         for k in (*STAGES, "total"):
             print(f"| {k} | {times[k]:.1f} | {100 * times[k] / times['total']:.0f}% |")
-    step = measure_gan_step(threads=args.threads, seed=args.seed, **extra)
+    if args.gan_epochs < 1:
+        ap.error("--gan-epochs must be positive")
+    if args.warmup_epochs < 0:
+        ap.error("--warmup-epochs must be zero or more")
+    step = measure_gan_step(threads=args.threads, seed=args.seed, epochs=args.gan_epochs,
+                            warmup_epochs=args.warmup_epochs, **extra)
     for dtype in peak_dtypes():
         peak = matmul_flops(args.threads, dtype=dtype)
         print(f"GAN batch: {step['step_s'] * 1e3:.1f} ms, {step['flops_per_step'] / 1e6:.0f} "
