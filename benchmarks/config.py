@@ -572,8 +572,9 @@ def _check_param_values(detector, name: str, where: str) -> None:
     """Run the parameter checks a detector otherwise runs first thing in ``fit``, so that a bad
     value (``n_bags: -3``) is refused now rather than failing every cell: PU-GAN's
     ``_check_params`` and the one-class adapters' ``_validate_common``, which read the stored
-    parameters only. A method of that name that wants arguments (a plugin's own, say
-    ``_check_params(X, y)``) is another check, left to ``fit``.
+    parameters only, then scikit-learn's constraints on what a PyOD model hands on
+    (:func:`_check_wrapped_estimator_params`). A method of that name that wants arguments (a
+    plugin's own, say ``_check_params(X, y)``) is another check, left to ``fit``.
 
     Whether CUDA exists is a question for the machine that runs the cells (a Dask worker may
     have it when this one has not), so a ``cuda`` device is checked as ``cpu`` here.
@@ -591,6 +592,46 @@ def _check_param_values(detector, name: str, where: str) -> None:
         except Exception as exc:
             raise ConfigError(f"{where}: bad parameter value for detector {name!r}: "
                               f"{exc}") from None
+    _check_wrapped_estimator_params(probe, name, where)
+
+
+def _check_wrapped_estimator_params(detector, name: str, where: str) -> None:
+    """Ask scikit-learn now about the parameters a PyOD model hands to the scikit-learn
+    estimator it builds only when it fits (IForest's IsolationForest, KNN's NearestNeighbors,
+    LOF, PCA), so that ``n_estimators: -5`` is refused by ``validate`` instead of failing
+    every cell. Only the values the config sets are asked about, each under its own name, and
+    only where that estimator declares constraints for it.
+    """
+    import importlib
+
+    model, params = getattr(detector, "model", None), getattr(detector, "model_params", None)
+    if not (isinstance(model, str) and isinstance(params, dict) and params):
+        return
+    from baselines.pyod_adapters import PYOD_MODELS
+
+    if model not in PYOD_MODELS:
+        return
+    module = importlib.import_module(f"pyod.models.{PYOD_MODELS[model][0]}")
+    for estimator in _sklearn_estimators_in(module):
+        shared = {k: v for k, v in params.items() if k in estimator._parameter_constraints}
+        if not shared:
+            continue
+        try:
+            estimator(**shared)._validate_params()
+        except (ValueError, TypeError) as exc:
+            raise ConfigError(
+                f"{where}: bad parameter value for detector {name!r}: PyOD {model} passes "
+                f"{', '.join(sorted(shared))} to scikit-learn's {estimator.__name__}, which "
+                f"refuses it: {exc}") from None
+
+
+def _sklearn_estimators_in(module) -> list[type]:
+    """The scikit-learn estimator classes a module imports that declare their parameters'
+    constraints (``_parameter_constraints``, checked by ``_validate_params``)."""
+    return [obj for obj in vars(module).values()
+            if inspect.isclass(obj) and obj.__module__.startswith("sklearn.")
+            and isinstance(getattr(obj, "_parameter_constraints", None), dict)
+            and callable(getattr(obj, "_validate_params", None))]
 
 
 def _takes_no_arguments(method) -> bool:

@@ -255,6 +255,25 @@ def test_a_list_parameter_known_only_from_its_documentation_is_guarded_too():
     assert len(parse_config(sweep_raw([entry])).detectors) == 2
 
 
+@pytest.mark.parametrize("detector, params, refused", [
+    ("iforest", {"n_estimators": -5}, "IsolationForest"),
+    ("knn-normals", {"n_neighbors": 0}, "NearestNeighbors"),
+    ("lof", {"metric": "no-such-metric"}, "LocalOutlierFactor"),
+])
+def test_values_scikit_learn_refuses_at_fit_are_refused_by_validate(detector, params, refused):
+    """PyOD hands these to a scikit-learn estimator it builds only in fit: the config check
+    asks scikit-learn at once, and valid values of the same parameters still pass."""
+    from benchmarks.config import ConfigError, parse_config
+
+    (key,) = params
+    with pytest.raises(ConfigError, match=rf"detectors\[0\]: bad parameter value for detector "
+                                          rf"'{detector}': PyOD \w+ passes {key} to "
+                                          rf"scikit-learn's {refused}, which refuses it: .*{key}"):
+        parse_config(sweep_raw([{"name": detector, "params": params}]))
+    valid = {"n_estimators": 50, "n_neighbors": 3, "metric": "manhattan"}[key]
+    assert parse_config(sweep_raw([{"name": detector, "params": {key: valid}}])).detectors
+
+
 def test_a_grid_of_plain_values_stays_a_grid():
     from benchmarks.config import parse_config
 
