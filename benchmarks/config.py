@@ -544,10 +544,15 @@ def _list_params(name: str) -> dict[str, str]:
 
 
 def _documented_list_type(doc: str, param: str) -> str:
-    """The numpydoc type line of ``param`` in ``doc`` when it says the parameter is a list or
-    tuple (``hidden_neurons : list, optional``), else ``""``."""
-    match = re.search(rf"^\s*{re.escape(param)}\s*:\s*(.+)$", doc, re.MULTILINE)
-    if match and re.match(r"(list|tuple)\b", match.group(1).strip(), re.IGNORECASE):
+    """The numpydoc type line of ``param`` in ``doc`` (dedented, as :func:`inspect.getdoc`
+    gives it) when every type it offers is a list or tuple (``hidden_neurons : list,
+    optional``; not ``list or int``, which a grid of ints may mean), else ``""``."""
+    match = re.search(rf"^{re.escape(param)}[ \t]*:[ \t]*(\S.*)$", doc, re.MULTILINE)
+    if not match:
+        return ""
+    kinds = re.split(r"\s+or\s+|\|", re.split(r"[,(]", match.group(1))[0])
+    kinds = [k.strip().lower() for k in kinds if k.strip().lower() not in ("", "none")]
+    if kinds and all(re.match(r"(list|tuple)\b", k) for k in kinds):
         return match.group(1).strip()
     return ""
 
@@ -595,43 +600,42 @@ def _check_param_values(detector, name: str, where: str) -> None:
     _check_wrapped_estimator_params(probe, name, where)
 
 
+#: the scikit-learn estimator each PyOD model builds in fit from its parameters of the same
+#: names, passed on unchanged
+_PYOD_SKLEARN = {"IForest": ("sklearn.ensemble", "IsolationForest"),
+                 "KNN": ("sklearn.neighbors", "NearestNeighbors"),
+                 "LOF": ("sklearn.neighbors", "LocalOutlierFactor"),
+                 "PCA": ("sklearn.decomposition", "PCA")}
+
+
 def _check_wrapped_estimator_params(detector, name: str, where: str) -> None:
     """Ask scikit-learn now about the parameters a PyOD model hands to the scikit-learn
-    estimator it builds only when it fits (IForest's IsolationForest, KNN's NearestNeighbors,
-    LOF, PCA), so that ``n_estimators: -5`` is refused by ``validate`` instead of failing
-    every cell. Only the values the config sets are asked about, each under its own name, and
-    only where that estimator declares constraints for it.
+    estimator it builds only when it fits (:data:`_PYOD_SKLEARN`), so that ``n_estimators:
+    -5`` is refused by ``validate`` instead of failing every cell. Only the values the config
+    sets are asked about, and only those the estimator declares constraints for.
     """
     import importlib
 
     model, params = getattr(detector, "model", None), getattr(detector, "model_params", None)
-    if not (isinstance(model, str) and isinstance(params, dict) and params):
+    if not (isinstance(model, str) and isinstance(params, dict) and params
+            and model in _PYOD_SKLEARN):
         return
-    from baselines.pyod_adapters import PYOD_MODELS
-
-    if model not in PYOD_MODELS:
+    module, cls = _PYOD_SKLEARN[model]
+    estimator = getattr(importlib.import_module(module), cls)
+    shared = {k: v for k, v in params.items()
+              if k in getattr(estimator, "_parameter_constraints", {})}
+    if not shared:
         return
-    module = importlib.import_module(f"pyod.models.{PYOD_MODELS[model][0]}")
-    for estimator in _sklearn_estimators_in(module):
-        shared = {k: v for k, v in params.items() if k in estimator._parameter_constraints}
-        if not shared:
-            continue
-        try:
-            estimator(**shared)._validate_params()
-        except (ValueError, TypeError) as exc:
-            raise ConfigError(
-                f"{where}: bad parameter value for detector {name!r}: PyOD {model} passes "
-                f"{', '.join(sorted(shared))} to scikit-learn's {estimator.__name__}, which "
-                f"refuses it: {exc}") from None
-
-
-def _sklearn_estimators_in(module) -> list[type]:
-    """The scikit-learn estimator classes a module imports that declare their parameters'
-    constraints (``_parameter_constraints``, checked by ``_validate_params``)."""
-    return [obj for obj in vars(module).values()
-            if inspect.isclass(obj) and obj.__module__.startswith("sklearn.")
-            and isinstance(getattr(obj, "_parameter_constraints", None), dict)
-            and callable(getattr(obj, "_validate_params", None))]
+    check = getattr(estimator(**shared), "_validate_params", None)
+    if check is None:  # a scikit-learn without declared constraints: fit will say
+        return
+    try:
+        check()
+    except (ValueError, TypeError) as exc:
+        raise ConfigError(
+            f"{where}: bad parameter value for detector {name!r}: PyOD {model} passes "
+            f"{', '.join(sorted(shared))} to scikit-learn's {cls}, which refuses it: "
+            f"{exc}") from None
 
 
 def _takes_no_arguments(method) -> bool:

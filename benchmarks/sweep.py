@@ -145,18 +145,25 @@ def processor_summary(cpuinfo: str | Path = "/proc/cpuinfo", *, arithmetic: bool
 def bfloat16_unit(flags: set[str] | None, isa_cap: str = "") -> str:
     """Which of the processor's units multiplies PU-GAN's bfloat16 LSTMs: ``"AMX tiles"``
     where it has them (cpuinfo flag ``amx_bf16``) and oneDNN's cap leaves them in reach,
-    ``"AVX-512 BF16"`` where it has only the vector instructions, ``""`` where the flags are
-    unknown. oneDNN picks its LSTM kernel by the same rule, and the two kernels round
+    ``"AVX-512 BF16"`` where it has only the vector instructions or the cap stops below AMX,
+    ``""`` where the flags are unknown or the cap leaves oneDNN neither (its reference kernel).
+    oneDNN picks its LSTM kernel by the same rule, and the two kernels round
     differently, so the same cell gives other last digits on each: a run says which it had.
     """
     if not flags:
         return ""
-    capped = bool(isa_cap) and isa_cap != "ALL"
-    if "amx_bf16" in flags and not (capped and "AMX" not in isa_cap):
+    cap = isa_cap.strip().upper()
+    free = cap in ("", "ALL")
+    if "amx_bf16" in flags and (free or "AMX" in cap):
         return "AMX tiles"
-    if "avx512_bf16" in flags:
+    # a cap below AVX512_CORE_BF16 leaves oneDNN its reference LSTM kernel: no unit to name
+    if "avx512_bf16" in flags and (free or "AMX" in cap or cap in _BF16_VECTOR_CAPS):
         return "AVX-512 BF16"
     return ""
+
+
+#: oneDNN instruction-set caps that keep AVX-512 BF16 within reach but not AMX
+_BF16_VECTOR_CAPS = ("AVX512_CORE_BF16", "AVX512_CORE_FP16", "AVX10_1_512")
 
 
 def _has_deep_detector(config: SweepConfig) -> bool:

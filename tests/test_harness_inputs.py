@@ -247,9 +247,14 @@ def test_a_list_parameter_known_only_from_its_documentation_is_guarded_too():
     entry["params"]["hidden_neurons"] = [[16, 8]]
     (detector,) = parse_config(sweep_raw([entry])).detectors
     assert detector.params == {"hidden_neurons": [16, 8]}
-    doc = "Parameters\n----------\nlayers : list of int\nrate : float, optional\n"
+    doc = ("Parameters\n----------\nlayers : list of int\nrate : float, optional\n"
+           "width : list or int, default=None\nshape : tuple | None\n"
+           "order : str\n    ranks : list of names, in a description\nblank :\n    list\n")
     assert _documented_list_type(doc, "layers") == "list of int"
-    assert _documented_list_type(doc, "rate") == "" and _documented_list_type(doc, "x") == ""
+    assert _documented_list_type(doc, "shape") == "tuple | None"
+    # a scalar offered beside the list, a line inside a description, no type: not a list
+    for param in ("rate", "width", "ranks", "blank", "absent"):
+        assert _documented_list_type(doc, param) == "", param
     # a grid of plain values for a parameter documented as a number stays a grid
     entry = {"name": "deepsvdd-normals", "params": {"epochs": [1, 2]}}
     assert len(parse_config(sweep_raw([entry])).detectors) == 2

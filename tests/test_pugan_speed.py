@@ -207,7 +207,7 @@ def test_profile_names_every_stage_and_adds_up():
     assert hasattr(det, "decision_scores_")
 
 
-def test_warm_up_epochs_train_the_networks_but_are_not_timed(monkeypatch):
+def test_warm_up_epochs_train_the_networks_but_are_not_timed(monkeypatch, capsys):
     """The timed batches are the ``epochs`` ones only; the warm-up epochs run first, on the
     same networks, and the command line refuses counts that measure nothing."""
     import pugan.train as train_mod
@@ -225,9 +225,15 @@ def test_warm_up_epochs_train_the_networks_but_are_not_timed(monkeypatch):
                                           batch_size=32)
     assert [n for _, n in calls] == [1, 2] and calls[0][0] == calls[1][0]
     assert step["batches"] == 4 and step["step_s"] > 0
-    for flag in (["--gan-epochs", "0"], ["--warmup-epochs", "-1"]):
+    with pytest.raises(ValueError, match="epochs must be positive"):
+        pugan_profile.measure_gan_step(rows=64, epochs=0)
+    # refused before the fit, which would take minutes
+    monkeypatch.setattr(pugan_profile, "profile_fit", lambda *a, **k: pytest.fail("fitted"))
+    for flag, message in ((["--gan-epochs", "0"], "--gan-epochs must be positive"),
+                          (["--warmup-epochs", "-1"], "--warmup-epochs must be zero or more")):
         with pytest.raises(SystemExit):
-            pugan_profile.main(["--no-fit", *flag])
+            pugan_profile.main(flag)
+        assert message in capsys.readouterr().err
 
 
 @cuda

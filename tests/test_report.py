@@ -220,6 +220,9 @@ def test_the_processor_summary_names_the_unit_that_multiplies_bfloat16(tmp_path,
     assert bfloat16_unit(amx, "AVX10_1_512_AMX") == "AMX tiles"
     assert bfloat16_unit(amx, "AVX512_CORE_BF16") == "AVX-512 BF16"
     assert bfloat16_unit(amx - {"amx_bf16"}) == "AVX-512 BF16"
+    assert bfloat16_unit(amx, "all") == bfloat16_unit(amx, "avx10_1_512_amx") == "AMX tiles"
+    # below AVX512_CORE_BF16 oneDNN runs its reference LSTM: no unit is named
+    assert bfloat16_unit(amx, "AVX512_CORE") == bfloat16_unit(amx, "AVX2") == ""
     assert bfloat16_unit({"avx2"}) == "" and bfloat16_unit(None) == ""
 
     for name in ("ONEDNN_MAX_CPU_ISA", "DNNL_MAX_CPU_ISA"):

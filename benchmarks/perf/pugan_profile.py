@@ -202,6 +202,9 @@ def measure_gan_step(*, seq_len: int = 6, n_signals: int = 1, rows: int = 8000,
     from pugan import PUGAN
     from pugan.train import train_gan
 
+    if epochs < 1 or warmup_epochs < 0:
+        raise ValueError(f"epochs must be positive and warmup_epochs zero or more; got "
+                         f"{epochs} and {warmup_epochs}")
     det = PUGAN(**params)
     p = det.get_params()
     clock = time.process_time if threads == 1 else time.perf_counter
@@ -251,6 +254,10 @@ def main(argv=None) -> int:
                     help="untimed epochs before them, leaving oneDNN's kernel setup out")
     ap.add_argument("--allow-report-seeds", action="store_true")
     args = ap.parse_args(argv)
+    if args.gan_epochs < 1:  # before the fit, which takes minutes
+        ap.error("--gan-epochs must be positive")
+    if args.warmup_epochs < 0:
+        ap.error("--warmup-epochs must be zero or more")
     seeds_from_args(argparse.Namespace(seeds=[args.seed],
                                        allow_report_seeds=args.allow_report_seeds), ap)
     extra = {} if args.precision is None else {"precision": args.precision}
@@ -265,10 +272,6 @@ def main(argv=None) -> int:
         print("| stage | seconds | share |\n| --- | ---: | ---: |")
         for k in (*STAGES, "total"):
             print(f"| {k} | {times[k]:.1f} | {100 * times[k] / times['total']:.0f}% |")
-    if args.gan_epochs < 1:
-        ap.error("--gan-epochs must be positive")
-    if args.warmup_epochs < 0:
-        ap.error("--warmup-epochs must be zero or more")
     step = measure_gan_step(threads=args.threads, seed=args.seed, epochs=args.gan_epochs,
                             warmup_epochs=args.warmup_epochs, **extra)
     for dtype in peak_dtypes():
