@@ -578,7 +578,8 @@ def _check_param_values(detector, name: str, where: str) -> None:
     value (``n_bags: -3``) is refused now rather than failing every cell: PU-GAN's
     ``_check_params`` and the one-class adapters' ``_validate_common``, which read the stored
     parameters only, then scikit-learn's constraints on what a PyOD model hands on
-    (:func:`_check_wrapped_estimator_params`). A method of that name that wants arguments (a
+    (:func:`_check_wrapped_estimator_params`) and the check of the class PU bagging's detector
+    hands its parameters to (:func:`_check_handed_on_params`). A method of that name that wants arguments (a
     plugin's own, say ``_check_params(X, y)``) is another check, left to ``fit``.
 
     Whether CUDA exists is a question for the machine that runs the cells (a Dask worker may
@@ -598,6 +599,7 @@ def _check_param_values(detector, name: str, where: str) -> None:
             raise ConfigError(f"{where}: bad parameter value for detector {name!r}: "
                               f"{exc}") from None
     _check_wrapped_estimator_params(probe, name, where)
+    _check_handed_on_params(probe, name, where)
 
 
 #: the scikit-learn estimator each PyOD model builds in fit from its parameters of the same
@@ -636,6 +638,30 @@ def _check_wrapped_estimator_params(detector, name: str, where: str) -> None:
             f"{where}: bad parameter value for detector {name!r}: PyOD {model} passes "
             f"{', '.join(sorted(shared))} to scikit-learn's {cls}, which refuses it: "
             f"{exc}") from None
+
+
+#: project detectors that hand their parameters to a class with a data-free ``_check_params``
+#: only when they fit: the PU-bagging detector builds its classifier there
+_HANDED_ON = {("pugan.pu_bagging", "PUBaggingDetector"): ("pugan.pu_bagging",
+                                                         "PUBaggingClassifier")}
+
+
+def _check_handed_on_params(detector, name: str, where: str) -> None:
+    """Run the check of the class a detector hands its parameters to in fit
+    (:data:`_HANDED_ON`), on the parameters that class takes, so that ``pu-bagging`` with
+    ``n_estimators: -3`` is refused now rather than failing every cell."""
+    import importlib
+
+    target = _HANDED_ON.get((type(detector).__module__, type(detector).__name__))
+    if target is None:
+        return
+    cls = getattr(importlib.import_module(target[0]), target[1])
+    accepted = inspect.signature(cls.__init__).parameters
+    handed = {k: v for k, v in detector.get_params(deep=False).items() if k in accepted}
+    try:
+        cls(**handed)._check_params()
+    except Exception as exc:
+        raise ConfigError(f"{where}: bad parameter value for detector {name!r}: {exc}") from None
 
 
 def _takes_no_arguments(method) -> bool:

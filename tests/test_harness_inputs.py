@@ -7,6 +7,7 @@ folder, a closed pipe)."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -277,6 +278,21 @@ def test_values_scikit_learn_refuses_at_fit_are_refused_by_validate(detector, pa
         parse_config(sweep_raw([{"name": detector, "params": params}]))
     valid = {"n_estimators": 50, "n_neighbors": 3, "metric": "manhattan"}[key]
     assert parse_config(sweep_raw([{"name": detector, "params": {key: valid}}])).detectors
+
+
+def test_pu_bagging_values_its_classifier_refuses_are_refused_by_validate():
+    """The detector hands its parameters to PUBaggingClassifier in fit; the config check runs
+    that classifier's own check now."""
+    from benchmarks.config import ConfigError, parse_config
+
+    for params, match in (({"n_estimators": -3}, "n_estimators == -3, must be >= 1"),
+                          ({"p_fraction": 1.5}, "p_fraction == 1.5"),
+                          ({"max_samples": True}, "max_samples must be an int")):
+        with pytest.raises(ConfigError, match=rf"bad parameter value for detector "
+                                              rf"'pu-bagging': {re.escape(match)}"):
+            parse_config(sweep_raw([{"name": "pu-bagging", "params": params}]))
+    entry = {"name": "pu-bagging", "params": {"n_estimators": 10, "p_fraction": 0.5}}
+    assert parse_config(sweep_raw([entry])).detectors
 
 
 def test_a_grid_of_plain_values_stays_a_grid():
