@@ -505,8 +505,8 @@ def _check_list_values(name: str, params: dict, where: str) -> None:
 def _list_params(name: str) -> dict[str, str]:
     """The parameters of detector ``name`` that take a list, by name, each with how that is
     known: a default that is a list or tuple, or, for a default of None, a numpydoc type line
-    that begins with ``list`` or ``tuple`` (PyOD's DeepSVDD documents ``hidden_neurons :
-    list, optional (default=[64, 32])`` and defaults it to None).
+    that offers only a list or tuple (:func:`_documented_list_type`; PyOD's DeepSVDD documents
+    ``hidden_neurons : list, optional (default=[64, 32])`` and defaults it to None).
 
     Read from the class ``name`` builds and, for a PyOD adapter, the PyOD model its
     parameters go to: a registry factory takes ``**params``, so its own signature names none
@@ -550,8 +550,8 @@ def _documented_list_type(doc: str, param: str) -> str:
     match = re.search(rf"^{re.escape(param)}[ \t]*:[ \t]*(\S.*)$", doc, re.MULTILINE)
     if not match:
         return ""
-    kinds = re.split(r"\s+or\s+|\|", re.split(r"[,(]", match.group(1))[0])
-    kinds = [k.strip().lower() for k in kinds if k.strip().lower() not in ("", "none")]
+    offered = re.split(r"\s+or\s+|\|", re.split(r"[,(]", match.group(1))[0].lower())
+    kinds = [k for k in (k.strip() for k in offered) if k not in ("", "none")]
     if kinds and all(re.match(r"(list|tuple)\b", k) for k in kinds):
         return match.group(1).strip()
     return ""
@@ -578,9 +578,10 @@ def _check_param_values(detector, name: str, where: str) -> None:
     value (``n_bags: -3``) is refused now rather than failing every cell: PU-GAN's
     ``_check_params`` and the one-class adapters' ``_validate_common``, which read the stored
     parameters only, then scikit-learn's constraints on what a PyOD model hands on
-    (:func:`_check_wrapped_estimator_params`) and the check of the class PU bagging's detector
-    hands its parameters to (:func:`_check_handed_on_params`). A method of that name that wants arguments (a
-    plugin's own, say ``_check_params(X, y)``) is another check, left to ``fit``.
+    (:func:`_check_wrapped_estimator_params`) and the check of the class PU bagging's
+    detector hands its parameters to (:func:`_check_handed_on_params`). A method of that name
+    that wants arguments (a plugin's own, say ``_check_params(X, y)``) is another check, left
+    to ``fit``.
 
     Whether CUDA exists is a question for the machine that runs the cells (a Dask worker may
     have it when this one has not), so a ``cuda`` device is checked as ``cpu`` here.
@@ -609,6 +610,11 @@ _PYOD_SKLEARN = {"IForest": ("sklearn.ensemble", "IsolationForest"),
                  "LOF": ("sklearn.neighbors", "LocalOutlierFactor"),
                  "PCA": ("sklearn.decomposition", "PCA")}
 
+#: project detectors that hand their parameters to a class with a data-free ``_check_params``
+#: only when they fit: the PU-bagging detector builds its classifier there
+_HANDED_ON = {("pugan.pu_bagging", "PUBaggingDetector"): ("pugan.pu_bagging",
+                                                         "PUBaggingClassifier")}
+
 
 def _check_wrapped_estimator_params(detector, name: str, where: str) -> None:
     """Ask scikit-learn now about the parameters a PyOD model hands to the scikit-learn
@@ -616,52 +622,53 @@ def _check_wrapped_estimator_params(detector, name: str, where: str) -> None:
     -5`` is refused by ``validate`` instead of failing every cell. Only the values the config
     sets are asked about, and only those the estimator declares constraints for.
     """
-    import importlib
-
     model, params = getattr(detector, "model", None), getattr(detector, "model_params", None)
     if not (isinstance(model, str) and isinstance(params, dict) and params
             and model in _PYOD_SKLEARN):
         return
-    module, cls = _PYOD_SKLEARN[model]
-    estimator = getattr(importlib.import_module(module), cls)
-    shared = {k: v for k, v in params.items()
-              if k in getattr(estimator, "_parameter_constraints", {})}
-    if not shared:
-        return
-    check = getattr(estimator(**shared), "_validate_params", None)
-    if check is None:  # a scikit-learn without declared constraints: fit will say
-        return
-    try:
-        check()
-    except (ValueError, TypeError) as exc:
-        raise ConfigError(
-            f"{where}: bad parameter value for detector {name!r}: PyOD {model} passes "
-            f"{', '.join(sorted(shared))} to scikit-learn's {cls}, which refuses it: "
-            f"{exc}") from None
-
-
-#: project detectors that hand their parameters to a class with a data-free ``_check_params``
-#: only when they fit: the PU-bagging detector builds its classifier there
-_HANDED_ON = {("pugan.pu_bagging", "PUBaggingDetector"): ("pugan.pu_bagging",
-                                                         "PUBaggingClassifier")}
+    estimator = _class_at(_PYOD_SKLEARN[model])
+    constrained = getattr(estimator, "_parameter_constraints", {})
+    handed = {k: v for k, v in params.items() if k in constrained}
+    _run_receiver_check(
+        estimator, handed, "_validate_params", (ValueError, TypeError),
+        f"{where}: bad parameter value for detector {name!r}: PyOD {model} passes "
+        f"{', '.join(sorted(handed))} to scikit-learn's {estimator.__name__}, which refuses it: ")
 
 
 def _check_handed_on_params(detector, name: str, where: str) -> None:
     """Run the check of the class a detector hands its parameters to in fit
     (:data:`_HANDED_ON`), on the parameters that class takes, so that ``pu-bagging`` with
     ``n_estimators: -3`` is refused now rather than failing every cell."""
-    import importlib
-
     target = _HANDED_ON.get((type(detector).__module__, type(detector).__name__))
     if target is None:
         return
-    cls = getattr(importlib.import_module(target[0]), target[1])
-    accepted = inspect.signature(cls.__init__).parameters
+    receiver = _class_at(target)
+    accepted = inspect.signature(receiver.__init__).parameters
     handed = {k: v for k, v in detector.get_params(deep=False).items() if k in accepted}
+    _run_receiver_check(receiver, handed, "_check_params", Exception,
+                        f"{where}: bad parameter value for detector {name!r}: ")
+
+
+def _class_at(location: tuple[str, str]) -> type:
+    """The class a (module, name) pair names, its module imported on first use."""
+    import importlib
+
+    return getattr(importlib.import_module(location[0]), location[1])
+
+
+def _run_receiver_check(receiver: type, handed: dict, method: str, faults, message: str) -> None:
+    """Build ``receiver`` from the parameters a detector hands it and call its data-free check
+    ``method``; a fault of type ``faults`` becomes a ConfigError, ``message`` followed by the
+    check's own words. Nothing handed on, or no such check, leaves nothing to ask."""
+    if not handed:
+        return
+    check = getattr(receiver(**handed), method, None)
+    if check is None:  # e.g. a scikit-learn without declared constraints: fit will say
+        return
     try:
-        cls(**handed)._check_params()
-    except Exception as exc:
-        raise ConfigError(f"{where}: bad parameter value for detector {name!r}: {exc}") from None
+        check()
+    except faults as exc:
+        raise ConfigError(f"{message}{exc}") from None
 
 
 def _takes_no_arguments(method) -> bool:

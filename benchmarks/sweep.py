@@ -142,6 +142,10 @@ def processor_summary(cpuinfo: str | Path = "/proc/cpuinfo", *, arithmetic: bool
     return f"{model}, PU-GAN trains in {precision}{f' on {unit}' if unit else ''} there"
 
 
+#: oneDNN instruction-set caps that keep AVX-512 BF16 within reach but not AMX
+_BF16_VECTOR_CAPS = ("AVX512_CORE_BF16", "AVX512_CORE_FP16", "AVX10_1_512")
+
+
 def bfloat16_unit(flags: set[str] | None, isa_cap: str = "") -> str:
     """Which of the processor's units multiplies PU-GAN's bfloat16 LSTMs: ``"AMX tiles"``
     where it has them (cpuinfo flag ``amx_bf16``) and oneDNN's cap leaves them in reach,
@@ -161,9 +165,6 @@ def bfloat16_unit(flags: set[str] | None, isa_cap: str = "") -> str:
         return "AVX-512 BF16"
     return ""
 
-
-#: oneDNN instruction-set caps that keep AVX-512 BF16 within reach but not AMX
-_BF16_VECTOR_CAPS = ("AVX512_CORE_BF16", "AVX512_CORE_FP16", "AVX10_1_512")
 
 
 def _has_deep_detector(config: SweepConfig) -> bool:
