@@ -8,8 +8,8 @@ Groups:
   skipped on a processor without native bfloat16).
 * ``gan-flops``: GAN batches of the default networks on 1,024 six-attribute sequences, one
   thread; ``extra_info`` holds the LSTMs' FLOPs per batch, the achieved FLOP/s, the float32
-  (and, where native, bfloat16) matrix-multiply FLOP/s measured in the same run, and their
-  ratios.
+  (and, where native, bfloat16) matrix-multiply FLOP/s measured in the same run, the FLOP/s
+  of the generator's LSTM call alone in the batch's precision, and the batch's ratio to each.
 * ``gan-width``: one GAN epoch on 256 sequences of 6 to 100 attributes, one attribute per step
   (the paper) and with ``max_seq_len=16``: how the cost grows with the attributes.
 * ``gpu-rows``: fit and scoring rows/s with ``device="cuda"``; skipped without CUDA.
@@ -23,6 +23,7 @@ import torch
 
 from benchmarks.perf.pugan_profile import (
     STAGES,
+    lstm_kernel_flops,
     matmul_flops,
     measure_gan_step,
     peak_dtypes,
@@ -78,13 +79,16 @@ def test_gan_flops(benchmark, precision):
                               rounds=1, iterations=1)
     _check_step(step)
     peaks = {d: matmul_flops(1, dtype=d) for d in peak_dtypes()}
-    assert all(np.isfinite(v) and v > 0 for v in peaks.values()), peaks
+    kernel = lstm_kernel_flops(1, precision=precision)
+    assert all(np.isfinite(v) and v > 0 for v in (*peaks.values(), kernel)), (peaks, kernel)
     benchmark.extra_info.update(
         precision=precision, step_ms=round(step["step_s"] * 1e3, 2),
         mflop_per_step=round(step["flops_per_step"] / 1e6, 1),
         gflop_per_s=round(step["flops_per_s"] / 1e9, 2),
         **{f"matmul_{d}_gflop_per_s": round(v / 1e9, 1) for d, v in peaks.items()},
-        **{f"ratio_to_{d}": round(step["flops_per_s"] / v, 3) for d, v in peaks.items()})
+        **{f"ratio_to_{d}": round(step["flops_per_s"] / v, 3) for d, v in peaks.items()},
+        lstm_alone_gflop_per_s=round(kernel / 1e9, 1),
+        ratio_to_lstm_alone=round(step["flops_per_s"] / kernel, 3))
     benchmark.extra_info["rows_per_s"] = 1024 / step["seconds"]
 
 

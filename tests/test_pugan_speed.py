@@ -236,6 +236,23 @@ def test_warm_up_epochs_train_the_networks_but_are_not_timed(monkeypatch, capsys
         assert message in capsys.readouterr().err
 
 
+def test_lstm_alone_counts_the_generators_work_as_the_batch_does(monkeypatch):
+    """The LSTM-alone rate divides the work gan_flops counts for the generator's LSTM (forward
+    once, backward twice, 256 sequences) by the fastest timed block's clock time."""
+    from benchmarks.perf import pugan_profile
+    from benchmarks.perf.lstm_compile import STEPS, pugan_lstms
+
+    # the clock reads of three blocks: 3 s, then 2 s (the fastest), then 5 s
+    ticks = iter([0.0, 3.0, 10.0, 12.0, 20.0, 25.0])
+    monkeypatch.setattr(pugan_profile.time, "process_time", lambda: next(ticks))
+    rate = pugan_profile.lstm_kernel_flops(1, precision="float32", reps=4, blocks=3)
+    g = pugan_lstms()["generator"]
+    work = 3 * 256 * lstm_flops(g.input_size, g.hidden_size, g.num_layers, STEPS)
+    assert rate == pytest.approx(4 * work / 2.0)
+    with pytest.raises(ValueError, match="precision must be one of"):
+        pugan_profile.lstm_kernel_flops(1, precision="float16")
+
+
 @cuda
 @pytest.mark.parametrize("inversion", ["gradient", "distilled"])
 def test_cuda_end_to_end_and_across_devices(tmp_path, inversion):

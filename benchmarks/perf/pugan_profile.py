@@ -24,6 +24,9 @@ in another is subtracted from it):
 network application, backward as twice the forward, elementwise work left out), and
 :func:`matmul_flops` measures the machine's float32 matrix-multiply throughput at the same thread
 count, so that ``achieved / peak`` says how close the GAN's training runs to the limit.
+:func:`lstm_kernel_flops` measures the rate of oneDNN's LSTM call alone at the loop's largest
+call, which splits that gap in two: the kernel's own distance from the matrix-product peak at
+these small shapes, and what the loop spends outside its LSTM calls.
 Development seeds only (:func:`benchmarks.seeds.check_dev_seeds`) unless
 ``--allow-report-seeds``.
 """
@@ -36,8 +39,8 @@ from contextlib import contextmanager
 
 from benchmarks.isolation import thread_limits
 
-__all__ = ["gan_flops", "lstm_flops", "matmul_flops", "measure_gan_step", "peak_dtypes",
-           "profile_fit"]
+__all__ = ["gan_flops", "lstm_flops", "lstm_kernel_flops", "matmul_flops", "measure_gan_step",
+           "peak_dtypes", "profile_fit"]
 
 STAGES = ("stage1", "gan", "encoder", "distill", "calibration", "train-scores", "other")
 
@@ -174,6 +177,39 @@ def matmul_flops(threads: int, *, n: int = 512, seconds: float = 1.0,
         return 2 * n ** 3 * reps / (clock() - start)
 
 
+def lstm_kernel_flops(threads: int, *, precision: str, reps: int = 40,
+                      blocks: int = 5) -> float:
+    """Measured FLOP/s of the generator's LSTM alone, forward and backward (counted as in
+    :func:`gan_flops`), at a generator round's batch of 256 sequences, in ``precision``:
+    the rate the loop would run at if nothing but its largest LSTM call ran. The generator
+    holds most of a batch's work, so this is the ceiling the loop can approach without a
+    faster LSTM kernel; hence the fastest of ``blocks`` blocks of ``reps`` calls, since
+    what slows a block (the other core's work) only ever adds time. CPU time on one thread,
+    else wall time."""
+    import torch
+
+    from benchmarks.perf.lstm_compile import CALLS, STEPS, _train_step, pugan_lstms
+    from pugan.train import resolve_precision
+
+    precision = resolve_precision(precision, torch.device("cpu"))
+    name, _, batch = CALLS[0]
+    lstm = pugan_lstms()[name]
+    x = torch.randn(batch, STEPS, lstm.input_size, generator=torch.Generator().manual_seed(0))
+    step = _train_step(lstm, x, precision)
+    clock = time.process_time if threads == 1 else time.perf_counter
+    best = float("inf")
+    with thread_limits(threads):
+        for _ in range(3):  # oneDNN builds its kernels on the first calls of a shape
+            step()
+        for _ in range(blocks):
+            start = clock()
+            for _ in range(reps):
+                step()
+            best = min(best, clock() - start)
+    work = 3 * batch * lstm_flops(lstm.input_size, lstm.hidden_size, lstm.num_layers, STEPS)
+    return work * reps / best
+
+
 def peak_dtypes() -> tuple[str, ...]:
     """The matrix-product types whose throughput is a peak for the GAN to be measured against:
     float32, and bfloat16 where oneDNN reports bfloat16 support, the check by which PU-GAN's
@@ -279,6 +315,9 @@ def main(argv=None) -> int:
         print(f"GAN batch: {step['step_s'] * 1e3:.1f} ms, {step['flops_per_step'] / 1e6:.0f} "
               f"MFLOP, {step['flops_per_s'] / 1e9:.2f} GFLOP/s; {dtype} matmul "
               f"{peak / 1e9:.1f} GFLOP/s; ratio {step['flops_per_s'] / peak:.3f}")
+    kernel = lstm_kernel_flops(args.threads, precision=args.precision or "auto")
+    print(f"generator's LSTM alone: {kernel / 1e9:.2f} GFLOP/s; GAN batch / LSTM alone "
+          f"{step['flops_per_s'] / kernel:.3f}")
     return 0
 
 
