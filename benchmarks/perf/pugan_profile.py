@@ -183,31 +183,23 @@ def lstm_kernel_flops(threads: int, *, precision: str, reps: int = 40,
     :func:`gan_flops`), at a generator round's batch of 256 sequences, in ``precision``:
     the rate the loop would run at if nothing but its largest LSTM call ran. The generator
     holds most of a batch's work, so this is the ceiling the loop can approach without a
-    faster LSTM kernel; hence the fastest of ``blocks`` blocks of ``reps`` calls, since
-    what slows a block (the other core's work) only ever adds time. CPU time on one thread,
-    else wall time."""
+    faster LSTM kernel; hence the fastest of ``blocks`` blocks of ``reps`` calls
+    (:func:`benchmarks.perf.lstm_compile.fastest_ms`). CPU time on one thread, else wall
+    time."""
     import torch
 
-    from benchmarks.perf.lstm_compile import CALLS, STEPS, _train_step, pugan_lstms
+    from benchmarks.perf.lstm_compile import CALLS, STEPS, _train_step, fastest_ms, pugan_lstms
     from pugan.train import resolve_precision
 
     precision = resolve_precision(precision, torch.device("cpu"))
     name, _, batch = CALLS[0]
     lstm = pugan_lstms()[name]
     x = torch.randn(batch, STEPS, lstm.input_size, generator=torch.Generator().manual_seed(0))
-    step = _train_step(lstm, x, precision)
     clock = time.process_time if threads == 1 else time.perf_counter
-    best = float("inf")
     with thread_limits(threads):
-        for _ in range(3):  # oneDNN builds its kernels on the first calls of a shape
-            step()
-        for _ in range(blocks):
-            start = clock()
-            for _ in range(reps):
-                step()
-            best = min(best, clock() - start)
+        ms = fastest_ms(_train_step(lstm, x, precision), reps, blocks, clock=clock)
     work = 3 * batch * lstm_flops(lstm.input_size, lstm.hidden_size, lstm.num_layers, STEPS)
-    return work * reps / best
+    return work / (ms / 1e3)
 
 
 def peak_dtypes() -> tuple[str, ...]:
