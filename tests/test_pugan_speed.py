@@ -247,7 +247,11 @@ def test_lstm_alone_counts_the_generators_work_as_the_batch_does(monkeypatch):
     monkeypatch.setattr(pugan_profile.time, "process_time", lambda: next(ticks))
     rate = pugan_profile.lstm_kernel_flops(1, precision="float32", reps=4, blocks=3)
     g = pugan_lstms()["generator"]
-    work = 3 * 256 * lstm_flops(g.input_size, g.hidden_size, g.num_layers, STEPS)
+    batch = gan_flops(seq_len=STEPS, n_signals=1, latent_dim=g.input_size, hidden=g.hidden_size,
+                      g_layers=g.num_layers, d_layers=1, batch=128, g_rounds=1, recon=True)
+    # a generator round applies G to 128 fresh and 128 encoded latents; less its output layer
+    g_lstm = batch["g_per_seq"] - 2 * g.hidden_size * STEPS
+    work = 3 * 256 * g_lstm
     assert rate == pytest.approx(4 * work / 2.0)
     with pytest.raises(ValueError, match="precision must be one of"):
         pugan_profile.lstm_kernel_flops(1, precision="float16")
