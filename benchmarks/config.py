@@ -67,6 +67,7 @@ from benchmarks.cells import Cell, canonical_json, code_version
 from benchmarks.errors import ConfigError
 from benchmarks.fingerprint import code_fingerprint
 from benchmarks.plugins import import_plugins, resolve_plugins
+from benchmarks.yamlfile import read_yaml_file
 
 __all__ = [
     "ConfigError",
@@ -103,9 +104,6 @@ MAX_TIME_LIMIT = 2_147_483
 #: after its cells ran), and elsewhere a seed is a numpy seed as it is (the ablation fits with
 #: ``random_state=seed``), which numpy takes up to 2**32 - 1: the stricter bound holds for both
 MAX_SEED = 2**32 - 1
-#: expanded YAML nodes a config may hold after its aliases are followed (an alias bomb
-#: multiplies them without bound)
-MAX_YAML_NODES = 200_000
 
 
 @dataclass(frozen=True)
@@ -895,71 +893,12 @@ def _check_tuned_on_other_seeds(detectors, datasets, seeds, tuning) -> None:
                 f"{points}); every detector is tuned with the same number of points")
 
 
-def _safe_yaml(text: str, source: str):
-    """``yaml.safe_load`` that refuses duplicate keys and alias bombs, naming the problem."""
-    import yaml
-
-    class Loader(yaml.SafeLoader):
-        def construct_mapping(self, node, deep=False):
-            seen = set()
-            for key_node, _ in node.value:
-                key = self.construct_object(key_node, deep=True)
-                try:
-                    dup = key in seen
-                    seen.add(key)
-                except TypeError:
-                    continue
-                if dup:
-                    raise ConfigError(f"{source}: duplicate key {key!r} (line "
-                                      f"{key_node.start_mark.line + 1}); each key may appear "
-                                      "once per mapping")
-            return super().construct_mapping(node, deep=deep)
-
-    loader = Loader(text)
-    try:
-        node = loader.get_single_node()
-        if node is None:
-            return None
-        sizes: dict[int, int] = {}
-
-        def size(n) -> int:  # nodes after aliases are expanded, each shared node counted once
-            if id(n) in sizes:
-                return sizes[id(n)]
-            sizes[id(n)] = 1  # a recursive alias counts once
-            total = 1
-            if isinstance(n, yaml.SequenceNode):
-                total += sum(size(c) for c in n.value)
-            elif isinstance(n, yaml.MappingNode):
-                total += sum(size(k) + size(v) for k, v in n.value)
-            sizes[id(n)] = total
-            if total > MAX_YAML_NODES:
-                raise ConfigError(f"{source}: the YAML expands to more than {MAX_YAML_NODES} "
-                                  "values through its aliases (&/*); write it out plainly")
-            return total
-
-        size(node)
-        return loader.construct_document(node)
-    finally:
-        loader.dispose()
-
-
 def load_config(path: str | Path) -> SweepConfig:
     """Read and validate a YAML sweep config."""
-    import yaml
-
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"config file not found: {path}")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        # the codec's own message names a byte offset but not the file
-        raise ConfigError(f"{path}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at "
-                          f"offset {exc.start}); save the config as UTF-8") from None
-    try:
-        raw = _safe_yaml(text, str(path))
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    raw = read_yaml_file(path, "config")
     return parse_config(raw, source=str(path), base_dir=path.resolve().parent)
 
 

@@ -50,7 +50,6 @@ __all__ = [
     "results_parquet",
     "typed_results",
     "write_results",
-    "yaml_problem",
 ]
 
 ID_COLUMNS = ("dataset", "detector", "anomaly_ratio", "labelled_fraction", "seed")
@@ -310,31 +309,18 @@ def read_resolved_config(folder: str | Path) -> dict:
     what the report, the settings table and ``rerun`` read. A missing file is a
     ``FileNotFoundError``; a file that is not YAML, or not such a config, a ``ValueError``
     naming it."""
-    import yaml
+    from benchmarks.yamlfile import read_yaml_file
 
     path = Path(folder) / "config.yaml"
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        doc = read_yaml_file(path, "resolved config")
     except FileNotFoundError:
         raise FileNotFoundError(f"{path} not found: is {Path(folder)} a sweep folder?") from None
-    except yaml.YAMLError as exc:
-        raise ValueError(f"{path} is not readable YAML: {yaml_problem(exc)}") from None
-    except UnicodeDecodeError as exc:
-        raise ValueError(f"{path} is not readable YAML: not UTF-8 text ({exc.reason} at "
-                         f"byte {exc.start})") from None
     if not (isinstance(doc, dict) and isinstance(doc.get("detectors"), list)
             and isinstance(doc.get("datasets"), list)):
         raise ValueError(f"{path} is not a resolved sweep config (no detectors and datasets "
                          "lists); `pugan-bench run` writes it")
     return doc
-
-
-def yaml_problem(exc) -> str:
-    """A YAML error in one line: what is wrong and where (PyYAML's own text spans several
-    lines, quoting the document, which an error line of the command line cannot hold)."""
-    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-    mark = getattr(exc, "problem_mark", None)
-    return f"{problem} at line {mark.line + 1}, column {mark.column + 1}" if mark else problem
 
 
 def _plain(obj):

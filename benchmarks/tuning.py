@@ -28,6 +28,7 @@ import pandas as pd
 
 from benchmarks.config import SweepConfig
 from benchmarks.errors import ConfigError
+from benchmarks.yamlfile import read_yaml_file
 
 __all__ = ["CRITERIA", "check_choice_seeds", "check_write_target", "choose",
            "grid_code_versions", "read_tuning", "read_tunings", "tune", "write_tuning"]
@@ -38,17 +39,10 @@ CRITERIA = ("auprc", "auroc", "f1")
 
 def read_tuning(path: str | Path) -> dict:
     """Read a tuning file; raise :class:`ConfigError` naming the file when it is not one."""
-    import yaml
-
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"tuning file not found: {path}; write it with `pugan-bench tune`")
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except UnicodeDecodeError:
-        raise ConfigError(f"{path}: not UTF-8 text; not a tuning file") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    raw = read_yaml_file(path, "tuning file")
     if not isinstance(raw, dict) or not isinstance(raw.get("choices"), dict):
         raise ConfigError(f"{path}: not a tuning file (no 'choices' mapping)")
     for dataset, by_det in raw["choices"].items():

@@ -88,12 +88,13 @@ ALLOWED_IMPORTS = {
     "scheduling": set(),
     "isolation": set(),                    # runs any function: knows no cell or detector
     "plugins": {"errors"},
+    "yamlfile": {"errors"},                # how every YAML file is read
     "config": {"cells", "errors", "fingerprint", "plugins", "registry", "splits", "datasets",
-               "tuning"},
+               "tuning", "yamlfile"},
     "cache": {"metrics"},
     "cell_runner": {"cells", "fingerprint", "isolation", "metrics", "plugins", "registry",
                     "splits"},
-    "results": {"cache", "cells", "metrics"},
+    "results": {"cache", "cells", "metrics", "yamlfile"},
     "sweep": {"cache", "cell_runner", "cells", "config", "errors", "isolation", "registry",
               "results", "scheduling"},
     "harness": {"cache", "cell_runner", "sweep"},

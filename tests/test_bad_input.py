@@ -8,11 +8,12 @@ import pandas as pd
 import pytest
 from helpers import PLUGIN
 
-from benchmarks.config import MAX_SEEDS, MAX_YAML_NODES, ConfigError, load_config, parse_config
+from benchmarks.config import MAX_SEEDS, ConfigError, load_config, parse_config
 from benchmarks.datasets import DatasetError
 from benchmarks.datasets.core import sha256_of
 from benchmarks.datasets.userfile import load_file
 from benchmarks.harness import run_sweep
+from benchmarks.yamlfile import MAX_YAML_NODES
 
 
 def base(**over):

@@ -340,7 +340,7 @@ def test_rerun_of_a_malformed_config_yaml_is_one_line(tmp_path, capsys):
     assert main(["-q", "rerun", str(source), str(tmp_path / "dest"), "--detector",
                  "t-centroid"]) == 2
     line = one_error_line(capsys.readouterr().err)
-    assert f"{source / 'config.yaml'} is not readable YAML" in line and "line 2" in line
+    assert f"{source / 'config.yaml'}: not valid YAML" in line and "line 2" in line
 
 
 def test_a_closed_stdout_ends_the_command_quietly():

@@ -156,6 +156,24 @@ def test_tuned_entries_fail_clearly_without_a_choice(tmp_path):
         parse_config(raw(tuning=str(bad), detectors=[{"name": "t-centroid", "tuned": True}]))
 
 
+def test_a_tuning_file_is_read_as_strictly_as_a_config(tmp_path):
+    """A tuning file decides the settings of the tuned entries, so a repeated key (where the
+    plain YAML loader keeps the last value without a word), bad YAML and bytes that are not
+    UTF-8 are refused by name, as in a sweep config."""
+    from benchmarks.tuning import read_tuning
+
+    path = tmp_path / "t.yaml"
+    path.write_text("choices:\n  m: {}\nchoices:\n  n: {}\n")
+    with pytest.raises(ConfigError, match=r"duplicate key 'choices' \(line 3\)"):
+        read_tuning(path)
+    path.write_text("choices: {m: [\n")
+    with pytest.raises(ConfigError, match=r"t.yaml: not valid YAML: .* at line 2"):
+        read_tuning(path)
+    path.write_bytes("choices: {caf\u00e9: {}}\n".encode("latin-1"))
+    with pytest.raises(ConfigError, match=r"t.yaml: not UTF-8 text .*save the tuning file"):
+        read_tuning(path)
+
+
 def test_a_tuned_entry_layers_test_params_then_the_choice_then_its_own_params(tmp_path):
     """The registry's tiny test parameters lie under the tuned choice, and an entry's own
     params over both: a smoke config may shrink a model, never undo what tuning chose
