@@ -898,7 +898,7 @@ def load_config(path: str | Path) -> SweepConfig:
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"config file not found: {path}")
-    raw = read_yaml_file(path, "config")
+    raw = read_yaml_file(path, "save the config as UTF-8")
     return parse_config(raw, source=str(path), base_dir=path.resolve().parent)
 
 

@@ -313,7 +313,7 @@ def read_resolved_config(folder: str | Path) -> dict:
 
     path = Path(folder) / "config.yaml"
     try:
-        doc = read_yaml_file(path, "resolved config")
+        doc = read_yaml_file(path, "`pugan-bench run` writes it")
     except FileNotFoundError:
         raise FileNotFoundError(f"{path} not found: is {Path(folder)} a sweep folder?") from None
     if not (isinstance(doc, dict) and isinstance(doc.get("detectors"), list)

@@ -42,7 +42,7 @@ def read_tuning(path: str | Path) -> dict:
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"tuning file not found: {path}; write it with `pugan-bench tune`")
-    raw = read_yaml_file(path, "tuning file")
+    raw = read_yaml_file(path, "save the tuning file as UTF-8")
     if not isinstance(raw, dict) or not isinstance(raw.get("choices"), dict):
         raise ConfigError(f"{path}: not a tuning file (no 'choices' mapping)")
     for dataset, by_det in raw["choices"].items():

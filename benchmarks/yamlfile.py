@@ -11,11 +11,13 @@ from pathlib import Path
 
 from benchmarks.errors import ConfigError
 
-__all__ = ["MAX_YAML_NODES", "read_yaml_file", "yaml_problem"]
+__all__ = ["MAX_YAML_NODES", "MERGE_TAG", "read_yaml_file", "yaml_problem"]
 
-#: expanded YAML nodes a file may hold after its aliases are followed (an alias bomb
-#: multiplies them without bound)
+#: values a file's aliases may add once expanded (an alias bomb multiplies them without
+#: bound); what is written out plainly does not count
 MAX_YAML_NODES = 200_000
+#: the tag of a merge key (``<<: *base``), which is no key of the mapping itself
+MERGE_TAG = "tag:yaml.org,2002:merge"
 
 
 def _safe_yaml(text: str, source: str):
@@ -26,6 +28,8 @@ def _safe_yaml(text: str, source: str):
         def construct_mapping(self, node, deep=False):
             seen = set()
             for key_node, _ in node.value:
+                if key_node.tag == MERGE_TAG:  # ``<<: *base``: keys the mapping may override
+                    continue
                 key = self.construct_object(key_node, deep=True)
                 try:
                     dup = key in seen
@@ -45,7 +49,11 @@ def _safe_yaml(text: str, source: str):
             return None
         sizes: dict[int, int] = {}
 
-        def size(n) -> int:  # nodes after aliases are expanded, each shared node counted once
+        def size(n) -> int:
+            """Values under ``n`` once aliases are expanded, each shared node's count taken
+            from ``sizes``. A subtree's expanded count less every distinct node seen so far
+            is at most what aliases add, so a bomb is refused as soon as that passes the
+            bound, and a long document written out plainly never is."""
             if id(n) in sizes:
                 return sizes[id(n)]
             sizes[id(n)] = 1  # a recursive alias counts once
@@ -55,9 +63,9 @@ def _safe_yaml(text: str, source: str):
             elif isinstance(n, yaml.MappingNode):
                 total += sum(size(k) + size(v) for k, v in n.value)
             sizes[id(n)] = total
-            if total > MAX_YAML_NODES:
-                raise ConfigError(f"{source}: the YAML expands to more than {MAX_YAML_NODES} "
-                                  "values through its aliases (&/*); write it out plainly")
+            if total - len(sizes) > MAX_YAML_NODES:
+                raise ConfigError(f"{source}: the YAML's aliases (&/*) expand it by more than "
+                                  f"{MAX_YAML_NODES} values; write it out plainly")
             return total
 
         size(node)
@@ -74,20 +82,24 @@ def yaml_problem(exc) -> str:
     return f"{problem} at line {mark.line + 1}, column {mark.column + 1}" if mark else problem
 
 
-def read_yaml_file(path: Path, what: str):
+def read_yaml_file(path: Path, advice: str):
     """The YAML document in ``path``, read as every file of the suite is: UTF-8 text, with
     duplicate keys and alias bombs refused (:func:`_safe_yaml`). Each fault is one
     :class:`ConfigError` line naming the file (the codec's own message names a byte offset
-    but not the file; PyYAML's quotes the document over several lines); ``what`` names the
-    kind of file in the advice. A missing file raises ``FileNotFoundError``, which each
-    caller names with its own advice."""
+    but not the file; PyYAML's quotes the document over several lines); ``advice`` says what
+    to do about text that is not UTF-8. A missing file raises ``FileNotFoundError``, which
+    each caller names with its own advice."""
     import yaml
 
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{path}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at "
-                          f"offset {exc.start}); save the {what} as UTF-8") from None
+                          f"offset {exc.start}); {advice}") from None
+    except FileNotFoundError:
+        raise
+    except OSError as exc:  # a folder where the file should be, no permission to read it
+        raise ConfigError(f"{path}: cannot be read ({exc.strerror or exc})") from None
     try:
         return _safe_yaml(text, str(path))
     except yaml.YAMLError as exc:

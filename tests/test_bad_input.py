@@ -148,9 +148,29 @@ def test_an_alias_bomb_fails_fast(tmp_path):
     path = tmp_path / "bomb.yaml"
     path.write_text("\n".join(lines) + "\n")
     with pytest.raises(ConfigError, match=(
-            rf"bomb\.yaml: the YAML expands to more than {MAX_YAML_NODES} values through its "
-            r"aliases \(&/\*\); write it out plainly")):
+            rf"bomb\.yaml: the YAML's aliases \(&/\*\) expand it by more than {MAX_YAML_NODES} "
+            r"values; write it out plainly")):
         load_config(path)
+
+
+def test_only_what_aliases_add_counts_toward_the_bound(tmp_path, monkeypatch):
+    """The files the suite writes itself (a tuning file, a sweep's resolved config) spell out
+    every grid point: however long, without aliases they read; a merge key reads too."""
+    import benchmarks.yamlfile as yamlfile
+
+    monkeypatch.setattr(yamlfile, "MAX_YAML_NODES", 50)
+    path = tmp_path / "long.yaml"
+    path.write_text("items: [" + ", ".join(str(i) for i in range(200)) + "]\n"
+                    "base: &b {k: 1, j: 2}\nmerged: {<<: *b, k: 3}\n")
+    doc = yamlfile.read_yaml_file(path, "")
+    assert len(doc["items"]) == 200 and doc["merged"] == {"k": 3, "j": 2}
+    path.write_text("a: &a [" + ", ".join(["x"] * 30) + "]\nb: [*a, *a]\n")
+    with pytest.raises(ConfigError, match="aliases .* expand it by more than 50 values"):
+        yamlfile.read_yaml_file(path, "")
+    folder = tmp_path / "folder.yaml"
+    folder.mkdir()
+    with pytest.raises(ConfigError, match=r"folder\.yaml: cannot be read"):
+        yamlfile.read_yaml_file(folder, "")
 
 
 @pytest.mark.timeout(60)  # building a billion seeds' cells would not finish: a hang fails here

@@ -62,17 +62,14 @@ def test_committed_curves_come_from_the_committed_rows(sweep):
 def test_committed_tuning_is_what_the_current_tuning_rows_choose(tuning, sweep):
     """The tuned entries of the paper run take their settings from these files, so a file
     chosen by code that has changed since would pass old choices off as current."""
-    import yaml
-
     from benchmarks.config import load_config
-    from benchmarks.tuning import choose
+    from benchmarks.tuning import choose, read_tuning
 
     frame = _marked(sweep)
     assert not frame["stale"].any(), (
         f"{int(frame['stale'].sum())} row(s) of results/{sweep} come from code that has "
         "changed since: rerun `make tune`")
-    doc = yaml.safe_load((ROOT / "benchmarks" / "configs" / "tuning" / f"{tuning}.yaml")
-                         .read_text())
+    doc = read_tuning(ROOT / "benchmarks" / "configs" / "tuning" / f"{tuning}.yaml")
     assert choose(frame, load_config(ROOT / doc["config"]), doc["criterion"]) == \
         doc["choices"], f"benchmarks/configs/tuning/{tuning}.yaml differs from what " \
         f"results/{sweep} chooses: rerun `make tune`"

@@ -167,10 +167,10 @@ def test_a_tuning_file_is_read_as_strictly_as_a_config(tmp_path):
     with pytest.raises(ConfigError, match=r"duplicate key 'choices' \(line 3\)"):
         read_tuning(path)
     path.write_text("choices: {m: [\n")
-    with pytest.raises(ConfigError, match=r"t.yaml: not valid YAML: .* at line 2"):
+    with pytest.raises(ConfigError, match=r"t\.yaml: not valid YAML: .* at line 2"):
         read_tuning(path)
     path.write_bytes("choices: {caf\u00e9: {}}\n".encode("latin-1"))
-    with pytest.raises(ConfigError, match=r"t.yaml: not UTF-8 text .*save the tuning file"):
+    with pytest.raises(ConfigError, match=r"t\.yaml: not UTF-8 text .*save the tuning file"):
         read_tuning(path)
 
 
