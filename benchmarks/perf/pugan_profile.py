@@ -302,14 +302,23 @@ def main(argv=None) -> int:
             print(f"| {k} | {times[k]:.1f} | {100 * times[k] / times['total']:.0f}% |")
     step = measure_gan_step(threads=args.threads, seed=args.seed, epochs=args.gan_epochs,
                             warmup_epochs=args.warmup_epochs, **extra)
+    peaks = {}
     for dtype in peak_dtypes():
-        peak = matmul_flops(args.threads, dtype=dtype)
+        peaks[dtype] = peak = matmul_flops(args.threads, dtype=dtype)
         print(f"GAN batch: {step['step_s'] * 1e3:.1f} ms, {step['flops_per_step'] / 1e6:.0f} "
               f"MFLOP, {step['flops_per_s'] / 1e9:.2f} GFLOP/s; {dtype} matmul "
               f"{peak / 1e9:.1f} GFLOP/s; ratio {step['flops_per_s'] / peak:.3f}")
-    kernel = lstm_kernel_flops(args.threads, precision=args.precision or "auto")
-    print(f"generator's LSTM alone: {kernel / 1e9:.2f} GFLOP/s; GAN batch / LSTM alone "
-          f"{step['flops_per_s'] / kernel:.3f}")
+    import torch
+
+    from pugan.train import resolve_precision
+
+    precision = resolve_precision(args.precision or "auto", torch.device("cpu"))
+    kernel = lstm_kernel_flops(args.threads, precision=precision)
+    # no bfloat16 peak where bfloat16 is emulated (peak_dtypes), so no ratio to one
+    to_peak = (f"; LSTM alone / {precision} matmul {kernel / peaks[precision]:.3f}"
+               if precision in peaks else "")
+    print(f"generator's LSTM alone ({precision}): {kernel / 1e9:.2f} GFLOP/s; GAN batch / "
+          f"LSTM alone {step['flops_per_s'] / kernel:.3f}{to_peak}")
     return 0
 
 
