@@ -425,6 +425,17 @@ def test_a_damaged_results_folder_is_an_error_naming_the_file_and_the_fault(tmp_
     config.write_text("")
     with pytest.raises(ValueError, match="config.yaml is not a resolved sweep config"):
         report(folder, reports_dir=tmp_path / "reports", figures=False)
+    # read as strictly as a sweep config: a repeated key, bytes that are not UTF-8, a folder
+    config.write_text("detectors: []\ndatasets: []\ndetectors: [x]\n")
+    with pytest.raises(ValueError, match=r"config\.yaml: duplicate key 'detectors' \(line 3\)"):
+        settings_table(folder)
+    config.write_bytes("detectors: [caf\u00e9]\ndatasets: []\n".encode("latin-1"))
+    with pytest.raises(ValueError, match=r"config\.yaml: not UTF-8 text .*pugan-bench run"):
+        settings_table(folder)
+    config.unlink()
+    config.mkdir()
+    with pytest.raises(ValueError, match=r"config\.yaml: cannot be read"):
+        settings_table(folder)
 
 
 def test_a_table_says_what_pugan_trained_in_once_its_rows_record_it():
