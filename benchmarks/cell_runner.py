@@ -204,7 +204,9 @@ def run_cell(cell: Cell, *, time_limit: float | None = None, threads: int | None
     Parameters
     ----------
     cell : the cell.
-    time_limit : seconds for fit + score (isolated runs only); None for no limit.
+    time_limit : seconds for the cell's child process, from its start (interpreter and
+        imports where it is a fresh subprocess, as on Dask) through fit and score; the
+        split comes before it, in the worker; isolated runs only; None for no limit.
     threads : BLAS/OpenMP/torch threads for this cell; None: the worker's cores divided by
         the cells it runs at once (:func:`worker_threads`).
     plugins : modules or .py files to import first (they may register detectors).

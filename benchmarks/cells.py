@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import numbers
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -69,6 +70,17 @@ class Cell:
     labelled_fraction: float
     seed: int
     version: str = field(default_factory=code_version)  # "<package version>+<code fingerprint>"
+
+    def __post_init__(self):
+        """The axes as Python numbers: the seeds hash their ``repr``, and a numpy scalar's
+        (``np.float64(0.1)``) would draw other splits than the cache key, which reads its
+        value, says the cell has."""
+        for name, kind, cast in (("anomaly_ratio", numbers.Real, float),
+                                 ("labelled_fraction", numbers.Real, float),
+                                 ("seed", numbers.Integral, int)):
+            value = getattr(self, name)
+            if isinstance(value, kind) and not isinstance(value, bool):
+                object.__setattr__(self, name, cast(value))
 
     @property
     def split_params(self) -> dict:

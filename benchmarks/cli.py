@@ -65,7 +65,8 @@ def _parser() -> argparse.ArgumentParser:
                      help="run only these of the config's seeds (comma-separated, e.g. 0,1): "
                           "a first look whose cells the full run then reuses")
     run.add_argument("--time-limit", type=float, default=None,
-                     help="seconds per cell (fit + score), overriding the config's time_limit")
+                     help="seconds per cell process (start-up, fit and score), "
+                     "overriding the config's time_limit")
     run.add_argument("--threads-per-cell", type=int, default=None,
                      help="BLAS/torch threads per cell (default: cores // n_jobs)")
     run.add_argument("--no-retry-failed", action="store_true",

@@ -14,7 +14,7 @@ Format (see docs/harness.md for the full reference)::
     anomaly_ratios: [0.05, 0.2]       # the axes, for dataset entries that are not presets
     labelled_fractions: [0.2]
     n_jobs: 2                         # default for --n-jobs
-    time_limit: 1800                  # seconds per cell (fit + score); null = none
+    time_limit: 1800                  # seconds per cell process (start-up, fit, score); null = none
     plugins: [my_detectors.py]        # modules or .py files imported first (they may register
                                       # detectors); relative paths are taken from the config's folder
     datasets:

@@ -235,7 +235,8 @@ def _kill_group(pid: int) -> None:
 
 def _timeout_record(time_limit: float) -> dict:
     return {"status": "timeout",
-            "error": f"time limit of {time_limit:g} s exceeded (fit + score); killed"}
+            "error": f"time limit of {time_limit:g} s exceeded (the cell's process: "
+                      "start-up, fit and score); killed"}
 
 
 def _read_log(path: str) -> str:

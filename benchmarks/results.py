@@ -197,10 +197,11 @@ def damaged_rows(path: Path) -> list[tuple[int, str]]:
             reader = csv.reader(fh)
             header = next(reader, [])
             required = [(i, c) for i, c in enumerate(header) if c in REQUIRED_FIELDS]
+            typed = [(i, c) for i, c in enumerate(header) if c in INT_COLUMNS + FLOAT_COLUMNS]
             position = -1
             for row in reader:
-                if not row:
-                    continue  # a blank line, which pandas skips too
+                if not any(field.strip() for field in row):
+                    continue  # a blank line (or one of spaces), which pandas skips too
                 position += 1
                 if len(row) != len(header):
                     faults.append((position, f"line {reader.line_num} has {len(row)} field(s) "
@@ -210,6 +211,10 @@ def damaged_rows(path: Path) -> list[tuple[int, str]]:
                 if empty:
                     faults.append((position, f"line {reader.line_num} has no "
                                    f"{' and no '.join(empty)}"))
+                    continue
+                wrong = _untyped_field(row, header, typed)
+                if wrong:
+                    faults.append((position, f"line {reader.line_num}: {wrong}"))
     except (csv.Error, UnicodeDecodeError) as exc:
         return [(-1, f"not a readable CSV: {exc}")]
     return faults
@@ -219,28 +224,46 @@ def damaged_rows(path: Path) -> list[tuple[int, str]]:
 _FIELD_LIMIT = min(sys.maxsize, 2**31 - 1)
 
 
+def _typed_value(col: str, text: str):
+    """The value a cell file holds for ``text`` in column ``col``: an int, a float, a string,
+    or None for an empty number; a ValueError or OverflowError where the text is none."""
+    if text == "":
+        return "" if col == "error" else None
+    if col in INT_COLUMNS:
+        try:
+            return int(text)
+        except ValueError:  # "707.0" where a missing value made the column float
+            return int(float(text))
+    if col in FLOAT_COLUMNS:
+        return float(text)
+    return text
+
+
+def _untyped_field(row: list[str], header: list[str], typed: list[tuple[int, str]]) -> str:
+    """What is wrong with the first number of ``row`` that cannot be read as its column's type
+    (``typed``: index and name of each number column), naming the cell where the header
+    has its dataset, detector and seed; "" when every number can be read."""
+    for i, col in typed:
+        try:
+            _typed_value(col, row[i].strip())
+        except (ValueError, OverflowError):
+            names = [c for c in ("dataset", "detector", "seed") if c in header]
+            cell = " / ".join(row[header.index(c)] for c in names)
+            return (f"column {col!r} holds {row[i]!r}, which is not a number"
+                    + (f" (cell {cell})" if cell else ""))
+    return ""
+
+
 def records_by_cell(frame: pd.DataFrame) -> dict[str, dict]:
     """:func:`previous_records` of a results table already read as text (``dtype=str``,
-    ``keep_default_na=False``); a row whose values cannot be typed is left out."""
+    ``keep_default_na=False``); a row whose values cannot be typed is left out (the readers
+    name it first: :func:`damaged_rows`)."""
     if "cell_id" not in frame:
         return {}
-
-    def value(col: str, text: str):
-        if text == "":
-            return "" if col == "error" else None
-        if col in INT_COLUMNS:
-            try:
-                return int(text)
-            except ValueError:  # "707.0" where a missing value made the column float
-                return int(float(text))
-        if col in FLOAT_COLUMNS:
-            return float(text)
-        return text
-
     records = {}
     for row in frame.to_dict("records"):
         try:
-            records[row["cell_id"]] = {col: value(col, text) for col, text in row.items()}
+            records[row["cell_id"]] = {col: _typed_value(col, text) for col, text in row.items()}
         except (ValueError, OverflowError):  # a damaged row leaves the table until its cell runs
             continue
     return records

@@ -288,9 +288,11 @@ def _run_connected(config: SweepConfig, out, client, *, n_jobs, backend, schedul
     # on a Dask cluster each worker divides its own cores (threads=None)
     threads = threads_per_cell or (None if backend == "dask" and scheduler
                                    else max(1, cores // requested))
+    # two labels naming one cell (one key) run once: count keys, as the run's record does
+    n_keys = len({cell.key for cell in cells})
     log.info("sweep %r: %d cells, %d cached, %d to run (n_jobs=%d, backend=%s, "
-             "%s thread(s) per cell, time limit %s)", config.name, len(cells),
-             len(cells) - len(pending), len(pending), n_workers, backend,
+             "%s thread(s) per cell, time limit %s)", config.name, n_keys,
+             n_keys - len(pending), len(pending), n_workers, backend,
              threads or "the worker's", f"{config.time_limit:g} s" if config.time_limit
              else "none")
     task = functools.partial(run_cell, time_limit=config.time_limit, threads=threads,

@@ -119,6 +119,15 @@ def test_seeds_keys_and_labels():
     assert a.split_seed == derive_seed(a.dataset_name, a.dataset_params_json, a.split_json,
                                        a.anomaly_ratio, a.labelled_fraction, a.seed)
     assert a.model_seed == derive_seed(a.split_seed, a.detector_name, a.detector_params_json)
+    # numpy scalars on the axes draw the splits of the Python numbers the key reads
+    import dataclasses
+
+    import numpy as np
+    numpy_axes = dataclasses.replace(a, anomaly_ratio=np.float64(a.anomaly_ratio),
+                                     labelled_fraction=np.float64(a.labelled_fraction),
+                                     seed=np.int64(a.seed))
+    assert (numpy_axes.key, numpy_axes.split_seed, numpy_axes.model_seed) == \
+        (a.key, a.split_seed, a.model_seed)
     # a display label is not part of the cache key
     relabelled = parse_config(base(detectors=[{"name": "t-centroid", "label": "centroid"}]))
     c = [x for x in relabelled.cells() if x.seed == 0][0]

@@ -66,6 +66,45 @@ def test_load_results_refuses_a_row_without_its_cell_id(tmp_path):
         load_results(tmp_path)
 
 
+def test_a_results_table_without_an_error_column_reports(tmp_path):
+    """Table 2 reads the errors of cells that did not finish; a table written without the
+    column records none, and used to stop the report with a bare KeyError."""
+    from benchmarks.report import load_results, table2
+
+    path = tiny_results(tmp_path)
+    pd.read_csv(path).drop(columns=["error"]).to_csv(path, index=False)
+    frame = load_results(tmp_path)
+    assert (frame["error"] == "").all()
+    assert len(table2(frame)) == 1
+
+
+def test_a_line_of_spaces_costs_no_row(tmp_path):
+    """pandas skips a line of spaces as blank: counting it as a row would put every later
+    row's position one off, and the row after it would be dropped in its place."""
+    from benchmarks.results import previous_records
+
+    path = tiny_results(tmp_path, seeds=(0, 1, 2))
+    lines = path.read_text().splitlines(keepends=True)
+    path.write_text("".join(lines[:2] + ["   \n"] + lines[2:]))
+    assert sorted(previous_records(path, strict=True)) == ["c0", "c1", "c2"]
+
+
+@pytest.mark.parametrize("column, text", [("auprc", "n/a"), ("seed", "1e400")])
+def test_a_number_that_cannot_be_read_is_named_not_dropped(tmp_path, caplog, column, text):
+    """A row whose number cannot be typed used to leave the kept rows without a word."""
+    from benchmarks.results import previous_records
+
+    path = tiny_results(tmp_path)
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    frame.loc[1, column] = text
+    frame.to_csv(path, index=False)
+    with pytest.raises(ValueError, match=rf"line 3: column '{column}' holds '{re.escape(text)}', "
+                                         r"which is not a number \(cell moons / det / "):
+        previous_records(path, strict=True)
+    assert sorted(previous_records(path)) == ["c0"]
+    assert f"column '{column}' holds" in caplog.text
+
+
 def test_report_of_a_row_cut_short_exits_2_in_one_line(tmp_path, capsys):
     path = tiny_results(tmp_path / "sweep")
     cut_last_row(path)

@@ -198,7 +198,9 @@ def test_a_tuned_entry_layers_test_params_then_the_choice_then_its_own_params(tm
         "n_estimators": 50, "threshold_quantile": 0.95}
 
 
-def test_a_tuned_entry_that_lands_on_another_entrys_setting_shares_its_cell(tmp_path):
+def test_a_tuned_entry_that_lands_on_another_entrys_setting_shares_its_cell(tmp_path, caplog):
+    import logging
+
     from benchmarks.harness import run_sweep
 
     tuning = tmp_path / "t.yaml"
@@ -206,9 +208,12 @@ def test_a_tuned_entry_that_lands_on_another_entrys_setting_shares_its_cell(tmp_
     cfg = parse_config(raw(seeds=[0], tuning=str(tuning), detectors=[
         {"name": "t-centroid", "label": "fixed", "params": {"quantile": 0.9}},
         {"name": "t-centroid", "tuned": True}]))
-    frame = run_sweep(cfg, tmp_path / "sweep", n_jobs=1, progress=False, isolate=False)
+    with caplog.at_level(logging.INFO, logger="benchmarks"):
+        frame = run_sweep(cfg, tmp_path / "sweep", n_jobs=1, progress=False, isolate=False)
     assert sorted(frame["detector"]) == ["fixed", "t-centroid (tuned)"]
     assert frame["cell_id"].nunique() == 1 and (frame["status"] == "ok").all()
+    # the start line counts the cell once, and nothing of an empty folder as cached
+    assert "1 cells, 0 cached, 1 to run" in caplog.text
     assert len(list((tmp_path / "sweep" / "cells").glob("*.json"))) == 1
     # two fixed entries naming the same setting are still a mistake
     with pytest.raises(ConfigError, match="two entries describe the same cell"):
