@@ -117,14 +117,23 @@ SECTIONS = (
 )
 
 
-def _table_html(frame: pd.DataFrame, columns: tuple[str, ...]) -> str:
+#: tables of :func:`benchmarks.stats.versus_best`, whose ``p_value`` is Holm-corrected over the
+#: rivals; the comparisons and win / tie / loss tables keep the raw p beside ``p_holm``
+HOLM_P_TABLES = ("paper/readings_versus_best.csv", "imbalance/grid_verdicts.csv",
+                 "unknown_types/unknown_versus_best.csv")
+
+
+def _table_html(frame: pd.DataFrame, columns: tuple[str, ...], source: str = "") -> str:
     """A table of the page; a raw oracle column (the ablation's rows keep the metric's own
-    name, ``best_f1``) is shown under its oracle name, as in every other table."""
+    name, ``best_f1``) is shown under its oracle name, as in every other table, and a
+    Holm-corrected ``p_value`` as ``p_holm``, so that one header never means two things."""
     if columns:
         frame = frame[[c for c in columns if c in frame.columns]]
     from benchmarks.report import ORACLE_NAMES
 
     shown = frame.rename(columns=ORACLE_NAMES)
+    if source in HOLM_P_TABLES:
+        shown = shown.rename(columns={"p_value": "p_holm"})
     for col in shown.columns:
         if pd.api.types.is_float_dtype(shown[col]):
             shown[col] = shown[col].map(lambda v: "" if pd.isna(v) else f"{v:.3g}")
@@ -217,7 +226,8 @@ def _section_html(section: Section, results: Path, figures: Path, sweeps: dict) 
                     sweeps[folder] = mark_stale(load_results(folder))
             note = "".join(sweep_note(sweeps[f], _command_of(f.name, section.command),
                                       f.name if csv in CELLS_BEHIND else "") for f in behind)
-        parts.append(f"<h3>{html.escape(caption)}</h3>" + note + _table_html(frame, columns))
+        parts.append(f"<h3>{html.escape(caption)}</h3>" + note
+                     + _table_html(frame, columns, csv))
         found += 1
     for pattern in section.figures:
         for path in sorted(figures.glob(pattern)):

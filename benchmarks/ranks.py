@@ -5,7 +5,8 @@ a block is its metric averaged over seeds. Detectors are ranked within each bloc
 ties share the mean rank) and the ranks averaged over blocks (Demšar, JMLR 2006). The Friedman
 test asks whether any detector ranks differently from the others; the Nemenyi post-hoc test
 (scikit-posthocs) which pairs differ, drawn as a critical-difference diagram. Only blocks where
-every ranked detector has a result enter (a skipped or failed cell drops its block, counted).
+every ranked detector has a result enter (a skipped or failed cell drops its block, counted);
+a detector with a result in fewer than half of the blocks is left out of the ranking, named.
 The oracle (supervision ``oracle``) is an upper reference, kept out of the ranking.
 
 Per dataset, the reference detector (PU-GAN) against each other detector: the Wilcoxon
@@ -37,7 +38,7 @@ import pandas as pd
 from scipy import stats
 
 from benchmarks.figures import detector_colour, safe_name, save_figure
-from benchmarks.stats import attempted, decide_family, oracle_rows
+from benchmarks.stats import MIN_WILCOXON_PAIRS, attempted, decide_family, oracle_rows
 
 __all__ = ["block_scores", "cd_diagram", "friedman", "mean_ranks", "nemenyi",
            "rank_report", "win_tie_loss"]
@@ -62,13 +63,16 @@ def block_scores(frame: pd.DataFrame, metric: str = "auprc") -> tuple[pd.DataFra
 
     A detector's mean counts only where it finished every seed the block ran: a mean over the
     seeds it happened to finish (the easy ones, when the hard ones time out) would be ranked
-    against the others' means over all of them."""
+    against the others' means over all of them. A detector complete in fewer than half of the
+    blocks leaves the ranking (the report names it): kept, it would drop every block it
+    missed, and one detector that always missed a seed would leave no block to rank."""
     ok = _ok_rows(frame, metric)
     seeds_run = frame.groupby(BLOCK)["seed"].nunique()
     grouped = ok.groupby(BLOCK + ["detector"])
     table = grouped[metric].mean().unstack("detector")
     finished = grouped["seed"].nunique().unstack("detector")
     table = table.where(finished.eq(seeds_run.reindex(finished.index), axis=0))
+    table = table.loc[:, table.notna().sum() * 2 >= len(seeds_run)]
     complete = table.dropna()
     # a block with no finished cell at all is absent from the table but dropped all the same
     return complete, int(len(seeds_run) - len(complete))
@@ -179,7 +183,7 @@ def rank_report(folder: str | Path, reports_dir: str | Path = "reports", metric:
     ranks = mean_ranks(blocks)
     stat, p = friedman(blocks)
     pvals = nemenyi(blocks)
-    # a detector that finished no block is no column of the blocks: name it, not drop it
+    # a detector complete in too few blocks is no column of the blocks: name it, not drop it
     unranked = sorted(set(frame.loc[~oracle_rows(frame), "detector"]) - set(blocks.columns))
     board = pd.DataFrame({"detector": ranks.index, "mean_rank": ranks.to_numpy(),
                           f"mean_{metric}": blocks.mean()[ranks.index].to_numpy()})
@@ -206,12 +210,13 @@ def rank_report(folder: str | Path, reports_dir: str | Path = "reports", metric:
         f"Mean rank over {len(blocks)} (dataset, anomaly ratio, labelled fraction) blocks with "
         f"every detector present ({dropped} incomplete block(s) left out); 1 = best. Friedman "
         f"chi-square {stat:.1f}, p = {p:.2g}."
-        + (f" Not ranked (no finished cell): {', '.join(unranked)}."
-           if unranked else "") + "\n\n"
+        + (f" Not ranked (every seed finished in fewer than half of the blocks): "
+           f"{', '.join(unranked)}." if unranked else "") + "\n\n"
         + markdown_table(board)
         + f"\n\n## {reference} against each detector (per dataset: Wilcoxon-Holm at alpha "
-        "0.05; below six non-zero pairs the Bonferroni Student-t interval of the mean "
-        "difference)\n\n" + summary)
+        "0.05; where the test cannot reach the corrected level whatever the data (fewer than "
+        f"{MIN_WILCOXON_PAIRS} non-zero pairs at 0.05, more in a family of several rivals), "
+        "the Bonferroni Student-t interval of the mean difference)\n\n" + summary)
     written.append(md)
     if figures:
         written += cd_diagram(ranks, pvals, reports / "figures" / f"{name}_cd_{metric}",

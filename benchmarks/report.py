@@ -106,6 +106,8 @@ def load_results(folder: str | Path) -> pd.DataFrame:
             raise ValueError(f"{path}: column {col!r} holds {row[col]!r}, which is not a "
                              f"number (cell {cell})")
         frame[col] = numbers  # numbers pandas read as text (too long for an integer)
+    if "error" not in frame:  # a table written without it records no error: every note is empty
+        frame["error"] = ""
     for col in ("error", "preset", "detector_name"):
         if col in frame:
             frame[col] = frame[col].fillna("").astype(str)
@@ -463,6 +465,15 @@ def seeds_text(seeds) -> str:
     return ", ".join(map(str, seeds))
 
 
+def _verdict_kind(verdict: str) -> str:
+    """A verdict without the readings it names, to count verdicts of one kind together."""
+    if verdict.startswith("reproduced only under"):
+        return "reproduced only under another reading"
+    if verdict.startswith("not measured under the paper's reading; holds under"):
+        return "not measured under the paper's reading (holding under another)"
+    return verdict
+
+
 def readme_block(t2: pd.DataFrame, frame: pd.DataFrame,
                  card: pd.DataFrame | None = None, folder: str | Path | None = None) -> str:
     """The README's results block: the claims scorecard, then Table 2's headline columns for
@@ -475,9 +486,7 @@ def readme_block(t2: pd.DataFrame, frame: pd.DataFrame,
     if card is not None:
         numbers = card["claim"].str.startswith("Table 2:")
         claims = card[~numbers]
-        counts = card.loc[numbers, "verdict"].map(
-            lambda v: "reproduced only under another reading" if v.startswith(
-                "reproduced only under") else v).value_counts()
+        counts = card.loc[numbers, "verdict"].map(_verdict_kind).value_counts()
         lines += ["The paper's claims and their verdicts (reports/scorecard.md gives the rules "
                   "and every reading):", "",
                   markdown_table(claims.drop(columns="readings")).rstrip(), "",

@@ -42,7 +42,11 @@ METRICS = ("auprc", "recall")
 
 
 def _heldout_label(split_params: str) -> str:
+    """The held-out families of a cell's split, joined by "+" ("none" without any). A config
+    may name one family as a bare string, which the split reads as a list of one."""
     held = json.loads(split_params or "{}").get("holdout_types") or []
+    if isinstance(held, str):
+        held = [held]
     return "+".join(held) if held else "none"
 
 

@@ -8,7 +8,9 @@ threshold it used). The verdict is
 - **reproduced** when the claim holds under the paper's reading;
 - **reproduced only under** the named readings when it holds under some of the others only;
 - **not reproduced** when it holds under none;
-- **not measured** when the results it needs are missing (the command to run is named).
+- **not measured** when the results it needs are missing (the command to run is named);
+  **not measured under the paper's reading** when only the paper's own reading lacks them
+  (with the readings it holds under, if any).
 
 Each row cites its number with the interval and the command that regenerates it. The rules
 (what "holds" means for each kind of claim) are in the docstrings below and in the report's
@@ -93,14 +95,20 @@ def _verdict(readings: list[Reading]) -> tuple[str, str]:
     if first.holds:
         return "reproduced", first.evidence
     holding = [r for r in measured if r.holds]
+    if first.holds is None:
+        # the paper's own reading was never decided: "only under" would say it failed, and
+        # the other readings failing says nothing of it either
+        if holding:
+            return (f"not measured under the paper's reading; holds under: "
+                    f"{'; '.join(r.name for r in holding)}",
+                    f"{first.name}: {first.evidence} | {holding[0].name}: "
+                    f"{holding[0].evidence}")
+        return ("not measured under the paper's reading",
+                f"{first.name}: {first.evidence} | {measured[0].name}: {measured[0].evidence}")
     if holding:
         names = "; ".join(r.name for r in holding)
         return (f"reproduced only under: {names}",
                 f"{first.name}: {first.evidence} | {holding[0].name}: {holding[0].evidence}")
-    if first.holds is None:
-        # the other readings failing says nothing of the paper's own, which was never run
-        return ("not measured under the paper's reading",
-                f"{first.name}: {first.evidence} | {measured[0].name}: {measured[0].evidence}")
     return "not reproduced", f"{first.name}: {first.evidence}"
 
 

@@ -16,7 +16,8 @@ independent replicates of the whole protocol. Two conventions hold everywhere:
   family of ``m``: fewer than ``MIN_WILCOXON_PAIRS`` at ``m = 1``, more in a larger family)
   and Holm does not reject it, the Student-t interval of the mean difference decides instead,
   at the Bonferroni level ``1 - alpha / m`` over the block's ``m`` comparisons (win above 0,
-  loss below). The oracle (supervision ``oracle``) reads test labels and is no comparison
+  loss below; *undecided* where every pair differs by the same non-zero amount, whose
+  interval has zero width). The oracle (supervision ``oracle``) reads test labels and is no comparison
   partner.
 - **Against the other detectors** (:func:`versus_best`: the robustness table, the imbalance
   grid, the unknown-type sweep), a detector is *ahead*, *level* or *behind*. It is compared
@@ -157,7 +158,8 @@ def decide_family(diffs: list[np.ndarray], alpha: float = ALPHA) -> list[dict]:
     the Student-t interval of the mean difference at the Bonferroni level over the family.
     One dict per entry of ``diffs``: p_value, p_holm, diff_low, diff_high, ci_level, test,
     verdict ("untested" where there is no pair at all, "undecided" where one pair gives no
-    interval). Shared by the report's comparisons
+    interval, or where the interval decides and every pair differs by the same amount).
+    Shared by the report's comparisons
     and the leaderboard's win/tie/loss, so that neither reads "tie" where the test could
     never have said anything else."""
     p_values = [wilcoxon_p(d) for d in diffs]
@@ -174,6 +176,10 @@ def decide_family(diffs: list[np.ndarray], alpha: float = ALPHA) -> list[dict]:
             # Holm rejected it, or its test could reach the family's first step: the test
             # decides; otherwise "tie" would be the only answer it could give
             test, decided = "wilcoxon", verdict(signed_rank_direction(d), p_holm, alpha)
+        elif d[0] != 0 and np.all(d == d[0]):
+            # every pair differs by the same amount: the interval has zero width, a point
+            # that would read as significant from two seeds, though no test could say so
+            test, decided = "t-interval", "undecided"
         else:
             test = "t-interval"
             decided = "win" if low > 0 else "loss" if high < 0 else "tie"

@@ -171,6 +171,17 @@ def test_a_raw_best_f1_column_is_shown_as_the_oracle(tmp_path):
     assert "<th>best_f1</th>" not in page
 
 
+def test_a_holm_corrected_p_is_headed_as_one():
+    """The verdict tables of one detector against its rivals hold the Holm-corrected p in
+    ``p_value``; the win / tie / loss table holds the raw p there beside ``p_holm``. On the
+    page one header must not mean both."""
+    page = (ROOT / "reports" / "index.html").read_text()
+    section = page.split('<section id="readings">')[1].split("</section>")[0]
+    assert "<th>p_holm</th>" in section and "<th>p_value</th>" not in section
+    board = page.split('<section id="leaderboard">')[1].split("</section>")[0]
+    assert "<th>p_value</th>" in board and "<th>p_holm</th>" in board
+
+
 def test_table2_shows_every_metric_with_its_interval_and_every_way_a_cell_ended():
     """The page sets our F1 beside the paper's: it carries its interval, and a mean over fewer
     seeds is told by the failed and timed-out counts, not by a smaller n_ok alone. Read from

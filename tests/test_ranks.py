@@ -143,6 +143,24 @@ def test_a_block_with_no_finished_cell_counts_as_dropped():
     assert len(blocks) == 6 and dropped == 2
 
 
+def test_a_detector_missing_one_seed_everywhere_leaves_the_ranking_not_the_blocks(tmp_path):
+    """One detector timing out on one seed of every block used to drop every block, and
+    with them the ranking of the detectors that finished everything; it is named instead."""
+    frame = synthetic(n_datasets=2)
+    full, _ = block_scores(frame)
+    last = frame["seed"] == frame["seed"].max()
+    frame.loc[last & (frame["detector"] == "worst"), "status"] = "timeout"
+    blocks, dropped = block_scores(frame)
+    assert "worst" not in blocks.columns and dropped == 0
+    assert blocks.shape == (len(full), full.shape[1] - 1)
+    folder = tmp_path / "bench"
+    folder.mkdir()
+    frame.to_csv(folder / "results.csv", index=False)
+    rank_report(folder, tmp_path / "reports", reference="mid", figures=False)
+    text = (tmp_path / "reports" / "bench_leaderboard.md").read_text()
+    assert "Not ranked (every seed finished in fewer than half of the blocks): worst." in text
+
+
 def test_rank_report_without_a_finished_reference_still_ranks(tmp_path):
     folder = tmp_path / "bench"
     folder.mkdir()
@@ -154,7 +172,7 @@ def test_rank_report_without_a_finished_reference_still_ranks(tmp_path):
     assert "No finished cell of mid" in text and "Friedman" in text
     assert pd.read_csv(folder / "win_tie_loss.csv").empty
     # the detector that finished nothing is named, not silently missing from the table
-    assert "Not ranked (no finished cell): mid." in text
+    assert "Not ranked (every seed finished in fewer than half of the blocks): mid." in text
     assert "oracle" not in text.split("Not ranked")[1].split("\n")[0]
 
 

@@ -38,6 +38,16 @@ def test_table_means_chance_and_seed_counts():
     assert row["recall_seen_hi"] == 1.0
 
 
+def test_a_family_named_as_a_bare_string_keeps_its_name():
+    """The split reads ``holdout_types: DoS`` as a list of one; the table names it "DoS",
+    not its letters joined."""
+    frame = synthetic_results()
+    frame["split_params"] = frame["split_params"].str.replace(r'\["(\w+)"\]', r'"\1"',
+                                                              regex=True)
+    assert json.loads(frame["split_params"].iloc[0]) == {"holdout_types": "DoS"}
+    assert set(unknown_table(frame)["heldout_family"]) == {"DoS", "Probe"}
+
+
 def test_results_without_heldout_columns_are_refused():
     with pytest.raises(ValueError, match="held-out columns"):
         unknown_table(synthetic_results().drop(columns=["auprc_seen"]))

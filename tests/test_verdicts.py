@@ -325,7 +325,12 @@ def test_a_claim_whose_papers_reading_was_not_run_is_not_called_not_reproduced()
     verdict, evidence = _verdict(readings)
     assert verdict == "not measured under the paper's reading"
     assert "no results" in evidence and "0.2 vs 0.5" in evidence
+    # another reading holding does not make the paper's a failure ("only under" would)
     readings[1] = Reading("tuned", True, "0.9 vs 0.5")
+    verdict, evidence = _verdict(readings)
+    assert verdict == "not measured under the paper's reading; holds under: tuned"
+    assert "no results" in evidence and "0.9 vs 0.5" in evidence
+    readings[0] = Reading("paper settings", False, "0.1 vs 0.5")
     assert _verdict(readings)[0] == "reproduced only under: tuned"
 
 
@@ -351,7 +356,9 @@ def test_one_paired_seed_is_undecided_and_no_claim_holds_on_it():
     card = scorecard(frame, table2(frame), unknown=pd.DataFrame(rows)).set_index("claim")
     unknown = card[card.index.str.startswith("PU-GAN handles unknown")].iloc[0]
     # Probe ahead holds; DoS on one seed is not measured, so "every family" is not measured
-    assert unknown["verdict"] == "reproduced only under: Probe held out only"
+    # and the verdict does not say it failed
+    assert unknown["verdict"] == ("not measured under the paper's reading; holds under: "
+                                  "Probe held out only")
     assert "undecided" in unknown["readings"] and "(does not hold)" not in unknown["readings"]
 
 
@@ -474,6 +481,20 @@ def test_a_comparison_holm_rejects_is_decided_by_the_test():
     decided = decide_family([near, far])
     assert decided[1]["p_holm"] < 0.05
     assert decided[1]["test"] == "wilcoxon" and decided[1]["verdict"] == "loss"
+
+
+def test_the_same_difference_on_every_seed_is_no_zero_width_win():
+    """A rival that flags nothing (F1 0) against F1 1 on two seeds: the Wilcoxon test cannot
+    decide (p = 0.5) and the interval has zero width, which would read as a win from two
+    seeds; it is undecided. Equal scores on every seed stay a tie."""
+    from benchmarks.stats import decide_family
+
+    same = decide_family([np.array([1.0, 1.0])])[0]
+    assert same["test"] == "t-interval" and same["verdict"] == "undecided"
+    assert same["diff_low"] == same["diff_high"] == 1.0
+    assert decide_family([np.zeros(3)])[0]["verdict"] == "tie"
+    assert decide_family([np.array([1.0, 0.1])])[0]["verdict"] == "tie"  # a wide interval
+    assert decide_family([np.array([0.5, 0.51, 0.49])])[0]["verdict"] == "win"
 
 
 def test_a_test_that_rejects_on_the_seeds_that_differ_says_who_is_ahead():
