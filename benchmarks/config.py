@@ -44,8 +44,9 @@ Format (see docs/harness.md for the full reference)::
 
 A detector entry with ``tuned: true`` takes its parameters, dataset by dataset, from the
 ``choices`` of the tuning file (:mod:`benchmarks.tuning`), keyed by the dataset label and the
-entry's registry name (``tuned: <key>`` names another key); ``params`` given beside it stay
-fixed underneath.
+entry's registry name (``tuned: <key>`` names another key). ``params`` given beside it lie
+over the choice and win where both set a parameter (a smoke config may shrink a tuned model;
+the entry then runs that value, not the chosen one); ``test_params`` lie under it.
 
 A preset (``benchmarks.splits.PRESETS``) carries its anomaly ratio and labelled fraction, so the
 ratio/fraction axes do not apply to it; use ``dataset:`` with axes to vary them.
@@ -67,6 +68,7 @@ from benchmarks.cells import Cell, canonical_json, code_version
 from benchmarks.errors import ConfigError
 from benchmarks.fingerprint import code_fingerprint
 from benchmarks.plugins import import_plugins, resolve_plugins
+from benchmarks.seeds import MAX_SEED, MAX_SEEDS
 from benchmarks.yamlfile import read_yaml_file
 
 __all__ = [
@@ -92,18 +94,14 @@ DETECTOR_KEYS = {"name", "params", "label", "test_params", "tuned"}
 _AXIS_ARGS = {"dataset", "anomaly_ratio", "labelled_fraction", "seed"}
 
 
-#: the most seeds and cells a config may describe (a typo such as ``seeds: 1000000000`` must
-#: fail at once, not after minutes spent building cells or a MemoryError)
-MAX_SEEDS = 10_000
+#: the most cells a config may describe (a typo such as ``seeds: 1000000000`` must fail at
+#: once, not after minutes spent building cells or a MemoryError); the seed bounds, MAX_SEEDS
+#: and MAX_SEED, are :mod:`benchmarks.seeds`', which every seed list is held to
 MAX_CELLS = 1_000_000
 #: the longest time limit a cell may have, in seconds: the isolated cell's wait
 #: (``multiprocessing.Connection.poll``) takes milliseconds as a C int, so a longer limit is
 #: an OverflowError in every cell; 2,147,483 s is almost 25 days
 MAX_TIME_LIMIT = 2_147_483
-#: the largest seed. results.parquet stores seeds as 64-bit integers (a larger one fails there,
-#: after its cells ran), and elsewhere a seed is a numpy seed as it is (the ablation fits with
-#: ``random_state=seed``), which numpy takes up to 2**32 - 1: the stricter bound holds for both
-MAX_SEED = 2**32 - 1
 
 
 @dataclass(frozen=True)
@@ -389,7 +387,9 @@ def _check_split_values(split: dict, where: str) -> None:
     choices = {"scale": ("auto", *SCALERS, None), "categorical": ("drop", "onehot"),
                "dedupe": (True, False)}
     for key, allowed in choices.items():
-        if key in split and split[key] not in allowed:
+        # by type too: 0 == False and 1 == True, but 1 would key other cells than true
+        if key in split and not any(split[key] is a or (type(split[key]) is type(a)
+                                                        and split[key] == a) for a in allowed):
             raise ConfigError(f"{where}: split {key} must be one of {list(allowed)}; "
                               f"got {split[key]!r}")
     pca = split.get("pca", "auto")
@@ -463,14 +463,14 @@ def _default_label(name: str, params: dict) -> str:
     return f"{name}({inner})"
 
 
-def _grid(params: dict) -> list[dict]:
+def _grid(params: dict, where: str) -> list[dict]:
     """Every combination of the list-valued params (a list is a grid axis), in YAML order;
     a list value is one item of a grid (``[[16, 8]]``, checked by
-    :func:`_check_list_values`)."""
+    :func:`_check_list_values`). ``where`` names the entry in an error."""
     axes = [(k, v) for k, v in params.items() if isinstance(v, list)]
     for k, v in axes:
         if not v:
-            raise ConfigError(f"params: {k} is an empty grid; give at least one value")
+            raise ConfigError(f"{where}: params: {k} is an empty grid; give at least one value")
     points = [dict(params)]
     for k, values in axes:
         points = [{**pt, k: v} for pt in points for v in values]
@@ -732,7 +732,7 @@ def _parse_detector(entry, i: int, tuning: dict | None = None) -> list[DetectorE
                               fingerprint=code_fingerprint(detector, registration), group=key,
                               per_dataset=per_dataset)]
     _check_list_values(name, user_params, where)
-    points = _grid(user_params)
+    points = _grid(user_params, where)
     out = []
     for point in points:
         params = {**base, **point}

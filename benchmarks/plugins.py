@@ -56,6 +56,9 @@ def import_plugins(plugins, base_dir: str | Path | None = None) -> None:
             if modname in sys.modules:
                 continue
             spec = importlib.util.spec_from_file_location(modname, path)
+            if spec is None:  # a suffix Python imports nothing from
+                raise ConfigError(f"plugins: {str(path)!r} is not a Python file (a plugin file "
+                                  "ends in .py; a module is named without a path)")
             module = importlib.util.module_from_spec(spec)
             sys.modules[modname] = module
             try:

@@ -28,6 +28,14 @@ REPORT_SEEDS: tuple[int, ...] = tuple(range(10))
 DEV_SEEDS: tuple[int, ...] = tuple(range(1000, 1010))
 
 
+#: the most seeds one list may hold: more is almost certainly a typo (``1000-99999``)
+MAX_SEEDS = 10_000
+#: the largest seed. results.parquet stores seeds as 64-bit integers (a larger one fails there,
+#: after its cells ran), and elsewhere a seed is a numpy seed as it is (the ablation fits with
+#: ``random_state=seed``), which numpy takes up to 2**32 - 1: the stricter bound holds for both
+MAX_SEED = 2**32 - 1
+
+
 class SeedError(ValueError):
     """A report seed was asked for where only development seeds belong."""
 
@@ -60,18 +68,26 @@ def check_dev_seeds(seeds: Iterable[int], *, allow_report: bool = False) -> tupl
 def parse_seeds(text: str) -> tuple[int, ...]:
     """``"1000,1001"`` or a range ``"1000-1004"`` (inclusive) -> a tuple of ints.
 
-    A negative seed, a range written high to low and a seed given twice are refused with a
-    :class:`SeedListError` (a ValueError) naming them: each would otherwise run something
-    other than what was asked (a reversed range used to read as no seed at all, a repeated
-    seed would count twice in every mean).
+    A negative seed, a range written high to low, a seed given twice, a piece that is no
+    integer, a seed above ``MAX_SEED`` and more than ``MAX_SEEDS`` seeds are refused with a
+    :class:`SeedListError` (a ValueError) naming them, the bounds a config's seeds are held
+    to: each would otherwise run something other than what was asked (a reversed range used
+    to read as no seed at all, a repeated seed would count twice in every mean, a seed numpy
+    cannot take fails in every cell).
     """
     out: list[int] = []
     for part in str(text).split(","):
         part = part.strip()
         if part:
             out.extend(_seed_part(part))
+            if len(out) > MAX_SEEDS:
+                raise SeedListError(f"{text!r} holds more than {MAX_SEEDS} seeds: a typo?")
     if not out:
         raise SeedListError(f"no seed given in {text!r}")
+    too_large = [s for s in out if s > MAX_SEED]
+    if too_large:
+        raise SeedListError(f"seed {too_large[0]} in {text!r} is above {MAX_SEED} (2**32 - 1, "
+                            "the largest numpy seed)")
     repeated = sorted(s for s, n in Counter(out).items() if n > 1)
     if repeated:
         raise SeedListError(f"seed(s) {repeated} are given more than once in {text!r}")
@@ -83,15 +99,26 @@ def _seed_part(part: str) -> list[int]:
     if part.startswith("-"):
         raise SeedListError(f"seed {part!r} is negative: seeds are 0 or more")
     if "-" not in part:
-        return [int(part)]
+        return [_seed_int(part, part)]
     lo_text, hi_text = part.split("-", 1)
     if hi_text.strip().startswith("-"):
         raise SeedListError(f"seed range {part!r} ends at a negative seed: seeds are 0 or more")
-    lo, hi = int(lo_text), int(hi_text)
+    lo, hi = _seed_int(lo_text, part), _seed_int(hi_text, part)
     if hi < lo:
         raise SeedListError(f"seed range {part!r} runs backwards: write it low to high "
                          f"({hi}-{lo})")
+    if hi - lo >= MAX_SEEDS:
+        raise SeedListError(f"seed range {part!r} holds {hi - lo + 1} seeds, more than "
+                            f"{MAX_SEEDS}: a typo?")
     return list(range(lo, hi + 1))
+
+
+def _seed_int(text: str, part: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise SeedListError(f"seed {part!r} is not an integer (seeds look like 1000, "
+                            "1000-1004 or 1000,1002)") from None
 
 
 def add_seed_arguments(parser, *, default: int = 3) -> None:

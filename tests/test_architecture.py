@@ -89,8 +89,8 @@ ALLOWED_IMPORTS = {
     "isolation": set(),                    # runs any function: knows no cell or detector
     "plugins": {"errors"},
     "yamlfile": {"errors"},                # how every YAML file is read
-    "config": {"cells", "errors", "fingerprint", "plugins", "registry", "splits", "datasets",
-               "tuning", "yamlfile"},
+    "config": {"cells", "errors", "fingerprint", "plugins", "registry", "seeds", "splits",
+               "datasets", "tuning", "yamlfile"},  # seeds: the bounds every seed list keeps
     "cache": {"metrics"},
     "cell_runner": {"cells", "fingerprint", "isolation", "metrics", "plugins", "registry",
                     "splits"},

@@ -374,13 +374,19 @@ def test_a_plugin_replaces_a_built_in_name_only_with_override(tmp_path):
         registry._REGISTRY.update(saved)
 
 
-def test_validate_refuses_n_jobs_far_above_the_cores(tmp_path, capsys):
+def test_validate_warns_of_n_jobs_far_above_the_cores_and_run_refuses(tmp_path, capsys):
+    """The config is valid (one meant for a cluster is checked on a laptop), so validate
+    says so with a warning rather than "valid" and then an error; a local run refuses it."""
     from benchmarks.cli import main
 
     cfg = tmp_path / "c.yaml"
     cfg.write_text("n_jobs: 100000\nseeds: 1\nanomaly_ratios: [0.2]\nlabelled_fractions: [0.5]\n"
                    "datasets: [{dataset: moons, split: {n_normal: 200}}]\ndetectors: [iforest]\n")
-    assert main(["validate", str(cfg)]) == 2
+    assert main(["validate", str(cfg)]) == 0
+    out, err = capsys.readouterr()
+    assert "valid;" in out
+    assert "warning: n_jobs=100000 is far above" in err and "a local `run` refuses it" in err
+    assert main(["run", str(cfg), "--out", str(tmp_path / "out")]) == 2
     assert "n_jobs=100000 is far above" in capsys.readouterr().err
 
 

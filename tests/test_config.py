@@ -56,6 +56,10 @@ def test_valid_config_expands_to_the_product():
     ({"n_jobs": 0}, r"n_jobs must be a positive integer or -1"),
     ({"time_limit": -5}, r"time_limit must be a positive number"),
     ({"plugins": ["/no/such/plugin.py"]}, r"plugins: file .* not found"),
+    ({"datasets": [{"dataset": "moons", "split": {"dedupe": 1}}]},
+     r"split dedupe must be one of \[True, False\]; got 1"),
+    ({"detectors": ["t-centroid", {"name": "t-centroid", "params": {"quantile": []}}]},
+     r"detectors\[1\]: params: quantile is an empty grid"),
     ({"plugins": ["no_such_module_xyz"]}, r"cannot import module 'no_such_module_xyz'"),
     ({"datasets": [{"dataset": "moons", "split": {"anomaly_ratio": 0.1}}]}, r"unknown split argument\(s\) \['anomaly_ratio'\].*axes"),
     ({"datasets": [{"dataset": "moons", "split": {"n_normals": 3}}]}, r"unknown split argument\(s\) \['n_normals'\]"),
@@ -69,6 +73,14 @@ def test_valid_config_expands_to_the_product():
 def test_bad_config_is_refused(over, match):
     with pytest.raises(ConfigError, match=match):
         parse_config(base(**over))
+
+
+def test_a_plugin_path_that_is_no_python_file_is_named(tmp_path):
+    """Python finds no loader for such a file; the config names it instead of a traceback."""
+    notes = tmp_path / "plugin_notes"
+    notes.write_text("not python\n")
+    with pytest.raises(ConfigError, match=r"plugins: '.*plugin_notes' is not a Python file"):
+        parse_config(base(plugins=[str(notes)]))
 
 
 def test_missing_axes_for_a_plain_dataset():

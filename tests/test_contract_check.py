@@ -51,6 +51,23 @@ def test_a_sound_detector_passes():
     check_detector(CentroidDetector(random_state=0))
 
 
+class Weighted(CentroidDetector):
+    """A sound detector whose parameters are an array and an estimator."""
+
+    def __init__(self, *, weights=None, reducer=None, random_state=None):
+        self.weights, self.reducer = weights, reducer
+        self.random_state = random_state
+
+
+def test_array_and_estimator_parameters_pass_the_clone_check():
+    """``!=`` on the parameter dicts is ambiguous for an array, and clone gives a nested
+    estimator as a new object: neither is a broken detector."""
+    from sklearn.decomposition import PCA
+
+    check_detector(Weighted(weights=np.array([1.0, 2.0]), reducer=PCA(n_components=1),
+                            random_state=0))
+
+
 def test_a_public_baseline_passes():
     from baselines import CalibratedOneClassDetector
     from baselines.ocsvm import OCSVMDetector

@@ -183,7 +183,11 @@ def test_a_later_point_that_is_really_higher_still_wins(tmp_path):
 
 @pytest.mark.parametrize(("text", "problem"), [
     ("1000,1000", "more than once"), ("1000-1002,1001", "more than once"),
-    ("-3", "negative"), ("1004-1000", "runs backwards"), ("5--3", "negative")])
+    ("-3", "negative"), ("1004-1000", "runs backwards"), ("5--3", "negative"),
+    ("1000-99999", "holds 99000 seeds, more than 10000"),
+    ("0-9999,10000-10005", "holds more than 10000 seeds"),
+    ("5000000000", "above 4294967295"), ("1000,abc", "'abc' is not an integer"),
+    ("1000-10x", "'1000-10x' is not an integer")])
 def test_a_seed_list_that_does_not_say_what_it_seems_is_refused(text, problem):
     from benchmarks.seeds import parse_seeds
 
