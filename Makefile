@@ -7,11 +7,16 @@ PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-# exact versions of every dependency but torch (pinned below, CPU build): `make lock` writes it
+# exact versions of every dependency but torch (pinned below): `make lock` writes it
 LOCK := constraints.txt
 N_JOBS ?= 2
 # test processes of make test (pytest-xdist); each test that starts workers starts its own
 TEST_JOBS ?= 2
+# extra pip arguments for torch. Empty: pip's own sources decide (a local CPU wheel where
+# pip is configured with one); on a machine that installs from PyPI, give the CPU index:
+#   make install TORCH_PIP_ARGS="$(TORCH_CPU_INDEX)"
+TORCH_CPU_INDEX := --index-url https://download.pytorch.org/whl/cpu
+TORCH_PIP_ARGS ?=
 # string hashing fixed, so that set order inside libraries (the CD diagram's crossbars in
 # scikit-posthocs) and hence every regenerated figure is the same from run to run
 export PYTHONHASHSEED = 0
@@ -25,8 +30,11 @@ $(STAMP): pyproject.toml $(LOCK)
 	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON) (set PYTHON=...)"; exit 1; }
 	[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	# torch first, the CPU build, so no later step asks for a newer (CUDA) one
-	$(PY) -m pip install -q torch==2.13.0
+	# torch first, so no later step asks for a newer one; which build pip finds is up to its
+	# sources: PyPI's Linux wheel is the CUDA build, so say where the CPU one is with
+	# TORCH_PIP_ARGS (see below), and the line after says which build landed
+	$(PY) -m pip install -q torch==2.13.0 $(TORCH_PIP_ARGS)
+	@$(PY) -c "import torch; cuda = torch.version.cuda; print('torch', torch.__version__, 'CPU build' if cuda is None else f'built for CUDA {cuda}: for the CPU build, rerun with TORCH_PIP_ARGS=\"$(TORCH_CPU_INDEX)\" after rm -rf $(VENV)')"
 	$(PY) -m pip install -q -c $(LOCK) -e '.[dev]'
 	touch $(STAMP)
 
@@ -40,8 +48,11 @@ lock: ## refresh constraints.txt from what .venv holds now (after changing depen
 
 # one BLAS/OpenMP thread per test process: the tests fit small models, where threads only add
 # contention (a small boosting fit took 57 s with 2 OpenMP threads on a loaded machine, 0.6 s with 1)
+# pytest's "no tests collected" (exit 5) is named here: make turns every failing recipe's code
+# into its own 2, so a caller could not tell it from a failing test
 test: $(STAMP) ## run the test suite in TEST_JOBS (default 2) pytest-xdist processes (CPU, a few minutes)
-	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 $(PY) -m pytest -q -n $(TEST_JOBS)
+	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 $(PY) -m pytest -q -n $(TEST_JOBS) \
+	  || { rc=$$?; [ $$rc -ne 5 ] || echo "make test: pytest collected no tests (exit 5): a suite that runs nothing proves nothing" >&2; exit $$rc; }
 
 lint: $(STAMP) ## ruff over the code
 	$(VENV)/bin/ruff check pugan baselines benchmarks tests perf experiments
@@ -86,8 +97,8 @@ bench-compare: $(STAMP) ## compare the two newest saved `make bench` runs, by th
 scale-curves: $(STAMP) ## fit/score time vs training size (2k-500k rows) into results/scale/scale.csv and reports/figures/scale_curves.{png,svg,md}
 	$(PY) -m benchmarks scale-curves
 
-clean: ## remove caches (keeps .venv and results)
-	rm -rf .pytest_cache .ruff_cache .benchmarks
+clean: ## remove caches (keeps .venv, results and the saved `make bench` runs in .benchmarks)
+	rm -rf .pytest_cache .ruff_cache
 
 .PHONY: unknown-types benchmark benchmark-quick
 

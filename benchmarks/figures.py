@@ -43,7 +43,9 @@ _MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
 
 
 def _registry_name(label: str) -> str:
-    return str(label).split(" ")[0].split("[")[0]
+    """The registry name a label starts with: labels add settings after a space, in round
+    brackets without one (a config's default ``name(params)``) or in square ones."""
+    return re.split(r"[ (\[]", str(label), maxsplit=1)[0]
 
 
 def _style(label: str) -> tuple[str, str]:
@@ -64,9 +66,11 @@ def detector_colour(label: str) -> str:
 def line_style(label: str, index: int) -> dict:
     """Colour and dash by detector; entries sharing a registry name (PU-GAN at the paper's
     settings beside PU-GAN tuned) differ by marker, and an entry of a solid-line detector at
-    settings of its own (a label in brackets other than "tuned") is dotted."""
+    settings of its own (a label with settings in round or square brackets, other than
+    "tuned") is dotted."""
     colour, dash = _style(label)
-    if dash == "-" and "(" in str(label) and "tuned" not in str(label):
+    settings = "(" in str(label) or "[" in str(label)
+    if dash == "-" and settings and "tuned" not in str(label):
         dash = ":"
     return {"color": colour, "marker": _MARKERS[index % len(_MARKERS)], "linestyle": dash}
 

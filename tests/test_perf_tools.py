@@ -236,7 +236,7 @@ def test_a_failing_scale_curve_fit_fails_the_command_and_is_named(tmp_path, caps
 
     note = footnote(pd.read_csv(out, keep_default_na=False))
     assert "t-raise failed at 2000 rows" in note
-    assert "not measured (budget, cap or stopped): t-raise from 4k" in note
+    assert "not measured (budget, cap or stopped): t-raise from 4,000 rows" in note
     assert "iforest" not in note
     # a run whose fits all succeed exits 0
     assert main(["-q", "scale-curves", "--detectors", "iforest", "--sizes", "2000",

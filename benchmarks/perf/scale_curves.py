@@ -287,7 +287,7 @@ def footnote(frame: pd.DataFrame) -> str:
                .min())
     if len(skipped):
         parts.append("not measured (budget, cap or stopped): " + ", ".join(
-            f"{d} from {n // 1000}k" for d, n in skipped.items()))
+            f"{d} from {n:,} rows" for d, n in skipped.items()))
     return "; ".join(parts)
 
 
