@@ -76,6 +76,10 @@ def test_scored_records_come_from_base_records_no_training_set_uses():
     drawn = kdd_like(500, seed=1, part="score")[0]
     pool = {tuple(r) for r in score}
     assert all(tuple(r) in pool for r in drawn)
+    # and what a curve trains on comes from the training pool alone
+    fitted = kdd_like(500, seed=1, part="train")[0]
+    train_pool = {tuple(r) for r in train}
+    assert all(tuple(r) in train_pool for r in fitted)
     with pytest.raises(ValueError, match="part must be"):
         kdd_like(100, part="test")
 

@@ -210,21 +210,28 @@ def test_profile_names_every_stage_and_adds_up():
 def test_warm_up_epochs_train_the_networks_but_are_not_timed(monkeypatch, capsys):
     """The timed batches are the ``epochs`` ones only; the warm-up epochs run first, on the
     same networks, and the command line refuses counts that measure nothing."""
+    from types import SimpleNamespace
+
     import pugan.train as train_mod
     from benchmarks.perf import pugan_profile
 
     calls = []
     real = train_mod.train_gan
+    now = [0.0]  # a clock that only the training calls move: 100 s a warm-up, 7 s timed
+    monkeypatch.setattr(pugan_profile, "time",
+                        SimpleNamespace(process_time=lambda: now[0], perf_counter=lambda: now[0]))
 
     def counting(G, D, data, *, n_epochs, **kw):
         calls.append((id(G), n_epochs))
+        now[0] += {1: 100.0, 2: 7.0}[n_epochs]
         return real(G, D, data, n_epochs=n_epochs, **kw)
 
     monkeypatch.setattr(train_mod, "train_gan", counting)
     step = pugan_profile.measure_gan_step(rows=64, epochs=2, warmup_epochs=1, hidden=8,
                                           batch_size=32)
     assert [n for _, n in calls] == [1, 2] and calls[0][0] == calls[1][0]
-    assert step["batches"] == 4 and step["step_s"] > 0
+    # the timed seconds are the timed call's alone, over its batches
+    assert step["batches"] == 4 and step["seconds"] == 7.0 and step["step_s"] == 7.0 / 4
     with pytest.raises(ValueError, match="epochs must be positive"):
         pugan_profile.measure_gan_step(rows=64, epochs=0)
     # refused before the fit, which would take minutes

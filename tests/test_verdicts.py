@@ -120,8 +120,11 @@ def test_a_grid_cell_where_pugan_finished_nothing_counts_against_never_behind(tm
     claim = imbalance_claim(frame)
     assert claim["verdict"] == "not measured"
     assert "of 2" in claim["evidence"] + str(claim["readings"])
-    # the heatmap draws the undecided square without a difference
-    assert plot_verdict_heatmap(grid_verdicts(frame), tmp_path / "heat")
+    # the heatmap draws the undecided square without a difference (its text is the mark
+    # alone, which the SVG keeps as a comment beside the glyphs)
+    written = plot_verdict_heatmap(grid_verdicts(frame), tmp_path / "heat")
+    svg = next(p for p in written if p.suffix == ".svg").read_text()
+    assert "<!-- ? -->" in svg and "nan" not in svg.lower()
 
 
 def test_a_reading_where_pugan_finished_nothing_is_undecided_not_dropped():
