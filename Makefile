@@ -14,7 +14,7 @@ N_JOBS ?= 2
 TEST_JOBS ?= 2
 # extra pip arguments for torch. Empty: pip's own sources decide (a local CPU wheel where
 # pip is configured with one); on a machine that installs from PyPI, give the CPU index:
-#   make install TORCH_PIP_ARGS="$(TORCH_CPU_INDEX)"
+#   make install TORCH_PIP_ARGS="--index-url https://download.pytorch.org/whl/cpu"
 TORCH_CPU_INDEX := --index-url https://download.pytorch.org/whl/cpu
 TORCH_PIP_ARGS ?=
 # string hashing fixed, so that set order inside libraries (the CD diagram's crossbars in
@@ -32,13 +32,13 @@ $(STAMP): pyproject.toml $(LOCK)
 	$(PY) -m pip install -q --upgrade pip
 	# torch first, so no later step asks for a newer one; which build pip finds is up to its
 	# sources: PyPI's Linux wheel is the CUDA build, so say where the CPU one is with
-	# TORCH_PIP_ARGS (see below), and the line after says which build landed
+	# TORCH_PIP_ARGS (set above), and the line after says which build landed
 	$(PY) -m pip install -q torch==2.13.0 $(TORCH_PIP_ARGS)
 	@$(PY) -c "import torch; cuda = torch.version.cuda; print('torch', torch.__version__, 'CPU build' if cuda is None else f'built for CUDA {cuda}: for the CPU build, rerun with TORCH_PIP_ARGS=\"$(TORCH_CPU_INDEX)\" after rm -rf $(VENV)')"
 	$(PY) -m pip install -q -c $(LOCK) -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP) ## create .venv: torch==2.13.0 (CPU) first, then the project with dev extras at the versions in constraints.txt
+install: $(STAMP) ## create .venv: torch==2.13.0 first (TORCH_PIP_ARGS for the CPU index), then the project with dev extras at the versions in constraints.txt
 
 lock: ## refresh constraints.txt from what .venv holds now (after changing dependencies in pyproject.toml)
 	[ -x $(PY) ] || { echo "no $(VENV): run make install first"; exit 1; }

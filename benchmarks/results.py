@@ -200,8 +200,9 @@ def damaged_rows(path: Path) -> list[tuple[int, str]]:
             typed = [(i, c) for i, c in enumerate(header) if c in INT_COLUMNS + FLOAT_COLUMNS]
             position = -1
             for row in reader:
-                if not any(field.strip() for field in row):
-                    continue  # a blank line (or one of spaces), which pandas skips too
+                if len(row) <= 1 and not "".join(row).strip():
+                    continue  # a blank line (or one of spaces), which pandas skips too; a
+                    # line of empty fields (",,,") is a row to pandas, and damaged here
                 position += 1
                 if len(row) != len(header):
                     faults.append((position, f"line {reader.line_num} has {len(row)} field(s) "

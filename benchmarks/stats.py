@@ -24,7 +24,9 @@ independent replicates of the whole protocol. Two conventions hold everywhere:
   with every rival that finished at least half of its seeds, as one family by the rule above:
   *behind* when it loses to any of them, *ahead* when it wins against all of them, else
   *level*. With fewer than two pairs against the strongest rival there is no interval and the
-  position is *undecided*, which no claim counts as held.
+  position is *undecided*, as it is when the comparison with any rival is undecided (it
+  loses to none, but "level" would claim what no comparison showed); no claim counts
+  *undecided* as held.
 """
 
 from __future__ import annotations
@@ -51,8 +53,8 @@ RIVALS_RULE = (
     "rivals, or, where the test cannot reach the corrected level whatever the data, the "
     "Student-t interval of the mean paired difference at the Bonferroni level. It is behind "
     "when behind any rival, ahead when ahead of all, else level; undecided with fewer than 2 "
-    "paired seeds against the strongest. The rival shown is the strongest by mean, or, when "
-    "behind, the one it trails by most; p is Holm-corrected (benchmarks.stats.versus_best). "
+    "paired seeds against the strongest, or when a comparison is undecided. The rival shown "
+    "is the strongest by mean, or, when behind, the one it trails by most; p is Holm-corrected (benchmarks.stats.versus_best). "
     "A detector that finished fewer than half of the entry's seeds is no rival and is named "
     "with the seeds it shares (`left out`), unless none finished half: then every detector "
     "sharing a seed is a rival.")
@@ -150,6 +152,13 @@ def wilcoxon_decides(diff: np.ndarray, alpha: float = ALPHA) -> bool:
     return 2.0 * 0.5 ** int(np.count_nonzero(diff)) < alpha
 
 
+def _same_nonzero_difference(diff: np.ndarray) -> bool:
+    """Whether every paired difference is the same non-zero amount, up to rounding (0.7 - 0.1
+    and 0.9 - 0.3 differ in the last bit)."""
+    scale = max(1.0, float(np.max(np.abs(diff))))
+    return bool(np.ptp(diff) <= 1e-12 * scale and abs(float(np.mean(diff))) > 1e-12 * scale)
+
+
 def decide_family(diffs: list[np.ndarray], alpha: float = ALPHA) -> list[dict]:
     """Win, tie or loss for each of one detector's comparisons in a family (the other
     detectors of one block, or of one dataset), by the module's rule: Wilcoxon p-values
@@ -176,7 +185,7 @@ def decide_family(diffs: list[np.ndarray], alpha: float = ALPHA) -> list[dict]:
             # Holm rejected it, or its test could reach the family's first step: the test
             # decides; otherwise "tie" would be the only answer it could give
             test, decided = "wilcoxon", verdict(signed_rank_direction(d), p_holm, alpha)
-        elif d[0] != 0 and np.all(d == d[0]):
+        elif _same_nonzero_difference(d):
             # every pair differs by the same amount: the interval has zero width, a point
             # that would read as significant from two seeds, though no test could say so
             test, decided = "t-interval", "undecided"
@@ -356,8 +365,10 @@ def versus_best(block: pd.DataFrame, focus: str, others, metric: str = "auprc",
         position = "behind"
         shown = min((o for o in rivals if verdicts[o] == "loss"),
                     key=lambda o: (diffs[o].mean(), o))
-    elif verdicts[shown] in ("untested", "undecided"):
-        position = "undecided"  # no interval against the strongest: nothing to tell apart
+    elif verdicts[shown] in ("untested", "undecided") or "undecided" in verdicts.values():
+        # no interval against the strongest, or a rival it cannot be told apart from by any
+        # interval: "level" would claim what no comparison showed
+        position = "undecided"
     elif all(v == "win" for v in verdicts.values()):
         position = "ahead"
     else:

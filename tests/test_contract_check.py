@@ -66,6 +66,11 @@ def test_array_and_estimator_parameters_pass_the_clone_check():
 
     check_detector(Weighted(weights=np.array([1.0, 2.0]), reducer=PCA(n_components=1),
                             random_state=0))
+    # a parameter clone cannot copy (an estimator fitted beforehand comes back unfitted) is
+    # still named
+    fitted = PCA(n_components=1).fit(np.random.default_rng(0).standard_normal((20, 2)))
+    with pytest.raises(ContractError, match=r"clone\(\) changes the parameters"):
+        check_detector(Weighted(reducer=fitted, random_state=0))
 
 
 def test_a_public_baseline_passes():

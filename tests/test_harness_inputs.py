@@ -89,6 +89,18 @@ def test_a_line_of_spaces_costs_no_row(tmp_path):
     assert sorted(previous_records(path, strict=True)) == ["c0", "c1", "c2"]
 
 
+def test_a_line_of_empty_fields_is_a_damaged_row_not_a_blank_line(tmp_path):
+    """pandas reads ",,," as a row: it is named as damaged and left out, and a row cut short
+    after it is left out in its own place, not kept in the empty row's."""
+    from benchmarks.results import previous_records
+
+    path = tiny_results(tmp_path, seeds=(0, 1, 2))
+    lines = path.read_text().splitlines(keepends=True)
+    empty = "," * (lines[0].count(",")) + "\n"
+    path.write_text("".join(lines[:2] + [empty, lines[2][:12] + "\n", lines[3]]))
+    assert sorted(previous_records(path)) == ["c0", "c2"]
+
+
 @pytest.mark.parametrize("column, text", [("auprc", "n/a"), ("seed", "1e400")])
 def test_a_number_that_cannot_be_read_is_named_not_dropped(tmp_path, caplog, column, text):
     """A row whose number cannot be typed used to leave the kept rows without a word."""

@@ -175,11 +175,21 @@ def test_a_holm_corrected_p_is_headed_as_one():
     """The verdict tables of one detector against its rivals hold the Holm-corrected p in
     ``p_value``; the win / tie / loss table holds the raw p there beside ``p_holm``. On the
     page one header must not mean both."""
+    from benchmarks.html_report import HOLM_P_TABLES, _table_html
+
+    frame = pd.DataFrame({"focus": ["pugan"], "p_value": [0.01], "position": ["ahead"]})
+    for source in ("paper/readings_versus_best.csv", "imbalance/grid_verdicts.csv",
+                   "unknown_types/unknown_versus_best.csv"):
+        assert source in HOLM_P_TABLES
+        html = _table_html(frame, (), source)
+        assert "<th>p_holm</th>" in html and "<th>p_value</th>" not in html
+    raw = pd.DataFrame({"detector": ["a"], "p_value": [0.01], "p_holm": [0.02]})
+    html = _table_html(raw, (), "benchmark/win_tie_loss.csv")
+    assert "<th>p_value</th>" in html and "<th>p_holm</th>" in html
+    # and the committed page is drawn that way
     page = (ROOT / "reports" / "index.html").read_text()
     section = page.split('<section id="readings">')[1].split("</section>")[0]
     assert "<th>p_holm</th>" in section and "<th>p_value</th>" not in section
-    board = page.split('<section id="leaderboard">')[1].split("</section>")[0]
-    assert "<th>p_value</th>" in board and "<th>p_holm</th>" in board
 
 
 def test_table2_shows_every_metric_with_its_interval_and_every_way_a_cell_ended():

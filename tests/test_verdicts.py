@@ -498,6 +498,17 @@ def test_the_same_difference_on_every_seed_is_no_zero_width_win():
     assert decide_family([np.zeros(3)])[0]["verdict"] == "tie"
     assert decide_family([np.array([1.0, 0.1])])[0]["verdict"] == "tie"  # a wide interval
     assert decide_family([np.array([0.5, 0.51, 0.49])])[0]["verdict"] == "win"
+    # the same difference up to the last bit of rounding (0.7 - 0.1 against 0.9 - 0.3)
+    rounded = decide_family([np.array([0.7 - 0.1, 0.9 - 0.3])])[0]
+    assert rounded["verdict"] == "undecided"
+    # and a detector with such a rival beside a clear one is undecided, not "level"
+    focus = np.array([0.5, 0.25, 0.75])
+    block = pd.DataFrame(
+        [{"dataset": "d", "anomaly_ratio": 0.1, "labelled_fraction": 0.5, "seed": s,
+          "status": "ok", "detector": det, "auprc": v}
+         for det, values in (("F", focus), ("A", [0.95, 0.05, 0.99]), ("B", focus + 0.125))
+         for s, v in enumerate(values)])
+    assert versus_best(block, "F", ["A", "B"])["position"] == "undecided"
 
 
 def test_a_test_that_rejects_on_the_seeds_that_differ_says_who_is_ahead():
