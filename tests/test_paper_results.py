@@ -43,7 +43,8 @@ def test_no_committed_row_behind_the_scorecard_comes_from_older_code(sweep, comm
     stale = frame[frame["stale"]]
     assert stale.empty, (
         f"{len(stale)} row(s) of results/{sweep} were produced by code that has changed since "
-        f"(e.g. {stale['detector'].iloc[0]} on {stale['dataset'].iloc[0]}): rerun `{command}`")
+        f"(e.g. {stale['detector'].iloc[0]} on {stale['dataset'].iloc[0]}): rerun `{command}`, "
+        "or `make refresh-results` for every sweep the tests check, in order")
 
 
 @pytest.mark.parametrize("sweep", ["paper", "unknown_types"])
