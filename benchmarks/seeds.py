@@ -133,6 +133,21 @@ def add_seed_arguments(parser, *, default: int = 3) -> None:
                              "choose a setting)")
 
 
+def dict_literal(text: str) -> dict:
+    """``--params`` of the experiment scripts: a Python dict literal (``"{'n_epochs': 4}"``);
+    anything else is an ``ArgumentTypeError`` naming it, so argparse prints one line rather
+    than a SyntaxError traceback, or a TypeError after the data has loaded."""
+    import ast
+
+    try:
+        value = ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        raise argparse.ArgumentTypeError(f"not a Python literal: {text!r}") from None
+    if not isinstance(value, dict):
+        raise argparse.ArgumentTypeError(f"want a dict such as {{'n_epochs': 4}}; got {text!r}")
+    return value
+
+
 def seeds_from_args(args, parser=None) -> tuple[int, ...]:
     """The parsed ``--seeds``, refused if they include report seeds without the opt-in.
 

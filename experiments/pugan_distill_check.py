@@ -22,7 +22,6 @@ luck with distillation error; this script separates the two.
 from __future__ import annotations
 
 import argparse
-import ast
 import dataclasses
 
 from scipy.stats import spearmanr
@@ -31,14 +30,14 @@ from sklearn.metrics import average_precision_score, roc_auc_score
 from benchmarks.config import load_config
 from benchmarks.registry import make_detector
 from benchmarks.regression import DEFAULT_CONFIG
-from benchmarks.seeds import add_seed_arguments, seeds_from_args
+from benchmarks.seeds import add_seed_arguments, dict_literal, seeds_from_args
 from benchmarks.splits import make_pu_split
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--dataset", default=None, help="one dataset label of the reference config")
-    ap.add_argument("--params", type=ast.literal_eval, default={},
+    ap.add_argument("--params", type=dict_literal, default={},
                     help="detector parameter overrides as a Python dict literal")
     add_seed_arguments(ap)
     args = ap.parse_args(argv)

@@ -14,11 +14,10 @@ the same for stage 1 alone. The variants are scored by the ablation's code
 from __future__ import annotations
 
 import argparse
-import ast
 import time
 
 from benchmarks.ablation import stage1_row, variant_rows
-from benchmarks.seeds import add_seed_arguments, seeds_from_args
+from benchmarks.seeds import add_seed_arguments, dict_literal, seeds_from_args
 from benchmarks.splits import preset_split
 from pugan.detector import PUGAN
 
@@ -33,7 +32,7 @@ def _line(seed: int, r: dict, n_test: int) -> str:
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("preset", help="a paper preset, e.g. moons-paper or kddcup99-low")
-    ap.add_argument("--params", type=ast.literal_eval, default={},
+    ap.add_argument("--params", type=dict_literal, default={},
                     help="PUGAN parameters as a Python dict literal")
     add_seed_arguments(ap)
     args = ap.parse_args(argv)

@@ -8,8 +8,10 @@ Usage::
         [--allow-report-seeds]
 
 For each seed: the preset's split, a ``PUGAN(random_state=seed, n_jobs=threads, **params)`` fit
-timed stage by stage (:func:`benchmarks.perf.pugan_profile.profile_fit`; wall and process CPU
-seconds), and the test AUPRC of its scores. Prints one row per seed, then the mean AUPRC with
+timed stage by stage (:func:`benchmarks.perf.pugan_profile.profile_fit`: the ``<stage>_s``
+columns are process CPU seconds on one thread and wall seconds with more, where CPU time would
+sum the threads; the whole fit in both, ``fit_wall_s`` and ``fit_cpu_s``), and the test AUPRC
+of its scores. Prints one row per seed, then the mean AUPRC with
 a 95% t confidence interval over the seeds (:func:`benchmarks.stats.mean_ci`; one seed gives
 none) and the mean fit time, and appends the rows to
 ``--out`` (CSV) when given. Development seeds only (:data:`benchmarks.seeds.DEV_SEEDS`): a
@@ -71,8 +73,9 @@ def main(argv=None) -> int:
     for seed in seeds:
         s = preset_split(args.preset, seed, **dict(args.split_param))
         wall, cpu = time.perf_counter(), time.process_time()
-        times, det = profile_fit(s.X_train, s.known_normal, random_state=seed,
-                                 n_jobs=args.threads, **params)
+        # stage seconds: CPU on one thread, wall with more (CPU time would sum the threads)
+        times, det = profile_fit(s.X_train, s.known_normal, cpu=args.threads == 1,
+                                 random_state=seed, n_jobs=args.threads, **params)
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
         auprc = float(average_precision_score(s.y_test, det.decision_function(s.X_test)))
         row = {"label": args.label, "preset": args.preset, "seed": seed,

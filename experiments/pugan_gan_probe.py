@@ -15,20 +15,19 @@ AUROC on the test set. A collapsed generator shows as a tiny range and zero cove
 from __future__ import annotations
 
 import argparse
-import ast
 
 import torch
 from sklearn.metrics import roc_auc_score
 from sklearn.neighbors import NearestNeighbors
 
-from benchmarks.seeds import add_seed_arguments, seeds_from_args
+from benchmarks.seeds import add_seed_arguments, dict_literal, seeds_from_args
 from benchmarks.splits import preset_split
 from pugan.detector import PUGAN
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--params", type=ast.literal_eval, default={},
+    ap.add_argument("--params", type=dict_literal, default={},
                     help="PUGAN parameters as a Python dict literal")
     add_seed_arguments(ap, default=1)
     args = ap.parse_args(argv)

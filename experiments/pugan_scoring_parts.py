@@ -40,7 +40,10 @@ def main(argv=None):
     ap.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
     add_seed_arguments(ap, default=1)
     args = ap.parse_args(argv)
-    seed = seeds_from_args(args, ap)[0]
+    seeds = seeds_from_args(args, ap)
+    if len(seeds) != 1:
+        ap.error(f"--seeds: this script measures one seed; got {len(seeds)}")
+    seed = seeds[0]
     threads = args.threads
     limit_threads(threads)
     s = preset_split("kddcup99-low", seed)

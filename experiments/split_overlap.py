@@ -77,7 +77,7 @@ def overlap(preset: str, dev_seeds, report_seeds) -> dict:
 
 
 def markdown(rows: dict, dev_seeds, report_seeds) -> str:
-    lines = [f"Report seeds {report_seeds[0]}-{report_seeds[-1]} against development seeds "
+    lines = [f"Report seeds {', '.join(map(str, report_seeds))} against development seeds "
              f"{', '.join(map(str, dev_seeds))} (row numbers of the loaded dataset).", "",
              "| preset | test normals | in a dev test set | in a dev training set | "
              "test anomalies | in a dev test set | in a dev training set |",

@@ -183,3 +183,34 @@ def test_scorecard_swap_names_the_readings_whose_verdict_moves():
     assert "- PU-GAN beats OCSVM on moons / paper settings, F1 at own threshold" in moved
     assert not any("/ tuned, F1 at own threshold" in line for line in moved)
     assert module.differing_readings(cards[0], cards[0]) == []
+
+
+def test_script_arguments_are_refused_in_one_line_not_cut_or_crashed(capsys):
+    """--params that is no dict literal, several seeds given to a one-seed script, a timing
+    of zero repetitions and a missing saved run: each is named by the parser, not a
+    SyntaxError after the data loaded, a seed list cut to its first, a division by zero or
+    a traceback."""
+    import argparse
+
+    from benchmarks.perf.lstm_compile import fastest_ms
+    from benchmarks.perf.summary import main as summary_main
+    from benchmarks.seeds import dict_literal
+
+    assert dict_literal("{'n_epochs': 4}") == {"n_epochs": 4}
+    for text, problem in (("{'n_epochs': 8", "not a Python literal"), ("5", "want a dict")):
+        with pytest.raises(argparse.ArgumentTypeError, match=problem):
+            dict_literal(text)
+    for name in ("pugan_speed", "pugan_scoring_parts"):
+        with pytest.raises(SystemExit):
+            load(name).main(["--seeds", "1000-1002"])
+        assert "this script measures one seed; got 3" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="reps and blocks must be at least 1"):
+        fastest_ms(lambda: None, 0)
+    assert summary_main(["--file", "/nonexistent/run.json"]) == 2
+    assert "no saved run at /nonexistent/run.json" in capsys.readouterr().err
+
+
+def test_split_overlap_names_the_report_seeds_it_audited():
+    """Two report seeds are two, not the range between them."""
+    line = load("split_overlap").markdown({}, [1000], [0, 9]).splitlines()[0]
+    assert line.startswith("Report seeds 0, 9 against development seeds 1000")

@@ -79,6 +79,8 @@ def fastest_ms(step, reps: int, blocks: int = 5, clock=time.process_time) -> flo
     ``reps`` calls, since what slows a block (the other core's work, a page fault) only ever
     adds time. Five untimed calls first: oneDNN builds its kernels for a new shape, and
     inductor compiles, on the first ones."""
+    if reps < 1 or blocks < 1:
+        raise ValueError(f"reps and blocks must be at least 1; got {reps} and {blocks}")
     for _ in range(5):
         step()
     best = float("inf")
@@ -110,6 +112,8 @@ def main(argv=None) -> None:
     parser.add_argument("--reps", type=int, default=20, help="calls per timed block")
     parser.add_argument("--mode", default="default", choices=("default", "max-autotune"))
     args = parser.parse_args(argv)
+    if args.reps < 1:  # refused before torch.compile's minutes of warm-up
+        parser.error(f"--reps must be at least 1; got {args.reps}")
     torch.set_num_threads(1)
     torch.manual_seed(0)
     precisions = ("float32", "bfloat16") if native_bfloat16(torch.device("cpu")) else ("float32",)

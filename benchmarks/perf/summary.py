@@ -116,6 +116,8 @@ def main(argv: list[str] | None = None) -> int:
         return _print_newest(args.storage, args.newest, p)
     try:
         path = Path(args.file) if args.file else latest_run(args.storage)
+        if not path.is_file():
+            raise FileNotFoundError(f"no saved run at {path}")
     except FileNotFoundError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
