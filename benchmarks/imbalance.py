@@ -93,9 +93,12 @@ def verdict_sentence(verdicts: pd.DataFrame) -> str:
     parts = []
     for dataset, g in verdicts.groupby("dataset", sort=True):
         counts = g["position"].value_counts()
-        empty = int(((g["position"] == "undecided") & (g["n_pairs"] == 0)).sum())
-        few = int(counts.get("undecided", 0)) - empty
+        undecided = g["position"] == "undecided"
+        empty = int((undecided & (g["n_pairs"] == 0)).sum())
+        few = int((undecided & (g["n_pairs"] == 1)).sum())
+        same = int(counts.get("undecided", 0)) - empty - few  # by a zero-width interval
         why = [f"too few paired seeds in {few}"] if few else []
+        why += [f"a rival with the same difference on every seed in {same}"] if same else []
         why += [f"nothing finished to compare in {empty}"] if empty else []
         parts.append(f"on {dataset}, ahead in {counts.get('ahead', 0)}, level in "
                      f"{counts.get('level', 0)} and behind in {counts.get('behind', 0)}"

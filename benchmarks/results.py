@@ -194,28 +194,32 @@ def damaged_rows(path: Path) -> list[tuple[int, str]]:
     faults = []
     try:
         with open(path, newline="", encoding="utf-8") as fh:
-            reader = csv.reader(fh)
-            header = next(reader, [])
-            required = [(i, c) for i, c in enumerate(header) if c in REQUIRED_FIELDS]
-            typed = [(i, c) for i, c in enumerate(header) if c in INT_COLUMNS + FLOAT_COLUMNS]
-            position = -1
-            for row in reader:
-                if len(row) <= 1 and not "".join(row).strip():
-                    continue  # a blank line (or one of spaces), which pandas skips too; a
-                    # line of empty fields (",,,") is a row to pandas, and damaged here
-                position += 1
-                if len(row) != len(header):
-                    faults.append((position, f"line {reader.line_num} has {len(row)} field(s) "
-                                   f"where the header has {len(header)} (a row cut short?)"))
-                    continue
-                empty = [c for i, c in required if not row[i].strip()]
-                if empty:
-                    faults.append((position, f"line {reader.line_num} has no "
-                                   f"{' and no '.join(empty)}"))
-                    continue
-                wrong = _untyped_field(row, header, typed)
-                if wrong:
-                    faults.append((position, f"line {reader.line_num}: {wrong}"))
+            text = fh.read()
+        # each line as written, to tell a blank line (pandas skips it) from a quoted empty
+        # field '""' (pandas reads it as a row), which the parsed fields cannot tell apart
+        lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+        reader = csv.reader(io.StringIO(text, newline=""))
+        header = next(reader, [])
+        required = [(i, c) for i, c in enumerate(header) if c in REQUIRED_FIELDS]
+        typed = [(i, c) for i, c in enumerate(header) if c in INT_COLUMNS + FLOAT_COLUMNS]
+        position = -1
+        for row in reader:
+            if len(row) <= 1 and not lines[reader.line_num - 1].strip():
+                continue  # a blank line (or one of spaces), which pandas skips too; ",,,"
+                # and '""' are rows to pandas, and damaged here
+            position += 1
+            if len(row) != len(header):
+                faults.append((position, f"line {reader.line_num} has {len(row)} field(s) "
+                               f"where the header has {len(header)} (a row cut short?)"))
+                continue
+            empty = [c for i, c in required if not row[i].strip()]
+            if empty:
+                faults.append((position, f"line {reader.line_num} has no "
+                               f"{' and no '.join(empty)}"))
+                continue
+            wrong = _untyped_field(row, header, typed)
+            if wrong:
+                faults.append((position, f"line {reader.line_num}: {wrong}"))
     except (csv.Error, UnicodeDecodeError) as exc:
         return [(-1, f"not a readable CSV: {exc}")]
     return faults

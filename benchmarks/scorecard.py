@@ -159,7 +159,8 @@ def table2_claims(t2: pd.DataFrame) -> list[dict]:
 
 def _holds(position: str, want) -> bool | None:
     """Whether a position against another detector is one the claim wants; None (not
-    measured) when too few paired seeds left it undecided."""
+    measured) when it is undecided: too few paired seeds, or a rival whose difference is the
+    same on every seed (a zero-width interval)."""
     return None if position == "undecided" else position in want
 
 
@@ -256,8 +257,8 @@ def imbalance_claim(frame: pd.DataFrame | None) -> dict:
 
 def _grid_readings(verdicts: pd.DataFrame, suffix: str) -> list[Reading]:
     """Per dataset of the grid: never behind (holds), behind somewhere (fails), or, with no
-    cell behind, some left undecided by too few paired seeds or by nothing finished to
-    compare (not measured)."""
+    cell behind, some left undecided by too few paired seeds, a rival with the same
+    difference on every seed, or nothing finished to compare (not measured)."""
     readings = []
     for dataset, g in verdicts.groupby("dataset", sort=True):
         c = g["position"].value_counts()
@@ -339,8 +340,9 @@ def claims_markdown(card: pd.DataFrame) -> str:
             "ahead (paired Wilcoxon over seeds, α = 0.05; with fewer than 6 non-zero paired "
             "differences the t-interval of the difference); \"works\", \"handles\" and "
             "\"performs well\" need it behind no other detector that finished at least half "
-            "of its seeds (Holm over those rivals); with fewer than 2 paired seeds "
-            "a comparison is undecided and its reading not measured. Rules in "
+            "of its seeds (Holm over those rivals); with fewer than 2 paired seeds, or the "
+            "same difference on every seed, a comparison is undecided and its reading not "
+            "measured. Rules in "
             "benchmarks/scorecard.py.\n\n"
             + markdown_table(card.drop(columns="readings")) + "\n## Every reading of every "
             "claim\n\n" + "\n".join(f"- **{c}**: " + r.replace(" | ", "; ")

@@ -152,11 +152,14 @@ def wilcoxon_decides(diff: np.ndarray, alpha: float = ALPHA) -> bool:
     return 2.0 * 0.5 ** int(np.count_nonzero(diff)) < alpha
 
 
-def _same_nonzero_difference(diff: np.ndarray) -> bool:
-    """Whether every paired difference is the same non-zero amount, up to rounding (0.7 - 0.1
-    and 0.9 - 0.3 differ in the last bit)."""
-    scale = max(1.0, float(np.max(np.abs(diff))))
-    return bool(np.ptp(diff) <= 1e-12 * scale and abs(float(np.mean(diff))) > 1e-12 * scale)
+def _constant_difference(diff: np.ndarray) -> str | None:
+    """"tie" when every paired difference is zero up to rounding, "undecided" when every one is
+    the same non-zero amount up to rounding (0.7 - 0.1 and 0.9 - 0.3 differ in the last bit),
+    None otherwise: a zero-width interval must not read as a win or a loss."""
+    tol = 1e-12 * max(1.0, float(np.max(np.abs(diff))))
+    if np.ptp(diff) > tol:
+        return None
+    return "tie" if abs(float(np.mean(diff))) <= tol else "undecided"
 
 
 def decide_family(diffs: list[np.ndarray], alpha: float = ALPHA) -> list[dict]:
@@ -185,10 +188,10 @@ def decide_family(diffs: list[np.ndarray], alpha: float = ALPHA) -> list[dict]:
             # Holm rejected it, or its test could reach the family's first step: the test
             # decides; otherwise "tie" would be the only answer it could give
             test, decided = "wilcoxon", verdict(signed_rank_direction(d), p_holm, alpha)
-        elif _same_nonzero_difference(d):
+        elif _constant_difference(d) is not None:
             # every pair differs by the same amount: the interval has zero width, a point
             # that would read as significant from two seeds, though no test could say so
-            test, decided = "t-interval", "undecided"
+            test, decided = "t-interval", _constant_difference(d)
         else:
             test = "t-interval"
             decided = "win" if low > 0 else "loss" if high < 0 else "tie"

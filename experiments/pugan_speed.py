@@ -7,7 +7,7 @@ Usage::
 Fits on a kddcup99-low development split with the distilled scorer (so that one fit serves all three
 inversions), then scores the preset's test records tiled to 494,021 rows with each inversion and
 prints seconds, records per second and the ratio to IForest's scoring time on the same records
-(measured in the same run). Then, on the untiled test records, each inversion's AUROC and AUPRC
+(measured in the same run, IForest on its default single thread against PU-GAN's ``--n-jobs``). Then, on the untiled test records, each inversion's AUROC and AUPRC
 and the distilled scorer's Spearman correlation with the encoder path it was trained to mimic.
 Network sizes are the defaults (hidden 100, generator depth 3), so the cost per record is the
 real one; a short fit is enough for the timings, because scoring cost does not depend on how well

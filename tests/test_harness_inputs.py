@@ -99,6 +99,9 @@ def test_a_line_of_empty_fields_is_a_damaged_row_not_a_blank_line(tmp_path):
     empty = "," * (lines[0].count(",")) + "\n"
     path.write_text("".join(lines[:2] + [empty, lines[2][:12] + "\n", lines[3]]))
     assert sorted(previous_records(path)) == ["c0", "c2"]
+    # a quoted empty field is a row to pandas too, not a blank line
+    path.write_text("".join(lines[:2] + ['""\n', lines[2][:12] + "\n", lines[3]]))
+    assert sorted(previous_records(path)) == ["c0", "c2"]
 
 
 @pytest.mark.parametrize("column, text", [("auprc", "n/a"), ("seed", "1e400")])

@@ -501,6 +501,9 @@ def test_the_same_difference_on_every_seed_is_no_zero_width_win():
     # the same difference up to the last bit of rounding (0.7 - 0.1 against 0.9 - 0.3)
     rounded = decide_family([np.array([0.7 - 0.1, 0.9 - 0.3])])[0]
     assert rounded["verdict"] == "undecided"
+    # a difference of rounding size on every seed is no difference: a tie, not a win
+    assert decide_family([np.array([5.55e-17, 5.55e-17])])[0]["verdict"] == "tie"
+    assert decide_family([np.array([-1e-13] * 3)])[0]["verdict"] == "tie"
     # and a detector with such a rival beside a clear one is undecided, not "level"
     focus = np.array([0.5, 0.25, 0.75])
     block = pd.DataFrame(
@@ -558,3 +561,15 @@ def test_the_labelling_claim_gives_each_readings_difference_seeds_and_test(n_see
     evidence = labelling_claim(pd.DataFrame(rows))["evidence"]
     assert "difference 0.199 [" in evidence and test_text in evidence
     assert (", p = " in evidence) == (n_seeds == 10)
+
+
+def test_the_grid_sentence_names_why_each_cell_is_undecided():
+    """A cell undecided with five pairs is not short of seeds: its rival differs by the same
+    amount on every seed, and the sentence says so."""
+    verdicts = pd.DataFrame({
+        "focus": "pugan", "dataset": "d", "metric": "auprc",
+        "position": ["undecided"] * 3 + ["ahead"],
+        "n_pairs": [0, 1, 5, 5]})
+    sentence = verdict_sentence(verdicts)
+    assert ("(undecided: too few paired seeds in 1; a rival with the same difference on every "
+            "seed in 1; nothing finished to compare in 1) of 4 cells") in sentence
