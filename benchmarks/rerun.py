@@ -151,8 +151,10 @@ def copy_without(source: Path, dest: Path, detectors: list[str], datasets: list[
                          "as it is now: nothing to carry")
     frame = pd.concat([frame[~frame["cell_id"].isin(carried["cell_id"])], carried],
                       ignore_index=True).fillna("")  # a column one side lacks reads as empty
-    chosen = _chosen(frame, detectors, datasets)
-    if detectors and not chosen.any():
+    named = _chosen(frame, detectors, datasets)
+    # a chosen cell that a carried row covers is carried, not computed again
+    chosen = named & ~frame["cell_id"].isin(carried["cell_id"])
+    if detectors and not named.any():
         raise ValueError(f"no row of {source / 'results.csv'} has detector {detectors}"
                          + (f" and dataset {datasets}" if datasets else "")
                          + f"; its detectors: {sorted(set(frame['detector']))}, its "
@@ -246,6 +248,8 @@ def run_command(args) -> int:
     if not detectors and not rows_from:
         raise ValueError("choose cells to compute again (--detector) or cells to carry "
                          "(--rows-from)")
+    if args.dataset and not detectors:  # it narrows the chosen detectors, and only them
+        raise ValueError("--dataset narrows the cells --detector chooses: give --detector too")
     cells = {cell.key: f"{cell.dataset} / {cell.detector} / seed {cell.seed}"
              for cell in config.cells()}
     n, carried = copy_without(source, dest, detectors, args.dataset, cells, rows_from)
@@ -276,6 +280,8 @@ def moves_command(args) -> int:
     out = Path(args.out) if args.out else after / "moves.csv"
     if not out.parent.is_dir():
         raise FileNotFoundError(f"{out.parent} does not exist: the folder of --out must")
+    if out.is_dir():
+        raise ValueError(f"--out {out} is a folder: give the moves table's file name")
     kept = _moves_to_keep(out) if args.append else None
     moves = score_moves(before, after, args.detector, args.dataset)
     if moves.empty:

@@ -246,3 +246,12 @@ def test_a_failing_scale_curve_fit_fails_the_command_and_is_named(tmp_path, caps
     assert main(["-q", "scale-curves", "--detectors", "iforest", "--sizes", "2000",
                  "--max-fit-seconds", "1e9", "--out", str(out),
                  "--figure", str(tmp_path / "curves")]) == 0
+
+
+def test_scale_curves_refuse_an_unknown_detector_before_any_fit():
+    """Found after the first detectors' fits, a typo left --out rewritten with their rows."""
+    from benchmarks.perf.scale_curves import check_options
+    from benchmarks.registry import UnknownDetectorError
+
+    with pytest.raises(UnknownDetectorError, match="unknown detector 'ifroest'"):
+        check_options([2_000], 60.0, ["iforest", "ifroest"])

@@ -207,6 +207,10 @@ def test_rerun_refuses_bad_input_before_it_writes_anything(tmp_path, capsys):
     assert main(["moves", str(source), str(source), "--detector", "t-centroid",
                  "--out", str(tmp_path / "nowhere" / "m.csv")]) == 2
     assert "nowhere does not exist" in capsys.readouterr().err
+    # and a folder given as the table names it, not a traceback
+    assert main(["moves", str(source), str(source), "--detector", "t-centroid",
+                 "--out", str(tmp_path)]) == 2
+    assert "is a folder" in capsys.readouterr().err
 
 
 def test_rows_from_another_folder_take_the_place_of_the_sources_without_a_fit(tmp_path,
@@ -235,3 +239,15 @@ def test_rows_from_another_folder_take_the_place_of_the_sources_without_a_fit(tm
     # with neither cells to compute nor cells to carry there is nothing to do
     assert main(["rerun", str(source), str(tmp_path / "none")]) == 2
     assert "--detector" in capsys.readouterr().err
+    # --dataset narrows --detector only: alone beside --rows-from it would be ignored
+    assert main(["rerun", str(source), str(tmp_path / "none"), "--rows-from", str(elsewhere),
+                 "--dataset", "nosuch"]) == 2
+    assert "give --detector too" in capsys.readouterr().err
+    # carried rows of a chosen detector are carried, not computed again
+    both = tmp_path / "both"
+    assert main(["-q", "rerun", str(source), str(both), "--rows-from", str(elsewhere),
+                 "--detector", "t-centroid", "--n-jobs", "1"]) == 0
+    assert "0 row(s) of" in capsys.readouterr().out
+    kept = pd.read_csv(both / "results.csv", dtype=str, keep_default_na=False)
+    assert (kept.loc[kept["detector"] == "t-centroid", "auprc"] == "0.5").all()
+    assert not list((both / "cells").glob("*.scores.parquet"))

@@ -314,6 +314,12 @@ def check_options(sizes, max_fit_seconds: float, detectors=()) -> None:
             raise ValueError(f"{option} names {twice} more than once")
     if math.isnan(max_fit_seconds) or max_fit_seconds <= 0:
         raise ValueError(f"--max-fit-seconds must be > 0; got {max_fit_seconds}")
+    # an unknown name found after the first detectors' fits would leave --out rewritten with
+    # their rows only
+    from benchmarks.registry import get_spec
+
+    for name in detectors:
+        get_spec(name)
 
 
 def run_scale_curves(detectors=DETECTORS, sizes=SIZES, *, max_fit_seconds: float = 300.0,
