@@ -617,9 +617,10 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, FileNotFoundError) as exc:  # ConfigError is a ValueError
         print(f"pugan-bench {args.command}: error: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        how = ("`pugan-bench run CONFIG --out DEST --no-retry-failed` (rerun refuses a DEST "
-               "that exists)" if args.command == "rerun" else "the same command")
+    except KeyboardInterrupt as exc:
+        how = getattr(exc, "resume", None) or (
+            "`pugan-bench run CONFIG --out DEST --no-retry-failed` (rerun refuses a DEST "
+            "that exists)" if args.command == "rerun" else "the same command")
         print(f"interrupted; finished cells are kept; resume with {how}", file=sys.stderr)
         return 130
 

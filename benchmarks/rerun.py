@@ -38,7 +38,8 @@ choice of cells at a time when ``--append`` adds them to the table.
 of the paper sweep beside copies of ``imbalance`` and ``unknown_types`` (the same parent
 folder) gets a scorecard that reads those copies. The rows' ``arithmetic`` column says what
 each recomputed PU-GAN cell trained in. An interrupted rerun resumes with ``pugan-bench run
-CONFIG --out DEST --no-retry-failed``.
+CONFIG --out DEST --seeds SEEDS [--time-limit S] --no-retry-failed``, the source's seeds and
+the rerun's time limit filled in by the interrupted command's message.
 """
 
 from __future__ import annotations
@@ -48,6 +49,24 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+
+
+class ResumableInterrupt(KeyboardInterrupt):
+    """An interrupted rerun, with the command that resumes it (``resume``)."""
+
+    def __init__(self, resume: str):
+        super().__init__(resume)
+        self.resume = resume
+
+
+def resume_command(config, dest: Path) -> str:
+    """The run that finishes an interrupted rerun into ``dest``: the source's seeds and the
+    rerun's time limit, which the config file alone would not give (a source run with
+    ``--seeds`` holds fewer seeds than its config, and the rest would run too)."""
+    seeds = ",".join(str(s) for s in config.seeds)
+    limit = f" --time-limit {config.time_limit:g}" if config.time_limit else ""
+    return (f"`pugan-bench run CONFIG --out {dest} --seeds {seeds}{limit} --no-retry-failed` "
+            "(rerun refuses a DEST that exists)")
 
 __all__ = ["copy_without", "moves_command", "run_command", "score_moves", "source_config"]
 
@@ -255,8 +274,11 @@ def run_command(args) -> int:
     n, carried = copy_without(source, dest, detectors, args.dataset, cells, rows_from)
     print(f"{n} row(s) of {source} to compute again in {dest}", flush=True)
     # the source's times of the chosen cells order them longest first
-    frame = run_sweep(config, dest, n_jobs=args.n_jobs, retry_failed=False, progress=False,
-                      timings_from=source / "results.csv")
+    try:
+        frame = run_sweep(config, dest, n_jobs=args.n_jobs, retry_failed=False,
+                          progress=False, timings_from=source / "results.csv")
+    except KeyboardInterrupt:
+        raise ResumableInterrupt(resume_command(config, dest)) from None
     compared = detectors or carried
     _write_moves(score_moves(source, dest, compared, args.dataset), dest / "moves.csv")
     bad = _chosen(frame, detectors, args.dataset) & frame["status"].isin(

@@ -251,3 +251,23 @@ def test_rows_from_another_folder_take_the_place_of_the_sources_without_a_fit(tm
     kept = pd.read_csv(both / "results.csv", dtype=str, keep_default_na=False)
     assert (kept.loc[kept["detector"] == "t-centroid", "auprc"] == "0.5").all()
     assert not list((both / "cells").glob("*.scores.parquet"))
+
+
+def test_an_interrupted_rerun_names_the_seeds_and_limit_to_resume_with(tmp_path, capsys,
+                                                                       monkeypatch):
+    """The source ran seeds 0 and 1 of a config that may hold more: resuming with the config
+    alone would add the others to the copy."""
+    import benchmarks.sweep
+
+    source = _sweep(tmp_path)
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(benchmarks.sweep, "run_sweep", interrupted)
+    dest = tmp_path / "copy"
+    assert main(["rerun", str(source), str(dest), "--detector", "t-centroid",
+                 "--time-limit", "30"]) == 130
+    err = capsys.readouterr().err
+    assert f"pugan-bench run CONFIG --out {dest} --seeds 0,1 --time-limit 30 --no-retry-failed" \
+        in err
