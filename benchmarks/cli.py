@@ -355,9 +355,11 @@ def _cmd_datasets(args) -> int:
         print(f"  {name}")
     print("  file:<path>  a user's CSV/Parquet/NPZ (dataset_params: label_column, ...)")
     print("presets (use 'preset: NAME'; each fixes its ratio and fraction):")
+    width = max(len(name) for name in PRESETS)
     for name, p in PRESETS.items():
-        print(f"  {name:24s} {p['dataset']}, anomaly ratio {p['anomaly_ratio']:g}, "
-              f"labelled fraction {p['labelled_fraction']:g}")
+        dedupe = ", duplicate records dropped" if p.get("dedupe") else ""
+        print(f"  {name:{width}s} {p['dataset']}, anomaly ratio {p['anomaly_ratio']:g}, "
+              f"labelled fraction {p['labelled_fraction']:g}{dedupe}")
     return 0
 
 

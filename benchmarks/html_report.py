@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import html
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pandas as pd
@@ -265,6 +265,17 @@ def sweep_section(name: str, results: Path) -> Section:
                    figures=(f"{safe_name(name)}_*.png",))  # the report's own prefix
 
 
+def _for_own_sweep(section: Section, own: Section, folder: str) -> Section:
+    """A fixed section beside a user's sweep named like a committed one (a rerun's copy of
+    ``paper``): without the tables the sweep's own section shows already, and with the sweep's
+    own command where a table comes from its folder, since the committed command
+    (``make reproduce-paper``) would rewrite the repository's sweep, not the copy."""
+    shown = {csv for _, csv, _ in own.tables}
+    tables = tuple(t for t in section.tables if t[1] not in shown)
+    ours = any(csv.split("/")[0] == folder for _, csv, _ in tables)
+    return replace(section, tables=tables, command=own.command if ours else section.command)
+
+
 def write_html_report(results: str | Path = "results", reports: str | Path = "reports",
                       out: str | Path | None = None, own_sweep: str | None = None) -> Path:
     """Write the page (default ``reports/index.html``) from ``results/`` and
@@ -278,8 +289,10 @@ def write_html_report(results: str | Path = "results", reports: str | Path = "re
     out = Path(out) if out is not None else reports / "index.html"
     sections = list(SECTIONS)
     if own_sweep is not None:
-        sections = [sweep_section(own_sweep, results)] + [
-            s for s in SECTIONS if any((results / csv).is_file() for _, csv, _ in s.tables)]
+        own = sweep_section(own_sweep, results)
+        fixed = [_for_own_sweep(s, own, own_sweep) for s in SECTIONS]
+        sections = [own] + [s for s in fixed
+                            if any((results / csv).is_file() for _, csv, _ in s.tables)]
     nav = " ".join(f'<a href="#{s.id}">{html.escape(s.title)}</a>' for s in sections)
     sweeps: dict = {}
     body = "\n".join(_section_html(s, results, reports / "figures", sweeps) for s in sections)

@@ -227,3 +227,13 @@ def test_the_time_estimate_skips_cells_that_left_no_time(tmp_path, monkeypatch):
     cell = SimpleNamespace(detector_name="iforest", preset=None, dataset_name="moons")
     text = cli._time_estimate([cell, cell], n_jobs=2)
     assert "about 3 min with n_jobs=2 for 2 of 2 cells" in text  # median 200 s a cell
+
+
+def test_the_presets_listed_by_datasets_are_told_apart(capsys):
+    """A preset and its -dedupe twin share ratio and fraction: the line says which drops
+    duplicate records, so no two presets print the same description."""
+    assert main(["datasets"]) == 0
+    lines = capsys.readouterr().out.split("presets")[1].splitlines()[1:]
+    described = [line.split(None, 1)[1] for line in lines if line.strip()]
+    assert len(described) == len(set(described)) > 0
+    assert any("duplicate records dropped" in d for d in described)

@@ -92,10 +92,14 @@ def test_a_users_own_sweep_gets_its_own_section_and_no_empty_ones(tmp_path):
     text = (reports / "index.html").read_text()
     assert "Sweep my sweep" in text and "Not run yet" not in text
     assert "t-centroid" in text and len(page.images) >= 1
-    # a user's folder that happens to be called "paper" is theirs, not the committed sweep
+    # a user's folder that happens to be called "paper" is theirs, not the committed sweep:
+    # its Table 2 is shown once, and nothing on the page offers `make reproduce-paper`, which
+    # would rewrite the repository's sweep
     named = folder.rename(folder.parent / "paper")
     assert main(["report", str(named), "--reports-dir", str(reports), "--html"]) == 0
-    check_page(parse(reports / "index.html"), sections=["sweep-paper", "table2"])
+    check_page(parse(reports / "index.html"), sections=["sweep-paper"])
+    text = (reports / "index.html").read_text()
+    assert "make reproduce-paper" not in text and text.count("<h3>Table 2</h3>") == 1
 
 
 def test_the_committed_page_is_complete_and_generated(tmp_path):
