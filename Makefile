@@ -17,6 +17,9 @@ TEST_JOBS ?= 2
 #   make install TORCH_PIP_ARGS="--index-url https://download.pytorch.org/whl/cpu"
 TORCH_CPU_INDEX := --index-url https://download.pytorch.org/whl/cpu
 TORCH_PIP_ARGS ?=
+# --keep-rows to keep the committed rows of unchanged cells in tune and the sweeps (make
+# refresh-results sets it); empty: a clone computes every cell
+KEEP_ROWS ?=
 # string hashing fixed, so that set order inside libraries (the CD diagram's crossbars in
 # scikit-posthocs) and hence every regenerated figure is the same from run to run
 export PYTHONHASHSEED = 0
@@ -58,15 +61,15 @@ lint: $(STAMP) ## ruff over the code
 	$(VENV)/bin/ruff check pugan baselines benchmarks tests perf experiments
 
 reproduce-paper: $(STAMP) ## Tables 1 and 2 on the 10 report seeds, with intervals and paired tests, into results/paper, reports/ and the README
-	$(PY) -m benchmarks run benchmarks/configs/paper.yaml --out results/paper --n-jobs $(N_JOBS)
+	$(PY) -m benchmarks run benchmarks/configs/paper.yaml --out results/paper --n-jobs $(N_JOBS) $(KEEP_ROWS)
 	$(PY) -m benchmarks report results/paper --readme README.md --html
 
 tune: $(STAMP) ## tune every paper detector on development seeds (equal grids) into benchmarks/configs/tuning/paper.yaml
-	$(PY) -m benchmarks tune benchmarks/configs/tune-paper.yaml --out results/tune-paper --write benchmarks/configs/tuning/paper.yaml --n-jobs $(N_JOBS)
-	$(PY) -m benchmarks tune benchmarks/configs/tune-paper-2pct.yaml --out results/tune-paper-2pct --write benchmarks/configs/tuning/paper-2pct.yaml --n-jobs $(N_JOBS)
+	$(PY) -m benchmarks tune benchmarks/configs/tune-paper.yaml --out results/tune-paper --write benchmarks/configs/tuning/paper.yaml --n-jobs $(N_JOBS) $(KEEP_ROWS)
+	$(PY) -m benchmarks tune benchmarks/configs/tune-paper-2pct.yaml --out results/tune-paper-2pct --write benchmarks/configs/tuning/paper-2pct.yaml --n-jobs $(N_JOBS) $(KEEP_ROWS)
 
 sweep-imbalance: $(STAMP) ## anomaly ratio x labelled fraction sweep into results/imbalance and reports/figures
-	$(PY) -m benchmarks run benchmarks/configs/imbalance.yaml --out results/imbalance --n-jobs $(N_JOBS)
+	$(PY) -m benchmarks run benchmarks/configs/imbalance.yaml --out results/imbalance --n-jobs $(N_JOBS) $(KEEP_ROWS)
 	$(PY) -m benchmarks report results/imbalance
 	$(PY) -m benchmarks report results/paper --readme README.md --html   # the scorecard reads it
 
@@ -103,7 +106,7 @@ clean: ## remove caches (keeps .venv, results and the saved `make bench` runs in
 .PHONY: unknown-types benchmark benchmark-quick refresh-results
 
 unknown-types: $(STAMP) ## KDD with each attack family held out of training in turn (results/unknown_types, reports/unknown_types.md)
-	$(PY) -m benchmarks run benchmarks/configs/unknown_types.yaml --out results/unknown_types --n-jobs $(N_JOBS)
+	$(PY) -m benchmarks run benchmarks/configs/unknown_types.yaml --out results/unknown_types --n-jobs $(N_JOBS) $(KEEP_ROWS)
 	$(PY) -m benchmarks report results/unknown_types
 	$(PY) -m benchmarks report results/paper --readme README.md --html   # the scorecard reads it
 
@@ -116,16 +119,12 @@ benchmark-quick: $(STAMP) ## seeds 0 and 1 of make benchmark, for a first look (
 	$(PY) -m benchmarks report results/benchmark
 
 # what the tests require current, in the order each reads the one before: the tunings choose
-# the paper run's tuned settings, and the scorecard in README reads all three sweeps.
-# --keep-rows: a cell whose code and settings are unchanged keeps its committed row, so only
-# the cells a change touched run again (a plain `make tune` in a clone, which has no cells/,
-# computes every cell)
+# the paper run's tuned settings, and the scorecard in README reads all three sweeps. With
+# --keep-rows a cell whose code and settings are unchanged keeps its committed row, so only
+# the cells a change touched run again (without it a clone, which has no cells/, computes
+# every cell); the paper sweep's reports are written after each sweep that feeds them
 refresh-results: $(STAMP) ## after a code change: the cells it touched in the tunings, then the paper, imbalance and unknown-types sweeps, and their reports (hours on 2 cores if PU-GAN's cells are touched)
-	$(PY) -m benchmarks tune benchmarks/configs/tune-paper.yaml --out results/tune-paper --write benchmarks/configs/tuning/paper.yaml --n-jobs $(N_JOBS) --keep-rows
-	$(PY) -m benchmarks tune benchmarks/configs/tune-paper-2pct.yaml --out results/tune-paper-2pct --write benchmarks/configs/tuning/paper-2pct.yaml --n-jobs $(N_JOBS) --keep-rows
-	$(PY) -m benchmarks run benchmarks/configs/paper.yaml --out results/paper --n-jobs $(N_JOBS) --keep-rows
-	$(PY) -m benchmarks run benchmarks/configs/imbalance.yaml --out results/imbalance --n-jobs $(N_JOBS) --keep-rows
-	$(PY) -m benchmarks run benchmarks/configs/unknown_types.yaml --out results/unknown_types --n-jobs $(N_JOBS) --keep-rows
-	$(PY) -m benchmarks report results/imbalance
-	$(PY) -m benchmarks report results/unknown_types
-	$(PY) -m benchmarks report results/paper --readme README.md --html
+	$(MAKE) tune KEEP_ROWS=--keep-rows
+	$(MAKE) reproduce-paper KEEP_ROWS=--keep-rows
+	$(MAKE) sweep-imbalance KEEP_ROWS=--keep-rows
+	$(MAKE) unknown-types KEEP_ROWS=--keep-rows

@@ -217,7 +217,8 @@ def _add_rerun(sub, common) -> None:
     rr.add_argument("--n-jobs", type=int, default=None,
                     help="cells in parallel (default: the config's n_jobs; -1 = all cores)")
     rr.add_argument("--time-limit", type=float, default=None,
-                    help="seconds per cell process (start-up, fit and score), overriding the sweep's")
+                    help="seconds per cell process (start-up, fit and score), overriding "
+                    "the sweep's")
     mv = sub.add_parser("moves", parents=[common],
                         help="compare chosen cells of two folders of one sweep, paired by "
                              "seed within each condition (as rerun's moves.csv)")

@@ -50,6 +50,18 @@ from pathlib import Path
 
 import pandas as pd
 
+__all__ = ["ResumableInterrupt", "copy_without", "moves_command", "resume_command",
+           "run_command", "score_moves", "source_config"]
+
+#: the scores compared between the source's rows and the rows computed again
+COMPARED = ("auprc", "f1", "auprc_heldout")
+#: the columns that say what a cell computed, beside its condition and seed
+SETTINGS = ("detector_name", "detector_params", "preset", "dataset_params", "split_params")
+#: one condition of a sweep: its paired differences are over the seeds within it
+CONDITION = ["dataset", "detector", "anomaly_ratio", "labelled_fraction"]
+MOVES_COLUMNS = [*CONDITION, "score", "cells", "source_mean", "rerun_mean", "difference",
+                 "ci_low", "ci_high", "largest_move", "identical"]
+
 
 class ResumableInterrupt(KeyboardInterrupt):
     """An interrupted rerun, with the command that resumes it (``resume``)."""
@@ -67,17 +79,6 @@ def resume_command(config, dest: Path) -> str:
     limit = f" --time-limit {config.time_limit:g}" if config.time_limit else ""
     return (f"`pugan-bench run CONFIG --out {dest} --seeds {seeds}{limit} --no-retry-failed` "
             "(rerun refuses a DEST that exists)")
-
-__all__ = ["copy_without", "moves_command", "run_command", "score_moves", "source_config"]
-
-#: the scores compared between the source's rows and the rows computed again
-COMPARED = ("auprc", "f1", "auprc_heldout")
-#: the columns that say what a cell computed, beside its condition and seed
-SETTINGS = ("detector_name", "detector_params", "preset", "dataset_params", "split_params")
-#: one condition of a sweep: its paired differences are over the seeds within it
-CONDITION = ["dataset", "detector", "anomaly_ratio", "labelled_fraction"]
-MOVES_COLUMNS = [*CONDITION, "score", "cells", "source_mean", "rerun_mean", "difference",
-                 "ci_low", "ci_high", "largest_move", "identical"]
 
 
 def source_config(source: Path):

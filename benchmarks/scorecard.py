@@ -95,20 +95,16 @@ def _verdict(readings: list[Reading]) -> tuple[str, str]:
     if first.holds:
         return "reproduced", first.evidence
     holding = [r for r in measured if r.holds]
+    names = "; ".join(r.name for r in holding)
+    beside = (holding or measured)[0]
+    evidence = f"{first.name}: {first.evidence} | {beside.name}: {beside.evidence}"
     if first.holds is None:
         # the paper's own reading was never decided: "only under" would say it failed, and
         # the other readings failing says nothing of it either
-        if holding:
-            return (f"not measured under the paper's reading; holds under: "
-                    f"{'; '.join(r.name for r in holding)}",
-                    f"{first.name}: {first.evidence} | {holding[0].name}: "
-                    f"{holding[0].evidence}")
-        return ("not measured under the paper's reading",
-                f"{first.name}: {first.evidence} | {measured[0].name}: {measured[0].evidence}")
+        return ("not measured under the paper's reading"
+                + (f"; holds under: {names}" if holding else ""), evidence)
     if holding:
-        names = "; ".join(r.name for r in holding)
-        return (f"reproduced only under: {names}",
-                f"{first.name}: {first.evidence} | {holding[0].name}: {holding[0].evidence}")
+        return f"reproduced only under: {names}", evidence
     return "not reproduced", f"{first.name}: {first.evidence}"
 
 

@@ -17,8 +17,8 @@ independent replicates of the whole protocol. Two conventions hold everywhere:
   and Holm does not reject it, the Student-t interval of the mean difference decides instead,
   at the Bonferroni level ``1 - alpha / m`` over the block's ``m`` comparisons (win above 0,
   loss below; *undecided* where every pair differs by the same non-zero amount, whose
-  interval has zero width). The oracle (supervision ``oracle``) reads test labels and is no comparison
-  partner.
+  interval has zero width). The oracle (supervision ``oracle``) reads test labels and is no
+  comparison partner.
 - **Against the other detectors** (:func:`versus_best`: the robustness table, the imbalance
   grid, the unknown-type sweep), a detector is *ahead*, *level* or *behind*. It is compared
   with every rival that finished at least half of its seeds, as one family by the rule above:
@@ -54,7 +54,8 @@ RIVALS_RULE = (
     "Student-t interval of the mean paired difference at the Bonferroni level. It is behind "
     "when behind any rival, ahead when ahead of all, else level; undecided with fewer than 2 "
     "paired seeds against the strongest, or when a comparison is undecided. The rival shown "
-    "is the strongest by mean, or, when behind, the one it trails by most; p is Holm-corrected (benchmarks.stats.versus_best). "
+    "is the strongest by mean, or, when behind, the one it trails by most; p is "
+    "Holm-corrected (benchmarks.stats.versus_best). "
     "A detector that finished fewer than half of the entry's seeds is no rival and is named "
     "with the seeds it shares (`left out`), unless none finished half: then every detector "
     "sharing a seed is a rival.")
@@ -188,13 +189,12 @@ def decide_family(diffs: list[np.ndarray], alpha: float = ALPHA) -> list[dict]:
             # Holm rejected it, or its test could reach the family's first step: the test
             # decides; otherwise "tie" would be the only answer it could give
             test, decided = "wilcoxon", verdict(signed_rank_direction(d), p_holm, alpha)
-        elif _constant_difference(d) is not None:
-            # every pair differs by the same amount: the interval has zero width, a point
-            # that would read as significant from two seeds, though no test could say so
-            test, decided = "t-interval", _constant_difference(d)
         else:
+            # every pair differing by the same amount gives a zero-width interval, a point
+            # that would read as significant from two seeds, though no test could say so
             test = "t-interval"
-            decided = "win" if low > 0 else "loss" if high < 0 else "tie"
+            decided = (_constant_difference(d)
+                       or ("win" if low > 0 else "loss" if high < 0 else "tie"))
         out.append({"p_value": p, "p_holm": float(p_holm), "diff_low": low, "diff_high": high,
                     "ci_level": level if d.size >= 2 else math.nan,  # no interval to level
                     "test": test, "verdict": decided})
@@ -368,7 +368,7 @@ def versus_best(block: pd.DataFrame, focus: str, others, metric: str = "auprc",
         position = "behind"
         shown = min((o for o in rivals if verdicts[o] == "loss"),
                     key=lambda o: (diffs[o].mean(), o))
-    elif verdicts[shown] in ("untested", "undecided") or "undecided" in verdicts.values():
+    elif verdicts[shown] == "untested" or "undecided" in verdicts.values():
         # no interval against the strongest, or a rival it cannot be told apart from by any
         # interval: "level" would claim what no comparison showed
         position = "undecided"
