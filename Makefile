@@ -80,7 +80,7 @@ smoke: $(STAMP) ## one-minute end-to-end harness check with real detectors at ti
 ablation: $(STAMP) ## PU-GAN ablation on moons-paper and kddcup99-low, report seeds 0-2 (results/ablation, reports/ablation.md)
 	$(PY) -m benchmarks ablation --seeds 0-2 --allow-report-seeds --out results/ablation --n-jobs $(N_JOBS)
 
-report: $(STAMP) ## regenerate tables and figures from results/*/results.csv (DIR=results/paper)
+report: $(STAMP) ## regenerate one sweep folder's tables and figures and the HTML page (DIR, default results/paper)
 	$(PY) -m benchmarks report $(or $(DIR),results/paper) --html
 
 update-reference: $(STAMP) ## rerun the reference cells (benchmarks/configs/reference.yaml) and store results/reference/reference.csv; on purpose, never in CI
