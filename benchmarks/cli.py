@@ -29,6 +29,7 @@ import signal
 import sys
 
 from benchmarks.cells import code_version
+from benchmarks.committed import COMMITTED_SWEEPS, is_committed_sweep
 
 __all__ = ["main"]
 
@@ -78,7 +79,8 @@ def _parser() -> argparse.ArgumentParser:
                           "run")
     run.add_argument("--no-isolate", action="store_true",
                      help="run cells in the worker itself (debugging: no time limit, no crash "
-                          "isolation)")
+                          "isolation; with one worker that is this command's own process, "
+                          "which a cell that crashes ends)")
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
     run.add_argument("--allow-failures", action="store_true",
                      help="exit with status 0 even when cells failed or timed out (they are "
@@ -296,16 +298,11 @@ def _cmd_report(args) -> int:
         from benchmarks.html_report import write_html_report
 
         folder = Path(args.dir).resolve()
-        own = None if _is_committed_sweep(folder) else folder.name
+        own = None if is_committed_sweep(folder) else folder.name
         paths.append(write_html_report(folder.parent, reports_dir, own_sweep=own))
     for p in paths:
         print(p)
     return 0
-
-
-#: the sweeps whose tables and figures are committed under the repository's reports/
-COMMITTED_SWEEPS = ("results/paper", "results/imbalance", "results/unknown_types",
-                    "results/benchmark")
 
 
 def _reports_dir(sweep_dir: str, given: str | None):
@@ -319,7 +316,7 @@ def _reports_dir(sweep_dir: str, given: str | None):
     if given is not None:
         return Path(given)
     folder = Path(sweep_dir).resolve()
-    if _is_committed_sweep(folder):
+    if is_committed_sweep(folder):
         return Path(__file__).resolve().parent.parent / "reports"
     return folder.parent / f"{folder.name}-reports"
 
@@ -336,15 +333,6 @@ def _check_folder_path(folder, what: str):
             where = "is a file" if path == folder else f"is under {path}, which is a file"
             raise ValueError(f"{what} {folder} {where}: give a folder")
     return folder
-
-
-def _is_committed_sweep(folder) -> bool:
-    """Whether ``folder`` is one of the repository's committed sweeps, told by its location,
-    not its name: a user's own folder called ``paper`` is not the paper sweep."""
-    from pathlib import Path
-
-    root = Path(__file__).resolve().parent.parent
-    return any(Path(folder).resolve() == (root / c).resolve() for c in COMMITTED_SWEEPS)
 
 
 def _cmd_datasets(args) -> int:
@@ -389,9 +377,10 @@ def _cmd_validate(args) -> int:
 
     config = load_config(args.config)
     cells = config.cells()
-    print(f"{args.config}: valid; {len(config.datasets)} dataset entr"
-          f"{'y' if len(config.datasets) == 1 else 'ies'}, {len(config.detectors)} detector(s), "
-          f"{len(config.seeds)} seed(s) -> {len(cells)} cells")
+    # "valid" only once every split has been made: a split that cannot be made exits 2 below
+    counts = (f"{len(config.datasets)} dataset entr"
+              f"{'y' if len(config.datasets) == 1 else 'ies'}, {len(config.detectors)} "
+              f"detector(s), {len(config.seeds)} seed(s) -> {len(cells)} cells")
     if config.n_jobs != -1:
         # a warning here: the config is valid, and one meant for a cluster is checked on a
         # laptop; `run` without --scheduler refuses it
@@ -402,7 +391,6 @@ def _cmd_validate(args) -> int:
     if len(cells) > LARGE_SWEEP_CELLS:
         print(f"warning: {len(cells)} cells is a large sweep (above {LARGE_SWEEP_CELLS}); "
               "check the axes and the seeds", file=sys.stderr)
-    print(_time_estimate(cells, config.n_jobs if config.n_jobs > 0 else available_cores()))
     unfilled, problems = _check_splits(cells)
     for line in unfilled:
         print(f"skipped: {line}", file=sys.stderr)
@@ -412,9 +400,11 @@ def _cmd_validate(args) -> int:
     for line in problems:
         print(f"infeasible: {line}", file=sys.stderr)
     if problems:
-        print(f"pugan-bench validate: error: {len(problems)} split(s) cannot be made; see "
-              "above", file=sys.stderr)
+        print(f"pugan-bench validate: error: {args.config}: {counts}, but "
+              f"{len(problems)} split(s) cannot be made; see above", file=sys.stderr)
         return 2
+    print(f"{args.config}: valid; {counts}")
+    print(_time_estimate(cells, config.n_jobs if config.n_jobs > 0 else available_cores()))
     return 0
 
 
@@ -517,6 +507,9 @@ def _time_estimate(cells, n_jobs: int) -> str:
     times = [guess(c) for c in cells]
     known = [t for t in times if t is not None]
     unknown = sorted({c.detector_name for c, t in zip(cells, times, strict=True) if t is None})
+    if not known:
+        return (f"estimated time: none; no cell time is recorded for {', '.join(unknown)} in "
+                f"{', '.join(TIMED_SWEEPS)}")
     seconds = sum(known) / max(1, n_jobs)
     text = (f"estimated time: about {_duration(seconds)} with n_jobs={n_jobs} for "
             f"{len(known)} of {len(cells)} cells (from the cell times recorded in "

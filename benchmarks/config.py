@@ -217,6 +217,21 @@ def _split_arg_names() -> set[str]:
     return set(inspect.signature(make_pu_split).parameters) - _AXIS_ARGS - {"dataset_params"}
 
 
+def _bundled_adbench_name(name: str) -> str | None:
+    """The registered name (``adbench:cardio``) of a bundled ADBench file named any way its
+    loader takes (any case, or the file's full stem ``adbench:6_cardio``), else None."""
+    if not name.lower().startswith("adbench:"):
+        return None
+    from benchmarks.datasets.adbench import BUNDLED_ADBENCH
+
+    want = name.split(":", 1)[1].lower()
+    for stem in BUNDLED_ADBENCH:  # each stem is "<number>_<name>"
+        short = stem.split("_", 1)[1]
+        if want in (stem.lower(), short.lower()):
+            return f"adbench:{short}"
+    return None
+
+
 def _check_dataset_name(name: str, params: dict, where: str, base_dir: Path | None) -> tuple[str, dict]:
     """Validate a loader name; resolve a relative user file path. Returns (name, params)."""
     from benchmarks.datasets import available_datasets
@@ -226,6 +241,9 @@ def _check_dataset_name(name: str, params: dict, where: str, base_dir: Path | No
     known = available_datasets()
     if name in known:
         return name, params
+    bundled = _bundled_adbench_name(name)
+    if bundled is not None:  # one name per file, so its cells keep one cache key
+        return bundled, params
     if name.startswith("file:") or name == "file" or name == "adbench":
         raw = name.split(":", 1)[1] if ":" in name else params.get("path")
         if not raw:

@@ -45,6 +45,7 @@ the rerun's time limit filled in by the interrupted command's message.
 from __future__ import annotations
 
 import dataclasses
+import shlex
 import sys
 from pathlib import Path
 
@@ -71,14 +72,31 @@ class ResumableInterrupt(KeyboardInterrupt):
         self.resume = resume
 
 
-def resume_command(config, dest: Path) -> str:
-    """The run that finishes an interrupted rerun into ``dest``: the source's seeds and the
-    rerun's time limit, which the config file alone would not give (a source run with
-    ``--seeds`` holds fewer seeds than its config, and the rest would run too)."""
+def moves_command_line(before: Path, after: Path, detectors: list[str],
+                       datasets: list[str]) -> str:
+    """The ``pugan-bench moves`` command that compares ``detectors`` (and ``datasets``) of two
+    folders, as rerun does when it is not stopped."""
+    words = ["pugan-bench", "moves", str(before), str(after)]
+    for flag, labels in (("--detector", detectors), ("--dataset", datasets)):
+        for label in labels:
+            words += [flag, label]
+    return shlex.join(words)
+
+
+def resume_command(config, dest: Path, source: Path | None = None,
+                   compared: list[str] | None = None, datasets: list[str] | None = None) -> str:
+    """The run that finishes an interrupted rerun into ``dest``: the source's config with its
+    seeds and the rerun's time limit, which the config file alone would not give (a source
+    run with ``--seeds`` holds fewer seeds than its config, and the rest would run too), then
+    the ``moves`` command that writes the comparison the rerun would have written."""
     seeds = ",".join(str(s) for s in config.seeds)
     limit = f" --time-limit {config.time_limit:g}" if config.time_limit else ""
-    return (f"`pugan-bench run CONFIG --out {dest} --seeds {seeds}{limit} --no-retry-failed` "
-            "(rerun refuses a DEST that exists)")
+    named = shlex.quote(str(config.source)) if config.source else "CONFIG"
+    text = (f"`pugan-bench run {named} --out {shlex.quote(str(dest))} --seeds {seeds}{limit} "
+            "--no-retry-failed` (rerun refuses a DEST that exists)")
+    if source is not None and compared:
+        text += f", then `{moves_command_line(source, dest, compared, datasets or [])}`"
+    return text
 
 
 def source_config(source: Path):
@@ -274,13 +292,14 @@ def run_command(args) -> int:
              for cell in config.cells()}
     n, carried = copy_without(source, dest, detectors, args.dataset, cells, rows_from)
     print(f"{n} row(s) of {source} to compute again in {dest}", flush=True)
+    compared = detectors or carried
+    resume = resume_command(config, dest, source, compared, args.dataset)
     # the source's times of the chosen cells order them longest first
     try:
         frame = run_sweep(config, dest, n_jobs=args.n_jobs, retry_failed=False,
-                          progress=False, timings_from=source / "results.csv")
+                          progress=False, timings_from=source / "results.csv", resume=resume)
     except KeyboardInterrupt:
-        raise ResumableInterrupt(resume_command(config, dest)) from None
-    compared = detectors or carried
+        raise ResumableInterrupt(resume) from None
     _write_moves(score_moves(source, dest, compared, args.dataset), dest / "moves.csv")
     bad = _chosen(frame, detectors, args.dataset) & frame["status"].isin(
         ["failed", "timeout"])

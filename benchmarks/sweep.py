@@ -226,7 +226,7 @@ def run_sweep(config: SweepConfig, out: str | Path, *, n_jobs: int | None = None
               backend: str = "loky", scheduler: str | None = None, retry_failed: bool = True,
               force: bool = False, isolate: bool = True, threads_per_cell: int | None = None,
               progress: bool = True, timings_from: str | Path | None = None,
-              keep_rows: bool = False) -> pd.DataFrame:
+              keep_rows: bool = False, resume: str | None = None) -> pd.DataFrame:
     """Run every cell of ``config`` into folder ``out``; return the results frame.
 
     Parameters
@@ -246,6 +246,8 @@ def run_sweep(config: SweepConfig, out: str | Path, *, n_jobs: int | None = None
         this folder has none of its own (a rerun passes the sweep it copies).
     keep_rows : take each row of ``out/results.csv`` whose cell has no file in ``cells/`` as
         that cell's result (:func:`keep_rows_as_cells`), so that only new cells run.
+    resume : how to resume the run if it is stopped, for run.log and the warning (default:
+        the same command; a rerun's differs, since rerun refuses a folder that exists).
     """
     _check_run_options(backend, scheduler, threads_per_cell)
     client = _connect_first(backend, scheduler)
@@ -254,7 +256,7 @@ def run_sweep(config: SweepConfig, out: str | Path, *, n_jobs: int | None = None
                               scheduler=scheduler, retry_failed=retry_failed, force=force,
                               isolate=isolate, threads_per_cell=threads_per_cell,
                               progress=progress, timings_from=timings_from,
-                              keep_rows=keep_rows)
+                              keep_rows=keep_rows, resume=resume or "the same command")
     finally:
         if client is not None:
             client.close()
@@ -262,7 +264,7 @@ def run_sweep(config: SweepConfig, out: str | Path, *, n_jobs: int | None = None
 
 def _run_connected(config: SweepConfig, out, client, *, n_jobs, backend, scheduler,
                    retry_failed, force, isolate, threads_per_cell, progress, timings_from,
-                   keep_rows) -> pd.DataFrame:
+                   keep_rows, resume) -> pd.DataFrame:
     """:func:`run_sweep` once its scheduler, if any, answers (``client``)."""
     from tqdm.auto import tqdm
 
@@ -294,6 +296,7 @@ def _run_connected(config: SweepConfig, out, client, *, n_jobs, backend, schedul
              "%s thread(s) per cell, time limit %s)", config.name, n_keys,
              n_keys - len(pending), len(pending), n_workers, backend,
              threads or "the worker's", f"{config.time_limit:g} s" if config.time_limit
+             and isolate else "none (cells run without isolation)" if config.time_limit
              else "none")
     task = functools.partial(run_cell, time_limit=config.time_limit, threads=threads,
                              plugins=config.plugins, isolate=isolate,
@@ -302,14 +305,15 @@ def _run_connected(config: SweepConfig, out, client, *, n_jobs, backend, schedul
                desc=config.name, smoothing=0.1)
     sink = _Sink(cache, bar, _RunLog(folder, echo=not progress), workers=n_workers,
                  cores=cores)
+    sink.resume = resume
     t_start = time.perf_counter()
     try:
         _dispatch(pending, task, sink, backend=backend, scheduler=scheduler,
                   n_workers=n_workers, client=client)
     except KeyboardInterrupt:
         sink.interrupted = True
-        log.warning("interrupted: finished cells are kept in %s; rerun the same command "
-                    "to resume", folder / "cells")
+        log.warning("interrupted: finished cells are kept in %s; resume with %s",
+                    folder / "cells", resume)
         raise
     except Exception as exc:  # the harness's or the cluster's: the run stops, not done
         sink.error = " ".join(error_text(exc).split())  # one line in run.log
@@ -357,7 +361,7 @@ def _close_run(config: SweepConfig, folder: Path, cells: list[Cell], previous: d
     except OSError as exc:
         results_error = exc
     done = summary_line(config.name, frame, len(cells), interrupted=sink.interrupted,
-                        error=sink.error,
+                        error=sink.error, resume=sink.resume,
                         utilisation=core_utilisation_text(sink.cell_seconds, workers, wall,
                                                           sink.n_stored))
     sink.run_log.line(done, echo=False)
@@ -377,7 +381,8 @@ def _close_run(config: SweepConfig, folder: Path, cells: list[Cell], previous: d
 
 
 def summary_line(name: str, frame: pd.DataFrame, n_cells: int, *, interrupted: bool,
-                 utilisation: str, error: str | None = None) -> str:
+                 utilisation: str, error: str | None = None,
+                 resume: str = "the same command") -> str:
     """run.log's last line of a run: ``done`` with the counts by status, or, for a run stopped
     by Ctrl-C or SIGTERM (``interrupted``) or by an ``error`` of the harness or the cluster,
     how many of its cells have a result, so that the log never calls a stopped run done."""
@@ -385,7 +390,7 @@ def summary_line(name: str, frame: pd.DataFrame, n_cells: int, *, interrupted: b
                else f"stopped by an error ({error})" if error else None)
     if stopped:
         return (f"sweep {name!r} {stopped}: {len(frame)} of {n_cells} cells have a result "
-                f"({_status_counts(frame)}); rerun the same command to resume; {utilisation}")
+                f"({_status_counts(frame)}); resume with {resume}; {utilisation}")
     return f"sweep {name!r} done: {_status_counts(frame)}; {utilisation}"
 
 
@@ -605,6 +610,8 @@ class _Sink:
         #: the cells run side by side and the cores under them, for the run's record; a
         #: Dask scheduler's cluster replaces the local guess with its workers' threads
         self.workers, self.cores = workers, cores
+        #: how a stopped run is resumed, for run.log's last line
+        self.resume = "the same command"
         #: whether dispatch got as far as running cells (a cluster that failed to start did
         #: not), whether the run was stopped by Ctrl-C or SIGTERM, and the error that ended
         #: it otherwise (in words; None for a run that went through)

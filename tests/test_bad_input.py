@@ -278,9 +278,22 @@ def test_validate_fails_on_a_split_that_run_would_fail(tmp_path, capsys):
     cfg.write_text("seeds: 1\nanomaly_ratios: [0.1]\nlabelled_fractions: [0.5]\n"
                    "datasets: [{dataset: 'file:one.csv'}]\ndetectors: [iforest]\n")
     assert main(["validate", str(cfg)]) == 2
-    err = capsys.readouterr().err
+    out, err = capsys.readouterr()
     assert "infeasible: file:one.csv at anomaly ratio 0.1" in err and "one class only" in err
-    assert "error: 1 split(s) cannot be made" in err and "skipped:" not in err
+    assert "1 cells, but 1 split(s) cannot be made" in err and "skipped:" not in err
+    assert "valid" not in out  # never "valid" and then exit 2
+
+
+@pytest.mark.parametrize("written", ["adbench:6_cardio", "adbench:Cardio", "adbench:6_CARDIO"])
+def test_a_bundled_adbench_file_by_any_name_its_loader_takes_is_one_dataset(written):
+    """Any case, and the file's full stem, as the loader and docs/datasets.md take them; the
+    entry keeps one name, so its cells share the cache keys of ``adbench:cardio``."""
+    raw = base(datasets=[{"dataset": written}])
+    assert parse_config(raw).datasets[0].dataset == "adbench:cardio"
+    assert parse_config(raw).cells()[0].key == \
+        parse_config(base(datasets=[{"dataset": "adbench:cardio"}])).cells()[0].key
+    with pytest.raises(ConfigError, match="unknown dataset 'adbench:7_cardio'"):
+        parse_config(base(datasets=[{"dataset": "adbench:7_cardio"}]))
 
 
 def test_a_file_named_npz_that_is_not_a_zip_archive_is_refused(tmp_path):

@@ -62,6 +62,36 @@ def test_a_plugin_factory_of_a_built_in_class_has_cache_keys_of_its_own(tmp_path
     assert not set(edited) & set(overridden)
 
 
+def test_a_plugin_imports_a_module_beside_it_whose_class_is_in_its_keys(tmp_path,
+                                                                       saved_registry,
+                                                                       monkeypatch):
+    """A plugin file's folder is on the import path, as with `python plugin.py`; a detector
+    class defined in the module it imports is part of its cells' fingerprint."""
+    import sys
+
+    from benchmarks.fingerprint import _digest_sources
+
+    monkeypatch.setattr(sys, "path", list(sys.path))  # the plugin's folder joins a copy
+    helper = tmp_path / "pugan_test_helper_forest.py"
+    helper.write_text("from baselines.pyod_adapters import PyODDetector\n\n\n"
+                      "class HelperForest(PyODDetector):\n    pass\n")
+    plugin = tmp_path / "uses_helper.py"
+    plugin.write_text(
+        "from benchmarks.registry import register\n"
+        "from pugan_test_helper_forest import HelperForest\n\n\n"
+        "@register('helper-iforest', supervision='unsupervised')\n"
+        "def _forest(random_state=None, **params):\n"
+        "    return HelperForest('IForest', random_state=random_state, model_params=params)\n")
+    try:
+        before = iforest_keys([PLUGIN, str(plugin)], name="helper-iforest")
+        helper.write_text(helper.read_text() + "    # edited\n")
+        _digest_sources.cache_clear()
+        after = iforest_keys([PLUGIN, str(plugin)], name="helper-iforest")
+    finally:
+        sys.modules.pop("pugan_test_helper_forest", None)
+    assert before and not set(before) & set(after)
+
+
 def test_a_plugin_registration_setting_moves_its_keys(tmp_path, saved_registry):
     from benchmarks.registry import get_spec, register
 

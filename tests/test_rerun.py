@@ -256,7 +256,8 @@ def test_rows_from_another_folder_take_the_place_of_the_sources_without_a_fit(tm
 def test_an_interrupted_rerun_names_the_seeds_and_limit_to_resume_with(tmp_path, capsys,
                                                                        monkeypatch):
     """The source ran seeds 0 and 1 of a config that may hold more: resuming with the config
-    alone would add the others to the copy."""
+    alone would add the others to the copy. The config is the one the source ran (its
+    config.yaml's source), and the comparison rerun would have written follows."""
     import benchmarks.sweep
 
     source = _sweep(tmp_path)
@@ -269,5 +270,26 @@ def test_an_interrupted_rerun_names_the_seeds_and_limit_to_resume_with(tmp_path,
     assert main(["rerun", str(source), str(dest), "--detector", "t-centroid",
                  "--time-limit", "30"]) == 130
     err = capsys.readouterr().err
-    assert f"pugan-bench run CONFIG --out {dest} --seeds 0,1 --time-limit 30 --no-retry-failed" \
-        in err
+    config = tmp_path / "s.yaml"
+    assert (f"pugan-bench run {config} --out {dest} --seeds 0,1 --time-limit 30 "
+            f"--no-retry-failed` (rerun refuses a DEST that exists), then `pugan-bench moves "
+            f"{source} {dest} --detector t-centroid`") in " ".join(err.split())
+
+
+def test_a_stopped_rerun_logs_its_own_way_to_resume(tmp_path, monkeypatch):
+    """run.log's last line of a stopped rerun names the rerun's resume command, not "the
+    same command", which rerun refuses once DEST exists."""
+    import benchmarks.sweep
+
+    source = _sweep(tmp_path)
+
+    def stop(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(benchmarks.sweep, "_dispatch", stop)
+    dest = tmp_path / "copy"
+    assert main(["-q", "rerun", str(source), str(dest), "--detector", "t-centroid",
+                 "--n-jobs", "1"]) == 130
+    last = (dest / "run.log").read_text().splitlines()[-1]
+    assert "interrupted" in last and f"resume with `pugan-bench run {tmp_path / 's.yaml'}" \
+        in last and "then `pugan-bench moves" in last
