@@ -92,6 +92,10 @@ def test_a_users_own_sweep_gets_its_own_section_and_no_empty_ones(tmp_path):
     text = (reports / "index.html").read_text()
     assert "Sweep my sweep" in text and "Not run yet" not in text
     assert "t-centroid" in text and len(page.images) >= 1
+    # these are the user's results, not the repository's committed ones
+    assert "from the committed results" not in text
+    assert f"from the sweep folders in <code>{folder.parent}</code>, yours (<code>my sweep" \
+        "</code>) first" in text
     # a user's folder that happens to be called "paper" is theirs, not the committed sweep:
     # its Table 2 is shown once, and nothing on the page offers `make reproduce-paper`, which
     # would rewrite the repository's sweep

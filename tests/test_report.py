@@ -159,12 +159,50 @@ def test_cost_sentence_gives_a_wall_time_only_for_a_whole_run_of_the_current_cod
     assert "no run from an empty folder with the code" in _cost_sentence(frame, tmp_path)
     record_run(tmp_path, **whole, code_versions=["1+new", "1+base"])
     text = _cost_sentence(frame, tmp_path)
-    assert "took 2 minutes with 2 workers on 2 cores (core utilisation 0.50)" in text
+    assert "took 2.0 minutes with 2 workers on 2 cores (core utilisation 0.50)" in text
     # a run that recorded its processor names it: times (and PU-GAN's arithmetic) depend on it
     record_run(tmp_path, **whole, code_versions=["1+new", "1+base"],
                processor="AMD EPYC, PU-GAN trains in float32 there")
     assert ("on 2 cores (AMD EPYC, PU-GAN trains in float32 there; core utilisation 0.50)"
             in _cost_sentence(frame, tmp_path))
+
+
+def test_cost_sentence_of_a_small_sweep_of_your_own(tmp_path):
+    """Tenths below ten minutes, not "0 core-minutes" beside a table of tenths; a folder of
+    your own called ``paper`` is credited to the config it ran, not `make reproduce-paper`."""
+    from benchmarks.report import _cost_sentence
+    from benchmarks.results import record_run
+
+    folder = tmp_path / "paper"
+    folder.mkdir()
+    frame = pd.DataFrame({"cell_id": ["a", "b"], "seed": [0, 0], "cell_seconds": 9.0,
+                          "code_version": "1+new"})
+    record_run(folder, config="s", seeds=[0], cells=2, cached=0, run=2, workers=1, cores=2,
+               wall_seconds=18.0, cell_seconds=18.0, code_versions=["1+new"])
+    text = _cost_sentence(frame, folder)
+    assert text.startswith(f"`pugan-bench run CONFIG --out {folder}`: 2 cells on 1 seeds")
+    assert "sum to 0.3 core-minutes" in text and "took 0.3 minutes with 1 worker on" in text
+    (folder / "config.yaml").write_text("source: mine.yaml\ndetectors: []\ndatasets: []\n")
+    assert _cost_sentence(frame, folder).startswith(f"`pugan-bench run mine.yaml --out {folder}`")
+
+
+def test_a_report_of_a_sweep_stopped_part_way_says_what_is_missing(tmp_path, caplog):
+    """Every table is over the rows there are; a sweep whose last run held more cells than
+    results.csv does says so in Table 2 and in a warning, instead of passing a part for the
+    whole."""
+    from benchmarks.report import missing_cells_sentence
+    from benchmarks.results import record_run
+
+    frame = pd.DataFrame({"cell_id": ["a"], "seed": [0]})
+    assert missing_cells_sentence(frame, tmp_path) == ""   # no run recorded: nothing to say
+    record_run(tmp_path, config="s", seeds=[0], cells=1, cached=0, run=1)
+    assert missing_cells_sentence(frame, tmp_path) == ""
+    record_run(tmp_path, config="s", seeds=[0, 1], cells=8, cached=1, run=1,
+               stopped="interrupted")
+    assert missing_cells_sentence(frame, tmp_path) == (
+        "INCOMPLETE: results.csv holds 1 of the 8 cells of the sweep's last run, which was "
+        "stopped (interrupted); every table is over the cells that have a row. Run the "
+        "sweep's command again to compute the rest.")
 
 
 def test_cost_table_splits_the_time_by_dataset_and_detector(tmp_path):
@@ -196,7 +234,7 @@ def test_cost_table_splits_the_time_by_dataset_and_detector(tmp_path):
     # 270 cell seconds over 2 workers at utilisation 0.5: 270 s of wall time
     assert "| kdd | 3 | 4.5 | 4.5 | 90% | 120.0 | 30.0 |" in text
     assert "| moons | 2 | 0.5 | 0.5 | 10% | 15.0 |  |" in text
-    assert "not a measured run" in text and "took 5 minutes with 2 workers" in text
+    assert "not a measured run" in text and "took 5.0 minutes with 2 workers" in text
 
 
 def test_the_processor_summary_names_the_arithmetic_pugan_trains_in(tmp_path, monkeypatch):
