@@ -462,11 +462,24 @@ def _label_hint(cell, exc) -> str:
                        column)[column]
     except Exception:
         return ""
-    found = sorted({repr(v) for v in labels.dropna().unique().tolist()})
+    held = labels.dropna().unique().tolist()
+    found = sorted({repr(v) for v in held})
     shown = ", ".join(found[:10]) + (f", ... ({len(found)} distinct)" if len(found) > 10 else "")
     default = "" if "anomaly_values" in given else " (the default)"
+    wanted = params["anomaly_values"]
+    wanted = list(wanted) if isinstance(wanted, list | tuple | set) else [wanted]
+    # the text "1" against the number 1: alike on screen, unequal to the loader
+    alike = sorted({str(w) for w in wanted} & {str(v) for v in held})
+    kinds = (f" ({', '.join(alike)} as {_kind(wanted)} against the column's {_kind(held)}: "
+             "write them as the file holds them)" if alike else "")
     return (f"; anomaly_values is {params['anomaly_values']!r}{default} and label column "
-            f"{column!r} holds {shown}: set anomaly_values to the label(s) that mean anomaly")
+            f"{column!r} holds {shown}{kinds}: set anomaly_values to the label(s) that mean "
+            "anomaly")
+
+
+def _kind(values) -> str:
+    """"text" or "numbers": what a list of labels holds, as a user would tell them apart."""
+    return "text" if all(isinstance(v, str) for v in values) else "numbers"
 
 
 #: sweeps whose recorded cell times inform validate's estimate

@@ -324,6 +324,25 @@ def test_validate_names_anomaly_values_and_the_labels_when_none_match(tmp_path, 
             "'ok': set anomaly_values" in err)
 
 
+def test_validate_says_when_the_anomaly_value_is_text_and_the_labels_numbers(tmp_path,
+                                                                            capsys):
+    """'1' against 1 looks alike on screen; the hint says which is text."""
+    from benchmarks.cli import main
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.standard_normal((200, 2)), columns=["a", "b"])
+    frame["y"] = (np.arange(200) < 20).astype(int)
+    frame.to_csv(tmp_path / "ints.csv", index=False)
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("seeds: 1\nanomaly_ratios: [0.05]\nlabelled_fractions: [0.5]\n"
+                   "datasets: [{dataset: 'file:ints.csv', dataset_params: {label_column: y, "
+                   "anomaly_values: ['1']}}]\ndetectors: [iforest]\n")
+    assert main(["validate", str(cfg)]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert ("label column 'y' holds 0, 1 (1 as text against the column's numbers: write them "
+            "as the file holds them)") in err
+
+
 @pytest.mark.parametrize("params, named", [
     ({"n_bags": -3}, r"n_bags must be an integer >= 1; got -3"),
     ({"hidden": "abc"}, r"hidden must be an integer >= 1; got 'abc'"),

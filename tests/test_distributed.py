@@ -130,3 +130,19 @@ def test_threads_per_cell_come_from_the_worker_running_it():
                           dashboard_address=None) as cluster, Client(cluster) as client:
             got = client.submit(worker_threads, pure=False).result()
         assert got == max(1, available_cores() // nthreads)
+
+
+def test_local_workers_start_with_ctrl_c_left_to_the_driver():
+    """A Ctrl-C in the terminal reaches every process of its group; local Dask workers start
+    with SIGINT ignored (they inherit it), so only the driver answers it, with its one line,
+    instead of a KeyboardInterrupt traceback from each worker. The driver's own handler is
+    back afterwards."""
+    from benchmarks.sweep import _sigint_ignored
+
+    before = signal.getsignal(signal.SIGINT)
+    with _sigint_ignored():
+        child = subprocess.run([sys.executable, "-c", "import signal; print(signal.getsignal("
+                                "signal.SIGINT) is signal.SIG_IGN)"],
+                               capture_output=True, text=True, check=True)
+    assert child.stdout.strip() == "True"
+    assert signal.getsignal(signal.SIGINT) is before
