@@ -468,13 +468,27 @@ def _label_hint(cell, exc) -> str:
     default = "" if "anomaly_values" in given else " (the default)"
     wanted = params["anomaly_values"]
     wanted = list(wanted) if isinstance(wanted, list | tuple | set) else [wanted]
-    # the text "1" against the number 1: alike on screen, unequal to the loader
-    alike = sorted({str(w) for w in wanted} & {str(v) for v in held})
+    # the text "1" against the number 1 (or 1.0): alike on screen, unequal to the loader
+    alike = [str(w) for w in wanted if w not in held and _as_other_type(w, held)]
     kinds = (f" ({', '.join(alike)} as {_kind(wanted)} against the column's {_kind(held)}: "
              "write them as the file holds them)" if alike else "")
     return (f"; anomaly_values is {params['anomaly_values']!r}{default} and label column "
             f"{column!r} holds {shown}{kinds}: set anomaly_values to the label(s) that mean "
             "anomaly")
+
+
+def _as_other_type(label, held) -> bool:
+    """Whether ``label`` is among ``held`` as the same number written as text or as a number
+    (``"1"`` against ``1`` or ``1.0``)."""
+    for value in held:
+        if isinstance(label, str) == isinstance(value, str):
+            continue
+        try:
+            if float(label) == float(value):
+                return True
+        except (TypeError, ValueError):
+            continue
+    return False
 
 
 def _kind(values) -> str:
@@ -627,10 +641,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"pugan-bench {args.command}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt as exc:
-        how = getattr(exc, "resume", None) or (
-            "`pugan-bench run CONFIG --out DEST --no-retry-failed` (rerun refuses a DEST "
-            "that exists)" if args.command == "rerun" else "the same command")
-        print(f"interrupted; finished cells are kept; resume with {how}", file=sys.stderr)
+        how = getattr(exc, "resume", None)
+        if how is None and args.command == "rerun":  # stopped before any cell ran
+            print(f"interrupted before any cell ran; remove {args.dest} (rerun refuses a DEST "
+                  "that exists) and give the same command again", file=sys.stderr)
+            return 130
+        print(f"interrupted; finished cells are kept; resume with {how or 'the same command'}",
+              file=sys.stderr)
         return 130
 
 

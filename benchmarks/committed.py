@@ -11,7 +11,7 @@ from __future__ import annotations
 import shlex
 from pathlib import Path
 
-__all__ = ["COMMITTED_SWEEPS", "is_committed_sweep", "sweep_command"]
+__all__ = ["COMMITTED_SWEEPS", "is_committed_sweep", "run_command_line", "sweep_command"]
 
 #: each committed sweep folder (relative to the repository) and the make target that fills it
 COMMITTED_SWEEPS = {"results/paper": "make reproduce-paper",
@@ -33,16 +33,26 @@ def is_committed_sweep(folder) -> bool:
 
 
 def sweep_command(folder) -> str:
-    """The command that fills ``folder``: a committed sweep's make target; else ``pugan-bench
-    run`` on the config its config.yaml names as its source (``CONFIG`` where it names none)."""
+    """The command that fills ``folder``: a committed sweep's make target; for a copy that
+    ``pugan-bench rerun`` made (it holds the rerun's moves.csv), that command, since a plain
+    run of the copy's config would compute every cell here; else ``pugan-bench run`` on the
+    config its config.yaml names as its source (``CONFIG`` where it names none)."""
     key = _committed_key(folder)
     if key is not None:
         return COMMITTED_SWEEPS[key]
+    if (Path(folder) / "moves.csv").is_file():
+        return f"pugan-bench rerun SOURCE {shlex.quote(str(folder))} --detector LABEL ..."
     from benchmarks.results import read_resolved_config
 
     try:
         source = read_resolved_config(folder).get("source") or None
     except (OSError, ValueError):
         source = None
-    config = shlex.quote(str(source)) if source else "CONFIG"
-    return f"pugan-bench run {config} --out {shlex.quote(str(folder))}"
+    return run_command_line(source, folder)
+
+
+def run_command_line(config, out) -> str:
+    """``pugan-bench run CONFIG --out OUT``, quoted for a shell; ``CONFIG`` where the config
+    file is not known."""
+    named = shlex.quote(str(config)) if config else "CONFIG"
+    return f"pugan-bench run {named} --out {shlex.quote(str(out))}"

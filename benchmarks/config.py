@@ -223,12 +223,12 @@ def _bundled_adbench_name(name: str) -> str | None:
     if not name.lower().startswith("adbench:"):
         return None
     from benchmarks.datasets.adbench import BUNDLED_ADBENCH
+    from benchmarks.datasets.adbench import _short as short_name  # the loader's own rule
 
     want = name.split(":", 1)[1].lower()
-    for stem in BUNDLED_ADBENCH:  # each stem is "<number>_<name>"
-        short = stem.split("_", 1)[1]
-        if want in (stem.lower(), short.lower()):
-            return f"adbench:{short}"
+    for stem in BUNDLED_ADBENCH:
+        if want in (stem.lower(), short_name(stem).lower()):
+            return f"adbench:{short_name(stem)}"
     return None
 
 

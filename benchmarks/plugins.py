@@ -59,8 +59,8 @@ def import_plugins(plugins, base_dir: str | Path | None = None) -> None:
             if spec is None:  # a suffix Python imports nothing from
                 raise ConfigError(f"plugins: {str(path)!r} is not a Python file (a plugin file "
                                   "ends in .py; a module is named without a path)")
-            # its folder joins the import path (last, so it shadows nothing installed), so
-            # that it imports the modules beside it as `python plugin.py` would
+            # its folder joins the import path, last, so that it imports the modules beside
+            # it without shadowing anything installed
             if str(path.parent) not in sys.path:
                 sys.path.append(str(path.parent))
             module = importlib.util.module_from_spec(spec)

@@ -91,8 +91,9 @@ def resume_command(config, dest: Path, source: Path | None = None,
     the ``moves`` command that writes the comparison the rerun would have written."""
     seeds = ",".join(str(s) for s in config.seeds)
     limit = f" --time-limit {config.time_limit:g}" if config.time_limit else ""
-    named = shlex.quote(str(config.source)) if config.source else "CONFIG"
-    text = (f"`pugan-bench run {named} --out {shlex.quote(str(dest))} --seeds {seeds}{limit} "
+    from benchmarks.committed import run_command_line
+
+    text = (f"`{run_command_line(config.source, dest)} --seeds {seeds}{limit} "
             "--no-retry-failed` (rerun refuses a DEST that exists)")
     if source is not None and compared:
         text += f", then `{moves_command_line(source, dest, compared, datasets or [])}`"

@@ -102,28 +102,33 @@ def _dask_client(scheduler: str | None, n_jobs: int):
                 f"({type(exc).__name__}); is `dask scheduler` running there?") from None
     # non-daemonic local workers start cells from a forkserver (faster than a fresh interpreter)
     dask.config.set({"distributed.worker.daemon": False})
-    with _sigint_ignored():  # Ctrl-C is the driver's: it closes the cluster, which ends them
-        cluster = LocalCluster(n_workers=n_jobs, threads_per_worker=1, processes=True,
-                               dashboard_address=None)
-    return Client(cluster), cluster
+    cluster = LocalCluster(n_workers=n_jobs, threads_per_worker=1, processes=True,
+                           dashboard_address=None)
+    client = Client(cluster)
+    # Ctrl-C is the driver's: it closes the cluster, which ends the workers
+    client.register_plugin(_driver_takes_ctrl_c())
+    return client, cluster
 
 
-@contextlib.contextmanager
-def _sigint_ignored():
-    """SIGINT ignored while local worker processes start, so that they inherit that: a Ctrl-C
-    in the terminal reaches every process of its group, and each worker would print its own
-    KeyboardInterrupt traceback before the driver's one-line message."""
-    import signal
-    import threading
+def _driver_takes_ctrl_c():
+    """A Dask worker plugin that sets SIGINT aside in each local worker, a restarted one too.
 
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    before = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, before)
+    Why: a Ctrl-C in the terminal reaches every process of its group, and each local worker
+    would print its own KeyboardInterrupt traceback before the driver's one-line message.
+    """
+    from distributed import WorkerPlugin
+
+    class DriverTakesCtrlC(WorkerPlugin):
+        name = "pugan-bench-driver-takes-ctrl-c"
+
+        def setup(self, worker):
+            import signal
+            import threading
+
+            if threading.current_thread() is threading.main_thread():
+                signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    return DriverTakesCtrlC()
 
 
 def processor_summary(cpuinfo: str | Path = "/proc/cpuinfo", *, arithmetic: bool = True) -> str:

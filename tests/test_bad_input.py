@@ -341,6 +341,13 @@ def test_validate_says_when_the_anomaly_value_is_text_and_the_labels_numbers(tmp
     err = " ".join(capsys.readouterr().err.split())
     assert ("label column 'y' holds 0, 1 (1 as text against the column's numbers: write them "
             "as the file holds them)") in err
+    # labels equal to the values in force are no mismatch of kinds: all anomalies, say
+    frame["y"] = 1.0
+    frame.to_csv(tmp_path / "ints.csv", index=False)
+    cfg.write_text(cfg.read_text().replace("anomaly_values: ['1']", "anomaly_values: [1]"))
+    assert main(["validate", str(cfg)]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "holds 1.0: set anomaly_values" in err and "against the column's" not in err
 
 
 @pytest.mark.parametrize("params, named", [

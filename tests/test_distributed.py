@@ -132,17 +132,22 @@ def test_threads_per_cell_come_from_the_worker_running_it():
         assert got == max(1, available_cores() // nthreads)
 
 
-def test_local_workers_start_with_ctrl_c_left_to_the_driver():
-    """A Ctrl-C in the terminal reaches every process of its group; local Dask workers start
-    with SIGINT ignored (they inherit it), so only the driver answers it, with its one line,
-    instead of a KeyboardInterrupt traceback from each worker. The driver's own handler is
-    back afterwards."""
-    from benchmarks.sweep import _sigint_ignored
 
-    before = signal.getsignal(signal.SIGINT)
-    with _sigint_ignored():
-        child = subprocess.run([sys.executable, "-c", "import signal; print(signal.getsignal("
-                                "signal.SIGINT) is signal.SIG_IGN)"],
-                               capture_output=True, text=True, check=True)
-    assert child.stdout.strip() == "True"
-    assert signal.getsignal(signal.SIGINT) is before
+def test_local_workers_leave_ctrl_c_to_the_driver_even_when_restarted():
+    """A Ctrl-C in the terminal reaches every process of its group; the local Dask workers
+    set SIGINT aside (a restarted one too), so only the driver answers it, with its one line,
+    instead of a KeyboardInterrupt traceback from each worker."""
+    from benchmarks.sweep import _dask_client
+
+    def ignores_ctrl_c():
+        return signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+
+    client, cluster = _dask_client(None, 1)
+    try:
+        assert list(client.run(ignores_ctrl_c).values()) == [True]
+        client.restart()
+        assert list(client.run(ignores_ctrl_c).values()) == [True]
+    finally:
+        client.close()
+        cluster.close()
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler

@@ -184,6 +184,10 @@ def test_cost_sentence_of_a_small_sweep_of_your_own(tmp_path):
     assert "sum to 0.3 core-minutes" in text and "took 0.3 minutes with 1 worker on" in text
     (folder / "config.yaml").write_text("source: mine.yaml\ndetectors: []\ndatasets: []\n")
     assert _cost_sentence(frame, folder).startswith(f"`pugan-bench run mine.yaml --out {folder}`")
+    # a copy made by rerun is filled by rerun: a plain run would compute every cell there
+    (folder / "moves.csv").write_text("dataset\n")
+    assert _cost_sentence(frame, folder).startswith(
+        f"`pugan-bench rerun SOURCE {folder} --detector LABEL ...`: 2 cells")
 
 
 def test_a_report_of_a_sweep_stopped_part_way_says_what_is_missing(tmp_path, caplog):

@@ -93,7 +93,7 @@ def test_what_would_not_be_kept_or_would_mix_is_refused_before_anything_is_writt
 
 def test_sigterm_stops_a_rerun_like_ctrl_c(tmp_path, monkeypatch, capsys):
     """``kill PID`` reaches a rerun as an interrupt, so the sweep inside it writes its
-    finished cells and the command says how to resume, as ``run`` does."""
+    finished cells and the command exits 130 saying what to do next, as ``run`` does."""
     import os
     import signal
 
@@ -110,7 +110,8 @@ def test_sigterm_stops_a_rerun_like_ctrl_c(tmp_path, monkeypatch, capsys):
                      "--detector", "t-oracle"]) == 130
     finally:
         signal.signal(signal.SIGTERM, previous)
-    assert "--no-retry-failed" in capsys.readouterr().err
+    # stopped where this stand-in stands, before any cell: start again, nothing to resume
+    assert "interrupted before any cell ran" in capsys.readouterr().err
 
 
 def test_moves_compares_a_copy_made_in_steps_with_its_first_source(tmp_path, capsys):
@@ -293,3 +294,21 @@ def test_a_stopped_rerun_logs_its_own_way_to_resume(tmp_path, monkeypatch):
     last = (dest / "run.log").read_text().splitlines()[-1]
     assert "interrupted" in last and f"resume with `pugan-bench run {tmp_path / 's.yaml'}" \
         in last and "then `pugan-bench moves" in last
+
+
+def test_a_rerun_stopped_while_copying_says_to_start_again(tmp_path, capsys, monkeypatch):
+    """Before any cell runs, DEST holds at most part of the copy: resuming it with `run` would
+    leave rows out, so the message says to remove it and give the rerun again."""
+    import benchmarks.rerun
+
+    source = _sweep(tmp_path)
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(benchmarks.rerun, "copy_without", interrupted)
+    dest = tmp_path / "copy"
+    capsys.readouterr()
+    assert main(["rerun", str(source), str(dest), "--detector", "t-centroid"]) == 130
+    err = " ".join(capsys.readouterr().err.split())
+    assert f"interrupted before any cell ran; remove {dest}" in err and "resume" not in err
