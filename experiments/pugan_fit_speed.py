@@ -6,6 +6,7 @@ Usage::
         [--threads 1] [--param name=value ...] [--split-param name=value ...]
         [--out results/speed/fit.csv]
         [--allow-report-seeds]
+    python experiments/pugan_fit_speed.py --compare BEFORE.csv AFTER.csv
 
 For each seed: the preset's split, a ``PUGAN(random_state=seed, n_jobs=threads, **params)`` fit
 timed stage by stage (:func:`benchmarks.perf.pugan_profile.profile_fit`: the ``<stage>_s``
@@ -16,7 +17,15 @@ a 95% t confidence interval over the seeds (:func:`benchmarks.stats.mean_ci`; on
 none) and the mean fit time, and appends the rows to
 ``--out`` (CSV) when given. Development seeds only (:data:`benchmarks.seeds.DEV_SEEDS`): a
 report seed is refused unless ``--allow-report-seeds``. Run it on two checkouts (or with two
-``--param`` settings) to compare fit time and AUPRC before and after a change.
+``--param`` settings) to compare fit time and AUPRC before and after a change; an untimed
+short fit with the same settings comes first, so that the first seed's time does not carry
+the imports and the kernels' first builds that every later seed skips.
+
+``--compare BEFORE.csv AFTER.csv`` pairs two such files by seed and prints the speed-up
+(BEFORE's fit time over AFTER's: CPU seconds on one thread, wall seconds with more) and the
+AUPRC difference (AFTER minus BEFORE), each as its mean over the seeds with the 95% Student-t
+interval, unclipped, and the Wilcoxon signed-rank p of the AUPRC differences (which cannot fall
+below 0.05 with fewer than six pairs, so it is named undecidable there).
 """
 
 from __future__ import annotations
@@ -34,7 +43,7 @@ from sklearn.metrics import average_precision_score
 from benchmarks.perf.pugan_profile import STAGES, profile_fit
 from benchmarks.seeds import add_seed_arguments, seeds_from_args
 from benchmarks.splits import preset_split
-from benchmarks.stats import mean_ci
+from benchmarks.stats import MIN_WILCOXON_PAIRS, mean_ci, wilcoxon_p
 
 
 def _param(text: str) -> tuple[str, object]:
@@ -55,6 +64,51 @@ def auprc_summary(values) -> str:
     return f"AUPRC mean {m:.4f} ({interval}) over {len(values)} seeds"
 
 
+def warm_up(split, params: dict, threads: int) -> None:
+    """One untimed fit of the same networks on a few hundred rows for one epoch: the imports
+    and oneDNN's first build of each kernel shape fall here, not on the first timed seed."""
+    from pugan import PUGAN
+
+    short = {**params, "n_epochs": 1, "encoder_epochs": 1, "max_gan_rows": 256, "n_bags": 2,
+             "early_stopping": None}
+    rows = slice(0, min(len(split.X_train), 2000))
+    PUGAN(random_state=0, n_jobs=threads, **short).fit(split.X_train[rows],
+                                                        known_normal=split.known_normal[rows])
+
+
+def compare(before: Path, after: Path) -> str:
+    """The paired summary of two runs' CSVs (module docstring), as printed lines."""
+    import pandas as pd
+
+    a, b = (pd.read_csv(p) for p in (before, after))
+    for name, frame in ((before, a), (after, b)):
+        if frame["seed"].duplicated().any():
+            raise SystemExit(f"{name} holds a seed twice: compare one run of each")
+    both = a.merge(b, on="seed", suffixes=("_before", "_after"))
+    if both.empty:
+        raise SystemExit(f"{before} and {after} share no seed")
+    one_thread = bool((both["threads_before"] == 1).all() and (both["threads_after"] == 1).all())
+    clock = "fit_cpu_s" if one_thread else "fit_wall_s"
+    speedup = both[f"{clock}_before"] / both[f"{clock}_after"]
+    diff = both["auprc_after"] - both["auprc_before"]
+    lines = [f"seed {s}: {clock} {x:.1f} -> {y:.1f} ({r:.2f}x), AUPRC {p:.4f} -> {q:.4f}"
+             for s, x, y, r, p, q in zip(both["seed"], both[f"{clock}_before"],
+                                         both[f"{clock}_after"], speedup,
+                                         both["auprc_before"], both["auprc_after"],
+                                         strict=True)]
+    m, _, lo, hi = mean_ci(speedup, bounded=False)
+    lines.append(f"speed-up ({clock}, before / after): mean {m:.2f} [{lo:.2f}, {hi:.2f}] "
+                 f"(95% t interval over {len(both)} seeds)")
+    m, _, lo, hi = mean_ci(diff, bounded=False)
+    n_nonzero = int((diff != 0).sum())
+    p = wilcoxon_p(diff.to_numpy())
+    test = (f"Wilcoxon p = {p:.2g}" if n_nonzero >= MIN_WILCOXON_PAIRS else
+            f"Wilcoxon p = {p:.2g}, which {n_nonzero} non-zero pairs cannot bring below 0.05")
+    lines.append(f"AUPRC after - before: mean {m:+.4f} [{lo:+.4f}, {hi:+.4f}] (95% t interval), "
+                 f"{test}")
+    return "\n".join(lines)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--preset", default="kddcup99-low")
@@ -65,10 +119,16 @@ def main(argv=None) -> int:
                     help="a preset override, name=value (e.g. pca=40 for 40 attributes)")
     ap.add_argument("--label", default="", help="a name for this run in the CSV")
     ap.add_argument("--out", type=Path, default=None)
+    ap.add_argument("--compare", nargs=2, type=Path, metavar=("BEFORE", "AFTER"),
+                    help="pair two runs' CSVs by seed and summarise them; runs nothing")
     add_seed_arguments(ap, default=5)
     args = ap.parse_args(argv)
+    if args.compare:
+        print(compare(*args.compare))
+        return 0
     seeds = seeds_from_args(args, ap)
     params = dict(args.param)
+    warm_up(preset_split(args.preset, seeds[0], **dict(args.split_param)), params, args.threads)
     rows = []
     for seed in seeds:
         s = preset_split(args.preset, seed, **dict(args.split_param))

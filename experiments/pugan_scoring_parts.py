@@ -22,14 +22,19 @@ import torch
 import torch.nn.functional as F
 
 from benchmarks.isolation import limit_threads
+from benchmarks.perf.pugan_profile import lstm_flops
 from benchmarks.seeds import add_seed_arguments, seeds_from_args
 from benchmarks.splits import preset_split
 from pugan.detector import PUGAN
+from pugan.train import native_bfloat16
 
 N = 100_000
 
 
 def _rate(fn, n: int) -> float:
+    """Records per second of ``fn`` over ``n`` records, after one untimed call (the first
+    call of a shape pays for oneDNN building its kernels)."""
+    fn()
     t = time.perf_counter()
     fn()
     return n / (time.perf_counter() - t)
@@ -60,20 +65,25 @@ def main(argv=None):
                 ((xb - G(E(xb))) ** 2).sum(-1)   # the per-step residual, as scoring computes it
                 F.softplus(-D(xb))
 
-    def bf16():  # bfloat16 matmuls (this CPU has AVX-512 BF16): the fastest LSTM kernel at hand
+    def bf16():  # bfloat16 products: the fastest LSTM kernel where the processor has them
         return torch.autocast("cpu", dtype=torch.bfloat16)
 
+    contexts = [("no_grad", torch.no_grad), ("inference_mode", torch.inference_mode)]
+    if native_bfloat16(torch.device("cpu")):  # emulated bfloat16 is slower than float32
+        contexts.append(("bfloat16 autocast", bf16))
+    else:
+        print("No native bfloat16 products on this processor: no bfloat16 row.")
     for bs in (8192, 32768):
-        for name, ctx in (("no_grad", torch.no_grad), ("inference_mode", torch.inference_mode),
-                          ("bfloat16 autocast", bf16)):
+        for name, ctx in contexts:
             rate = _rate(lambda bs=bs, ctx=ctx: encoder_path(bs, ctx), N)
             print(f"encoder path, batch {bs}, {name}: {rate:,.0f} records/s ({threads} thread(s))")
-    # floating-point work per record of the LSTMs (4 gates, a multiply-add = 2 FLOP), per step:
-    # a layer with input i and hidden h costs 8 h (i + h); G runs 3 layers, E 2 directions
-    h, T, lat = G.lstm.hidden_size, x.shape[1], det.latent_dim_
-    g_flop = T * 8 * h * ((lat + h) + 2 * (h + h))
-    e_flop = T * 2 * 8 * h * (1 + h)
-    d_flop = T * 8 * h * (1 + h)
+    # floating-point work per record of the LSTMs alone (4 gates, a multiply-add = 2 FLOP):
+    # the networks' own layer counts and directions, as the profiler counts them
+    T = x.shape[1]
+    g_flop, e_flop, d_flop = (lstm_flops(net.lstm.input_size, net.lstm.hidden_size,
+                                         net.lstm.num_layers, T,
+                                         bidirectional=net.lstm.bidirectional)
+                              for net in (G, E, D))
     total = g_flop + e_flop + d_flop
     print(f"LSTM work per record: G {g_flop / 1e6:.2f}, E {e_flop / 1e6:.2f}, D {d_flop / 1e6:.2f}"
           f" MFLOP; 50,000 records/s needs {50_000 * total / 1e9:.0f} GFLOP/s")

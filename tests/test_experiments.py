@@ -99,12 +99,39 @@ def test_pugan_fit_speed_gives_no_interval_for_one_seed(monkeypatch, capsys):
         return {k: 0.0 for k in module.STAGES}, det
 
     monkeypatch.setattr(module, "profile_fit", fake_fit)
+    monkeypatch.setattr(module, "warm_up", lambda *args: None)
     assert module.main(["--seeds", "1000"]) == 0
     out = capsys.readouterr().out
     assert "one seed: no interval" in out and "95% CI" not in out
     assert module.main(["--seeds", "1000,1001"]) == 0
     _, _, low, high = mean_ci([1.0, round(2 / 3, 5)])  # the two seeds' AUPRC
     assert f"95% CI {low:.4f} to {high:.4f}" in capsys.readouterr().out
+
+
+def test_pugan_fit_speed_compares_two_runs_paired_by_seed(tmp_path, capsys):
+    """The speed-up and the AUPRC difference over seeds, paired, with unclipped t intervals (a
+    ratio above 1 and a negative difference are both outside [0, 1]), and a Wilcoxon p that
+    five pairs cannot bring below 0.05, said so."""
+    import numpy as np
+
+    from benchmarks.stats import mean_ci
+
+    module = load("pugan_fit_speed")
+    seeds = [1000, 1001, 1002, 1003, 1004]
+    before = pd.DataFrame({"seed": seeds, "threads": 1, "fit_wall_s": 1.0,
+                           "fit_cpu_s": [130.0, 124.0, 127.0, 131.0, 128.0],
+                           "auprc": [0.03, 0.0575, 0.0922, 0.0534, 0.0237]})
+    after = before.assign(fit_cpu_s=[90.0, 76.0, 76.0, 78.0, 79.0],
+                          auprc=[0.0293, 0.0148, 0.0786, 0.082, 0.0336])
+    before.to_csv(tmp_path / "b.csv", index=False)
+    after.sample(frac=1, random_state=0).to_csv(tmp_path / "a.csv", index=False)  # any order
+    assert module.main(["--compare", str(tmp_path / "b.csv"), str(tmp_path / "a.csv")]) == 0
+    out = capsys.readouterr().out
+    m, _, lo, hi = mean_ci(before["fit_cpu_s"] / after["fit_cpu_s"], bounded=False)
+    assert hi > 1 and f"mean {m:.2f} [{lo:.2f}, {hi:.2f}] (95% t interval over 5 seeds)" in out
+    m, _, lo, hi = mean_ci(np.subtract(after["auprc"], before["auprc"]), bounded=False)
+    assert lo < 0 and f"mean {m:+.4f} [{lo:+.4f}, {hi:+.4f}]" in out
+    assert "which 5 non-zero pairs cannot bring below 0.05" in out
 
 
 def test_compare_tunings_matches_points_and_says_where_choices_differ(tmp_path, capsys):

@@ -232,6 +232,10 @@ def test_warm_up_epochs_train_the_networks_but_are_not_timed(monkeypatch, capsys
     assert [n for _, n in calls] == [1, 2] and calls[0][0] == calls[1][0]
     # the timed seconds are the timed call's alone, over its batches
     assert step["batches"] == 4 and step["seconds"] == 7.0 and step["step_s"] == 7.0 / 4
+    # a short last batch (80 rows in batches of 32: 32, 32, 16) is counted as the rows it has
+    short = pugan_profile.measure_gan_step(rows=80, epochs=2, hidden=8, batch_size=32)
+    assert short["batches"] == 6
+    assert short["flops_per_s"] == pytest.approx(short["flops_per_step"] * 2 * 80 / 32 / 7.0)
     with pytest.raises(ValueError, match="epochs must be positive"):
         pugan_profile.measure_gan_step(rows=64, epochs=0)
     # refused before the fit, which would take minutes

@@ -2,7 +2,7 @@
 
     python -m benchmarks.perf.pugan_profile [--seed 1000] [--threads 1] [--preset kddcup99-low]
         [--inversion gradient] [--precision auto|float32|bfloat16] [--no-fit]
-        [--gan-epochs 1] [--warmup-epochs 0] [--allow-report-seeds]
+        [--gan-epochs 1] [--warmup-epochs 1] [--allow-report-seeds]
 
 :func:`profile_fit` fits :class:`pugan.PUGAN` (defaults unless overridden) on a preset split and
 times each stage by wrapping the functions ``fit`` calls, with exclusive times (a stage nested
@@ -99,6 +99,8 @@ def profile_fit(X, known_normal, *, cpu: bool = True, **params) -> tuple[dict[st
                           _wrap(clock, "encoder", det_mod.train_encoder)),
         mock.patch.object(det_mod, "invert_and_score",
                           _wrap(clock, scoring_label, det_mod.invert_and_score)),
+        # the distilled scorer's path to the training rows' scores
+        mock.patch.object(P, "_student_scores", _wrap(clock, scoring_label, P._student_scores)),
         mock.patch.object(P, "select_gan_rows", _wrap(clock, "stage1", P.select_gan_rows)),
         mock.patch.object(P, "fit_distilled_scorer",
                           _wrap(clock, "distill", P.fit_distilled_scorer)),
@@ -216,15 +218,17 @@ def peak_dtypes() -> tuple[str, ...]:
 
 
 def measure_gan_step(*, seq_len: int = 6, n_signals: int = 1, rows: int = 8000,
-                     epochs: int = 1, warmup_epochs: int = 0, threads: int = 1, seed: int = 0,
+                     epochs: int = 1, warmup_epochs: int = 1, threads: int = 1, seed: int = 0,
                      **params) -> dict:
     """Seconds per GAN batch of PUGAN's default GAN (parameters overridable) on ``rows``
     random sequences of ``seq_len`` attributes, with the FLOPs and FLOP/s of that batch
     (CPU seconds on one thread, wall seconds otherwise).
 
-    The first epoch also pays for oneDNN building its kernels for each new shape, which a
-    fit pays once; ``warmup_epochs`` untimed epochs before the ``epochs`` timed ones leave
-    that out, for the steady rate the rest of a fit runs at."""
+    The first epoch in a process also pays for the first use of torch and for oneDNN building
+    its kernels for each new shape, which a fit pays once; ``warmup_epochs`` untimed epochs
+    (one by default) before the ``epochs`` timed ones leave that out, for the steady rate the
+    rest of a fit runs at. The last batch of an epoch may be short: the work counted is the
+    rows trained on, not whole batches."""
     import torch
 
     from pugan import PUGAN
@@ -260,9 +264,10 @@ def measure_gan_step(*, seq_len: int = 6, n_signals: int = 1, rows: int = 8000,
                    g_layers=p["g_layers"], d_layers=p["d_layers"], batch=p["batch_size"],
                    g_rounds=p["g_rounds"], recon=p["recon_weight"] > 0,
                    recon_rounds=p.get("recon_rounds"))
-    step = elapsed / n_batches
-    return {"seq_len": seq_len, "batches": n_batches, "seconds": elapsed, "step_s": step,
-            "flops_per_step": fl["per_batch"], "flops_per_s": fl["per_batch"] / step}
+    work = fl["per_batch"] * epochs * rows / p["batch_size"]  # a short last batch counts short
+    return {"seq_len": seq_len, "batches": n_batches, "seconds": elapsed,
+            "step_s": elapsed / n_batches, "flops_per_step": fl["per_batch"],
+            "flops_per_s": work / elapsed}
 
 
 def main(argv=None) -> int:
@@ -278,8 +283,9 @@ def main(argv=None) -> int:
     ap.add_argument("--no-fit", action="store_true", help="only the FLOP measurement")
     ap.add_argument("--gan-epochs", type=int, default=1,
                     help="timed epochs of the FLOP measurement (default 1)")
-    ap.add_argument("--warmup-epochs", type=int, default=0,
-                    help="untimed epochs before them, leaving oneDNN's kernel setup out")
+    ap.add_argument("--warmup-epochs", type=int, default=1,
+                    help="untimed epochs before them, leaving torch's first use and oneDNN's "
+                         "kernel setup out (default 1; 0 times them too)")
     ap.add_argument("--allow-report-seeds", action="store_true")
     args = ap.parse_args(argv)
     if args.gan_epochs < 1:  # before the fit, which takes minutes
