@@ -19,13 +19,15 @@ none) and the mean fit time, and appends the rows to
 report seed is refused unless ``--allow-report-seeds``. Run it on two checkouts (or with two
 ``--param`` settings) to compare fit time and AUPRC before and after a change; an untimed
 short fit with the same settings comes first, so that the first seed's time does not carry
-the imports and the kernels' first builds that every later seed skips.
+the imports and most of the kernels' first builds, which every later seed skips.
 
 ``--compare BEFORE.csv AFTER.csv`` pairs two such files by seed and prints the speed-up
 (BEFORE's fit time over AFTER's: CPU seconds on one thread, wall seconds with more) and the
 AUPRC difference (AFTER minus BEFORE), each as its mean over the seeds with the 95% Student-t
 interval, unclipped, and the Wilcoxon signed-rank p of the AUPRC differences (which cannot fall
-below 0.05 with fewer than six pairs, so it is named undecidable there).
+below 0.05 with fewer than six pairs, so it is named undecidable there). Each file must hold one
+run (``--out`` appends, so one file may hold several: one label, preset, split, parameters and
+thread count), both the same preset, split and threads, and the same seeds.
 """
 
 from __future__ import annotations
@@ -65,15 +67,26 @@ def auprc_summary(values) -> str:
 
 
 def warm_up(split, params: dict, threads: int) -> None:
-    """One untimed fit of the same networks on a few hundred rows for one epoch: the imports
-    and oneDNN's first build of each kernel shape fall here, not on the first timed seed."""
+    """One untimed short fit of the same networks on the same split (one epoch of a few
+    batches, two bagging rounds, a short student): the imports and oneDNN's first builds of
+    most kernel shapes fall here, not on the first timed seed. It is an aid to the timing, so
+    a warm-up that fails is said and skipped; the timed fits say what is wrong."""
     from pugan import PUGAN
 
     short = {**params, "n_epochs": 1, "encoder_epochs": 1, "max_gan_rows": 256, "n_bags": 2,
-             "early_stopping": None}
-    rows = slice(0, min(len(split.X_train), 2000))
-    PUGAN(random_state=0, n_jobs=threads, **short).fit(split.X_train[rows],
-                                                        known_normal=split.known_normal[rows])
+             "early_stopping": None, "student_steps": 10}
+    try:
+        PUGAN(random_state=0, n_jobs=threads, **short).fit(split.X_train,
+                                                            known_normal=split.known_normal)
+    except Exception as exc:  # noqa: BLE001 - reported, and the timed fits go on
+        print(f"warm-up fit skipped ({type(exc).__name__}: {exc}); the first seed's time "
+              "includes the imports and kernel builds", flush=True)
+
+
+#: what one run of the script writes the same on every row
+RUN_COLUMNS = ("label", "preset", "split_params", "attributes", "threads", "params")
+#: what two runs must share for their pairs to measure one change
+SAME_IN_BOTH = ("preset", "split_params", "attributes", "threads")
 
 
 def compare(before: Path, after: Path) -> str:
@@ -84,11 +97,27 @@ def compare(before: Path, after: Path) -> str:
     for name, frame in ((before, a), (after, b)):
         if frame["seed"].duplicated().any():
             raise SystemExit(f"{name} holds a seed twice: compare one run of each")
+        mixed = [c for c in RUN_COLUMNS if c in frame and frame[c].astype(str).nunique() > 1]
+        if mixed:
+            raise SystemExit(f"{name} holds more than one run (several values of "
+                             f"{', '.join(mixed)}): compare one run of each")
+    differ = [c for c in SAME_IN_BOTH if c in a and c in b
+              and set(a[c].astype(str)) != set(b[c].astype(str))]
+    if differ:
+        raise SystemExit(f"{before} and {after} differ in {', '.join(differ)}: their times and "
+                         "AUPRCs do not measure one change")
+    unpaired = sorted(set(a["seed"]) ^ set(b["seed"]))
+    if unpaired:
+        raise SystemExit(f"seeds {unpaired} are in one file only: compare the same seeds")
     both = a.merge(b, on="seed", suffixes=("_before", "_after"))
-    if both.empty:
-        raise SystemExit(f"{before} and {after} share no seed")
-    one_thread = bool((both["threads_before"] == 1).all() and (both["threads_after"] == 1).all())
-    clock = "fit_cpu_s" if one_thread else "fit_wall_s"
+    clock = "fit_cpu_s" if bool((both["threads_before"] == 1).all()) else "fit_wall_s"
+    finite = np.isfinite(both[[f"{clock}_before", f"{clock}_after", "auprc_before",
+                               "auprc_after"]].to_numpy(dtype=float)).all(axis=1)
+    dropped = int((~finite).sum())
+    both = both[finite]
+    if len(both) < 2:
+        raise SystemExit(f"{len(both)} seed(s) with finite times and AUPRCs in both files: "
+                         "a paired interval needs two")
     speedup = both[f"{clock}_before"] / both[f"{clock}_after"]
     diff = both["auprc_after"] - both["auprc_before"]
     lines = [f"seed {s}: {clock} {x:.1f} -> {y:.1f} ({r:.2f}x), AUPRC {p:.4f} -> {q:.4f}"
@@ -98,7 +127,8 @@ def compare(before: Path, after: Path) -> str:
                                          strict=True)]
     m, _, lo, hi = mean_ci(speedup, bounded=False)
     lines.append(f"speed-up ({clock}, before / after): mean {m:.2f} [{lo:.2f}, {hi:.2f}] "
-                 f"(95% t interval over {len(both)} seeds)")
+                 f"(95% t interval over {len(both)} seeds)"
+                 + (f"; {dropped} seed(s) left out, not finite in both" if dropped else ""))
     m, _, lo, hi = mean_ci(diff, bounded=False)
     n_nonzero = int((diff != 0).sum())
     p = wilcoxon_p(diff.to_numpy())

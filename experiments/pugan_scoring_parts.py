@@ -7,7 +7,8 @@ Usage::
 Fits a short PUGAN (1 epoch; network sizes are the defaults, so the cost per record is the real
 one) on a kddcup99-low development split, then scores 100,000 of its test records (tiled) and prints records
 per second for the whole encoder path (E, then G(E(x)) and D(x)) at two batch sizes, with
-``torch.no_grad``, ``torch.inference_mode`` and bfloat16 autocast, and for E alone, G(E(x)) and D
+``torch.no_grad``, ``torch.inference_mode`` and (where the processor has native bfloat16
+products) bfloat16 autocast, each after one untimed call, and for E alone, G(E(x)) and D
 alone, and the LSTMs' floating-point work per record: why the encoder path cannot reach 50,000
 records/s on two cores (the distilled scorer, ``inversion="distilled"``, is the way there).
 """

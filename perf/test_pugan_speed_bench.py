@@ -12,6 +12,10 @@ Groups:
   of the generator's LSTM call alone in the batch's precision, and the batch's ratio to each.
 * ``gan-width``: one GAN epoch on 256 sequences of 6 to 100 attributes, one attribute per step
   (the paper) and with ``max_seq_len=16``: how the cost grows with the attributes.
+
+In ``gan-flops`` and ``gan-width`` each timed call builds the networks and trains one untimed
+epoch before the timed one (:func:`benchmarks.perf.pugan_profile.measure_gan_step`): the
+batch's own time is ``step_ms`` in ``extra_info``, not the benchmark's mean.
 * ``gpu-rows``: fit and scoring rows/s with ``device="cuda"``; skipped without CUDA.
 """
 

@@ -132,6 +132,41 @@ def test_pugan_fit_speed_compares_two_runs_paired_by_seed(tmp_path, capsys):
     m, _, lo, hi = mean_ci(np.subtract(after["auprc"], before["auprc"]), bounded=False)
     assert lo < 0 and f"mean {m:+.4f} [{lo:+.4f}, {hi:+.4f}]" in out
     assert "which 5 non-zero pairs cannot bring below 0.05" in out
+    # refused: unpaired seeds, a file holding two runs, runs that differ in threads
+    after.iloc[:3].to_csv(tmp_path / "few.csv", index=False)
+    with pytest.raises(SystemExit, match=r"seeds \[1003, 1004\] are in one file only"):
+        module.compare(tmp_path / "b.csv", tmp_path / "few.csv")
+    before.assign(params=["{}"] * 3 + ["{'hidden': 400}"] * 2).to_csv(tmp_path / "two.csv",
+                                                                        index=False)
+    with pytest.raises(SystemExit, match="holds more than one run .*params"):
+        module.compare(tmp_path / "two.csv", tmp_path / "a.csv")
+    after.assign(threads=2).to_csv(tmp_path / "t2.csv", index=False)
+    with pytest.raises(SystemExit, match="differ in threads"):
+        module.compare(tmp_path / "b.csv", tmp_path / "t2.csv")
+    # a seed whose fit failed (NaN) is left out, and said
+    after.assign(auprc=[np.nan, *after["auprc"][1:]]).to_csv(tmp_path / "nan.csv", index=False)
+    text = module.compare(tmp_path / "b.csv", tmp_path / "nan.csv")
+    assert "over 4 seeds); 1 seed(s) left out, not finite in both" in text
+
+
+def test_pugan_fit_speed_warm_up_fits_what_the_timed_fits_fit(capsys):
+    """The untimed fit takes the settings a timed fit does, windows and the distilled scorer
+    included, on the whole split; one that fails is said, not fatal."""
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    module = load("pugan_fit_speed")
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((400, 3))
+    known = np.zeros(400, bool)
+    known[:120] = True
+    split = SimpleNamespace(X_train=X, known_normal=known)
+    for params in ({"window": 50, "train_on": "p"}, {"inversion": "distilled"}, {}):
+        module.warm_up(split, {"hidden": 8, "g_layers": 1, **params}, 1)
+    assert "skipped" not in capsys.readouterr().out
+    module.warm_up(split, {"hidden": 0}, 1)
+    assert "warm-up fit skipped (ValueError: hidden must be an integer" in capsys.readouterr().out
 
 
 def test_compare_tunings_matches_points_and_says_where_choices_differ(tmp_path, capsys):

@@ -207,6 +207,26 @@ def test_profile_names_every_stage_and_adds_up():
     assert hasattr(det, "decision_scores_")
 
 
+def test_the_distilled_scorers_fidelity_check_is_distillation_time(monkeypatch):
+    """fit checks the student against its teacher after distilling; that check is the
+    distillation's cost, not the training rows' scores."""
+    from pugan import PUGAN
+
+    real = PUGAN._student_fidelity
+
+    def slow_fidelity(self, held):
+        end = time.process_time() + 0.3
+        while time.process_time() < end:
+            pass
+        return real(self, held)
+
+    monkeypatch.setattr(PUGAN, "_student_fidelity", slow_fidelity)
+    X, _, known = moons_pu(n=400)
+    times, _ = profile_fit(X, known, random_state=0, inversion="distilled",
+                           **{**TINY_PUGAN, "student_steps": 20})
+    assert times["distill"] >= 0.3 and times["train-scores"] < 0.3
+
+
 def test_warm_up_epochs_train_the_networks_but_are_not_timed(monkeypatch, capsys):
     """The timed batches are the ``epochs`` ones only; the warm-up epochs run first, on the
     same networks, and the command line refuses counts that measure nothing."""
@@ -234,8 +254,8 @@ def test_warm_up_epochs_train_the_networks_but_are_not_timed(monkeypatch, capsys
     assert step["batches"] == 4 and step["seconds"] == 7.0 and step["step_s"] == 7.0 / 4
     # a short last batch (80 rows in batches of 32: 32, 32, 16) is counted as the rows it has
     short = pugan_profile.measure_gan_step(rows=80, epochs=2, hidden=8, batch_size=32)
-    assert short["batches"] == 6
-    assert short["flops_per_s"] == pytest.approx(short["flops_per_step"] * 2 * 80 / 32 / 7.0)
+    assert short["batches"] == 6 and short["step_s"] == pytest.approx(7.0 / (2 * 80 / 32))
+    assert short["flops_per_s"] == pytest.approx(short["flops_per_step"] / short["step_s"])
     with pytest.raises(ValueError, match="epochs must be positive"):
         pugan_profile.measure_gan_step(rows=64, epochs=0)
     # refused before the fit, which would take minutes

@@ -12,8 +12,8 @@ in another is subtracted from it):
   choice of reliable normals;
 * ``gan``: the adversarial epochs (with the jointly trained encoder);
 * ``encoder``: the encoder's own epochs;
-* ``distill``: the distilled scorer's training and its teacher's labels (only with
-  ``inversion="distilled"``);
+* ``distill``: the distilled scorer's training, its teacher's labels and its fidelity check
+  (only with ``inversion="distilled"``);
 * ``calibration``: scores of the GAN's training normals (encoder pass for the stop level, then
   the detector's inversion) that set the score standardisation;
 * ``train-scores``: the known normals' scores, through the detector's inversion, that set the
@@ -99,8 +99,10 @@ def profile_fit(X, known_normal, *, cpu: bool = True, **params) -> tuple[dict[st
                           _wrap(clock, "encoder", det_mod.train_encoder)),
         mock.patch.object(det_mod, "invert_and_score",
                           _wrap(clock, scoring_label, det_mod.invert_and_score)),
-        # the distilled scorer's path to the training rows' scores
+        # the distilled scorer's path to the training rows' scores, and its fidelity check
         mock.patch.object(P, "_student_scores", _wrap(clock, scoring_label, P._student_scores)),
+        mock.patch.object(P, "_student_fidelity",
+                          _wrap(clock, "distill", P._student_fidelity)),
         mock.patch.object(P, "select_gan_rows", _wrap(clock, "stage1", P.select_gan_rows)),
         mock.patch.object(P, "fit_distilled_scorer",
                           _wrap(clock, "distill", P.fit_distilled_scorer)),
@@ -227,8 +229,8 @@ def measure_gan_step(*, seq_len: int = 6, n_signals: int = 1, rows: int = 8000,
     The first epoch in a process also pays for the first use of torch and for oneDNN building
     its kernels for each new shape, which a fit pays once; ``warmup_epochs`` untimed epochs
     (one by default) before the ``epochs`` timed ones leave that out, for the steady rate the
-    rest of a fit runs at. The last batch of an epoch may be short: the work counted is the
-    rows trained on, not whole batches."""
+    rest of a fit runs at. The last batch of an epoch may be short: time and work are per
+    full batch's worth of rows (``step_s``), and ``batches`` counts the batches run."""
     import torch
 
     from pugan import PUGAN
@@ -264,10 +266,11 @@ def measure_gan_step(*, seq_len: int = 6, n_signals: int = 1, rows: int = 8000,
                    g_layers=p["g_layers"], d_layers=p["d_layers"], batch=p["batch_size"],
                    g_rounds=p["g_rounds"], recon=p["recon_weight"] > 0,
                    recon_rounds=p.get("recon_rounds"))
-    work = fl["per_batch"] * epochs * rows / p["batch_size"]  # a short last batch counts short
+    # a short last batch counts as the rows it holds: time, work and rate per full batch agree
+    full_batches = epochs * rows / p["batch_size"]
     return {"seq_len": seq_len, "batches": n_batches, "seconds": elapsed,
-            "step_s": elapsed / n_batches, "flops_per_step": fl["per_batch"],
-            "flops_per_s": work / elapsed}
+            "step_s": elapsed / full_batches, "flops_per_step": fl["per_batch"],
+            "flops_per_s": fl["per_batch"] * full_batches / elapsed}
 
 
 def main(argv=None) -> int:
