@@ -142,6 +142,7 @@ def run(presets: list[str], seeds: list[int], params: dict | None = None,
     """Every (preset, seed) in its own joblib task (one torch thread each); rows in input order.
     A task that fails is named in an :class:`AblationError` raised after all tasks ran, which
     carries the other tasks' rows."""
+    check_preset_names(presets)
     tasks = [(p, s) for p in presets for s in seeds]
     parts = Parallel(n_jobs=n_jobs)(delayed(_one_split_or_error)(p, s, params)
                                     for p, s in tasks)
@@ -171,6 +172,21 @@ def check_presets(presets: list[str]) -> None:
     committed table with an empty one."""
     if not presets:
         raise ValueError("no preset given: --presets needs at least one preset name")
+
+
+def check_preset_names(presets: list[str]) -> None:
+    """Refuse, before any fit, an unknown preset (found otherwise only after the other
+    presets' fits) or one named twice (its seeds would count twice)."""
+    from benchmarks.splits import PRESETS
+
+    unknown = [p for p in presets if p not in PRESETS]
+    if unknown:
+        raise ValueError(f"unknown preset(s) {', '.join(map(repr, unknown))} in --presets; "
+                         f"known: {', '.join(sorted(PRESETS))}")
+    repeated = sorted({p for p in presets if presets.count(p) > 1})
+    if repeated:
+        raise ValueError(f"--presets names {', '.join(map(repr, repeated))} more than once: "
+                         "its seeds would count twice")
 
 
 def write_ablation(presets: list[str], seeds: list[int], *, out: str | Path = "results/ablation",

@@ -343,6 +343,22 @@ def _fresh_dir(out: str | None, prefix: str) -> Path:
     return Path(tempfile.mkdtemp(prefix=prefix))
 
 
+def _update_command_line(args) -> str:
+    """The command that made this reference, for its sidecar: ``make update-reference`` for
+    the committed one, else the ``regression update`` call with its own files."""
+    import shlex
+
+    given = {"--config": args.config, "--reference": args.reference}
+    if args.from_results:
+        given["--from-results"] = args.from_results
+    if all(Path(v).resolve() == (ROOT / d).resolve() for v, d in
+           ((args.config, DEFAULT_CONFIG), (args.reference, DEFAULT_REFERENCE))) \
+            and not args.from_results:
+        return "make update-reference"
+    return "pugan-bench regression update " + " ".join(
+        f"{flag} {shlex.quote(str(value))}" for flag, value in given.items())
+
+
 def update_command(args) -> int:
     """``pugan-bench regression update``: rerun the reference cells and store the reference.
 
@@ -354,6 +370,10 @@ def update_command(args) -> int:
     from benchmarks.cell_runner import library_versions
     from benchmarks.cells import code_version
 
+    if Path(args.reference).suffix.lower() == ".json":  # before any cell runs
+        raise ValueError(f"--reference {args.reference}: the reference is a CSV whose sidecar "
+                         "is the same name with .json; a .json reference would be written "
+                         "over by its own sidecar")
     config = Path(args.config)
     if not config.is_file():  # its hash goes into the sidecar: known before anything is run
         raise FileNotFoundError(f"config {config} not found (--config); the reference's "
@@ -391,7 +411,7 @@ def update_command(args) -> int:
         "cell_seconds_total": round(float(results["cell_seconds"].sum()), 1)
         if "cell_seconds" in results.columns else None,
         "created_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "command": "make update-reference",
+        "command": _update_command_line(args),
     }
     target.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_text(target, ref.to_csv(index=False))

@@ -43,6 +43,7 @@ import pandas as pd
 
 from benchmarks.figures import plot_sweep, plot_table2, safe_name
 from benchmarks.paper import PAPER_TABLE1, PAPER_TABLE2
+from benchmarks.results import recorded_path
 from benchmarks.stats import (
     CI_KIND,
     RIVALS_RULE,
@@ -410,7 +411,7 @@ def settings_table(folder: str | Path) -> pd.DataFrame:
     """Each detector's parameters per dataset in a sweep, and where they came from: fixed in
     the config, or chosen by ``pugan-bench tune`` (criterion, development seeds, grid size and
     the chosen point's score, from the tuning file the config named)."""
-    from benchmarks.results import read_resolved_config
+    from benchmarks.results import read_resolved_config, resolve_recorded
 
     doc = read_resolved_config(folder)
     tuning = None
@@ -418,8 +419,9 @@ def settings_table(folder: str | Path) -> pd.DataFrame:
         from benchmarks.config import ConfigError
         from benchmarks.tuning import read_tunings
 
+        listed = doc["tuning"] if isinstance(doc["tuning"], list) else [doc["tuning"]]
         try:
-            tuning = read_tunings(doc["tuning"])
+            tuning = read_tunings([resolve_recorded(t) for t in listed])
         except ConfigError as exc:  # a report from results alone still lists the params
             log.warning("no tuning provenance: %s", exc)
     rows = []
@@ -442,9 +444,13 @@ def settings_table(folder: str | Path) -> pd.DataFrame:
                         f"{det['tuned']!r} for dataset {d['label']!r}, which this sweep was "
                         "run with; the file has changed since: restore it or rerun the sweep")
                 choice = by_det[det["tuned"]]
+                choice = {**choice, "file": recorded_path(choice["file"])}
                 crit = choice["criterion"]
                 chosen = choice.get("params") or {}
-                if any(params.get(k) != v for k, v in chosen.items()):
+                # params given beside a tuned entry lie over its choice: not a stale choice
+                fixed = det.get("params") or {}
+                over = {k: fixed[k] for k in chosen if k in fixed and fixed[k] != chosen[k]}
+                if any(params.get(k) != v for k, v in chosen.items() if k not in fixed):
                     # tuned again since this sweep ran: the file's score is another point's
                     now = ", ".join(f"{k}={v}" for k, v in sorted(chosen.items()))
                     source = (f"tuned by an earlier {choice['file']}, which now chooses "
@@ -452,10 +458,17 @@ def settings_table(folder: str | Path) -> pd.DataFrame:
                 elif choice.get(crit) is None:
                     source = f"tuned: {choice.get('note', 'no score')} ({choice['file']})"
                 else:
+                    out = sum(1 for g in choice["grid"]
+                              if g.get("n_ok", len(choice["seeds"])) != len(choice["seeds"]))
+                    left = (f" ({out} left out: not every seed finished ok)" if out else "")
                     source = (f"tuned: best mean {crit} {choice[crit]:.3f} of "
-                              f"{len(choice['grid'])} grid points on development seeds "
+                              f"{len(choice['grid'])} grid points{left} on development seeds "
                               f"{', '.join(map(str, choice['seeds']))} ({choice['file']})"
                               + _tuned_code_text(choice, det["name"], params))
+                if over:
+                    source += "; " + ", ".join(f"{k}={v}" for k, v in sorted(over.items())) + (
+                        " set in the config over the tuned choice "
+                        + ", ".join(f"{k}={chosen[k]}" for k in sorted(over)))
             rows.append({"dataset": d["label"], "detector": det["label"], "params": shown,
                          "source": source})
     return pd.DataFrame(rows)
@@ -590,7 +603,7 @@ def _cost_sentence(frame: pd.DataFrame, folder: Path | None) -> str:
     command = sweep_command(folder) if folder is not None else "pugan-bench run CONFIG"
     n_cells = frame["cell_id"].nunique() if "cell_id" in frame else len(frame)
     seeds = sorted(frame["seed"].unique())
-    total = float(frame["cell_seconds"].fillna(0).sum())
+    total = float(_one_row_per_cell(frame)["cell_seconds"].fillna(0).sum())
     text = (f"`{command}`: {n_cells:,} cells on {len(seeds)} seeds, whose fit-and-score times "
             f"sum to {_minutes(total)} core-minutes")
     last = _whole_run(frame, folder)
@@ -606,10 +619,16 @@ def _cost_sentence(frame: pd.DataFrame, folder: Path | None) -> str:
                    "behind these rows is recorded, so no wall time is given.")
 
 
+def _one_row_per_cell(frame: pd.DataFrame) -> pd.DataFrame:
+    """One row per computed cell: two entries that name the same cell (a tuned choice equal
+    to a fixed entry) ran it once, so its time counts once in a sum."""
+    return frame.drop_duplicates("cell_id") if "cell_id" in frame else frame
+
+
 def cost_table(frame: pd.DataFrame) -> pd.DataFrame:
     """Fit-and-score seconds per cell by dataset (rows) and detector (columns), with each
-    dataset's cells, total core-minutes and share of the sweep's time, the costliest dataset
-    first. Cells that ran count, failed and timed-out ones too (they cost their time);
+    dataset's cells, total core-minutes and share of the sweep's time (each cell once, however
+    many entries name it), the costliest dataset first. Cells that ran count, failed and timed-out ones too (they cost their time);
     skipped ones (refused before any fit) count nowhere."""
     timed = attempted(frame)
     timed = timed[timed["cell_seconds"].notna()]
@@ -617,7 +636,8 @@ def cost_table(frame: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame(columns=["dataset", "cells", "core-minutes", "share"])
     means = timed.pivot_table(index="dataset", columns="detector", values="cell_seconds",
                               aggfunc="mean", sort=False)
-    totals = timed.groupby("dataset", sort=False)["cell_seconds"].agg(["size", "sum"])
+    totals = _one_row_per_cell(timed).groupby("dataset", sort=False)["cell_seconds"].agg(
+        ["size", "sum"])
     table = means.reindex(columns=list(dict.fromkeys(timed["detector"])))
     table.insert(0, "cells", totals["size"])
     table.insert(1, "core-minutes", totals["sum"] / 60)
@@ -840,7 +860,7 @@ def _write_scorecard(frame: pd.DataFrame, t2: pd.DataFrame, folder: Path, report
     card.to_csv(folder / "scorecard.csv", index=False)
     (reports_dir / f"{md_prefix}scorecard.md").write_text(
         "# The paper's claims, one by one\n\nGenerated by `pugan-bench report` from "
-        f"{folder.as_posix()} and the imbalance and unknown-type sweeps beside it; do not "
+        f"{recorded_path(folder)} and the imbalance and unknown-type sweeps beside it; do not "
         "edit.\n\n" + claims_markdown(card))
     return card
 

@@ -312,11 +312,39 @@ def write_results(folder: Path, frame: pd.DataFrame, config=None) -> Path:
     return path
 
 
+#: the repository, against which config.yaml records the files inside it
+_PROJECT = Path(__file__).resolve().parent.parent
+
+
+def recorded_path(path) -> str:
+    """``path`` (as given, relative to the folder the command runs in) as a sweep's
+    config.yaml records it: relative to the repository when it lies inside it, so that
+    committed files name no machine's folders, else absolute, so that a report or a rerun
+    started in another folder finds it."""
+    full = Path(path).resolve()
+    try:
+        return full.relative_to(_PROJECT).as_posix()
+    except ValueError:
+        return full.as_posix()
+
+
+def resolve_recorded(path) -> Path:
+    """A path config.yaml recorded (:func:`recorded_path`): absolute as it is, else inside the
+    repository; one written before paths were recorded so, relative to the folder the run
+    started in, is tried from here last."""
+    path = Path(path)
+    if path.is_absolute() or not (_PROJECT / path).exists():
+        return path
+    return _PROJECT / path
+
+
 def _config_yaml(config) -> str:
     import yaml
 
     doc = {
-        "name": config.name, "source": config.source, "seeds": list(config.seeds),
+        "name": config.name,
+        "source": recorded_path(config.source) if config.source else config.source,
+        "seeds": list(config.seeds),
         "n_jobs": config.n_jobs, "time_limit": config.time_limit, "plugins": list(config.plugins),
         "datasets": [{"label": d.label, "dataset": d.dataset, "preset": d.preset,
                       "split": d.split, "dataset_params": d.dataset_params,
@@ -326,7 +354,8 @@ def _config_yaml(config) -> str:
                        **({"tuned": d.group, "per_dataset": d.per_dataset} if d.per_dataset
                           else {})}
                       for d in config.detectors],
-        "tuning": config.tuning,
+        "tuning": (None if config.tuning is None
+                   else [recorded_path(t) for t in config.tuning]),
     }
     return "# resolved sweep config written by pugan-bench run\n" + yaml.safe_dump(
         _plain(doc), sort_keys=False)

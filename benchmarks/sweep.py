@@ -228,9 +228,10 @@ def _warn_of_rows_leaving(folder: Path, cells: list[Cell], previous: dict,
     leaving = set(previous) - {cell.key for cell in cells}
     if leaving:
         lost = sum(1 for key in leaving if cache.get(key) is None)
-        log.warning("%d row(s) of %s are of cells this config does not have (another "
-                    "config, or other seeds): they leave it; %d of them have their cell in "
-                    "%s, and the other %d would be computed again", len(leaving),
+        log.warning("%d row(s) of %s are of cells this config does not have now (another "
+                    "config, other seeds, or code or settings changed since they ran): they "
+                    "leave it; %d of them have their cell in %s, and the other %d would be "
+                    "computed again by the run that made them", len(leaving),
                     folder / "results.csv", len(leaving) - lost, folder / "cells", lost)
 
 
@@ -302,7 +303,8 @@ def _run_connected(config: SweepConfig, out, client, *, n_jobs, backend, schedul
     cache = CellCache(folder)
     if keep_rows and not force:
         kept = keep_rows_as_cells(cells, previous, cache)
-        log.info("kept %d row(s) of %s as their cells' results", kept, folder / "results.csv")
+        log.info("kept %d row(s) of %s as their cells' results (failed and timed-out ones "
+                 "are run again unless --no-retry-failed)", kept, folder / "results.csv")
     _warn_of_rows_leaving(folder, cells, previous, cache)
     pending = pending_cells(cells, {cell.key: cache.get(cell.key) for cell in cells},
                             force=force, retry_failed=retry_failed,

@@ -20,6 +20,7 @@ Test labels are used here only as the development splits' labels: the report see
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 from pathlib import Path
@@ -29,6 +30,8 @@ import pandas as pd
 from benchmarks.config import SweepConfig
 from benchmarks.errors import ConfigError
 from benchmarks.yamlfile import read_yaml_file
+
+log = logging.getLogger(__name__)
 
 __all__ = ["CRITERIA", "check_choice_seeds", "check_write_target", "choose",
            "grid_code_versions", "read_tuning", "read_tunings", "tune", "write_tuning"]
@@ -147,6 +150,11 @@ def choose(frame: pd.DataFrame, config: SweepConfig, criterion: str = "auprc") -
                 continue
             if best is None:
                 continue  # nothing finished: no choice; tune refuses to write such a file
+            for g in grid:
+                if g["n_ok"] != n_seeds:
+                    log.warning("%s / %s: grid point %s left out of the choice: %d of %d "
+                                "seeds finished ok", d.label, group, g["params"], g["n_ok"],
+                                n_seeds)
             choices.setdefault(d.label, {})[group] = {
                 "params": dict(best["params"]), criterion: best["mean"], "grid": grid}
     return choices

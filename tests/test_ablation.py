@@ -131,7 +131,9 @@ def _fake_fits(monkeypatch, *, fail_seed=None):
     bookkeeping runs without training: stage 1 takes 1.5 s of a 9 s fit."""
     import benchmarks.ablation as ablation
     import benchmarks.perf.pugan_profile as profile
+    from benchmarks.splits import PRESETS
 
+    monkeypatch.setitem(PRESETS, "toy", PRESETS["moons-paper"])  # a name the check knows
     split = SimpleNamespace(X_train=np.zeros((4, 2)), known_normal=np.ones(4, bool),
                             X_test=np.zeros((2, 2)), y_test=np.array([0, 1]))
 
@@ -205,6 +207,9 @@ def test_an_unpicklable_error_in_a_task_loses_only_that_tasks_rows(monkeypatch):
             raise _Unpicklable("a fit that fails unpicklably")
         return [{"dataset": preset, "seed": seed}]
 
+    from benchmarks.splits import PRESETS
+
+    monkeypatch.setitem(PRESETS, "toy", PRESETS["moons-paper"])  # a name the check knows
     monkeypatch.setattr(ablation, "_one_split", one_split)
     failed = ablation._one_split_or_error("toy", 1, None)
     back = pickle.loads(pickle.dumps(failed))   # what a worker process does with it

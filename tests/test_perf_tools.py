@@ -116,6 +116,25 @@ def test_scale_curves_give_the_oracle_its_labels(tmp_path):
     assert not mark_stale(written)["stale"].any()
 
 
+def test_scale_curves_for_some_detectors_keep_the_others_rows(tmp_path):
+    """A run for some detectors replaces their curves in --out and keeps the other
+    detectors' rows, as the committed file was made (the baselines measured again later)."""
+    from benchmarks.perf.scale_curves import measure
+
+    out = tmp_path / "scale.csv"
+    measure(["oracle-supervised", "iforest"], [2_000], max_fit_seconds=1e9, out=out)
+    before = pd.read_csv(out)
+    again = measure(["iforest"], [2_000, 3_000], max_fit_seconds=1e9, out=out)
+    assert list(again["detector"]) == ["iforest", "iforest"]   # this run's rows
+    after = pd.read_csv(out)
+    assert sorted(after["detector"]) == ["iforest", "iforest", "oracle-supervised"]
+    pd.testing.assert_frame_equal(after[after["detector"] == "oracle-supervised"],
+                                  before[before["detector"] == "oracle-supervised"])
+    out.write_text("not, a\ntable\n")
+    with pytest.raises(ValueError, match="has no detector column: not a scale-curve table"):
+        measure(["iforest"], [2_000], max_fit_seconds=1e9, out=out)
+
+
 def test_scale_curves_figure_names_each_line(tmp_path):
     """The figure labels every detector at its curve's end (no legend to match colours in)."""
     from benchmarks.perf.scale_curves import COLUMNS, plot

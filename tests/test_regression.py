@@ -241,6 +241,27 @@ def test_an_empty_reference_or_results_file_is_named(tmp_path, capsys):
     assert f"error: results {run / 'results.csv'} is empty" in err, err
 
 
+def test_a_reference_of_your_own_is_a_csv_with_its_own_command_in_the_sidecar(tmp_path,
+                                                                              capsys):
+    """A .json reference would be written over by its own sidecar (then unreadable as a
+    CSV); a reference of your own records the call that made it, not the make target."""
+    import json
+
+    run = tmp_path / "run"
+    run.mkdir()
+    frame([0.5, 0.6]).to_csv(run / "results.csv", index=False)
+    assert main(["-q", "regression", "update", "--from-results", str(run),
+                 "--reference", str(tmp_path / "ref.json")]) == 2
+    assert "a .json reference would be written over by its own sidecar" in \
+        capsys.readouterr().err
+    assert not (tmp_path / "ref.json").exists()
+    assert main(["-q", "regression", "update", "--from-results", str(run),
+                 "--reference", str(tmp_path / "ref.csv")]) == 0
+    meta = json.loads((tmp_path / "ref.json").read_text())
+    assert meta["command"].startswith("pugan-bench regression update --config ")
+    assert f"--reference {tmp_path / 'ref.csv'} --from-results {run}" in meta["command"]
+
+
 def test_a_damaged_reference_sidecar_is_named_with_its_line(tmp_path, capsys):
     res = frame([0.5, 0.5])
     ref = tmp_path / "reference.csv"

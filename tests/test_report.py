@@ -9,6 +9,8 @@ import pytest
 
 from benchmarks.report import load_results, markdown_table, report, table2
 
+ROOT = Path(__file__).resolve().parents[1]
+
 
 def fake_results(path):
     rows = []
@@ -190,6 +192,20 @@ def test_cost_sentence_of_a_small_sweep_of_your_own(tmp_path):
         f"`pugan-bench rerun SOURCE {folder} --detector LABEL ...`: 2 cells")
 
 
+def test_a_cell_two_entries_name_costs_its_time_once():
+    """A tuned choice equal to a fixed entry is one cell run once: the sweep's sum and each
+    dataset's total count it once, while each entry's mean shows what a cell of it costs."""
+    from benchmarks.report import _cost_sentence, cost_table
+
+    frame = pd.DataFrame({"cell_id": ["a", "a", "b"], "seed": [0, 0, 1],
+                          "dataset": "moons", "detector": ["knn (tuned)", "knn", "knn"],
+                          "status": "ok", "cell_seconds": [60.0, 60.0, 60.0]})
+    assert "2 cells on 2 seeds, whose fit-and-score times sum to 2.0 core-minutes" in \
+        _cost_sentence(frame, None)
+    row = cost_table(frame).iloc[0]
+    assert row["cells"] == 2 and row["core-minutes"] == 2.0 and row["knn (tuned)"] == 60.0
+
+
 def test_a_report_of_a_sweep_stopped_part_way_says_what_is_missing(tmp_path, caplog):
     """Every table is over the rows there are; a sweep whose last run held more cells than
     results.csv does says so in Table 2 and in a warning, instead of passing a part for the
@@ -339,9 +355,10 @@ def test_cost_sentence_groups_thousands():
     assert "1,234 cells on 1 seeds" in text and "123 core-minutes" in text
 
 
-def _sweep_tuned_with_k3(tmp_path, choice: str):
+def _sweep_tuned_with_k3(tmp_path, choice: str, params: dict | None = None):
     """A sweep folder whose detector ``b (tuned)`` ran with k=3 on moons, and a tuning file
-    holding ``choice`` (a dataset and the start of its choice for ``b``)."""
+    holding ``choice`` (a dataset and the start of its choice for ``b``); ``params``: what the
+    config gave beside ``tuned`` (they lie over the choice)."""
     import yaml
 
     out = tmp_path / "sweep"
@@ -352,8 +369,8 @@ def _sweep_tuned_with_k3(tmp_path, choice: str):
                       f"choices:\n  {choice}, auprc: 0.5, grid: []}}\n")
     (out / "config.yaml").write_text(yaml.safe_dump({
         "datasets": [{"label": "moons"}],
-        "detectors": [{"label": "b (tuned)", "name": "b", "params": {"k": 3}, "tuned": "b",
-                       "per_dataset": {"moons": {"k": 3}}}],
+        "detectors": [{"label": "b (tuned)", "name": "b", "params": params or {},
+                       "tuned": "b", "per_dataset": {"moons": {"k": 3}}}],
         "tuning": str(tuning)}))
     return out, tuning
 
@@ -384,6 +401,43 @@ def test_a_sweep_run_before_tuning_again_is_not_given_the_new_choices_score(tmp_
     assert f"tuned by an earlier {tuning}, which now chooses k=5" in row["source"]
     tuning.write_text(tuning.read_text().replace("k: 5", "k: 3"))
     assert "best mean auprc 0.500" in settings_table(out).iloc[0]["source"]
+
+
+def test_a_value_the_config_lays_over_the_tuned_choice_is_said_as_such(tmp_path):
+    """k=3 given beside ``tuned`` wins over the file's k=5: the settings name the override,
+    with the choice's score, and do not send the reader to rerun a sweep that ran as asked."""
+    from benchmarks.report import settings_table
+
+    out, _ = _sweep_tuned_with_k3(tmp_path, "moons:\n    b: {params: {k: 5}", {"k": 3})
+    source = settings_table(out).iloc[0]["source"]
+    assert "best mean auprc 0.500" in source and "earlier" not in source
+    assert source.endswith("; k=3 set in the config over the tuned choice k=5")
+
+
+def test_settings_say_how_many_grid_points_could_not_compete(tmp_path):
+    from benchmarks.report import settings_table
+
+    out, tuning = _sweep_tuned_with_k3(tmp_path, "moons:\n    b: {params: {k: 3}")
+    tuning.write_text(tuning.read_text().replace(
+        "grid: []", "grid: [{params: {k: 3}, n_ok: 1, n_cells: 1}, "
+                    "{params: {k: 5}, n_ok: 0, n_cells: 1}]"))
+    assert ("best mean auprc 0.500 of 2 grid points (1 left out: not every seed finished ok) "
+            "on development seeds 1000") in settings_table(out).iloc[0]["source"]
+
+
+def test_settings_read_the_same_from_any_folder(tmp_path, monkeypatch):
+    """config.yaml records the files inside the repository relative to it: a report run from
+    another folder finds the tuning files (and keeps the committed settings' provenance)."""
+    from benchmarks.report import settings_table
+    from benchmarks.results import recorded_path
+
+    here = settings_table(ROOT / "results" / "paper")
+    monkeypatch.chdir(tmp_path)
+    there = settings_table(ROOT / "results" / "paper")
+    assert there.equals(here) and there["source"].str.startswith("tuned: best").any()
+    assert recorded_path(ROOT / "benchmarks" / "configs" / "paper.yaml") == \
+        "benchmarks/configs/paper.yaml"
+    assert recorded_path("mine.yaml") == (tmp_path / "mine.yaml").as_posix()
 
 
 def test_settings_say_whether_the_tuned_code_is_the_code_that_runs(tmp_path):

@@ -78,6 +78,16 @@ def test_an_empty_preset_list_is_refused_before_any_file_is_touched(tmp_path, mo
     assert (out / "ablation.csv").read_text() == "the committed table\n"
 
 
+def test_a_misspelt_or_repeated_ablation_preset_is_refused_before_any_fit(monkeypatch):
+    import benchmarks.ablation as ablation
+
+    monkeypatch.setattr(ablation, "Parallel", lambda **k: pytest.fail("fitted"))
+    with pytest.raises(ValueError, match=r"unknown preset\(s\) 'nope' in --presets"):
+        ablation.run(["moons-paper", "nope"], [1000])
+    with pytest.raises(ValueError, match="names 'moons-paper' more than once"):
+        ablation.run(["moons-paper", "moons-paper"], [1000])
+
+
 def test_a_table_that_cannot_be_summarised_writes_neither_file(tmp_path, monkeypatch):
     """The markdown is built first: a frame summary() cannot read leaves the CSV as it was."""
     import benchmarks.ablation as ablation

@@ -50,7 +50,7 @@ def test_a_list_in_params_is_a_grid_with_one_labelled_entry_per_point():
         parse_config(raw(detectors=[{"name": "t-centroid", "params": {"quantile": []}}]))
 
 
-def test_choose_keeps_the_best_mean_among_fully_finished_points():
+def test_choose_keeps_the_best_mean_among_fully_finished_points(caplog):
     cfg = parse_config(raw())
     rows = []
     scores = {0: [0.5, 0.7], 1: [0.9, 0.95], 2: [0.99, None], 3: [0.9, 0.95]}
@@ -64,6 +64,9 @@ def test_choose_keeps_the_best_mean_among_fully_finished_points():
     assert chosen["params"] == cfg.detectors[1].params
     assert chosen["auprc"] == pytest.approx(0.925)
     assert [g["n_ok"] for g in chosen["grid"]] == [2, 2, 1, 2]
+    # the point left out is said, not dropped in silence
+    assert f"m / t-centroid: grid point {cfg.detectors[2].params} left out of the choice: " \
+        "1 of 2 seeds finished ok" in caplog.text
 
 
 def test_a_later_point_lower_by_less_than_the_rounding_step_does_not_win():

@@ -80,9 +80,26 @@ def predict_seconds(points: list[tuple[int, float]], n: int) -> float | None:
     return t1 * (n / n1) ** slope
 
 
+def _other_detectors_rows(out: Path, detectors) -> pd.DataFrame:
+    """The rows ``out`` already holds of detectors this run does not measure: a run for some
+    detectors replaces their curves and keeps the others' (the committed file was made so)."""
+    if not out.is_file():
+        return pd.DataFrame(columns=list(COLUMNS))
+    try:
+        old = pd.read_csv(out)
+    except (OSError, ValueError, pd.errors.ParserError) as exc:
+        raise ValueError(f"{out} is not a scale-curve table ({type(exc).__name__}: {exc}); "
+                         "move it aside or give another --out") from None
+    if "detector" not in old:
+        raise ValueError(f"{out} has no detector column: not a scale-curve table; move it "
+                         "aside or give another --out")
+    return old[~old["detector"].isin(list(detectors))].reindex(columns=list(COLUMNS))
+
+
 def measure(detectors, sizes, *, max_fit_seconds: float, out: Path) -> pd.DataFrame:
     """Run every (detector, size) in order, rewriting ``out`` whole (atomically) as each row
-    finishes, so that a run killed midway leaves the rows it measured, never a half file."""
+    finishes, so that a run killed midway leaves the rows it measured, never a half file.
+    The rows ``out`` holds of other detectors stay in it; the frame returned is this run's."""
     from benchmarks.cache import atomic_write_text
     from benchmarks.fingerprint import row_code_version
     from benchmarks.perf.data import kdd_like
@@ -92,6 +109,7 @@ def measure(detectors, sizes, *, max_fit_seconds: float, out: Path) -> pd.DataFr
     X_score, y_score, _ = kdd_like(SCORE_ROWS, seed=1, part="score")
     Xw, yw, known_w = kdd_like(WARMUP_ROWS, seed=2, part="train")   # every warm-up's input
     rows: list[dict] = []
+    kept = _other_detectors_rows(out, detectors)
     out.parent.mkdir(parents=True, exist_ok=True)
     import torch  # noqa: F401  (loaded first, so that thread_limits sets its threads too)
 
@@ -124,7 +142,7 @@ def measure(detectors, sizes, *, max_fit_seconds: float, out: Path) -> pd.DataFr
                                                         f"{spec.max_train_rows} training rows")
                 elif guess is not None and guess > max_fit_seconds:
                     row.update(status="skipped",
-                               reason=f"{OVER_BUDGET} {guess:.0f} s > {max_fit_seconds:g} s "
+                               reason=f"{OVER_BUDGET} {guess:.3g} s > {max_fit_seconds:g} s "
                                       f"budget (from the previous sizes)")
                 else:
                     try:
@@ -143,8 +161,9 @@ def measure(detectors, sizes, *, max_fit_seconds: float, out: Path) -> pd.DataFr
                         f"fit {row['fit_seconds']:.2f} s, score {row['score_seconds']:.2f} s"
                         if row["status"] == "ok" else row["reason"])
                 rows.append(row)
-                atomic_write_text(out, pd.DataFrame(rows, columns=list(COLUMNS)).to_csv(
-                    index=False))
+                now = pd.DataFrame(rows, columns=list(COLUMNS))
+                atomic_write_text(out, (pd.concat([kept, now], ignore_index=True)
+                                        if len(kept) else now).to_csv(index=False))
     return pd.DataFrame(rows, columns=list(COLUMNS))
 
 
