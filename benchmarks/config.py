@@ -697,6 +697,36 @@ def _takes_no_arguments(method) -> bool:
                for p in params)
 
 
+def _check_tuned_on_this_data(detectors, datasets, tuning: dict | None) -> None:
+    """Refuse a tuned choice applied to other data or another detector than it was made on.
+
+    A tuning file keys its choices by dataset label and detector key; a sweep that gives the
+    label to another dataset (or split), or the key to another registry detector, would run
+    a choice made elsewhere and report it as tuned. Files that record what each choice was
+    made on are checked; older ones, which do not, are taken as they are."""
+    from benchmarks.tuning import dataset_definition
+
+    for det in detectors:
+        if not det.per_dataset:
+            continue
+        for d in datasets:
+            choice = tuning["choices"].get(d.label, {}).get(det.group)
+            if choice is None:
+                continue
+            made_on = choice.get("dataset_definition")
+            if made_on is not None and made_on != dataset_definition(d):
+                raise ConfigError(
+                    f"config: {choice['file']} chose {det.group!r} for dataset {d.label!r} "
+                    f"as {made_on}, but this config's {d.label!r} is "
+                    f"{dataset_definition(d)}: tune on this dataset, or label it otherwise")
+            tuned_name = choice.get("detector_name")
+            if tuned_name is not None and tuned_name != det.name:
+                raise ConfigError(
+                    f"config: {choice['file']} chose {det.group!r} for dataset {d.label!r} "
+                    f"on detector {tuned_name!r}, but this entry is {det.name!r}: a choice "
+                    "holds for the detector it was tuned on")
+
+
 def _parse_detector(entry, i: int, tuning: dict | None = None) -> list[DetectorEntry]:
     """One config entry -> its detector settings (several for a grid)."""
     from benchmarks.registry import UnknownDetectorError, get_spec, plugin_registration
@@ -853,6 +883,7 @@ def parse_config(raw, *, source: str | None = None, base_dir: str | Path | None 
                               f"{det.group!r} for dataset(s) {missing}; tune them with "
                               "`pugan-bench tune`")
     _check_tuned_on_other_seeds(detectors, datasets, seeds, tuning)
+    _check_tuned_on_this_data(detectors, datasets, tuning)
     for kind, entries in (("dataset", datasets), ("detector", detectors)):
         labels = [e.label for e in entries]
         dupes = sorted({x for x in labels if labels.count(x) > 1})

@@ -97,13 +97,17 @@ def read_tunings(paths) -> dict:
         provenance = {"file": one["path"], "criterion": one.get("criterion"),
                       "seeds": one.get("seeds")}
         versions = one.get("code_versions") or {}
+        made_on = one.get("datasets") or {}   # absent from files written before it was kept
+        detectors = one.get("detectors") or {}
         for dataset, by_det in one["choices"].items():
             if dataset in tuned_in:
                 raise ConfigError(f"tuning: dataset {dataset!r} is tuned in two files "
                                   f"({tuned_in[dataset]} and {one['path']})")
             tuned_in[dataset] = one["path"]
             choices[dataset] = {key: {**choice, **provenance,
-                                      "code_versions": versions.get(key)}
+                                      "code_versions": versions.get(key),
+                                      "dataset_definition": made_on.get(dataset),
+                                      "detector_name": detectors.get(key)}
                                 for key, choice in by_det.items()}
     return {"choices": choices, "path": ", ".join(str(p) for p in paths)}
 
@@ -222,6 +226,16 @@ def grid_code_versions(frame: pd.DataFrame, config: SweepConfig) -> dict:
     return out
 
 
+def dataset_definition(entry) -> dict:
+    """What a dataset entry's splits are made from (loader, preset, split and loader
+    settings), as plain YAML values: a tuning file records it beside each choice."""
+    import json
+
+    return json.loads(json.dumps({"dataset": entry.dataset, "preset": entry.preset,
+                                  "split": entry.split,
+                                  "dataset_params": entry.dataset_params}, default=str))
+
+
 def write_tuning(path: str | Path, choices: dict, *, config: SweepConfig, criterion: str,
                  code_versions: dict | None = None) -> Path:
     """Write the tuning file (YAML) with its provenance, atomically: it is written after
@@ -242,6 +256,10 @@ def write_tuning(path: str | Path, choices: dict, *, config: SweepConfig, criter
         "grid_points": {g: len(points) for g, points in _grids(config).items()},
         "code_version": code_version(),
         "code_versions": code_versions or {},
+        # what each choice was made on, so that a sweep applies it to the same data and
+        # detector only (a label alone could name another dataset)
+        "datasets": {d.label: dataset_definition(d) for d in config.datasets},
+        "detectors": {g: points[0].name for g, points in _grids(config).items()},
         "choices": choices,
     }
     head = (f"# Written by `pugan-bench tune {doc['config']}`: the best mean {criterion} over "

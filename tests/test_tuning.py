@@ -370,3 +370,26 @@ def test_a_choice_without_seeds_or_on_report_seeds_is_refused(tmp_path, seeds_li
     with pytest.raises(ConfigError, match=message):
         parse_config(raw(seeds=[5], tuning=str(tuning),
                          detectors=[{"name": "t-centroid", "tuned": True}]))
+
+
+def test_a_choice_runs_only_on_the_data_and_detector_it_was_made_on(tmp_path):
+    """The file keys choices by dataset label and detector key; it records what each was
+    made on, and a sweep that gives the label to other data, or the key to another detector,
+    is refused rather than reported as tuned."""
+    from benchmarks.tuning import write_tuning
+
+    grid = parse_config(raw(), base_dir=tmp_path)
+    path = tmp_path / "tuning.yaml"
+    write_tuning(path, {"m": {"t-centroid": {"params": {"quantile": 0.9}, "auprc": 0.5,
+                                             "grid": []}}}, config=grid, criterion="auprc")
+    tuned = [{"name": "t-centroid", "tuned": True}]
+    same = parse_config(raw(seeds=[1002], tuning=str(path), detectors=tuned))
+    assert same.detectors[0].per_dataset["m"] == {"quantile": 0.9}
+    other_data = [{"dataset": "moons", "split": {"n_normal": 300}, "label": "m"}]
+    with pytest.raises(ConfigError, match=r"chose 't-centroid' for dataset 'm' as .*n_normal.: "
+                                          r"200.* but this config's 'm' is .*n_normal.: 300"):
+        parse_config(raw(seeds=[1002], tuning=str(path), detectors=tuned, datasets=other_data))
+    other_detector = [{"name": "t-oracle", "tuned": "t-centroid"}]
+    with pytest.raises(ConfigError, match="on detector 't-centroid', but this entry is "
+                                          "'t-oracle'"):
+        parse_config(raw(seeds=[1002], tuning=str(path), detectors=other_detector))
