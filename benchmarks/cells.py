@@ -15,7 +15,8 @@ import numbers
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["CACHE_SCHEMA", "Cell", "canonical_json", "code_version", "derive_seed"]
+__all__ = ["CACHE_SCHEMA", "Cell", "canonical_json", "code_version", "data_identity",
+           "derive_seed"]
 
 #: bump when the meaning of a cached cell changes (row fields, metric definitions)
 CACHE_SCHEMA = 1
@@ -47,6 +48,18 @@ def code_version() -> str:
     from benchmarks.fingerprint import dist_version
 
     return dist_version("pugan-bench", "unknown")
+
+
+def data_identity(dataset_name: str, dataset_params_json: str) -> tuple[str, str]:
+    """A dataset's name and parameters as they enter split seeds and cache keys. A user's file
+    counts by its content (the ``sha256`` its parameters carry), not by where it lies, so the
+    same file in another folder or clone draws the same splits and seeds and hits the same
+    cache; every other dataset counts by its name and parameters."""
+    params = json.loads(dataset_params_json)
+    if "sha256" not in params:
+        return dataset_name, dataset_params_json
+    name = "file" if dataset_name.startswith("file:") else dataset_name
+    return name, canonical_json({k: v for k, v in params.items() if k != "path"})
 
 
 @dataclass(frozen=True)
@@ -96,15 +109,9 @@ class Cell:
 
     @property
     def data_identity(self) -> tuple[str, str]:
-        """The dataset's name and parameters as they enter the seeds and keys. A user's file
-        counts by its content (the ``sha256`` its parameters carry), not by where it lies,
-        so the same file in another folder or clone draws the same splits and seeds and
-        hits the same cache; every other dataset counts by its name and parameters."""
-        params = self.dataset_params
-        if "sha256" not in params:
-            return self.dataset_name, self.dataset_params_json
-        name = "file" if self.dataset_name.startswith("file:") else self.dataset_name
-        return name, canonical_json({k: v for k, v in params.items() if k != "path"})
+        """The dataset's name and parameters as they enter the seeds and keys
+        (:func:`data_identity`)."""
+        return data_identity(self.dataset_name, self.dataset_params_json)
 
     @property
     def split_key(self) -> str:

@@ -345,8 +345,11 @@ def _fresh_dir(out: str | None, prefix: str) -> Path:
 
 def _update_command_line(args) -> str:
     """The command that made this reference, for its sidecar: ``make update-reference`` for
-    the committed one, else the ``regression update`` call with its own files."""
+    the committed one, else the ``regression update`` call with its own files (named as
+    config.yaml names files: relative to the repository inside it, else absolute)."""
     import shlex
+
+    from benchmarks.results import recorded_path
 
     given = {"--config": args.config, "--reference": args.reference}
     if args.from_results:
@@ -356,7 +359,7 @@ def _update_command_line(args) -> str:
             and not args.from_results:
         return "make update-reference"
     return "pugan-bench regression update " + " ".join(
-        f"{flag} {shlex.quote(str(value))}" for flag, value in given.items())
+        f"{flag} {shlex.quote(recorded_path(value))}" for flag, value in given.items())
 
 
 def update_command(args) -> int:

@@ -417,7 +417,7 @@ def settings_table(folder: str | Path) -> pd.DataFrame:
     tuning = None
     if doc.get("tuning"):
         from benchmarks.config import ConfigError
-        from benchmarks.tuning import read_tunings
+        from benchmarks.tuning import competes, read_tunings
 
         listed = doc["tuning"] if isinstance(doc["tuning"], list) else [doc["tuning"]]
         try:
@@ -447,10 +447,12 @@ def settings_table(folder: str | Path) -> pd.DataFrame:
                 choice = {**choice, "file": recorded_path(choice["file"])}
                 crit = choice["criterion"]
                 chosen = choice.get("params") or {}
-                # params given beside a tuned entry lie over its choice: not a stale choice
+                # params given beside a tuned entry lie over its choice (those that ran, not
+                # test_params, which the choice itself lies over): not a stale choice
                 fixed = det.get("params") or {}
-                over = {k: fixed[k] for k in chosen if k in fixed and fixed[k] != chosen[k]}
-                if any(params.get(k) != v for k, v in chosen.items() if k not in fixed):
+                over = {k: fixed[k] for k in chosen
+                        if k in fixed and params.get(k) == fixed[k] != chosen[k]}
+                if any(params.get(k) != v for k, v in chosen.items() if k not in over):
                     # tuned again since this sweep ran: the file's score is another point's
                     now = ", ".join(f"{k}={v}" for k, v in sorted(chosen.items()))
                     source = (f"tuned by an earlier {choice['file']}, which now chooses "
@@ -459,8 +461,9 @@ def settings_table(folder: str | Path) -> pd.DataFrame:
                     source = f"tuned: {choice.get('note', 'no score')} ({choice['file']})"
                 else:
                     out = sum(1 for g in choice["grid"]
-                              if g.get("n_ok", len(choice["seeds"])) != len(choice["seeds"]))
-                    left = (f" ({out} left out: not every seed finished ok)" if out else "")
+                              if not competes(g, len(choice["seeds"])))
+                    left = (f" ({out} left out: not every seed finished ok with a score)"
+                            if out else "")
                     source = (f"tuned: best mean {crit} {choice[crit]:.3f} of "
                               f"{len(choice['grid'])} grid points{left} on development seeds "
                               f"{', '.join(map(str, choice['seeds']))} ({choice['file']})"

@@ -104,7 +104,7 @@ def source_config(source: Path):
     """The config ``source`` was run from, as it ran: the file its resolved config.yaml names
     (as given then, or relative to the project), with that run's seeds and time limit."""
     from benchmarks.config import load_config
-    from benchmarks.results import read_resolved_config
+    from benchmarks.results import read_resolved_config, resolve_recorded
 
     resolved = source / "config.yaml"
     doc = read_resolved_config(source)
@@ -112,11 +112,9 @@ def source_config(source: Path):
     if not named:
         raise ValueError(f"{resolved} names no source config (`source:`): is it a resolved "
                          "sweep config written by `pugan-bench run`?")
-    tried = [Path(named), Path(__file__).resolve().parents[1] / named]
-    path = next((p for p in tried if p.is_file()), None)
-    if path is None:
-        raise FileNotFoundError(f"the config {resolved} names, {named!r}, is at none of "
-                                f"{[str(p) for p in tried]}")
+    path = resolve_recorded(named)
+    if not path.is_file():
+        raise FileNotFoundError(f"the config {resolved} names, {named!r}, is not at {path}")
     config = load_config(path)
     return dataclasses.replace(config, seeds=tuple(doc.get("seeds") or config.seeds),
                                time_limit=doc.get("time_limit", config.time_limit))

@@ -14,6 +14,7 @@ import csv
 import io
 import json
 import logging
+import os
 import sys
 import time
 from pathlib import Path
@@ -321,11 +322,13 @@ def recorded_path(path) -> str:
     config.yaml records it: relative to the repository when it lies inside it, so that
     committed files name no machine's folders, else absolute, so that a report or a rerun
     started in another folder finds it."""
-    full = Path(path).resolve()
-    try:
-        return full.relative_to(_PROJECT).as_posix()
-    except ValueError:
-        return full.as_posix()
+    plain = Path(os.path.abspath(path))  # a link inside the repository stays inside it
+    for full in (plain, plain.resolve()):
+        try:
+            return full.relative_to(_PROJECT).as_posix()
+        except ValueError:
+            continue
+    return plain.as_posix()
 
 
 def resolve_recorded(path) -> Path:

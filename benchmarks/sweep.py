@@ -303,8 +303,9 @@ def _run_connected(config: SweepConfig, out, client, *, n_jobs, backend, schedul
     cache = CellCache(folder)
     if keep_rows and not force:
         kept = keep_rows_as_cells(cells, previous, cache)
-        log.info("kept %d row(s) of %s as their cells' results (failed and timed-out ones "
-                 "are run again unless --no-retry-failed)", kept, folder / "results.csv")
+        log.info("kept %d row(s) of %s as their cells' results (a failed or timed-out one "
+                 "runs again where failed cells are retried, as they are by default)", kept,
+                 folder / "results.csv")
     _warn_of_rows_leaving(folder, cells, previous, cache)
     pending = pending_cells(cells, {cell.key: cache.get(cell.key) for cell in cells},
                             force=force, retry_failed=retry_failed,

@@ -33,8 +33,9 @@ from benchmarks.yamlfile import read_yaml_file
 
 log = logging.getLogger(__name__)
 
-__all__ = ["CRITERIA", "check_choice_seeds", "check_write_target", "choose",
-           "grid_code_versions", "read_tuning", "read_tunings", "tune", "write_tuning"]
+__all__ = ["CRITERIA", "check_choice_seeds", "check_write_target", "choose", "competes",
+           "dataset_definition", "grid_code_versions", "read_tuning", "read_tunings", "tune",
+           "write_tuning"]
 
 #: metrics a tuning may maximise (columns of a results frame)
 CRITERIA = ("auprc", "auroc", "f1")
@@ -54,6 +55,10 @@ def read_tuning(path: str | Path) -> dict:
                 for c in by_det.values()):
             raise ConfigError(f"{path}: choices[{dataset!r}] must map detector keys to "
                               "{params: {...}, ...}")
+    for field in ("datasets", "detectors"):
+        if raw.get(field) is not None and not isinstance(raw[field], dict):
+            raise ConfigError(f"{path}: {field} must map each dataset label or detector key "
+                              f"to what it named; got {type(raw[field]).__name__}")
     seeds = raw.get("seeds")
     if seeds is not None and not (isinstance(seeds, list) and all(
             isinstance(s, int) and not isinstance(s, bool) for s in seeds)):
@@ -141,7 +146,7 @@ def choose(frame: pd.DataFrame, config: SweepConfig, criterion: str = "auprc") -
                          "n_ok": int(len(ok)), "n_cells": int(len(rows)),
                          "n_skipped": int((rows["status"] == "skipped").sum())}
                 grid.append(entry)
-                if len(ok) == n_seeds and math.isfinite(mean):
+                if competes(entry, n_seeds):
                     eligible.append((entry, mean))  # unrounded: rounding would move ties
             best = _first_of_the_best(eligible)
             if best is None and grid and all(g["n_cells"] and g["n_skipped"] == g["n_cells"]
@@ -155,13 +160,20 @@ def choose(frame: pd.DataFrame, config: SweepConfig, criterion: str = "auprc") -
             if best is None:
                 continue  # nothing finished: no choice; tune refuses to write such a file
             for g in grid:
-                if g["n_ok"] != n_seeds:
+                if not competes(g, n_seeds):
                     log.warning("%s / %s: grid point %s left out of the choice: %d of %d "
-                                "seeds finished ok", d.label, group, g["params"], g["n_ok"],
-                                n_seeds)
+                                "seeds finished ok, mean %s", d.label, group, g["params"],
+                                g["n_ok"], n_seeds, g["mean"])
             choices.setdefault(d.label, {})[group] = {
                 "params": dict(best["params"]), criterion: best["mean"], "grid": grid}
     return choices
+
+
+def competes(point: dict, n_seeds: int) -> bool:
+    """Whether a grid point (an entry of a choice's ``grid``) competed for the choice: every
+    seed finished ok and its mean is a number (a score left undefined gives none)."""
+    mean = point.get("mean")
+    return point.get("n_ok", n_seeds) == n_seeds and mean is not None and math.isfinite(mean)
 
 
 def _seed_ordered(ok: pd.DataFrame, criterion: str) -> pd.Series:
@@ -227,13 +239,20 @@ def grid_code_versions(frame: pd.DataFrame, config: SweepConfig) -> dict:
 
 
 def dataset_definition(entry) -> dict:
-    """What a dataset entry's splits are made from (loader, preset, split and loader
-    settings), as plain YAML values: a tuning file records it beside each choice."""
+    """What a dataset entry's cells are made from, as their keys see it: the data (a user's
+    file by its content, not its folder: :func:`benchmarks.cells.data_identity`), the split,
+    and the anomaly ratios and labelled fractions. A tuning file records it beside each
+    choice, in plain YAML values."""
     import json
 
-    return json.loads(json.dumps({"dataset": entry.dataset, "preset": entry.preset,
-                                  "split": entry.split,
-                                  "dataset_params": entry.dataset_params}, default=str))
+    from benchmarks.cells import canonical_json, data_identity
+
+    name, params = data_identity(entry.dataset, canonical_json(entry.dataset_params))
+    return json.loads(json.dumps({
+        "dataset": name, "dataset_params": json.loads(params),
+        "split": json.loads(canonical_json(entry.split)),
+        "anomaly_ratios": list(entry.anomaly_ratios),
+        "labelled_fractions": list(entry.labelled_fractions)}, default=str))
 
 
 def write_tuning(path: str | Path, choices: dict, *, config: SweepConfig, criterion: str,

@@ -209,7 +209,7 @@ def test_an_unpicklable_error_in_a_task_loses_only_that_tasks_rows(monkeypatch):
 
     from benchmarks.splits import PRESETS
 
-    monkeypatch.setitem(PRESETS, "toy", PRESETS["moons-paper"])  # a name the check knows
+    monkeypatch.setitem(PRESETS, "toy", PRESETS["moons-paper"])  # a name run's check knows
     monkeypatch.setattr(ablation, "_one_split", one_split)
     failed = ablation._one_split_or_error("toy", 1, None)
     back = pickle.loads(pickle.dumps(failed))   # what a worker process does with it

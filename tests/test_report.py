@@ -412,6 +412,12 @@ def test_a_value_the_config_lays_over_the_tuned_choice_is_said_as_such(tmp_path)
     source = settings_table(out).iloc[0]["source"]
     assert "best mean auprc 0.500" in source and "earlier" not in source
     assert source.endswith("; k=3 set in the config over the tuned choice k=5")
+    # a test_params value (k=1) that the choice (k=3) lay over is no override, and no
+    # stale choice either
+    (tmp_path / "t").mkdir()
+    out, _ = _sweep_tuned_with_k3(tmp_path / "t", "moons:\n    b: {params: {k: 3}", {"k": 1})
+    source = settings_table(out).iloc[0]["source"]
+    assert "best mean auprc 0.500" in source and "set in the config" not in source
 
 
 def test_settings_say_how_many_grid_points_could_not_compete(tmp_path):
@@ -419,10 +425,11 @@ def test_settings_say_how_many_grid_points_could_not_compete(tmp_path):
 
     out, tuning = _sweep_tuned_with_k3(tmp_path, "moons:\n    b: {params: {k: 3}")
     tuning.write_text(tuning.read_text().replace(
-        "grid: []", "grid: [{params: {k: 3}, n_ok: 1, n_cells: 1}, "
-                    "{params: {k: 5}, n_ok: 0, n_cells: 1}]"))
-    assert ("best mean auprc 0.500 of 2 grid points (1 left out: not every seed finished ok) "
-            "on development seeds 1000") in settings_table(out).iloc[0]["source"]
+        "grid: []", "grid: [{params: {k: 3}, mean: 0.5, n_ok: 1, n_cells: 1}, "
+                    "{params: {k: 5}, mean: null, n_ok: 0, n_cells: 1}, "
+                    "{params: {k: 7}, mean: null, n_ok: 1, n_cells: 1}]"))
+    assert ("best mean auprc 0.500 of 3 grid points (2 left out: not every seed finished ok "
+            "with a score) on development seeds 1000") in settings_table(out).iloc[0]["source"]
 
 
 def test_settings_read_the_same_from_any_folder(tmp_path, monkeypatch):

@@ -1,5 +1,7 @@
 """``pugan-bench rerun``: the chosen cells computed again into a copy, every other row kept."""
 
+from pathlib import Path
+
 import pandas as pd
 from helpers import write_sweep
 
@@ -312,3 +314,22 @@ def test_a_rerun_stopped_while_copying_says_to_start_again(tmp_path, capsys, mon
     assert main(["rerun", str(source), str(dest), "--detector", "t-centroid"]) == 130
     err = " ".join(capsys.readouterr().err.split())
     assert f"interrupted before any cell ran; remove {dest}" in err and "resume" not in err
+
+
+def test_rerun_reads_the_repositorys_config_the_sweep_names_from_any_folder(tmp_path,
+                                                                            monkeypatch):
+    """config.yaml names a config inside the repository relative to it: a file of the same
+    name under the folder the command runs in is not that config."""
+    from benchmarks.rerun import source_config
+
+    root = Path(__file__).resolve().parents[1]
+    sweep = tmp_path / "sweep"
+    sweep.mkdir()
+    (sweep / "config.yaml").write_text("source: benchmarks/configs/smoke.yaml\nseeds: [0]\n"
+                                       "detectors: []\ndatasets: []\n")
+    decoy = tmp_path / "benchmarks" / "configs"
+    decoy.mkdir(parents=True)
+    (decoy / "smoke.yaml").write_text("not: a config\n")
+    monkeypatch.chdir(tmp_path)
+    config = source_config(sweep)
+    assert Path(config.source).resolve() == root / "benchmarks" / "configs" / "smoke.yaml"

@@ -4,6 +4,7 @@ choice back: the same machinery for every detector."""
 
 import shutil
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -393,3 +394,30 @@ def test_a_choice_runs_only_on_the_data_and_detector_it_was_made_on(tmp_path):
     with pytest.raises(ConfigError, match="on detector 't-centroid', but this entry is "
                                           "'t-oracle'"):
         parse_config(raw(seeds=[1002], tuning=str(path), detectors=other_detector))
+    with pytest.raises(ConfigError, match=r"anomaly_ratios.: \[0.2\].* but this config's 'm' "
+                                          r"is .*anomaly_ratios.: \[0.3\]"):
+        parse_config(raw(seeds=[1002], tuning=str(path), detectors=tuned,
+                         anomaly_ratios=[0.3]))
+
+
+def test_a_choice_made_on_a_file_holds_for_the_same_file_in_another_folder(tmp_path):
+    """A user's file counts by its content, as its cells' keys count it: a clone or a moved
+    folder is the same data."""
+    from benchmarks.tuning import write_tuning
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.standard_normal((300, 2)), columns=["a", "b"])
+    frame["label"] = (np.arange(300) < 40).astype(int)
+    (tmp_path / "A").mkdir()
+    frame.to_csv(tmp_path / "A" / "data.csv", index=False)
+    data = [{"dataset": "file:data.csv", "label": "mine"}]
+    grid = parse_config(raw(datasets=data), base_dir=tmp_path / "A")
+    path = tmp_path / "tuning.yaml"
+    write_tuning(path, {"mine": {"t-centroid": {"params": {"quantile": 0.9}, "auprc": 0.5,
+                                                "grid": []}}}, config=grid, criterion="auprc")
+    shutil.copytree(tmp_path / "A", tmp_path / "B")
+    moved = parse_config(raw(seeds=[1002], datasets=data, tuning=str(path),
+                             detectors=[{"name": "t-centroid", "tuned": True}]),
+                         base_dir=tmp_path / "B")
+    assert moved.detectors[0].per_dataset["mine"] == {"quantile": 0.9}
+    assert str(tmp_path) not in path.read_text()  # no machine's folder in the file
