@@ -114,7 +114,9 @@ def source_config(source: Path):
                          "sweep config written by `pugan-bench run`?")
     path = resolve_recorded(named)
     if not path.is_file():
-        raise FileNotFoundError(f"the config {resolved} names, {named!r}, is not at {path}")
+        raise FileNotFoundError(f"the config {resolved} names, {named!r}, is not at "
+                                f"{path.resolve()} (a relative name is looked for in the "
+                                "repository, then in the current folder)")
     config = load_config(path)
     return dataclasses.replace(config, seeds=tuple(doc.get("seeds") or config.seeds),
                                time_limit=doc.get("time_limit", config.time_limit))

@@ -323,6 +323,8 @@ def recorded_path(path) -> str:
     committed files name no machine's folders, else absolute, so that a report or a rerun
     started in another folder finds it."""
     plain = Path(os.path.abspath(path))  # a link inside the repository stays inside it
+    if not (plain.exists() and os.path.samefile(plain, path)):
+        plain = Path(path).resolve()  # "link/.." is not the link's folder: follow the link
     for full in (plain, plain.resolve()):
         try:
             return full.relative_to(_PROJECT).as_posix()

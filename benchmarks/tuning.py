@@ -161,9 +161,10 @@ def choose(frame: pd.DataFrame, config: SweepConfig, criterion: str = "auprc") -
                 continue  # nothing finished: no choice; tune refuses to write such a file
             for g in grid:
                 if not competes(g, n_seeds):
-                    log.warning("%s / %s: grid point %s left out of the choice: %d of %d "
-                                "seeds finished ok, mean %s", d.label, group, g["params"],
-                                g["n_ok"], n_seeds, g["mean"])
+                    why = (f"{g['n_ok']} of {n_seeds} seeds finished ok" if g["n_ok"] != n_seeds
+                           else f"its mean {criterion} is undefined (a seed gave no score)")
+                    log.warning("%s / %s: grid point %s left out of the choice: %s", d.label,
+                                group, g["params"], why)
             choices.setdefault(d.label, {})[group] = {
                 "params": dict(best["params"]), criterion: best["mean"], "grid": grid}
     return choices

@@ -421,3 +421,14 @@ def test_a_choice_made_on_a_file_holds_for_the_same_file_in_another_folder(tmp_p
                          base_dir=tmp_path / "B")
     assert moved.detectors[0].per_dataset["mine"] == {"quantile": 0.9}
     assert str(tmp_path) not in path.read_text()  # no machine's folder in the file
+
+
+def test_a_point_whose_seeds_finished_without_a_score_is_said_left_out(caplog):
+    cfg = parse_config(raw())
+    rows = [{"dataset": "m", "detector": det.label, "seed": seed, "status": "ok",
+             "auprc": float("nan") if i == 0 else 0.5}
+            for i, det in enumerate(cfg.detectors) for seed in cfg.seeds]
+    chosen = choose(pd.DataFrame(rows), cfg)["m"]["t-centroid"]
+    assert chosen["params"] == cfg.detectors[1].params
+    assert f"grid point {cfg.detectors[0].params} left out of the choice: its mean auprc is " \
+        "undefined (a seed gave no score)" in caplog.text
