@@ -456,7 +456,10 @@ def check_command(args) -> int:
     failures = [f for f in findings if f.failure]
     lines = [f.text() for f in findings]
     report = "\n".join(lines)
-    (folder / "regression.txt").write_text(report + ("\n" if report else ""))
+    details = "above"
+    if not args.results:  # a folder of its own run; a given one (maybe committed) is only read
+        (folder / "regression.txt").write_text(report + ("\n" if report else ""))
+        details = f"in {folder / 'regression.txt'}"
     for line in lines:
         print(line, file=sys.stderr if line.startswith(("REGRESSION", "MISSING", "NOT-OK"))
               else sys.stdout)
@@ -464,8 +467,8 @@ def check_command(args) -> int:
     elapsed = time.monotonic() - t0
     if failures:
         print(f"check-regression: FAILED: {len(failures)} problem(s) in {len(reference)} "
-              f"reference cells ({n_metrics} scores); {elapsed:.0f} s; details in "
-              f"{folder / 'regression.txt'}", file=sys.stderr)
+              f"reference cells ({n_metrics} scores); {elapsed:.0f} s; details {details}",
+              file=sys.stderr)
         return 1
     improved = sum(f.kind == "improved" for f in findings)
     print(f"check-regression: ok: {len(reference)} reference cells, {n_metrics} scores within "

@@ -171,6 +171,8 @@ def test_check_reports_missing_cells_and_missing_reference(tmp_path, capsys):
     assert main(["-q", "regression", "check", "--reference", str(ref), "--results", str(run)]) == 1
     err = capsys.readouterr().err
     assert "MISSING: dataset=ds detector=det ratio=0.1 fraction=0.5 seed=2" in err
+    # given results are only read: a committed folder is not written into
+    assert "details above" in err and not (run / "regression.txt").exists()
     assert main(["-q", "regression", "check", "--reference", str(tmp_path / "none.csv"),
                  "--results", str(run)]) == 2
     assert "make update-reference" in capsys.readouterr().err
