@@ -15,8 +15,12 @@ import numbers
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["CACHE_SCHEMA", "Cell", "canonical_json", "code_version", "data_identity",
-           "derive_seed"]
+__all__ = ["CACHE_SCHEMA", "Cell", "PROJECT_ROOT", "canonical_json", "code_version",
+           "data_identity", "derive_seed"]
+
+#: the repository's folder: committed sweeps are told by their place under it, and the
+#: files inside it that a sweep folder records are named relative to it
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 #: bump when the meaning of a cached cell changes (row fields, metric definitions)
 CACHE_SCHEMA = 1

@@ -28,7 +28,7 @@ import logging
 import signal
 import sys
 
-from benchmarks.cells import code_version
+from benchmarks.cells import PROJECT_ROOT, code_version
 from benchmarks.committed import COMMITTED_SWEEPS, is_committed_sweep
 
 __all__ = ["main"]
@@ -317,7 +317,7 @@ def _reports_dir(sweep_dir: str, given: str | None):
         return Path(given)
     folder = Path(sweep_dir).resolve()
     if is_committed_sweep(folder):
-        return Path(__file__).resolve().parent.parent / "reports"
+        return PROJECT_ROOT / "reports"
     return folder.parent / f"{folder.name}-reports"
 
 

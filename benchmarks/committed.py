@@ -11,6 +11,8 @@ from __future__ import annotations
 import shlex
 from pathlib import Path
 
+from benchmarks.cells import PROJECT_ROOT
+
 __all__ = ["COMMITTED_SWEEPS", "is_committed_sweep", "run_command_line", "sweep_command"]
 
 #: each committed sweep folder (relative to the repository) and the make target that fills it
@@ -19,12 +21,12 @@ COMMITTED_SWEEPS = {"results/paper": "make reproduce-paper",
                     "results/unknown_types": "make unknown-types",
                     "results/benchmark": "make benchmark"}
 
-_ROOT = Path(__file__).resolve().parent.parent
 
 
 def _committed_key(folder) -> str | None:
     where = Path(folder).resolve()
-    return next((key for key in COMMITTED_SWEEPS if where == (_ROOT / key).resolve()), None)
+    return next((key for key in COMMITTED_SWEEPS if where == (PROJECT_ROOT / key).resolve()),
+                None)
 
 
 def is_committed_sweep(folder) -> bool:

@@ -354,7 +354,7 @@ def _update_command_line(args) -> str:
     given = {"--config": args.config, "--reference": args.reference}
     if args.from_results:
         given["--from-results"] = args.from_results
-    if all(Path(v).resolve() == (ROOT / d).resolve() for v, d in
+    if all(Path(v).resolve() == d.resolve() for v, d in
            ((args.config, DEFAULT_CONFIG), (args.reference, DEFAULT_REFERENCE))) \
             and not args.from_results:
         return "make update-reference"

@@ -323,7 +323,7 @@ def missing_cells_sentence(frame: pd.DataFrame, folder: Path) -> str:
     if runs.empty or "cells" not in runs or pd.isna(runs["cells"].iloc[-1]):
         return ""
     expected = int(runs["cells"].iloc[-1])
-    have = frame["cell_id"].nunique() if "cell_id" in frame else len(frame)
+    have = len(_one_row_per_cell(frame))
     if have >= expected:
         return ""
     stopped = runs["stopped"].iloc[-1] if "stopped" in runs else None
@@ -414,12 +414,13 @@ def settings_table(folder: str | Path) -> pd.DataFrame:
     from benchmarks.results import read_resolved_config, resolve_recorded
 
     doc = read_resolved_config(folder)
+    listed = doc.get("tuning") or []
+    listed = listed if isinstance(listed, list) else [listed]   # one file, or a list of them
     tuning = None
-    if doc.get("tuning"):
+    if listed:
         from benchmarks.config import ConfigError
         from benchmarks.tuning import competes, read_tunings
 
-        listed = doc["tuning"] if isinstance(doc["tuning"], list) else [doc["tuning"]]
         try:
             tuning = read_tunings([resolve_recorded(t) for t in listed])
         except ConfigError as exc:  # a report from results alone still lists the params
@@ -432,8 +433,7 @@ def settings_table(folder: str | Path) -> pd.DataFrame:
             shown = ", ".join(f"{k}={v}" for k, v in sorted(params.items())) or "(defaults)"
             source = "fixed in the config"
             if per:
-                files = doc["tuning"] if isinstance(doc["tuning"], list) else [doc["tuning"]]
-                source = f"tuned ({', '.join(files)})"
+                source = f"tuned ({', '.join(listed)})"
             if per and tuning is not None:
                 by_det = tuning["choices"].get(d["label"], {})
                 if det["tuned"] not in by_det:
@@ -568,7 +568,7 @@ def _whole_run(frame: pd.DataFrame, folder: Path | None) -> pd.Series | None:
     runs = read_runs(folder) if folder is not None else pd.DataFrame()
     if not len(runs) or not {"cached", "run", "cells", "seeds"} <= set(runs.columns):
         return None
-    n_cells = frame["cell_id"].nunique() if "cell_id" in frame else len(frame)
+    n_cells = len(_one_row_per_cell(frame))
     seeds = sorted(frame["seed"].unique())
     versions = (sorted(frame["code_version"].dropna().unique().tolist())
                 if "code_version" in frame else None)
@@ -604,9 +604,10 @@ def _cost_sentence(frame: pd.DataFrame, folder: Path | None) -> str:
     from benchmarks.committed import sweep_command
 
     command = sweep_command(folder) if folder is not None else "pugan-bench run CONFIG"
-    n_cells = frame["cell_id"].nunique() if "cell_id" in frame else len(frame)
+    cells = _one_row_per_cell(frame)
+    n_cells = len(cells)
     seeds = sorted(frame["seed"].unique())
-    total = float(_one_row_per_cell(frame)["cell_seconds"].fillna(0).sum())
+    total = float(cells["cell_seconds"].fillna(0).sum())
     text = (f"`{command}`: {n_cells:,} cells on {len(seeds)} seeds, whose fit-and-score times "
             f"sum to {_minutes(total)} core-minutes")
     last = _whole_run(frame, folder)
@@ -631,8 +632,9 @@ def _one_row_per_cell(frame: pd.DataFrame) -> pd.DataFrame:
 def cost_table(frame: pd.DataFrame) -> pd.DataFrame:
     """Fit-and-score seconds per cell by dataset (rows) and detector (columns), with each
     dataset's cells, total core-minutes and share of the sweep's time (each cell once, however
-    many entries name it), the costliest dataset first. Cells that ran count, failed and timed-out ones too (they cost their time);
-    skipped ones (refused before any fit) count nowhere."""
+    many entries name it), the costliest dataset first. Cells that ran count, failed and
+    timed-out ones too (they cost their time); skipped ones (refused before any fit) count
+    nowhere."""
     timed = attempted(frame)
     timed = timed[timed["cell_seconds"].notna()]
     if timed.empty:

@@ -28,7 +28,7 @@ from benchmarks.cache import (
     atomic_write_text,
     folder_lock,
 )
-from benchmarks.cells import Cell, canonical_json
+from benchmarks.cells import PROJECT_ROOT, Cell, canonical_json
 from benchmarks.metrics import HELDOUT_COLUMNS, METRIC_COLUMNS
 
 log = logging.getLogger(__name__)
@@ -313,10 +313,6 @@ def write_results(folder: Path, frame: pd.DataFrame, config=None) -> Path:
     return path
 
 
-#: the repository, against which config.yaml records the files inside it
-_PROJECT = Path(__file__).resolve().parent.parent
-
-
 def recorded_path(path) -> str:
     """``path`` (as given, relative to the folder the command runs in) as a sweep's
     config.yaml records it: relative to the repository when it lies inside it, so that
@@ -327,7 +323,7 @@ def recorded_path(path) -> str:
         plain = Path(path).resolve()  # "link/.." is not the link's folder: follow the link
     for full in (plain, plain.resolve()):
         try:
-            return full.relative_to(_PROJECT).as_posix()
+            return full.relative_to(PROJECT_ROOT).as_posix()
         except ValueError:
             continue
     return plain.as_posix()
@@ -338,9 +334,9 @@ def resolve_recorded(path) -> Path:
     repository; one written before paths were recorded so, relative to the folder the run
     started in, is tried from here last."""
     path = Path(path)
-    if path.is_absolute() or not (_PROJECT / path).exists():
+    if path.is_absolute() or not (PROJECT_ROOT / path).exists():
         return path
-    return _PROJECT / path
+    return PROJECT_ROOT / path
 
 
 def _config_yaml(config) -> str:

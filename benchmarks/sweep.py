@@ -85,6 +85,10 @@ def _connect_first(backend: str, scheduler: str | None):
     return _dask_client(scheduler, 0)[0] if scheduler else None
 
 
+#: how a stopped run resumes unless its caller says otherwise (a rerun does)
+SAME_COMMAND = "the same command"
+
+
 def _dask_client(scheduler: str | None, n_jobs: int):
     dask, Client, LocalCluster = _import_dask()
 
@@ -281,7 +285,7 @@ def run_sweep(config: SweepConfig, out: str | Path, *, n_jobs: int | None = None
                               scheduler=scheduler, retry_failed=retry_failed, force=force,
                               isolate=isolate, threads_per_cell=threads_per_cell,
                               progress=progress, timings_from=timings_from,
-                              keep_rows=keep_rows, resume=resume or "the same command")
+                              keep_rows=keep_rows, resume=resume or SAME_COMMAND)
     finally:
         if client is not None:
             client.close()
@@ -331,8 +335,7 @@ def _run_connected(config: SweepConfig, out, client, *, n_jobs, backend, schedul
     bar = tqdm(total=len(pending), disable=not progress or not pending, unit="cell",
                desc=config.name, smoothing=0.1)
     sink = _Sink(cache, bar, _RunLog(folder, echo=not progress), workers=n_workers,
-                 cores=cores)
-    sink.resume = resume
+                 cores=cores, resume=resume)
     t_start = time.perf_counter()
     try:
         _dispatch(pending, task, sink, backend=backend, scheduler=scheduler,
@@ -409,7 +412,7 @@ def _close_run(config: SweepConfig, folder: Path, cells: list[Cell], previous: d
 
 def summary_line(name: str, frame: pd.DataFrame, n_cells: int, *, interrupted: bool,
                  utilisation: str, error: str | None = None,
-                 resume: str = "the same command") -> str:
+                 resume: str = SAME_COMMAND) -> str:
     """run.log's last line of a run: ``done`` with the counts by status, or, for a run stopped
     by Ctrl-C or SIGTERM (``interrupted``) or by an ``error`` of the harness or the cluster,
     how many of its cells have a result, so that the log never calls a stopped run done."""
@@ -627,7 +630,8 @@ class _Sink:
     could not be written (``unsaved``), and the cell seconds of the cells stored.
     """
 
-    def __init__(self, cache: CellCache, bar, run_log: _RunLog, *, workers: int, cores: int):
+    def __init__(self, cache: CellCache, bar, run_log: _RunLog, *, workers: int, cores: int,
+                 resume: str = SAME_COMMAND):
         self.cache, self.bar, self.run_log = cache, bar, run_log
         self.waiting: dict[str, Cell] = {}
         self.counts: Counter = Counter()
@@ -638,7 +642,7 @@ class _Sink:
         #: Dask scheduler's cluster replaces the local guess with its workers' threads
         self.workers, self.cores = workers, cores
         #: how a stopped run is resumed, for run.log's last line
-        self.resume = "the same command"
+        self.resume = resume
         #: whether dispatch got as far as running cells (a cluster that failed to start did
         #: not), whether the run was stopped by Ctrl-C or SIGTERM, and the error that ended
         #: it otherwise (in words; None for a run that went through)
