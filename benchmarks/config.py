@@ -120,7 +120,9 @@ class DatasetEntry:
 @dataclass(frozen=True)
 class DetectorEntry:
     """One detector setting. ``group`` is the config entry it came from (a grid's points share
-    it); ``per_dataset`` maps a dataset label to the tuned params used on that dataset."""
+    it); ``per_dataset`` maps a dataset label to the tuned params used on that dataset, and
+    ``overrides`` holds what a tuned entry's config set over the choice (its own ``params``,
+    without the registry's ``test_params``, which the choice lies over)."""
 
     label: str
     name: str
@@ -128,6 +130,7 @@ class DetectorEntry:
     fingerprint: str = ""   # code_fingerprint of the detector (part of its cells' keys)
     group: str = ""
     per_dataset: dict = field(default_factory=dict, hash=False)
+    overrides: dict = field(default_factory=dict, hash=False)
 
     def params_for(self, dataset_label: str) -> dict:
         return self.per_dataset.get(dataset_label, self.params)
@@ -778,7 +781,7 @@ def _parse_detector(entry, i: int, tuning: dict | None = None) -> list[DetectorE
         label = entry.get("label", f"{name} (tuned)")
         return [DetectorEntry(label=label, name=name, params={**base, **user_params},
                               fingerprint=code_fingerprint(detector, registration), group=key,
-                              per_dataset=per_dataset)]
+                              per_dataset=per_dataset, overrides=dict(user_params))]
     _check_list_values(name, user_params, where)
     points = _grid(user_params, where)
     out = []

@@ -448,8 +448,9 @@ def settings_table(folder: str | Path) -> pd.DataFrame:
                 crit = choice["criterion"]
                 chosen = choice.get("params") or {}
                 # params given beside a tuned entry lie over its choice (those that ran, not
-                # test_params, which the choice itself lies over): not a stale choice
-                fixed = det.get("params") or {}
+                # test_params, which the choice itself lies over): not a stale choice. A
+                # folder written before ``overrides`` was recorded has them merged into params
+                fixed = det.get("overrides", det.get("params")) or {}
                 over = {k: fixed[k] for k in chosen
                         if k in fixed and params.get(k) == fixed[k] != chosen[k]}
                 if any(params.get(k) != v for k, v in chosen.items() if k not in over):

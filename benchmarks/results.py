@@ -352,8 +352,8 @@ def _config_yaml(config) -> str:
                       "anomaly_ratios": list(d.anomaly_ratios),
                       "labelled_fractions": list(d.labelled_fractions)} for d in config.datasets],
         "detectors": [{"label": d.label, "name": d.name, "params": d.params,
-                       **({"tuned": d.group, "per_dataset": d.per_dataset} if d.per_dataset
-                          else {})}
+                       **({"tuned": d.group, "per_dataset": d.per_dataset,
+                           "overrides": d.overrides} if d.per_dataset else {})}
                       for d in config.detectors],
         "tuning": (None if config.tuning is None
                    else [recorded_path(t) for t in config.tuning]),

@@ -355,10 +355,12 @@ def test_cost_sentence_groups_thousands():
     assert "1,234 cells on 1 seeds" in text and "123 core-minutes" in text
 
 
-def _sweep_tuned_with_k3(tmp_path, choice: str, params: dict | None = None):
+def _sweep_tuned_with_k3(tmp_path, choice: str, params: dict | None = None,
+                         overrides: dict | None = None):
     """A sweep folder whose detector ``b (tuned)`` ran with k=3 on moons, and a tuning file
     holding ``choice`` (a dataset and the start of its choice for ``b``); ``params``: what the
-    config gave beside ``tuned`` (they lie over the choice)."""
+    config gave beside ``tuned`` (they lie over the choice), with ``test_params`` merged in
+    where ``overrides`` (the config's own values alone) is given too."""
     import yaml
 
     out = tmp_path / "sweep"
@@ -370,7 +372,8 @@ def _sweep_tuned_with_k3(tmp_path, choice: str, params: dict | None = None):
     (out / "config.yaml").write_text(yaml.safe_dump({
         "datasets": [{"label": "moons"}],
         "detectors": [{"label": "b (tuned)", "name": "b", "params": params or {},
-                       "tuned": "b", "per_dataset": {"moons": {"k": 3}}}],
+                       "tuned": "b", "per_dataset": {"moons": {"k": 3}},
+                       **({} if overrides is None else {"overrides": overrides})}],
         "tuning": str(tuning)}))
     return out, tuning
 
@@ -418,6 +421,19 @@ def test_a_value_the_config_lays_over_the_tuned_choice_is_said_as_such(tmp_path)
     out, _ = _sweep_tuned_with_k3(tmp_path / "t", "moons:\n    b: {params: {k: 3}", {"k": 1})
     source = settings_table(out).iloc[0]["source"]
     assert "best mean auprc 0.500" in source and "set in the config" not in source
+
+
+def test_a_test_params_value_equal_to_an_earlier_choice_is_no_override(tmp_path):
+    """The sweep ran the earlier choice k=3, the registry's test_params hold k=3 too, and the
+    file now chooses k=5: config.yaml keeps the config's own values apart from test_params,
+    so the settings call the choice an earlier one instead of a value the config set."""
+    from benchmarks.report import settings_table
+
+    out, tuning = _sweep_tuned_with_k3(tmp_path, "moons:\n    b: {params: {k: 5}", {"k": 3},
+                                       overrides={})
+    source = settings_table(out).iloc[0]["source"]
+    assert f"tuned by an earlier {tuning}, which now chooses k=5" in source
+    assert "set in the config" not in source
 
 
 def test_settings_say_how_many_grid_points_could_not_compete(tmp_path):

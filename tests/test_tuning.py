@@ -200,6 +200,12 @@ def test_a_tuned_entry_layers_test_params_then_the_choice_then_its_own_params(tm
     assert params("{n_estimators: 50, threshold_quantile: 0.9}", test_params=True,
                   params={"threshold_quantile": 0.95}) == {
         "n_estimators": 50, "threshold_quantile": 0.95}
+    # what the entry itself set is kept apart, for the settings table to name as such
+    cfg = parse_config(raw(seeds=[0], tuning=str(tuning), detectors=[
+        {"name": "iforest", "tuned": True, "test_params": True,
+         "params": {"threshold_quantile": 0.95}}]))
+    assert cfg.detectors[0].overrides == {"threshold_quantile": 0.95}
+    assert cfg.detectors[0].params == {"n_estimators": 20, "threshold_quantile": 0.95}
 
 
 def test_a_tuned_entry_that_lands_on_another_entrys_setting_shares_its_cell(tmp_path, caplog):
