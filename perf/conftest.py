@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from bench_sizes import SCORE_ROWS, SCORE_TRAIN_ROWS
 
+from benchmarks.isolation import thread_limits
 from benchmarks.perf.data import kdd_like
 
 
@@ -27,3 +28,12 @@ def score_input(kdd):
     X, y, known = kdd(SCORE_TRAIN_ROWS + SCORE_ROWS)
     n = SCORE_TRAIN_ROWS
     return X[:n], known[:n], X[n:]
+
+
+@pytest.fixture
+def one_thread():
+    """BLAS, OpenMP and torch held to one thread while a test runs: IForest, every group's
+    yardstick, runs on one (PyOD's ``n_jobs=1``), so a detector whose matrix products would
+    otherwise spread over every core is timed like against like."""
+    with thread_limits(1):
+        yield

@@ -6,7 +6,8 @@ Input: KDD-like rows with 6 PCA features
 fitted on all rows (the unsupervised variant) and scores the same rows. Sizes: 100,000 and
 500,000 rows (the 10% KDD file's order) for IForest and the scalable OCSVM; the exact OCSVM,
 whose fit grows about as n^2, on 10,000 / 20,000 / 40,000-row subsamples, with IForest on
-10,000 for a like-for-like ratio. One round each: the detectors take seconds to a minute, and
+10,000 for a like-for-like ratio. Every detector runs on one thread (the ``one_thread``
+fixture), as IForest does. One round each: the detectors take seconds to a minute, and
 the harness times cells the same way. docs/baselines.md quotes the ratios to IForest.
 """
 
@@ -17,7 +18,7 @@ import pytest
 
 from benchmarks.perf.data import kdd_like
 
-pytestmark = pytest.mark.bench
+pytestmark = [pytest.mark.bench, pytest.mark.usefixtures("one_thread")]
 
 N_ROWS = 500_000
 
@@ -33,8 +34,11 @@ def _fit_score(det, X, known):
 
 
 def _run(benchmark, det, kdd, n):
+    from threadpoolctl import threadpool_info
+
     # one group per size, so each detector's ratio is to IForest on the same rows
     benchmark.group = f"baselines-{n // 1000}k"
+    assert {pool["num_threads"] for pool in threadpool_info()} <= {1}, threadpool_info()
     X, _, known = kdd
     X, known = X[:n], known[:n]
     scores = benchmark.pedantic(_fit_score, args=(det, X, known), rounds=1, iterations=1,

@@ -6,7 +6,9 @@ PU bagging is timed twice: as the ``pu-bagging`` detector (the ensemble, its out
 and the threshold from the known normals' out-of-bag scores), and as the estimator PU-GAN's
 stage 1 fits (``PUBaggingClassifier`` with as many rounds as PU-GAN's default ``n_bags``; the
 count is stored in ``extra_info``). The two should differ by the threshold alone: the known
-normals' null scores come from the one ensemble, not from extra cross-fitted ones."""
+normals' null scores come from the one ensemble, not from extra cross-fitted ones. Every fit
+runs on one thread (the ``one_thread`` fixture): the scalable OCSVM's matrix products would
+otherwise use every core beside single-threaded IForest."""
 
 from __future__ import annotations
 
@@ -16,6 +18,8 @@ from bench_sizes import ROUNDS
 from benchmarks.registry import make_detector
 
 DETECTORS = ["iforest", "ocsvm-sgd", "pu-bagging"]
+
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.mark.parametrize("n_rows", [100_000, 500_000], ids=["100k", "500k"])
