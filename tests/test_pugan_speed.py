@@ -422,6 +422,25 @@ def test_hand_written_lstm_computes_what_nn_lstm_does():
     torch.testing.assert_close(ref.weight_hh_l1.grad, want, rtol=1e-5, atol=1e-6)
 
 
+def test_each_timed_lstm_call_differentiates_what_training_does():
+    """In a generator round the discriminator is frozen and passes gradients back to the
+    generated records; the timing of that call takes the input's gradient and no weight's,
+    and the other calls the weights' alone."""
+    from benchmarks.perf.lstm_compile import CALLS, _train_step, call_input, pugan_lstms
+
+    lstms = pugan_lstms()
+    for name, _, _, grads in CALLS:
+        ref = lstms[name]
+        ref.zero_grad(set_to_none=True)
+        x = call_input(ref, 4, grads)
+        _train_step(ref, x, "float32")()
+        assert (x.grad is not None) == (grads == "input"), name
+        assert all((p.grad is not None) == (grads == "weights") for p in ref.parameters()), name
+    assert [c[3] for c in CALLS if c[:2] == ("discriminator", "generator round")] == ["input"]
+    with pytest.raises(ValueError, match="grads must be"):
+        call_input(lstms["generator"], 4, "both")
+
+
 def test_bfloat16_is_a_peak_only_where_the_processor_has_it(monkeypatch):
     """Emulated bfloat16 products run at a fraction of float32's rate: a ratio to them would
     flatter the GAN, so the FLOP report measures against them only where they are native."""

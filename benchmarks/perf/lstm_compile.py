@@ -7,7 +7,9 @@ product per step plus the gate arithmetic) that inductor can fuse. This times fo
 backward of each, one thread, CPU time, on the LSTMs of PU-GAN's default networks for six
 attributes (``PUGAN().build_networks``, so the shapes follow the defaults): the generator on a
 generator round's batch of 256 (128 fresh latents, 128 encoded records), the discriminator on
-that round's 128 generated records and on the discriminator step's 256 real and generated ones;
+that round's 128 generated records (its weights frozen, as ``pugan.train`` freezes them there:
+the backward differentiates the input alone) and on the discriminator step's 256 real and
+generated ones;
 in float32 and, where oneDNN reports bfloat16 support (where PU-GAN's ``precision="auto"``
 trains in bfloat16), under bfloat16 autocast: oneDNN has no bfloat16 LSTM elsewhere. It checks
 first that the hand-written LSTM computes what ``nn.LSTM`` does.
@@ -28,9 +30,10 @@ from pugan.train import native_bfloat16
 
 #: the sequence PU-GAN's networks are timed on: six attributes, one per step
 STEPS, SIGNALS = 6, 1
-#: (network, role, batch) of a GAN batch of 128
-CALLS = (("generator", "generator round", 256), ("discriminator", "generator round", 128),
-         ("discriminator", "discriminator step", 256))
+#: (network, role, batch, what the backward differentiates) of a GAN batch of 128
+CALLS = (("generator", "generator round", 256, "weights"),
+         ("discriminator", "generator round", 128, "input"),
+         ("discriminator", "discriminator step", 256, "weights"))
 
 
 def pugan_lstms() -> dict:
@@ -92,6 +95,17 @@ def fastest_ms(step, reps: int, blocks: int = 5, clock=time.process_time) -> flo
     return best
 
 
+def call_input(ref: nn.LSTM, batch: int, grads: str) -> torch.Tensor:
+    """A batch for ``ref``, with the gradients training takes from that call switched on:
+    the weights' (``"weights"``), or the input's alone (``"input"``, a frozen network that
+    passes gradients back to what fed it). The weights are shared with the hand-written LSTM,
+    so both are timed alike."""
+    if grads not in ("weights", "input"):
+        raise ValueError(f"grads must be 'weights' or 'input'; got {grads!r}")
+    ref.requires_grad_(grads == "weights")
+    return torch.randn(batch, STEPS, ref.input_size).requires_grad_(grads == "input")
+
+
 def _train_step(module, x, precision: str, *, onednn: bool = True):
     """One forward and backward of ``module`` on ``x``; ``onednn=False`` runs ``nn.LSTM``
     through ATen's own kernels (a product per step and layer, fused gate arithmetic)."""
@@ -124,10 +138,10 @@ def main(argv=None) -> None:
           "| compiled / oneDNN |")
     print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     lstms = pugan_lstms()
-    for name, role, batch in CALLS:
+    for name, role, batch, grads in CALLS:
         ref = lstms[name]
         unrolled = UnrolledLSTM(ref)
-        x = torch.randn(batch, STEPS, ref.input_size)
+        x = call_input(ref, batch, grads)
         with torch.no_grad():
             gap = (ref(x)[0] - unrolled(x)).abs().max().item()
         if gap > 1e-5:

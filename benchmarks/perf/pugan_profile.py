@@ -196,7 +196,7 @@ def lstm_kernel_flops(threads: int, *, precision: str, reps: int = 40,
     from pugan.train import resolve_precision
 
     precision = resolve_precision(precision, torch.device("cpu"))
-    name, _, batch = CALLS[0]
+    name, _, batch, _ = CALLS[0]   # the generator: its weights train, its input does not
     lstm = pugan_lstms()[name]
     x = torch.randn(batch, STEPS, lstm.input_size, generator=torch.Generator().manual_seed(0))
     clock = time.process_time if threads == 1 else time.perf_counter
