@@ -48,8 +48,9 @@ from benchmarks.isolation import available_cores, error_text, exit_with_parent
 from benchmarks.results import STATUSES, previous_records, record_run, results_frame, write_results
 from benchmarks.scheduling import expected_seconds_lookup, longest_first, observed_seconds
 
-__all__ = ["bfloat16_unit", "core_utilisation_text", "keep_rows_as_cells", "pending_cells",
-           "processor_summary", "resolve_n_jobs", "run_sweep", "summary_line"]
+__all__ = ["arithmetic_text", "bfloat16_unit", "core_utilisation_text", "keep_rows_as_cells",
+           "mixed_arithmetic_warning", "pending_cells", "processor_summary", "resolve_n_jobs",
+           "run_sweep", "summary_line"]
 
 log = logging.getLogger(__name__)
 
@@ -195,6 +196,47 @@ def bfloat16_unit(flags: set[str] | None, isa_cap: str = "") -> str:
 
 
 
+_TRAINS_IN = ", PU-GAN trains in "
+#: what a run on a processor with AMX can be held to so that its bfloat16 kernels are those
+#: of a processor with AVX-512 BF16 alone
+_MATCHING_CAP = {("bfloat16 on AMX tiles", "bfloat16 on AVX-512 BF16"): "AVX512_CORE_BF16"}
+
+
+def arithmetic_text(processor: str | None) -> str | None:
+    """The arithmetic part of a :func:`processor_summary` ("bfloat16 on AMX tiles",
+    "float32"), or None where the text names none (a sweep without a deep detector, a
+    cluster's run)."""
+    if not isinstance(processor, str) or _TRAINS_IN not in processor:
+        return None
+    return processor.rsplit(_TRAINS_IN, 1)[1].removesuffix(" there")
+
+
+def mixed_arithmetic_warning(folder: Path, now: str) -> str | None:
+    """Why a run that keeps earlier cells beside new ones would mix two arithmetics, or None.
+
+    The last run of ``folder`` that names one (``runs.jsonl``) trained PU-GAN in another
+    arithmetic than this machine (``now``, a :func:`processor_summary`): a bfloat16 kernel on
+    AMX tiles and one on AVX-512 BF16 round differently, and float32 differs from both, so a
+    single PU-GAN cell moves with the machine. Mixing them leaves a folder no one machine
+    reproduces; where oneDNN can be held to the earlier kernel, the text says how."""
+    from benchmarks.results import read_runs
+
+    runs = read_runs(folder)
+    if runs.empty or "processor" not in runs:
+        return None
+    named = [(p, a) for p in runs["processor"] if (a := arithmetic_text(p)) is not None]
+    current = arithmetic_text(now)
+    if not named or current is None or named[-1][1] == current:
+        return None
+    last_processor, earlier = named[-1]
+    cap = _MATCHING_CAP.get((current, earlier))
+    how = (f"run with ONEDNN_MAX_CPU_ISA={cap} to train as they did" if cap
+           else "run it on such a processor, or into an empty folder to compute every cell here")
+    return (f"{folder}: its cells so far trained PU-GAN in {earlier} (last run: {last_processor}); "
+            f"this machine trains it in {current}, which rounds differently, so the new cells "
+            f"would sit beside cells no one machine reproduces: {how}")
+
+
 def _has_deep_detector(config: SweepConfig) -> bool:
     """Whether the sweep has a deep (torch) detector: its run names the arithmetic PU-GAN
     would train in, which a sweep of PU-GAN or a variant needs and which costs a sweep that
@@ -314,6 +356,11 @@ def _run_connected(config: SweepConfig, out, client, *, n_jobs, backend, schedul
     pending = pending_cells(cells, {cell.key: cache.get(cell.key) for cell in cells},
                             force=force, retry_failed=retry_failed,
                             results_csvs=(folder / "results.csv", timings_from))
+    n_cached = len({cell.key for cell in cells}) - len(pending)
+    if pending and n_cached and _has_deep_detector(config) and not scheduler:
+        mixed = mixed_arithmetic_warning(folder, processor_summary())
+        if mixed:
+            log.warning(mixed)
     # no more workers than cells to run; threads per cell follow the requested n_jobs, not
     # how many cells are left, so a resumed run computes each cell as a full run does
     requested = cores if n_jobs == -1 else n_jobs

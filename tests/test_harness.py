@@ -358,3 +358,44 @@ def test_previous_records_skip_what_cannot_be_read(tmp_path):
                             "error": ""}
     path.write_bytes(b"\xff\xfe\x00garbage")
     assert previous_records(path) == {}
+
+
+def test_a_run_that_keeps_cells_of_another_arithmetic_says_how_to_match_them(tmp_path,
+                                                                             monkeypatch,
+                                                                             caplog):
+    """Cells kept from a run whose PU-GAN trained on AVX-512 BF16 beside new ones trained on
+    AMX tiles would give a folder no one machine reproduces: the run says so, with the cap
+    that makes oneDNN train as the earlier machine did."""
+    import logging
+
+    import benchmarks.sweep as sweep
+    from benchmarks.results import record_run
+
+    avx512 = "AMD EPYC, PU-GAN trains in bfloat16 on AVX-512 BF16 there"
+    amx = "Intel Xeon, PU-GAN trains in bfloat16 on AMX tiles there"
+    assert sweep.arithmetic_text(amx) == "bfloat16 on AMX tiles"
+    assert sweep.arithmetic_text("AMD EPYC") is None and sweep.arithmetic_text(None) is None
+    out = tmp_path / "out"
+    out.mkdir()
+    assert sweep.mixed_arithmetic_warning(out, amx) is None       # no earlier run
+    record_run(out, config="s", processor=avx512)
+    record_run(out, config="s", processor="AMD EPYC")            # a run naming no arithmetic
+    text = sweep.mixed_arithmetic_warning(out, amx)
+    assert "trained PU-GAN in bfloat16 on AVX-512 BF16" in text
+    assert "ONEDNN_MAX_CPU_ISA=AVX512_CORE_BF16" in text
+    assert sweep.mixed_arithmetic_warning(out, avx512) is None
+    float32 = sweep.mixed_arithmetic_warning(out, "Some CPU, PU-GAN trains in float32 there")
+    assert "in float32" in float32 and "into an empty folder" in float32
+
+    # in a run: a second seed added to a folder whose first run was another machine's
+    monkeypatch.setattr(sweep, "_has_deep_detector", lambda config: True)
+    run_sweep(config(["t-centroid"], seeds=(0,)), out, n_jobs=1, progress=False)
+    record_run(out, config="s", processor=avx512)   # as if that run had been on the EPYC
+    monkeypatch.setattr(sweep, "processor_summary", lambda **kw: amx)
+    with caplog.at_level(logging.WARNING, logger="benchmarks"):
+        run_sweep(config(["t-centroid"], seeds=(0, 1)), out, n_jobs=1, progress=False)
+    assert any("AVX512_CORE_BF16" in r.getMessage() for r in caplog.records)
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="benchmarks"):   # every cell cached: silent
+        run_sweep(config(["t-centroid"], seeds=(0, 1)), out, n_jobs=1, progress=False)
+    assert not any("rounds differently" in r.getMessage() for r in caplog.records)
