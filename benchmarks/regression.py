@@ -372,6 +372,7 @@ def update_command(args) -> int:
     from benchmarks.cache import atomic_write_text
     from benchmarks.cell_runner import library_versions
     from benchmarks.cells import code_version
+    from benchmarks.sweep import last_processor
 
     if Path(args.reference).suffix.lower() == ".json":  # before any cell runs
         raise ValueError(f"--reference {args.reference}: the reference is a CSV whose sidecar "
@@ -415,6 +416,8 @@ def update_command(args) -> int:
         if "cell_seconds" in results.columns else None,
         "created_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "command": _update_command_line(args),
+        # PU-GAN's cells move with the arithmetic it trains in: a check elsewhere names it
+        "processor": last_processor(folder),
     }
     target.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_text(target, ref.to_csv(index=False))
@@ -466,6 +469,9 @@ def check_command(args) -> int:
     n_metrics = len(reference) * len(METRICS)
     elapsed = time.monotonic() - t0
     if failures:
+        arithmetic = _arithmetic_hint(meta.get("processor"), folder)
+        if arithmetic:
+            print(arithmetic, file=sys.stderr)
         print(f"check-regression: FAILED: {len(failures)} problem(s) in {len(reference)} "
               f"reference cells ({n_metrics} scores); {elapsed:.0f} s; details {details}",
               file=sys.stderr)
@@ -474,6 +480,23 @@ def check_command(args) -> int:
     print(f"check-regression: ok: {len(reference)} reference cells, {n_metrics} scores within "
           f"tolerance ({improved} improved beyond it); {elapsed:.0f} s; results in {folder}")
     return 0
+
+
+def _arithmetic_hint(reference_processor: str | None, folder: Path) -> str | None:
+    """A line for a failed check whose cells trained PU-GAN in another arithmetic than the
+    reference's (its sidecar's ``processor`` against the run's ``runs.jsonl``): a PU-GAN
+    score can then move past its tolerance with the machine, not the code."""
+    from benchmarks.sweep import arithmetic_change, last_processor
+
+    change = arithmetic_change(reference_processor, last_processor(folder))
+    if change is None:
+        return None
+    earlier, current, cap = change
+    how = (f"ONEDNN_MAX_CPU_ISA={cap} makes this machine train as the reference's did" if cap
+           else "compare on a processor like the reference's before blaming the code")
+    return (f"NOTE: the reference's PU-GAN cells trained in {earlier} ({reference_processor}), "
+            f"these in {current}, which rounds differently: a PU-GAN score past its tolerance "
+            f"may be the machine's; {how}")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -48,8 +48,8 @@ from benchmarks.isolation import available_cores, error_text, exit_with_parent
 from benchmarks.results import STATUSES, previous_records, record_run, results_frame, write_results
 from benchmarks.scheduling import expected_seconds_lookup, longest_first, observed_seconds
 
-__all__ = ["arithmetic_text", "bfloat16_unit", "core_utilisation_text", "keep_rows_as_cells",
-           "mixed_arithmetic_warning", "pending_cells", "processor_summary", "resolve_n_jobs",
+__all__ = ["arithmetic_change", "arithmetic_text", "bfloat16_unit", "core_utilisation_text", "keep_rows_as_cells",
+           "last_processor", "mixed_arithmetic_warning", "pending_cells", "processor_summary", "resolve_n_jobs",
            "run_sweep", "summary_line"]
 
 log = logging.getLogger(__name__)
@@ -211,6 +211,27 @@ def arithmetic_text(processor: str | None) -> str | None:
     return processor.rsplit(_TRAINS_IN, 1)[1].removesuffix(" there")
 
 
+def arithmetic_change(earlier: str | None, now: str | None) -> tuple[str, str, str] | None:
+    """(earlier arithmetic, current arithmetic, the oneDNN cap that makes this machine train
+    as the earlier one did, or "") where two :func:`processor_summary` texts name different
+    arithmetics; None where they agree or one names none."""
+    before, current = arithmetic_text(earlier), arithmetic_text(now)
+    if before is None or current is None or before == current:
+        return None
+    return before, current, _MATCHING_CAP.get((current, before), "")
+
+
+def last_processor(folder: Path) -> str | None:
+    """The processor text of the last run of ``folder`` that names an arithmetic
+    (``runs.jsonl``), or None."""
+    from benchmarks.results import read_runs
+
+    runs = read_runs(folder)
+    named = ([p for p in runs["processor"] if arithmetic_text(p) is not None]
+             if "processor" in runs else [])
+    return named[-1] if named else None
+
+
 def mixed_arithmetic_warning(folder: Path, now: str) -> str | None:
     """Why a run that keeps earlier cells beside new ones would mix two arithmetics, or None.
 
@@ -219,21 +240,15 @@ def mixed_arithmetic_warning(folder: Path, now: str) -> str | None:
     AMX tiles and one on AVX-512 BF16 round differently, and float32 differs from both, so a
     single PU-GAN cell moves with the machine. Mixing them leaves a folder no one machine
     reproduces; where oneDNN can be held to the earlier kernel, the text says how."""
-    from benchmarks.results import read_runs
-
-    runs = read_runs(folder)
-    if runs.empty or "processor" not in runs:
+    last = last_processor(folder)
+    change = arithmetic_change(last, now)
+    if change is None:
         return None
-    named = [(p, a) for p in runs["processor"] if (a := arithmetic_text(p)) is not None]
-    current = arithmetic_text(now)
-    if not named or current is None or named[-1][1] == current:
-        return None
-    last_processor, earlier = named[-1]
-    cap = _MATCHING_CAP.get((current, earlier))
+    earlier, current, cap = change
     how = (f"run with ONEDNN_MAX_CPU_ISA={cap} to train as they did" if cap
            else "run it on such a processor, or into an empty folder to compute every cell here")
-    return (f"{folder}: its cells so far trained PU-GAN in {earlier} (last run: {last_processor}); "
-            f"this machine trains it in {current}, which rounds differently, so the new cells "
+    return (f"{folder}: its cells so far trained PU-GAN in {earlier} (last run: {last}); this "
+            f"machine trains it in {current}, which rounds differently, so the new cells "
             f"would sit beside cells no one machine reproduces: {how}")
 
 

@@ -295,3 +295,33 @@ def test_a_reference_is_never_left_half_written(tmp_path, monkeypatch):
     with pytest.raises(OSError):
         main(args)
     assert (target.read_bytes(), target.with_suffix(".json").read_bytes()) == before
+
+
+def test_a_check_on_another_arithmetic_says_the_machine_may_have_moved_the_scores(tmp_path,
+                                                                                  capsys):
+    """The sidecar records the processor of the run that made the reference; a check whose
+    run trained PU-GAN in another arithmetic says so beside its failures, with the oneDNN
+    cap where one exists, and says nothing of it where the arithmetic is the same."""
+    from benchmarks.results import record_run
+
+    avx512 = "AMD EPYC, PU-GAN trains in bfloat16 on AVX-512 BF16 there"
+    amx = "Intel Xeon, PU-GAN trains in bfloat16 on AMX tiles there"
+    made, later = tmp_path / "made", tmp_path / "later"
+    for folder, values, processor in ((made, [0.9, 0.9, 0.9], avx512),
+                                      (later, [0.1, 0.1, 0.1], amx)):
+        folder.mkdir()
+        frame(values).to_csv(folder / "results.csv", index=False)
+        record_run(folder, config="reference", processor=processor)
+    ref = tmp_path / "ref.csv"
+    assert main(["-q", "regression", "update", "--from-results", str(made),
+                 "--reference", str(ref)]) == 0
+    assert json.loads(ref.with_suffix(".json").read_text())["processor"] == avx512
+    assert main(["-q", "regression", "check", "--results", str(later),
+                 "--reference", str(ref)]) == 1
+    err = capsys.readouterr().err
+    assert "NOTE: the reference's PU-GAN cells trained in bfloat16 on AVX-512 BF16" in err
+    assert "ONEDNN_MAX_CPU_ISA=AVX512_CORE_BF16" in err
+    record_run(later, config="reference", processor=avx512)   # the same arithmetic: no note
+    assert main(["-q", "regression", "check", "--results", str(later),
+                 "--reference", str(ref)]) == 1
+    assert "NOTE" not in capsys.readouterr().err
