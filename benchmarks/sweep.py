@@ -205,31 +205,40 @@ _MATCHING_CAP = {("bfloat16 on AMX tiles", "bfloat16 on AVX-512 BF16"): "AVX512_
 def arithmetic_text(processor: str | None) -> str | None:
     """The arithmetic part of a :func:`processor_summary` ("bfloat16 on AMX tiles",
     "float32"), or None where the text names none (a sweep without a deep detector, a
-    cluster's run)."""
+    cluster's run). Runs recorded before the unit was named say "bfloat16" alone; on an AMD
+    processor that can only be AVX-512 BF16 (AMD has no AMX tiles), so it is named so."""
     if not isinstance(processor, str) or _TRAINS_IN not in processor:
         return None
-    return processor.rsplit(_TRAINS_IN, 1)[1].removesuffix(" there")
+    arithmetic = processor.rsplit(_TRAINS_IN, 1)[1].removesuffix(" there")
+    if arithmetic == "bfloat16" and processor.startswith("AMD"):
+        return "bfloat16 on AVX-512 BF16"
+    return arithmetic
 
 
 def arithmetic_change(earlier: str | None, now: str | None) -> tuple[str, str, str] | None:
     """(earlier arithmetic, current arithmetic, the oneDNN cap that makes this machine train
     as the earlier one did, or "") where two :func:`processor_summary` texts name different
-    arithmetics; None where they agree or one names none."""
+    arithmetics; None where they agree, one names none, or both are bfloat16 and one does not
+    say on which unit."""
     before, current = arithmetic_text(earlier), arithmetic_text(now)
     if before is None or current is None or before == current:
         return None
+    if "bfloat16" in {before, current} and before.split()[0] == current.split()[0]:
+        return None  # bfloat16 on an unnamed unit: it may be this one
     return before, current, _MATCHING_CAP.get((current, before), "")
 
 
 def last_processor(folder: Path) -> str | None:
-    """The processor text of the last run of ``folder`` that names an arithmetic
-    (``runs.jsonl``), or None."""
+    """The processor text of the last run recorded in ``folder`` (``runs.jsonl``), or None
+    where there is none or it names none (a cluster's run: its workers' processors are not
+    known here)."""
     from benchmarks.results import read_runs
 
     runs = read_runs(folder)
-    named = ([p for p in runs["processor"] if arithmetic_text(p) is not None]
-             if "processor" in runs else [])
-    return named[-1] if named else None
+    if runs.empty or "processor" not in runs:
+        return None
+    last = runs["processor"].iloc[-1]
+    return last if isinstance(last, str) else None
 
 
 def mixed_arithmetic_warning(folder: Path, now: str) -> str | None:
@@ -246,10 +255,40 @@ def mixed_arithmetic_warning(folder: Path, now: str) -> str | None:
         return None
     earlier, current, cap = change
     how = (f"run with ONEDNN_MAX_CPU_ISA={cap} to train as they did" if cap
-           else "run it on such a processor, or into an empty folder to compute every cell here")
+           else f"run it where PU-GAN trains in {earlier}, or into an empty folder to compute "
+                "every cell here")
     return (f"{folder}: its cells so far trained PU-GAN in {earlier} (last run: {last}); this "
             f"machine trains it in {current}, which rounds differently, so the new cells "
             f"would sit beside cells no one machine reproduces: {how}")
+
+
+@functools.cache
+def _auto_precision_pugan(detector_name: str, params_json: str) -> bool:
+    """Whether a detector is a PU-GAN whose arithmetic the machine chooses
+    (``precision="auto"``); one that pins its precision trains alike everywhere it runs."""
+    import json
+
+    from benchmarks.registry import make_detector
+
+    try:
+        detector = make_detector(detector_name, **json.loads(params_json))
+    except Exception:  # its cells fail alike on every machine: no arithmetic to mix
+        return False
+    from pugan import PUGAN
+
+    return isinstance(detector, PUGAN) and detector.precision == "auto"
+
+
+def _mixes_auto_precision_pugan(cells: list[Cell], pending: list[Cell]) -> bool:
+    """Whether this run computes PU-GAN cells of the machine's arithmetic beside such cells
+    it keeps: only then can the folder end up with two arithmetics."""
+    pending_keys = {cell.key for cell in pending}
+
+    def auto(cell):
+        return _auto_precision_pugan(cell.detector_name, cell.detector_params_json)
+
+    return (any(auto(c) for c in pending)
+            and any(auto(c) for c in cells if c.key not in pending_keys))
 
 
 def _has_deep_detector(config: SweepConfig) -> bool:
@@ -371,8 +410,7 @@ def _run_connected(config: SweepConfig, out, client, *, n_jobs, backend, schedul
     pending = pending_cells(cells, {cell.key: cache.get(cell.key) for cell in cells},
                             force=force, retry_failed=retry_failed,
                             results_csvs=(folder / "results.csv", timings_from))
-    n_cached = len({cell.key for cell in cells}) - len(pending)
-    if pending and n_cached and _has_deep_detector(config) and not scheduler:
+    if not scheduler and _mixes_auto_precision_pugan(cells, pending):
         mixed = mixed_arithmetic_warning(folder, processor_summary())
         if mixed:
             log.warning(mixed)

@@ -363,9 +363,10 @@ def test_previous_records_skip_what_cannot_be_read(tmp_path):
 def test_a_run_that_keeps_cells_of_another_arithmetic_says_how_to_match_them(tmp_path,
                                                                              monkeypatch,
                                                                              caplog):
-    """Cells kept from a run whose PU-GAN trained on AVX-512 BF16 beside new ones trained on
-    AMX tiles would give a folder no one machine reproduces: the run says so, with the cap
-    that makes oneDNN train as the earlier machine did."""
+    """PU-GAN cells kept from a run on AVX-512 BF16 beside new ones trained on AMX tiles would
+    give a folder no one machine reproduces: the run says so, with the cap that makes oneDNN
+    train as the earlier machine did; it stays silent when it computes no such cell, keeps
+    none, or the folder's last run trained alike."""
     import logging
 
     import benchmarks.sweep as sweep
@@ -373,29 +374,46 @@ def test_a_run_that_keeps_cells_of_another_arithmetic_says_how_to_match_them(tmp
 
     avx512 = "AMD EPYC, PU-GAN trains in bfloat16 on AVX-512 BF16 there"
     amx = "Intel Xeon, PU-GAN trains in bfloat16 on AMX tiles there"
+    capped = ("Intel Xeon (oneDNN held to AVX512_CORE_BF16), PU-GAN trains in bfloat16 on "
+              "AVX-512 BF16 there")
     assert sweep.arithmetic_text(amx) == "bfloat16 on AMX tiles"
     assert sweep.arithmetic_text("AMD EPYC") is None and sweep.arithmetic_text(None) is None
+    # runs recorded before the unit was named: an AMD processor's bfloat16 is AVX-512 BF16
+    older = "AMD EPYC, PU-GAN trains in bfloat16 there"
+    assert sweep.arithmetic_change(older, capped) is None
+    assert sweep.arithmetic_change(older, amx)[2] == "AVX512_CORE_BF16"
+    assert sweep.arithmetic_change("Intel Xeon, PU-GAN trains in bfloat16 there", amx) is None
+    assert sweep.arithmetic_change(older, "X, PU-GAN trains in float32 there")[2] == ""
+    # which cells carry the machine's arithmetic: PU-GAN with precision "auto" only
+    assert sweep._auto_precision_pugan("pugan", "{}")
+    assert not sweep._auto_precision_pugan("pugan", '{"precision": "float32"}')
+    assert not sweep._auto_precision_pugan("iforest", "{}")
+
     out = tmp_path / "out"
     out.mkdir()
     assert sweep.mixed_arithmetic_warning(out, amx) is None       # no earlier run
     record_run(out, config="s", processor=avx512)
-    record_run(out, config="s", processor="AMD EPYC")            # a run naming no arithmetic
     text = sweep.mixed_arithmetic_warning(out, amx)
     assert "trained PU-GAN in bfloat16 on AVX-512 BF16" in text
     assert "ONEDNN_MAX_CPU_ISA=AVX512_CORE_BF16" in text
     assert sweep.mixed_arithmetic_warning(out, avx512) is None
     float32 = sweep.mixed_arithmetic_warning(out, "Some CPU, PU-GAN trains in float32 there")
     assert "in float32" in float32 and "into an empty folder" in float32
+    record_run(out, config="s", processor="a cluster")   # the last run names none: silent
+    assert sweep.mixed_arithmetic_warning(out, amx) is None
 
-    # in a run: a second seed added to a folder whose first run was another machine's
-    monkeypatch.setattr(sweep, "_has_deep_detector", lambda config: True)
-    run_sweep(config(["t-centroid"], seeds=(0,)), out, n_jobs=1, progress=False)
-    record_run(out, config="s", processor=avx512)   # as if that run had been on the EPYC
+    # in a run (t-centroid standing in for PU-GAN): a seed added to a folder whose first run
+    # was another machine's
+    def warned(seeds, auto=True):
+        monkeypatch.setattr(sweep, "_auto_precision_pugan", lambda name, params: auto)
+        caplog.clear()
+        with caplog.at_level(logging.WARNING, logger="benchmarks"):
+            run_sweep(config(["t-centroid"], seeds=seeds), out, n_jobs=1, progress=False)
+        record_run(out, config="s", processor=avx512)   # as if that run had been the EPYC's
+        return any("rounds differently" in r.getMessage() for r in caplog.records)
+
     monkeypatch.setattr(sweep, "processor_summary", lambda **kw: amx)
-    with caplog.at_level(logging.WARNING, logger="benchmarks"):
-        run_sweep(config(["t-centroid"], seeds=(0, 1)), out, n_jobs=1, progress=False)
-    assert any("AVX512_CORE_BF16" in r.getMessage() for r in caplog.records)
-    caplog.clear()
-    with caplog.at_level(logging.WARNING, logger="benchmarks"):   # every cell cached: silent
-        run_sweep(config(["t-centroid"], seeds=(0, 1)), out, n_jobs=1, progress=False)
-    assert not any("rounds differently" in r.getMessage() for r in caplog.records)
+    assert not warned((0,))             # nothing kept
+    assert warned((0, 1))
+    assert not warned((0, 1))           # nothing computed
+    assert not warned((0, 1, 2), auto=False)   # no PU-GAN cell of the machine's arithmetic

@@ -6,10 +6,11 @@ the one oneDNN call it is, so the only way for it to help is a hand-written LSTM
 product per step plus the gate arithmetic) that inductor can fuse. This times forward plus
 backward of each, one thread, CPU time, on the LSTMs of PU-GAN's default networks for six
 attributes (``PUGAN().build_networks``, so the shapes follow the defaults): the generator on a
-generator round's batch of 256 (128 fresh latents, 128 encoded records), the discriminator on
-that round's 128 generated records (its weights frozen, as ``pugan.train`` freezes them there:
-the backward differentiates the input alone) and on the discriminator step's 256 real and
-generated ones;
+generator round's batch of 256 (128 fresh latents, 128 encoded records; the backward
+differentiates its weights and its input, through which the encoder trains with it), the
+discriminator on that round's 128 generated records (its weights frozen, as ``pugan.train``
+freezes them there: the input alone) and on the discriminator step's 256 real and generated
+ones (its weights alone);
 in float32 and, where oneDNN reports bfloat16 support (where PU-GAN's ``precision="auto"``
 trains in bfloat16), under bfloat16 autocast: oneDNN has no bfloat16 LSTM elsewhere. It checks
 first that the hand-written LSTM computes what ``nn.LSTM`` does.
@@ -31,7 +32,7 @@ from pugan.train import native_bfloat16
 #: the sequence PU-GAN's networks are timed on: six attributes, one per step
 STEPS, SIGNALS = 6, 1
 #: (network, role, batch, what the backward differentiates) of a GAN batch of 128
-CALLS = (("generator", "generator round", 256, "weights"),
+CALLS = (("generator", "generator round", 256, "both"),
          ("discriminator", "generator round", 128, "input"),
          ("discriminator", "discriminator step", 256, "weights"))
 
@@ -95,15 +96,18 @@ def fastest_ms(step, reps: int, blocks: int = 5, clock=time.process_time) -> flo
     return best
 
 
-def call_input(ref: nn.LSTM, batch: int, grads: str) -> torch.Tensor:
-    """A batch for ``ref``, with the gradients training takes from that call switched on:
-    the weights' (``"weights"``), or the input's alone (``"input"``, a frozen network that
-    passes gradients back to what fed it). The weights are shared with the hand-written LSTM,
-    so both are timed alike."""
-    if grads not in ("weights", "input"):
-        raise ValueError(f"grads must be 'weights' or 'input'; got {grads!r}")
-    ref.requires_grad_(grads == "weights")
-    return torch.randn(batch, STEPS, ref.input_size).requires_grad_(grads == "input")
+def call_input(ref: nn.LSTM, batch: int, grads: str,
+               generator: torch.Generator | None = None) -> torch.Tensor:
+    """A batch for ``ref`` (drawn with ``generator``), with the gradients training takes from
+    that call switched on: the weights' alone (``"weights"``: inputs that need none), the
+    input's alone (``"input"``: a frozen network passing gradients back to what fed it), or
+    both (``"both"``: a network trained jointly with the one that fed it). The weights are
+    shared with the hand-written LSTM, so both are timed alike."""
+    if grads not in ("weights", "input", "both"):
+        raise ValueError(f"grads must be 'weights', 'input' or 'both'; got {grads!r}")
+    ref.requires_grad_(grads != "input")
+    x = torch.randn(batch, STEPS, ref.input_size, generator=generator)
+    return x.requires_grad_(grads != "weights")
 
 
 def _train_step(module, x, precision: str, *, onednn: bool = True):

@@ -192,13 +192,20 @@ def lstm_kernel_flops(threads: int, *, precision: str, reps: int = 40,
     time."""
     import torch
 
-    from benchmarks.perf.lstm_compile import CALLS, STEPS, _train_step, fastest_ms, pugan_lstms
+    from benchmarks.perf.lstm_compile import (
+        CALLS,
+        STEPS,
+        _train_step,
+        call_input,
+        fastest_ms,
+        pugan_lstms,
+    )
     from pugan.train import resolve_precision
 
     precision = resolve_precision(precision, torch.device("cpu"))
-    name, _, batch, _ = CALLS[0]   # the generator: its weights train, its input does not
+    name, _, batch, grads = CALLS[0]   # the generator: weights and input, as counted below
     lstm = pugan_lstms()[name]
-    x = torch.randn(batch, STEPS, lstm.input_size, generator=torch.Generator().manual_seed(0))
+    x = call_input(lstm, batch, grads, torch.Generator().manual_seed(0))
     clock = time.process_time if threads == 1 else time.perf_counter
     with thread_limits(threads):
         ms = fastest_ms(_train_step(lstm, x, precision), reps, blocks, clock=clock)
