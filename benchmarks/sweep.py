@@ -48,9 +48,9 @@ from benchmarks.isolation import available_cores, error_text, exit_with_parent
 from benchmarks.results import STATUSES, previous_records, record_run, results_frame, write_results
 from benchmarks.scheduling import expected_seconds_lookup, longest_first, observed_seconds
 
-__all__ = ["arithmetic_change", "arithmetic_text", "bfloat16_unit", "core_utilisation_text", "keep_rows_as_cells",
-           "last_processor", "mixed_arithmetic_warning", "pending_cells", "processor_summary", "resolve_n_jobs",
-           "run_sweep", "summary_line"]
+__all__ = ["arithmetic_change", "arithmetic_text", "bfloat16_unit", "core_utilisation_text",
+           "keep_rows_as_cells", "last_processor", "mixed_arithmetic_warning", "pending_cells",
+           "processor_summary", "resolve_n_jobs", "run_sweep", "summary_line"]
 
 log = logging.getLogger(__name__)
 
@@ -244,10 +244,10 @@ def last_processor(folder: Path) -> str | None:
 def mixed_arithmetic_warning(folder: Path, now: str) -> str | None:
     """Why a run that keeps earlier cells beside new ones would mix two arithmetics, or None.
 
-    The last run of ``folder`` that names one (``runs.jsonl``) trained PU-GAN in another
-    arithmetic than this machine (``now``, a :func:`processor_summary`): a bfloat16 kernel on
-    AMX tiles and one on AVX-512 BF16 round differently, and float32 differs from both, so a
-    single PU-GAN cell moves with the machine. Mixing them leaves a folder no one machine
+    The last run of ``folder`` (``runs.jsonl``) trained PU-GAN in another arithmetic than
+    this machine (``now``, a :func:`processor_summary`): a bfloat16 kernel on AMX tiles and
+    one on AVX-512 BF16 round differently, and float32 differs from both, so a single PU-GAN
+    cell moves with the machine. Mixing them leaves a folder no one machine
     reproduces; where oneDNN can be held to the earlier kernel, the text says how."""
     last = last_processor(folder)
     change = arithmetic_change(last, now)
