@@ -136,6 +136,11 @@ def _driver_takes_ctrl_c():
     return DriverTakesCtrlC()
 
 
+#: how :func:`processor_summary` joins the processor to the arithmetic and ends, which
+#: :func:`arithmetic_text` reads back from recorded runs
+_TRAINS_IN, _THERE = ", PU-GAN trains in ", " there"
+
+
 def processor_summary(cpuinfo: str | Path = "/proc/cpuinfo", *, arithmetic: bool = True) -> str:
     """The processor a run's cells ran on, in words: its model (from ``cpuinfo`` on Linux,
     else what ``platform`` says) and, with ``arithmetic``, the arithmetic PU-GAN's
@@ -168,7 +173,7 @@ def processor_summary(cpuinfo: str | Path = "/proc/cpuinfo", *, arithmetic: bool
 
     precision = resolve_precision("auto", torch.device("cpu"))
     unit = bfloat16_unit(flags, isa) if precision == "bfloat16" else ""
-    return f"{model}, PU-GAN trains in {precision}{f' on {unit}' if unit else ''} there"
+    return f"{model}{_TRAINS_IN}{precision}{f' on {unit}' if unit else ''}{_THERE}"
 
 
 #: oneDNN instruction-set caps that keep AVX-512 BF16 within reach but not AMX
@@ -195,8 +200,6 @@ def bfloat16_unit(flags: set[str] | None, isa_cap: str = "") -> str:
     return ""
 
 
-
-_TRAINS_IN = ", PU-GAN trains in "
 #: what a run on a processor with AMX can be held to so that its bfloat16 kernels are those
 #: of a processor with AVX-512 BF16 alone
 _MATCHING_CAP = {("bfloat16 on AMX tiles", "bfloat16 on AVX-512 BF16"): "AVX512_CORE_BF16"}
@@ -209,7 +212,7 @@ def arithmetic_text(processor: str | None) -> str | None:
     processor that can only be AVX-512 BF16 (AMD has no AMX tiles), so it is named so."""
     if not isinstance(processor, str) or _TRAINS_IN not in processor:
         return None
-    arithmetic = processor.rsplit(_TRAINS_IN, 1)[1].removesuffix(" there")
+    arithmetic = processor.rsplit(_TRAINS_IN, 1)[1].removesuffix(_THERE)
     if arithmetic == "bfloat16" and processor.startswith("AMD"):
         return "bfloat16 on AVX-512 BF16"
     return arithmetic
