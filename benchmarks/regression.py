@@ -372,7 +372,7 @@ def update_command(args) -> int:
     from benchmarks.cache import atomic_write_text
     from benchmarks.cell_runner import library_versions
     from benchmarks.cells import code_version
-    from benchmarks.sweep import last_processor
+    from benchmarks.sweep import last_training_processor
 
     if Path(args.reference).suffix.lower() == ".json":  # before any cell runs
         raise ValueError(f"--reference {args.reference}: the reference is a CSV whose sidecar "
@@ -417,7 +417,7 @@ def update_command(args) -> int:
         "created_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "command": _update_command_line(args),
         # PU-GAN's cells move with the arithmetic it trains in: a check elsewhere names it
-        "processor": last_processor(folder),
+        "processor": last_training_processor(folder),
     }
     target.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_text(target, ref.to_csv(index=False))
@@ -486,9 +486,9 @@ def _arithmetic_hint(reference_processor: str | None, folder: Path) -> str | Non
     """A line for a failed check whose cells trained PU-GAN in another arithmetic than the
     reference's (its sidecar's ``processor`` against the run's ``runs.jsonl``): a PU-GAN
     score can then move past its tolerance with the machine, not the code."""
-    from benchmarks.sweep import arithmetic_change, last_processor
+    from benchmarks.sweep import arithmetic_change, last_training_processor
 
-    change = arithmetic_change(reference_processor, last_processor(folder))
+    change = arithmetic_change(reference_processor, last_training_processor(folder))
     if change is None:
         return None
     earlier, current, cap = change

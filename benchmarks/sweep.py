@@ -49,8 +49,8 @@ from benchmarks.results import STATUSES, previous_records, record_run, results_f
 from benchmarks.scheduling import expected_seconds_lookup, longest_first, observed_seconds
 
 __all__ = ["arithmetic_change", "arithmetic_text", "bfloat16_unit", "core_utilisation_text",
-           "keep_rows_as_cells", "last_processor", "mixed_arithmetic_warning", "pending_cells",
-           "processor_summary", "resolve_n_jobs", "run_sweep", "summary_line"]
+           "keep_rows_as_cells", "last_training_processor", "mixed_arithmetic_warning",
+           "pending_cells", "processor_summary", "resolve_n_jobs", "run_sweep", "summary_line"]
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +59,12 @@ DONE_STATUSES = ("ok", "skipped")
 
 #: how long the driver tries to connect to a Dask scheduler before giving up
 SCHEDULER_TIMEOUT = "10s"
+
+#: after a lost worker, the cells that did not finish go out together again this many times,
+#: then one at a time, each tried this many times before it is recorded as failed: a cell that
+#: kills its worker alone is charged, the cells that ran beside it are not
+SHARED_RETRIES = 1
+SOLO_TRIES = 2
 
 
 def _import_dask():
@@ -231,28 +237,31 @@ def arithmetic_change(earlier: str | None, now: str | None) -> tuple[str, str, s
     return before, current, _MATCHING_CAP.get((current, before), "")
 
 
-def last_processor(folder: Path) -> str | None:
-    """The processor text of the last run recorded in ``folder`` (``runs.jsonl``), or None
-    where there is none or it names none (a cluster's run: its workers' processors are not
-    known here)."""
+def last_training_processor(folder: Path) -> str | None:
+    """The processor text of the last run recorded in ``folder`` (``runs.jsonl``) that names
+    the arithmetic PU-GAN trained in, or None where no run names one. Runs that name none (a
+    cluster's, whose workers' processors are not known here, or a sweep without a deep
+    detector) are passed over: the folder's PU-GAN cells still carry the arithmetic of the
+    last run that named one."""
     from benchmarks.results import read_runs
 
     runs = read_runs(folder)
     if runs.empty or "processor" not in runs:
         return None
-    last = runs["processor"].iloc[-1]
-    return last if isinstance(last, str) else None
+    named = [text for text in runs["processor"] if arithmetic_text(text) is not None]
+    return named[-1] if named else None
 
 
 def mixed_arithmetic_warning(folder: Path, now: str) -> str | None:
     """Why a run that keeps earlier cells beside new ones would mix two arithmetics, or None.
 
-    The last run of ``folder`` (``runs.jsonl``) trained PU-GAN in another arithmetic than
-    this machine (``now``, a :func:`processor_summary`): a bfloat16 kernel on AMX tiles and
-    one on AVX-512 BF16 round differently, and float32 differs from both, so a single PU-GAN
-    cell moves with the machine. Mixing them leaves a folder no one machine
-    reproduces; where oneDNN can be held to the earlier kernel, the text says how."""
-    last = last_processor(folder)
+    The last run of ``folder`` that names its arithmetic (:func:`last_training_processor`)
+    trained PU-GAN in another one than this machine (``now``, a :func:`processor_summary`):
+    a bfloat16 kernel on AMX tiles and one on AVX-512 BF16 round differently, and float32
+    differs from both, so a single PU-GAN cell moves with the machine. Mixing them leaves a
+    folder no one machine reproduces; where oneDNN can be held to the earlier kernel, the
+    text says how."""
+    last = last_training_processor(folder)
     change = arithmetic_change(last, now)
     if change is None:
         return None
@@ -260,9 +269,9 @@ def mixed_arithmetic_warning(folder: Path, now: str) -> str | None:
     how = (f"run with ONEDNN_MAX_CPU_ISA={cap} to train as they did" if cap
            else f"run it where PU-GAN trains in {earlier}, or into an empty folder to compute "
                 "every cell here")
-    return (f"{folder}: its cells so far trained PU-GAN in {earlier} (last run: {last}); this "
-            f"machine trains it in {current}, which rounds differently, so the new cells "
-            f"would sit beside cells no one machine reproduces: {how}")
+    return (f"{folder}: its cells so far trained PU-GAN in {earlier} (its last run that says: "
+            f"{last}); this machine trains it in {current}, which rounds differently, so the "
+            f"new cells would sit beside cells no one machine reproduces: {how}")
 
 
 @functools.cache
@@ -424,14 +433,12 @@ def _run_connected(config: SweepConfig, out, client, *, n_jobs, backend, schedul
     # on a Dask cluster each worker divides its own cores (threads=None)
     threads = threads_per_cell or (None if backend == "dask" and scheduler
                                    else max(1, cores // requested))
-    # two labels naming one cell (one key) run once: count keys, as the run's record does
-    n_keys = len({cell.key for cell in cells})
-    log.info("sweep %r: %d cells, %d cached, %d to run (n_jobs=%d, backend=%s, "
+    n_keys = _n_cells(cells)
+    log.info("sweep %r: %d cells, %d cached, %d to run (workers: %s, backend=%s, "
              "%s thread(s) per cell, time limit %s)", config.name, n_keys,
-             n_keys - len(pending), len(pending), n_workers, backend,
-             threads or "the worker's", f"{config.time_limit:g} s" if config.time_limit
-             and isolate else "none (cells run without isolation)" if config.time_limit
-             else "none")
+             n_keys - len(pending), len(pending),
+             "the cluster's threads" if scheduler else n_workers, backend,
+             threads or "the worker's", _time_limit_text(config.time_limit, isolate))
     task = functools.partial(run_cell, time_limit=config.time_limit, threads=threads,
                              plugins=config.plugins, isolate=isolate,
                              preload=forkserver_preload(d.name for d in config.detectors))
@@ -458,12 +465,21 @@ def _run_connected(config: SweepConfig, out, client, *, n_jobs, backend, schedul
             frame, done, results_error = _close_run(
                 config, folder, cells, previous, sink, n_pending=len(pending),
                 workers=sink.workers, cores=sink.cores, wall=wall, on_cluster=bool(scheduler))
-        else:  # the cluster never started: no cell ran, and the folder is left as it was
+        else:  # the cluster never started (so an error is leaving): no cell ran, and
+            # results.csv, config.yaml and runs.jsonl are left as they were
             sink.run_log.close()
     log.info("%s; results in %s", done, folder / "results.csv")
     if sink.unsaved or results_error is not None:
         raise _unsaved_error(folder, sink.unsaved, results_error)
     return frame
+
+
+def _time_limit_text(time_limit: float | None, isolate: bool) -> str:
+    """A run's time limit as its start line states it: a cell run without isolation cannot
+    be stopped, so its limit does not hold."""
+    if not time_limit:
+        return "none"
+    return f"{time_limit:g} s" if isolate else "none (cells run without isolation)"
 
 
 def _check_run_options(backend: str, scheduler: str | None, threads_per_cell) -> None:
@@ -493,14 +509,14 @@ def _close_run(config: SweepConfig, folder: Path, cells: list[Cell], previous: d
         results_error = None
     except OSError as exc:
         results_error = exc
-    done = summary_line(config.name, frame, len(cells), interrupted=sink.interrupted,
+    done = summary_line(config.name, frame, _n_cells(cells), interrupted=sink.interrupted,
                         error=sink.error, resume=sink.resume,
                         utilisation=core_utilisation_text(sink.cell_seconds, workers, wall,
                                                           sink.n_stored))
     sink.run_log.line(done, echo=False)
     sink.run_log.close()
     if sink.n_stored:  # a run that found every cell cached leaves runs.jsonl as it was
-        n_unique = len({cell.key for cell in cells})  # two labels may share one cell
+        n_unique = _n_cells(cells)
         record_run(folder, config=config.name, seeds=list(config.seeds), cells=n_unique,
                    cached=n_unique - n_pending, run=sink.n_stored,
                    workers=workers, cores=cores, wall_seconds=wall,
@@ -513,18 +529,26 @@ def _close_run(config: SweepConfig, folder: Path, cells: list[Cell], previous: d
     return frame, done, results_error
 
 
+def _n_cells(cells: list[Cell]) -> int:
+    """How many cells a run holds: two labels naming one cell (a tuned choice equal to a
+    fixed entry) run it once, so cells are counted by key wherever a run reports them."""
+    return len({cell.key for cell in cells})
+
+
 def summary_line(name: str, frame: pd.DataFrame, n_cells: int, *, interrupted: bool,
                  utilisation: str, error: str | None = None,
                  resume: str = SAME_COMMAND) -> str:
     """run.log's last line of a run: ``done`` with the counts by status, or, for a run stopped
     by Ctrl-C or SIGTERM (``interrupted``) or by an ``error`` of the harness or the cluster,
-    how many of its cells have a result, so that the log never calls a stopped run done."""
+    how many of its ``n_cells`` cells have a result, so that the log never calls a stopped
+    run done. ``frame`` has a row per label; a cell two labels name counts once."""
+    cells = frame.drop_duplicates("cell_id") if "cell_id" in frame else frame
     stopped = ("interrupted" if interrupted
                else f"stopped by an error ({error})" if error else None)
     if stopped:
-        return (f"sweep {name!r} {stopped}: {len(frame)} of {n_cells} cells have a result "
-                f"({_status_counts(frame)}); resume with {resume}; {utilisation}")
-    return f"sweep {name!r} done: {_status_counts(frame)}; {utilisation}"
+        return (f"sweep {name!r} {stopped}: {len(cells)} of {n_cells} cells have a result "
+                f"({_status_counts(cells)}); resume with {resume}; {utilisation}")
+    return f"sweep {name!r} done: {_status_counts(cells)}; {utilisation}"
 
 
 def _stopped_field(sink: _Sink) -> dict:
@@ -577,11 +601,11 @@ def _dispatch(pending: list[Cell], task, sink: _Sink, *, backend: str, scheduler
     """Run ``task(cell)`` for every pending cell through joblib; ``sink`` stores each result.
 
     A worker process lost by loky or Dask aborts the round it happened in, taking the cells
-    running beside it along: the unfinished cells are sent again once, in reverse order (the
-    cell that ended the round was among the first dispatched, so the others run before it
-    does), and whatever is still unfinished then runs one cell at a time, so that a cell is
-    charged only for the workers it ends by itself. A cell that ends its worker both times it
-    runs alone is recorded as failed.
+    running beside it along: the unfinished cells are sent again (:data:`SHARED_RETRIES`), in
+    reverse order (the cell that ended the round was among the first dispatched, so the
+    others run before it does), and whatever is still unfinished then runs one cell at a
+    time, so that a cell is charged only for the workers it ends by itself. A cell that ends
+    its worker each time it runs alone (:data:`SOLO_TRIES`) is recorded as failed.
 
     Only the errors of :func:`_worker_loss_errors` are a lost worker. Any other error of a
     round (a task or record that cannot be pickled, a Dask client error, a fault in storing a
@@ -603,20 +627,25 @@ def _dispatch(pending: list[Cell], task, sink: _Sink, *, backend: str, scheduler
                 sink.workers, sink.cores = max(1, min(threads, len(pending))), threads
         sink.started = True
         todo = list(pending)
-        for _attempt in range(2):
+        for _attempt in range(1 + SHARED_RETRIES):
             if not todo:
                 break
             _round(todo, task, sink, backend=backend, n_workers=n_workers)
             todo = list(reversed(sink.waiting.values()))
+            if todo:
+                log.warning("%d cell(s) did not finish beside a lost worker; %s", len(todo),
+                            "sending them again" if _attempt < SHARED_RETRIES
+                            else "running them one at a time")
         for cell in todo:
-            for _attempt in range(2):
+            for _attempt in range(SOLO_TRIES):
                 _round([cell], task, sink, backend=backend, n_workers=n_workers)
                 if not sink.waiting:
                     break
             else:
                 sink.store({"key": cell.key, "status": "failed",
                             "error": "the cell's worker process was lost each time it ran, "
-                                     "the last two times alone", **library_versions()})
+                                     f"the last {SOLO_TRIES} times alone",
+                            **library_versions()})
     finally:
         if owned is not None:
             owned.close()
@@ -643,7 +672,7 @@ def _round(cells: list[Cell], task, sink: _Sink, *, backend: str, n_workers: int
                                   idle_worker_timeout=LOKY_IDLE_SECONDS,
                                   initializer=exit_with_parent, **parallel_kw)(tasks))
     except _worker_loss_errors(backend) as exc:
-        log.error("a worker was lost (%s); re-dispatching %d unfinished cell(s)",
+        log.error("a worker was lost (%s); %d cell(s) of the round did not finish",
                   error_text(exc), len(sink.waiting))
 
 
@@ -771,8 +800,8 @@ class _Sink:
                 self.cache.put_scores(key, per_record)
             else:
                 self.cache.drop_scores(key)  # a rerun that failed keeps no older scores
-            self.cache.put(key, rec)
             self.cache.put_log(key, output)
+            self.cache.put(key, rec)  # last: a stored record says the cell is done
             self.unsaved.pop(key, None)
         except (OSError, ValueError) as exc:  # ValueError: scores that cannot be stored
             rec = {**rec, "status": "failed",

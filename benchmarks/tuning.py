@@ -135,7 +135,7 @@ def choose(frame: pd.DataFrame, config: SweepConfig, criterion: str = "auprc") -
     choices: dict = {}
     for d in config.datasets:
         for group, points in _grids(config).items():
-            grid, eligible = [], []
+            grid, eligible, left_out = [], [], []
             for det in points:
                 rows = frame[(frame["dataset"] == d.label) & (frame["detector"] == det.label)]
                 ok = rows[rows["status"] == "ok"]
@@ -148,6 +148,8 @@ def choose(frame: pd.DataFrame, config: SweepConfig, criterion: str = "auprc") -
                 grid.append(entry)
                 if competes(entry, n_seeds):
                     eligible.append((entry, mean))  # unrounded: rounding would move ties
+                else:
+                    left_out.append(entry)
             best = _first_of_the_best(eligible)
             if best is None and grid and all(g["n_cells"] and g["n_skipped"] == g["n_cells"]
                                              for g in grid):
@@ -159,12 +161,11 @@ def choose(frame: pd.DataFrame, config: SweepConfig, criterion: str = "auprc") -
                 continue
             if best is None:
                 continue  # nothing finished: no choice; tune refuses to write such a file
-            for g in grid:
-                if not competes(g, n_seeds):
-                    why = (f"{g['n_ok']} of {n_seeds} seeds finished ok" if g["n_ok"] != n_seeds
-                           else f"its mean {criterion} is undefined (a seed gave no score)")
-                    log.warning("%s / %s: grid point %s left out of the choice: %s", d.label,
-                                group, g["params"], why)
+            for g in left_out:
+                why = (f"{g['n_ok']} of {n_seeds} seeds finished ok" if g["n_ok"] != n_seeds
+                       else f"its mean {criterion} is undefined (a seed gave no score)")
+                log.warning("%s / %s: grid point %s left out of the choice: %s", d.label,
+                            group, g["params"], why)
             choices.setdefault(d.label, {})[group] = {
                 "params": dict(best["params"]), criterion: best["mean"], "grid": grid}
     return choices

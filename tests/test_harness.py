@@ -229,6 +229,8 @@ def test_lost_workers_are_replaced_and_their_cells_run_again(tmp_path, caplog):
     failed, and a cell that ran beside it is kept, however the rounds interleaved."""
     import logging
 
+    from benchmarks.sweep import SOLO_TRIES
+
     marker = tmp_path / "exited-once"
     cfg = config(["t-centroid", {"name": "t-exit-once", "params": {"marker": str(marker)}},
                   "t-kill"], seeds=(0,))
@@ -240,7 +242,8 @@ def test_lost_workers_are_replaced_and_their_cells_run_again(tmp_path, caplog):
     assert len(lost) >= 3  # t-kill ends a worker in every round, twice of them alone
     status = {d.split("(")[0]: s for d, s in zip(df["detector"], df["status"], strict=True)}
     assert status == {"t-centroid": "ok", "t-exit-once": "ok", "t-kill": "failed"}
-    assert "the last two times alone" in df.loc[df["detector"] == "t-kill", "error"].item()
+    error = df.loc[df["detector"] == "t-kill", "error"].item()
+    assert f"the last {SOLO_TRIES} times alone" in error
 
 
 def _record_that_cannot_be_pickled(cell, **kw):
@@ -399,7 +402,12 @@ def test_a_run_that_keeps_cells_of_another_arithmetic_says_how_to_match_them(tmp
     assert sweep.mixed_arithmetic_warning(out, avx512) is None
     float32 = sweep.mixed_arithmetic_warning(out, "Some CPU, PU-GAN trains in float32 there")
     assert "in float32" in float32 and "into an empty folder" in float32
-    record_run(out, config="s", processor="a cluster")   # the last run names none: silent
+    # runs that name no arithmetic (a cluster's, a shallow sweep's) leave the earlier one
+    record_run(out, config="s", processor=None)
+    record_run(out, config="s", processor="Intel Xeon")
+    assert sweep.last_training_processor(out) == avx512
+    assert "in bfloat16 on AVX-512 BF16" in sweep.mixed_arithmetic_warning(out, amx)
+    record_run(out, config="s", processor=amx)
     assert sweep.mixed_arithmetic_warning(out, amx) is None
 
     # in a run (t-centroid standing in for PU-GAN): a seed added to a folder whose first run

@@ -301,6 +301,10 @@ def test_the_summary_line_of_an_interrupted_run_says_so():
     assert "done" not in line
     assert summary_line("s", frame, 2, interrupted=False, utilisation="u") == \
         "sweep 's' done: 1 ok, 1 failed; u"
+    # two labels naming one cell (one cell_id): a cell counts once, as the start line does
+    shared = pd.DataFrame({"status": ["ok", "ok", "failed"], "cell_id": ["a", "a", "b"]})
+    assert summary_line("s", shared, 3, interrupted=True, utilisation="u").startswith(
+        "sweep 's' interrupted: 2 of 3 cells have a result (1 ok, 1 failed)")
 
 
 def test_an_interrupted_run_logs_interrupted_not_done(tmp_path, monkeypatch):

@@ -96,6 +96,20 @@ def test_an_unwritable_cell_file_is_a_failed_cell_and_an_error(tmp_path, monkeyp
     assert bad["status"].item() == "failed" and "No space left" in bad["error"].item()
 
 
+def test_a_cell_whose_log_cannot_be_written_is_not_stored_as_done(tmp_path, monkeypatch):
+    def put_log(self, key, text):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    cfg = config(["t-centroid"])
+    out = tmp_path / "out"
+    with monkeypatch.context() as patch:
+        patch.setattr(CellCache, "put_log", put_log)
+        with pytest.raises(OutputFolderError, match="1 cell file"):
+            run_sweep(cfg, out, n_jobs=1, progress=False)
+    assert CellCache(out).keys() == []  # no record says the failed cell finished
+    assert run_sweep(cfg, out, n_jobs=1, progress=False)["status"].tolist() == ["ok"]
+
+
 def test_a_full_output_folder_exits_non_zero_naming_it(tmp_path, monkeypatch, capsys):
     def put(self, key, record):
         raise OSError(errno.ENOSPC, "No space left on device")
@@ -138,7 +152,7 @@ def test_no_more_workers_than_cells(tmp_path, caplog):
     cfg = config(["t-centroid"])
     with caplog.at_level(logging.INFO, logger="benchmarks.sweep"):
         run_sweep(cfg, tmp_path / "out", n_jobs=8, progress=False)
-    assert any("n_jobs=1," in r.getMessage() for r in caplog.records)
+    assert any("workers: 1," in r.getMessage() for r in caplog.records)
 
 
 def test_long_error_text_keeps_head_and_tail():
