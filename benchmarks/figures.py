@@ -209,8 +209,8 @@ def plot_table2(t2: pd.DataFrame, path_stem: Path,
                 err = [[row[metric] - lo], [hi - row[metric]]] if np.isfinite(lo) else None
                 ax.errorbar(row[metric], i, xerr=err, fmt="o", capsize=3,
                             color=detector_colour(method))
-                if metric == "f1" and np.isfinite(row.get("paper_f1", np.nan)):
-                    ax.plot(row["paper_f1"], i, marker="x", color="black", markersize=8,
+                if metric == "f1" and np.isfinite(row.get("paper_f1_oracle", np.nan)):
+                    ax.plot(row["paper_f1_oracle"], i, marker="x", color="black", markersize=8,
                             label="paper's F1 (oracle threshold)")
             if metric == "auprc":
                 ax.axvline(float(rows["anomaly_ratio"].iloc[0]), color="black", linestyle=":",

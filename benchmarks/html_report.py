@@ -40,7 +40,7 @@ class Section:
 _T2_COLUMNS = ("dataset", "method",
                *(f"{m}{s}" for m in ("precision", "recall", "f1", "auroc", "auprc",
                                       "best_f1_oracle") for s in ("", "_ci_low", "_ci_high")),
-               "n_ok", "n_failed", "n_timeout", "n_skipped", "n_stale", "paper_f1")
+               "n_ok", "n_failed", "n_timeout", "n_skipped", "n_stale", "paper_f1_oracle")
 
 SECTIONS = (
     Section("scorecard", "The paper's claims, one by one", "make reproduce-paper",
@@ -61,8 +61,8 @@ SECTIONS = (
             "PU-GAN entry against the other detectors.",
             tables=(("PU-GAN against the other detectors", "paper/readings_versus_best.csv",
                      ("dataset", "focus", "mean", "best_other", "best_other_mean", "diff",
-                      "diff_low", "diff_high", "ci_level", "n_pairs", "p_value", "test",
-                      "position", "left_out")),
+                      "diff_low", "diff_high", "ci_level", "n_pairs", "p_holm", "alpha",
+                      "test", "position", "left_out")),
                     ("Ranking", "paper/readings.csv", ("dataset", "rank", "detector", "n_seeds",
                                                        "auprc",
                                                        "auprc_ci_low", "auprc_ci_high",
@@ -79,15 +79,15 @@ SECTIONS = (
                     ("Verdict per cell", "imbalance/grid_verdicts.csv",
                      ("dataset", "anomaly_ratio", "labelled_fraction", "best_other", "mean",
                       "best_other_mean", "diff", "diff_low", "diff_high", "ci_level", "n_pairs",
-                      "p_value", "test", "position", "left_out"))),
+                      "p_holm", "alpha", "test", "position", "left_out"))),
             figures=("imbalance_verdict_heatmap.png", "imbalance_*_auprc_vs_*.png")),
     Section("unknown", "Unknown anomaly types", "make unknown-types",
             "One KDD attack family held out of training in turn; AUPRC and recall on the "
             "held-out family against the seen ones.",
             tables=(("PU-GAN against the other detectors", "unknown_types/unknown_versus_best.csv",
                      ("heldout_family", "focus", "mean", "best_other", "best_other_mean",
-                      "diff", "diff_low", "diff_high", "ci_level", "n_pairs", "p_value", "test",
-                      "position", "left_out")),
+                      "diff", "diff_low", "diff_high", "ci_level", "n_pairs", "p_holm",
+                      "alpha", "test", "position", "left_out")),
                     ("Per detector", "unknown_types/unknown_types.csv", ())),
             figures=("unknown_types.png", "unknown_types_roc_curves.png",
                      "unknown_types_pr_curves.png")),
@@ -117,23 +117,14 @@ SECTIONS = (
 )
 
 
-#: tables of :func:`benchmarks.stats.versus_best`, whose ``p_value`` is Holm-corrected over the
-#: rivals; the comparisons and win / tie / loss tables keep the raw p beside ``p_holm``
-HOLM_P_TABLES = ("paper/readings_versus_best.csv", "imbalance/grid_verdicts.csv",
-                 "unknown_types/unknown_versus_best.csv")
-
-
-def _table_html(frame: pd.DataFrame, columns: tuple[str, ...], source: str = "") -> str:
+def _table_html(frame: pd.DataFrame, columns: tuple[str, ...]) -> str:
     """A table of the page; a raw oracle column (the ablation's rows keep the metric's own
-    name, ``best_f1``) is shown under its oracle name, as in every other table, and a
-    Holm-corrected ``p_value`` as ``p_holm``, so that one header never means two things."""
+    name, ``best_f1``) is shown under its oracle name, as in every other table."""
     if columns:
         frame = frame[[c for c in columns if c in frame.columns]]
     from benchmarks.report import ORACLE_NAMES
 
     shown = frame.rename(columns=ORACLE_NAMES)
-    if source in HOLM_P_TABLES:
-        shown = shown.rename(columns={"p_value": "p_holm"})
     for col in shown.columns:
         if pd.api.types.is_float_dtype(shown[col]):
             shown[col] = shown[col].map(lambda v: "" if pd.isna(v) else f"{v:.3g}")
@@ -227,7 +218,7 @@ def _section_html(section: Section, results: Path, figures: Path, sweeps: dict) 
             note = "".join(sweep_note(sweeps[f], _command_of(f.name, section.command),
                                       f.name if csv in CELLS_BEHIND else "") for f in behind)
         parts.append(f"<h3>{html.escape(caption)}</h3>" + note
-                     + _table_html(frame, columns, csv))
+                     + _table_html(frame, columns))
         found += 1
     for pattern in section.figures:
         for path in sorted(figures.glob(pattern)):

@@ -63,27 +63,34 @@ def grid_verdicts(frame: pd.DataFrame, focus: str | None = None,
 def marginal_table(frame: pd.DataFrame, axis: str, metric: str = "auprc") -> pd.DataFrame:
     """One row per (dataset, detector), one column per value of ``axis`` (``"anomaly_ratio"``
     or ``"labelled_fraction"``): the metric averaged over the grid's other axis, as
-    ``mean [low, high]``. Each seed's average over the other axis is one observation, so the
+    ``mean [low, high]``, and ``seeds``: how many seeds each mean is over (a range where the
+    axis's values differ). Each seed's average over the other axis is one observation, so the
     95% t-interval is over seeds, which are independent; the other axis's values are not. A
-    seed counts only where it finished at every value of the other axis, so that every
+    seed counts only where it finished with a finite metric at every value of the other axis
+    that the grid ran (``frame``: every row, not only finished ones), so that every
     observation averages the same settings."""
     from benchmarks.report import format_ci
-    from benchmarks.stats import mean_ci
+    from benchmarks.stats import attempted, finished, mean_ci
 
     other = {"anomaly_ratio": "labelled_fraction", "labelled_fraction": "anomaly_ratio"}
     if axis not in other:
         raise ValueError(f"axis must be one of {sorted(other)}; got {axis!r}")
-    ok = frame[frame["status"] == "ok"].astype({metric: float})
+    done = finished(frame, metric).astype({metric: float})
     keys = ["dataset", "detector", axis, "seed"]
-    grouped = ok.groupby(keys)
-    finished = grouped[other[axis]].nunique()   # values of the other axis each seed finished
-    needed = frame.groupby("dataset")[other[axis]].nunique()
-    complete = finished.to_numpy() == needed.reindex(
-        finished.index.get_level_values("dataset")).to_numpy()
+    grouped = done.groupby(keys)
+    reached = grouped[other[axis]].nunique()   # values of the other axis each seed finished
+    needed = attempted(frame).groupby("dataset")[other[axis]].nunique()
+    complete = reached.to_numpy() == needed.reindex(
+        reached.index.get_level_values("dataset")).to_numpy()
     per_seed = grouped[metric].mean()[complete].reset_index()
-    cells = per_seed.groupby(["dataset", "detector", axis])[metric].apply(
-        lambda v: format_ci(*np.asarray(mean_ci(v))[[0, 2, 3]])).unstack(axis)
+    by_value = per_seed.groupby(["dataset", "detector", axis])[metric]
+    cells = by_value.apply(lambda v: format_ci(*np.asarray(mean_ci(v))[[0, 2, 3]])).unstack(axis)
     cells.columns = [f"{c:g}" for c in cells.columns]
+    counts = by_value.size().groupby(["dataset", "detector"])
+    low, high = counts.min(), counts.max()
+    cells["seeds"] = [f"{lo}" if lo == hi else f"{lo}-{hi}"
+                      for lo, hi in zip(low.reindex(cells.index), high.reindex(cells.index),
+                                        strict=True)]
     return cells.reset_index().fillna("")
 
 

@@ -39,7 +39,7 @@ from scipy import stats
 
 from benchmarks.figures import detector_colour, safe_name, save_figure
 from benchmarks.results import recorded_path
-from benchmarks.stats import MIN_WILCOXON_PAIRS, attempted, decide_family, oracle_rows
+from benchmarks.stats import ALPHA, MIN_WILCOXON_PAIRS, attempted, decide_family, oracle_rows
 
 __all__ = ["block_scores", "cd_diagram", "friedman", "mean_ranks", "nemenyi",
            "rank_report", "win_tie_loss"]
@@ -216,8 +216,9 @@ def rank_report(folder: str | Path, reports_dir: str | Path = "reports", metric:
            f"{', '.join(unranked)}." if unranked else "") + "\n\n"
         + markdown_table(board)
         + f"\n\n## {reference} against each detector (per dataset: Wilcoxon-Holm at alpha "
-        "0.05; where the test cannot reach the corrected level whatever the data (fewer than "
-        f"{MIN_WILCOXON_PAIRS} non-zero pairs at 0.05, more in a family of several rivals), "
+        f"{ALPHA:g}; where the test cannot reach the corrected level whatever the data (fewer "
+        f"than {MIN_WILCOXON_PAIRS} non-zero pairs at {ALPHA:g}, more in a family of several "
+        "rivals), "
         "the Bonferroni Student-t interval of the mean difference)\n\n" + summary)
     written.append(md)
     if figures:

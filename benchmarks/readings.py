@@ -40,7 +40,7 @@ def _mean(g: pd.DataFrame, column: str) -> float:
 
 def robustness_table(frame: pd.DataFrame, metric: str = "auprc") -> pd.DataFrame:
     """One row per (reading, detector), ranked by mean ``metric`` within the reading. The
-    oracle reads test labels, so it is no ranked entry and is left out."""
+    oracle reads the training anomalies' labels, so it is no ranked entry and is left out."""
     ok = _reading_rows(frame)
     ok = ok[~oracle_rows(ok)]
     rows = []
@@ -114,7 +114,7 @@ def readings_markdown(table: pd.DataFrame, versus: pd.DataFrame, metric: str = "
             versus["diff"], versus["diff_low"], versus["diff_high"], strict=True)],
         "interval level": ["" if pd.isna(v) else f"{v:.4g}" for v in versus["ci_level"]],
         "pairs": versus["n_pairs"],
-        "p (Wilcoxon, Holm)": ["" if pd.isna(p) else f"{p:.3g}" for p in versus["p_value"]],
+        "p (Wilcoxon, Holm)": ["" if pd.isna(p) else f"{p:.3g}" for p in versus["p_holm"]],
         "test": versus["test"],
         "PU-GAN is": versus["position"],
         "left out (seeds shared)": versus["left_out"]}) if len(versus) else pd.DataFrame()

@@ -67,7 +67,7 @@ def _test_note(v) -> str:
     """Which test decided a comparison, with its Holm-corrected p-value: where the Wilcoxon
     test cannot reach the corrected level whatever the data, the interval decides, and a bare
     p beside "behind" would contradict it."""
-    p, test = v["p_value"], v["test"]
+    p, test = v["p_holm"], v["test"]
     if pd.isna(p) or test == "none":
         return ""
     if test == "t-interval":

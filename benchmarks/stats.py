@@ -17,8 +17,8 @@ independent replicates of the whole protocol. Two conventions hold everywhere:
   and Holm does not reject it, the Student-t interval of the mean difference decides instead,
   at the Bonferroni level ``1 - alpha / m`` over the block's ``m`` comparisons (win above 0,
   loss below; *undecided* where every pair differs by the same non-zero amount, whose
-  interval has zero width). The oracle (supervision ``oracle``) reads test labels and is no
-  comparison partner.
+  interval has zero width). The oracle (supervision ``oracle``) reads the training
+  anomalies' labels, which the PU setting hides, and is no comparison partner.
 - **Against the other detectors** (:func:`versus_best`: the robustness table, the imbalance
   grid, the unknown-type sweep), a detector is *ahead*, *level* or *behind*. It is compared
   with every rival that finished at least half of its seeds, as one family by the rule above:
@@ -44,8 +44,9 @@ __all__ = ["ALPHA", "CI_KIND", "MIN_WILCOXON_PAIRS", "RIVALS_RULE", "WILCOXON_FA
 
 ALPHA = 0.05
 CI_KIND = "95% Student-t confidence interval of the mean over seeds"
-#: the fewest pairs with which a two-sided Wilcoxon test can give p < 0.05 (2 / 2**6)
-MIN_WILCOXON_PAIRS = 6
+#: the fewest non-zero pairs with which a two-sided Wilcoxon test can give p < ALPHA (its
+#: smallest p-value is 2 / 2**k with k pairs)
+MIN_WILCOXON_PAIRS = next(k for k in range(1, 64) if 2.0 * 0.5 ** k < ALPHA)
 #: how :func:`versus_best` judges, in the words the reports print
 RIVALS_RULE = (
     "Each PU-GAN entry is judged against every other detector that finished at least half of "
@@ -62,7 +63,7 @@ RIVALS_RULE = (
 #: when the Wilcoxon test gives way to the t-interval, in the words the reports print
 WILCOXON_FALLBACK = (
     f"Where the test cannot reach the corrected level whatever the data (fewer than "
-    f"{MIN_WILCOXON_PAIRS} non-zero differences at 0.05, more under the correction) and "
+    f"{MIN_WILCOXON_PAIRS} non-zero differences at {ALPHA:g}, more under the correction) and "
     "Holm does not reject it, the "
     "Student-t interval of the mean difference at level `ci_level` (Bonferroni over the "
     "block's comparisons) decides instead (`test`: t-interval)")
@@ -132,16 +133,23 @@ def signed_rank_direction(diff: np.ndarray) -> float:
 
 def wilcoxon_p(diff: np.ndarray) -> float:
     """Two-sided Wilcoxon signed-rank p-value of paired differences, zero differences dropped;
-    1.0 when every difference is zero (no evidence of a difference), NaN with no pairs."""
+    1.0 when every difference is zero (no evidence of a difference), NaN with no pairs.
+
+    The zeros are dropped here, before scipy sees them: given zeros among more pairs than it
+    enumerates, scipy's ``method="auto"`` takes the normal approximation of the non-zero
+    ones, which can fall below the exact test's smallest p-value (``2 / 2**k`` with ``k``
+    non-zero differences) that :func:`wilcoxon_decides` relies on. Without zeros it takes
+    the exact distribution, or a permutation test where magnitudes tie."""
     from scipy.stats import wilcoxon
 
     if diff.size == 0:
         return math.nan
-    if np.all(diff == 0):
+    nonzero = diff[diff != 0]
+    if nonzero.size == 0:
         return 1.0  # identical on every seed: no evidence of a difference
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # scipy warns on ties and small samples
-        return float(wilcoxon(diff, alternative="two-sided", zero_method="wilcox").pvalue)
+        return float(wilcoxon(nonzero, alternative="two-sided").pvalue)
 
 
 def wilcoxon_decides(diff: np.ndarray, alpha: float = ALPHA) -> bool:
@@ -250,9 +258,9 @@ def paired_comparisons(frame: pd.DataFrame, focus, *, metrics=("auprc", "f1"),
 
 
 def oracle_rows(frame: pd.DataFrame) -> pd.Series:
-    """True for the rows of a detector that reads test labels (supervision ``oracle``): an
-    upper reference, never a comparison partner nor a ranked entry. All False for a frame
-    without a ``supervision`` column."""
+    """True for the rows of a detector that reads the training anomalies' labels, which the
+    PU setting hides (supervision ``oracle``): an upper reference, never a comparison
+    partner nor a ranked entry. All False for a frame without a ``supervision`` column."""
     if "supervision" not in frame:
         return pd.Series(False, index=frame.index)
     return frame["supervision"].fillna("") == "oracle"
@@ -274,7 +282,7 @@ def finished(frame: pd.DataFrame, metric: str) -> pd.DataFrame:
 
 def comparison_partners(block: pd.DataFrame, exclude) -> list[str]:
     """The detectors of ``block`` to compare with, sorted: all but ``exclude`` and the oracle,
-    which reads test labels."""
+    which reads the training anomalies' labels."""
     return sorted(set(block.loc[~oracle_rows(block), "detector"]) - set(exclude))
 
 
@@ -308,8 +316,9 @@ def no_comparison(focus: str) -> dict:
     comparison nothing could be said about is counted as such instead of dropped."""
     return {"focus": focus, "best_other": "", "n_pairs": 0, "mean": math.nan,
             "best_other_mean": math.nan, "diff": math.nan, "diff_low": math.nan,
-            "diff_high": math.nan, "ci_level": math.nan, "p_value": math.nan, "test": "none",
-            "position": "undecided", "n_seeds": 0, "left_out": ""}
+            "diff_high": math.nan, "ci_level": math.nan, "p_value": math.nan,
+            "p_holm": math.nan, "alpha": math.nan, "test": "none", "position": "undecided",
+            "n_seeds": 0, "left_out": ""}
 
 
 def versus_best_where_ran(tried: pd.DataFrame, focus: str, exclude, metric: str = "auprc",
@@ -332,7 +341,8 @@ def versus_best(block: pd.DataFrame, focus: str, others, metric: str = "auprc",
     fraction; only ``ok`` rows): the position ``ahead`` / ``level`` / ``behind`` or
     ``undecided`` (rule in the module docstring) and the rival it is shown against with both
     means over their paired seeds, the mean difference with its Student-t interval, the
-    Wilcoxon p-value (Holm-corrected over the rivals) and which test decided, the number of
+    Wilcoxon p-value raw (``p_value``) and Holm-corrected over the rivals (``p_holm``), the
+    level ``alpha`` that ``p_holm`` is judged at, and which test decided, the number of
     seeds ``focus`` finished (``n_seeds``) and the detectors of ``others`` left out as rivals
     with the seeds each shares (``left_out``), so a reader sees who was not judged.
 
@@ -340,7 +350,7 @@ def versus_best(block: pd.DataFrame, focus: str, others, metric: str = "auprc",
     significantly behind any of them, even one whose mean is lower but whose lead is
     steadier than the strongest's, and ahead only when it is ahead of every one of them.
     It is shown against the strongest rival by mean, or, when behind, against the rival it
-    trails by most. The oracle, which reads test labels, is never a rival.
+    trails by most. The oracle, which reads the training anomalies' labels, is never a rival.
     ``family_size`` > 1 judges this block as one of that many (Bonferroni: the family's
     level at ``ALPHA / family_size``), for a claim that must hold in every block of a grid
     at once.
@@ -382,5 +392,6 @@ def versus_best(block: pd.DataFrame, focus: str, others, metric: str = "auprc",
             "best_other_mean": float(pair[shown].mean()) if diff.size else math.nan,
             "diff": float(diff.mean()) if diff.size else math.nan,
             "diff_low": row["diff_low"], "diff_high": row["diff_high"],
-            "ci_level": row["ci_level"], "p_value": row["p_holm"], "test": row["test"],
+            "ci_level": row["ci_level"], "p_value": row["p_value"], "p_holm": row["p_holm"],
+            "alpha": ALPHA / family_size, "test": row["test"],
             "position": position, "n_seeds": n_seeds, "left_out": left_out}

@@ -40,12 +40,13 @@ def test_table2_aggregates_over_seeds_with_paper_columns(tmp_path):
     assert row["f1"] == pytest.approx(0.55) and row["f1_std"] == pytest.approx(0.1 / np.sqrt(2))
     assert (row["f1_ci_low"], row["f1_ci_high"]) == (0.0, 1.0)
     assert row["best_f1_oracle"] == pytest.approx(0.6) and row["n_ok"] == 2
-    assert np.isnan(row["paper_f1"])
+    assert np.isnan(row["paper_f1_oracle"])
     pg = t2[t2["method"] == "pugan"].iloc[0]
-    assert (pg["paper_precision"], pg["paper_recall"], pg["paper_f1"]) == (0.816, 0.647, 0.722)
+    paper = [pg[f"paper_{m}_oracle"] for m in ("precision", "recall", "f1")]
+    assert paper == [0.816, 0.647, 0.722]
     oc = t2[t2["method"] == "ocsvm-normals"].iloc[0]
     assert oc["n_skipped"] == 1 and np.isnan(oc["f1"]) and "cannot scale" in oc["note"]
-    assert oc["paper_f1"] == 0.716
+    assert oc["paper_f1_oracle"] == 0.716
 
 
 def test_the_papers_table2_rows_add_up_but_one_as_docs_protocol_says():
@@ -594,3 +595,12 @@ def test_a_table_says_what_pugan_trained_in_once_its_rows_record_it():
     frame["arithmetic"] = np.nan  # how a column no row fills reads back from results.csv
     assert arithmetic_sentence(frame) == ""
     assert arithmetic_sentence(frame.drop(columns="arithmetic")) == ""
+
+
+def test_table2_names_the_metrics_a_results_file_lacks():
+    frame = pd.DataFrame({"dataset": ["d"], "detector": ["a"], "anomaly_ratio": [0.1],
+                          "labelled_fraction": [0.5], "seed": [0], "status": ["ok"],
+                          "f1": [0.5], "auprc": [0.4]})
+    with pytest.raises(ValueError, match=r"lack the column\(s\) \['precision', 'recall', "
+                                         r"'auroc', 'best_f1'\]"):
+        table2(frame)

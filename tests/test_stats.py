@@ -85,6 +85,17 @@ def test_five_seeds_are_decided_by_a_bonferroni_interval_not_an_unreachable_test
     assert (ten["test"] == "wilcoxon").all() and ten.loc["weak", "verdict"] == "win"
 
 
+def test_wilcoxon_p_never_goes_below_the_exact_floor_of_its_non_zero_pairs():
+    from benchmarks.stats import wilcoxon_decides, wilcoxon_p
+
+    # five seeds apart among twenty: the exact test's smallest p is 2 / 2**5, above 0.05;
+    # a normal approximation over the five would give about 0.043
+    diff = np.r_[np.zeros(15), 0.1, 0.2, 0.3, 0.4, 0.5]
+    assert wilcoxon_p(diff) == pytest.approx(2 / 2**5)
+    assert not wilcoxon_decides(diff)
+    assert wilcoxon_p(diff[diff != 0]) == wilcoxon_p(diff)
+
+
 def test_verdict():
     assert verdict(0.1, 0.01) == "win" and verdict(-0.1, 0.01) == "loss"
     assert verdict(0.1, 0.2) == "tie" and verdict(0.1, float("nan")) == "tie"

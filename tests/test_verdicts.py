@@ -59,6 +59,19 @@ def test_versus_best_picks_the_best_other_and_decides_by_the_paired_seeds():
         versus_best(block, "missing", ["a"])
 
 
+def test_versus_best_gives_the_raw_and_the_corrected_p_under_their_own_names():
+    from benchmarks.stats import ALPHA, holm, wilcoxon_p
+
+    block = pd.DataFrame(_rows("d", {"pugan": 0.5, "a": 0.3, "b": 0.45}, 10))
+    v = versus_best(block, "pugan", ["a", "b"])
+    wide = block.pivot_table(index="seed", columns="detector", values="auprc")
+    raw = [wilcoxon_p((wide["pugan"] - wide[o]).to_numpy()) for o in ("a", "b")]
+    assert v["best_other"] == "b" and v["p_value"] == raw[1]
+    assert v["p_holm"] == holm(raw)[1] and v["p_holm"] > v["p_value"]
+    assert v["alpha"] == ALPHA
+    assert versus_best(block, "pugan", ["a", "b"], family_size=4)["alpha"] == ALPHA / 4
+
+
 def _reading_frame():
     extra = {"n_test_anomalies": 84, "n_test_anomalies_distinct": 36,
              "n_test_anomalies_twin_in_train": 51}
@@ -250,13 +263,25 @@ def test_marginal_tables_average_the_other_axis_per_seed():
     # is left out rather than mixed in
     rows.append({**rows[0], "seed": 3, "auprc": 0.9})
     table = marginal_table(pd.DataFrame(rows), "anomaly_ratio")
-    assert list(table.columns) == ["dataset", "detector", "0.01", "0.1"]
+    assert list(table.columns) == ["dataset", "detector", "0.01", "0.1", "seeds"]
+    assert table.loc[0, "seeds"] == "3"
     mean, interval = table.loc[0, "0.01"].split(" ", 1)
     assert float(mean) == pytest.approx(0.1 + 0.3 + 0.01, abs=1e-3)   # seeds 0, 1, 2: mean 0.01
     low, high = (float(v) for v in interval.strip("[]").split(","))
     assert low < float(mean) < high
     by_fraction = marginal_table(pd.DataFrame(rows), "labelled_fraction")
-    assert list(by_fraction.columns) == ["dataset", "detector", "0.2", "0.4"]
+    assert list(by_fraction.columns) == ["dataset", "detector", "0.2", "0.4", "seeds"]
+    # a seed that finished without a number at one setting averages fewer settings: left out
+    # there, and the seed count says so
+    gap = pd.DataFrame(rows)
+    gap.loc[(gap["seed"] == 2) & (gap["anomaly_ratio"] == 0.1)
+            & (gap["labelled_fraction"] == 0.4), "auprc"] = float("nan")
+    assert marginal_table(gap, "anomaly_ratio").loc[0, "seeds"] == "2-3"
+    # a labelled fraction where every cell failed still belongs to the grid: no seed
+    # averages the fractions without it
+    lost = pd.DataFrame(rows)
+    lost.loc[lost["labelled_fraction"] == 0.4, "status"] = "failed"
+    assert marginal_table(lost, "anomaly_ratio").empty
     with pytest.raises(ValueError, match="axis must be one of"):
         marginal_table(pd.DataFrame(rows), "seed")
 
