@@ -310,7 +310,8 @@ def _paper_frame(pugan_paper, pugan_tuned, ocsvm):
 
 @pytest.mark.parametrize("paper, tuned, expected", [
     (0.9, 0.9, "reproduced"),
-    (0.5, 0.9, "reproduced only under: tuned, F1 at own threshold; tuned, AUPRC"),
+    (0.5, 0.9, "reproduced only under: tuned, F1 at own threshold; tuned, AUPRC "
+               "(2 of 3 other readings)"),
     (0.5, 0.5, "not reproduced"),
 ])
 def test_a_comparative_claim_is_judged_under_the_papers_reading_first(paper, tuned, expected):
@@ -337,7 +338,8 @@ def test_the_card_keeps_each_reading_as_data_and_renders_the_same_text():
     mark = {True: "holds", False: "does not hold", None: "not measured"}
     for claim, text in zip(card["claim"], card["readings"], strict=True):
         mine = readings[readings["claim"] == claim]
-        assert text == " | ".join(f"{r.reading}: {r.evidence} ({mark[r.holds]})"
+        assert text == " | ".join(f"{r.reading}: {r.evidence} ({mark[r.holds]}"
+                                  + (f"; {r.aside}, not a reading" if r.aside else "") + ")"
                                   for r in mine.itertuples())
     with pytest.raises(ValueError, match="carries no readings"):
         card_readings(pd.DataFrame(card))
@@ -359,7 +361,12 @@ def test_a_claim_whose_papers_reading_was_not_run_is_not_called_not_reproduced()
     assert verdict == "not measured under the paper's reading; holds under: tuned"
     assert "no results" in evidence and "0.9 vs 0.5" in evidence
     readings[0] = Reading("paper settings", False, "0.1 vs 0.5")
-    assert _verdict(readings)[0] == "reproduced only under: tuned"
+    assert _verdict(readings)[0] == "reproduced only under: tuned (1 of 1 other reading)"
+    # a part of the claim, or a check that only makes it easier to hold, never decides it
+    readings.append(Reading("one family", True, "0.9 vs 0.5", aside="one part of the claim"))
+    assert _verdict(readings)[0] == "reproduced only under: tuned (1 of 1 other reading)"
+    readings[1] = Reading("tuned", False, "0.2 vs 0.5")
+    assert _verdict(readings)[0] == "not reproduced"
 
 
 def test_a_table2_number_holds_when_it_lies_inside_the_interval():
@@ -384,9 +391,9 @@ def test_one_paired_seed_is_undecided_and_no_claim_holds_on_it():
     card = scorecard(frame, table2(frame), unknown=pd.DataFrame(rows)).set_index("claim")
     unknown = card[card.index.str.startswith("PU-GAN handles unknown")].iloc[0]
     # Probe ahead holds; DoS on one seed is not measured, so "every family" is not measured
-    # and the verdict does not say it failed
-    assert unknown["verdict"] == ("not measured under the paper's reading; holds under: "
-                                  "Probe held out only")
+    # and the verdict does not say it failed; Probe alone is a part of the claim, no reading
+    assert unknown["verdict"] == "not measured"
+    assert "Probe held out only" in unknown["readings"]
     assert "undecided" in unknown["readings"] and "(does not hold)" not in unknown["readings"]
 
 
@@ -571,10 +578,10 @@ def test_a_rival_left_out_for_its_missing_seeds_is_named_with_them():
 
 
 @pytest.mark.parametrize("n_seeds, test_text", [
-    (10, "over 10 seeds, p = 0.002 (ahead)"),
+    (10, "over 10 seeds, Holm p = 0.002 (ahead)"),
     # three seeds: the Wilcoxon test cannot reach 0.05 and the interval decides "ahead"; a
-    # bare "p = 0.25" beside it would read as a contradiction
-    (3, "over 3 seeds, by the interval (Wilcoxon p = 0.25 cannot reach its level)"),
+    # bare "Holm p = 0.25" beside it would read as a contradiction
+    (3, "over 3 seeds, by the interval (Wilcoxon, Holm p = 0.25, cannot reach its level)"),
 ])
 def test_the_labelling_claim_gives_each_readings_difference_seeds_and_test(n_seeds, test_text):
     from benchmarks.scorecard import labelling_claim
@@ -585,7 +592,7 @@ def test_the_labelling_claim_gives_each_readings_difference_seeds_and_test(n_see
                       n_seeds, preset=f"kddcup99-{level}")
     evidence = labelling_claim(pd.DataFrame(rows))["evidence"]
     assert "difference 0.199 [" in evidence and test_text in evidence
-    assert (", p = " in evidence) == (n_seeds == 10)
+    assert ("seeds, Holm p = " in evidence) == (n_seeds == 10)
 
 
 def test_the_grid_sentence_names_why_each_cell_is_undecided():
