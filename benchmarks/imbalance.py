@@ -95,15 +95,17 @@ def marginal_table(frame: pd.DataFrame, axis: str, metric: str = "auprc") -> pd.
 
 
 def verdict_sentence(verdicts: pd.DataFrame) -> str:
-    """The grid's outcome per dataset, in one sentence."""
+    """The grid's outcome per dataset, in one sentence, with why cells were left undecided
+    (each cell's ``undecided_by``: the comparison that left it so, not only the rival shown)."""
+    from benchmarks.stats import NO_PAIR, NOTHING_FINISHED, ONE_PAIR, SAME_DIFFERENCE
+
     focus = verdicts["focus"].iloc[0]
     parts = []
     for dataset, g in verdicts.groupby("dataset", sort=True):
         counts = g["position"].value_counts()
-        undecided = g["position"] == "undecided"
-        empty = int((undecided & (g["n_pairs"] == 0)).sum())
-        few = int((undecided & (g["n_pairs"] == 1)).sum())
-        same = int(counts.get("undecided", 0)) - empty - few  # by a zero-width interval
+        why_counts = g.loc[g["position"] == "undecided", "undecided_by"].value_counts()
+        few, same = int(why_counts.get(ONE_PAIR, 0)), int(why_counts.get(SAME_DIFFERENCE, 0))
+        empty = int(why_counts.get(NO_PAIR, 0) + why_counts.get(NOTHING_FINISHED, 0))
         why = [f"too few paired seeds in {few}"] if few else []
         why += [f"a rival with the same difference on every seed in {same}"] if same else []
         why += [f"nothing finished to compare in {empty}"] if empty else []

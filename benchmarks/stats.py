@@ -310,6 +310,18 @@ def _strongest(wide: pd.DataFrame, focus: str, rivals: list[str]) -> str:
     return max(rivals, key=lambda o: (wide.loc[seeds, o].mean(), o))
 
 
+#: why :func:`versus_best` left a position undecided (its ``undecided_by``)
+NOTHING_FINISHED, NO_PAIR, ONE_PAIR, SAME_DIFFERENCE = (
+    "nothing finished", "no pair", "one pair", "the same difference on every seed")
+
+
+def _undecided_reason(diff: np.ndarray) -> str:
+    """Why a comparison was left undecided, from its paired differences: no pair, a single
+    pair (no interval), or every pair differing by the same amount (a zero-width
+    interval)."""
+    return NO_PAIR if diff.size == 0 else ONE_PAIR if diff.size == 1 else SAME_DIFFERENCE
+
+
 def no_comparison(focus: str) -> dict:
     """:func:`versus_best`'s row for a block where ``focus`` ran but it, or every other
     detector, finished no cell: undecided, which no claim counts as held, so that a
@@ -318,7 +330,7 @@ def no_comparison(focus: str) -> dict:
             "best_other_mean": math.nan, "diff": math.nan, "diff_low": math.nan,
             "diff_high": math.nan, "ci_level": math.nan, "p_value": math.nan,
             "p_holm": math.nan, "alpha": math.nan, "test": "none", "position": "undecided",
-            "n_seeds": 0, "left_out": ""}
+            "undecided_by": NOTHING_FINISHED, "n_seeds": 0, "left_out": ""}
 
 
 def versus_best_where_ran(tried: pd.DataFrame, focus: str, exclude, metric: str = "auprc",
@@ -382,11 +394,16 @@ def versus_best(block: pd.DataFrame, focus: str, others, metric: str = "auprc",
         # no interval against the strongest, or a rival it cannot be told apart from by any
         # interval: "level" would claim what no comparison showed
         position = "undecided"
+        open_ = sorted((o for o in rivals if verdicts[o] in ("undecided", "untested")),
+                       key=lambda o: o != shown)  # the rival shown first
+        undecided_by = _undecided_reason(diffs[open_[0]])
     elif all(v == "win" for v in verdicts.values()):
         position = "ahead"
     else:
         position = "level"
     pair, row, diff = pairs[shown], decided[shown], diffs[shown]
+    if position != "undecided":
+        undecided_by = ""
     return {"focus": focus, "best_other": shown, "n_pairs": int(diff.size),
             "mean": float(pair[focus].mean()) if diff.size else math.nan,
             "best_other_mean": float(pair[shown].mean()) if diff.size else math.nan,
@@ -394,4 +411,5 @@ def versus_best(block: pd.DataFrame, focus: str, others, metric: str = "auprc",
             "diff_low": row["diff_low"], "diff_high": row["diff_high"],
             "ci_level": row["ci_level"], "p_value": row["p_value"], "p_holm": row["p_holm"],
             "alpha": ALPHA / family_size, "test": row["test"],
-            "position": position, "n_seeds": n_seeds, "left_out": left_out}
+            "position": position, "undecided_by": undecided_by, "n_seeds": n_seeds,
+            "left_out": left_out}

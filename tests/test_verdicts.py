@@ -59,6 +59,24 @@ def test_versus_best_picks_the_best_other_and_decides_by_the_paired_seeds():
         versus_best(block, "missing", ["a"])
 
 
+def test_an_undecided_position_names_the_comparison_that_left_it_so():
+    """The rival shown can have pairs enough while another rival, sharing one seed, leaves
+    the position undecided: the reason is that rival's single pair."""
+    from benchmarks.stats import NOTHING_FINISHED, ONE_PAIR, SAME_DIFFERENCE, no_comparison
+
+    rows = [r for r in _rows("d", {"pugan": 0.5, "a": 0.6, "b": 0.1}, 2, noise=0.05)
+            if r["detector"] != "b" or r["seed"] == 0]
+    v = versus_best(pd.DataFrame(rows), "pugan", ["a", "b"])
+    assert v["position"] == "undecided" and v["best_other"] == "a" and v["n_pairs"] == 2
+    assert v["undecided_by"] == ONE_PAIR
+    same = pd.DataFrame([{"detector": d, "seed": s, "status": "ok", "auprc": x + s / 10}
+                         for d, x in (("pugan", 0.5), ("a", 0.3)) for s in range(3)])
+    assert versus_best(same, "pugan", ["a"])["undecided_by"] == SAME_DIFFERENCE
+    assert versus_best(pd.DataFrame(_rows("d", {"pugan": 0.6, "a": 0.3}, 10)), "pugan",
+                       ["a"])["undecided_by"] == ""
+    assert no_comparison("pugan")["undecided_by"] == NOTHING_FINISHED
+
+
 def test_versus_best_gives_the_raw_and_the_corrected_p_under_their_own_names():
     from benchmarks.stats import ALPHA, holm, wilcoxon_p
 
@@ -601,7 +619,9 @@ def test_the_grid_sentence_names_why_each_cell_is_undecided():
     verdicts = pd.DataFrame({
         "focus": "pugan", "dataset": "d", "metric": "auprc",
         "position": ["undecided"] * 3 + ["ahead"],
-        "n_pairs": [0, 1, 5, 5]})
+        "n_pairs": [0, 1, 5, 5],
+        "undecided_by": ["nothing finished", "one pair", "the same difference on every seed",
+                         ""]})
     sentence = verdict_sentence(verdicts)
     assert ("(undecided: too few paired seeds in 1; a rival with the same difference on every "
             "seed in 1; nothing finished to compare in 1) of 4 cells") in sentence
