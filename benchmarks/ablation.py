@@ -16,7 +16,9 @@ variants differ only at scoring time, plus stage 1 alone (the PU-bagging ensembl
 ``pu`` fit, score = 1 - P(normal)). Every variant's threshold is the 0.99 quantile of the
 known normals' scores under that same variant; test labels only score. Writes
 ``OUT/ablation.csv`` (one row per preset x seed x variant) and ``reports/ablation.md`` (means
-over seeds, ``best_f1`` named as the oracle it is). A (preset, seed) task that fails costs its
+over seeds, ``best_f1`` named as the oracle it is, and each variant's AUPRC against the
+method's own, paired by seed with its interval), the markdown made from the CSV as written,
+so that the page is what the committed table gives (:func:`ablation_markdown`). A (preset, seed) task that fails costs its
 own rows only: the others are written to ``OUT/ablation.partial.csv`` and the command fails
 naming it (each failed task's traceback is printed to stderr first), leaving the previous
 table whole; a later run that succeeds removes that partial file.
@@ -24,6 +26,7 @@ table whole; a later run that succeeds removes that partial file.
 
 from __future__ import annotations
 
+import io
 import sys
 import time
 import traceback
@@ -156,15 +159,71 @@ def run(presets: list[str], seeds: list[int], params: dict | None = None,
 
 
 def summary(frame: pd.DataFrame) -> pd.DataFrame:
-    """Mean (and std over seeds) per dataset x variant; best_f1 renamed as the oracle."""
+    """Mean (and std over seeds) per dataset x variant; best_f1 renamed as the oracle.
+    ``score_seconds`` is what scoring the test split took under that variant (the gradient
+    search against the encoder's one pass), where the table records it."""
     keys = ["dataset", "train_on", "inversion", "score"]
+    timed = ["fit_seconds"] + (["score_seconds"] if "score_seconds" in frame else [])
     g = frame.groupby(keys, sort=False)
-    out = g[["auroc", "auprc", "f1", "best_f1", "fit_seconds"]].mean()
+    out = g[["auroc", "auprc", "f1", "best_f1", *timed]].mean()
     out["f1_std"] = g["f1"].std()
     out["n_seeds"] = g.size()
     out = out.reset_index().rename(columns=ORACLE_NAMES)
-    return out[keys + ["auroc", "auprc", "f1", "f1_std", "best_f1_oracle", "fit_seconds",
+    return out[keys + ["auroc", "auprc", "f1", "f1_std", "best_f1_oracle", *timed,
                        "n_seeds"]]
+
+
+#: the method itself: the variant every other one is set against
+METHOD_VARIANT = {"train_on": "pu", "inversion": "gradient", "score": "combined"}
+#: how the CSV stores its floats; the page is made from the table as stored
+CSV_FLOATS = "%.6g"
+
+
+def paired_differences(frame: pd.DataFrame, metric: str = "auprc") -> pd.DataFrame:
+    """Per dataset, each variant's ``metric`` minus the method's (:data:`METHOD_VARIANT`),
+    paired by seed: mean difference, its 95% Student-t interval over the paired seeds and
+    their number. Seeds are few, so no test is claimed: the interval is the evidence, and
+    one that contains 0 tells the two apart on nothing."""
+    from benchmarks.stats import mean_ci
+
+    keys = ["train_on", "inversion", "score"]
+    rows = []
+    for dataset, block in frame.groupby("dataset", sort=False):
+        wide = block.pivot_table(index="seed", columns=keys, values=metric, aggfunc="mean",
+                                 sort=False)
+        method = tuple(METHOD_VARIANT[k] for k in keys)
+        if method not in wide:
+            continue
+        for variant in wide.columns:
+            if variant == method:
+                continue
+            diff = (wide[variant] - wide[method]).dropna()
+            mean, _, low, high = mean_ci(diff.to_numpy(), bounded=False)
+            rows.append({"dataset": dataset, **dict(zip(keys, variant, strict=True)),
+                         f"{metric} difference": _signed_ci(mean, low, high),
+                         "paired seeds": int(diff.size)})
+    return pd.DataFrame(rows)
+
+
+def _signed_ci(mean: float, low: float, high: float) -> str:
+    """A difference with four decimals and its sign: the variants differ in the third."""
+    if pd.isna(mean):
+        return ""
+    return f"{mean:+.4f}" + ("" if pd.isna(low) else f" [{low:+.4f}, {high:+.4f}]")
+
+
+def ablation_markdown(frame: pd.DataFrame) -> str:
+    """reports/ablation.md from an ablation table: means over seeds, then each variant's
+    AUPRC against the method's, paired by seed (:func:`paired_differences`)."""
+    method = ", ".join(f"{k} {v}" for k, v in METHOD_VARIANT.items())
+    return ("# PU-GAN ablation (means over seeds; best_f1_oracle picks its threshold with test "
+            "labels)\n\n" + markdown_table(summary(frame)) + "\n\n## Each variant against the "
+            f"method ({method}), AUPRC paired by seed\n\nMean difference (variant minus "
+            "method) with its 95% Student-t interval over the paired seeds; with so few "
+            "seeds no test is claimed, and an interval that contains 0 tells the two apart on "
+            "nothing. Generated by `pugan-bench ablation` from "
+            "results/ablation/ablation.csv; do not edit.\n\n"
+            + markdown_table(paired_differences(frame)) + "\n")
 
 
 def check_presets(presets: list[str]) -> None:
@@ -204,12 +263,16 @@ def write_ablation(presets: list[str], seeds: list[int], *, out: str | Path = "r
             atomic_write_text(out / "ablation.partial.csv",
                               exc.frame.to_csv(index=False, float_format="%.6g"))
         raise
-    # built before either file is written: a table that cannot be summarised writes nothing
-    md = ("# PU-GAN ablation (means over seeds; best_f1_oracle picks its threshold with test "
-          "labels)\n\n" + markdown_table(summary(frame)) + "\n")
+    if frame.empty:  # would replace the committed table with nothing
+        raise ValueError("the ablation produced no rows: ablation.csv and ablation.md are "
+                         "left as they were")
+    # built before either file is written: a table that cannot be summarised writes nothing;
+    # from the table as stored, so that the page is what the committed CSV gives
+    text = frame.to_csv(index=False, float_format=CSV_FLOATS)
+    md = ablation_markdown(pd.read_csv(io.StringIO(text)))
     out.mkdir(parents=True, exist_ok=True)
     # whole or not at all: a half file would still read as an ablation with fewer rows
-    atomic_write_text(out / "ablation.csv", frame.to_csv(index=False, float_format="%.6g"))
+    atomic_write_text(out / "ablation.csv", text)
     Path(reports).mkdir(parents=True, exist_ok=True)
     atomic_write_text(Path(reports) / "ablation.md", md)   # whole or not at all, as the CSV
     # the rows an earlier failed run kept are superseded by this whole table

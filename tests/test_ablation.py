@@ -219,3 +219,28 @@ def test_an_unpicklable_error_in_a_task_loses_only_that_tasks_rows(monkeypatch):
         ablation.run(["toy"], [0, 1, 2])
     assert sorted(err.value.frame.seed) == [0, 2]
     assert "a fit that fails unpicklably" in err.value.tracebacks[0]
+
+
+def test_each_variant_is_set_against_the_method_paired_by_seed():
+    from benchmarks.ablation import paired_differences
+
+    rows = [{"dataset": "d", "seed": s, "train_on": t, "inversion": "gradient",
+             "score": "combined", "auprc": base + s / 100}
+            for s in range(3) for t, base in (("pu", 0.5), ("p", 0.6))]
+    rows.append({**rows[0], "train_on": "all", "auprc": 0.2})  # one seed only: no interval
+    table = paired_differences(pd.DataFrame(rows)).set_index("train_on")
+    assert table.loc["p", "auprc difference"].startswith("+0.1000 [")
+    assert table.loc["p", "paired seeds"] == 3
+    assert table.loc["all", "auprc difference"] == "-0.3000"
+
+
+def test_the_committed_page_is_what_the_committed_table_gives():
+    """Every number of reports/ablation.md, the paired intervals docs/pugan.md cites among
+    them, comes from results/ablation/ablation.csv by the committed code."""
+    from pathlib import Path
+
+    from benchmarks.ablation import ablation_markdown
+
+    root = Path(__file__).resolve().parents[1]
+    frame = pd.read_csv(root / "results" / "ablation" / "ablation.csv")
+    assert (root / "reports" / "ablation.md").read_text() == ablation_markdown(frame)

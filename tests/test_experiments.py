@@ -276,3 +276,15 @@ def test_split_overlap_names_the_report_seeds_it_audited():
     """Two report seeds are two, not the range between them."""
     line = load("split_overlap").markdown({}, [1000], [0, 9]).splitlines()[0]
     assert line.startswith("Report seeds 0, 9 against development seeds 1000")
+
+
+def test_ocsvm_agreement_pairs_the_auprc_by_seed():
+    """A rank correlation near 1 can hide a gap at the top of the ranking: the summary sets
+    the two AUPRCs side by side, paired by seed, with the interval."""
+    module = load("ocsvm_agreement")
+    frame = pd.DataFrame({"seed": [1000, 1001, 1002], "dataset": "kddcup99",
+                          "fit_on": "normals", "spearman": [0.997, 0.988, 0.996],
+                          "exact_auprc": [0.9, 0.9, 0.9], "scalable_auprc": [0.8, 0.85, 0.9]})
+    row = module.agreement_summary(frame).iloc[0]
+    assert row["seeds"] == 3 and row["lowest spearman"] == 0.988
+    assert row["auprc scalable - exact"].startswith("-0.0500 [")

@@ -89,17 +89,19 @@ def test_a_misspelt_or_repeated_ablation_preset_is_refused_before_any_fit(monkey
 
 
 def test_a_table_that_cannot_be_summarised_writes_neither_file(tmp_path, monkeypatch):
-    """The markdown is built first: a frame summary() cannot read leaves the CSV as it was."""
+    """The markdown is built first: a frame summary() cannot read, or no frame at all, leaves
+    the CSV as it was."""
     import benchmarks.ablation as ablation
 
-    monkeypatch.setattr(ablation, "run", lambda *a, **k: pd.DataFrame())
     out = tmp_path / "ablation"
     out.mkdir()
     (out / "ablation.csv").write_text("the committed table\n")
-    with pytest.raises(KeyError):
-        ablation.write_ablation(["d"], [1000], out=out, reports=tmp_path / "reports")
-    assert (out / "ablation.csv").read_text() == "the committed table\n"
-    assert not (tmp_path / "reports" / "ablation.md").exists()
+    for frame, error in ((pd.DataFrame(), ValueError), (pd.DataFrame({"x": [1]}), KeyError)):
+        monkeypatch.setattr(ablation, "run", lambda *a, f=frame, **k: f)
+        with pytest.raises(error):
+            ablation.write_ablation(["d"], [1000], out=out, reports=tmp_path / "reports")
+        assert (out / "ablation.csv").read_text() == "the committed table\n"
+        assert not (tmp_path / "reports" / "ablation.md").exists()
 
 
 # --- cell cache ---------------------------------------------------------------------------
