@@ -87,7 +87,7 @@ def _parser() -> argparse.ArgumentParser:
                           "recorded in results.csv either way)")
     run.add_argument("--strict", action="store_true",
                      help="exit with status 1 when any cell failed or timed out (the default; "
-                          "kept for old scripts)")
+                          "kept for old scripts; refused beside --allow-failures)")
 
     rep = sub.add_parser("report", parents=[common], help="tables and figures from DIR/results.csv alone")
     rep.add_argument("dir", help="a sweep folder holding results.csv")
@@ -237,12 +237,15 @@ def _sigterm_as_interrupt(signum, frame):
 
 
 def _seed_subset(text: str, seeds: tuple[int, ...]) -> tuple[int, ...]:
-    """``--seeds 0,1`` as a tuple, each one a seed of the config (another seed would be a
-    different experiment, not a first look at this one)."""
+    """``--seeds 0,1`` or ``0-2`` as a tuple, each one a seed of the config (another seed
+    would be a different experiment, not a first look at this one), read as every other
+    seed option reads (:func:`benchmarks.seeds.parse_seeds`: a seed given twice is refused)."""
+    from benchmarks.seeds import parse_seeds
+
     try:
-        chosen = tuple(dict.fromkeys(int(s) for s in text.split(",") if s.strip()))
-    except ValueError:
-        raise ValueError(f"--seeds takes comma-separated integers; got {text!r}") from None
+        chosen = parse_seeds(text)
+    except ValueError as exc:
+        raise ValueError(f"--seeds takes comma-separated integers or ranges: {exc}") from None
     outside = sorted(set(chosen) - set(seeds))
     if not chosen or outside:
         raise ValueError(f"--seeds must name seeds of the config {list(seeds)}; got {text!r}")
@@ -261,6 +264,10 @@ def _cmd_run(args) -> int:
     # negative count would reach the thread libraries, which only warn
     if args.threads_per_cell is not None and args.threads_per_cell < 1:
         raise ValueError(f"--threads-per-cell must be >= 1; got {args.threads_per_cell}")
+    for one, other in (("strict", "allow_failures"), ("force", "keep_rows")):
+        if getattr(args, one) and getattr(args, other):  # one of them would be ignored
+            raise ValueError(f"--{one.replace('_', '-')} and --{other.replace('_', '-')} "
+                             "contradict each other: give one")
     config = load_config(args.config)
     if args.seeds is not None:
         config = dataclasses.replace(config, seeds=_seed_subset(args.seeds, config.seeds))

@@ -155,10 +155,24 @@ class SweepConfig:
 
 # --- checks shared by the parsers ---------------------------------------------------------------
 
+def _key_list(keys) -> list:
+    """Keys in a stable order for a message, whatever their types: YAML reads ``on``,
+    ``yes``, ``null`` or a number written as a key as a bool, None or a number, and sorting
+    those beside strings would raise instead of naming them."""
+    return sorted(keys, key=repr)
+
+
+def _non_string_hint(keys) -> str:
+    odd = [k for k in keys if not isinstance(k, str)]
+    return (f" ({', '.join(map(repr, odd))}: YAML reads on / off / yes / no / null and numbers "
+            "as values, not names; quote such a key)" if odd else "")
+
+
 def _check_keys(obj: dict, allowed: set, where: str) -> None:
-    unknown = sorted(set(obj) - allowed)
+    unknown = _key_list(set(obj) - allowed)
     if unknown:
-        raise ConfigError(f"{where}: unknown key(s) {unknown}; allowed keys: {sorted(allowed)}")
+        raise ConfigError(f"{where}: unknown key(s) {unknown}; allowed keys: {sorted(allowed)}"
+                          + _non_string_hint(unknown))
 
 
 def _axis(values, key: str, where: str, *, allow_one: bool) -> tuple[float, ...]:
@@ -249,6 +263,9 @@ def _check_dataset_name(name: str, params: dict, where: str, base_dir: Path | No
         return bundled, params
     if name.startswith("file:") or name == "file" or name == "adbench":
         raw = name.split(":", 1)[1] if ":" in name else params.get("path")
+        if raw is not None and not isinstance(raw, str):
+            raise ConfigError(f"{where}: dataset_params path must be a string (a file's "
+                              f"path); got {raw!r}")
         if not raw:
             raise ConfigError(f"{where}: dataset {name!r} needs a path (file:<path> or "
                               "dataset_params: {path: ...})")
@@ -367,10 +384,10 @@ def _check_dataset_params(name: str, params: dict, where: str) -> None:
     split into letters, and ``n_samples: 1e4`` (a string to YAML) fail deep in the loader."""
     loader, fixed = _loader(name)
     allowed = set(inspect.signature(loader).parameters) - fixed
-    unknown = sorted(set(params) - allowed)
+    unknown = _key_list(set(params) - allowed)
     if unknown:
         raise ConfigError(f"{where}: unknown dataset_params {unknown} for dataset {name!r}; "
-                          f"allowed: {sorted(allowed)}")
+                          f"allowed: {sorted(allowed)}" + _non_string_hint(unknown))
     hints = typing.get_type_hints(loader)
     for key, value in params.items():
         kind = _value_kind(hints.get(key))
@@ -434,7 +451,7 @@ def _parse_dataset(entry, i: int, axes: dict, base_dir: Path | None) -> DatasetE
     split = _mapping(entry.get("split"), "split", where)
     dparams = _mapping(entry.get("dataset_params"), "dataset_params", where)
     allowed = _split_arg_names()
-    bad = sorted(set(split) - allowed)
+    bad = _key_list(set(split) - allowed)
     if bad:
         hint = (" (the axes and the seed come from the sweep: use anomaly_ratios, "
                 "labelled_fractions, seeds)" if set(bad) & _AXIS_ARGS else "")
@@ -442,6 +459,8 @@ def _parse_dataset(entry, i: int, axes: dict, base_dir: Path | None) -> DatasetE
                           f"{hint}")
     if "preset" in entry:
         preset = entry["preset"]
+        if not isinstance(preset, str):
+            raise ConfigError(f"{where}: preset must be a preset's name; got {preset!r}")
         if preset not in PRESETS:
             raise ConfigError(f"{where}: unknown preset {preset!r}; presets: {', '.join(PRESETS)}")
         for ax in ("anomaly_ratios", "labelled_fractions"):
@@ -460,6 +479,10 @@ def _parse_dataset(entry, i: int, axes: dict, base_dir: Path | None) -> DatasetE
     else:
         name, dparams = _check_dataset_name(entry["dataset"], dparams, where, base_dir)
         preset = None
+        for ax in ("anomaly_ratios", "labelled_fractions"):
+            if ax in entry and entry[ax] is None:
+                raise ConfigError(f"{where}: {ax} is null; give a list, or remove the key to "
+                                  "use the top-level value")
         ratios_v = entry.get("anomaly_ratios", axes.get("anomaly_ratios"))
         fracs_v = entry.get("labelled_fractions", axes.get("labelled_fractions"))
         if ratios_v is None or fracs_v is None:
@@ -492,6 +515,9 @@ def _grid(params: dict, where: str) -> list[dict]:
     for k, v in axes:
         if not v:
             raise ConfigError(f"{where}: params: {k} is an empty grid; give at least one value")
+        repeated = [x for i, x in enumerate(v) if x in v[:i]]
+        if repeated:  # the same setting twice: one label, one cell, run and counted twice
+            raise ConfigError(f"{where}: params: {k} lists {repeated[0]!r} more than once")
     points = [dict(params)]
     for k, values in axes:
         points = [{**pt, k: v} for pt in points for v in values]
@@ -744,6 +770,9 @@ def _parse_detector(entry, i: int, tuning: dict | None = None) -> list[DetectorE
         raise ConfigError(f"{where}: missing key 'name' (a registry name; see "
                           "`pugan-bench detectors`)")
     name = entry["name"]
+    if not isinstance(name, str) or not name:
+        raise ConfigError(f"{where}: name must be a registry name (see `pugan-bench "
+                          f"detectors`); got {name!r}")
     try:
         spec = get_spec(name)
     except UnknownDetectorError as exc:
@@ -905,6 +934,9 @@ def parse_config(raw, *, source: str | None = None, base_dir: str | Path | None 
     if time_limit is not None:
         _check_time_limit_bound(time_limit, "time_limit")
     check_cell_count(datasets, detectors, seeds)
+    for key in ("name", "description"):  # null would become the text "None"
+        if key in raw and not isinstance(raw[key], str):
+            raise ConfigError(f"{key} must be a string; got {raw[key]!r}")
     name = raw.get("name") or (Path(source).stem if source else "sweep")
     return SweepConfig(name=str(name), datasets=datasets, detectors=detectors, seeds=seeds,
                        n_jobs=n_jobs, time_limit=None if time_limit is None else float(time_limit),
@@ -980,7 +1012,9 @@ def expand_cells(config: SweepConfig) -> list[Cell]:
         # a tuned entry may land on the very setting another entry names (the tuning picked
         # it): the two labels then share one computed cell; any other repeat is a mistake
         if twin is not cell and not ({twin.detector, cell.detector} & tuned):
-            raise ConfigError("config: two entries describe the same cell (same dataset, split, "
-                              "detector and params under different labels); remove the "
-                              "duplicate")
+            raise ConfigError(
+                f"config: two entries describe the same cell (dataset {twin.dataset!r} / "
+                f"{cell.dataset!r}, detector {twin.detector!r} / {cell.detector!r}: the same "
+                "data, split, detector and params under different labels); remove the "
+                "duplicate")
     return cells

@@ -115,7 +115,10 @@ def test_two_runs_into_the_same_folder_at_once(tmp_path):
 @pytest.mark.parametrize("flag, value, match", [("--time-limit", "-1", "--time-limit must be positive"),
                                                 ("--n-jobs", "0", "n_jobs must be a positive"),
                                                 ("--seeds", "0,7", "must name seeds of the config"),
-                                                ("--seeds", "a", "comma-separated integers")])
+                                                ("--seeds", "a", "comma-separated integers"),
+                                                ("--seeds", "0,0", "more than once"),
+                                                ("--strict", "--allow-failures", "contradict"),
+                                                ("--force", "--keep-rows", "contradict")])
 def test_bad_cli_values(tmp_path, capsys, flag, value, match):
     cfg = write_config(tmp_path / "s.yaml")
     assert main(["run", str(cfg), "--out", str(tmp_path / "o"), flag, value,

@@ -69,10 +69,28 @@ def test_valid_config_expands_to_the_product():
     ({"detectors": ["t-centroid", "t-centroid"]}, r"duplicate detector label\(s\)"),
     ({"detectors": [{"params": {}}]}, r"missing key 'name'"),
     ({"datasets": ["file:/no/such/file.csv"]}, r"data file '/no/such/file.csv' not found"),
+    # a value of the wrong kind is named, not a TypeError from deep inside
+    ({"datasets": [{"preset": ["moons-paper"]}]}, r"preset must be a preset's name"),
+    ({"detectors": [{"name": ["t-centroid"]}]}, r"name must be a registry name"),
+    ({"datasets": [{"dataset": "file", "dataset_params": {"path": 5}}]},
+     r"dataset_params path must be a string"),
+    ({"detectors": [{"name": "t-centroid", "params": {"quantile": [0.9, 0.9]}}]},
+     r"params: quantile lists 0.9 more than once"),
+    ({"datasets": [{"dataset": "moons", "anomaly_ratios": None}]},
+     r"anomaly_ratios is null; give a list, or remove the key"),
+    ({"description": None}, r"description must be a string; got None"),
 ])
 def test_bad_config_is_refused(over, match):
     with pytest.raises(ConfigError, match=match):
         parse_config(base(**over))
+
+
+def test_a_key_yaml_read_as_a_value_is_named_with_why():
+    """YAML reads ``on:`` as True: the key is named, with the reason, not a TypeError from
+    sorting it beside the string keys."""
+    raw = {**base(), True: 1, "nmae": "x"}
+    with pytest.raises(ConfigError, match=r"unknown key\(s\) \['nmae', True\].*YAML reads on"):
+        parse_config(raw)
 
 
 def test_a_plugin_path_that_is_no_python_file_is_named(tmp_path):
