@@ -521,6 +521,18 @@ def _verdict_kind(verdict: str) -> str:
     return verdict
 
 
+def _rows_together_sentence(card: pd.DataFrame) -> str:
+    """How many of Table 2's rows hold whole under one reading: each number is judged on its
+    own, so a row's three can each hold under another reading, which no one run shows."""
+    from benchmarks.scorecard import rows_held_together
+
+    if "table2_rows" not in card.attrs:  # a card read back from its CSV: no readings
+        return ""
+    n, total, rows = rows_held_together(card)
+    return (f"Rows whose precision, recall and F1 all hold under one reading: {n} of {total}"
+            + (f" ({'; '.join(rows)})" if rows else "") + ".")
+
+
 def readme_block(t2: pd.DataFrame, frame: pd.DataFrame,
                  card: pd.DataFrame | None = None, folder: str | Path | None = None) -> str:
     """The README's results block: the claims scorecard, then Table 2's headline columns for
@@ -539,7 +551,8 @@ def readme_block(t2: pd.DataFrame, frame: pd.DataFrame,
                   markdown_table(claims.drop(columns="readings")).rstrip(), "",
                   f"Table 2's {int(numbers.sum())} numbers (precision, recall, F1): "
                   + ", ".join(f"{n} {v}" for v, n in counts.items())
-                  + "; each with its interval in reports/scorecard.md.", ""]
+                  + "; each with its interval in reports/scorecard.md. "
+                  + _rows_together_sentence(card), ""]
     paper = t2[t2["dataset"].isin(PAPER_TABLE1)]
     show = pd.DataFrame({"dataset": paper["dataset"], "method": paper["method"]})
     for m, title in (("f1", "F1 (own threshold)"), ("auprc", "AUPRC"),

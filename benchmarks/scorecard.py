@@ -173,9 +173,28 @@ def table2_claims(t2: pd.DataFrame) -> list[dict]:
                     readings.append(_number_reading(t2, preset, entry, "best_f1_oracle", paper,
                                                     f"oracle threshold, {how}"))
             shown = "F1" if metric == "f1" else metric
-            rows.append(_claim(f"Table 2: {method} {shown} {paper:.3f} on {preset}", readings,
-                               PAPER_COMMAND))
+            claim = _claim(f"Table 2: {method} {shown} {paper:.3f} on {preset}", readings,
+                           PAPER_COMMAND)
+            rows.append({**claim, "_row": (method, preset)})
     return rows
+
+
+def rows_held_together(card: pd.DataFrame) -> tuple[int, int, list[str]]:
+    """Of the paper's Table 2 rows (a method on a preset), how many have their precision,
+    recall and F1 all holding under one and the same reading, of how many rows, and those
+    rows with the reading (the first such): each number is its own claim, so the three of
+    a row can each hold under a different reading, which no single run of ours shows."""
+    rows = card.attrs.get("table2_rows")
+    if rows is None:
+        raise ValueError("this card carries no Table 2 rows: make it with scorecard()")
+    judged = card.attrs["readings"]
+    together = []
+    for (method, preset), claims in rows.items():
+        held = [{r.name for r in judged[c] if r.holds and not r.aside} for c in claims]
+        common = [r.name for r in judged[claims[0]] if all(r.name in h for h in held)]
+        if common:
+            together.append(f"{method} on {preset} ({common[0]})")
+    return len(together), len(rows), together
 
 
 # --- comparisons -------------------------------------------------------------------------------
@@ -341,6 +360,11 @@ def scorecard(paper: pd.DataFrame, t2: pd.DataFrame, imbalance: pd.DataFrame | N
             *table2_claims(t2)]
     card = pd.DataFrame(rows, columns=["claim", "verdict", "evidence", "command", "readings"])
     card.attrs["readings"] = {row["claim"]: row["_judged"] for row in rows}
+    table2_rows: dict = {}
+    for row in rows:
+        if "_row" in row:
+            table2_rows.setdefault(row["_row"], []).append(row["claim"])
+    card.attrs["table2_rows"] = table2_rows
     return card
 
 

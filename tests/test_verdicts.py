@@ -625,3 +625,23 @@ def test_the_grid_sentence_names_why_each_cell_is_undecided():
     sentence = verdict_sentence(verdicts)
     assert ("(undecided: too few paired seeds in 1; a rival with the same difference on every "
             "seed in 1; nothing finished to compare in 1) of 4 cells") in sentence
+
+
+def test_a_table2_row_holds_together_only_under_one_reading():
+    """Each number is its own claim; a row counts as held together only when its precision,
+    recall and F1 hold under the same reading."""
+    from benchmarks.scorecard import rows_held_together
+
+    frame = _paper_frame(0.5, 0.5, 0.5)
+    tuned = frame["detector"] == "pugan (tuned)"
+    paper = frame["detector"] == "pugan (paper settings)"
+    # tuned: precision 1.0 and recall 0.995 hold; the paper settings: F1 0.997 holds
+    for column, rows, value in (("precision", tuned, 1.0), ("recall", tuned, 0.995),
+                                ("f1", paper, 0.997)):
+        frame.loc[rows, column] = value + frame.loc[rows, "seed"] * 1e-4 - 4.5e-4
+    card = scorecard(frame, table2(frame))
+    n, total, rows = rows_held_together(card)
+    assert (n, total) == (0, 5) and rows == []
+    frame.loc[tuned, "f1"] = frame.loc[paper, "f1"].to_numpy()
+    n, _, rows = rows_held_together(scorecard(frame, table2(frame)))
+    assert n == 1 and rows == ["PU-GAN on moons-paper (tuned settings, own threshold)"]
