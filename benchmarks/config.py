@@ -257,7 +257,7 @@ def _check_dataset_name(name: str, params: dict, where: str, base_dir: Path | No
         raise ConfigError(f"{where}: dataset must be a non-empty string; got {name!r}")
     known = available_datasets()
     if name in known:
-        return name, params
+        return name, _known_loader_file(name, params, where, base_dir)
     bundled = _bundled_adbench_name(name)
     if bundled is not None:  # one name per file, so its cells keep one cache key
         return bundled, params
@@ -269,14 +269,7 @@ def _check_dataset_name(name: str, params: dict, where: str, base_dir: Path | No
         if not raw:
             raise ConfigError(f"{where}: dataset {name!r} needs a path (file:<path> or "
                               "dataset_params: {path: ...})")
-        path = Path(raw)
-        if not path.is_absolute() and base_dir is not None:
-            path = base_dir / path  # relative: from the config's folder, only
-        if not path.is_file():
-            raise ConfigError(f"{where}: data file {raw!r} not found (looked for "
-                              f"{str(path)!r}; a relative path is taken from the config's "
-                              "folder)")
-        path = path.resolve()
+        path = _data_file(raw, where, base_dir)
         if name == "adbench" or path.suffix == ".npz":
             _check_npz(path, where)
         params = {**params, "sha256": _content_digest(path, params.get("sha256"), where)}
@@ -290,6 +283,41 @@ def _check_dataset_name(name: str, params: dict, where: str, base_dir: Path | No
         f"'file:<path>' for a user's CSV/Parquet/NPZ; presets (use 'preset:'): "
         f"{', '.join(PRESETS)}"
     )
+
+
+def _data_file(raw: str, where: str, base_dir: Path | None) -> Path:
+    """A data file named in a config, resolved: a relative path is taken from the config's
+    folder only (never from where a worker happens to run), and a missing file is named."""
+    path = Path(raw)
+    if not path.is_absolute() and base_dir is not None:
+        path = base_dir / path
+    if not path.is_file():
+        raise ConfigError(f"{where}: data file {raw!r} not found (looked for {str(path)!r}; a "
+                          "relative path is taken from the config's folder)")
+    return path.resolve()
+
+
+def _known_loader_file(name: str, params: dict, where: str, base_dir: Path | None) -> dict:
+    """A bundled loader's parameters, with a file it is pointed at resolved and its digest
+    added, as a user's file gets: the cells' key then follows the file's content, not its
+    name. ``kddcup99`` with ``full: true`` needs that file: elsewhere the rows would come from
+    an environment variable or a download, which no key records."""
+    raw = params.get("path")
+    if raw is not None and not isinstance(raw, str):
+        raise ConfigError(f"{where}: dataset_params path must be a string (a file's path); "
+                          f"got {raw!r}")
+    if name == "kddcup99" and params.get("full") and not raw:
+        raise ConfigError(f"{where}: kddcup99 with full: true needs dataset_params path (the "
+                          "full file), so that its content is part of the cells' key")
+    loader, fixed = _loader(name)
+    accepts = set(inspect.signature(loader).parameters) - fixed
+    if not raw or "path" not in accepts:  # a path it does not take is named as unknown later
+        return params
+    path = _data_file(raw, where, base_dir)
+    params = {**params, "path": str(path)}
+    if "sha256" in accepts:
+        params["sha256"] = _content_digest(path, params.get("sha256"), where)
+    return params
 
 
 def _content_digest(path: Path, expected, where: str) -> str:

@@ -199,6 +199,29 @@ def test_user_file_relative_to_the_config_folder(tmp_path):
     assert cfg.datasets[0].dataset == f"file:{(tmp_path / 'data.csv').resolve()}"
 
 
+def test_a_kdd_file_is_resolved_and_keyed_by_its_content(tmp_path):
+    """A file given to the bundled KDD loader is found from the config's folder and its
+    digest joins the cells' key, as a user's file does; the full file without a path (an
+    environment variable or a download, which no key records) is refused."""
+    import hashlib
+
+    data = tmp_path / "kdd.gz"
+    data.write_bytes(b"not read while parsing")
+
+    def kdd(**params):
+        raw = base(datasets=[{"dataset": "kddcup99", "dataset_params": params}])
+        return parse_config(raw, base_dir=tmp_path).datasets[0].dataset_params
+
+    got = kdd(path="kdd.gz")
+    assert got["path"] == str(data.resolve())
+    assert got["sha256"] == hashlib.sha256(data.read_bytes()).hexdigest()
+    with pytest.raises(ConfigError, match="data file 'missing.gz' not found"):
+        kdd(path="missing.gz")
+    with pytest.raises(ConfigError, match="full: true needs dataset_params path"):
+        kdd(full=True)
+    assert kdd() == {}  # the bundled file: nothing to resolve
+
+
 def test_the_same_user_file_in_two_folders_is_the_same_dataset(tmp_path):
     """Seeds and cache keys follow the file's content, not its path: a copy of the data and
     config elsewhere (another clone) draws the same splits and model seeds and reuses the
