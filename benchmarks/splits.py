@@ -137,6 +137,10 @@ def _preprocess(ds: Dataset, X_train_raw: pd.DataFrame, X_test_raw: pd.DataFrame
         names += list(enc.get_feature_names_out(cats))
     elif cats and categorical != "drop":
         raise SplitError(f"categorical must be 'drop' or 'onehot', got {categorical!r}")
+    if Xtr.shape[1] == 0:
+        raise SplitError(f"dataset {ds.name!r} has no attribute left once its categorical "
+                         f"columns {cats} are dropped: set categorical='onehot' or give it "
+                         "numeric columns")
     if scale is not None:
         if scale not in SCALERS:
             raise SplitError(f"scale must be one of {sorted(SCALERS)} or None, got {scale!r}")

@@ -12,6 +12,8 @@ See docs/pugan.md for the design choices, defaults and measured numbers.
 
 from __future__ import annotations
 
+import hashlib
+import io
 import logging
 import numbers
 import os
@@ -46,9 +48,10 @@ _TRAIN_ON = ("pu", "p", "all")
 _SCORES = ("combined", "reconstruction", "discrimination")
 _INVERSIONS = ("gradient", "encoder", "distilled")
 #: save/load file format; fitted attributes are found by name (ending in "_"), not listed
-_FORMAT = "pugan-3"
+_FORMAT = "pugan-4"
 #: formats earlier versions wrote, whose parameters or attributes this version reads otherwise
-_OLD_FORMATS = ("pugan-1", "pugan-2")
+#: (the last of them had no digest of its contents)
+_OLD_FORMATS = ("pugan-1", "pugan-2", "pugan-3")
 _NOT_SAVED = ("pu_classifier_",)
 
 
@@ -104,6 +107,18 @@ def _robust_scale(values: np.ndarray) -> tuple[float, float]:
     if not scale > 0:
         scale = 1.0
     return center, scale
+
+
+def _read_torch_file(source, path) -> object:
+    """``torch.load`` of ``source`` (a path or a buffer) with tensors and plain values only,
+    onto the CPU; any failure but a missing file is a ValueError naming ``path``."""
+    try:
+        return torch.load(source, map_location="cpu", weights_only=True)
+    except FileNotFoundError:
+        raise
+    except Exception as exc:  # zip, pickle and torch errors alike
+        raise ValueError(f"{path} is not a readable PUGAN file (truncated, damaged or "
+                         f"another format): {type(exc).__name__}: {exc}") from None
 
 
 class PUGAN(AnomalyDetectorMixin, BaseEstimator):
@@ -295,6 +310,10 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
                      "batch_size", "g_rounds", "window_step"):
             pos_int(name)
         pos_int("window", allow_none=True, minimum=2)
+        if self.window is not None and self.window_step > self.window:
+            raise ValueError(f"window_step ({self.window_step}) must be at most window "
+                             f"({self.window}): a longer stride leaves records between the "
+                             "windows that no window scores")
         pos_int("max_gan_rows", allow_none=True)
         pos_int("recon_rounds", allow_none=True)
         pos_int("encoder_epochs", allow_none=True, minimum=0)
@@ -710,8 +729,21 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
         self.disc_center_, self.disc_scale_ = _robust_scale(disc)
 
     def _scores_of(self, Xs: np.ndarray) -> np.ndarray:
-        """Anomaly scores of scaled records: the ``score`` field of their components."""
-        return getattr(self._standardise(*self._raw_record_scores(Xs)), self.score)
+        """Anomaly scores of scaled records: the ``score`` field of their components.
+
+        A score that is not finite is refused here, naming its record: the networks compute in
+        float32, so a record far outside the training rows' scale overflows (its residual
+        squared), and a silent infinity would be ranked, thresholded and reported as a score.
+        """
+        scores = getattr(self._standardise(*self._raw_record_scores(Xs)), self.score)
+        bad = np.flatnonzero(~np.isfinite(scores))
+        if len(bad):
+            first = int(bad[0])
+            raise ValueError(
+                f"{len(bad)} record(s) got a non-finite anomaly score (first: row {first}, "
+                f"largest attribute {float(np.max(np.abs(Xs[first]))):.3g} after the training "
+                "rows' scaling): PU-GAN computes in float32, whose range such records leave")
+        return scores
 
     def _student_fidelity(self, held) -> float:
         """Spearman correlation of the student's and its teacher's combined scores on the
@@ -762,8 +794,13 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
                                 "networks, arrays and plain values (numbers, strings, None, "
                                 "lists and dicts of them) only")
         arrays["decision_scores_"] = torch.from_numpy(np.ascontiguousarray(self.decision_scores_))
-        torch.save({"format": _FORMAT, "params": params, "networks": networks,
-                    "arrays": arrays, "values": values}, path)
+        content = io.BytesIO()
+        torch.save({"params": params, "networks": networks, "arrays": arrays, "values": values},
+                   content)
+        content = content.getvalue()
+        # a byte tensor: stored as it is (pickled bytes would be re-encoded as text)
+        torch.save({"format": _FORMAT, "sha256": hashlib.sha256(content).hexdigest(),
+                    "content": torch.frombuffer(bytearray(content), dtype=torch.uint8)}, path)
 
     @classmethod
     def load(cls, path, *, device="cpu") -> PUGAN:
@@ -771,24 +808,27 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
 
         A missing file raises FileNotFoundError; a truncated, damaged or foreign file (one
         that is not a whole PUGAN save) raises ValueError naming the file, never a raw
-        unpickling or key error. Files are read with ``weights_only=True``: tensors and plain
-        values only, no code runs. Whatever device wrote the file, it is read onto the CPU
-        (numpy needs the arrays there) and the networks are then moved to ``device``.
+        unpickling or key error. The file carries the SHA-256 of its contents, checked before
+        they are read: torch's own reader checks no checksum, so a changed byte would otherwise
+        load and score. Files are read with ``weights_only=True``: tensors and plain values
+        only, no code runs. Whatever device wrote the file, it is read onto the CPU (numpy
+        needs the arrays there) and the networks are then moved to ``device``.
         """
-        try:
-            state = torch.load(path, map_location="cpu", weights_only=True)
-        except FileNotFoundError:
-            raise
-        except Exception as exc:  # zip, pickle and torch errors alike
-            raise ValueError(f"{path} is not a readable PUGAN file (truncated, damaged or "
-                             f"another format): {type(exc).__name__}: {exc}") from None
-        found = state.get("format") if isinstance(state, dict) else None
+        outer = _read_torch_file(path, path)
+        found = outer.get("format") if isinstance(outer, dict) else None
         if found in _OLD_FORMATS:
             raise ValueError(f"{path} was written by an earlier pugan-bench (format {found!r}; "
                              f"this version reads {_FORMAT!r}): fit the detector again and save it")
-        if found != _FORMAT:
+        content = outer.get("content") if found == _FORMAT else None
+        if isinstance(content, torch.Tensor) and content.dtype == torch.uint8:
+            content = content.numpy().tobytes()
+        if not isinstance(content, bytes):
             raise ValueError(f"{path} is not a PUGAN file written by PUGAN.save "
                              f"(format {_FORMAT!r})")
+        if hashlib.sha256(content).hexdigest() != outer.get("sha256"):
+            raise ValueError(f"{path} is a damaged PUGAN file: its contents do not match the "
+                             "SHA-256 saved with them")
+        state = _read_torch_file(io.BytesIO(content), path)
         try:
             return cls._from_state(state, device)
         except (KeyError, TypeError, ValueError, RuntimeError, AttributeError) as exc:

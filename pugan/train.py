@@ -172,13 +172,15 @@ def train_gan(G, D, data: torch.Tensor, *, n_epochs: int, batch_size: int, laten
             else:
                 stale += 1
             if stale >= patience:
-                for m, state in zip((G, D, E), best_state, strict=True):
-                    m.load_state_dict(state)
                 log.debug("GAN stopped after epoch %d: held-out reconstruction %.5f, best %.5f",
                           epoch, rec["val_recon"], best)
                 break
         bar.set_postfix(d=f"{rec['d_loss']:.3f}", g=f"{rec['g_loss']:.3f}")
         log.debug("GAN epoch %d: d_loss %.4f g_loss %.4f", epoch, rec["d_loss"], rec["g_loss"])
+    if stopping and stale and best_state is not None:
+        # the last epoch was not the best, whether the rule fired or the epochs ran out
+        for m, state in zip((G, D, E), best_state, strict=True):
+            m.load_state_dict(state)
     G.eval()
     D.eval()
     if joint:

@@ -501,3 +501,20 @@ def test_a_parameter_check_that_wants_data_is_left_to_fit():
     _check_param_values(WantsData(), "plugin", "detectors[0]")
     with pytest.raises(ConfigError, match="bad parameter value for detector 'plugin': k must"):
         _check_param_values(DataFree(), "plugin", "detectors[0]")
+
+
+def test_a_split_with_every_attribute_categorical_and_dropped_names_it(tmp_path):
+    """Dropping the categorical columns (the default) of a file that has nothing else would
+    hand the scaler zero attributes; the split refuses it by dataset and columns instead."""
+    from benchmarks.splits import SplitError, make_pu_split
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"proto": rng.choice(["tcp", "udp"], 400),
+                          "flag": rng.choice(["SF", "S0", "REJ"], 400)})
+    frame["label"] = (rng.random(400) < 0.3).astype(int)
+    frame.to_csv(tmp_path / "cats.csv", index=False)
+    ds = load_file(tmp_path / "cats.csv", categorical=["proto", "flag"])
+    with pytest.raises(SplitError, match=r"no attribute left once its categorical columns "
+                                         r"\['proto', 'flag'\] are dropped.*'onehot'"):
+        make_pu_split(ds, 0.2, 0.5, seed=0)
+    assert make_pu_split(ds, 0.2, 0.5, seed=0, categorical="onehot").X_train.shape[1] == 5

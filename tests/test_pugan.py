@@ -156,12 +156,43 @@ def test_save_names_an_attribute_it_cannot_store(fitted, tmp_path):
     assert not (tmp_path / "pugan.pt").exists()
 
 
-@pytest.mark.parametrize("old", ["pugan-1", "pugan-2"])
+@pytest.mark.parametrize("old", ["pugan-1", "pugan-2", "pugan-3"])
 def test_load_names_an_earlier_format(old, tmp_path):
     path = tmp_path / "old.pt"
     torch.save({"format": old, "params": {}, "networks": {}, "arrays": {}, "values": {}}, path)
     with pytest.raises(ValueError, match=f"earlier pugan-bench \\(format '{old}'"):
         PUGAN.load(path)
+
+
+def test_load_refuses_a_file_with_one_byte_changed(fitted, tmp_path):
+    """torch's reader checks no checksum: a byte changed inside the saved networks would load
+    and score. The digest saved beside the contents refuses it by name."""
+    import io
+
+    det, X, _, _ = fitted
+    path = tmp_path / "pugan.pt"
+    det.save(path)
+    data = bytearray(path.read_bytes())
+    content = torch.load(io.BytesIO(bytes(data)), weights_only=True)["content"]
+    content = content.numpy().tobytes()
+    middle = len(content) // 2
+    at = bytes(data).find(content[middle:middle + 64]) + 10  # inside the contents
+    assert at > 10
+    data[at] ^= 0x01
+    path.write_bytes(bytes(data))
+    with pytest.raises(ValueError, match="damaged PUGAN file: its contents do not match"):
+        PUGAN.load(path)
+
+
+def test_a_record_beyond_float32_gets_an_error_not_an_infinite_score(fitted):
+    """PU-GAN's networks compute in float32: a record that leaves its range after scaling is
+    refused by name instead of scoring as infinity."""
+    det, X, _, _ = fitted
+    far = X[:5].copy()
+    far[3, 0] = 1e300
+    with pytest.raises(ValueError, match=r"non-finite anomaly score \(first: row 3"):
+        det.decision_function(far)
+    assert np.isfinite(det.decision_function(X[:5])).all()
 
 
 def test_score_components_are_what_the_scores_are_made_of(fitted):
@@ -270,6 +301,7 @@ def test_bad_input():
     ({"threshold_quantile": 0.0}, "threshold_quantile"),
     ({"n_epochs": 0}, "n_epochs"),
     ({"window": 1}, "window"),
+    ({"window": 3, "window_step": 5}, r"window_step \(5\) must be at most window \(3\)"),
     ({"hidden": 2.5}, "hidden"),
     ({"device": "tpu"}, "device"),
     ({"n_jobs": 0}, "n_jobs"),
@@ -280,7 +312,7 @@ def test_bad_input():
     ({"latent_dim": "half"}, "latent_dim"),
     ({"recon_weight": -1.0}, "recon_weight"),
     ({"student_steps": 0}, "student_steps"),
-    ({"inversion": "distilled", "window": 4}, "window=None"),
+    ({"inversion": "distilled", "window": 12}, "window=None"),
     ({"precision": "float16"}, "precision"),
     ({"recon_rounds": 0}, "recon_rounds"),
     ({"recon_rounds": 1.5}, "recon_rounds"),

@@ -344,15 +344,17 @@ def test_max_seq_len_groups_attributes_into_bounded_steps(tmp_path):
     assert (narrow.seq_len_, narrow.n_signals_) == (23, 1)  # within the bound: the paper's steps
 
 
-def test_early_stopping_stops_on_held_out_reconstruction(monkeypatch):
+@pytest.mark.parametrize("n_epochs, patience", [(30, 2), (8, 10)])
+def test_early_stopping_stops_on_held_out_reconstruction(monkeypatch, n_epochs, patience):
     """With the held-out reconstruction made to stop improving after a known epoch, the GAN
-    stops ``early_stopping`` epochs later, goes back to that epoch's weights and records one
-    ``val_recon`` per GAN epoch: a fit that ignored the patience, kept its last weights or
-    dropped the record fails here. The real loss falls every epoch on this small case, so the
-    held-out reconstruction is replaced by a fixed sequence of values."""
+    stops ``early_stopping`` epochs later (or when its epochs run out first), goes back to that
+    epoch's weights and records one ``val_recon`` per GAN epoch: a fit that ignored the
+    patience, kept its last weights or dropped the record fails here. The real loss falls
+    every epoch on this small case, so the held-out reconstruction is replaced by a fixed
+    sequence of values."""
     import pugan.detector as det_mod
 
-    best_epoch, patience = 3, 2
+    best_epoch = 3
     seen = {}  # the networks and held-out sequences that the fit hands to train_gan
     at_epoch, reported = [], []  # per GAN epoch: the networks' weights, the value given back
     real_mse, real_train_gan = F.mse_loss, det_mod.train_gan
@@ -378,11 +380,11 @@ def test_early_stopping_stops_on_held_out_reconstruction(monkeypatch):
     monkeypatch.setattr(det_mod, "train_gan", recording_train_gan)
     monkeypatch.setattr(F, "mse_loss", held_out_mse)
     X, y, known = moons_pu()
-    params = {**TINY_PUGAN, "n_epochs": 30, "encoder_epochs": None, "recon_weight": 1.0}
+    params = {**TINY_PUGAN, "n_epochs": n_epochs, "encoder_epochs": None, "recon_weight": 1.0}
     det = PUGAN(random_state=0, early_stopping=patience, score="reconstruction", **params)
     det.fit(X, known_normal=known)
 
-    assert det.gan_epochs_ == best_epoch + 1 + patience < 30
+    assert det.gan_epochs_ == min(best_epoch + 1 + patience, n_epochs)
     gan = [h for h in det.history_ if "d_loss" in h]
     assert [h["epoch"] for h in gan] == list(range(det.gan_epochs_))
     assert [h["val_recon"] for h in gan] == reported
@@ -399,9 +401,9 @@ def test_early_stopping_stops_on_held_out_reconstruction(monkeypatch):
         assert all(torch.equal(v, best[k]) for k, v in net.state_dict().items())
 
     full = PUGAN(random_state=0, **params).fit(X, known_normal=known)
-    assert full.gan_epochs_ == 30 and not any("val_recon" in h for h in full.history_)
+    assert full.gan_epochs_ == n_epochs and not any("val_recon" in h for h in full.history_)
     with pytest.raises(ValueError, match="early_stopping"):
-        PUGAN(early_stopping=2, window=4, **TINY_PUGAN).fit(X, known_normal=known)
+        PUGAN(early_stopping=2, window=12, **TINY_PUGAN).fit(X, known_normal=known)
 
 
 def test_hand_written_lstm_computes_what_nn_lstm_does():
