@@ -11,9 +11,13 @@ same way, so they are answered once here:
   ``threshold_quantile`` quantile of their scores. Held-out normals are scored like unseen
   records, so the threshold matches how test records are scored; normals the model was fitted
   on would score optimistically low (for KNN they would be their own nearest neighbour).
-  With no known normals (``known_normal=None``, or a single one) the ``"all"`` variant falls
-  back to the ``1 - contamination`` quantile of its training scores, a contamination estimate,
-  and logs that it did; the ``"normals"`` variant cannot fit at all and raises.
+  With no calibration normals (``known_normal=None``, a single known normal, or
+  ``calibration_fraction=0``) the threshold falls back to the ``1 - contamination`` quantile of
+  the scores of every training row, a contamination estimate, and the fit logs that it did.
+  The ``"all"`` variant has then scored every row in-sample; the ``"normals"`` variant mixes
+  the fitted normals' in-sample scores with the other rows' out-of-sample ones, so its
+  threshold is a rougher estimate. The ``"normals"`` variant without known normals, or with
+  a single one, cannot fit at all and raises.
 """
 
 from __future__ import annotations
@@ -107,7 +111,7 @@ class CalibratedOneClassDetector(AnomalyDetectorMixin, BaseEstimator):
         out: the threshold then comes from the contamination estimate.
     contamination : float in (0, 0.5]
         Assumed anomaly share of the training rows, used for the threshold only when there
-        are no calibration normals (``"all"`` variant).
+        are no calibration normals (either variant; see the module docstring).
     """
 
     def _validate_common(self):

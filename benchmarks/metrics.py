@@ -138,6 +138,8 @@ def heldout_metrics(y_true, scores, labels, test_types, heldout_types) -> dict[s
     types = np.asarray(test_types, dtype=object).ravel()
     if types.shape[0] != y.shape[0]:
         raise ValueError(f"test_types has {types.shape[0]} entries but y_true has {y.shape[0]}")
+    if isinstance(heldout_types, str):  # one type named alone, as a split takes it
+        heldout_types = [heldout_types]
     held = np.isin(types, list(heldout_types)) & (y == 1)
     normal = y == 0
     out: dict[str, float] = {}

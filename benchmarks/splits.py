@@ -151,6 +151,9 @@ def _preprocess(ds: Dataset, X_train_raw: pd.DataFrame, X_test_raw: pd.DataFrame
         n_comp = int(pca)
         if not 1 <= n_comp <= Xtr.shape[1]:
             raise SplitError(f"pca must be between 1 and {Xtr.shape[1]} components, got {pca!r}")
+        if n_comp > Xtr.shape[0]:
+            raise SplitInfeasible(f"pca={n_comp} components need at least as many training "
+                                  f"rows; the split has {Xtr.shape[0]}: raise n_normal")
         model = PCA(n_components=n_comp, svd_solver="full", random_state=seed).fit(Xtr)
         Xtr, Xte = model.transform(Xtr), model.transform(Xte)
         names = [f"pc{i}" for i in range(n_comp)]
@@ -252,6 +255,11 @@ def make_pu_split(dataset: str | Dataset, anomaly_ratio: float, labelled_fractio
     else:
         te_held = is_held[anom_te]
         n_held = int(round(heldout_test_share * n_anom_te))
+        if not 1 <= n_held <= n_anom_te - 1:
+            raise SplitInfeasible(
+                f"heldout_test_share={heldout_test_share} of the {n_anom_te} test anomalies "
+                f"leaves {n_held} held-out and {n_anom_te - n_held} seen: each side needs one; "
+                "move the share towards one half or raise anomaly_ratio or n_normal")
         pick_te = np.sort(np.concatenate([
             _take_anomalies(anom_te[te_held], n_held, "held-out test", ratio, len(norm_te),
                             ds.name, rng),

@@ -518,3 +518,36 @@ def test_a_split_with_every_attribute_categorical_and_dropped_names_it(tmp_path)
                                          r"\['proto', 'flag'\] are dropped.*'onehot'"):
         make_pu_split(ds, 0.2, 0.5, seed=0)
     assert make_pu_split(ds, 0.2, 0.5, seed=0, categorical="onehot").X_train.shape[1] == 5
+
+
+@pytest.mark.parametrize("labels, shown", [([0, 0, 0.6, 1, 1, 0], "0.6"),
+                                           ([0, 1, 1.7, 0, 1, 0], "1.7"),
+                                           ([0, 1, np.nan, 0, 1, 0], "nan")])
+def test_labels_other_than_0_and_1_are_refused_before_any_rounding(labels, shown):
+    """A cast to integers first turned 0.6 into a normal and 1.7 into an anomaly unseen."""
+    from benchmarks.datasets.base import make_dataset
+
+    X = np.arange(12.0).reshape(6, 2)
+    with pytest.raises(DatasetError, match=rf"labels must be 0 \(normal\) or 1 \(anomaly\); "
+                                           rf"got (np\.float64\()?{shown}"):
+        make_dataset("t", X, labels)
+    assert make_dataset("t", X, [0, 1, 1.0, 0, True, 0]).y.tolist() == [0, 1, 1, 0, 1, 0]
+
+
+def test_a_split_with_fewer_rows_than_pca_components_is_infeasible_by_name():
+    from benchmarks.splits import SplitInfeasible, make_pu_split
+
+    with pytest.raises(SplitInfeasible, match=r"pca=6 components need at least as many training "
+                                              r"rows; the split has \d+: raise n_normal"):
+        make_pu_split("kddcup99", 0.3, 0.5, 0, n_normal=5)
+
+
+def test_numpy_loader_parameters_load_like_lists(tmp_path):
+    """np.unique(labels) is a natural anomaly_values; it used to fail as an unhashable key."""
+    from benchmarks.datasets import load_dataset
+
+    path = _user_csv(tmp_path / "mine.csv", seed=0)
+    as_list = load_dataset(f"file:{path}", anomaly_values=[1])
+    for given in (np.array([1]), np.int64(1)):
+        ds = load_dataset(f"file:{path}", anomaly_values=given)
+        np.testing.assert_array_equal(ds.y, as_list.y)

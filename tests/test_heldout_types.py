@@ -30,6 +30,15 @@ def test_heldout_metrics_measure_each_group_against_all_normals():
     assert out["auprc_heldout"] == pytest.approx((1 / 2 + 2 / 6) / 2)
 
 
+def test_heldout_metrics_take_one_type_named_alone():
+    """A bare string names one type, as the split takes it, not its letters."""
+    types = np.array(["normal", "normal", "smurf", "neptune"], dtype=object)
+    y = np.array([0, 0, 1, 1])
+    out = heldout_metrics(y, [0.1, 0.2, 0.9, 0.8], [0, 0, 1, 1], types, "smurf")
+    assert out == heldout_metrics(y, [0.1, 0.2, 0.9, 0.8], [0, 0, 1, 1], types, ["smurf"])
+    assert out["n_test_heldout"] == 1 and out["n_test_seen"] == 1
+
+
 def test_heldout_metrics_without_heldout_records_are_nan():
     y = np.array([0, 0, 1])
     out = heldout_metrics(y, [0.1, 0.2, 0.9], [0, 0, 1], ["normal", "normal", "dos"], ["probe"])
@@ -65,6 +74,11 @@ def test_heldout_share_needs_holdout_and_enough_records():
     with pytest.raises(SplitInfeasible, match="held-out test"):
         make_pu_split(ds, 0.05, 0.2, seed=0, n_normal=4000, holdout_types=["U2R"],
                       heldout_test_share=0.5)
+    # a share that rounds to no held-out anomaly is named as the cause, not the ratio
+    with pytest.raises(SplitInfeasible, match=r"heldout_test_share=0.001 of the 9 test anomalies"
+                                              r" leaves 0 held-out and 9 seen"):
+        make_pu_split(ds, 0.05, 0.2, seed=0, n_normal=600, holdout_types=["Probe"],
+                      heldout_test_share=0.001)
 
 
 def test_results_row_carries_heldout_metrics(tmp_path):

@@ -164,11 +164,18 @@ def make_dataset(name, X, y, *, anomaly_type=None, family=None, categorical=(), 
     source = source or name
     X = X if isinstance(X, pd.DataFrame) else pd.DataFrame(
         np.asarray(X), columns=[f"x{i}" for i in range(np.asarray(X).shape[1])])
-    y = np.asarray(y).astype(np.int64).ravel()
-    if len(X) != len(y):
-        raise DatasetError(f"{source}: {len(X)} feature rows but {len(y)} labels")
-    if not np.isin(y, [0, 1]).all():
-        raise DatasetError(f"{source}: labels must be 0 (normal) or 1 (anomaly)")
+    raw = np.asarray(y).ravel()
+    if len(X) != len(raw):
+        raise DatasetError(f"{source}: {len(X)} feature rows but {len(raw)} labels")
+    try:  # checked before the cast to integers, which would turn 0.6 into 0 and 1.7 into 1
+        values = raw.astype(np.float64)
+    except (TypeError, ValueError):
+        values = np.full(len(raw), np.nan)
+    outside = np.flatnonzero(~np.isin(values, [0.0, 1.0]))
+    if len(outside):
+        raise DatasetError(f"{source}: labels must be 0 (normal) or 1 (anomaly); got "
+                           f"{raw[outside[0]]!r} (row {outside[0]}) and {len(outside) - 1} more")
+    y = values.astype(np.int64)
     check_finite_numeric(X, source, skip=tuple(categorical))
     check_two_classes(y, source)
     if anomaly_type is None:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
+import numpy as np
+
 from benchmarks.datasets.adbench import bundled_adbench, load_adbench
 from benchmarks.datasets.base import (
     DATA_DIR,
@@ -54,8 +56,14 @@ def load_dataset(name: str, **params) -> Dataset:
 
 
 def _hashable(v):
+    """A loader parameter as a cache key: lists and arrays as tuples, numpy scalars as
+    Python numbers, paths as text."""
+    if isinstance(v, np.ndarray):
+        v = v.tolist()
     if isinstance(v, list | tuple | set):
         return tuple(_hashable(x) for x in v)
+    if isinstance(v, np.generic):
+        return v.item()
     if isinstance(v, Path):
         return str(v)
     return v

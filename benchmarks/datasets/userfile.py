@@ -92,8 +92,8 @@ def load_file(path: str | Path, label_column: str = "label",
     if len(frame.columns) == 1:
         raise DatasetError(f"{path}: no feature columns (only the label column "
                            f"{label_column!r})")
-    if isinstance(anomaly_values, str | int | float):
-        anomaly_values = [anomaly_values]
+    if isinstance(anomaly_values, str | bytes) or np.ndim(anomaly_values) == 0:
+        anomaly_values = [anomaly_values]  # one value, a numpy scalar among them
     labels = frame.pop(label_column)
     if labels.isna().any():
         raise DatasetError(f"{path}: label column {label_column!r} has missing values")
