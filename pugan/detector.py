@@ -17,6 +17,7 @@ import io
 import logging
 import numbers
 import os
+import re
 from contextlib import contextmanager
 from typing import NamedTuple
 
@@ -53,6 +54,8 @@ _FORMAT = "pugan-4"
 #: (the last of them had no digest of its contents)
 _OLD_FORMATS = ("pugan-1", "pugan-2", "pugan-3")
 _NOT_SAVED = ("pu_classifier_",)
+#: MAD-GAN's stride between windows
+_WINDOW_STEP = 10
 
 
 class ScoreComponents(NamedTuple):
@@ -109,6 +112,19 @@ def _robust_scale(values: np.ndarray) -> tuple[float, float]:
     return center, scale
 
 
+def _check_device(device) -> None:
+    """Refuse a device PU-GAN cannot run on here, by name: not 'cpu' or 'cuda[:n]', or CUDA
+    asked for where torch has none, or a GPU index the machine does not have."""
+    dev = str(device)
+    if not (dev == "cpu" or dev == "cuda" or re.fullmatch(r"cuda:\d+", dev)):
+        raise ValueError(f"device must be 'cpu' or 'cuda[:n]'; got {device!r}")
+    if dev.startswith("cuda") and not torch.cuda.is_available():
+        raise ValueError(f"device={device!r} was asked for but CUDA is not available")
+    if dev.startswith("cuda:") and int(dev.split(":")[1]) >= torch.cuda.device_count():
+        raise ValueError(f"device={device!r}: this machine has {torch.cuda.device_count()} "
+                         "CUDA device(s)")
+
+
 def _read_torch_file(source, path) -> object:
     """``torch.load`` of ``source`` (a path or a buffer) with tensors and plain values only,
     onto the CPU; any failure but a missing file is a ValueError naming ``path``."""
@@ -137,8 +153,10 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
         per step), so every record is scored on its own. An int ``w``: windows of ``w``
         consecutive records (MAD-GAN's way, ``n_features`` signals per step); a record's score
         is the mean of its own step's scores over the windows that contain it.
-    window_step : int, default=10
-        Stride between windows (MAD-GAN: 10); scoring adds a last window so every row is covered.
+    window_step : int or None, default=None
+        Stride between windows: ``None`` is MAD-GAN's 10, or the window when it is shorter; a
+        stride longer than ``window`` is refused (records between windows would go unscored).
+        Scoring adds a last window so every row is covered.
     latent : {"record", "step"}, default="record"
         ``"step"`` (MAD-GAN): a fresh latent of ``latent_dim`` at every sequence step.
         ``"record"``: one latent of ``latent_dim`` per sequence, fed at every step, so a
@@ -250,7 +268,7 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
         without a student). Computed from the teacher alone: no label is involved.
     """
 
-    def __init__(self, *, n_bags=50, reliable_quantile=0.05, window=None, window_step=10,
+    def __init__(self, *, n_bags=50, reliable_quantile=0.05, window=None, window_step=None,
                  latent="record", latent_dim="auto", hidden=100, g_layers=3, d_layers=1,
                  n_epochs=10, batch_size=128,
                  max_gan_rows=8000, g_rounds=3, recon_weight=1.0, recon_rounds=None,
@@ -295,6 +313,12 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
         self.random_state = random_state
 
     # ------------------------------------------------------------------ validation
+    def _window_step(self) -> int:
+        """The stride between windows (``window_step``, or its default)."""
+        if self.window_step is None:
+            return min(_WINDOW_STEP, self.window)
+        return self.window_step
+
     def _check_params(self):
         def pos_int(name, allow_none=False, minimum=1):
             v = getattr(self, name)
@@ -307,10 +331,12 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
         if self.latent_dim != "auto":
             pos_int("latent_dim")
         for name in ("n_bags", "hidden", "g_layers", "d_layers", "n_epochs",
-                     "batch_size", "g_rounds", "window_step"):
+                     "batch_size", "g_rounds"):
             pos_int(name)
         pos_int("window", allow_none=True, minimum=2)
-        if self.window is not None and self.window_step > self.window:
+        pos_int("window_step", allow_none=True)
+        if (self.window is not None and self.window_step is not None
+                and self.window_step > self.window):
             raise ValueError(f"window_step ({self.window_step}) must be at most window "
                              f"({self.window}): a longer stride leaves records between the "
                              "windows that no window scores")
@@ -345,11 +371,7 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
         if self.inversion == "distilled" and self.window is not None:
             raise ValueError("inversion='distilled' scores one record at a time and needs "
                              f"window=None; got window={self.window!r}")
-        dev = str(self.device)
-        if not (dev == "cpu" or dev.startswith("cuda")):
-            raise ValueError(f"device must be 'cpu' or 'cuda[:n]'; got {self.device!r}")
-        if dev.startswith("cuda") and not torch.cuda.is_available():
-            raise ValueError(f"device={self.device!r} was asked for but CUDA is not available")
+        _check_device(self.device)
         if self.n_jobs is not None and (not isinstance(self.n_jobs, numbers.Integral)
                                         or self.n_jobs == 0 or self.n_jobs < -1):
             raise ValueError(f"n_jobs must be a positive integer, -1 or None; got {self.n_jobs!r}")
@@ -367,7 +389,7 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
 
     def _window_starts(self, n: int) -> np.ndarray:
         w = self.window
-        starts = np.arange(0, max(n - w, 0) + 1, self.window_step)
+        starts = np.arange(0, max(n - w, 0) + 1, self._window_step())
         if starts[-1] != max(n - w, 0):
             starts = np.append(starts, max(n - w, 0))  # cover the last rows too
         return starts
@@ -500,8 +522,16 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
         if inversion is not None and inversion not in _INVERSIONS:
             raise ValueError(f"inversion must be one of {_INVERSIONS}; got {inversion!r}")
         Xs = self.scale_records(X)
+        self._check_enough_for_a_window(Xs)
         with _torch_threads(self._threads()):
             return self._standardise(*self._raw_record_scores(Xs, inversion=inversion))
+
+    def _check_enough_for_a_window(self, X) -> None:
+        """Scoring in windows needs a window's worth of records, as fitting does: fewer would
+        wrap around into windows of repeated records that the GAN never saw."""
+        if self.window is not None and X.shape[0] < self.window:
+            raise ValueError(f"X has {X.shape[0]} rows, fewer than window={self.window}: cannot "
+                             "cut one window (score at least that many records together)")
 
     # ------------------------------------------------------------------ fit, stage by stage
     def fit(self, X, y=None, *, known_normal=None):
@@ -615,6 +645,10 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
         else:
             gan_mask = mask.copy() if self.train_on == "p" else np.ones(len(mask), dtype=bool)
             self.n_reliable_ = 0
+            # no stage 1 in this fit: an earlier fit's ensemble and scores must not stay
+            # (save would write them as this fit's)
+            for name in ("pu_classifier_", "pu_known_scores_"):
+                self.__dict__.pop(name, None)
         self.n_gan_rows_ = int(gan_mask.sum())
         self.n_features_in_ = X.shape[1]
         return gan_mask
@@ -759,6 +793,7 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
         """Anomaly score of each record (higher = more anomalous); writes nothing to self."""
         check_is_fitted(self, "generator_")
         X = check_features(X, n_features=self.n_features_in_)
+        self._check_enough_for_a_window(X)
         with _torch_threads(self._threads()):
             return self._scores_of(self._scale(X))
 
@@ -774,9 +809,16 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
         attribute of any other kind is a TypeError naming it.
         """
         check_is_fitted(self, "generator_")
-        params = self.get_params()
+        # numpy numbers as the Python ones they hold: the file is read with weights_only,
+        # which takes no numpy scalar, and a numpy seed would otherwise be dropped
+        params = {k: v.item() if isinstance(v, np.generic) else v
+                  for k, v in self.get_params().items()}
         if not (params["random_state"] is None or isinstance(params["random_state"], int)):
             params["random_state"] = None  # a RandomState object is not portable
+        for name, value in params.items():
+            if not _plain(value):
+                raise TypeError(f"cannot save parameter {name}={value!r} "
+                                f"({type(value).__name__}): PUGAN files hold plain values only")
         networks, arrays, values = {}, {}, {}
         for name, value in vars(self).items():
             if not name.endswith("_") or name.startswith("_") or name in _NOT_SAVED:
@@ -814,6 +856,7 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
         only, no code runs. Whatever device wrote the file, it is read onto the CPU (numpy
         needs the arrays there) and the networks are then moved to ``device``.
         """
+        _check_device(device)  # before the file: a bad device is no damaged file
         outer = _read_torch_file(path, path)
         found = outer.get("format") if isinstance(outer, dict) else None
         if found in _OLD_FORMATS:

@@ -212,6 +212,10 @@ class PUBaggingClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(
                 f"PU bagging needs at least 2 labelled positives, so that each is out of bag in "
                 f"some rounds; got {len(p_idx)}")
+        if len(u_idx) < 2:
+            raise ValueError(
+                f"PU bagging needs at least 2 unlabelled records, so that each is out of bag in "
+                f"some rounds (a single one is drawn in every round); got {len(u_idx)}")
         k, n_p_draw = self._round_sizes(len(p_idx), len(u_idx))
         rng = check_random_state(self.random_state)
         base = DecisionTreeClassifier() if self.estimator is None else self.estimator

@@ -111,11 +111,14 @@ def test_rounds_are_added_until_every_record_is_out_of_bag_often_enough():
 
 
 def test_impossible_out_of_bag_requirement_names_the_sizes():
-    X, y = _shaped(40, 1)  # one U record: drawn in every round, never out of bag
-    with pytest.raises(ValueError, match=r"T=8 rounds \(\|P\|=40, \|U\|=1, K=1 U draws"):
+    X, y = _shaped(40, 2)  # K = |U| = 2: both U records drawn in every round, never out of bag
+    with pytest.raises(ValueError, match=r"T=8 rounds \(\|P\|=40, \|U\|=2, K=2 U draws"):
         PUBaggingClassifier(n_estimators=2, max_estimators=8, random_state=0).fit(X, y)
     with pytest.raises(ValueError, match="at least 2 labelled positives"):
         PUBaggingClassifier(n_estimators=2).fit(*_shaped(1, 50))
+    # a single U record can never be out of bag: refused before any round runs
+    with pytest.raises(ValueError, match=r"at least 2 unlabelled records.*got 1"):
+        PUBaggingClassifier(n_estimators=2, max_estimators=8).fit(*_shaped(40, 1))
 
 
 def test_determinism_and_seed_dependence():

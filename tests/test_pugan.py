@@ -258,8 +258,10 @@ def test_window_mode_scores_every_record():
     det.fit(X, known_normal=known)
     assert det.decision_scores_.shape == (305,)
     assert det.seq_len_ == 8 and det.n_signals_ == 2
-    s = det.decision_function(X[:5])   # fewer rows than a window still get scores
-    assert s.shape == (5,) and np.isfinite(s).all()
+    s = det.decision_function(X[:8])   # one window's worth of records
+    assert s.shape == (8,) and np.isfinite(s).all()
+    with pytest.raises(ValueError, match="fewer than window=8"):  # it would wrap around
+        det.decision_function(X[:5])
 
 
 def test_all_p_allowed_without_pu_stage_but_not_with_it():
@@ -515,3 +517,47 @@ def test_calibration_scores_a_seeded_subsample_of_the_gan_training_normals(monke
     again = PUGAN(random_state=0, train_on="p", max_gan_rows=200, **MINI)
     again.fit(X, known_normal=known)
     assert _rows(again, calls[0]) == ref and (again.rec_center_, again.stop_level_) == first
+
+
+def test_numpy_parameters_save_and_load_as_the_numbers_they_hold(tmp_path):
+    """A numpy seed used to be dropped (saved as None) and a numpy float made a file that
+    load refused as damaged: both come back as the Python numbers they hold."""
+    X, _, known = moons_pu(n=300)
+    det = PUGAN(**{**TINY_PUGAN, "n_epochs": 1, "lam": np.float64(0.5),
+                   "random_state": np.int64(7)}).fit(X, known_normal=known)
+    det.save(tmp_path / "np.pt")
+    back = PUGAN.load(tmp_path / "np.pt")
+    assert back.random_state == 7 and type(back.random_state) is int and back.lam == 0.5
+    np.testing.assert_array_equal(back.decision_function(X[:20]), det.decision_function(X[:20]))
+
+
+def test_load_names_a_bad_device_not_the_file(fitted, tmp_path):
+    det, *_ = fitted
+    det.save(tmp_path / "p.pt")
+    with pytest.raises(ValueError, match=r"device must be 'cpu' or 'cuda\[:n\]'; got 'gpu'"):
+        PUGAN.load(tmp_path / "p.pt", device="gpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="CUDA is not available"):
+            PUGAN.load(tmp_path / "p.pt", device="cuda")
+
+
+def test_windows_default_to_a_stride_within_the_window_and_score_whole_windows():
+    """window=5 alone fits (the stride defaults to 10 or the window when shorter); scoring
+    fewer records than a window is refused, as fitting is, instead of wrapping around."""
+    X, _, known = moons_pu(n=300)
+    det = PUGAN(window=5, random_state=0, **{**TINY_PUGAN, "n_epochs": 1})
+    det.fit(X, known_normal=known)
+    assert det._window_step() == 5 and np.isfinite(det.decision_function(X[:40])).all()
+    with pytest.raises(ValueError, match="X has 3 rows, fewer than window=5"):
+        det.decision_function(X[:3])
+    with pytest.raises(ValueError, match="X has 3 rows, fewer than window=5"):
+        det.score_components(X[:3])
+    assert PUGAN(window=30)._window_step() == 10
+
+
+def test_a_refit_without_stage_1_leaves_no_stage_1_behind():
+    X, _, known = moons_pu(n=300)
+    det = PUGAN(random_state=0, **{**TINY_PUGAN, "n_epochs": 1}).fit(X, known_normal=known)
+    assert hasattr(det, "pu_known_scores_")
+    det.set_params(train_on="p").fit(X, known_normal=known)
+    assert not hasattr(det, "pu_known_scores_") and not hasattr(det, "pu_classifier_")
