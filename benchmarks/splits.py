@@ -259,7 +259,8 @@ def make_pu_split(dataset: str | Dataset, anomaly_ratio: float, labelled_fractio
             raise SplitInfeasible(
                 f"heldout_test_share={heldout_test_share} of the {n_anom_te} test anomalies "
                 f"leaves {n_held} held-out and {n_anom_te - n_held} seen: each side needs one; "
-                "move the share towards one half or raise anomaly_ratio or n_normal")
+                + ("move the share towards one half or " if n_anom_te >= 2 else "")
+                + "raise anomaly_ratio or n_normal")
         pick_te = np.sort(np.concatenate([
             _take_anomalies(anom_te[te_held], n_held, "held-out test", ratio, len(norm_te),
                             ds.name, rng),

@@ -112,6 +112,20 @@ def _robust_scale(values: np.ndarray) -> tuple[float, float]:
     return center, scale
 
 
+def _refuse_non_finite(scores: np.ndarray, Xs: np.ndarray) -> None:
+    """A ValueError naming the first record of scaled records ``Xs`` whose score is not
+    finite: the networks compute in float32, so a record far outside the training rows'
+    scale overflows (its residual squared), and a silent infinity would be ranked,
+    thresholded and reported as a score."""
+    bad = np.flatnonzero(~np.isfinite(scores))
+    if len(bad):
+        first = int(bad[0])
+        raise ValueError(
+            f"{len(bad)} record(s) got a non-finite anomaly score (first: row {first}, "
+            f"largest attribute {float(np.max(np.abs(Xs[first]))):.3g} after the training "
+            "rows' scaling): PU-GAN computes in float32, whose range such records leave")
+
+
 def _check_device(device) -> None:
     """Refuse a device PU-GAN cannot run on here, by name: not 'cpu' or 'cuda[:n]', or CUDA
     asked for where torch has none, or a GPU index the machine does not have."""
@@ -524,7 +538,10 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
         Xs = self.scale_records(X)
         self._check_enough_for_a_window(Xs)
         with _torch_threads(self._threads()):
-            return self._standardise(*self._raw_record_scores(Xs, inversion=inversion))
+            parts = self._standardise(*self._raw_record_scores(Xs, inversion=inversion))
+        for values in parts:
+            _refuse_non_finite(values, Xs)
+        return parts
 
     def _check_enough_for_a_window(self, X) -> None:
         """Scoring in windows needs a window's worth of records, as fitting does: fewer would
@@ -600,7 +617,11 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
 
     @property
     def decision_scores_(self) -> np.ndarray:
-        """Anomaly scores of the training rows, computed on first read and kept."""
+        """Anomaly scores of the training rows, computed on first read and kept.
+
+        Reading it raises the ValueError of a training record whose score is not finite (fit
+        scores only the known normals when records are scored one by one, so such a row is
+        found here, not in fit)."""
         if getattr(self, "_decision_scores", None) is None:
             if getattr(self, "_train_records", None) is None:
                 raise AttributeError("decision_scores_: this PUGAN is not fitted")
@@ -763,20 +784,10 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
         self.disc_center_, self.disc_scale_ = _robust_scale(disc)
 
     def _scores_of(self, Xs: np.ndarray) -> np.ndarray:
-        """Anomaly scores of scaled records: the ``score`` field of their components.
-
-        A score that is not finite is refused here, naming its record: the networks compute in
-        float32, so a record far outside the training rows' scale overflows (its residual
-        squared), and a silent infinity would be ranked, thresholded and reported as a score.
-        """
+        """Anomaly scores of scaled records: the ``score`` field of their components, a score
+        that is not finite refused by name (:func:`_refuse_non_finite`)."""
         scores = getattr(self._standardise(*self._raw_record_scores(Xs)), self.score)
-        bad = np.flatnonzero(~np.isfinite(scores))
-        if len(bad):
-            first = int(bad[0])
-            raise ValueError(
-                f"{len(bad)} record(s) got a non-finite anomaly score (first: row {first}, "
-                f"largest attribute {float(np.max(np.abs(Xs[first]))):.3g} after the training "
-                "rows' scaling): PU-GAN computes in float32, whose range such records leave")
+        _refuse_non_finite(scores, Xs)
         return scores
 
     def _student_fidelity(self, held) -> float:
@@ -809,9 +820,10 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
         attribute of any other kind is a TypeError naming it.
         """
         check_is_fitted(self, "generator_")
-        # numpy numbers as the Python ones they hold: the file is read with weights_only,
-        # which takes no numpy scalar, and a numpy seed would otherwise be dropped
-        params = {k: v.item() if isinstance(v, np.generic) else v
+        # numpy numbers as the Python ones they hold, a torch device as its name: the file is
+        # read with weights_only, which takes neither, and a numpy seed would be dropped
+        params = {k: v.item() if isinstance(v, np.generic)
+                  else str(v) if isinstance(v, torch.device) else v
                   for k, v in self.get_params().items()}
         if not (params["random_state"] is None or isinstance(params["random_state"], int)):
             params["random_state"] = None  # a RandomState object is not portable

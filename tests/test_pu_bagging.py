@@ -111,7 +111,7 @@ def test_rounds_are_added_until_every_record_is_out_of_bag_often_enough():
 
 
 def test_impossible_out_of_bag_requirement_names_the_sizes():
-    X, y = _shaped(40, 2)  # K = |U| = 2: both U records drawn in every round, never out of bag
+    X, y = _shaped(40, 2)  # |U| = 2: out of bag in about a quarter of rounds, too few of 8
     with pytest.raises(ValueError, match=r"T=8 rounds \(\|P\|=40, \|U\|=2, K=2 U draws"):
         PUBaggingClassifier(n_estimators=2, max_estimators=8, random_state=0).fit(X, y)
     with pytest.raises(ValueError, match="at least 2 labelled positives"):

@@ -167,14 +167,16 @@ def make_dataset(name, X, y, *, anomaly_type=None, family=None, categorical=(), 
     raw = np.asarray(y).ravel()
     if len(X) != len(raw):
         raise DatasetError(f"{source}: {len(X)} feature rows but {len(raw)} labels")
-    try:  # checked before the cast to integers, which would turn 0.6 into 0 and 1.7 into 1
-        values = raw.astype(np.float64)
-    except (TypeError, ValueError):
-        values = np.full(len(raw), np.nan)
+    # checked before the cast to integers, which would turn 0.6 into 0 and 1.7 into 1; each
+    # label on its own, so that one that is no number names itself, not the whole column
+    values = pd.to_numeric(pd.Series(raw, dtype=object), errors="coerce").to_numpy(np.float64)
     outside = np.flatnonzero(~np.isin(values, [0.0, 1.0]))
     if len(outside):
+        first = raw[outside[0]]
+        first = first.item() if isinstance(first, np.generic) else first
+        more = f" and {len(outside) - 1} more" if len(outside) > 1 else ""
         raise DatasetError(f"{source}: labels must be 0 (normal) or 1 (anomaly); got "
-                           f"{raw[outside[0]]!r} (row {outside[0]}) and {len(outside) - 1} more")
+                           f"{first!r} (row {outside[0]}){more}")
     y = values.astype(np.int64)
     check_finite_numeric(X, source, skip=tuple(categorical))
     check_two_classes(y, source)

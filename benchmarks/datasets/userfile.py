@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -92,7 +93,7 @@ def load_file(path: str | Path, label_column: str = "label",
     if len(frame.columns) == 1:
         raise DatasetError(f"{path}: no feature columns (only the label column "
                            f"{label_column!r})")
-    if isinstance(anomaly_values, str | bytes) or np.ndim(anomaly_values) == 0:
+    if isinstance(anomaly_values, str | bytes | numbers.Number | np.generic):
         anomaly_values = [anomaly_values]  # one value, a numpy scalar among them
     labels = frame.pop(label_column)
     if labels.isna().any():
