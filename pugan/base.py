@@ -46,12 +46,14 @@ def draw_seed(rng: np.random.RandomState) -> int:
 def check_features(X, *, name: str = "X", n_features: int | None = None) -> np.ndarray:
     """Return ``X`` as a 2-D float64 array, or raise a ValueError that names the problem.
 
-    Rejects non-numeric data, wrong dimensionality, empty input, NaN/inf, and (when
+    Rejects non-numeric or complex data, wrong dimensionality, empty input, NaN/inf, and (when
     ``n_features`` is given) a column count different from the one seen in ``fit``.
     """
+    if np.iscomplexobj(X):  # numpy would drop the imaginary parts with only a warning
+        raise ValueError(f"{name} must be real-valued; got complex numbers")
     try:
         arr = np.asarray(X, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, OverflowError) as exc:
         raise ValueError(f"{name} must be numeric; could not convert to float: {exc}") from exc
     if arr.ndim == 1:
         raise ValueError(

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
+import math
 import numbers
 import os
 import re
@@ -54,6 +55,9 @@ _FORMAT = "pugan-4"
 #: (the last of them had no digest of its contents)
 _OLD_FORMATS = ("pugan-1", "pugan-2", "pugan-3")
 _NOT_SAVED = ("pu_classifier_",)
+#: the parameters that turn a fitted model's networks into scores; the training rows' scores,
+#: computed on first read, use their values at fit, as the threshold did
+_SCORING_PARAMS = ("score", "lam", "inversion", "inversion_steps")
 #: MAD-GAN's stride between windows
 _WINDOW_STEP = 10
 
@@ -349,6 +353,9 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
             pos_int(name)
         pos_int("window", allow_none=True, minimum=2)
         pos_int("window_step", allow_none=True)
+        if self.window is None and self.window_step is not None:
+            raise ValueError(f"window_step={self.window_step!r} is the stride between windows: "
+                             "it needs window set (window=None scores records one by one)")
         if (self.window is not None and self.window_step is not None
                 and self.window_step > self.window):
             raise ValueError(f"window_step ({self.window_step}) must be at most window "
@@ -359,6 +366,9 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
         pos_int("encoder_epochs", allow_none=True, minimum=0)
         pos_int("inversion_steps", minimum=0)
         pos_int("max_seq_len", allow_none=True)
+        if self.max_seq_len is not None and self.window is not None:
+            raise ValueError(f"max_seq_len={self.max_seq_len!r} groups a record's attributes "
+                             "into steps: it needs window=None (a window's steps are records)")
         pos_int("early_stopping", allow_none=True)
         if self.early_stopping is not None and (self.window is not None
                                                 or not self.recon_weight > 0):
@@ -366,8 +376,9 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
                              "records: it needs window=None and recon_weight > 0")
         pos_int("student_steps")
         rw = self.recon_weight
-        if isinstance(rw, bool) or not isinstance(rw, numbers.Real) or not rw >= 0:
-            raise ValueError(f"recon_weight must be a number >= 0; got {rw!r}")
+        if (isinstance(rw, bool) or not isinstance(rw, numbers.Real) or not rw >= 0
+                or not math.isfinite(rw)):
+            raise ValueError(f"recon_weight must be a finite number >= 0; got {rw!r}")
         for name, lo, hi in (("lam", 0.0, 1.0), ("reliable_quantile", 0.0, 1.0),
                              ("stop_quantile", 0.0, 1.0)):
             v = getattr(self, name)
@@ -448,8 +459,10 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
         rows = (starts[:, None] + np.arange(w)[None, :]) % n  # wrap when n < w
         return torch.from_numpy(Xs[rows].astype(np.float32)), rows
 
-    def _raw_record_scores(self, Xs: np.ndarray, *, inversion=None, stop_level=None):
-        """Per-record (rec, disc) of scaled records, before standardisation."""
+    def _raw_record_scores(self, Xs: np.ndarray, *, inversion=None, stop_level=None,
+                           max_steps=None):
+        """Per-record (rec, disc) of scaled records, before standardisation (``inversion``
+        and ``max_steps`` default to the parameters ``inversion`` and ``inversion_steps``)."""
         if (inversion or self.inversion) == "distilled":
             return self._student_scores(Xs)
         seqs, rows = self._sequences(Xs)
@@ -458,7 +471,7 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
             self.generator_, self.discriminator_, self.encoder_, seqs.to(dev),
             inversion=inversion or self.inversion,
             stop_level=self.stop_level_ if stop_level is None else stop_level,
-            max_steps=self.inversion_steps)
+            max_steps=self.inversion_steps if max_steps is None else max_steps)
         rec, disc = rec.numpy().astype(np.float64), disc.numpy().astype(np.float64)
         if rows is None:
             return rec.mean(1), disc.mean(1)
@@ -483,11 +496,13 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
                 disc[start:start + len(x)] = d.cpu().numpy()
         return rec, disc
 
-    def _standardise(self, rec: np.ndarray, disc: np.ndarray) -> ScoreComponents:
-        """Both terms on the training normals' median / IQR scale, and their mix by ``lam``."""
+    def _standardise(self, rec: np.ndarray, disc: np.ndarray, lam=None) -> ScoreComponents:
+        """Both terms on the training normals' median / IQR scale, and their mix by ``lam``
+        (default: the parameter)."""
+        lam = self.lam if lam is None else lam
         r = (rec - self.rec_center_) / self.rec_scale_
         d = (disc - self.disc_center_) / self.disc_scale_
-        return ScoreComponents(r, d, self.lam * r + (1.0 - self.lam) * d)
+        return ScoreComponents(r, d, lam * r + (1.0 - lam) * d)
 
     def _resolve_latent_dim(self, seq_len: int, n_signals: int, n_features: int) -> int:
         """``latent_dim``, or for "auto": half a record's values (at least 1) with the record
@@ -585,19 +600,28 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
             raise ValueError(
                 f"X has {X.shape[0]} rows, fewer than window={self.window}: cannot cut one window"
             )
+        self._forget_fit()
+        try:
+            return self._fit_stages(X, mask)
+        except BaseException:
+            self._forget_fit()  # nor does a fit that fails part way leave half of itself
+            raise
+
+    def _fit_stages(self, X: np.ndarray, mask: np.ndarray):
+        """:meth:`fit`'s stages on checked records ``X`` and known-normal mask ``mask``."""
         rng = check_random_state(self.random_state)
         pu_seed, torch_seed = (int(s) for s in rng.randint(MAX_SEED, size=2))
         gan_mask = self.select_gan_rows(X, mask, seed=pu_seed)
-        self.fit_scaling(X[mask])
+        self.fit_scaling(X[mask], X)
         Xs = self._scale(X)
         if self.window is not None and gan_mask.sum() < self.window:
             raise ValueError(f"the GAN training set has {int(gan_mask.sum())} rows, fewer than "
                              f"window={self.window}")
-        # seeded without touching torch's global RNG (nor, on a GPU, the device's)
-        dev = torch.device(self.device)
-        cuda_rng = [dev.index or 0] if dev.type == "cuda" else []
-        with _torch_threads(self._threads()), torch.random.fork_rng(devices=cuda_rng):
-            torch.manual_seed(torch_seed)
+        # seeded without touching torch's global RNG: the networks are built on the CPU, whose
+        # generator alone is seeded (torch.manual_seed would reseed every GPU's too) and
+        # restored afterwards; every other draw comes from torch_rng
+        with _torch_threads(self._threads()), torch.random.fork_rng(devices=[]):
+            torch.default_generator.manual_seed(torch_seed)
             torch_rng = torch.Generator().manual_seed(torch_seed)
             seqs, val = self.gan_training_sample(Xs, gan_mask, mask, torch_rng)
             self.train_networks(seqs, torch_rng, val=val, n_features=X.shape[1])
@@ -607,6 +631,7 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
             self.calibrate(Xs, gan_mask, rng)
             if self.window is None:  # records score one by one: the known normals suffice
                 self._decision_scores, self._train_records = None, Xs
+                self._train_scoring = {name: getattr(self, name) for name in _SCORING_PARAMS}
                 known_scores = self._scores_of(Xs[mask])
             else:  # a record's score comes from the windows around it
                 self.decision_scores_ = self._scores_of(Xs)
@@ -626,13 +651,22 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
             if getattr(self, "_train_records", None) is None:
                 raise AttributeError("decision_scores_: this PUGAN is not fitted")
             with _torch_threads(self._threads()):
-                self._decision_scores = self._scores_of(self._train_records)
+                self._decision_scores = self._scores_of(self._train_records,
+                                                        self._train_scoring)
             self._train_records = None
         return self._decision_scores
 
     @decision_scores_.setter
     def decision_scores_(self, scores: np.ndarray) -> None:
         self._decision_scores, self._train_records = np.asarray(scores), None
+
+    def _forget_fit(self) -> None:
+        """Drop every fitted attribute, so that a fit that fails part way leaves an unfitted
+        detector, never one mixing two fits' stages."""
+        for name in list(vars(self)):
+            if (name.endswith("_") and not name.startswith("__")) or name in (
+                    "_decision_scores", "_train_records", "_train_scoring"):
+                del self.__dict__[name]
 
     @property
     def labels_(self) -> np.ndarray:
@@ -674,18 +708,32 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
         self.n_features_in_ = X.shape[1]
         return gan_mask
 
-    def fit_scaling(self, X_known) -> None:
+    def fit_scaling(self, X_known, X_train=None) -> None:
         """Fit the records' scaling on the known normals, the only rows certain to be normal:
         records outside their range stay outside [-1, 1], where the tanh generator cannot
         follow (fitting it on the reliable normals too, whose far-out rows stretch the range,
-        cost most of the reconstruction term's AUPRC on KDD: docs/pugan.md)."""
-        if self.scaling == "minmax":  # MAD-GAN: each column onto [-1, 1]
-            lo, hi = X_known.min(0), X_known.max(0)
-            center, width = (lo + hi) / 2.0, (hi - lo) / 2.0
-        else:  # robust: median and interquartile range, unbounded
-            q25, center, q75 = np.percentile(X_known, [25, 50, 75], axis=0)
-            width = q75 - q25
-            width = np.where(width > 0, width, X_known.std(0))
+        cost most of the reconstruction term's AUPRC on KDD: docs/pugan.md).
+
+        A column constant among the known normals takes its width from all training rows
+        ``X_train`` (no label read), so that its units do not decide how far its anomalies
+        lie; only a column constant there too gets width 1. A column whose centre or width
+        float64 cannot hold is refused by name.
+        """
+        def centre_and_width(Z):
+            if self.scaling == "minmax":  # MAD-GAN: each column onto [-1, 1]
+                lo, hi = Z.min(0), Z.max(0)
+                return (lo + hi) / 2.0, (hi - lo) / 2.0
+            q25, centre, q75 = np.percentile(Z, [25, 50, 75], axis=0)  # robust: unbounded
+            return centre, np.where(q75 > q25, q75 - q25, Z.std(0))
+
+        with np.errstate(over="ignore", invalid="ignore"):
+            center, width = centre_and_width(X_known)
+            if X_train is not None and not (width > 0).all():
+                width = np.where(width > 0, width, centre_and_width(X_train)[1])
+        bad = np.flatnonzero(~(np.isfinite(center) & np.isfinite(width)))
+        if len(bad):
+            raise ValueError(f"column {bad[0]} of X spans more than float64 can scale (centre "
+                             f"{center[bad[0]]}, width {width[bad[0]]}): rescale it first")
         self.scale_center_, self.scale_width_ = center, np.where(width > 0, width, 1.0)
 
     def gan_training_sample(self, Xs, gan_mask, known_normal, torch_rng):
@@ -783,10 +831,15 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
         self.rec_center_, self.rec_scale_ = _robust_scale(rec)
         self.disc_center_, self.disc_scale_ = _robust_scale(disc)
 
-    def _scores_of(self, Xs: np.ndarray) -> np.ndarray:
+    def _scores_of(self, Xs: np.ndarray, settings: dict | None = None) -> np.ndarray:
         """Anomaly scores of scaled records: the ``score`` field of their components, a score
-        that is not finite refused by name (:func:`_refuse_non_finite`)."""
-        scores = getattr(self._standardise(*self._raw_record_scores(Xs)), self.score)
+        that is not finite refused by name (:func:`_refuse_non_finite`). ``settings`` holds
+        the scoring parameters (:data:`_SCORING_PARAMS`) to use instead of the current ones."""
+        s = {name: getattr(self, name) for name in _SCORING_PARAMS}
+        s.update(settings or {})
+        rec, disc = self._raw_record_scores(Xs, inversion=s["inversion"],
+                                            max_steps=s["inversion_steps"])
+        scores = getattr(self._standardise(rec, disc, lam=s["lam"]), s["score"])
         _refuse_non_finite(scores, Xs)
         return scores
 

@@ -223,12 +223,12 @@ def test_fit_is_its_public_stages_in_order():
     rng = np.random.RandomState(0)
     pu_seed, torch_seed = (int(s) for s in rng.randint(MAX_SEED, size=2))
     gan_mask = det.select_gan_rows(X, known, seed=pu_seed)
-    det.fit_scaling(X[known])
+    det.fit_scaling(X[known], X)
     Xs = det.scale_records(X)
     threads = torch.get_num_threads()
     torch.set_num_threads(1)   # fit's own thread count (n_jobs=1): the same sums in order
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(torch_seed)
+        torch.default_generator.manual_seed(torch_seed)
         torch_rng = torch.Generator().manual_seed(torch_seed)
         seqs, val = det.gan_training_sample(Xs, gan_mask, known, torch_rng)
         det.train_networks(seqs, torch_rng, val=val, n_features=X.shape[1])
@@ -315,6 +315,9 @@ def test_bad_input():
     ({"latent_dim": 0}, "latent_dim"),
     ({"latent_dim": "half"}, "latent_dim"),
     ({"recon_weight": -1.0}, "recon_weight"),
+    ({"recon_weight": float("inf")}, "recon_weight must be a finite number"),
+    ({"window_step": 3}, "window_step=3 is the stride between windows: it needs window set"),
+    ({"max_seq_len": 4, "window": 10}, "max_seq_len=4 groups .* it needs window=None"),
     ({"student_steps": 0}, "student_steps"),
     ({"inversion": "distilled", "window": 12}, "window=None"),
     ({"precision": "float16"}, "precision"),
@@ -563,3 +566,76 @@ def test_a_refit_without_stage_1_leaves_no_stage_1_behind():
     assert hasattr(det, "pu_known_scores_")
     det.set_params(train_on="p").fit(X, known_normal=known)
     assert not hasattr(det, "pu_known_scores_") and not hasattr(det, "pu_classifier_")
+
+
+def test_training_scores_keep_the_fit_settings_when_parameters_change_after():
+    """The threshold was set with the fit's scoring settings; the training rows' scores,
+    computed on first read, use the same ones, so labels_ agree with threshold_ whatever
+    set_params did in between."""
+    X, _, known = moons_pu(n=400)
+    params = dict(random_state=0, **{**TINY_PUGAN, "n_epochs": 1})
+    read_at_once = PUGAN(**params).fit(X, known_normal=known)
+    expected = read_at_once.decision_scores_
+    later = PUGAN(**params).fit(X, known_normal=known)
+    later.set_params(score="discrimination", lam=0.0, inversion="encoder")
+    np.testing.assert_array_equal(later.decision_scores_, expected)
+    assert not np.array_equal(later.decision_function(X), expected)  # scoring follows params
+
+
+def test_a_failed_refit_leaves_no_half_of_the_earlier_fit():
+    X, _, known = moons_pu(n=300)
+    det = PUGAN(random_state=0, window=10, train_on="p", **{**TINY_PUGAN, "n_epochs": 1})
+    det.fit(X, known_normal=known)
+    few = np.zeros(len(X), dtype=bool)
+    few[:5] = True
+    with pytest.raises(ValueError, match="fewer than window=10"):
+        det.fit(X * 100 + 50, known_normal=few)
+    with pytest.raises(NotFittedError):
+        det.decision_function(X)
+    assert not [k for k in vars(det) if k.endswith("_")]
+
+
+def test_fit_leaves_every_cuda_seed_alone(monkeypatch):
+    """torch.manual_seed also reseeds every GPU (queued until CUDA starts); fit seeds only the
+    CPU generator it restores afterwards."""
+    calls = []
+    monkeypatch.setattr(torch.cuda, "manual_seed_all", lambda seed: calls.append(seed))
+    X, _, known = moons_pu(n=200)
+    PUGAN(random_state=0, **{**TINY_PUGAN, "n_epochs": 1}).fit(X, known_normal=known)
+    assert calls == []
+
+
+@pytest.mark.parametrize("scaling", ["minmax", "robust"])
+def test_a_column_constant_among_known_normals_scales_the_same_in_any_unit(scaling):
+    """Such a column takes its width from all training rows: multiplying it by 1,000 leaves
+    the scaled records, and so the scores, as they were."""
+    X, _, known = moons_pu(n=300)
+    X = np.c_[X, np.where(known, 0.0, np.linspace(0.0, 0.01, len(X)))]
+    wide = X.copy()
+    wide[:, 2] *= 1000
+    det = PUGAN(scaling=scaling)
+    det.fit_scaling(X[known], X)
+    one = (X - det.scale_center_) / det.scale_width_
+    det.fit_scaling(wide[known], wide)
+    other = (wide - det.scale_center_) / det.scale_width_
+    np.testing.assert_allclose(one, other)
+    det.fit_scaling(X[known])  # without the training rows: the old unit-bound width of 1
+    assert det.scale_width_[2] == 1.0
+
+
+def test_a_column_beyond_float64_scaling_is_named():
+    X, _, known = moons_pu(n=200)
+    X = np.c_[X, np.where(np.arange(len(X)) % 2, 1.5e308, -1.5e308)]
+    with pytest.raises(ValueError, match="column 2 of X spans more than float64 can scale"):
+        PUGAN(train_on="p", **TINY_PUGAN).fit(X, known_normal=known)
+
+
+@pytest.mark.parametrize("X, match", [
+    (np.ones((5, 2), dtype=complex), "must be real-valued; got complex"),
+    ([[10 ** 400, 1.0]], "could not convert to float"),
+])
+def test_check_features_names_complex_and_overflowing_input(X, match):
+    from pugan.base import check_features
+
+    with pytest.raises(ValueError, match=match):
+        check_features(X)
