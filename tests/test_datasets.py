@@ -124,7 +124,9 @@ def test_user_file_bad_inputs(tmp_path, user_frame):
     inf = user_frame.copy()
     inf.loc[3, "a"] = np.inf
     inf.to_parquet(tmp_path / "inf.parquet")
-    with pytest.raises(DatasetError, match="column 'a' has 1 NaN or infinite"):
+    with pytest.raises(DatasetError, match=r"column .a. has 1 NaN or infinite value\(s\), "
+                                          r"first at data row 3 \(counted from 0, any header "
+                                          r"line not counted\)"):
         load_dataset("file", path=tmp_path / "inf.parquet", label_column="kind",
                      anomaly_values="attack")
 

@@ -139,13 +139,14 @@ def check_finite_numeric(X: pd.DataFrame, source: str, skip: tuple[str, ...] = (
         if bad.any():
             raise DatasetError(
                 f"{source}: feature column {col!r} has {int(bad.sum())} NaN or infinite "
-                f"value(s), first at row {int(np.argmax(bad))}"
+                f"value(s), first at data row {int(np.argmax(bad))} (counted from 0, any header "
+                "line not counted)"
             )
         huge = np.abs(arr) > MAX_ABS_VALUE
         if huge.any():
             raise DatasetError(
                 f"{source}: feature column {col!r} has {int(huge.sum())} value(s) beyond "
-                f"±{MAX_ABS_VALUE:g} (first at row {int(np.argmax(huge))}: "
+                f"±{MAX_ABS_VALUE:g} (first at data row {int(np.argmax(huge))}, counted from 0: "
                 f"{arr[np.argmax(huge)]:g}); scaling would overflow to inf: rescale the column"
             )
 
