@@ -569,7 +569,7 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
     def fit(self, X, y=None, *, known_normal=None):
         """Fit the three stages on P (``known_normal`` True) and U (the rest).
 
-        The stages, in order: :meth:`select_gan_rows` (stage 1), :meth:`fit_scaling`,
+        The stages, in order: :meth:`fit_scaling`, :meth:`select_gan_rows` (stage 1),
         :meth:`gan_training_sample`, :meth:`train_networks`, :meth:`fit_distilled_scorer`
         (with ``inversion="distilled"``) and :meth:`calibrate` (stage 3); then the training
         rows' scores and the threshold.
@@ -611,8 +611,8 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
         """:meth:`fit`'s stages on checked records ``X`` and known-normal mask ``mask``."""
         rng = check_random_state(self.random_state)
         pu_seed, torch_seed = (int(s) for s in rng.randint(MAX_SEED, size=2))
+        self.fit_scaling(X[mask], X)  # first: it names a column no scaling can hold
         gan_mask = self.select_gan_rows(X, mask, seed=pu_seed)
-        self.fit_scaling(X[mask], X)
         Xs = self._scale(X)
         if self.window is not None and gan_mask.sum() < self.window:
             raise ValueError(f"the GAN training set has {int(gan_mask.sum())} rows, fewer than "
@@ -651,8 +651,8 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
             if getattr(self, "_train_records", None) is None:
                 raise AttributeError("decision_scores_: this PUGAN is not fitted")
             with _torch_threads(self._threads()):
-                self._decision_scores = self._scores_of(self._train_records,
-                                                        self._train_scoring)
+                self._decision_scores = self._scores_of(
+                    self._train_records, getattr(self, "_train_scoring", None))
             self._train_records = None
         return self._decision_scores
 
@@ -661,8 +661,10 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
         self._decision_scores, self._train_records = np.asarray(scores), None
 
     def _forget_fit(self) -> None:
-        """Drop every fitted attribute, so that a fit that fails part way leaves an unfitted
-        detector, never one mixing two fits' stages."""
+        """Drop every fitted attribute: called once a fit's input has passed its checks, and
+        again when one of its stages fails, so that a failed fit leaves an unfitted detector,
+        never one mixing two fits' stages (input refused by the checks leaves the earlier fit
+        as it was)."""
         for name in list(vars(self)):
             if (name.endswith("_") and not name.startswith("__")) or name in (
                     "_decision_scores", "_train_records", "_train_scoring"):
