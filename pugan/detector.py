@@ -155,6 +155,17 @@ def _read_torch_file(source, path) -> object:
                          f"another format): {type(exc).__name__}: {exc}") from None
 
 
+def _refuse_past_float32(X: np.ndarray) -> None:
+    """Stage 1's trees read the raw records in float32 (scikit-learn's), so a value past its
+    range is named here by column rather than by scikit-learn's message for the whole X."""
+    past = np.abs(X) > np.finfo(np.float32).max
+    if past.any():
+        row, col = np.argwhere(past)[0]
+        raise ValueError(f"column {col} of X holds {int(past[:, col].sum())} value(s) past "
+                         f"float32's range (first at row {row}: {X[row, col]:g}), which stage "
+                         "1's classifier reads in; rescale the column")
+
+
 class PUGAN(AnomalyDetectorMixin, BaseEstimator):
     """PU-GAN: PU bagging, an LSTM GAN on the reliable normals, and latent-inversion scores.
 
@@ -600,6 +611,8 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
             raise ValueError(
                 f"X has {X.shape[0]} rows, fewer than window={self.window}: cannot cut one window"
             )
+        if self.train_on == "pu":
+            _refuse_past_float32(X)
         self._forget_fit()
         try:
             return self._fit_stages(X, mask)

@@ -530,7 +530,7 @@ def test_labels_other_than_0_and_1_are_refused_before_any_rounding(labels, shown
 
     X = np.arange(12.0).reshape(6, 2)
     with pytest.raises(DatasetError, match=rf"labels must be 0 \(normal\) or 1 \(anomaly\); "
-                                           rf"got {shown} \(row 2\)$"):
+                                           rf"got {shown} \(data row 2, counted from 0\)$"):
         make_dataset("t", X, labels)
     assert make_dataset("t", X, [0, 1, 1.0, 0, True, 0]).y.tolist() == [0, 1, 1, 0, 1, 0]
 

@@ -623,12 +623,25 @@ def test_a_column_constant_among_known_normals_scales_the_same_in_any_unit(scali
     assert det.scale_width_[2] == 1.0
 
 
+def test_a_value_past_float32_is_named_before_stage_1_and_keeps_the_earlier_fit():
+    X, _, known = moons_pu(n=200)
+    det = PUGAN(random_state=0, **{**TINY_PUGAN, "n_epochs": 1}).fit(X, known_normal=known)
+    threshold = det.threshold_
+    wide = np.c_[X, np.where(np.arange(len(X)) == 7, 1e300, 0.0)]
+    with pytest.raises(ValueError, match=r"column 2 of X holds 1 value\(s\) past float32's "
+                                         r"range \(first at row 7: 1e\+300\)"):
+        det.fit(wide, known_normal=known)
+    assert det.threshold_ == threshold  # refused at the checks: the earlier fit stays
+    PUGAN(train_on="p", **{**TINY_PUGAN, "n_epochs": 1}).fit(wide, known_normal=known)
+
+
 def test_a_column_beyond_float64_scaling_is_named():
     X, _, known = moons_pu(n=200)
     X = np.c_[X, np.where(np.arange(len(X)) % 2, 1.5e308, -1.5e308)]
-    for train_on in ("p", "pu"):  # named before stage 1, whose classifier reads float32
-        with pytest.raises(ValueError, match="column 2 of X spans more than float64 can scale"):
-            PUGAN(train_on=train_on, **TINY_PUGAN).fit(X, known_normal=known)
+    with pytest.raises(ValueError, match="column 2 of X spans more than float64 can scale"):
+        PUGAN(train_on="p", **TINY_PUGAN).fit(X, known_normal=known)
+    with pytest.raises(ValueError, match="column 2 of X holds .* past float32's range"):
+        PUGAN(train_on="pu", **TINY_PUGAN).fit(X, known_normal=known)  # stage 1's check first
 
 
 @pytest.mark.parametrize("X, match", [

@@ -177,7 +177,7 @@ def make_dataset(name, X, y, *, anomaly_type=None, family=None, categorical=(), 
         first = first.item() if isinstance(first, np.generic) else first
         more = f" and {len(outside) - 1} more" if len(outside) > 1 else ""
         raise DatasetError(f"{source}: labels must be 0 (normal) or 1 (anomaly); got "
-                           f"{first!r} (row {outside[0]}){more}")
+                           f"{first!r} (data row {outside[0]}, counted from 0){more}")
     y = values.astype(np.int64)
     check_finite_numeric(X, source, skip=tuple(categorical))
     check_two_classes(y, source)
