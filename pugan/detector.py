@@ -60,6 +60,8 @@ _NOT_SAVED = ("pu_classifier_",)
 _SCORING_PARAMS = ("score", "lam", "inversion", "inversion_steps")
 #: MAD-GAN's stride between windows
 _WINDOW_STEP = 10
+#: what to do when fewer records than a window are given to score
+_SCORE_TOGETHER = " (score at least that many records together)"
 
 
 class ScoreComponents(NamedTuple):
@@ -562,19 +564,20 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
         if inversion is not None and inversion not in _INVERSIONS:
             raise ValueError(f"inversion must be one of {_INVERSIONS}; got {inversion!r}")
         Xs = self.scale_records(X)
-        self._check_enough_for_a_window(Xs)
+        self._check_enough_for_a_window(Xs, _SCORE_TOGETHER)
         with _torch_threads(self._threads()):
             parts = self._standardise(*self._raw_record_scores(Xs, inversion=inversion))
         for values in parts:
             _refuse_non_finite(values, Xs)
         return parts
 
-    def _check_enough_for_a_window(self, X) -> None:
-        """Scoring in windows needs a window's worth of records, as fitting does: fewer would
-        wrap around into windows of repeated records that the GAN never saw."""
+    def _check_enough_for_a_window(self, X, hint: str = "") -> None:
+        """Fitting and scoring in windows need a window's worth of records: fewer would wrap
+        around into windows of repeated records that the GAN never saw. ``hint`` closes the
+        message (scoring's: what to do instead)."""
         if self.window is not None and X.shape[0] < self.window:
             raise ValueError(f"X has {X.shape[0]} rows, fewer than window={self.window}: cannot "
-                             "cut one window (score at least that many records together)")
+                             f"cut one window{hint}")
 
     # ------------------------------------------------------------------ fit, stage by stage
     def fit(self, X, y=None, *, known_normal=None):
@@ -607,10 +610,7 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
             )
         mask = check_known_normal(known_normal, X.shape[0], require_some=True,
                                   forbid_all=self.train_on == "pu")
-        if self.window is not None and X.shape[0] < self.window:
-            raise ValueError(
-                f"X has {X.shape[0]} rows, fewer than window={self.window}: cannot cut one window"
-            )
+        self._check_enough_for_a_window(X)
         if self.train_on == "pu":
             _refuse_past_float32(X)
         self._forget_fit()
@@ -872,7 +872,7 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
         """Anomaly score of each record (higher = more anomalous); writes nothing to self."""
         check_is_fitted(self, "generator_")
         X = check_features(X, n_features=self.n_features_in_)
-        self._check_enough_for_a_window(X)
+        self._check_enough_for_a_window(X, _SCORE_TOGETHER)
         with _torch_threads(self._threads()):
             return self._scores_of(self._scale(X))
 
