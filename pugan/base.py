@@ -49,12 +49,13 @@ def check_features(X, *, name: str = "X", n_features: int | None = None) -> np.n
     Rejects non-numeric or complex data, wrong dimensionality, empty input, NaN/inf, and (when
     ``n_features`` is given) a column count different from the one seen in ``fit``.
     """
-    if np.iscomplexobj(X):  # numpy would drop the imaginary parts with only a warning
-        raise ValueError(f"{name} must be real-valued; got complex numbers")
-    try:
-        arr = np.asarray(X, dtype=np.float64)
+    try:  # a ragged list fails already in the complex check: both named as not numeric
+        is_complex = np.iscomplexobj(X)
+        arr = None if is_complex else np.asarray(X, dtype=np.float64)
     except (TypeError, ValueError, OverflowError) as exc:
         raise ValueError(f"{name} must be numeric; could not convert to float: {exc}") from exc
+    if is_complex:  # numpy would drop the imaginary parts with only a warning
+        raise ValueError(f"{name} must be real-valued; got complex numbers")
     if arr.ndim == 1:
         raise ValueError(
             f"{name} must be 2-D (n_samples, n_features); got a 1-D array of shape {arr.shape}. "

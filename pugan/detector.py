@@ -118,16 +118,19 @@ def _robust_scale(values: np.ndarray) -> tuple[float, float]:
     return center, scale
 
 
-def _refuse_non_finite(scores: np.ndarray, Xs: np.ndarray) -> None:
+def _refuse_non_finite(scores: np.ndarray, Xs: np.ndarray,
+                       rows: np.ndarray | None = None) -> None:
     """A ValueError naming the first record of scaled records ``Xs`` whose score is not
     finite: the networks compute in float32, so a record far outside the training rows'
     scale overflows (its residual squared), and a silent infinity would be ranked,
-    thresholded and reported as a score."""
+    thresholded and reported as a score. ``rows``: the caller's row numbers of ``Xs``'s
+    records where they are a subset of its input (fit scores the known normals alone)."""
     bad = np.flatnonzero(~np.isfinite(scores))
     if len(bad):
         first = int(bad[0])
+        row = first if rows is None else int(rows[first])
         raise ValueError(
-            f"{len(bad)} record(s) got a non-finite anomaly score (first: row {first}, "
+            f"{len(bad)} record(s) got a non-finite anomaly score (first: row {row}, "
             f"largest attribute {float(np.max(np.abs(Xs[first]))):.3g} after the training "
             "rows' scaling): PU-GAN computes in float32, whose range such records leave")
 
@@ -645,7 +648,7 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
             if self.window is None:  # records score one by one: the known normals suffice
                 self._decision_scores, self._train_records = None, Xs
                 self._train_scoring = {name: getattr(self, name) for name in _SCORING_PARAMS}
-                known_scores = self._scores_of(Xs[mask])
+                known_scores = self._scores_of(Xs[mask], rows=np.flatnonzero(mask))
             else:  # a record's score comes from the windows around it
                 self.decision_scores_ = self._scores_of(Xs)
                 known_scores = self.decision_scores_[mask]
@@ -737,7 +740,8 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
         def centre_and_width(Z):
             if self.scaling == "minmax":  # MAD-GAN: each column onto [-1, 1]
                 lo, hi = Z.min(0), Z.max(0)
-                return (lo + hi) / 2.0, (hi - lo) / 2.0
+                # halves first: a column near float64's limit has a centre, if not a width
+                return lo / 2.0 + hi / 2.0, (hi - lo) / 2.0
             q25, centre, q75 = np.percentile(Z, [25, 50, 75], axis=0)  # robust: unbounded
             return centre, np.where(q75 > q25, q75 - q25, Z.std(0))
 
@@ -846,16 +850,18 @@ class PUGAN(AnomalyDetectorMixin, BaseEstimator):
         self.rec_center_, self.rec_scale_ = _robust_scale(rec)
         self.disc_center_, self.disc_scale_ = _robust_scale(disc)
 
-    def _scores_of(self, Xs: np.ndarray, settings: dict | None = None) -> np.ndarray:
+    def _scores_of(self, Xs: np.ndarray, settings: dict | None = None,
+                   rows: np.ndarray | None = None) -> np.ndarray:
         """Anomaly scores of scaled records: the ``score`` field of their components, a score
-        that is not finite refused by name (:func:`_refuse_non_finite`). ``settings`` holds
-        the scoring parameters (:data:`_SCORING_PARAMS`) to use instead of the current ones."""
+        that is not finite refused by name (:func:`_refuse_non_finite`, with ``rows`` the
+        input's row numbers of a subset). ``settings`` holds the scoring parameters
+        (:data:`_SCORING_PARAMS`) to use instead of the current ones."""
         s = {name: getattr(self, name) for name in _SCORING_PARAMS}
         s.update(settings or {})
         rec, disc = self._raw_record_scores(Xs, inversion=s["inversion"],
                                             max_steps=s["inversion_steps"])
         scores = getattr(self._standardise(rec, disc, lam=s["lam"]), s["score"])
-        _refuse_non_finite(scores, Xs)
+        _refuse_non_finite(scores, Xs, rows)
         return scores
 
     def _student_fidelity(self, held) -> float:

@@ -635,6 +635,29 @@ def test_a_value_past_float32_is_named_before_stage_1_and_keeps_the_earlier_fit(
     PUGAN(train_on="p", **{**TINY_PUGAN, "n_epochs": 1}).fit(wide, known_normal=known)
 
 
+def test_a_column_near_float64s_limit_whose_span_fits_is_scaled():
+    """Its centre is taken in halves, so values near 1e308 with a finite span are scaled
+    onto [-1, 1] instead of being refused as beyond float64."""
+    X, _, known = moons_pu(n=200)
+    X = np.c_[X, np.where(np.arange(len(X)) % 2, 1.2e308, 1.0e308)]
+    det = PUGAN(train_on="p", random_state=0, **{**TINY_PUGAN, "n_epochs": 1})
+    det.fit_scaling(X[known], X)
+    assert det.scale_center_[2] == pytest.approx(1.1e308)
+    assert np.abs(det._scale(X)[:, 2]).max() == pytest.approx(1.0)
+
+
+def test_a_known_normal_whose_score_overflows_in_fit_is_named_by_its_row_of_x():
+    """Fit scores the known normals alone; the row it names is the record's row of X."""
+    X, _, _ = moons_pu(n=300)
+    known = np.zeros(len(X), dtype=bool)
+    known[100:200] = True
+    X[150, 1] = 1e25
+    det = PUGAN(scaling="robust", train_on="p", inversion="encoder", recon_weight=0.0,
+                random_state=0, **{**TINY_PUGAN, "n_epochs": 1, "encoder_epochs": 0})
+    with pytest.raises(ValueError, match=r"non-finite anomaly score \(first: row 150,"):
+        det.fit(X, known_normal=known)
+
+
 def test_a_column_beyond_float64_scaling_is_named():
     X, _, known = moons_pu(n=200)
     X = np.c_[X, np.where(np.arange(len(X)) % 2, 1.5e308, -1.5e308)]
@@ -647,6 +670,7 @@ def test_a_column_beyond_float64_scaling_is_named():
 @pytest.mark.parametrize("X, match", [
     (np.ones((5, 2), dtype=complex), "must be real-valued; got complex"),
     ([[10 ** 400, 1.0]], "could not convert to float"),
+    ([[1.0, 2.0], [3.0]], "must be numeric; could not convert"),   # ragged rows
 ])
 def test_check_features_names_complex_and_overflowing_input(X, match):
     from pugan.base import check_features
