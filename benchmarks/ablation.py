@@ -226,6 +226,18 @@ def ablation_markdown(frame: pd.DataFrame) -> str:
             + markdown_table(paired_differences(frame)) + "\n")
 
 
+def check_workers(n_jobs: int) -> None:
+    """Refuse ``--n-jobs`` below 1 (joblib would name its own ``n_jobs`` for 0 and quietly
+    take a large negative count as one worker) or far above the cores, as ``run`` does."""
+    import os
+
+    from benchmarks.config import check_n_jobs
+
+    if n_jobs < 1:
+        raise ValueError(f"--n-jobs must be >= 1; got {n_jobs}")
+    check_n_jobs(n_jobs, os.cpu_count() or 1)
+
+
 def check_presets(presets: list[str]) -> None:
     """Refuse an empty preset list before any work: it would fit nothing and replace the
     committed table with an empty one."""
@@ -286,6 +298,7 @@ def run_command(args) -> int:
     presets = [p.strip() for p in args.presets.split(",") if p.strip()]
     try:
         check_presets(presets)
+        check_workers(args.n_jobs)
     except ValueError as exc:
         print(f"pugan-bench ablation: error: {exc}", file=sys.stderr)
         return 2

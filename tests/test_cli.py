@@ -181,6 +181,12 @@ def test_ablation_subcommand_takes_development_seeds_unless_told(tmp_path, capsy
                  "--reports", str(tmp_path / "rep")])
     assert code == 2 and "report seed" in capsys.readouterr().err
     assert not (tmp_path / "abl").exists()
+    # a worker count below one is named, before any fit
+    for bad in ("0", "-5"):
+        code = main(["ablation", "--n-jobs", bad, "--out", str(tmp_path / "abl"),
+                     "--reports", str(tmp_path / "rep")])
+        assert code == 2 and "--n-jobs must be >= 1" in capsys.readouterr().err
+    assert not (tmp_path / "abl").exists()
 
 
 def test_scale_curves_subcommand_redraws_the_figure_from_its_csv(tmp_path):
