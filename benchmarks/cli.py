@@ -633,7 +633,7 @@ def main(argv: list[str] | None = None) -> int:
     level = logging.DEBUG if args.verbose else logging.WARNING if args.quiet else logging.INFO
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
                         datefmt="%H:%M:%S")
-    from benchmarks.errors import OutputFolderError
+    from benchmarks.errors import OutputFolderError, ResumableInterrupt
 
     try:
         status = COMMANDS[args.command](args)
@@ -648,13 +648,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"pugan-bench {args.command}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt as exc:
-        how = getattr(exc, "resume", None)
-        if how is None and args.command == "rerun":  # stopped before any cell ran
+        if isinstance(exc, ResumableInterrupt):
+            print(exc, file=sys.stderr)
+        elif args.command == "rerun":  # stopped before any cell ran
             print(f"interrupted before any cell ran; remove {args.dest} (rerun refuses a DEST "
                   "that exists) and give the same command again", file=sys.stderr)
-            return 130
-        print(f"interrupted; finished cells are kept; resume with {how or 'the same command'}",
-              file=sys.stderr)
+        else:
+            print("interrupted; resume with the same command", file=sys.stderr)
         return 130
 
 

@@ -51,6 +51,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from benchmarks.errors import ResumableInterrupt
+
 __all__ = ["ResumableInterrupt", "copy_without", "moves_command", "resume_command",
            "run_command", "score_moves", "source_config"]
 
@@ -62,14 +64,6 @@ SETTINGS = ("detector_name", "detector_params", "preset", "dataset_params", "spl
 CONDITION = ["dataset", "detector", "anomaly_ratio", "labelled_fraction"]
 MOVES_COLUMNS = [*CONDITION, "score", "cells", "source_mean", "rerun_mean", "difference",
                  "ci_low", "ci_high", "largest_move", "identical"]
-
-
-class ResumableInterrupt(KeyboardInterrupt):
-    """An interrupted rerun, with the command that resumes it (``resume``)."""
-
-    def __init__(self, resume: str):
-        super().__init__(resume)
-        self.resume = resume
 
 
 def moves_command_line(before: Path, after: Path, detectors: list[str],
@@ -299,6 +293,8 @@ def run_command(args) -> int:
     try:
         frame = run_sweep(config, dest, n_jobs=args.n_jobs, retry_failed=False,
                           progress=False, timings_from=source / "results.csv", resume=resume)
+    except ResumableInterrupt:
+        raise  # stopped mid-sweep: it names the cells' folder and this resume command
     except KeyboardInterrupt:
         raise ResumableInterrupt(resume) from None
     _write_moves(score_moves(source, dest, compared, args.dataset), dest / "moves.csv")

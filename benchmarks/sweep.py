@@ -43,7 +43,7 @@ from benchmarks.cache import CellCache, check_writable
 from benchmarks.cell_runner import forkserver_preload, library_versions, run_cell
 from benchmarks.cells import Cell
 from benchmarks.config import SweepConfig, check_n_jobs
-from benchmarks.errors import OutputFolderError, SchedulerUnreachable
+from benchmarks.errors import OutputFolderError, ResumableInterrupt, SchedulerUnreachable
 from benchmarks.isolation import available_cores, error_text, exit_with_parent
 from benchmarks.results import STATUSES, previous_records, record_run, results_frame, write_results
 from benchmarks.scheduling import expected_seconds_lookup, longest_first, observed_seconds
@@ -452,9 +452,7 @@ def _run_connected(config: SweepConfig, out, client, *, n_jobs, backend, schedul
                   n_workers=n_workers, client=client)
     except KeyboardInterrupt:
         sink.interrupted = True
-        log.warning("interrupted: finished cells are kept in %s; resume with %s",
-                    folder / "cells", resume)
-        raise
+        raise ResumableInterrupt(resume, folder / "cells") from None
     except Exception as exc:  # the harness's or the cluster's: the run stops, not done
         sink.error = " ".join(error_text(exc).split())  # one line in run.log
         raise
