@@ -2,8 +2,10 @@
 seed unless told explicitly. ``pugan-bench ablation`` follows the same rule."""
 
 import importlib.util
+import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -195,6 +197,24 @@ def test_compare_tunings_matches_points_and_says_where_choices_differ(tmp_path, 
     assert "moons: A chooses k 1, B k 5" in out
     assert compare([a, a, "--detector", "knn"]) == 0
     assert "moons: the same choice" in capsys.readouterr().out
+    # the choices' paired difference within each tuning, from the rows it was chosen on
+    rows = pd.DataFrame([
+        {"dataset": "moons", "detector_name": "knn", "status": "ok", "seed": seed,
+         "detector_params": json.dumps({"k": k, "precision": "float32"}), "auprc": value}
+        for seed, k, value in ((1000, 1, 0.9), (1001, 1, 0.8), (1002, 1, 0.7),
+                               (1000, 5, 0.8), (1001, 5, 0.8), (1002, 5, 0.5))])
+    for name in ("ra", "rb"):
+        (tmp_path / name).mkdir()
+        rows.to_csv(tmp_path / name / "results.csv", index=False)
+    assert compare([a, b, "--detector", "knn", "--ignore", "precision", "--results",
+                    str(tmp_path / "ra"), str(tmp_path / "rb")]) == 0
+    out = capsys.readouterr().out
+    # differences -0.1, 0, -0.2: mean -0.1, sd 0.1, t(2) half-width 0.248
+    assert "in A: B's point minus A's, paired by seed over 3 seed(s): -0.100 [-0.348, +0.148]" \
+        in out
+    assert compare([a, b, "--detector", "knn", "--ignore", "precision", "--results",
+                    str(tmp_path), str(tmp_path / "rb")]) == 2
+    assert f"no results.csv in {tmp_path}" in capsys.readouterr().err
 
 
 def test_split_overlap_counts_report_test_records_a_development_split_showed(monkeypatch):
@@ -288,3 +308,16 @@ def test_ocsvm_agreement_pairs_the_auprc_by_seed():
     row = module.agreement_summary(frame).iloc[0]
     assert row["seeds"] == 3 and row["lowest spearman"] == 0.988
     assert row["auprc scalable - exact"].startswith("-0.0500 [")
+
+
+def test_gaal_sign_reads_one_seeded_fit_both_ways():
+    """The two signs are two fits with one seed: their AUROCs sum to one, and the data are
+    normals inside the shell the anomalies lie on."""
+    module = load("gaal_sign")
+    train, X_test, y_test = module.shell_data(1000, dims=3)
+    radius = np.linalg.norm(X_test[y_test == 1], axis=1)
+    assert train.shape[1] == 3 and ((radius >= module.SHELL[0]) & (radius <= module.SHELL[1])).all()
+    assert y_test.sum() == module.N_ANOMALY_TEST
+    pyod, paper = module.sign_rows("so-gaal", 1000, dims=2, epochs=1)
+    assert (pyod["gaal_score"], paper["gaal_score"]) == ("pyod", "paper")
+    assert pyod["auroc"] + paper["auroc"] == pytest.approx(1.0)
