@@ -3,6 +3,7 @@
 Usage::
 
     python experiments/compare_tunings.py A.yaml B.yaml [--detector pugan] [--ignore precision]
+        [--results A_DIR B_DIR]
 
 A and B are tuning files written by ``pugan-bench tune`` over the same grid, for example the
 committed one and one trained in another arithmetic. Points are matched by their parameters,
@@ -11,13 +12,22 @@ less those named by ``--ignore`` (a parameter that only one tuning set, such as
 standard deviation of the criterion over the development seeds in A and in B, the chosen
 point of each in bold, and whether the two choices agree. The tables in docs/speed.md come
 from this command.
+
+``--results A_DIR B_DIR`` names the folders whose results.csv each tuning was chosen from
+(``pugan-bench tune --out``). Where the two choices differ, it adds, for each tuning, B's
+point minus A's point, paired by development seed, with the mean and its 95% Student-t
+interval (unclipped): whether that tuning's seeds separate the two points at all, which the
+means and standard deviations alone cannot say.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+from pathlib import Path
 
+from benchmarks.stats import mean_ci
 from benchmarks.tuning import read_tuning
 
 
@@ -56,8 +66,49 @@ def _seeds_line(a: dict, b: dict) -> str:
     return text
 
 
-def compare(a: dict, b: dict, detector: str, ignore: set[str]) -> str:
-    """The markdown tables of ``detector``'s grid in tunings ``a`` and ``b``."""
+def point_scores(folder: Path, dataset: str, detector: str, point: tuple,
+                 criterion: str) -> dict[int, float]:
+    """The criterion of one grid point per seed, read from a tuning's results.csv: the ok
+    rows of ``detector`` on ``dataset`` whose parameters, restricted to the point's names,
+    are the point."""
+    import pandas as pd
+
+    path = Path(folder) / "results.csv"
+    if not path.is_file():
+        raise ValueError(f"no results.csv in {folder}: give the folder `pugan-bench tune "
+                         "--out` wrote")
+    rows = pd.read_csv(path)
+    names = {k for k, _ in point}
+    rows = rows[(rows["dataset"] == dataset) & (rows["detector_name"] == detector)
+                & (rows["status"] == "ok")]
+    scores = {}
+    for params, seed, value in zip(rows["detector_params"], rows["seed"], rows[criterion],
+                                   strict=True):
+        given = json.loads(params) if isinstance(params, str) and params else {}
+        if tuple(sorted((k, v) for k, v in given.items() if k in names)) == point:
+            scores[int(seed)] = float(value)
+    if not scores:
+        raise ValueError(f"{path}: no ok row of {detector} on {dataset} at {_text(point)}")
+    return scores
+
+
+def paired_line(label: str, folder: Path, dataset: str, detector: str, first: tuple,
+                second: tuple, criterion: str) -> str:
+    """``second`` minus ``first`` in one tuning's results, paired by seed, with its interval."""
+    one = point_scores(folder, dataset, detector, first, criterion)
+    two = point_scores(folder, dataset, detector, second, criterion)
+    seeds = sorted(set(one) & set(two))
+    mean, _, low, high = mean_ci([two[s] - one[s] for s in seeds], bounded=False)
+    interval = "no interval from one seed" if len(seeds) < 2 else f"[{low:+.3f}, {high:+.3f}]"
+    return (f"  in {label}: B's point minus A's, paired by seed over {len(seeds)} seed(s): "
+            f"{mean:+.3f} {interval} (95% t)")
+
+
+def compare(a: dict, b: dict, detector: str, ignore: set[str],
+            results: tuple[Path, Path] | None = None) -> str:
+    """The markdown tables of ``detector``'s grid in tunings ``a`` and ``b``; with
+    ``results`` (the folders each was chosen from), the paired difference between the two
+    choices in each where they differ."""
     crit = _criterion(a, b)
     shared = [d for d in a["choices"] if d in b["choices"]
               and detector in a["choices"][d] and detector in b["choices"][d]]
@@ -88,6 +139,9 @@ def compare(a: dict, b: dict, detector: str, ignore: set[str]) -> str:
             lines.append(f"| {dataset} | {_text(key)} | {cells[0]} | {cells[1]} |")
         verdicts.append(f"{dataset}: " + ("the same choice" if chosen_a == chosen_b else
                                           f"A chooses {_text(chosen_a)}, B {_text(chosen_b)}"))
+        if results and chosen_a != chosen_b:
+            verdicts += [paired_line(label, folder, dataset, detector, chosen_a, chosen_b, crit)
+                         for label, folder in zip("AB", results, strict=True)]
     seeds = _seeds_line(a, b)
     return "\n".join([*lines, "", f"Chosen point in bold; {seeds}.", *verdicts]) + "\n"
 
@@ -99,10 +153,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--detector", default="pugan", help="the detector entry to compare")
     parser.add_argument("--ignore", action="append", default=[],
                         help="a parameter to leave out when matching points (repeatable)")
+    parser.add_argument("--results", nargs=2, type=Path, metavar=("A_DIR", "B_DIR"),
+                        help="the folders each tuning was chosen from (tune --out): adds the "
+                             "paired difference between differing choices")
     args = parser.parse_args(argv)
     try:
         print(compare(read_tuning(args.a), read_tuning(args.b), args.detector,
-                      set(args.ignore)), end="")
+                      set(args.ignore), args.results), end="")
     except ValueError as exc:
         print(f"compare_tunings: error: {exc}", file=sys.stderr)
         return 2
