@@ -653,8 +653,8 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "rerun":  # stopped before any cell ran
             print(f"interrupted before any cell ran; remove {args.dest} (rerun refuses a DEST "
                   "that exists) and give the same command again", file=sys.stderr)
-        else:
-            print("interrupted; resume with the same command", file=sys.stderr)
+        else:  # a command that keeps nothing when stopped
+            print("interrupted", file=sys.stderr)
         return 130
 
 

@@ -39,3 +39,6 @@ class ResumableInterrupt(KeyboardInterrupt):
         super().__init__(f"interrupted; finished cells are kept{kept}; resume with {resume}")
         self.resume = resume
         self.cells = cells
+
+    def __reduce__(self):
+        return type(self), (self.resume, self.cells)

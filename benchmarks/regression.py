@@ -271,7 +271,9 @@ def _run(config_path: Path, out: Path, n_jobs: int | None, progress: bool) -> pd
 
     config = load_config(config_path)
     log.info("running %s into %s (force: no cell reused)", config_path, out)
-    return run_sweep(config, out, n_jobs=n_jobs, force=True, progress=progress)
+    # every cell is computed again on every call, so a stopped check has nothing to resume
+    return run_sweep(config, out, n_jobs=n_jobs, force=True, progress=progress,
+                     resume="the same command, which computes every cell again")
 
 
 def _read_table(path: Path, what: str) -> pd.DataFrame:

@@ -297,7 +297,11 @@ def run_command(args) -> int:
         raise  # stopped mid-sweep: it names the cells' folder and this resume command
     except KeyboardInterrupt:
         raise ResumableInterrupt(resume) from None
-    _write_moves(score_moves(source, dest, compared, args.dataset), dest / "moves.csv")
+    try:
+        _write_moves(score_moves(source, dest, compared, args.dataset), dest / "moves.csv")
+    except KeyboardInterrupt:  # every cell ran: only the comparison is left to do
+        raise ResumableInterrupt(
+            f"`{moves_command_line(source, dest, compared, args.dataset or [])}`") from None
     bad = _chosen(frame, detectors, args.dataset) & frame["status"].isin(
         ["failed", "timeout"])
     if bad.any():

@@ -94,6 +94,8 @@ def _connect_first(backend: str, scheduler: str | None):
 
 #: how a stopped run resumes unless its caller says otherwise (a rerun does)
 SAME_COMMAND = "the same command"
+#: the same for a run that recomputes every cell: given again, it would discard what it kept
+FORCED_COMMAND = "the same command without --force"
 
 
 def _dask_client(scheduler: str | None, n_jobs: int):
@@ -383,8 +385,10 @@ def run_sweep(config: SweepConfig, out: str | Path, *, n_jobs: int | None = None
         this folder has none of its own (a rerun passes the sweep it copies).
     keep_rows : take each row of ``out/results.csv`` whose cell has no file in ``cells/`` as
         that cell's result (:func:`keep_rows_as_cells`), so that only new cells run.
-    resume : how to resume the run if it is stopped, for run.log and the warning (default:
-        the same command; a rerun's differs, since rerun refuses a folder that exists).
+    resume : how to resume the run if it is stopped, for run.log and the
+        :class:`~benchmarks.errors.ResumableInterrupt` it raises (default: the same command,
+        less ``--force`` where it was given; a rerun's differs, since rerun refuses a folder
+        that exists).
     """
     _check_run_options(backend, scheduler, threads_per_cell)
     client = _connect_first(backend, scheduler)
@@ -393,7 +397,8 @@ def run_sweep(config: SweepConfig, out: str | Path, *, n_jobs: int | None = None
                               scheduler=scheduler, retry_failed=retry_failed, force=force,
                               isolate=isolate, threads_per_cell=threads_per_cell,
                               progress=progress, timings_from=timings_from,
-                              keep_rows=keep_rows, resume=resume or SAME_COMMAND)
+                              keep_rows=keep_rows,
+                              resume=resume or (FORCED_COMMAND if force else SAME_COMMAND))
     finally:
         if client is not None:
             client.close()

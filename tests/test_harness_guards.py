@@ -325,6 +325,21 @@ def test_an_interrupted_run_logs_interrupted_not_done(tmp_path, monkeypatch):
         sweep.run_sweep(load_config(cfg), out, n_jobs=1, isolate=False, progress=False)
     last = (out / "run.log").read_text().splitlines()[-1]
     assert "sweep 't' interrupted: 1 of 3 cells have a result (1 ok)" in last
+    # the interrupt carries the way back; a forced run resumes without --force, which
+    # would otherwise compute the kept cell again
+    import pickle
+
+    from benchmarks.errors import ResumableInterrupt
+
+    with pytest.raises(ResumableInterrupt) as stopped:
+        sweep.run_sweep(load_config(cfg), out, n_jobs=1, isolate=False, progress=False,
+                        force=True)
+    assert stopped.value.resume == sweep.FORCED_COMMAND
+    assert stopped.value.cells == out / "cells"
+    copy = pickle.loads(pickle.dumps(stopped.value))
+    assert str(copy) == str(stopped.value) == (
+        f"interrupted; finished cells are kept in {out / 'cells'}; resume with the same "
+        "command without --force")
 
 
 def test_a_plugins_rows_are_current_to_the_stale_check(tmp_path, saved_registry):

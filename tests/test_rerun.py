@@ -279,7 +279,7 @@ def test_an_interrupted_rerun_names_the_seeds_and_limit_to_resume_with(tmp_path,
             f"{source} {dest} --detector t-centroid`") in " ".join(err.split())
 
 
-def test_a_stopped_rerun_logs_its_own_way_to_resume(tmp_path, monkeypatch):
+def test_a_stopped_rerun_logs_its_own_way_to_resume(tmp_path, capsys, monkeypatch):
     """run.log's last line of a stopped rerun names the rerun's resume command, not "the
     same command", which rerun refuses once DEST exists."""
     import benchmarks.sweep
@@ -296,6 +296,29 @@ def test_a_stopped_rerun_logs_its_own_way_to_resume(tmp_path, monkeypatch):
     last = (dest / "run.log").read_text().splitlines()[-1]
     assert "interrupted" in last and f"resume with `pugan-bench run {tmp_path / 's.yaml'}" \
         in last and "then `pugan-bench moves" in last
+    # the one line on stderr names the cells' folder and the same way back
+    err = capsys.readouterr().err
+    assert err.count("resume with") == 1, err
+    assert f"finished cells are kept in {dest / 'cells'}; resume with `pugan-bench run " in err
+
+
+def test_a_rerun_stopped_while_comparing_names_the_comparison_to_give(tmp_path, capsys,
+                                                                     monkeypatch):
+    """Every cell ran: what is left is the comparison, not "before any cell ran"."""
+    import benchmarks.rerun
+
+    source = _sweep(tmp_path)
+
+    def stop(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(benchmarks.rerun, "score_moves", stop)
+    dest = tmp_path / "copy"
+    assert main(["-q", "rerun", str(source), str(dest), "--detector", "t-centroid",
+                 "--n-jobs", "1"]) == 130
+    err = capsys.readouterr().err
+    assert f"resume with `pugan-bench moves {source} {dest} --detector t-centroid`" in err
+    assert "before any cell ran" not in err
 
 
 def test_a_rerun_stopped_while_copying_says_to_start_again(tmp_path, capsys, monkeypatch):
