@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from pathlib import Path
 
@@ -66,11 +67,13 @@ def _seeds_line(a: dict, b: dict) -> str:
     return text
 
 
-def point_scores(folder: Path, dataset: str, detector: str, point: tuple,
-                 criterion: str) -> dict[int, float]:
-    """The criterion of one grid point per seed, read from a tuning's results.csv: the ok
-    rows of ``detector`` on ``dataset`` whose parameters, restricted to the point's names,
-    are the point."""
+def point_scores(folder: Path, dataset: str, detector: str, point: tuple, criterion: str,
+                 seeds) -> dict[int, float]:
+    """The criterion of one grid point per seed of ``seeds``, read from a tuning's
+    results.csv: the ok rows of the entry labelled ``detector`` (``detector`` itself for a
+    one-point grid, ``detector[...]`` for its points) on ``dataset`` whose parameters,
+    restricted to the point's names, are the point. A seed met twice is refused: two
+    entries would be mixed."""
     import pandas as pd
 
     path = Path(folder) / "results.csv"
@@ -78,30 +81,43 @@ def point_scores(folder: Path, dataset: str, detector: str, point: tuple,
         raise ValueError(f"no results.csv in {folder}: give the folder `pugan-bench tune "
                          "--out` wrote")
     rows = pd.read_csv(path)
+    label = rows["detector"].astype(str)
+    rows = rows[(rows["dataset"] == dataset) & (rows["status"] == "ok")
+                & ((label == detector) | label.str.startswith(f"{detector}["))
+                & rows["seed"].isin(list(seeds))]
     names = {k for k, _ in point}
-    rows = rows[(rows["dataset"] == dataset) & (rows["detector_name"] == detector)
-                & (rows["status"] == "ok")]
     scores = {}
     for params, seed, value in zip(rows["detector_params"], rows["seed"], rows[criterion],
                                    strict=True):
         given = json.loads(params) if isinstance(params, str) and params else {}
-        if tuple(sorted((k, v) for k, v in given.items() if k in names)) == point:
-            scores[int(seed)] = float(value)
+        if tuple(sorted((k, v) for k, v in given.items() if k in names)) != point:
+            continue
+        if int(seed) in scores:
+            raise ValueError(f"{path}: two ok rows of {detector} on {dataset} at "
+                             f"{_text(point)} for seed {seed}")
+        scores[int(seed)] = float(value)
     if not scores:
         raise ValueError(f"{path}: no ok row of {detector} on {dataset} at {_text(point)}")
     return scores
 
 
-def paired_line(label: str, folder: Path, dataset: str, detector: str, first: tuple,
-                second: tuple, criterion: str) -> str:
-    """``second`` minus ``first`` in one tuning's results, paired by seed, with its interval."""
-    one = point_scores(folder, dataset, detector, first, criterion)
-    two = point_scores(folder, dataset, detector, second, criterion)
-    seeds = sorted(set(one) & set(two))
-    mean, _, low, high = mean_ci([two[s] - one[s] for s in seeds], bounded=False)
-    interval = "no interval from one seed" if len(seeds) < 2 else f"[{low:+.3f}, {high:+.3f}]"
-    return (f"  in {label}: B's point minus A's, paired by seed over {len(seeds)} seed(s): "
-            f"{mean:+.3f} {interval} (95% t)")
+def paired_line(label: str, tuning: dict, folder: Path, dataset: str, detector: str,
+                first: tuple, second: tuple, criterion: str) -> str:
+    """``second`` minus ``first`` over the seeds ``tuning`` was chosen on, paired by seed, with
+    its 95% t interval (seeds where either score is missing or not finite are left out)."""
+    seeds = tuning.get("seeds") or []
+    one = point_scores(folder, dataset, detector, first, criterion, seeds)
+    two = point_scores(folder, dataset, detector, second, criterion, seeds)
+    diffs = [two[s] - one[s] for s in sorted(set(one) & set(two))
+             if math.isfinite(two[s] - one[s])]
+    if not diffs:
+        raise ValueError(f"{folder}: no seed has a score at both {_text(first)} and "
+                         f"{_text(second)} on {dataset}")
+    mean, _, low, high = mean_ci(diffs, bounded=False)
+    interval = ("(one seed: no interval)" if len(diffs) < 2
+                else f"[{low:+.3f}, {high:+.3f}] (95% t)")
+    return (f"  in {label}: B's point minus A's, paired by seed over {len(diffs)} seed(s): "
+            f"{mean:+.3f} {interval}")
 
 
 def compare(a: dict, b: dict, detector: str, ignore: set[str],
@@ -140,8 +156,9 @@ def compare(a: dict, b: dict, detector: str, ignore: set[str],
         verdicts.append(f"{dataset}: " + ("the same choice" if chosen_a == chosen_b else
                                           f"A chooses {_text(chosen_a)}, B {_text(chosen_b)}"))
         if results and chosen_a != chosen_b:
-            verdicts += [paired_line(label, folder, dataset, detector, chosen_a, chosen_b, crit)
-                         for label, folder in zip("AB", results, strict=True)]
+            verdicts += [paired_line(label, tuning, folder, dataset, detector, chosen_a,
+                                     chosen_b, crit)
+                         for label, tuning, folder in zip("AB", (a, b), results, strict=True)]
     seeds = _seeds_line(a, b)
     return "\n".join([*lines, "", f"Chosen point in bold; {seeds}.", *verdicts]) + "\n"
 

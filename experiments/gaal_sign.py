@@ -5,7 +5,8 @@ Usage::
     python experiments/gaal_sign.py [--models so-gaal mo-gaal] [--seeds 1000-1004]
         [--epochs 20] [--dims 2] [--allow-report-seeds]
 
-``--epochs`` is PyOD's ``stop_epochs`` (the benchmark's entries train for 2).
+``--epochs`` is PyOD's ``stop_epochs``: the epochs before the generator stops, of three times
+as many the model trains in all.
 
 PyOD's SO_GAAL and MO_GAAL return D(x), the discriminator's probability that x is real, as the
 anomaly score; the GAAL paper scores 1 - D(x). Which of the two ranks anomalies is a property of

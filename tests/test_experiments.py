@@ -199,7 +199,7 @@ def test_compare_tunings_matches_points_and_says_where_choices_differ(tmp_path, 
     assert "moons: the same choice" in capsys.readouterr().out
     # the choices' paired difference within each tuning, from the rows it was chosen on
     rows = pd.DataFrame([
-        {"dataset": "moons", "detector_name": "knn", "status": "ok", "seed": seed,
+        {"dataset": "moons", "detector": f"knn[k={k}]", "status": "ok", "seed": seed,
          "detector_params": json.dumps({"k": k, "precision": "float32"}), "auprc": value}
         for seed, k, value in ((1000, 1, 0.9), (1001, 1, 0.8), (1002, 1, 0.7),
                                (1000, 5, 0.8), (1001, 5, 0.8), (1002, 5, 0.5))])
@@ -215,6 +215,11 @@ def test_compare_tunings_matches_points_and_says_where_choices_differ(tmp_path, 
     assert compare([a, b, "--detector", "knn", "--ignore", "precision", "--results",
                     str(tmp_path), str(tmp_path / "rb")]) == 2
     assert f"no results.csv in {tmp_path}" in capsys.readouterr().err
+    # a second entry of the same label and point would mix two detectors' scores
+    pd.concat([rows, rows.head(1)]).to_csv(tmp_path / "rb" / "results.csv", index=False)
+    assert compare([a, b, "--detector", "knn", "--ignore", "precision", "--results",
+                    str(tmp_path / "ra"), str(tmp_path / "rb")]) == 2
+    assert "two ok rows of knn on moons at k 1 for seed 1000" in capsys.readouterr().err
 
 
 def test_split_overlap_counts_report_test_records_a_development_split_showed(monkeypatch):
