@@ -12,6 +12,8 @@ LOCK := constraints.txt
 N_JOBS ?= 2
 # test processes of make test (pytest-xdist); each test that starts workers starts its own
 TEST_JOBS ?= 2
+# where `make gpu-checks` writes its files
+GPU_OUT ?= results/gpu
 # extra pip arguments for torch. Empty: pip's own sources decide (a local CPU wheel where
 # pip is configured with one); on a machine that installs from PyPI, give the CPU index:
 #   make install TORCH_PIP_ARGS="--index-url https://download.pytorch.org/whl/cpu"
@@ -24,7 +26,7 @@ KEEP_ROWS ?=
 # scikit-posthocs) and hence every regenerated figure is the same from run to run
 export PYTHONHASHSEED = 0
 
-.PHONY: help install lock test lint reproduce-paper tune sweep-imbalance smoke ablation report check-regression update-reference bench bench-compare scale-curves clean
+.PHONY: help install lock test lint reproduce-paper tune sweep-imbalance smoke ablation report check-regression update-reference bench bench-compare gpu-checks scale-curves clean
 
 help: ## list the documented targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
@@ -92,6 +94,9 @@ check-regression: $(STAMP) ## rerun the reference cells in a fresh folder; fail 
 bench: $(STAMP) ## performance suite (perf/, pytest-benchmark; JSON in .benchmarks) and its ratios to IForest
 	$(PY) -m pytest perf --benchmark-enable --benchmark-autosave --benchmark-storage=.benchmarks -p no:cacheprovider -q -W ignore::UserWarning
 	$(PY) -m benchmarks.perf.summary --storage .benchmarks
+
+gpu-checks: $(STAMP) ## on a machine with CUDA: the CUDA tests, `gpu-rows`, and PU-GAN's fit on GPU vs one CPU thread (results/gpu; docs/speed.md)
+	PY=$(PY) bash perf/gpu_checks.sh $(GPU_OUT)
 
 bench-compare: $(STAMP) ## compare the two newest saved `make bench` runs, by the time each recorded (pytest-benchmark compare)
 	runs="$$($(PY) -m benchmarks.perf.summary --storage .benchmarks --newest 2)" && \

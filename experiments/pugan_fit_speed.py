@@ -22,7 +22,8 @@ short fit with the same settings comes first, so that the first seed's time does
 the imports and most of the kernels' first builds, which every later seed skips.
 
 ``--compare BEFORE.csv AFTER.csv`` pairs two such files by seed and prints the speed-up
-(BEFORE's fit time over AFTER's: CPU seconds on one thread, wall seconds with more) and the
+(BEFORE's fit time over AFTER's: CPU seconds on one thread, wall seconds with more threads or
+with a ``device='cuda'`` parameter in either run) and the
 AUPRC difference (AFTER minus BEFORE), each as its mean over the seeds with the 95% Student-t
 interval, unclipped, and the Wilcoxon signed-rank p of the AUPRC differences (which cannot fall
 below 0.05 with fewer than six pairs, so it is named undecidable there). Each file must hold one
@@ -89,6 +90,15 @@ RUN_COLUMNS = ("label", "preset", "split_params", "attributes", "threads", "para
 SAME_IN_BOTH = ("preset", "split_params", "attributes", "threads")
 
 
+def one_cpu_thread(both) -> bool:
+    """Whether both runs' work is the process's CPU seconds: one thread, on the CPU. A fit on a
+    GPU spends its time on the device, where the host's CPU seconds count only the launches
+    and the waits, so it is timed by the wall clock, as a run on several threads is."""
+    on_gpu = any("cuda" in str(v) for c in ("params_before", "params_after") if c in both
+                 for v in both[c])
+    return bool((both["threads_before"] == 1).all()) and not on_gpu
+
+
 def compare(before: Path, after: Path) -> str:
     """The paired summary of two runs' CSVs (module docstring), as printed lines."""
     import pandas as pd
@@ -110,7 +120,7 @@ def compare(before: Path, after: Path) -> str:
     if unpaired:
         raise SystemExit(f"seeds {unpaired} are in one file only: compare the same seeds")
     both = a.merge(b, on="seed", suffixes=("_before", "_after"))
-    clock = "fit_cpu_s" if bool((both["threads_before"] == 1).all()) else "fit_wall_s"
+    clock = "fit_cpu_s" if one_cpu_thread(both) else "fit_wall_s"
     finite = np.isfinite(both[[f"{clock}_before", f"{clock}_after", "auprc_before",
                                "auprc_after"]].to_numpy(dtype=float)).all(axis=1)
     dropped = int((~finite).sum())
@@ -159,12 +169,14 @@ def main(argv=None) -> int:
     seeds = seeds_from_args(args, ap)
     params = dict(args.param)
     warm_up(preset_split(args.preset, seeds[0], **dict(args.split_param)), params, args.threads)
+    # stage seconds: CPU on one thread, wall with more (CPU time would sum the threads) or on
+    # a GPU (where the host's CPU time counts the launches, not the work)
+    cpu_clock = args.threads == 1 and not str(params.get("device", "cpu")).startswith("cuda")
     rows = []
     for seed in seeds:
         s = preset_split(args.preset, seed, **dict(args.split_param))
         wall, cpu = time.perf_counter(), time.process_time()
-        # stage seconds: CPU on one thread, wall with more (CPU time would sum the threads)
-        times, det = profile_fit(s.X_train, s.known_normal, cpu=args.threads == 1,
+        times, det = profile_fit(s.X_train, s.known_normal, cpu=cpu_clock,
                                  random_state=seed, n_jobs=args.threads, **params)
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
         auprc = float(average_precision_score(s.y_test, det.decision_function(s.X_test)))
@@ -176,18 +188,23 @@ def main(argv=None) -> int:
                **{f"{k}_s": round(times[k], 2) for k in STAGES}}
         rows.append(row)
         print(", ".join(f"{k}={v}" for k, v in row.items()), flush=True)
+        if args.out is not None:  # each seed as it ends: a stopped run keeps the seeds it did
+            append_row(args.out, row)
     print(f"{auprc_summary([r['auprc'] for r in rows])}; fit "
           f"{np.mean([r['fit_wall_s'] for r in rows]):.1f} s wall, "
           f"{np.mean([r['fit_cpu_s'] for r in rows]):.1f} s CPU on average")
-    if args.out is not None:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        new = not args.out.exists()
-        with args.out.open("a", newline="") as f:
-            w = csv.DictWriter(f, fieldnames=list(rows[0]))
-            if new:
-                w.writeheader()
-            w.writerows(rows)
     return 0
+
+
+def append_row(path: Path, row: dict) -> None:
+    """Append one seed's row to the CSV at ``path``, with a header when the file is new."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    new = not path.exists()
+    with path.open("a", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(row))
+        if new:
+            w.writeheader()
+        w.writerow(row)
 
 
 if __name__ == "__main__":

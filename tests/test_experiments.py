@@ -145,6 +145,12 @@ def test_pugan_fit_speed_compares_two_runs_paired_by_seed(tmp_path, capsys):
     after.assign(threads=2).to_csv(tmp_path / "t2.csv", index=False)
     with pytest.raises(SystemExit, match="differ in threads"):
         module.compare(tmp_path / "b.csv", tmp_path / "t2.csv")
+    # a fit on a GPU is timed by the wall clock: the host's CPU seconds are launches and waits
+    before.assign(params="{}", fit_wall_s=[60.0] * 5).to_csv(tmp_path / "cpu.csv", index=False)
+    after.assign(params="{'device': 'cuda'}", fit_wall_s=[20.0] * 5).to_csv(
+        tmp_path / "gpu.csv", index=False)
+    assert "fit_wall_s 60.0 -> 20.0 (3.00x)" in module.compare(tmp_path / "cpu.csv",
+                                                              tmp_path / "gpu.csv")
     # a seed whose fit failed (NaN) is left out, and said
     after.assign(auprc=[np.nan, *after["auprc"][1:]]).to_csv(tmp_path / "nan.csv", index=False)
     text = module.compare(tmp_path / "b.csv", tmp_path / "nan.csv")
