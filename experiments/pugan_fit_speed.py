@@ -10,8 +10,9 @@ Usage::
 
 For each seed: the preset's split, a ``PUGAN(random_state=seed, n_jobs=threads, **params)`` fit
 timed stage by stage (:func:`benchmarks.perf.pugan_profile.profile_fit`: the ``<stage>_s``
-columns are process CPU seconds on one thread and wall seconds with more, where CPU time would
-sum the threads; the whole fit in both, ``fit_wall_s`` and ``fit_cpu_s``), and the test AUPRC
+columns are process CPU seconds on one CPU thread, and wall seconds with more threads, where
+CPU time would sum them, or on a GPU; the whole fit in both, ``fit_wall_s`` and
+``fit_cpu_s``), and the test AUPRC
 of its scores. Prints one row per seed, then the mean AUPRC with
 a 95% t confidence interval over the seeds (:func:`benchmarks.stats.mean_ci`; one seed gives
 none) and the mean fit time, and appends the rows to
@@ -199,7 +200,13 @@ def main(argv=None) -> int:
 def append_row(path: Path, row: dict) -> None:
     """Append one seed's row to the CSV at ``path``, with a header when the file is new."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    new = not path.exists()
+    new = not path.exists() or path.stat().st_size == 0
+    if not new:
+        with path.open(newline="") as f:
+            header = next(csv.reader(f), [])
+        if header != list(row):
+            raise SystemExit(f"{path} holds other columns ({', '.join(header)}) than this run "
+                             "writes: give --out a new file")
     with path.open("a", newline="") as f:
         w = csv.DictWriter(f, fieldnames=list(row))
         if new:

@@ -17,7 +17,7 @@ FOLDER = Path(__file__).resolve().parents[1] / "experiments"
 #: scripts that fit nothing and take no seeds: they read files other commands wrote
 #: scripts without the development-seed gate: they read committed results or tunings, or
 #: audit the two seed sets against each other, and choose nothing
-READERS = {"compare_tunings", "scorecard_swap", "split_overlap"}
+READERS = {"cell_costs", "compare_tunings", "scorecard_swap", "split_overlap"}
 SCRIPTS = sorted(p.stem for p in FOLDER.glob("*.py") if p.stem not in READERS)
 REQUIRED = {"pugan_eval": ["kddcup99-low"]}  # positional arguments some scripts need
 
@@ -332,3 +332,37 @@ def test_gaal_sign_reads_one_seeded_fit_both_ways():
     pyod, paper = module.sign_rows("so-gaal", 1000, dims=2, epochs=1)
     assert (pyod["gaal_score"], paper["gaal_score"]) == ("pyod", "paper")
     assert pyod["auroc"] + paper["auroc"] == pytest.approx(1.0)
+
+
+def test_cell_costs_counts_seeds_and_totals_failed_cells_too(tmp_path, capsys):
+    module = load("cell_costs")
+    rows = [("a", "x", 0, "ok", 10.0), ("a", "y", 0, "ok", 5.0),
+            ("a", "x", 1, "ok", 4.0), ("a", "y", 1, "ok", 6.0),
+            ("a-2pct", "x", 0, "ok", 3.0), ("a-2pct", "y", 0, "failed", 1.0)]
+    frame = pd.DataFrame(rows, columns=["dataset", "detector", "seed", "status", "cell_seconds"])
+    lines = module.costs(frame, "x", "y", "-2pct")
+    assert lines[0] == ("a: x 7.0 s, y 5.5 s per cell on average; x costs more on 1 of 2 "
+                        "seeds")
+    assert len(lines) == 2  # a-2pct has no pair of finished cells
+    assert lines[-1] == "readings ending in '-2pct': 4 cell seconds; the others: 25"
+    with pytest.raises(SystemExit, match=r"no rows of \['z'\]"):
+        module.costs(frame, "z", "y", "-2pct")
+    with pytest.raises(SystemExit, match="no finished cell of 'x' or of 'y'"):
+        module.costs(frame.assign(status="failed"), "x", "y", "-2pct")
+    # a sweep over ratios pairs cells by ratio too, not an average over them
+    ratios = pd.concat([frame.assign(anomaly_ratio=r) for r in (0.1, 0.2)])
+    assert "x costs more on 2 of 4 cells" in module.costs(ratios, "x", "y", "-2pct")[0]
+    frame.to_csv(tmp_path / "results.csv", index=False)
+    assert module.main(["--sweep", str(tmp_path), "--more", "x", "--than", "y"]) == 0
+    assert "x costs more on 1 of 2 seeds" in capsys.readouterr().out
+
+
+def test_pugan_fit_speed_appends_rows_only_under_their_own_header(tmp_path):
+    module = load("pugan_fit_speed")
+    out = tmp_path / "fit.csv"
+    module.append_row(out, {"seed": 1000, "auprc": 0.1})
+    module.append_row(out, {"seed": 1001, "auprc": 0.2})
+    assert pd.read_csv(out)["seed"].tolist() == [1000, 1001]
+    with pytest.raises(SystemExit, match=r"holds other columns \(seed, auprc\)"):
+        module.append_row(out, {"seed": 1002, "fit_wall_s": 3.0})
+    assert len(pd.read_csv(out)) == 2
