@@ -11,6 +11,7 @@
     pugan-bench scale-curves [--sizes N ...] [--detectors D ...] [--plot-only]
     pugan-bench rerun SOURCE DEST --detector LABEL [--dataset LABEL ...]
     pugan-bench moves BEFORE AFTER --detector LABEL [--dataset LABEL ...] [--append]
+    pugan-bench stale [FOLDER ...]
     pugan-bench --version
 
 Exit status: 0 when every cell is ok or skipped; 1 when any cell failed or timed out (unless
@@ -129,6 +130,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_ablation(sub, common)
     _add_scale_curves(sub, common)
     _add_rerun(sub, common)
+    _add_stale(sub, common)
     return p
 
 
@@ -230,6 +232,23 @@ def _add_rerun(sub, common) -> None:
     mv.add_argument("--out", default=None, help="the CSV to write (default AFTER/moves.csv)")
     mv.add_argument("--append", action="store_true",
                     help="keep the CSV's rows of other conditions (replace only the chosen)")
+
+
+#: the committed sweeps the tests require current, in the order `make refresh-results` fills
+#: them (the tunings first: the paper run reads their choices), then the leaderboard
+STALE_DEFAULT = {"results/tune-paper": "make tune", "results/tune-paper-2pct": "make tune",
+                 "results/paper": "make reproduce-paper",
+                 "results/imbalance": "make sweep-imbalance",
+                 "results/unknown_types": "make unknown-types",
+                 "results/benchmark": "make benchmark"}
+
+
+def _add_stale(sub, common) -> None:
+    st = sub.add_parser("stale", parents=[common],
+                        help="the rows of sweep folders that come from code changed since, and "
+                             "the cell seconds they took: what a refresh costs")
+    st.add_argument("folders", nargs="*",
+                    help="sweep folders (default: the committed sweeps and the paper tunings)")
 
 
 def _sigterm_as_interrupt(signum, frame):
@@ -620,11 +639,48 @@ def _cmd_scale_curves(args) -> int:
     return 0
 
 
+def _cmd_stale(args) -> int:
+    """Print, per folder, its stale rows and their cell seconds, then the sum and the wall time
+    it comes to on this machine's cores; exit 0 (a report, not a check: the tests check)."""
+    from pathlib import Path
+
+    from benchmarks.committed import sweep_command
+    from benchmarks.isolation import available_cores
+    from benchmarks.report import stale_cost
+
+    named = bool(args.folders)
+    folders = args.folders or [str(PROJECT_ROOT / f) for f in STALE_DEFAULT]
+    total_rows = total_seconds = 0.0
+    for folder in folders:
+        if not (Path(folder) / "results.csv").is_file():
+            if named:
+                raise FileNotFoundError(f"{folder} holds no results.csv: name a sweep folder")
+            continue
+        cost = stale_cost(folder)
+        shown = Path(folder).resolve()
+        rel = (shown.relative_to(PROJECT_ROOT).as_posix() if shown.is_relative_to(PROJECT_ROOT)
+               else str(folder))
+        again = STALE_DEFAULT.get(rel) or sweep_command(folder)
+        if cost["stale"]:
+            print(f"{rel}: {cost['stale']} of {cost['rows']} rows stale "
+                  f"({', '.join(cost['detectors'])}); they took {cost['cell_seconds']:,.0f} "
+                  f"cell seconds; again with `{again}`")
+        else:
+            print(f"{rel}: all {cost['rows']} rows current")
+        total_rows += cost["stale"]
+        total_seconds += cost["cell_seconds"]
+    cores = available_cores()
+    print(f"in all: {total_rows:.0f} stale rows, {total_seconds:,.0f} cell seconds, about "
+          f"{total_seconds / cores / 3600:.1f} h on this machine's {cores} core(s) (the rows' "
+          "own times, on the machines that made them: an estimate)")
+    return 0
+
+
 COMMANDS = {"run": _cmd_run, "report": _cmd_report, "detectors": _cmd_detectors,
             "datasets": _cmd_datasets, "validate": _cmd_validate, "tune": _cmd_tune,
             "regression": _cmd_regression, "ablation": _cmd_ablation,
             "scale-curves": _cmd_scale_curves, "rerun": _cmd_rerun,
-            "moves": _cmd_moves}
+            "moves": _cmd_moves, "stale": _cmd_stale}
 
 
 def main(argv: list[str] | None = None) -> int:

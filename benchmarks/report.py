@@ -54,7 +54,7 @@ from benchmarks.stats import (
     paired_comparisons,
 )
 
-__all__ = ["load_results", "markdown_table", "report", "table2"]
+__all__ = ["load_results", "markdown_table", "report", "stale_cost", "table2"]
 
 log = logging.getLogger(__name__)
 
@@ -250,6 +250,18 @@ def mark_stale(frame: pd.DataFrame) -> pd.DataFrame:
         cv != current[(n, p)] for n, p, cv in
         zip(frame["detector_name"], frame["detector_params"], frame["code_version"], strict=True)]
     return frame
+
+
+def stale_cost(folder: str | Path) -> dict:
+    """The rows of a sweep folder that come from code changed since (:func:`mark_stale`) and
+    the cell seconds they took when they were made: what computing them again costs, on a
+    machine like the one that made them. Why: a change to a detector's sources makes every
+    one of its committed rows stale, and this says how long that change takes to land."""
+    frame = mark_stale(load_results(folder))
+    stale = frame[frame["stale"]]
+    seconds = stale["cell_seconds"] if "cell_seconds" in stale else pd.Series(dtype=float)
+    return {"rows": len(frame), "stale": len(stale), "cell_seconds": float(seconds.sum()),
+            "detectors": sorted(stale["detector"].astype(str).unique())}
 
 
 def _fmt(v) -> str:

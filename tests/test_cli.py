@@ -249,3 +249,24 @@ def test_the_presets_listed_by_datasets_are_told_apart(capsys):
     described = [line.split(None, 1)[1] for line in lines if line.strip()]
     assert len(described) == len(set(described)) > 0
     assert any("duplicate records dropped" in d for d in described)
+
+
+def test_stale_counts_the_rows_of_changed_code_and_what_they_cost(tmp_path, capsys):
+    """A row whose code version is not the current code's is stale; the command sums the cell
+    seconds of those rows per folder and in all, and names the command that fills the folder."""
+    frame = pd.read_csv(ROOT / "results" / "unknown_types" / "results.csv")
+    old = frame["detector"].str.startswith("pugan")
+    frame.loc[old, "code_version"] = "0.1.0+000000000000"
+    folder = tmp_path / "sweep"
+    folder.mkdir()
+    frame.to_csv(folder / "results.csv", index=False)
+    assert main(["stale", str(folder)]) == 0
+    out = capsys.readouterr().out
+    seconds = frame.loc[old, "cell_seconds"].sum()
+    assert f"{old.sum()} of {len(frame)} rows stale (pugan (small)); they took " \
+           f"{seconds:,.0f} cell seconds" in out
+    assert f"in all: {old.sum()} stale rows, {seconds:,.0f} cell seconds" in out
+    assert main(["stale", str(ROOT / "results" / "unknown_types")]) == 0
+    assert f"unknown_types: all {len(frame)} rows current" in capsys.readouterr().out
+    assert main(["stale", str(tmp_path / "none")]) == 2
+    assert "holds no results.csv: name a sweep folder" in capsys.readouterr().err
