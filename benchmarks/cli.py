@@ -650,7 +650,7 @@ def _cmd_stale(args) -> int:
 
     named = bool(args.folders)
     folders = args.folders or [str(PROJECT_ROOT / f) for f in STALE_DEFAULT]
-    total_rows = total_seconds = 0.0
+    total_rows, total_seconds, read = 0, 0.0, 0
     for folder in folders:
         if not (Path(folder) / "results.csv").is_file():
             if named:
@@ -669,8 +669,12 @@ def _cmd_stale(args) -> int:
             print(f"{rel}: all {cost['rows']} rows current")
         total_rows += cost["stale"]
         total_seconds += cost["cell_seconds"]
+        read += 1
+    if not read:  # "nothing stale" would claim what no file was read for
+        raise FileNotFoundError(f"no committed sweep folder under {PROJECT_ROOT}: name the "
+                                "sweep folders to check")
     cores = available_cores()
-    print(f"in all: {total_rows:.0f} stale rows, {total_seconds:,.0f} cell seconds, about "
+    print(f"in all: {total_rows} stale rows, {total_seconds:,.0f} cell seconds, about "
           f"{total_seconds / cores / 3600:.1f} h on this machine's {cores} core(s) (the rows' "
           "own times, on the machines that made them: an estimate)")
     return 0

@@ -270,3 +270,12 @@ def test_stale_counts_the_rows_of_changed_code_and_what_they_cost(tmp_path, caps
     assert f"unknown_types: all {len(frame)} rows current" in capsys.readouterr().out
     assert main(["stale", str(tmp_path / "none")]) == 2
     assert "holds no results.csv: name a sweep folder" in capsys.readouterr().err
+
+
+def test_stale_without_committed_folders_says_it_read_nothing(tmp_path, capsys, monkeypatch):
+    """An installed copy has no results/ beside it: no folder read is not "nothing stale"."""
+    import benchmarks.cli as cli_module
+
+    monkeypatch.setattr(cli_module, "PROJECT_ROOT", tmp_path)
+    assert main(["stale"]) == 2
+    assert f"no committed sweep folder under {tmp_path}" in capsys.readouterr().err
