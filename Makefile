@@ -126,8 +126,8 @@ benchmark-quick: $(STAMP) ## seeds 0 and 1 of make benchmark, for a first look (
 # what the tests require current, in the order each reads the one before: the tunings choose
 # the paper run's tuned settings, and the scorecard in README reads all three sweeps. With
 # --keep-rows a cell whose code and settings are unchanged keeps its committed row, so only
-# the cells a change touched run again (`pugan-bench stale` counts them and their cell seconds) (without it a clone, which has no cells/, computes
-# every cell); the paper sweep's reports are written after each sweep that feeds them. The
+# the cells a change touched run again (without it a clone, which has no cells/, computes
+# every cell; `pugan-bench stale` counts those cells and their cell seconds); the paper sweep's reports are written after each sweep that feeds them. The
 # kept rows keep their processor's arithmetic: a run on another warns, and on a processor
 # with AMX `ONEDNN_MAX_CPU_ISA=AVX512_CORE_BF16 make refresh-results` trains as AVX-512 BF16
 refresh-results: $(STAMP) ## after a code change: the cells it touched in the tunings, then the paper, imbalance and unknown-types sweeps, and their reports (hours on 2 cores if PU-GAN's cells are touched)

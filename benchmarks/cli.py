@@ -234,13 +234,10 @@ def _add_rerun(sub, common) -> None:
                     help="keep the CSV's rows of other conditions (replace only the chosen)")
 
 
-#: the committed sweeps the tests require current, in the order `make refresh-results` fills
-#: them (the tunings first: the paper run reads their choices), then the leaderboard
-STALE_DEFAULT = {"results/tune-paper": "make tune", "results/tune-paper-2pct": "make tune",
-                 "results/paper": "make reproduce-paper",
-                 "results/imbalance": "make sweep-imbalance",
-                 "results/unknown_types": "make unknown-types",
-                 "results/benchmark": "make benchmark"}
+#: the paper tunings' sweep folders and the make target that fills them; with the committed
+#: sweeps after them, the order `make refresh-results` fills them in (the paper run reads the
+#: tunings' choices)
+TUNING_SWEEPS = {"results/tune-paper": "make tune", "results/tune-paper-2pct": "make tune"}
 
 
 def _add_stale(sub, common) -> None:
@@ -649,7 +646,8 @@ def _cmd_stale(args) -> int:
     from benchmarks.report import stale_cost
 
     named = bool(args.folders)
-    folders = args.folders or [str(PROJECT_ROOT / f) for f in STALE_DEFAULT]
+    folders = args.folders or [str(PROJECT_ROOT / f) for f in (*TUNING_SWEEPS,
+                                                                *COMMITTED_SWEEPS)]
     total_rows, total_seconds, read = 0, 0.0, 0
     for folder in folders:
         if not (Path(folder) / "results.csv").is_file():
@@ -660,7 +658,7 @@ def _cmd_stale(args) -> int:
         shown = Path(folder).resolve()
         rel = (shown.relative_to(PROJECT_ROOT).as_posix() if shown.is_relative_to(PROJECT_ROOT)
                else str(folder))
-        again = STALE_DEFAULT.get(rel) or sweep_command(folder)
+        again = TUNING_SWEEPS.get(rel) or sweep_command(folder)
         if cost["stale"]:
             print(f"{rel}: {cost['stale']} of {cost['rows']} rows stale "
                   f"({', '.join(cost['detectors'])}); they took {cost['cell_seconds']:,.0f} "
