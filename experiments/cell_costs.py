@@ -8,10 +8,10 @@ Usage::
 Reads ``cell_seconds`` of the sweep's ``results.csv`` (the harness's measured time per cell,
 on the machine that ran it) and prints, per reading (dataset), the mean cell seconds of each
 of the two detectors and on how many cells (a seed, and a ratio and a fraction where the
-sweep varies them) the first cost more than the second (cells that
-ran to the end); then the total cell seconds (failed cells too) of the readings whose name
-ends in ``--apart`` against the others'. It fits nothing and chooses nothing, so it reads
-report seeds' rows as they are.
+sweep varies them) the first cost more than the second, among cells that ran to the end;
+then the total cell seconds (failed cells too) of the readings whose name ends in
+``--apart`` against the others'. It fits nothing and chooses nothing, so it reads report
+seeds' rows as they are.
 """
 
 from __future__ import annotations

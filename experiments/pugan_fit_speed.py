@@ -91,13 +91,19 @@ RUN_COLUMNS = ("label", "preset", "split_params", "attributes", "threads", "para
 SAME_IN_BOTH = ("preset", "split_params", "attributes", "threads")
 
 
+def on_gpu(params) -> bool:
+    """Whether a run's PUGAN parameters (a dict, or its repr as the CSV's ``params`` holds it)
+    put the fit on a GPU. Its time is then on the device, where the host's CPU seconds count
+    only the launches and the waits, so it is timed by the wall clock, as a run on several
+    threads is."""
+    return "cuda" in str(params)
+
+
 def one_cpu_thread(both) -> bool:
-    """Whether both runs' work is the process's CPU seconds: one thread, on the CPU. A fit on a
-    GPU spends its time on the device, where the host's CPU seconds count only the launches
-    and the waits, so it is timed by the wall clock, as a run on several threads is."""
-    on_gpu = any("cuda" in str(v) for c in ("params_before", "params_after") if c in both
-                 for v in both[c])
-    return bool((both["threads_before"] == 1).all()) and not on_gpu
+    """Whether both runs' work is the process's CPU seconds: one thread, on the CPU."""
+    gpu = any(on_gpu(v) for c in ("params_before", "params_after") if c in both
+              for v in both[c])
+    return bool((both["threads_before"] == 1).all()) and not gpu
 
 
 def compare(before: Path, after: Path) -> str:
@@ -172,7 +178,7 @@ def main(argv=None) -> int:
     warm_up(preset_split(args.preset, seeds[0], **dict(args.split_param)), params, args.threads)
     # stage seconds: CPU on one thread, wall with more (CPU time would sum the threads) or on
     # a GPU (where the host's CPU time counts the launches, not the work)
-    cpu_clock = args.threads == 1 and not str(params.get("device", "cpu")).startswith("cuda")
+    cpu_clock = args.threads == 1 and not on_gpu(params)
     rows = []
     for seed in seeds:
         s = preset_split(args.preset, seed, **dict(args.split_param))
