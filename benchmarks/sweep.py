@@ -279,8 +279,13 @@ def mixed_arithmetic_warning(folder: Path, now: str) -> str | None:
 @functools.cache
 def _auto_precision_pugan(detector_name: str, params_json: str) -> bool:
     """Whether a detector is a PU-GAN whose arithmetic the machine chooses
-    (``precision="auto"``); one that pins its precision trains alike everywhere it runs."""
+    (``precision="auto"``); one that pins its precision trains alike everywhere it runs.
+
+    Building a PU-GAN imports its module, so where building the detector left PU-GAN's module
+    unimported it is no PU-GAN; a sweep of shallow baselines then never loads torch for this.
+    """
     import json
+    import sys
 
     from benchmarks.registry import make_detector
 
@@ -288,9 +293,9 @@ def _auto_precision_pugan(detector_name: str, params_json: str) -> bool:
         detector = make_detector(detector_name, **json.loads(params_json))
     except Exception:  # its cells fail alike on every machine: no arithmetic to mix
         return False
-    from pugan import PUGAN
-
-    return isinstance(detector, PUGAN) and detector.precision == "auto"
+    pugan_module = sys.modules.get("pugan.detector")
+    return (pugan_module is not None and isinstance(detector, pugan_module.PUGAN)
+            and detector.precision == "auto")
 
 
 def _mixes_auto_precision_pugan(cells: list[Cell], pending: list[Cell]) -> bool:

@@ -54,6 +54,24 @@ def test_reporting_does_not_import_torch():
     assert res.returncode == 0, res.stdout + res.stderr
 
 
+def test_a_sweep_of_shallow_detectors_does_not_import_torch(tmp_path):
+    """The run command asks of every detector whether it is a PU-GAN that trains in the
+    machine's arithmetic; for shallow baselines that question must not load torch (seconds
+    of every such run, in a fresh interpreter, for nothing)."""
+    from helpers import write_sweep
+
+    cfg = write_sweep(tmp_path / "s.yaml", ["iforest"], seeds=(0,), ratios=(0.1,))
+    code = ("import sys\n"
+            "from benchmarks.cli import main\n"
+            f"code = main(['-q', 'run', {str(cfg)!r}, '--out', {str(tmp_path / 'out')!r}, "
+            "'--n-jobs', '1', '--no-progress'])\n"
+            "sys.exit(code or ('torch imported' if 'torch' in sys.modules else 0))\n")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=ROOT, timeout=300)
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert (tmp_path / "out" / "results.csv").is_file()
+
+
 def test_no_shared_folder_read_at_run_time():
     """The project must run with no data outside the repository: no code path may point at
     a data folder outside it."""
