@@ -31,6 +31,7 @@ independent replicates of the whole protocol. Two conventions hold everywhere:
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 
@@ -140,13 +141,34 @@ def wilcoxon_p(diff: np.ndarray) -> float:
     ones, which can fall below the exact test's smallest p-value (``2 / 2**k`` with ``k``
     non-zero differences) that :func:`wilcoxon_decides` relies on. Without zeros it takes
     the exact distribution, or a permutation test where magnitudes tie."""
-    from scipy.stats import wilcoxon
-
     if diff.size == 0:
         return math.nan
     nonzero = diff[diff != 0]
     if nonzero.size == 0:
         return 1.0  # identical on every seed: no evidence of a difference
+    packed = np.asarray(nonzero)
+    if packed.dtype.kind != "f":  # no plain float array whose bytes could key the cache
+        return _scipy_wilcoxon_p(nonzero)
+    return _cached_wilcoxon_p(packed.dtype.str, np.ascontiguousarray(packed).tobytes())
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _cached_wilcoxon_p(dtype: str, packed: bytes) -> float:
+    """:func:`_scipy_wilcoxon_p` of the non-zero differences ``packed`` (their bytes, of
+    ``dtype``), cached by value.
+
+    Why: a report judges the same pairs of detectors in several tables and claims, and
+    scipy's test is the slowest step of a comparison. Caching cannot change an answer,
+    since scipy's ``method="auto"`` draws nothing at random on these inputs: the exact
+    distribution without ties, an exhaustive permutation test where ties leave few enough
+    differences to enumerate, the normal approximation beyond (a test compares the cache
+    with scipy on tied and untied differences)."""
+    return _scipy_wilcoxon_p(np.frombuffer(packed, dtype=np.dtype(dtype)))
+
+
+def _scipy_wilcoxon_p(nonzero) -> float:
+    from scipy.stats import wilcoxon
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # scipy warns on ties and small samples
         return float(wilcoxon(nonzero, alternative="two-sided").pvalue)
@@ -286,15 +308,53 @@ def comparison_partners(block: pd.DataFrame, exclude) -> list[str]:
     return sorted(set(block.loc[~oracle_rows(block), "detector"]) - set(exclude))
 
 
-def _shared_seeds(wide: pd.DataFrame, focus: str, others: list[str]) -> dict[str, int]:
-    """How many of ``focus``'s finished seeds each of ``others`` finished too."""
-    seeds = wide.index[wide[focus].notna()]
-    return {o: int(wide.loc[seeds, o].notna().sum()) for o in others}
+class _SeedTable:
+    """One block's metric as a seeds x detectors array (the mean of each seed's cells), with
+    the seeds where ``focus`` finished; what :func:`versus_best` reads for every rival.
+
+    Why not a pandas pivot: the reports judge every block of every sweep, and the pivot and
+    the per-rival column lookups were most of that time. The means are summed as pandas sums
+    them (NaN skipped, the rest in seed order), so for a float64 metric, as results frames
+    hold, every number is the one a pivot gave, to the bit.
+    """
+
+    def __init__(self, block: pd.DataFrame, metric: str, focus: str):
+        wide = block.groupby(["seed", "detector"])[metric].mean().unstack("detector")
+        wide = wide.dropna(how="all")
+        wide = wide.loc[:, wide.notna().any()]  # as a pivot: no detector without a number
+        self.detectors = list(wide.columns)
+        self._column = {name: j for j, name in enumerate(self.detectors)}
+        self._values = wide.to_numpy(dtype=np.float64)
+        self.focus = focus
+        #: a mask over the seeds: where ``focus`` finished with a number
+        self.focus_finished = (~np.isnan(self.column(focus)) if focus in self
+                               else np.zeros(len(wide), dtype=bool))
+
+    def __contains__(self, detector: str) -> bool:
+        return detector in self._column
+
+    def column(self, detector: str) -> np.ndarray:
+        return self._values[:, self._column[detector]]
+
+    def shared(self, other: str) -> int:
+        """How many of the focus's finished seeds ``other`` finished too."""
+        return int(np.count_nonzero(~np.isnan(self.column(other)[self.focus_finished])))
+
+    def pair(self, other: str) -> tuple[np.ndarray, np.ndarray]:
+        """The focus's and ``other``'s values on the seeds both finished, in seed order."""
+        both = self.focus_finished & ~np.isnan(self.column(other))
+        return self.column(self.focus)[both], self.column(other)[both]
+
+    def mean_where_focus_finished(self, other: str) -> float:
+        """``other``'s mean over the focus's finished seeds, NaN skipped, as pandas sums."""
+        values = self.column(other)[self.focus_finished]
+        count = np.count_nonzero(~np.isnan(values))
+        return float(np.where(np.isnan(values), 0.0, values).sum() / count) if count else math.nan
 
 
 def _rivals(shared: dict[str, int], n_seeds: int) -> list[str]:
     """The rivals the focus is judged against, among the detectors of ``shared`` (their
-    counts of the focus's ``n_seeds`` seeds, :func:`_shared_seeds`): those that share at
+    counts of the focus's ``n_seeds`` seeds, :meth:`_SeedTable.shared`): those that share at
     least half of them. A rival's mean over the few seeds it finished (the easy ones, when
     the hard ones time out) would make it the strongest on luck and leave a handful of pairs,
     while one missed seed must not drop a rival. Where none shares half, any rival sharing a
@@ -304,10 +364,9 @@ def _rivals(shared: dict[str, int], n_seeds: int) -> list[str]:
             or [o for o in others if shared[o]] or others[:1])
 
 
-def _strongest(wide: pd.DataFrame, focus: str, rivals: list[str]) -> str:
-    """The rival with the highest mean over the seeds it shares with ``focus``."""
-    seeds = wide.index[wide[focus].notna()]
-    return max(rivals, key=lambda o: (wide.loc[seeds, o].mean(), o))
+def _strongest(table: _SeedTable, rivals: list[str]) -> str:
+    """The rival with the highest mean over the seeds it shares with the focus."""
+    return max(rivals, key=lambda o: (table.mean_where_focus_finished(o), o))
 
 
 #: why :func:`versus_best` left a position undecided (its ``undecided_by``)
@@ -367,25 +426,25 @@ def versus_best(block: pd.DataFrame, focus: str, others, metric: str = "auprc",
     level at ``ALPHA / family_size``), for a claim that must hold in every block of a grid
     at once.
     """
-    wide = block.pivot_table(index="seed", columns="detector", values=metric, aggfunc="mean")
+    table = _SeedTable(block, metric, focus)
     partners = set(comparison_partners(block, [focus]))
-    others = [o for o in others if o in wide and o in partners and wide[o].notna().any()]
-    if focus not in wide or not wide[focus].notna().any() or not others:
+    others = [o for o in others if o in table and o in partners]
+    if not table.focus_finished.any() or not others:
         raise ValueError(f"no finished cells of {focus!r} and another detector to compare "
-                         f"({sorted(wide.columns)})")
+                         f"({sorted(table.detectors)})")
     if isinstance(family_size, bool) or not isinstance(family_size, int) or family_size < 1:
         raise ValueError(f"family_size must be an integer >= 1; got {family_size!r}")
-    n_seeds = int(wide[focus].notna().sum())
-    shared = _shared_seeds(wide, focus, others)
+    n_seeds = int(np.count_nonzero(table.focus_finished))
+    shared = {o: table.shared(o) for o in others}
     rivals = _rivals(shared, n_seeds)
     left_out = "; ".join(f"{o} ({shared[o]} of {n_seeds} seeds)" for o in others
                          if o not in rivals)
-    pairs = {o: wide[[focus, o]].dropna() for o in rivals}
-    diffs = {o: (pairs[o][focus] - pairs[o][o]).to_numpy() for o in rivals}
+    pairs = {o: table.pair(o) for o in rivals}
+    diffs = {o: pairs[o][0] - pairs[o][1] for o in rivals}
     decided = dict(zip(rivals, decide_family([diffs[o] for o in rivals], ALPHA / family_size),
                        strict=True))
     verdicts = {o: decided[o]["verdict"] for o in rivals}
-    shown = _strongest(wide, focus, rivals)
+    shown = _strongest(table, rivals)
     if "loss" in verdicts.values():
         position = "behind"
         shown = min((o for o in rivals if verdicts[o] == "loss"),
@@ -401,12 +460,12 @@ def versus_best(block: pd.DataFrame, focus: str, others, metric: str = "auprc",
         position = "ahead"
     else:
         position = "level"
-    pair, row, diff = pairs[shown], decided[shown], diffs[shown]
+    (focus_values, shown_values), row, diff = pairs[shown], decided[shown], diffs[shown]
     if position != "undecided":
         undecided_by = ""
     return {"focus": focus, "best_other": shown, "n_pairs": int(diff.size),
-            "mean": float(pair[focus].mean()) if diff.size else math.nan,
-            "best_other_mean": float(pair[shown].mean()) if diff.size else math.nan,
+            "mean": float(focus_values.mean()) if diff.size else math.nan,
+            "best_other_mean": float(shown_values.mean()) if diff.size else math.nan,
             "diff": float(diff.mean()) if diff.size else math.nan,
             "diff_low": row["diff_low"], "diff_high": row["diff_high"],
             "ci_level": row["ci_level"], "p_value": row["p_value"], "p_holm": row["p_holm"],

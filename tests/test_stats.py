@@ -169,3 +169,68 @@ def test_an_untested_comparison_prints_blanks_not_nan():
     comp = paired_comparisons(frame, ["pugan"], metrics=("auprc",))
     assert comp["verdict"].tolist() == ["untested"]
     assert "nan" not in _comparisons_markdown(comp, "test")
+
+
+def _rival_means_by_pivot(block, focus, metric="auprc"):
+    """What versus_best read from a pandas pivot: each rival's seeds shared with the focus,
+    its pairs' differences and its mean over the focus's finished seeds."""
+    wide = block.pivot_table(index="seed", columns="detector", values=metric, aggfunc="mean")
+    seeds = wide.index[wide[focus].notna()]
+    out = {}
+    for other in wide.columns.drop(focus):
+        pair = wide[[focus, other]].dropna()
+        out[other] = (int(wide.loc[seeds, other].notna().sum()),
+                      (pair[focus] - pair[other]).to_numpy(), wide.loc[seeds, other].mean())
+    return out
+
+
+@pytest.mark.parametrize("case", ["plain", "missing seeds", "duplicate cells", "all-NaN rival",
+                                  "shuffled", "many seeds"])
+def test_seed_table_reads_what_a_pivot_gives(case):
+    """versus_best builds its seeds x detectors table from arrays; for a float64 metric every
+    count, difference and mean must be what a pandas pivot gave, bit for bit."""
+    from benchmarks.stats import _SeedTable
+
+    rng = np.random.default_rng(7)
+    n_seeds = 300 if case == "many seeds" else 10
+    rows = [{"seed": s, "detector": d, "auprc": float(rng.random())}
+            for s in range(n_seeds) for d in ("focus", "a", "b", "c")]
+    block = pd.DataFrame(rows)
+    if case == "missing seeds":
+        block.loc[rng.random(len(block)) < 0.25, "auprc"] = np.nan
+    elif case == "duplicate cells":
+        block = pd.concat([block, block.assign(auprc=block["auprc"] * 0.5)], ignore_index=True)
+    elif case == "all-NaN rival":
+        block.loc[block["detector"] == "c", "auprc"] = np.nan
+    elif case == "shuffled":
+        block = block.sample(frac=1.0, random_state=3)
+    expected = _rival_means_by_pivot(block, "focus")
+    table = _SeedTable(block, "auprc", "focus")
+    assert sorted(table.detectors) == sorted(["focus", *expected])
+    for other, (shared, diff, mean) in expected.items():
+        focus_values, other_values = table.pair(other)
+        assert table.shared(other) == shared
+        np.testing.assert_array_equal(focus_values - other_values, diff)
+        got = table.mean_where_focus_finished(other)
+        assert got == mean or (math.isnan(got) and math.isnan(mean))
+
+
+def test_cached_wilcoxon_p_is_scipys():
+    """The p-value cache returns what scipy returns, with and without tied magnitudes, and
+    for the differences of any float array handed in, whatever its dtype."""
+    from benchmarks.stats import wilcoxon_p
+
+    rng = np.random.default_rng(11)
+    for trial in range(200):
+        n = int(rng.integers(2, 20))
+        diff = rng.normal(size=n)
+        if trial % 2:  # tied magnitudes and zeros, so scipy's permutation and normal branches
+            diff = np.round(diff, 1)
+        nonzero = diff[diff != 0]
+        want = 1.0 if nonzero.size == 0 else stats.wilcoxon(nonzero).pvalue
+        assert wilcoxon_p(diff) == want
+        assert wilcoxon_p(diff) == want  # the cached answer
+    as_float32 = np.array([0.5, -0.25, 0.75, 1.0, -0.125], dtype=np.float32)
+    assert wilcoxon_p(as_float32) == stats.wilcoxon(as_float32).pvalue
+    nullable = pd.Series([0.5, -0.25, 0.75, 1.0, -0.125], dtype="Float64")
+    assert wilcoxon_p(nullable) == stats.wilcoxon(nullable.to_numpy(float)).pvalue
