@@ -116,7 +116,7 @@ unknown-types: $(STAMP) ## KDD with each attack family held out of training in t
 	$(PY) -m benchmarks report results/paper --readme README.md --html   # the scorecard reads it
 
 benchmark: $(STAMP) ## PU leaderboard: every bundled dataset, 5 seeds, 14 detectors (results/benchmark; reduced deep-model budgets, see the config)
-	$(PY) -m benchmarks run benchmarks/configs/benchmark.yaml --out results/benchmark --n-jobs $(N_JOBS)
+	$(PY) -m benchmarks run benchmarks/configs/benchmark.yaml --out results/benchmark --n-jobs $(N_JOBS) $(KEEP_ROWS)
 	$(PY) -m benchmarks report results/benchmark
 
 benchmark-quick: $(STAMP) ## seeds 0 and 1 of make benchmark, for a first look (results/benchmark; the full run reuses them)
@@ -127,7 +127,9 @@ benchmark-quick: $(STAMP) ## seeds 0 and 1 of make benchmark, for a first look (
 # the paper run's tuned settings, and the scorecard in README reads all three sweeps. With
 # --keep-rows a cell whose code and settings are unchanged keeps its committed row, so only
 # the cells a change touched run again (without it a clone, which has no cells/, computes
-# every cell; `pugan-bench stale` counts those cells and their cell seconds); the paper sweep's reports are written after each sweep that feeds them. The
+# every cell; `pugan-bench stale` counts those cells and their cell seconds); the paper
+# sweep's reports are written after each sweep that feeds them; `make benchmark
+# KEEP_ROWS=--keep-rows` does the same for the leaderboard. The
 # kept rows keep their processor's arithmetic: a run on another warns, and on a processor
 # with AMX `ONEDNN_MAX_CPU_ISA=AVX512_CORE_BF16 make refresh-results` trains as AVX-512 BF16
 refresh-results: $(STAMP) ## after a code change: the cells it touched in the tunings, then the paper, imbalance and unknown-types sweeps, and their reports (hours on 2 cores if PU-GAN's cells are touched)

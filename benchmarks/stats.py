@@ -146,10 +146,10 @@ def wilcoxon_p(diff: np.ndarray) -> float:
     nonzero = diff[diff != 0]
     if nonzero.size == 0:
         return 1.0  # identical on every seed: no evidence of a difference
-    packed = np.asarray(nonzero)
-    if packed.dtype.kind != "f":  # no plain float array whose bytes could key the cache
+    values = np.asarray(nonzero)
+    if values.dtype.kind != "f":  # no plain float array whose bytes could key the cache
         return _scipy_wilcoxon_p(nonzero)
-    return _cached_wilcoxon_p(packed.dtype.str, np.ascontiguousarray(packed).tobytes())
+    return _cached_wilcoxon_p(values.dtype.str, np.ascontiguousarray(values).tobytes())
 
 
 @functools.lru_cache(maxsize=1 << 16)
